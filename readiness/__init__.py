@@ -1,0 +1,22 @@
+"""Readiness: is each ML model ready for, and healthy in, production?
+
+The analysis package behind the dashboard. It never imports streamlit.
+"""
+
+from readiness.errors import ReadinessError
+from readiness.ingest import IngestResult, ModelSpec, ingest_csv, preview_upload
+from readiness.log import log_predictions
+from readiness.mapping import ColumnMapping, propose_mapping
+from readiness.store import Store
+
+__all__ = [
+    "ColumnMapping",
+    "IngestResult",
+    "ModelSpec",
+    "ReadinessError",
+    "Store",
+    "ingest_csv",
+    "log_predictions",
+    "preview_upload",
+    "propose_mapping",
+]

@@ -1,0 +1,172 @@
+"""Which file column plays which role of the log contract, proposed from common names.
+
+Real files say ``y_pred`` or ``target`` rather than ``prediction`` or ``label``; a
+``ColumnMapping`` records the user's confirmed choice. Unmapped, unignored columns are features.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+
+from readiness.errors import MappingError
+
+ROLES = ("timestamp", "prediction", "score", "label", "request_id", "model_version", "latency_ms")
+KINDS = ("baseline", "live", "labels")
+REQUIRED_ROLES = {
+    "baseline": ("prediction",),
+    "live": ("timestamp", "prediction"),
+    "labels": ("request_id", "label"),
+}
+ROLES_BY_KIND = {
+    "baseline": ("prediction", "score", "label", "request_id", "model_version", "latency_ms"),
+    "live": ROLES,
+    "labels": ("request_id", "label"),
+}
+# Candidate names per role, best first; compared after lower-casing and folding spaces/dashes.
+ROLE_ALIASES: dict[str, tuple[str, ...]] = {
+    "timestamp": ("timestamp", "ts", "time", "datetime", "date_time", "event_time", "event_timestamp",
+                  "prediction_time", "predicted_at", "scored_at", "created_at", "date"),
+    "prediction": ("prediction", "y_pred", "pred", "predicted", "predicted_class", "predicted_label",
+                   "prediction_label", "yhat", "y_hat", "forecast", "output"),
+    "score": ("score", "y_pred_proba", "y_proba", "y_score", "pred_proba", "proba", "probability",
+              "prob", "predicted_probability", "prediction_score", "confidence"),
+    "label": ("label", "y_true", "target", "y", "actual", "ground_truth", "truth", "outcome",
+              "true_label", "class"),
+    "request_id": ("request_id", "id", "prediction_id", "request", "event_id", "uuid", "row_id",
+                   "record_id", "transaction_id"),
+    "model_version": ("model_version", "version", "model_ver"),
+    "latency_ms": ("latency_ms", "latency", "duration_ms", "response_time_ms", "elapsed_ms"),
+}
+MAPPING_WORDS = (*ROLES, "ignore", "categorical", "numeric")
+
+
+def normalize_name(name: str) -> str:
+    """Lower-case a column name and fold spaces and dashes to underscores.
+
+    >>> normalize_name(" Y-Pred Proba ")
+    'y_pred_proba'
+    """
+    return re.sub(r"[\s\-]+", "_", name.strip().lower())
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Role -> file column, plus columns to ignore and features to treat as categorical."""
+
+    roles: dict[str, str] = field(default_factory=dict)
+    ignore: tuple[str, ...] = ()
+    categorical: tuple[str, ...] = ()
+    numeric: tuple[str, ...] = ()
+
+    def column_for(self, role: str) -> str | None:
+        """The file column mapped to a role, or None."""
+        return self.roles.get(role)
+
+    def feature_columns(self, columns: Sequence[str]) -> list[str]:
+        """Columns that are neither mapped to a role nor ignored, in file order."""
+        taken = set(self.roles.values()) | set(self.ignore)
+        return [c for c in columns if c not in taken]
+
+    def with_role(self, role: str, column: str | None) -> ColumnMapping:
+        """A copy with one role set (or cleared with None)."""
+        roles = {r: c for r, c in self.roles.items() if r != role}
+        if column:
+            roles[role] = column
+        return replace(self, roles=roles)
+
+    def as_pairs(self) -> list[str]:
+        """The mapping as CLI ``column=role`` pairs."""
+        pairs = [f"{c}={r}" for r, c in self.roles.items()]
+        pairs += [f"{c}=ignore" for c in self.ignore]
+        pairs += [f"{c}=categorical" for c in self.categorical]
+        pairs += [f"{c}=numeric" for c in self.numeric]
+        return pairs
+
+
+def propose_mapping(columns: Sequence[str], kind: str) -> ColumnMapping:
+    """Propose roles from common column names; the user confirms or edits the result.
+
+    >>> propose_mapping(["ts", "amount", "y_pred", "y_pred_proba", "y_true"], "live").roles
+    {'timestamp': 'ts', 'prediction': 'y_pred', 'score': 'y_pred_proba', 'label': 'y_true'}
+    """
+    _check_kind(kind)
+    by_normal: dict[str, str] = {}
+    for column in columns:
+        by_normal.setdefault(normalize_name(column), column)
+    roles: dict[str, str] = {}
+    for role in ROLES_BY_KIND[kind]:
+        for alias in ROLE_ALIASES[role]:
+            column = by_normal.get(alias)
+            if column is not None and column not in roles.values():
+                roles[role] = column
+                break
+    ignore: tuple[str, ...] = ()
+    if kind == "labels":
+        ignore = tuple(c for c in columns if c not in roles.values())
+    return ColumnMapping(roles=roles, ignore=ignore)
+
+
+def parse_mapping_pairs(pairs: Iterable[str], base: ColumnMapping | None = None) -> ColumnMapping:
+    """Apply CLI pairs like ``y_hat=prediction`` or ``notes=ignore`` on top of a mapping.
+
+    >>> parse_mapping_pairs(["y_hat=prediction", "zip=categorical"]).roles
+    {'prediction': 'y_hat'}
+    """
+    mapping = base or ColumnMapping()
+    for pair in pairs:
+        column, sep, word = pair.rpartition("=")
+        word = word.strip().lower()
+        if not sep or not column or word not in MAPPING_WORDS:
+            raise MappingError(
+                f"Cannot read mapping {pair!r}: write COLUMN=ROLE where ROLE is one of "
+                f"{', '.join(MAPPING_WORDS)} (for example y_hat=prediction)."
+            )
+        if word == "ignore":
+            mapping = replace(mapping, ignore=(*mapping.ignore, column))
+        elif word == "categorical":
+            mapping = replace(mapping, categorical=(*mapping.categorical, column))
+        elif word == "numeric":
+            mapping = replace(mapping, numeric=(*mapping.numeric, column))
+        else:
+            cleared = {r: c for r, c in mapping.roles.items() if c != column}
+            mapping = replace(mapping, roles=cleared).with_role(word, column)
+    return mapping
+
+
+def check_mapping(mapping: ColumnMapping, columns: Sequence[str], kind: str, filename: str) -> None:
+    """Raise MappingError if a mapped column is absent, reused, or a required role is unmapped."""
+    _check_kind(kind)
+    available = ", ".join(repr(c) for c in columns)
+    named = [*mapping.roles.values(), *mapping.ignore, *mapping.categorical, *mapping.numeric]
+    absent = [c for c in dict.fromkeys(named) if c not in columns]
+    if absent:
+        raise MappingError(
+            f"The mapping names column(s) {', '.join(map(repr, absent))} that {filename} does not have. "
+            f"Its columns are: {available}."
+        )
+    used: dict[str, str] = {}
+    for role, column in mapping.roles.items():
+        if role not in ROLES_BY_KIND[kind]:
+            raise MappingError(f"Role {role!r} does not apply to a {kind} file; clear it from the mapping.")
+        if column in used:
+            raise MappingError(
+                f"Column {column!r} is mapped to both {used[column]!r} and {role!r}; map each role to its own column."
+            )
+        used[column] = role
+    for role in REQUIRED_ROLES[kind]:
+        if role not in mapping.roles:
+            raise MappingError(
+                f"{filename} has no column for the required {role!r} of a {kind} file. "
+                f"Its columns are: {available}. Map one with {role}=<column> "
+                f"(or rename it to {role!r})."
+            )
+    both = set(mapping.categorical) & set(mapping.numeric)
+    if both:
+        raise MappingError(f"Column(s) {', '.join(map(repr, sorted(both)))} are marked both categorical and numeric.")
+
+
+def _check_kind(kind: str) -> None:
+    if kind not in KINDS:
+        raise MappingError(f"Unknown file kind {kind!r}: choose one of {', '.join(KINDS)}.")

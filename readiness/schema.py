@@ -1,0 +1,150 @@
+"""The documented tables of the prediction-log store (SQLAlchemy Core).
+
+Services may insert into ``predictions`` and ``labels`` directly; see docs/log-contract.md.
+Timestamps are stored as naive UTC. Features are a JSON object per row.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL wants BIGINT for big logs.
+RowId = BigInteger().with_variant(Integer(), "sqlite")
+
+TASKS = ("binary", "multiclass", "regression")
+
+models = Table(
+    "models",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("task", String(20), nullable=False),
+    Column("positive_class", String(200)),
+    Column("owner", String(200), nullable=False, default=""),
+    Column("description", Text, nullable=False, default=""),
+    Column("created_at", DateTime, nullable=False),
+)
+
+ingestions = Table(
+    "ingestions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(20), nullable=False),
+    Column("filename", String(500), nullable=False, default=""),
+    Column("content_hash", String(64), nullable=False),
+    Column("n_rows", Integer, nullable=False),
+    Column("actor", String(200), nullable=False, default=""),
+    Column("created_at", DateTime, nullable=False),
+    UniqueConstraint("model_id", "kind", "content_hash", name="uq_ingestion_content"),
+)
+
+baselines = Table(
+    "baselines",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(500), nullable=False, default=""),
+    Column("ingestion_id", ForeignKey("ingestions.id"), nullable=True),
+    Column("n_rows", Integer, nullable=False),
+    Column("features", JSON, nullable=False),  # [{"name": str, "kind": "numeric"|"categorical"}]
+    Column("classes", JSON, nullable=False),  # class labels seen (classification), else []
+    Column("active", Boolean, nullable=False, default=True),
+    Column("created_at", DateTime, nullable=False),
+)
+
+baseline_rows = Table(
+    "baseline_rows",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("baseline_id", ForeignKey("baselines.id", ondelete="CASCADE"), nullable=False),
+    Column("prediction", Text),
+    Column("score", Float),
+    Column("label", Text),
+    Column("features", Text, nullable=False),  # JSON object text
+    Index("ix_baseline_rows_baseline", "baseline_id"),
+)
+
+predictions = Table(
+    "predictions",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("timestamp", DateTime, nullable=False),
+    Column("request_id", String(200)),
+    Column("model_version", String(100)),
+    Column("prediction", Text, nullable=False),
+    Column("score", Float),
+    Column("label", Text),
+    Column("latency_ms", Float),
+    Column("features", Text, nullable=False),  # JSON object text, e.g. {"amount": 12.5}
+    Column("ingestion_id", ForeignKey("ingestions.id"), nullable=True),
+    UniqueConstraint("model_id", "request_id", name="uq_prediction_request"),
+    Index("ix_predictions_model_time", "model_id", "timestamp"),
+)
+
+labels = Table(
+    "labels",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("request_id", String(200), nullable=False),
+    Column("label", Text, nullable=False),
+    Column("received_at", DateTime, nullable=False),
+    Column("ingestion_id", ForeignKey("ingestions.id"), nullable=True),
+    UniqueConstraint("model_id", "request_id", name="uq_label_request"),
+)
+
+criteria = Table(
+    "criteria",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("metric", String(50), nullable=False),
+    Column("comparison", String(2), nullable=False),  # ">=" or "<="
+    Column("threshold", Float, nullable=False),
+    Column("window", String(10), nullable=False, default="week"),
+    Column("min_labels", Integer, nullable=False, default=0),
+    Column("created_at", DateTime, nullable=False),
+)
+
+attestations = Table(
+    "attestations",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("item", String(100), nullable=False),
+    Column("owner", String(200), nullable=False),
+    Column("attested_at", DateTime, nullable=False),
+    Column("expires_at", DateTime, nullable=False),
+    Column("evidence_url", Text, nullable=False, default=""),
+    Column("note", Text, nullable=False, default=""),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("at", DateTime, nullable=False),
+    Column("actor", String(200), nullable=False, default=""),
+    Column("action", String(100), nullable=False),
+    Column("model_id", Integer, nullable=True),
+    Column("detail", JSON, nullable=False),
+)
