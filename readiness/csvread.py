@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -20,6 +21,9 @@ from readiness.errors import FileFormatError
 DELIMITERS = (",", ";", "\t")
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 MISSING_MARKERS = ["", "NA", "N/A", "NaN", "nan", "NULL", "null", "None", "none", "#N/A"]
+MEGABYTE = 1024 * 1024  # as READINESS_MAX_UPLOAD_MB counts them
+# C0 controls except tab, CR and LF; DEL and the C1 range. One regex scan, not a Python loop.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 @dataclass(frozen=True)
@@ -42,7 +46,7 @@ def content_hash(data: bytes) -> str:
     """SHA-256 of the raw bytes: the identity of an upload.
 
     >>> content_hash(b"a,b\\n1,2\\n")[:12]
-    '5ccb2e0d2b1b'
+    '492d5ea49605'
     """
     return hashlib.sha256(data).hexdigest()
 
@@ -56,12 +60,15 @@ def read_csv_bytes(data: bytes, filename: str = "upload.csv", max_bytes: int | N
     limit = max_upload_bytes() if max_bytes is None else max_bytes
     if len(data) > limit:
         raise FileFormatError(
-            f"{filename} is {len(data) / 1e6:.1f} MB, over the {limit / 1e6:.1f} MB limit. "
+            f"{filename} is {_megabytes(len(data))} MB, over the {_megabytes(limit)} MB limit. "
             "Split it into smaller files, or raise READINESS_MAX_UPLOAD_MB."
         )
+    empty = FileFormatError(f"{filename} is empty. Export the data again with a header row and rows.")
     if not data.strip():
-        raise FileFormatError(f"{filename} is empty. Export the data again with a header row and rows.")
+        raise empty
     text, encoding = decode_bytes(data, filename)
+    if not text.strip():  # a byte-order mark and whitespace only
+        raise empty
     delimiter = sniff_delimiter(text)
     header = _header(text, delimiter, filename)
     try:
@@ -76,7 +83,7 @@ def read_csv_bytes(data: bytes, filename: str = "upload.csv", max_bytes: int | N
         )
     except pd.errors.ParserError as exc:
         raise FileFormatError(
-            f"{filename} could not be parsed as a {DELIMITER_NAMES[delimiter]}-separated file: {exc}. "
+            f"{filename} could not be parsed as a {DELIMITER_NAMES[delimiter]}-separated file: {str(exc).strip()}. "
             "Check that every row has as many fields as the header and quotes are closed."
         ) from None
     if frame.empty:
@@ -106,9 +113,10 @@ def decode_bytes(data: bytes, filename: str = "upload.csv") -> tuple[str, str]:
             text = data.decode(encoding)
         except UnicodeDecodeError:
             continue
-        bad = next((i for i, ch in enumerate(text) if _is_control(ch)), None)
-        if bad is None:
+        match = CONTROL_CHARS.search(text)
+        if match is None:
             return text, "utf-8" if encoding == "utf-8-sig" else encoding
+        bad = match.start()
         if encoding == "latin-1":
             raise FileFormatError(
                 f"{filename} is not readable text: character {ord(text[bad]):#04x} at position {bad} "
@@ -118,40 +126,79 @@ def decode_bytes(data: bytes, filename: str = "upload.csv") -> tuple[str, str]:
     raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
 
 
-def _is_control(ch: str) -> bool:
-    code = ord(ch)
-    return (code < 32 and ch not in "\t\r\n") or 0x7F <= code <= 0x9F
+def _megabytes(n_bytes: int) -> str:
+    """Bytes as megabytes for messages, with enough digits that a small limit is not '0.0'."""
+    value = n_bytes / MEGABYTE
+    return f"{value:.1f}" if value >= 0.1 else f"{value:.2g}"
 
 
 def sniff_delimiter(text: str) -> str:
     """Pick comma, semicolon or tab from the first lines of a CSV.
 
+    The delimiter that splits the first lines (quotes honoured) into one number of fields,
+    more than one, wins; comma on a tie.
+
     >>> sniff_delimiter("a;b;c\\n1;2;3\\n")
     ';'
+    >>> sniff_delimiter('"x""; y",b\\n1,2\\n')
+    ','
     """
-    sample = "\n".join(text.splitlines()[:50])
-    try:
-        return csv.Sniffer().sniff(sample, delimiters="".join(DELIMITERS)).delimiter
-    except csv.Error:
-        first = next((line for line in text.splitlines() if line.strip()), "")
-        counts = {d: first.count(d) for d in DELIMITERS}
-        return max(counts, key=lambda d: counts[d]) if any(counts.values()) else ","
+    lines = text.splitlines()
+    sample = "\n".join(lines[:50])
+    best, best_key = ",", (False, 0.0, 0)
+    for delimiter in DELIMITERS:
+        try:
+            rows = [row for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+                    if not _blank(row)]
+        except csv.Error:
+            continue
+        if len(lines) > 50 and len(rows) > 2:
+            rows = rows[:-1]  # the sample may cut the last record short
+        if not rows:
+            continue
+        width = len(rows[0])
+        share = sum(len(row) == width for row in rows) / len(rows)
+        key = (width > 1, share, width)
+        if key > best_key:
+            best, best_key = delimiter, key
+    return best
+
+
+def _blank(row: list[str]) -> bool:
+    """An empty or whitespace-only line, which pandas skips too."""
+    return not row or (len(row) == 1 and not row[0].strip())
 
 
 def _header(text: str, delimiter: str, filename: str) -> list[str]:
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, skipinitialspace=True)
-    header = next((row for row in reader if any(cell.strip() for cell in row)), [])
-    names = [cell.strip() for cell in header]
-    blank = [i + 1 for i, name in enumerate(names) if not name]
-    if blank:
+    """The header's column names; raise FileFormatError for bad names or a row of another width."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
+    rows = (row for row in reader if not _blank(row))
+    try:
+        names = [cell.strip() for cell in next(rows, [])]
+        if not names:
+            raise FileFormatError(f"{filename} is empty. Export the data again with a header row and rows.")
+        blank = [i + 1 for i, name in enumerate(names) if not name]
+        if blank:
+            raise FileFormatError(
+                f"{filename}: header column(s) {', '.join(map(str, blank))} have no name. "
+                "Give every column a name in the first row."
+            )
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise FileFormatError(
+                f"{filename} has duplicate column names: {', '.join(repr(d) for d in duplicates)}. "
+                "Rename them so every column name is unique."
+            )
+        for row in rows:  # pandas pads short rows and may take a longer first row as an index
+            if len(row) != len(names):
+                raise FileFormatError(
+                    f"{filename} line {reader.line_num} has {len(row)} field(s) but the header has "
+                    f"{len(names)}. Check that every row has as many fields as the header, that fields "
+                    f"containing a {DELIMITER_NAMES[delimiter]} are quoted, and that quotes are closed."
+                )
+    except csv.Error as exc:
         raise FileFormatError(
-            f"{filename}: header column(s) {', '.join(map(str, blank))} have no name. "
-            "Give every column a name in the first row."
-        )
-    duplicates = sorted({name for name in names if names.count(name) > 1})
-    if duplicates:
-        raise FileFormatError(
-            f"{filename} has duplicate column names: {', '.join(repr(d) for d in duplicates)}. "
-            "Rename them so every column name is unique."
-        )
+            f"{filename} could not be parsed as a {DELIMITER_NAMES[delimiter]}-separated file at line "
+            f"{reader.line_num}: {exc}. Check that quotes are closed."
+        ) from None
     return names

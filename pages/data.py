@@ -1,0 +1,127 @@
+"""Data: upload a baseline, live predictions or delayed labels; confirm the mapping; store."""
+
+import streamlit as st
+
+from readiness import ColumnMapping, ModelSpec, ReadinessError, ingest_csv, preview_upload
+from readiness.mapping import REQUIRED_ROLES, ROLES_BY_KIND
+from readiness.schema import TASKS
+
+KINDS = {
+    "Baseline (reference data)": "baseline",
+    "Live predictions": "live",
+    "Delayed labels": "labels",
+}
+ROLE_TITLES = {
+    "timestamp": "Timestamp",
+    "prediction": "Prediction",
+    "score": "Score (probability of the positive class)",
+    "label": "Label (ground truth)",
+    "request_id": "Request id",
+    "model_version": "Model version",
+    "latency_ms": "Latency (ms)",
+}
+NONE = "(none)"
+NEW_MODEL = "New model..."
+
+store = st.session_state["store"]
+st.title("Data")
+st.caption(
+    "Upload a baseline (the data the model was developed on), then live prediction logs and, "
+    "as they arrive, delayed labels (request_id, label). Comma, semicolon or tab separated."
+)
+
+last = st.session_state.pop("last_ingest", None)
+if last is not None:
+    (st.info if last.already_ingested else st.success)(last.message)
+    if last.features:
+        st.dataframe({"Feature": [f.name for f in last.features], "Type": [f.kind for f in last.features]},
+                     hide_index=True)
+
+kind = KINDS[st.radio("What are you uploading?", list(KINDS), horizontal=True, key="upload_kind")]
+names = [m.name for m in store.list_models()]
+options = names + ([NEW_MODEL] if kind == "baseline" else [])
+if not options:
+    st.info("Upload a baseline first: it creates the model that live logs and labels belong to.")
+    st.stop()
+current = st.session_state.get("model_choice")
+target = st.selectbox("Model", options, index=options.index(current) if current in options else 0,
+                      key=f"upload_model_{kind}")
+spec = None
+model_name = target
+if target == NEW_MODEL:
+    model_name = st.text_input("New model name", placeholder="e.g. churn-v1", key="new_model_name").strip()
+
+UPLOAD_LABELS = {"baseline": "Baseline CSV", "live": "Live predictions CSV",
+                 "labels": "Delayed labels CSV (request_id, label)"}
+upload = st.file_uploader(UPLOAD_LABELS[kind], type=["csv", "tsv", "txt"], key=f"upload_file_{kind}")
+if upload is None:
+    st.stop()
+
+try:
+    preview = preview_upload(upload.getvalue(), kind, upload.name)
+except ReadinessError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.caption(
+    f"Read {preview.n_rows:,} rows and {len(preview.columns)} columns "
+    f"({preview.csv.encoding}, {preview.csv.delimiter_name}-separated)."
+)
+
+if target == NEW_MODEL:
+    st.subheader("New model")
+    left, right = st.columns(2)
+    proposed = preview.proposed_task or "binary"
+    task = left.selectbox("Task", TASKS, index=TASKS.index(proposed), key="new_model_task",
+                          help="Proposed from the label values; change it if it is wrong.")
+    positive = right.text_input("Positive class", value=preview.proposed_positive_class or "",
+                                key="new_model_positive", disabled=task != "binary",
+                                help="The label value that means 'yes' (binary models only).")
+    owner = left.text_input("Owner", key="new_model_owner")
+    description = right.text_input("Description", key="new_model_description")
+    spec = ModelSpec(task, positive.strip() or None, owner.strip(), description.strip())
+
+st.subheader("Column mapping")
+st.caption("Proposed from the column names. Confirm or change it; unmapped columns are features.")
+roles = {}
+role_columns = st.columns(3)
+for i, role in enumerate(ROLES_BY_KIND[kind]):
+    proposed_column = preview.mapping.column_for(role)
+    choices = [NONE, *preview.columns]
+    required = " (required)" if role in REQUIRED_ROLES[kind] else ""
+    chosen = role_columns[i % 3].selectbox(
+        ROLE_TITLES[role] + required, choices,
+        index=choices.index(proposed_column) if proposed_column else 0,
+        key=f"map_{kind}_{role}_{upload.file_id}",
+    )
+    if chosen != NONE:
+        roles[role] = chosen
+ignore: list[str] = list(preview.mapping.ignore)
+categorical: list[str] = []
+if kind != "labels":
+    unmapped = [c for c in preview.columns if c not in roles.values()]
+    ignore = st.multiselect("Ignore these columns", unmapped, key=f"ignore_{kind}_{upload.file_id}")
+    if kind == "baseline":
+        categorical = st.multiselect(
+            "Treat as categorical", [c for c in unmapped if c not in ignore],
+            key=f"categorical_{upload.file_id}",
+            help="Numbers that are really codes (zip, store id). Text columns are categorical anyway.")
+mapping = ColumnMapping(roles=roles, ignore=tuple(ignore), categorical=tuple(categorical))
+if kind != "labels":
+    st.caption("Features: " + (", ".join(mapping.feature_columns(preview.columns)) or "none"))
+
+st.subheader("Preview")
+st.dataframe(preview.head, hide_index=True)
+
+if st.button(f"Confirm mapping and store {kind}", type="primary", disabled=not model_name):
+    bar = st.progress(0.0, text="Starting")
+    try:
+        result = ingest_csv(store, model_name, kind, upload.getvalue(), upload.name, mapping, spec,
+                            actor="dashboard", progress=lambda f, text: bar.progress(f, text=text))
+    except ReadinessError as exc:
+        bar.empty()
+        st.error(str(exc))
+    else:
+        st.session_state["last_ingest"] = result
+        st.session_state["select_model_next"] = result.model
+        st.rerun()

@@ -1,0 +1,7 @@
+"""Entry point for ``python -m readiness``."""
+
+import sys
+
+from readiness.cli import main
+
+sys.exit(main())

@@ -1,0 +1,107 @@
+"""``python -m readiness``: seed the demo, ingest CSVs and list models from a shell or CI job.
+
+Bad input exits with code 2 and a one-line reason on stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from readiness.errors import ReadinessError
+from readiness.ingest import ModelSpec, ingest_csv
+from readiness.mapping import KINDS, parse_mapping_pairs, propose_mapping
+from readiness.csvread import read_csv_bytes
+from readiness.overview import portfolio_overview
+from readiness.schema import TASKS
+from readiness.store import Store
+
+EXIT_BAD_INPUT = 2
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one sub-command per job."""
+    parser = argparse.ArgumentParser(prog="python -m readiness", description=__doc__.splitlines()[0])
+    parser.add_argument("--database", metavar="URL",
+                        help="SQLAlchemy URL (default: $READINESS_DATABASE_URL or data/readiness.db)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    demo = sub.add_parser("demo", help="seed the realistic demo (three models, ~90 days of logs)")
+    demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    demo.add_argument("--if-empty", action="store_true", help="do nothing when the database has models")
+
+    ingest = sub.add_parser("ingest", help="validate and store a baseline, live or labels CSV")
+    ingest.add_argument("--model", required=True, help="model name")
+    ingest.add_argument("--kind", required=True, choices=KINDS, help="what the file holds")
+    ingest.add_argument("file", type=Path, help="CSV file (comma, semicolon or tab)")
+    ingest.add_argument("--map", action="append", default=[], metavar="COLUMN=ROLE",
+                        help="override the proposed mapping, e.g. y_hat=prediction, notes=ignore, zip=categorical")
+    ingest.add_argument("--task", choices=TASKS, help="task of a new model (default: proposed from labels)")
+    ingest.add_argument("--positive-class", help="positive class of a new binary model")
+    ingest.add_argument("--owner", default="", help="owner of a new model")
+    ingest.add_argument("--description", default="", help="description of a new model")
+    ingest.add_argument("--actor", default="cli", help="who is ingesting, for the audit trail")
+
+    models = sub.add_parser("models", help="list models with volume, time range and label coverage")
+    models.add_argument("--json", action="store_true", help="print JSON for machines")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the CLI; return the process exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ReadinessError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from readiness.demo import seed_demo
+
+    store = Store.open(args.database)
+    if args.if_empty and not store.is_empty():
+        print("Database already has models; demo not seeded.")
+        return 0
+    if not store.is_empty():
+        raise ReadinessError(
+            "The database already has models; the demo only seeds an empty database. "
+            "Point --database at a new file, or use --if-empty to skip quietly."
+        )
+    summary = seed_demo(store, seed=args.seed)
+    print(f"Seeded the demo: {summary}")
+    return 0
+
+
+def _ingest(args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        raise ReadinessError(f"No such file: {args.file}. Check the path.")
+    data = args.file.read_bytes()
+    columns = list(read_csv_bytes(data, args.file.name).frame.columns)
+    mapping = parse_mapping_pairs(args.map, propose_mapping(columns, args.kind))
+    spec = ModelSpec(args.task, args.positive_class, args.owner, args.description) if args.task else None
+    store = Store.open(args.database)
+    result = ingest_csv(store, args.model, args.kind, data, args.file.name, mapping, spec, args.actor)
+    print(result.message)
+    return 0
+
+
+def _models(args: argparse.Namespace) -> int:
+    portfolio = portfolio_overview(Store.open(args.database))
+    frame = portfolio.as_frame()
+    if args.json:
+        print(frame.to_json(orient="records", date_format="iso", indent=2))
+    elif frame.empty:
+        print("No models yet. Seed the demo with `python -m readiness demo` or ingest a baseline.")
+    else:
+        print(frame.drop(columns=["Baseline rows"]).to_string(index=False))
+    return 0
+
+
+COMMANDS = {"demo": _demo, "ingest": _ingest, "models": _models}
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,77 @@
+"""Real flows in headless Chromium: upload on the Data page, see the model on Overview."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.browser import ARTIFACTS, chromium_page, require_chromium, running_app
+
+pytestmark = pytest.mark.browser
+
+BASELINE = "\n".join(
+    ["amount,merchant,y_pred,y_pred_proba,y_true"]
+    + [f"{10 + i * 1.5},{'abc'[i % 3]},{int(i % 4 == 0)},{0.8 if i % 4 == 0 else 0.1},{int(i % 5 == 0)}"
+       for i in range(40)]
+) + "\n"
+LIVE = "\n".join(
+    ["ts;request_id;amount;merchant;y_pred;y_pred_proba"]
+    + [f"2026-11-{1 + i % 20:02d}T10:00:00Z;r{i};{12 + i};{'abc'[i % 3]};{int(i % 3 == 0)};{0.7 if i % 3 == 0 else 0.2}"
+       for i in range(30)]
+) + "\n"
+
+
+@pytest.fixture(scope="module")
+def browser_ready():
+    require_chromium()
+
+
+def choose(page, scope, label: str, option: str) -> None:
+    """Pick an option in a Streamlit selectbox found by its label."""
+    scope.get_by_test_id("stSelectbox").filter(has_text=label).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def upload_and_store(page, kind_label: str, uploader_label: str, path, kind: str) -> None:
+    main = page.get_by_test_id("stMain")
+    main.get_by_text(kind_label, exact=True).click()
+    uploader = main.get_by_test_id("stFileUploader").filter(has_text=uploader_label)
+    uploader.locator("input[type=file]").set_input_files(str(path))
+    button = main.get_by_role("button", name=f"Confirm mapping and store {kind}")
+    try:
+        button.wait_for()
+    finally:
+        page.screenshot(path=str(ARTIFACTS / f"upload-{kind}.png"), full_page=True)
+    button.click()
+    main.get_by_text(re.compile(rf"Stored \d+ {kind} row")).wait_for()
+
+
+def test_upload_baseline_and_live_then_see_model_on_overview(browser_ready, tmp_path):
+    baseline = tmp_path / "churn_baseline.csv"
+    baseline.write_text(BASELINE)
+    live = tmp_path / "churn_live.csv"
+    live.write_text(LIVE)
+    with running_app(f"sqlite:///{tmp_path / 'browser.db'}") as url, chromium_page() as page:
+        page.goto(url)
+        page.get_by_text("No models yet").first.wait_for()
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Data").click()
+        main = page.get_by_test_id("stMain")
+        main.get_by_text("What are you uploading?").wait_for()
+        choose(page, main, "Model", "New model...")
+        main.get_by_label("New model name").fill("churn")
+        main.get_by_label("New model name").press("Enter")
+        upload_and_store(page, "Baseline (reference data)", "Baseline CSV", baseline, "baseline")
+        from playwright.sync_api import expect
+
+        expect(page.get_by_test_id("stSidebar").get_by_role("combobox", name="Model")).to_have_value("churn")
+
+        upload_and_store(page, "Live predictions", "Live predictions CSV", live, "live")
+        page.screenshot(path=str(ARTIFACTS / "data-page.png"), full_page=True)
+
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Overview").click()
+        card = main.get_by_text(re.compile(r"30 predictions from 2026-11-01 to 2026-11-20"))
+        card.wait_for()
+        expect(main.get_by_role("heading", name="churn")).to_be_visible()
+        expect(page).to_have_url(re.compile(r"model=churn"))
+        page.screenshot(path=str(ARTIFACTS / "overview-after-upload.png"), full_page=True)

@@ -1,0 +1,126 @@
+"""Every page through Streamlit's AppTest: the entrypoint, then switch_page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.runtime.pages_manager import PagesManager
+from streamlit.testing.v1 import AppTest
+
+from readiness import Store, ingest_csv
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = (
+    b"amount,country,y_pred,y_pred_proba,y_true\n"
+    b"1.5,DE,1,0.9,1\n2.5,FR,0,0.1,0\n3.0,DE,0,0.2,1\n4.0,IT,0,0.3,0\n"
+)
+LIVE = (
+    b"ts,request_id,amount,country,y_pred,y_pred_proba\n"
+    b"2026-11-01T10:00:00Z,r1,1.5,DE,1,0.8\n2026-11-02T11:00:00Z,r2,2.0,FR,0,0.3\n"
+)
+
+
+@pytest.fixture(autouse=True)
+def navigation_only(monkeypatch):
+    """Make AppTest treat app.py as the st.navigation app it is.
+
+    AppTest builds a fresh PagesManager before every run, which sees our pages/ folder and
+    switches to the legacy folder-based runner: from the second run on it executes the page
+    file alone, skipping app.py. A real server drops that flag once app.py calls
+    st.navigation, so tests do the same.
+    """
+    original = PagesManager.__init__
+
+    def init(self, *args, **kwargs):
+        original(self, *args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+    monkeypatch.setattr(PagesManager, "__init__", init)
+
+
+@pytest.fixture
+def db_url(tmp_path, monkeypatch) -> str:
+    """An empty SQLite store for the app, with the demo auto-seed switched off."""
+    url = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("READINESS_DATABASE_URL", url)
+    monkeypatch.setenv("READINESS_AUTO_DEMO", "0")
+    return url
+
+
+@pytest.fixture
+def fraud_store(db_url) -> Store:
+    """A store holding one binary model with a baseline and two live predictions."""
+    store = Store.open(db_url)
+    ingest_csv(store, "fraud", "baseline", BASELINE, "base.csv")
+    ingest_csv(store, "fraud", "live", LIVE, "live.csv")
+    return store
+
+
+def app(query: str = "") -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30)
+    if query:
+        at.query_params["model"] = query
+    return at.run()
+
+
+def test_overview_empty_store_invites_an_upload(db_url):
+    at = app()
+    assert not at.exception
+    assert "No models yet" in at.info[0].value
+
+
+def test_overview_lists_models_with_volume_and_coverage(fraud_store):
+    at = app()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert list(table["Model"]) == ["fraud"]
+    assert table.loc[0, "Predictions"] == 2
+    assert table.loc[0, "Task"] == "binary"
+    assert [m.value for m in at.metric][:2] == ["1", "2"]
+
+
+def test_model_picker_reads_and_writes_the_url(fraud_store):
+    ingest_csv(fraud_store, "credit", "baseline", BASELINE, "credit.csv")
+    at = app(query="fraud")
+    assert at.sidebar.selectbox(key="model").value == "fraud"
+    at.sidebar.selectbox(key="model").set_value("credit").run()
+    assert at.query_params["model"] == ["credit"] or at.query_params["model"] == "credit"
+    at.switch_page("pages/data.py").run()
+    assert at.sidebar.selectbox(key="model").value == "credit"
+
+
+def test_data_page_uploads_a_baseline_for_a_new_model(db_url):
+    at = app()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception
+    at.selectbox(key="upload_model_baseline").set_value("New model...").run()
+    at.text_input(key="new_model_name").set_value("churn").run()
+    at.file_uploader(key="upload_file_baseline").upload("base.csv", BASELINE, "text/csv").run()
+    assert not at.error, [e.value for e in at.error]
+    # the proposed mapping found the prediction, score and label columns
+    assert any(s.value == "y_pred" for s in at.selectbox if s.label.startswith("Prediction"))
+    assert at.selectbox(key="new_model_task").value == "binary"
+    at.button[0].click().run()
+    assert not at.exception
+    assert "Stored 4 baseline row(s)" in at.success[0].value
+    assert at.sidebar.selectbox(key="model").value == "churn"
+    assert Store.open(db_url).get_model("churn").positive_class == "1"
+
+
+def test_data_page_shows_a_validation_error_and_stores_nothing(fraud_store):
+    at = app(query="fraud")
+    at.switch_page("pages/data.py").run()
+    at.radio(key="upload_kind").set_value("Live predictions").run()
+    bad = LIVE.replace(b"2026-11-02T11:00:00Z", b"yesterday-ish")
+    at.file_uploader(key="upload_file_live").upload("bad.csv", bad, "text/csv").run()
+    at.button[0].click().run()
+    assert "unreadable time at line 3" in at.error[0].value
+    assert fraud_store.count_rows("predictions") == 2
+
+
+def test_data_page_reports_an_unreadable_file(fraud_store):
+    at = app(query="fraud")
+    at.switch_page("pages/data.py").run()
+    at.file_uploader(key="upload_file_baseline").upload("x.csv", b"\x00\x01\x02garbage", "text/csv").run()
+    assert "not text" in at.error[0].value
