@@ -12,11 +12,12 @@ from pathlib import Path
 
 from readiness.errors import ReadinessError
 from readiness.ingest import ModelSpec, ingest_csv
-from readiness.mapping import KINDS, parse_mapping_pairs, propose_mapping
+from readiness.mapping import KINDS, check_mapping, parse_mapping_pairs, propose_mapping
 from readiness.csvread import read_csv_bytes
 from readiness.overview import portfolio_overview
 from readiness.schema import TASKS
 from readiness.store import Store
+from readiness.validate import propose_task
 
 EXIT_BAD_INPUT = 2
 
@@ -80,9 +81,16 @@ def _ingest(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise ReadinessError(f"No such file: {args.file}. Check the path.")
     data = args.file.read_bytes()
-    columns = list(read_csv_bytes(data, args.file.name).frame.columns)
-    mapping = parse_mapping_pairs(args.map, propose_mapping(columns, args.kind))
-    spec = ModelSpec(args.task, args.positive_class, args.owner, args.description) if args.task else None
+    frame = read_csv_bytes(data, args.file.name).frame
+    mapping = parse_mapping_pairs(args.map, propose_mapping(list(frame.columns), args.kind))
+    spec = None
+    if args.kind == "baseline":
+        task, positive = args.task, args.positive_class
+        if task is None:
+            check_mapping(mapping, list(frame.columns), args.kind, args.file.name)
+            task, proposed = propose_task(frame, mapping)
+            positive = positive or proposed
+        spec = ModelSpec(task, positive, args.owner, args.description)
     store = Store.open(args.database)
     result = ingest_csv(store, args.model, args.kind, data, args.file.name, mapping, spec, args.actor)
     print(result.message)

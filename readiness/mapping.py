@@ -124,7 +124,8 @@ def parse_mapping_pairs(pairs: Iterable[str], base: ColumnMapping | None = None)
                 f"{', '.join(MAPPING_WORDS)} (for example y_hat=prediction)."
             )
         if word == "ignore":
-            mapping = replace(mapping, ignore=(*mapping.ignore, column))
+            roles = {r: c for r, c in mapping.roles.items() if c != column}
+            mapping = replace(mapping, roles=roles, ignore=(*mapping.ignore, column))
         elif word == "categorical":
             mapping = replace(mapping, categorical=(*mapping.categorical, column))
         elif word == "numeric":

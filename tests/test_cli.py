@@ -1,0 +1,94 @@
+"""python -m readiness: ingest, models, and exit code 2 with one line on bad input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from readiness.cli import main
+from readiness.store import Store
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = "amount,shop,y_hat,proba,truth\n1.0,a,1,0.9,1\n2.0,b,0,0.2,0\n3.0,a,0,0.1,0\n"
+LIVE = "ts,request_id,amount,shop,y_hat,proba,notes\n2026-11-01T00:00:00Z,r1,1.5,a,1,0.8,hi\n"
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "base.csv").write_text(BASELINE)
+    (tmp_path / "live.csv").write_text(LIVE)
+    return tmp_path
+
+
+def run(db: Path, *args: str) -> int:
+    return main(["--database", f"sqlite:///{db}", *args])
+
+
+def test_ingest_with_mapping_pairs_creates_model_and_stores_rows(files, capsys):
+    db = files / "cli.db"
+    assert run(db, "ingest", "--model", "shop", "--kind", "baseline", str(files / "base.csv"),
+               "--map", "y_hat=prediction", "--map", "proba=score", "--map", "truth=label",
+               "--owner", "Ana") == 0
+    assert "Stored 3 baseline row(s)" in capsys.readouterr().out
+    assert run(db, "ingest", "--model", "shop", "--kind", "live", str(files / "live.csv"),
+               "--map", "y_hat=prediction", "--map", "proba=score", "--map", "notes=ignore") == 0
+    store = Store.open(f"sqlite:///{db}")
+    model = store.get_model("shop")
+    assert (model.task, model.positive_class, model.owner) == ("binary", "1", "Ana")
+    assert store.count_rows("predictions", model.id) == 1
+
+
+def test_models_json_lists_volume(files, capsys):
+    db = files / "cli.db"
+    run(db, "ingest", "--model", "shop", "--kind", "baseline", str(files / "base.csv"),
+        "--map", "y_hat=prediction", "--map", "proba=score", "--map", "truth=label")
+    capsys.readouterr()
+    assert run(db, "models", "--json") == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["Model"] == "shop" and rows[0]["Predictions"] == 0 and rows[0]["Baseline rows"] == 3
+
+
+def test_models_on_empty_database_says_how_to_start(tmp_path, capsys):
+    assert run(tmp_path / "e.db", "models") == 0
+    assert "No models yet" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["ingest", "--model", "shop", "--kind", "live", "live.csv"], "No model named 'shop'"),
+        (["ingest", "--model", "shop", "--kind", "baseline", "missing.csv"], "No such file"),
+        (["ingest", "--model", "shop", "--kind", "baseline", "base.csv", "--map", "nonsense"],
+         "Cannot read mapping 'nonsense'"),
+        (["ingest", "--model", "shop", "--kind", "baseline", "base.csv", "--map", "y_hat=ignore"],
+         "no column for the required 'prediction'"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(files, capsys, monkeypatch, args, fragment):
+    monkeypatch.chdir(files)
+    assert run(files / "cli.db", *args) == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_demo_refuses_a_database_with_models_unless_if_empty(files, capsys):
+    db = files / "cli.db"
+    run(db, "ingest", "--model", "shop", "--kind", "baseline", str(files / "base.csv"),
+        "--map", "y_hat=prediction", "--map", "proba=score", "--map", "truth=label")
+    assert run(db, "demo", "--if-empty") == 0
+    assert "not seeded" in capsys.readouterr().out
+    assert run(db, "demo") == 2
+    assert "already has models" in capsys.readouterr().err
+
+
+def test_module_entry_point_prints_help():
+    result = subprocess.run([sys.executable, "-m", "readiness", "--help"], cwd=ROOT,
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0
+    for command in ("demo", "ingest", "models"):
+        assert command in result.stdout
