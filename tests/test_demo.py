@@ -1,0 +1,269 @@
+"""The seeded demo: models, volumes, determinism, the fraud drift story, late labels, samples."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.metrics import precision_score, recall_score, roc_auc_score
+from sqlalchemy import select
+
+from readiness import ingest_csv, preview_upload
+from readiness import schema as t
+from readiness.demo import (
+    DRIFT_RAMP_DAYS,
+    DRIFT_START_DAY,
+    DemoSummary,
+    build_fraud,
+    demo_is_needed,
+    seed_demo,
+    write_samples,
+)
+from readiness.errors import ModelConfigError
+from readiness.store import Store
+
+TODAY = date(2026, 6, 15)
+SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, DemoSummary]:
+    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}")
+    assert demo_is_needed(store)
+    return store, seed_demo(store, seed=7, today=TODAY)
+
+
+@pytest.fixture(scope="module")
+def logs(seeded: tuple[Store, DemoSummary]) -> dict[str, pd.DataFrame]:
+    """Each model's log with delayed labels joined and the log week (0 = first 7 days)."""
+    store, summary = seeded
+    frames = {}
+    for name in ("fraud", "credit", "demand"):
+        log = store.read_predictions(name)
+        day = (log["timestamp"] - pd.Timestamp(summary.start)).dt.total_seconds() / 86_400
+        frames[name] = log.assign(day=day, week=(day // 7).astype(int))
+    return frames
+
+
+def criteria_of(store: Store, name: str) -> dict[str, tuple[str, float, int]]:
+    model = store.get_model(name)
+    c = t.criteria.c
+    with store.engine.connect() as conn:
+        rows = conn.execute(select(c.metric, c.comparison, c.threshold, c.min_labels).where(c.model_id == model.id))
+        return {r.metric: (r.comparison, r.threshold, r.min_labels) for r in rows}
+
+
+def label_delays(store: Store, name: str) -> pd.DataFrame:
+    model = store.get_model(name)
+    p, lab = t.predictions, t.labels
+    query = (select(p.c.timestamp, lab.c.received_at)
+             .select_from(lab.join(p, (p.c.model_id == lab.c.model_id) & (p.c.request_id == lab.c.request_id)))
+             .where(lab.c.model_id == model.id))
+    with store.engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).all(), columns=["timestamp", "received_at"])
+    return frame.assign(days=(frame["received_at"] - frame["timestamp"]).dt.total_seconds() / 86_400)
+
+
+def weekly_binary(log: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for week, g in log[log["label"].notna()].groupby("week"):
+        y, p = g["label"] == "1", g["prediction"] == "1"
+        rows.append({"week": week, "n": len(g), "positives": int(y.sum()),
+                     "recall": recall_score(y, p, zero_division=0.0),
+                     "precision": precision_score(y, p, zero_division=0.0),
+                     "fpr": float(p[~y].mean()),
+                     "auc": roc_auc_score(y, g["score"]) if y.nunique() == 2 else np.nan})
+    return pd.DataFrame(rows).set_index("week")
+
+
+# -- models and volume --------------------------------------------------------------------
+
+
+def test_three_models_with_their_tasks_owners_and_baselines(seeded):
+    store, summary = seeded
+    models = {m.name: m for m in store.list_models()}
+    assert {n: (m.task, m.positive_class, m.owner) for n, m in models.items()} == {
+        "credit": ("binary", "1", "Lending Analytics"),
+        "demand": ("regression", None, "Supply Chain"),
+        "fraud": ("binary", "1", "Payments Risk"),
+    }
+    for stats in store.model_stats():
+        assert stats.baseline_rows == 5_000
+    fraud_baseline = store.read_baseline("fraud")
+    assert {"device_trust", "merchant_category", "prediction", "score", "label"} <= set(fraud_baseline.columns)
+    assert 0.01 < (fraud_baseline["label"] == "1").mean() < 0.03
+    assert store.active_baseline(models["demand"].id).classes == ()
+
+
+def test_volume_and_summary_match_the_store(seeded):
+    store, summary = seeded
+    assert summary.n_predictions >= 200_000
+    assert summary.n_predictions == store.count_rows("predictions")
+    assert summary.n_labels == store.count_rows("labels")
+    for m in summary.models:
+        model = store.get_model(m.name)
+        assert m.n_predictions == store.count_rows("predictions", model.id)
+        assert m.n_labels == store.count_rows("labels", model.id)
+    assert len(summary.lines()) == 4
+
+
+def test_log_covers_the_90_days_up_to_today_with_a_daily_pattern(logs):
+    for name, log in logs.items():
+        assert log["timestamp"].min() >= pd.Timestamp(TODAY - timedelta(days=90))
+        assert log["timestamp"].max() < pd.Timestamp(TODAY)
+        assert log["request_id"].is_unique
+        assert log["request_id"].str.startswith(f"{name}-").all()
+        assert log["model_version"].notna().all()
+    hourly = logs["fraud"]["timestamp"].dt.hour.value_counts()
+    assert hourly[14] > 4 * hourly[3]  # afternoon traffic far above the small hours
+
+
+def test_latencies_are_realistic(seeded, logs):
+    store, _ = seeded
+    for name, log in logs.items():
+        median, p95 = np.percentile(log["latency_ms"], [50, 95])
+        assert 40 <= median <= 80, name
+        assert p95 < 200, name
+        assert log["latency_ms"].max() > 2 * p95  # a long right tail
+    assert criteria_of(store, "demand")["latency_p95"][:2] == ("<=", 200.0)
+
+
+def test_seeding_is_deterministic_for_a_seed_and_date(tmp_path):
+    def small(path: Path, seed: int) -> tuple[DemoSummary, pd.DataFrame]:
+        store = Store.open(f"sqlite:///{path}")
+        summary = seed_demo(store, seed=seed, today=TODAY, scale=0.03)
+        return summary, pd.concat([store.read_predictions(n).head(50) for n in ("fraud", "credit", "demand")])
+
+    first, rows_a = small(tmp_path / "a.db", 7)
+    second, rows_b = small(tmp_path / "b.db", 7)
+    assert first == second
+    pd.testing.assert_frame_equal(rows_a, rows_b)
+    other = build_fraud(seed=8, today=TODAY, scale=0.03).log["score"].head(50)
+    assert not np.array_equal(other.to_numpy(), rows_a["score"].head(50).to_numpy())
+
+
+def test_seeding_refuses_a_store_that_has_the_demo_models(seeded):
+    store, _ = seeded
+    assert not demo_is_needed(store)
+    with pytest.raises(ModelConfigError, match="already has model"):
+        seed_demo(store, today=TODAY, scale=0.01)
+
+
+# -- the fraud drift story ----------------------------------------------------------------
+
+
+def test_fraud_device_trust_shifts_from_week_6(seeded, logs):
+    store, _ = seeded
+    log = logs["fraud"]
+    before = log.loc[log["day"] < DRIFT_START_DAY, "device_trust"]
+    after = log.loc[log["day"] >= DRIFT_START_DAY + DRIFT_RAMP_DAYS, "device_trust"]
+    baseline = store.read_baseline("fraud")["device_trust"]
+    assert abs(before.mean() - baseline.mean()) < 0.02
+    assert after.mean() - before.mean() > 0.08
+    assert (after.mean() - before.mean()) / before.std() > 0.4
+    for other in ("amount", "account_age_days"):  # only device_trust drifts
+        pre, post = log.loc[log["day"] < DRIFT_START_DAY, other], log.loc[log["day"] >= DRIFT_START_DAY, other]
+        assert abs(post.median() - pre.median()) / pre.median() < 0.1
+
+
+def test_fraud_recall_meets_its_criterion_before_week_6_and_fails_after(seeded, logs):
+    store, _ = seeded
+    criteria = criteria_of(store, "fraud")
+    comparison, recall_floor, min_labels = criteria["recall"]
+    assert (comparison, recall_floor) == (">=", 0.75)
+    assert criteria["false_positive_rate"][:2] == ("<=", 0.05)
+    weekly = weekly_binary(logs["fraud"])
+    healthy, drifted = weekly.loc[:4], weekly.loc[6:]
+    drifted = drifted[drifted["positives"] >= 40]  # the last weeks wait for chargebacks
+    assert (healthy["n"] >= min_labels).all()
+    assert (healthy["recall"] >= 0.8).all(), healthy
+    assert len(drifted) >= 5
+    assert (drifted["recall"] < recall_floor).all(), drifted
+    assert drifted["recall"].mean() < 0.6
+    assert (weekly["fpr"] <= criteria["false_positive_rate"][1]).all()
+
+
+# -- credit: steady; demand: weekly seasonality -------------------------------------------
+
+
+def test_credit_stays_healthy_with_a_challenger_in_the_last_30_days(seeded, logs):
+    store, _ = seeded
+    log = logs["credit"]
+    criteria = criteria_of(store, "credit")
+    champion = weekly_binary(log[log["model_version"] == "2.3.0"])
+    champion = champion[champion["n"] >= criteria["roc_auc"][2]]
+    assert len(champion) >= 9
+    assert (champion["auc"] >= criteria["roc_auc"][1]).all()
+    assert (champion["precision"] >= criteria["precision"][1]).all()
+    assert champion["recall"].max() - champion["recall"].min() < 0.15
+    assert 0.08 < (log["label"] == "1").sum() / log["label"].notna().sum() < 0.16
+    challenger = log["model_version"] == "2.4.0-rc1"
+    assert not challenger[log["day"] < 60].any()
+    assert 0.17 < challenger[log["day"] >= 60].mean() < 0.23
+
+
+def test_demand_has_weekly_seasonality_and_meets_its_mae(seeded, logs):
+    store, _ = seeded
+    log = logs["demand"]
+    weekday = log["timestamp"].dt.day_of_week
+    assert (log["day_of_week"] == weekday).all()
+    by_day = log["label"].astype(float).groupby(weekday).mean()
+    assert by_day[5] > 1.4 * by_day[1]  # Saturday well above Tuesday
+    assert log["prediction"].astype(float).groupby(weekday).mean().idxmax() == 5
+    comparison, mae_limit, _ = criteria_of(store, "demand")["mae"]
+    labelled = log[log["label"].notna()]
+    error = (labelled["prediction"].astype(float) - labelled["label"].astype(float)).abs()
+    weekly_mae = error.groupby(labelled["week"]).mean()
+    assert comparison == "<=" and (weekly_mae <= mae_limit).all()
+
+
+# -- delayed labels -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("name", "low", "high", "coverage"), [
+    ("fraud", 2.0, 20.0, (0.7, 0.9)),
+    ("credit", 14.0, 30.0, (0.3, 0.7)),
+    ("demand", 1.0, 1.25, (0.95, 1.0)),
+])
+def test_labels_arrive_late_and_only_by_today(seeded, logs, name, low, high, coverage):
+    store, _ = seeded
+    delays = label_delays(store, name)
+    assert (delays["received_at"] > delays["timestamp"]).all()
+    assert delays["days"].min() >= low and delays["days"].max() <= high
+    assert delays["received_at"].max() <= pd.Timestamp(TODAY)
+    log = logs[name]
+    share = log["label"].notna().mean()
+    assert coverage[0] < share < coverage[1]
+    assert log.loc[log["day"] >= 89, "label"].notna().sum() == 0  # nothing has arrived yet for yesterday
+    model = store.get_model(name)
+    with store.engine.connect() as conn:
+        inline = conn.execute(select(t.predictions.c.id).where(
+            t.predictions.c.model_id == model.id, t.predictions.c.label.is_not(None)).limit(1)).first()
+    assert inline is None  # labels come through the labels table only
+
+
+# -- sample CSVs --------------------------------------------------------------------------
+
+
+def test_sample_csvs_ingest_cleanly_with_the_proposed_mapping(tmp_path):
+    paths = write_samples(tmp_path)
+    assert [p.name for p in paths] == ["loan_baseline.csv", "loan_live.csv", "loan_labels.csv"]
+    for path in paths:  # the committed samples are what write_samples makes
+        assert (SAMPLES / path.name).read_bytes() == path.read_bytes(), path.name
+    store = Store.open(f"sqlite:///{tmp_path / 'samples.db'}")
+    results = {}
+    for path, kind in zip(paths, ("baseline", "live", "labels"), strict=True):
+        preview = preview_upload(path.read_bytes(), kind, path.name)
+        assert preview.mapping.roles, kind
+        results[kind] = ingest_csv(store, "loan", kind, path.read_bytes(), path.name, mapping=preview.mapping)
+    assert preview_upload(paths[1].read_bytes(), "live", paths[1].name).csv.delimiter == ";"
+    assert results["baseline"].created_model and results["baseline"].rows_added == 400
+    assert store.get_model("loan").task == "binary" and store.get_model("loan").positive_class == "1"
+    assert results["live"].rows_added == 300
+    assert results["labels"].rows_added == 200 and results["labels"].labels_unmatched == 0
+    log = store.read_predictions("loan")
+    assert log["label"].notna().sum() == 200
+    assert set(log["model_version"]) == {"2.3.0"} and log["latency_ms"].notna().all()
