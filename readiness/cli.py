@@ -73,7 +73,7 @@ def _demo(args: argparse.Namespace) -> int:
             "Point --database at a new file, or use --if-empty to skip quietly."
         )
     summary = seed_demo(store, seed=args.seed)
-    print(f"Seeded the demo: {summary}")
+    print("\n".join(summary.lines()))
     return 0
 
 

@@ -75,3 +75,16 @@ def test_upload_baseline_and_live_then_see_model_on_overview(browser_ready, tmp_
         expect(main.get_by_role("heading", name="churn")).to_be_visible()
         expect(page).to_have_url(re.compile(r"model=churn"))
         page.screenshot(path=str(ARTIFACTS / "overview-after-upload.png"), full_page=True)
+
+
+def test_first_start_on_an_empty_database_seeds_and_shows_the_demo(browser_ready, tmp_path):
+    from playwright.sync_api import expect
+
+    with running_app(f"sqlite:///{tmp_path / 'first-start.db'}", auto_demo=True) as url, chromium_page() as page:
+        page.goto(url)
+        main = page.get_by_test_id("stMain")
+        main.get_by_role("heading", name="fraud").wait_for(timeout=120_000)  # seeding takes ~10-20 s
+        for name in ("credit", "demand", "fraud"):
+            expect(main.get_by_role("heading", name=name)).to_be_visible()
+        expect(main.get_by_test_id("stMetric").first).to_contain_text("3")
+        page.screenshot(path=str(ARTIFACTS / "overview-demo.png"), full_page=True)
