@@ -81,15 +81,23 @@ def read_csv_bytes(data: bytes, filename: str = "upload.csv", max_bytes: int | N
             skipinitialspace=True,
             skip_blank_lines=True,
         )
+    except pd.errors.EmptyDataError:  # e.g. nothing but byte-order marks
+        raise empty from None
     except pd.errors.ParserError as exc:
         raise FileFormatError(
-            f"{filename} could not be parsed as a {DELIMITER_NAMES[delimiter]}-separated file: {str(exc).strip()}. "
+            f"{filename} could not be parsed as a {DELIMITER_NAMES[delimiter]}-separated file: "
+            f"{str(exc).strip()}. "
             "Check that every row has as many fields as the header and quotes are closed."
         ) from None
     if frame.empty:
         raise FileFormatError(
             f"{filename} has a header ({', '.join(header[:8])}) but no data rows. "
             "Add at least one row below the header."
+        )
+    if frame.shape[1] != len(header):  # pandas and the csv module split the header differently
+        raise FileFormatError(
+            f"{filename} has an unclear header line: it reads as {len(header)} or {frame.shape[1]} columns. "
+            "Remove blank or odd characters before the header and save it as CSV (UTF-8) again."
         )
     frame.columns = header
     return CsvFile(frame, delimiter, encoding, content_hash(data), len(data))
@@ -149,7 +157,7 @@ def sniff_delimiter(text: str) -> str:
     for delimiter in DELIMITERS:
         try:
             rows = [row for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
-                    if not _blank(row)]
+                    if not _blank(row, delimiter)]
         except csv.Error:
             continue
         if len(lines) > 50 and len(rows) > 2:
@@ -164,15 +172,15 @@ def sniff_delimiter(text: str) -> str:
     return best
 
 
-def _blank(row: list[str]) -> bool:
-    """An empty or whitespace-only line, which pandas skips too."""
-    return not row or (len(row) == 1 and not row[0].strip())
+def _blank(row: list[str], delimiter: str) -> bool:
+    """A line of nothing but spaces and tabs, which pandas skips too."""
+    return not row or ((len(row) == 1 or delimiter == "\t") and not "".join(row).strip(" \t"))
 
 
 def _header(text: str, delimiter: str, filename: str) -> list[str]:
     """The header's column names; raise FileFormatError for bad names or a row of another width."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
-    rows = (row for row in reader if not _blank(row))
+    rows = (row for row in reader if not _blank(row, delimiter))
     try:
         names = [cell.strip() for cell in next(rows, [])]
         if not names:

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from readiness.errors import DataValidationError
-from readiness.mapping import ROLES, ColumnMapping
+from readiness.mapping import REQUIRED_ROLES, ROLES, ColumnMapping
 from readiness.store import Store
 from readiness.validate import validate_live
 
@@ -35,6 +36,20 @@ def log_predictions(
     # Validation works on text cells, as read from a CSV, so both paths share one set of rules.
     text = frame.astype(object).where(frame.notna(), None)
     text = text.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else (None if v is None else str(v)))
+    nul = text.map(lambda v: isinstance(v, str) and "\x00" in v).to_numpy()
+    if nul.any():  # CSV uploads refuse NUL bytes too; PostgreSQL text cannot hold them
+        row, column = (int(i) for i in np.argwhere(nul)[0])
+        raise DataValidationError(
+            f"Logged row {row + 1} has a NUL character (\\x00) in column {str(frame.columns[column])!r}. "
+            "Remove NUL characters from the values before logging them."
+        )
+    missing = [role for role in REQUIRED_ROLES["live"] if role not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            f"The logged rows have no {' or '.join(map(repr, missing))}; found keys "
+            f"{', '.join(map(repr, map(str, frame.columns)))}. Every logged prediction needs "
+            "'timestamp' and 'prediction'."
+        )
     model_row = store.get_model(model)
     baseline = store.active_baseline(model_row.id)
     if baseline is None:

@@ -117,7 +117,7 @@ def parse_mapping_pairs(pairs: Iterable[str], base: ColumnMapping | None = None)
     mapping = base or ColumnMapping()
     for pair in pairs:
         column, sep, word = pair.rpartition("=")
-        word = word.strip().lower()
+        column, word = column.strip(), word.strip().lower()  # header names are stripped too
         if not sep or not column or word not in MAPPING_WORDS:
             raise MappingError(
                 f"Cannot read mapping {pair!r}: write COLUMN=ROLE where ROLE is one of "

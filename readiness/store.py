@@ -218,6 +218,13 @@ class Store:
             )
         if task != "binary":
             positive_class = None
+        for what, value, column in (("Owner", owner, t.models.c.owner),
+                                    ("Positive class", positive_class, t.models.c.positive_class)):
+            if value is not None and len(str(value)) > column.type.length:
+                raise ModelConfigError(
+                    f"{what} of model {name!r} is {len(str(value))} characters long; "
+                    f"use at most {column.type.length}."
+                )
         with self._conn(conn) as c:
             if self._find(c, name) is not None:
                 raise ModelConfigError(
@@ -301,7 +308,7 @@ class Store:
         baseline_id = conn.execute(
             t.baselines.insert().values(
                 model_id=model.id,
-                name=name,
+                name=_fit(name, t.baselines.c.name),
                 ingestion_id=ingestion_id,
                 n_rows=len(frame),
                 features=[{"name": f.name, "kind": f.kind} for f in features],
@@ -439,8 +446,9 @@ class Store:
         """Remember an ingested file so the same bytes are not stored twice."""
         result = conn.execute(
             t.ingestions.insert().values(
-                model_id=model_id, kind=kind, filename=filename, content_hash=content_hash,
-                n_rows=n_rows, actor=actor, created_at=utcnow(),
+                model_id=model_id, kind=kind, filename=_fit(filename, t.ingestions.c.filename),
+                content_hash=content_hash, n_rows=n_rows, actor=_fit(actor, t.ingestions.c.actor),
+                created_at=utcnow(),
             )
         )
         return int(result.inserted_primary_key[0])
@@ -458,7 +466,8 @@ class Store:
     def audit(self, conn: Connection, action: str, model_id: int | None, actor: str, detail: dict) -> None:
         """Append one entry to the audit trail, inside the caller's transaction."""
         conn.execute(
-            t.audit_log.insert().values(at=utcnow(), actor=actor, action=action, model_id=model_id,
+            t.audit_log.insert().values(at=utcnow(), actor=_fit(actor, t.audit_log.c.actor), action=action,
+                                        model_id=model_id,
                                         detail=detail)
         )
 
@@ -487,6 +496,12 @@ class Store:
         else:
             with self.engine.begin() as c:
                 yield c
+
+
+def _fit(text: str, column: Any) -> str:
+    """Keep the end of a long file name or actor so it fits its column (PostgreSQL enforces it)."""
+    limit = column.type.length
+    return text if not text or len(text) <= limit else "..." + text[-(limit - 3):]
 
 
 def _reserved_records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:

@@ -15,10 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from readiness import schema as t
 from readiness.errors import DataValidationError, ModelConfigError, SchemaMismatchError
 from readiness.mapping import ColumnMapping
 from readiness.store import Baseline, FeatureSpec
 
+MAX_REQUEST_ID = t.predictions.c.request_id.type.length  # what the store's column holds
+MAX_MODEL_VERSION = t.predictions.c.model_version.type.length
 NUMERIC_SHARE = 0.9  # a column with at least this share of numbers is numeric with bad values
 FIRST_LINE = 2  # data row 0 is line 2 of the file (line 1 is the header)
 
@@ -83,9 +86,10 @@ def numeric_column(raw: pd.Series, column: str, what: str) -> pd.Series:
     infinite = np.isinf(numbers)
     if infinite.any():
         line, value = _line(raw, infinite)
+        fix = ("Replace it with a probability in [0, 1]." if what == "Score column"
+               else "Replace it with a finite number or leave the cell empty.")
         raise DataValidationError(
-            f"{what} {column!r} has an infinite value at line {line} ({value!r}). "
-            "Replace it with a finite number or leave the cell empty."
+            f"{what} {column!r} has an infinite value at line {line} ({value!r}). {fix}"
         )
     return numbers
 
@@ -120,8 +124,18 @@ def typed_features(frame: pd.DataFrame, features: Sequence[FeatureSpec]) -> pd.D
         if spec.kind == "numeric":
             out[spec.name] = numeric_column(raw, spec.name, "Feature")
         else:
-            out[spec.name] = raw.map(canonical_class, na_action="ignore").astype(object)
+            out[spec.name] = raw.map(category, na_action="ignore").astype(object)
     return pd.DataFrame(out, index=frame.index)
+
+
+def category(value: object) -> str | None:
+    """A categorical feature value as stripped text, kept as written ("007" stays "007").
+
+    >>> category(" 007 "), category("München"), category("  ")
+    ('007', 'München', None)
+    """
+    text = str(value).strip()
+    return text or None
 
 
 def scores(raw: pd.Series, column: str) -> pd.Series:
@@ -241,7 +255,9 @@ def reserved_columns(
     if col("request_id"):
         out["request_id"] = request_ids(frame[col("request_id")], col("request_id"))
     if col("model_version"):
-        out["model_version"] = frame[col("model_version")].map(lambda v: str(v).strip(), na_action="ignore")
+        versions = frame[col("model_version")].map(lambda v: str(v).strip(), na_action="ignore")
+        _check_length(versions, col("model_version"), "Model version column", MAX_MODEL_VERSION)
+        out["model_version"] = versions
     if col("latency_ms"):
         latency = numeric_column(frame[col("latency_ms")], col("latency_ms"), "Latency column")
         negative = latency < 0
@@ -264,7 +280,19 @@ def request_ids(raw: pd.Series, column: str) -> pd.Series:
             f"Request id column {column!r} repeats {value!r} at line {line} ({int(duplicated.sum())} "
             "repeat(s)). Request ids must be unique per model; remove the duplicate rows."
         )
+    _check_length(ids, column, "Request id column", MAX_REQUEST_ID)
     return ids
+
+
+def _check_length(values: pd.Series, column: str, what: str, limit: int) -> None:
+    """Raise DataValidationError for text longer than the store's column holds."""
+    long = values.map(len, na_action="ignore").fillna(0) > limit
+    if long.any():
+        line, value = _line(values, long)
+        raise DataValidationError(
+            f"{what} {column!r} has a value of {len(value):,} characters at line {line} "
+            f"({value[:40]!r}...); at most {limit} fit. Shorten those values or map another column."
+        )
 
 
 def validate_baseline(

@@ -1,0 +1,70 @@
+"""Shared fixtures: stores on SQLite and (when configured) PostgreSQL.
+
+PostgreSQL tests need ``READINESS_TEST_POSTGRES_URL``, e.g.
+``postgresql+psycopg://postgres@127.0.0.1:5432/test``; each test gets its own schema,
+dropped afterwards, so tests never see each other's rows.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+TESTS_DIR = Path(__file__).resolve().parent
+for path in (TESTS_DIR.parent, TESTS_DIR):  # the readiness package and tests/factories.py
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from readiness import schema  # noqa: E402
+from readiness.store import Store  # noqa: E402
+
+POSTGRES_URL_ENV = "READINESS_TEST_POSTGRES_URL"
+
+
+@pytest.fixture
+def sqlite_store(tmp_path) -> Store:
+    """A fresh store in a SQLite file under the test's tmp_path."""
+    store = Store.open(f"sqlite:///{tmp_path}/t.db")
+    yield store
+    store.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pg_url() -> str:
+    """The PostgreSQL URL for store tests; skips when the environment does not provide one."""
+    url = os.environ.get(POSTGRES_URL_ENV, "").strip()
+    if not url:
+        pytest.skip(f"{POSTGRES_URL_ENV} not set: PostgreSQL store tests skipped")
+    return url
+
+
+@pytest.fixture
+def pg_store(pg_url) -> Store:
+    """A store in a fresh PostgreSQL schema, dropped (CASCADE) after the test."""
+    schema_name = f"t_{uuid.uuid4().hex}"
+    admin = create_engine(pg_url)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema_name}"'))
+    engine = create_engine(pg_url, connect_args={"options": f"-csearch_path={schema_name}"})
+    try:
+        schema.metadata.create_all(engine)
+        yield Store(engine)
+    finally:
+        engine.dispose()
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema_name}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request) -> Store:
+    """The same test on a SQLite store and on a PostgreSQL store."""
+    if request.param == "sqlite":
+        return request.getfixturevalue("sqlite_store")
+    return request.getfixturevalue("pg_store")

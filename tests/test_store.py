@@ -1,0 +1,323 @@
+"""The store on SQLite and PostgreSQL: exact round trips, transactions, WAL, models."""
+
+from __future__ import annotations
+
+import itertools
+import math
+import threading
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.exc import IntegrityError
+
+import readiness.store as store_module
+from factories import baseline_csv, binary_frame, live_csv, live_frame, table_counts, to_csv_bytes
+from readiness import ModelSpec, ingest_csv, log_predictions
+from readiness import schema as t
+from readiness.csvread import MISSING_MARKERS
+from readiness.errors import ModelConfigError, UnknownModelError
+from readiness.mapping import ColumnMapping
+from readiness.store import FeatureSpec, Store
+
+NUMERIC = ['x"; DROP TABLE predictions; --', "amount €"]
+CATEGORICAL = ["city 'ü'", "plan"]
+FEATURES = [FeatureSpec(c, "numeric") for c in NUMERIC] + [FeatureSpec(c, "categorical") for c in CATEGORICAL]
+MODEL_NUMBERS = itertools.count()
+PROPERTY = settings(max_examples=25, deadline=None,
+                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+
+
+def fresh_name(prefix: str) -> str:
+    return f"{prefix}-{next(MODEL_NUMBERS)}-{uuid.uuid4().hex[:8]}"
+
+
+def add_model_with_baseline(store: Store, name: str) -> None:
+    """A binary model whose baseline has the NUMERIC and CATEGORICAL features."""
+    model = store.create_model(name, "binary", "1")
+    frame = pd.DataFrame({**{c: [1.0, 2.0] for c in NUMERIC}, **{c: ["a", "b"] for c in CATEGORICAL},
+                          "prediction": ["0", "1"]})
+    with store.begin() as conn:
+        store.add_baseline(conn, model, frame, FEATURES, ["0", "1"], "baseline", None)
+
+
+def is_missing(value) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def assert_same_values(sent: list, back: list, column: str) -> None:
+    assert len(sent) == len(back), column
+    for i, (x, y) in enumerate(zip(sent, back, strict=True)):
+        if is_missing(x):
+            assert is_missing(y), (column, i, x, y)
+        else:
+            assert x == y and type(y) is type(x), (column, i, x, y)
+
+
+# Finite floats of every size and sign, including subnormals and the extremes.
+finite = st.floats(allow_nan=False, allow_infinity=False)
+# Text a service might log: any unicode (quotes, emoji, RTL...), no surrogates or NUL, no outer spaces.
+words = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), min_size=1, max_size=15)
+logged_text = words.filter(lambda s: s == s.strip())
+# Text in a CSV cell: no control characters (refused as binary) except newline and tab, and not a
+# missing-value marker such as "NA".
+csv_text = st.text(st.characters(exclude_categories=("Cs", "Cc"), include_characters="\n\t"),
+                   min_size=1, max_size=15).filter(lambda s: s == s.strip() and s not in MISSING_MARKERS)
+zones = st.sampled_from([None, timezone.utc, timezone(timedelta(hours=5, minutes=30)),
+                         timezone(timedelta(hours=-8))])
+
+
+@st.composite
+def logged_frames(draw, cell_text=logged_text):
+    n = draw(st.integers(1, 12))
+    column = lambda values: draw(st.lists(values, min_size=n, max_size=n))  # noqa: E731
+    frame = {c: column(st.one_of(finite, st.none())) for c in NUMERIC}
+    frame.update({c: column(st.one_of(cell_text, st.none())) for c in CATEGORICAL})
+    frame["timestamp"] = column(st.datetimes(datetime(1970, 1, 1), datetime(2100, 1, 1), timezones=zones))
+    frame["score"] = column(st.floats(0, 1))
+    frame["prediction"] = [int(s >= 0.5) for s in frame["score"]]
+    frame["request_id"] = draw(st.lists(cell_text, min_size=n, max_size=n, unique=True))
+    frame["model_version"] = column(st.one_of(cell_text, st.none()))
+    frame["latency_ms"] = column(st.one_of(st.floats(0, 1e9), st.none()))
+    return pd.DataFrame(frame)
+
+
+def as_utc_naive(value: datetime) -> datetime:
+    return value if value.tzinfo is None else value.astimezone(timezone.utc).replace(tzinfo=None)
+
+
+def assert_round_trip(sent: pd.DataFrame, back: pd.DataFrame) -> None:
+    back = back.set_index("request_id").loc[sent["request_id"]].reset_index()
+    for column in [*NUMERIC, *CATEGORICAL, "score", "request_id", "model_version", "latency_ms"]:
+        assert_same_values(sent[column].tolist(), back[column].tolist(), column)
+    assert [str(p) for p in sent["prediction"]] == back["prediction"].tolist()
+    expected_times = [as_utc_naive(pd.Timestamp(v).to_pydatetime()) for v in sent["timestamp"]]
+    assert [pd.Timestamp(v).to_pydatetime() for v in back["timestamp"]] == expected_times
+
+
+@PROPERTY
+@given(frame=logged_frames())
+def test_log_predictions_round_trip_exactly(store, frame):
+    name = fresh_name("log")
+    add_model_with_baseline(store, name)
+    assert log_predictions(store, name, frame) == len(frame)
+    back = store.read_predictions(name)
+    assert len(back) == len(frame)
+    assert_round_trip(frame, back)
+
+
+@PROPERTY
+@given(frame=logged_frames(cell_text=csv_text), sep=st.sampled_from([",", ";", "\t"]))
+def test_csv_ingestion_round_trips_exactly(store, frame, sep):
+    name = fresh_name("csv")
+    base = pd.DataFrame({**{c: [1.0, 2.0] for c in NUMERIC}, **{c: ["a", "b"] for c in CATEGORICAL},
+                         "prediction": [0, 1]})
+    mapping = ColumnMapping(roles={"prediction": "prediction"}, categorical=tuple(CATEGORICAL),
+                            numeric=tuple(NUMERIC))
+    ingest_csv(store, name, "baseline", to_csv_bytes(base), "b.csv", mapping=mapping,
+               new_model=ModelSpec("binary", "1"))
+    upload = frame.copy()
+    upload["timestamp"] = [pd.Timestamp(v).isoformat() for v in frame["timestamp"]]
+    result = ingest_csv(store, name, "live", to_csv_bytes(upload, sep=sep), "live.csv")
+    assert result.rows_added == len(frame)
+    assert_round_trip(frame, store.read_predictions(name))
+
+
+def test_baseline_round_trips(store):
+    frame = binary_frame(50)
+    ingest_csv(store, "fraud", "baseline", to_csv_bytes(frame), "b.csv", new_model=ModelSpec("binary", "1"))
+    back = store.read_baseline("fraud")
+    assert list(back.columns) == ["amount", "age", "region", "prediction", "score", "label"]
+    assert back["amount"].tolist() == frame["amount"].tolist()
+    assert back["age"].tolist() == frame["age"].astype(float).tolist()
+    assert back["region"].tolist() == frame["region"].tolist()
+    assert back["score"].tolist() == frame["score"].tolist()
+    assert back["label"].tolist() == frame["label"].astype(str).tolist()
+
+
+# -- transactions ---------------------------------------------------------------------------
+
+
+def test_failure_after_partial_insert_of_predictions_leaves_nothing(store, monkeypatch):
+    ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    before = table_counts(store)
+    original = store.append_predictions
+
+    def half_then_fail(conn, model, frame, feature_names, ingestion_id):
+        original(conn, model, frame.iloc[: len(frame) // 2], feature_names, ingestion_id)
+        assert conn.execute(select(func.count()).select_from(t.predictions)).scalar_one() == 50
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(store, "append_predictions", half_then_fail)
+    with pytest.raises(RuntimeError, match="disk full"):
+        ingest_csv(store, "fraud", "live", live_csv(100), "l.csv")
+    assert table_counts(store) == before
+    assert store.count_rows("audit_log") == 2  # model.create and ingest.baseline only
+
+
+def test_failure_while_storing_a_first_baseline_does_not_create_the_model(store, monkeypatch):
+    original = store.add_baseline
+
+    def store_then_fail(conn, *args, **kwargs):
+        original(conn, *args, **kwargs)
+        raise RuntimeError("connection lost")
+
+    monkeypatch.setattr(store, "add_baseline", store_then_fail)
+    with pytest.raises(RuntimeError, match="connection lost"):
+        ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    assert table_counts(store) == dict.fromkeys(table_counts(store), 0)
+    assert store.count_rows("baseline_rows") == 0 and store.count_rows("audit_log") == 0
+    assert store.find_model("fraud") is None
+
+
+def test_unique_violation_in_a_later_chunk_rolls_back_earlier_chunks(store, monkeypatch):
+    """A concurrent writer stored r-95 after our check: the database refuses and nothing stays."""
+    ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    log_predictions(store, "fraud", live_frame(1, id_prefix="r").assign(request_id="r-95"))
+    before = table_counts(store)
+    monkeypatch.setattr(store_module, "INSERT_CHUNK_ROWS", 10)
+    monkeypatch.setattr(store, "existing_request_ids", lambda conn, model_id, ids: set())
+    with pytest.raises(IntegrityError):
+        ingest_csv(store, "fraud", "live", live_csv(100), "l.csv")
+    assert table_counts(store) == before
+
+
+# -- SQLite: WAL and concurrent readers -----------------------------------------------------
+
+
+def test_sqlite_store_uses_wal(sqlite_store):
+    with sqlite_store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+
+
+def test_reader_is_not_blocked_by_an_open_write_transaction(store):
+    ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    other = _second_store(store)
+    outcome: dict[str, object] = {}
+    with store.begin() as conn:
+        model = store.get_model("fraud")
+        store.append_predictions(conn, model, _canonical(live_frame(5)), ("amount", "age", "region"), None)
+
+        def read():
+            try:
+                outcome["rows"] = len(other.read_predictions("fraud"))
+                outcome["models"] = [m.name for m in other.list_models()]
+            except Exception as exc:  # noqa: BLE001 - reported below
+                outcome["error"] = exc
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        reader.join(timeout=5)
+        assert not reader.is_alive(), "the reader was blocked by the writer"
+    other.engine.dispose()
+    assert "error" not in outcome, outcome.get("error")
+    assert outcome == {"rows": 0, "models": ["fraud"]}  # uncommitted rows are invisible
+    assert len(store.read_predictions("fraud")) == 5  # and visible after the commit
+
+
+def _second_store(store: Store) -> Store:
+    """Another engine (another connection pool) on the same database and schema."""
+    url = store.engine.url.render_as_string(hide_password=False)
+    if store.dialect == "sqlite":
+        return Store.open(url)
+    with store.engine.connect() as conn:
+        schema = conn.execute(text("select current_schema()")).scalar()
+    return Store(create_engine(url, connect_args={"options": f"-csearch_path={schema}"}))
+
+
+def _canonical(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["timestamp"] = pd.to_datetime(out["timestamp"], utc=True)
+    out["prediction"] = out["prediction"].astype(str)
+    return out
+
+
+def test_sqlite_file_store_is_created_in_a_new_directory(tmp_path):
+    store = Store.open(f"sqlite:///{tmp_path}/deep/er/r.db")
+    assert (tmp_path / "deep" / "er" / "r.db").exists()
+    assert store.is_empty()
+    store.engine.dispose()
+
+
+# -- models and reading ---------------------------------------------------------------------
+
+
+def test_create_and_find_models(store):
+    assert store.is_empty()
+    model = store.create_model("fraud", "binary", positive_class=1, owner="risk", description="card fraud")
+    assert (model.name, model.task, model.positive_class, model.owner) == ("fraud", "binary", "1", "risk")
+    store.create_model("prices", "regression", positive_class="ignored")
+    assert [m.name for m in store.list_models()] == ["fraud", "prices"]
+    assert store.get_model("prices").positive_class is None
+    assert store.find_model("nope") is None
+    assert not store.is_empty()
+
+
+def test_unknown_model_lists_the_known_ones(store):
+    store.create_model("fraud", "binary", "1")
+    store.create_model("churn", "multiclass")
+    with pytest.raises(UnknownModelError, match=r"No model named 'Fraud'\. Known models: churn, fraud\."):
+        store.get_model("Fraud")
+
+
+@pytest.mark.parametrize(("kwargs", "words"), [
+    ({"name": "fraud", "task": "binary", "positive_class": "1"}, "A model named 'fraud' already exists"),
+    ({"name": "new", "task": "binary"}, "Binary model 'new' needs a positive class"),
+    ({"name": "new", "task": "ranking"}, "Unknown task 'ranking' for model 'new'"),
+    ({"name": "new", "task": "regression", "owner": "o" * 201},
+     "Owner of model 'new' is 201 characters long"),
+    ({"name": "a/b", "task": "regression"}, "Model name 'a/b' is not allowed"),
+])
+def test_bad_model_definitions(store, kwargs, words):
+    store.create_model("fraud", "binary", "1")
+    before = table_counts(store)
+    with pytest.raises(ModelConfigError, match=words):
+        store.create_model(**kwargs)
+    assert table_counts(store) == before
+
+
+def test_long_file_names_and_actors_fit_their_columns(store):
+    name = "exports/" + "d" * 700 + "/baseline.csv"
+    ingest_csv(store, "fraud", "baseline", baseline_csv(20), name, new_model=ModelSpec("binary", "1"),
+               actor="a" * 300)
+    with store.engine.connect() as conn:
+        stored = conn.execute(select(t.ingestions.c.filename, t.ingestions.c.actor)).one()
+    assert len(stored.filename) == 500 and stored.filename.endswith("/baseline.csv")
+    assert len(stored.actor) == 200
+
+
+def test_read_predictions_window_and_limit(store):
+    ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    ingest_csv(store, "fraud", "live", live_csv(60), "l.csv")  # one a minute from 2026-03-01 00:00
+    start, end = datetime(2026, 3, 1, 0, 10), datetime(2026, 3, 1, 0, 20)
+    window = store.read_predictions("fraud", start=start, end=end)
+    assert window["request_id"].tolist() == [f"r-{i}" for i in range(10, 20)]
+    assert len(store.read_predictions("fraud", limit=7)) == 7
+    assert list(window.columns[-3:]) == ["amount", "age", "region"]
+
+
+def test_read_predictions_of_a_model_without_any(store):
+    ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    back = store.read_predictions("fraud")
+    assert back.empty
+    assert {"timestamp", "prediction", "label", "amount", "region"} <= set(back.columns)
+
+
+def test_read_baseline_of_a_model_without_one(store):
+    store.create_model("fraud", "binary", "1")
+    assert store.read_baseline("fraud").empty
+    assert store.active_baseline(store.get_model("fraud").id) is None
+
+
+def test_count_rows_per_model(store):
+    ingest_csv(store, "a", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    ingest_csv(store, "b", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    ingest_csv(store, "a", "live", live_csv(7), "l.csv")
+    ingest_csv(store, "b", "live", live_csv(3), "l.csv")
+    assert store.count_rows("predictions") == 10
+    assert store.count_rows("predictions", store.get_model("a").id) == 7
