@@ -37,6 +37,7 @@ from threadpoolctl import threadpool_limits
 
 from readiness import schema as t
 from readiness.errors import ModelConfigError
+from readiness.profile_store import refresh_profiles
 from readiness.store import FeatureSpec, Store
 
 LOG_DAYS = 90
@@ -169,6 +170,8 @@ def seed_demo(store: Store, seed: int = 7, today: date | None = None, scale: flo
     today = today or datetime.now(UTC).date()  # one date for all three models
     window = demo_window(today)
     seeded = tuple(write_model(store, build(seed, today, scale)) for build in BUILDERS)
+    for model in seeded:
+        refresh_profiles(store, model.name)  # drift pages read per-day profiles, not raw rows
     return DemoSummary(seeded, window.start, window.now)
 
 

@@ -148,3 +148,36 @@ audit_log = Table(
     Column("model_id", Integer, nullable=True),
     Column("detail", JSON, nullable=False),
 )
+
+# -- aggregate-first drift: the baseline's reference bins and per-day profiles ----------
+
+drift_references = Table(
+    "drift_references",
+    metadata,
+    Column("baseline_id", ForeignKey("baselines.id", ondelete="CASCADE"), primary_key=True),
+    Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("data", Text, nullable=False),  # JSON of readiness.profiles.Reference
+    Column("created_at", DateTime, nullable=False),
+)
+
+profiles = Table(
+    "profiles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("baseline_id", ForeignKey("baselines.id", ondelete="CASCADE"), nullable=False),
+    Column("window_start", DateTime, nullable=False),  # UTC day
+    Column("n_rows", Integer, nullable=False),
+    Column("data", Text, nullable=False),  # JSON of readiness.profiles.FrameProfile
+    UniqueConstraint("baseline_id", "window_start", name="uq_profile_window"),
+    Index("ix_profiles_model_window", "model_id", "window_start"),
+)
+
+profile_state = Table(
+    "profile_state",
+    metadata,
+    Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), primary_key=True),
+    Column("baseline_id", Integer, nullable=False),
+    Column("watermark", BigInteger, nullable=False),  # highest predictions.id already profiled
+    Column("updated_at", DateTime, nullable=False),
+)
