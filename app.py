@@ -71,6 +71,7 @@ st.session_state["store"] = store
 
 pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/drift.py", title="Drift", icon=":material/ssid_chart:"),
     st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
 ]
 navigation = st.navigation(pages)

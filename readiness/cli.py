@@ -6,10 +6,16 @@ Bad input exits with code 2 and a one-line reason on stderr.
 from __future__ import annotations
 
 import argparse
+import json
 import sys
+from datetime import date
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
+
+from readiness.drift import DriftOptions
+from readiness.drift_overview import drift_overview, drift_summary
 from readiness.errors import ReadinessError
 from readiness.ingest import ModelSpec, ingest_csv
 from readiness.mapping import KINDS, check_mapping, parse_mapping_pairs, propose_mapping
@@ -18,6 +24,7 @@ from readiness.overview import portfolio_overview
 from readiness.schema import TASKS
 from readiness.store import Store
 from readiness.validate import propose_task
+from readiness.windows import WINDOWS
 
 EXIT_BAD_INPUT = 2
 
@@ -44,6 +51,16 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--owner", default="", help="owner of a new model")
     ingest.add_argument("--description", default="", help="description of a new model")
     ingest.add_argument("--actor", default="cli", help="who is ingesting, for the audit trail")
+
+    drift = sub.add_parser("drift", help="column and dataset drift of a model's log against its baseline")
+    drift.add_argument("--model", required=True, help="model name")
+    drift.add_argument("--start", type=_date, help="first day, YYYY-MM-DD (default: first prediction)")
+    drift.add_argument("--end", type=_date, help="last day, inclusive, YYYY-MM-DD (default: last prediction)")
+    drift.add_argument("--window", choices=WINDOWS, help="also list every column per window (hour, day, week, month)")
+    drift.add_argument("--correction", choices=("bh", "bonferroni", "none"), default="bh",
+                       help="p-value correction across columns (default: Benjamini-Hochberg)")
+    drift.add_argument("--no-multivariate", action="store_true", help="skip the classifier check")
+    drift.add_argument("--json", action="store_true", help="print JSON for machines")
 
     models = sub.add_parser("models", help="list models with volume, time range and label coverage")
     models.add_argument("--json", action="store_true", help="print JSON for machines")
@@ -97,6 +114,37 @@ def _ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD, e.g. 2026-11-01") from None
+
+
+def _drift(args: argparse.Namespace) -> int:
+    store = Store.open(args.database)
+    overview = drift_overview(store, args.model, args.start, args.end, args.window,
+                              DriftOptions(correction=args.correction), multivariate=not args.no_multivariate)
+    result = drift_summary(overview, per_window=args.window is not None)
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+        return 0
+    summary = result["summary"]
+    print(f"Model {summary['model']}: {summary['predictions']:,} predictions, {summary['start']} to "
+          f"{summary['end']} (per {summary['window']})")
+    print(f"Columns drifting: {summary['columns_drifting']} of {summary['columns_analyzed']}"
+          f" ({', '.join(summary['drifted']) or 'none'}); dataset drift: {'yes' if summary['dataset_drift'] else 'no'}")
+    if summary.get("multivariate"):
+        mv = summary["multivariate"]
+        print(f"Multivariate: AUC {mv['auc']:.3f} ({'drift' if mv['drifted'] else 'no drift'}); {mv['note']}")
+    print()
+    print(overview.column_table().drop(columns=["Note"]).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if args.window:
+        print()
+        print(pd.DataFrame(result["windows"]).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    return 0
+
+
 def _models(args: argparse.Namespace) -> int:
     portfolio = portfolio_overview(Store.open(args.database))
     frame = portfolio.as_frame()
@@ -109,7 +157,7 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"demo": _demo, "ingest": _ingest, "models": _models}
+COMMANDS = {"demo": _demo, "ingest": _ingest, "drift": _drift, "models": _models}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -88,3 +88,30 @@ def test_first_start_on_an_empty_database_seeds_and_shows_the_demo(browser_ready
             expect(main.get_by_role("heading", name=name)).to_be_visible()
         expect(main.get_by_test_id("stMetric").first).to_contain_text("3")
         page.screenshot(path=str(ARTIFACTS / "overview-demo.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def demo_db(tmp_path_factory) -> str:
+    """The seeded demo, once per module (about 15 s)."""
+    from readiness import Store
+    from readiness.demo import seed_demo
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    seed_demo(Store.open(url))
+    return url
+
+
+def test_drift_page_flags_the_demo_fraud_drift_and_draws_the_heatmap(browser_ready, demo_db):
+    from playwright.sync_api import expect
+
+    with running_app(demo_db) as url, chromium_page() as page:
+        page.goto(f"{url}/drift?model=fraud")  # a deep link, as a shared URL would be
+        main = page.get_by_test_id("stMain")
+        main.get_by_text("Every column, most severe first").wait_for(timeout=60_000)
+        expect(main.get_by_test_id("stAlert").filter(has_text="Drifting:")).to_contain_text("device_trust")
+        heatmap = main.locator(".js-plotly-plot").filter(has_text="When did drift start?")
+        heatmap.scroll_into_view_if_needed()
+        expect(heatmap.locator(".heatmaplayer image")).to_have_count(1)
+        expect(heatmap.locator(".ytick").filter(has_text="device_trust")).to_have_count(1)
+        heatmap.screenshot(path=str(ARTIFACTS / "drift-heatmap.png"))
+        page.screenshot(path=str(ARTIFACTS / "drift.png"))

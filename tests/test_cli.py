@@ -92,3 +92,31 @@ def test_module_entry_point_prints_help():
     assert result.returncode == 0
     for command in ("demo", "ingest", "models"):
         assert command in result.stdout
+
+
+def test_drift_prints_the_summary_and_json(tmp_path, capsys):
+    from tests.drift_fixtures import drifting_store
+
+    db = tmp_path / "drift.db"
+    drifting_store(f"sqlite:///{db}")
+    assert run(db, "drift", "--model", "shop", "--no-multivariate") == 0
+    out = capsys.readouterr().out
+    assert "Columns drifting: 1 of 5 (amount)" in out
+    assert run(db, "drift", "--model", "shop", "--window", "week", "--json", "--start", "2026-10-12") == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["summary"]["start"] == "2026-10-12" and result["summary"]["drifted"] == ["amount"]
+    assert {row["window"] for row in result["windows"]} == {"2026-10-12 00:00", "2026-10-19 00:00"}
+    assert result["summary"]["multivariate"]["drifted"] is True
+
+
+def test_drift_bad_date_and_empty_range_exit_2(tmp_path, capsys):
+    from tests.drift_fixtures import drifting_store
+
+    db = tmp_path / "drift.db"
+    drifting_store(f"sqlite:///{db}")
+    with pytest.raises(SystemExit) as exit_info:
+        run(db, "drift", "--model", "shop", "--start", "yesterday")
+    assert exit_info.value.code == 2
+    assert "is not a date" in capsys.readouterr().err
+    assert run(db, "drift", "--model", "shop", "--start", "2030-01-01", "--no-multivariate") == 2
+    assert "no predictions between 2030-01-01" in capsys.readouterr().err

@@ -124,3 +124,51 @@ def test_data_page_reports_an_unreadable_file(fraud_store):
     at.switch_page("pages/data.py").run()
     at.file_uploader(key="upload_file_baseline").upload("x.csv", b"\x00\x01\x02garbage", "text/csv").run()
     assert "not text" in at.error[0].value
+
+
+@pytest.fixture
+def drift_db(db_url):
+    from tests.drift_fixtures import drifting_store
+
+    drifting_store(db_url)
+    return db_url
+
+
+def test_drift_page_flags_the_shifted_column_and_draws_the_charts(drift_db):
+    at = app(query="shop")
+    at.switch_page("pages/drift.py").run()
+    assert not at.exception, at.exception
+    assert [m.value for m in at.metric][:2] == ["1 of 5", "no"]
+    assert at.warning[0].value == "Drifting: amount"
+    table = at.dataframe[0].value
+    assert table.loc[0, "Column"] == "amount" and table.loc[0, "Drift"] == "drift"
+    titles = [chart.proto.spec for chart in at.get("plotly_chart")]
+    assert any("amount: baseline vs live distribution" in spec for spec in titles)
+    assert any("When did drift start?" in spec for spec in titles)
+    assert any("score: baseline vs live distribution" in spec for spec in titles)
+
+
+def test_drift_page_column_picker_and_window_change_the_analysis(drift_db):
+    at = app(query="shop")
+    at.switch_page("pages/drift.py").run()
+    at.selectbox(key="drift_column_shop").set_value("region").run()
+    specs = [chart.proto.spec for chart in at.get("plotly_chart")]
+    assert any("region: baseline vs live distribution" in spec for spec in specs)
+    at.selectbox(key="drift_window").set_value("week").run()
+    assert not at.exception
+    assert any("Drift per week" in chart.proto.spec for chart in at.get("plotly_chart"))
+
+
+def test_drift_page_shows_an_error_for_an_hourly_window_over_a_long_range(drift_db):
+    at = app(query="shop")
+    at.switch_page("pages/drift.py").run()
+    at.selectbox(key="drift_window").set_value("hour").run()
+    assert "at most 3 days" in at.error[0].value
+
+
+def test_drift_page_without_live_rows_says_what_to_upload(fraud_store):
+    ingest_csv(fraud_store, "quiet", "baseline", BASELINE, "quiet.csv")
+    at = app(query="quiet")
+    at.switch_page("pages/drift.py").run()
+    assert not at.exception
+    assert "no live predictions yet" in at.info[0].value

@@ -1,0 +1,120 @@
+"""Drift: which columns moved away from the baseline, since when, and the data quality behind it."""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from readiness import ReadinessError
+from readiness.charts import distribution_figure, drift_heatmap, share_drifted_figure
+from readiness.drift import DriftOptions
+from readiness.drift_overview import drift_overview, log_range
+
+from streamlit.runtime.pages_manager import PagesManager
+
+if "store" not in st.session_state:
+    # A fresh server's first request, deep-linked to this page, runs it without app.py
+    # because a pages/ folder exists; hand over to app.py's st.navigation and rerun.
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
+CORRECTIONS = {"Benjamini-Hochberg": "bh", "Bonferroni": "bonferroni", "None": "none"}
+WINDOWS = ["auto", "hour", "day", "week", "month"]
+
+
+@st.cache_resource(max_entries=32, show_spinner="Comparing the log with the baseline...")
+def cached_overview(_store, url, model, start, end, window, correction, multivariate, version):
+    """One analysis per inputs and data version (rows profiled), shared by every session."""
+    return drift_overview(_store, model, start, end, None if window == "auto" else window,
+                          DriftOptions(correction=correction), multivariate=multivariate)
+
+
+store = st.session_state["store"]
+model = st.session_state.get("model_choice")
+st.title("Drift")
+st.caption("Has the live data moved away from the data the model was built on? Each column is "
+           "compared with the baseline; red cells in the heatmap show when a column started to drift.")
+if model is None:
+    st.info("No models yet: upload a baseline and live predictions on the Data page.")
+    st.stop()
+
+try:
+    span = log_range(store, model)
+except ReadinessError as exc:
+    st.error(str(exc))
+    st.stop()
+if span.first_day is None:
+    st.info(f"Model **{model}** has no live predictions yet. Upload a live CSV on the Data page.")
+    st.stop()
+
+left, middle, right = st.columns([2, 1, 1])
+picked = left.date_input("Date range (UTC)", value=(span.first_day, span.last_day),
+                         min_value=span.first_day, max_value=span.last_day, key=f"drift_range_{model}")
+window = middle.selectbox("Window", WINDOWS, key="drift_window",
+                          help=f"'auto' picks by volume (here: {span.suggested_window}). "
+                               "Hourly windows work for ranges up to three days.")
+correction = right.selectbox("p-value correction", list(CORRECTIONS), key="drift_correction",
+                             help="Corrects p-value tests across columns so a healthy stream raises few alarms.")
+multivariate = st.toggle("Multivariate check (a classifier tries to tell baseline from live rows)",
+                         value=True, key="drift_multivariate")
+start, end = picked if isinstance(picked, tuple) and len(picked) == 2 else (span.first_day, span.last_day)
+
+try:
+    overview = cached_overview(store, str(store.engine.url), model, start, end, window,
+                               CORRECTIONS[correction], multivariate, span.n_rows)
+except ReadinessError as exc:
+    st.error(str(exc))
+    st.stop()
+
+report = overview.report
+a, b, c, d = st.columns(4)
+a.metric("Columns drifting", f"{report.n_drifted} of {report.n_analyzed}")
+b.metric("Dataset drift", "yes" if report.dataset_drifted else "no",
+         help=f"Yes when at least {report.options.dataset_share:.0%} of columns drift.")
+if overview.multivariate is not None and overview.multivariate.auc == overview.multivariate.auc:
+    c.metric("Multivariate AUC", f"{overview.multivariate.auc:.3f}",
+             delta="drift" if overview.multivariate.drifted else "no drift",
+             delta_color="inverse" if overview.multivariate.drifted else "off",
+             help=overview.multivariate.note)
+d.metric("Predictions compared", f"{overview.n_current:,}",
+         help=f"{overview.start:%Y-%m-%d} to {overview.end - timedelta(days=1):%Y-%m-%d}, per {overview.window}")
+if report.drifted_columns:
+    st.warning("Drifting: " + ", ".join(report.drifted_columns))
+if overview.multivariate is not None and overview.multivariate.top_features:
+    st.caption("Columns that best tell live from baseline rows: " + ", ".join(
+        f"{name} ({importance:.3f})" for name, importance in overview.multivariate.top_features))
+
+st.subheader("Every column, most severe first")
+st.dataframe(
+    overview.column_table(), hide_index=True, width="stretch",
+    column_config={
+        "Statistic": st.column_config.NumberColumn(format="%.4f"),
+        "p-value": st.column_config.NumberColumn(format="%.2e"),
+        "PSI": st.column_config.NumberColumn(format="%.3f", help="Population stability index; > 0.2 is a large shift."),
+        "Missing": st.column_config.NumberColumn(format="percent"),
+    },
+)
+
+names = [col.column for col in report.columns]
+column = st.selectbox("Distribution of", names, key=f"drift_column_{model}")
+st.plotly_chart(distribution_figure(overview.reference, overview.current, column), key="drift_distribution")
+
+st.plotly_chart(drift_heatmap(overview), key="drift_heatmap")
+st.plotly_chart(share_drifted_figure(overview), key="drift_share")
+
+outputs = [name for name in ("score", "prediction") if name in names]
+if outputs:
+    st.subheader("Model outputs")
+    for slot, name in zip(st.columns(len(outputs)), outputs):
+        slot.plotly_chart(distribution_figure(overview.reference, overview.current, name), key=f"drift_{name}")
+
+st.subheader("Data quality")
+problems = overview.quality_table()
+if problems.empty:
+    st.success("No quality problems: missing rates, ranges and categories match the baseline in every window.")
+else:
+    st.dataframe(problems, hide_index=True, width="stretch", column_config={
+        "Missing": st.column_config.NumberColumn(format="percent"),
+        "Missing (baseline)": st.column_config.NumberColumn(format="percent"),
+        "Outside baseline range": st.column_config.NumberColumn(format="percent"),
+        "Unseen categories": st.column_config.NumberColumn(format="percent"),
+    })

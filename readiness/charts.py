@@ -1,0 +1,131 @@
+"""Plotly figures built from analysis results (no streamlit here).
+
+Every chart has a title and axis labels a product owner understands.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+from readiness.drift_overview import DriftOverview
+from readiness.profiles import CategoricalProfile, FrameProfile, NumericProfile, NumericReference, Reference
+
+BASELINE_COLOR = "#4c78a8"
+LIVE_COLOR = "#f58518"
+MAX_CATEGORIES = 20
+MAX_BARS = 40
+
+
+def distribution_figure(reference: Reference, current: FrameProfile, column: str) -> go.Figure:
+    """Baseline vs live distribution of one column: a histogram (numeric) or bars (categorical)."""
+    base, live = reference.baseline[column], current[column]
+    if isinstance(base, NumericProfile):
+        figure = _numeric_distribution(reference[column], base, live)
+    else:
+        figure = _categorical_distribution(reference[column].categories, base, live)
+    figure.update_layout(
+        title=f"{column}: baseline vs live distribution",
+        barmode="overlay",
+        legend={"orientation": "h", "y": -0.2},
+        margin={"t": 60, "b": 40},
+    )
+    return figure
+
+
+def _shares(counts: tuple[int, ...] | list[int]) -> np.ndarray:
+    values = np.asarray(counts, dtype=float)
+    total = values.sum()
+    return values / total if total else values
+
+
+def _numeric_distribution(ref: NumericReference, base: NumericProfile, live: NumericProfile) -> go.Figure:
+    edges = np.asarray(ref.edges, dtype=float)
+    base_share, live_share = _shares(base.counts), _shares(live.counts)
+    figure = go.Figure()
+    if ref.discrete or len(edges) < 3:
+        labels = [f"< {edges[0]:g}", *[f"{e:g}" for e in edges]]
+        for name, share, color in (("Baseline", base_share, BASELINE_COLOR), ("Live", live_share, LIVE_COLOR)):
+            figure.add_bar(x=labels, y=share[:-1] if len(share) > len(labels) else share, name=name,
+                           marker_color=color, opacity=0.6)
+        figure.update_xaxes(title_text="Value", type="category")
+        figure.update_yaxes(title_text="Share of rows", tickformat=".0%")
+        return figure
+    step = max(1, math.ceil((len(edges) - 1) / MAX_BARS))  # merge adjacent bins for a readable chart
+    kept = edges[::step] if (len(edges) - 1) % step == 0 else np.append(edges[::step], edges[-1])
+    widths = np.diff(kept)
+    middles = kept[:-1] + widths / 2
+    groups = np.arange(len(edges) - 1) // step
+    for name, share, color in (("Baseline", base_share, BASELINE_COLOR), ("Live", live_share, LIVE_COLOR)):
+        inner = np.bincount(groups, weights=share[1:-1], minlength=len(widths))
+        density = np.divide(inner, widths, out=np.zeros_like(inner), where=widths > 0)
+        figure.add_bar(x=middles, y=density, width=widths, name=name, marker_color=color, opacity=0.55,
+                       customdata=inner, hovertemplate="%{x:.4g}: %{customdata:.1%} of rows<extra>" + name + "</extra>")
+    outside = live_share[0] + live_share[-1]
+    subtitle = f"{outside:.1%} of live values fall outside the baseline range" if outside >= 0.001 else ""
+    figure.update_xaxes(title_text="Value" + (f" ({subtitle})" if subtitle else ""))
+    figure.update_yaxes(title_text="Density (share of rows per unit)")
+    return figure
+
+
+def _categorical_distribution(categories: tuple[str, ...], base: CategoricalProfile,
+                              live: CategoricalProfile) -> go.Figure:
+    base_total = max(base.n, 1)
+    live_total = max(live.n, 1)
+    order = np.argsort(-np.asarray(base.counts))[:MAX_CATEGORIES]
+    labels = [categories[i] for i in order]
+    base_values = [base.counts[i] / base_total for i in order]
+    live_values = [live.counts[i] / live_total for i in order]
+    shown_base, shown_live = sum(base_values), sum(live_values)
+    unseen = (sum(c for _, c in live.unseen) + live.unseen_other) / live_total
+    labels += ["(other baseline categories)", "(unseen in baseline)"]
+    base_values += [max(1 - shown_base, 0.0), 0.0]
+    live_values += [max(1 - shown_live - unseen, 0.0), unseen]
+    figure = go.Figure()
+    figure.add_bar(x=labels, y=base_values, name="Baseline", marker_color=BASELINE_COLOR)
+    figure.add_bar(x=labels, y=live_values, name="Live", marker_color=LIVE_COLOR)
+    figure.update_layout(barmode="group")
+    figure.update_xaxes(title_text="Category", type="category")
+    figure.update_yaxes(title_text="Share of rows", tickformat=".0%")
+    return figure
+
+
+def drift_heatmap(overview: DriftOverview) -> go.Figure:
+    """Columns x windows, coloured by statistic over its drift bar (threshold or noise floor)."""
+    matrix = overview.severity_matrix()
+    z = matrix.to_numpy(dtype=float)
+    figure = go.Figure(go.Heatmap(
+        z=z,
+        x=[start for start in matrix.columns],
+        y=list(matrix.index),
+        zmin=0.0,
+        zmax=3.0,
+        colorscale=[[0.0, "#f7f7f7"], [0.32, "#fddbc7"], [0.334, "#f4a582"], [1.0, "#b2182b"]],
+        colorbar={"title": {"text": "statistic ÷<br>drift bar"}, "tickvals": [0, 1, 2, 3],
+                  "ticktext": ["0", "1 (drift)", "2", "≥3"]},
+        hovertemplate="%{y}<br>window %{x}<br>%{z:.2f} × the drift bar<extra></extra>",
+    ))
+    figure.update_layout(
+        title=f"When did drift start? Drift per {overview.window} (red: past the threshold)",
+        height=max(300, 28 * len(matrix.index) + 140),
+        margin={"t": 60},
+    )
+    figure.update_xaxes(title_text=f"{overview.window.capitalize()} (UTC)")
+    figure.update_yaxes(title_text="Column", autorange="reversed")
+    return figure
+
+
+def share_drifted_figure(overview: DriftOverview) -> go.Figure:
+    """Share of drifted columns per window, against the dataset-drift share."""
+    starts = [w.start for w in overview.windows]
+    shares = [w.report.share_drifted for w in overview.windows]
+    figure = go.Figure(go.Scatter(x=starts, y=shares, mode="lines+markers", name="Drifted columns",
+                                  line={"color": LIVE_COLOR}))
+    figure.add_hline(y=overview.report.options.dataset_share, line_dash="dash", line_color="#b2182b",
+                     annotation_text="dataset drift")
+    figure.update_layout(title=f"Share of columns drifting per {overview.window}")
+    figure.update_xaxes(title_text=f"{overview.window.capitalize()} (UTC)")
+    figure.update_yaxes(title_text="Share of columns", tickformat=".0%", range=[0, 1])
+    return figure

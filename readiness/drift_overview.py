@@ -1,0 +1,313 @@
+"""Everything the Drift page and ``python -m readiness drift`` show, from one call.
+
+Baseline vs a range of windows (merged stored day profiles), the same per window for the
+"when did it start" heatmap, data quality per window, and a multivariate check on bounded
+samples. Only the multivariate check reads raw rows, and at most a few thousand of them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import select
+
+from readiness import schema as t
+from readiness.drift import ColumnDrift, DriftOptions, DriftReport, column_drift
+from readiness.errors import ReadinessError
+from readiness.multivariate import MultivariateDrift, classifier_drift
+from readiness.profile_store import (
+    RefreshResult,
+    day_profiles,
+    load_reference,
+    raw_log_frame,
+    refresh_profiles,
+)
+from readiness.profiles import FrameProfile, Reference, merge_all, profile_frame
+from readiness.quality import QualityReport, column_quality, quality_report
+from readiness.store import Model, Store, features_from_json
+from readiness.windows import MAX_HOUR_RANGE, check_window, choose_window, window_starts
+
+MULTIVARIATE_ROWS = 5_000
+TIMELINE_NOISE_REPS = 50  # per-window verdicts: a coarser noise floor keeps 90 windows fast
+
+
+class NoDataError(ReadinessError):
+    """The model has no baseline, or no predictions in the chosen range."""
+
+
+@dataclass(frozen=True)
+class WindowDrift:
+    """Column drift of one window against the baseline."""
+
+    start: datetime
+    n_rows: int
+    report: DriftReport
+
+
+@dataclass(frozen=True)
+class LogRange:
+    """The first and last UTC day with stored profiles, and the window size volume suggests."""
+
+    first_day: date | None
+    last_day: date | None
+    n_rows: int
+    suggested_window: str
+
+
+@dataclass(frozen=True)
+class DriftOverview:
+    """Baseline vs a range of the live log: per column, per window, quality, multivariate."""
+
+    model: Model
+    start: datetime
+    end: datetime
+    window: str
+    reference: Reference
+    current: FrameProfile
+    report: DriftReport
+    windows: tuple[WindowDrift, ...]
+    quality: QualityReport
+    range_quality: tuple
+    multivariate: MultivariateDrift | None
+    refreshed: RefreshResult
+
+    @property
+    def n_current(self) -> int:
+        """Predictions in the range."""
+        return self.current.n_rows
+
+    def column_table(self) -> pd.DataFrame:
+        """One row per column, most severe first, with the quality flags of the whole range."""
+        flags = {q.column: "; ".join(q.flags) for q in self.range_quality}
+        return pd.DataFrame([_column_row(c, flags.get(c.column, "")) for c in self.report.columns])
+
+    def severity_matrix(self) -> pd.DataFrame:
+        """Columns x window starts: effective severity, capped at 5 (>= 1 means drift)."""
+        data = {w.start: {c.column: _capped(c) for c in w.report.columns} for w in self.windows}
+        order = [c.column for c in self.report.columns]
+        return pd.DataFrame(data).reindex(order)
+
+    def quality_table(self) -> pd.DataFrame:
+        """Flagged column-windows, newest first."""
+        return pd.DataFrame([
+            {"Window": q.window_start, "Column": q.column, "Rows": q.n_rows,
+             "Missing": q.missing_share, "Missing (baseline)": q.missing_share_baseline,
+             "Outside baseline range": q.out_of_range_share, "Unseen categories": q.unseen_share,
+             "Problem": "; ".join(q.flags)}
+            for q in self.quality.problems
+        ])
+
+
+def effective_severity(column: ColumnDrift) -> float:
+    """Statistic over the bar it must clear (threshold, or the noise floor when higher); >= 1 is drift.
+
+    For p-value tests it is the significance level over the adjusted p-value.
+    """
+    if not column.analyzed:
+        return float("nan")
+    if column.threshold_on == "statistic" and column.noise_floor is not None and column.statistic is not None:
+        bar = max(column.threshold, column.noise_floor)
+        return column.statistic / bar if bar > 0 else float("inf")
+    return column.severity
+
+
+def _capped(column: ColumnDrift) -> float:
+    return float(min(effective_severity(column), 5.0))
+
+
+def _column_row(c: ColumnDrift, flags: str) -> dict:
+    return {
+        "Column": c.column,
+        "Type": c.kind,
+        "Test": c.method,
+        "Statistic": c.statistic,
+        "p-value": c.p_adjusted if c.p_adjusted is not None else c.p_value,
+        "Threshold": c.threshold,
+        "Drift": "drift" if c.drifted else ("not analyzed" if not c.analyzed else "ok"),
+        "PSI": c.psi,
+        "Missing": c.missing_share,
+        "Quality": flags,
+        "Note": c.note,
+    }
+
+
+def log_range(store: Store, model_name: str) -> LogRange:
+    """The days a model's stored profiles cover, for range pickers."""
+    model = store.get_model(model_name)
+    baseline = store.active_baseline(model.id)
+    if baseline is None:
+        return LogRange(None, None, 0, "day")
+    refresh_profiles(store, model_name)
+    from sqlalchemy import func
+
+    query = select(func.min(t.profiles.c.window_start), func.max(t.profiles.c.window_start),
+                   func.coalesce(func.sum(t.profiles.c.n_rows), 0)).where(t.profiles.c.baseline_id == baseline.id)
+    with store.engine.connect() as conn:
+        first, last, n = conn.execute(query).one()
+    if first is None:
+        return LogRange(None, None, 0, "day")
+    window = choose_window(int(n), first, last + timedelta(days=1))
+    return LogRange(first.date(), last.date(), int(n), window)
+
+
+def drift_overview(
+    store: Store,
+    model_name: str,
+    start: date | datetime | None = None,
+    end: date | datetime | None = None,
+    window: str | None = None,
+    options: DriftOptions = DriftOptions(),
+    multivariate: bool = True,
+    multivariate_rows: int = MULTIVARIATE_ROWS,
+) -> DriftOverview:
+    """Drift of a model's log in [start, end] (dates inclusive) against its baseline.
+
+    ``window`` is hour, day, week or month (default: chosen from volume); hour windows are
+    profiled from raw rows and allowed for ranges of up to three days.
+    """
+    model = store.get_model(model_name)
+    baseline = store.active_baseline(model.id)
+    if baseline is None:
+        raise NoDataError(f"Model {model.name!r} has no baseline yet: upload one on the Data page first.")
+    refreshed = refresh_profiles(store, model.name)
+    reference = load_reference(store, model, baseline)
+    lo, hi = _bounds(start, end)
+    days = day_profiles(store, model, lo, hi)
+    if not days:
+        raise NoDataError(
+            f"Model {model.name!r} has no predictions between {_day(lo)} and {_day(hi, -1)}. "
+            "Pick a range that holds predictions (the Overview shows each model's dates).")
+    lo = lo or days[0][0]
+    hi = hi or days[-1][0] + timedelta(days=1)
+    window = window or choose_window(sum(p.n_rows for _, p in days), lo, hi)
+    check_window(window)
+    windows = _hour_profiles(store, model, reference, lo, hi) if window == "hour" else _merge_days(days, window)
+    current = merge_all(p for _, p in windows)
+    report = column_drift(reference, current, options)
+    timeline_options = replace(options, noise_reps=min(options.noise_reps, TIMELINE_NOISE_REPS))
+    timeline = tuple(WindowDrift(s, p.n_rows, column_drift(reference, p, timeline_options)) for s, p in windows)
+    mv = _multivariate(store, model, baseline.features, lo, hi, multivariate_rows) if multivariate else None
+    return DriftOverview(model, lo, hi, window, reference, current, report, timeline,
+                         quality_report(reference, windows), column_quality(reference, current), mv, refreshed)
+
+
+def _bounds(start: date | datetime | None, end: date | datetime | None) -> tuple[datetime | None, datetime | None]:
+    lo = datetime.combine(start, datetime.min.time()) if isinstance(start, date) and not isinstance(start, datetime) else start
+    hi = end
+    if isinstance(end, date) and not isinstance(end, datetime):
+        hi = datetime.combine(end, datetime.min.time()) + timedelta(days=1)  # end date is inclusive
+    if lo is not None and hi is not None and hi <= lo:
+        raise NoDataError(f"The range ends ({_day(hi, -1)}) before it starts ({_day(lo)}); swap the dates.")
+    return lo, hi
+
+
+def _day(moment: datetime | None, shift: int = 0) -> str:
+    return "the first prediction" if moment is None and shift == 0 else (
+        "the last prediction" if moment is None else f"{moment + timedelta(days=shift):%Y-%m-%d}")
+
+
+def _merge_days(days: list[tuple[datetime, FrameProfile]], window: str) -> list[tuple[datetime, FrameProfile]]:
+    if window == "day":
+        return days
+    starts = window_starts(pd.Series([d for d, _ in days]), window)
+    groups: dict[datetime, list[FrameProfile]] = {}
+    for start, (_, profile) in zip(starts, days, strict=True):
+        groups.setdefault(start.to_pydatetime(), []).append(profile)
+    return [(start, merge_all(profiles)) for start, profiles in groups.items()]
+
+
+def _hour_profiles(store: Store, model: Model, reference: Reference, lo: datetime, hi: datetime
+                   ) -> list[tuple[datetime, FrameProfile]]:
+    if hi - lo > MAX_HOUR_RANGE:
+        raise NoDataError(
+            f"Hourly windows are profiled from raw rows, so the range may span at most "
+            f"{MAX_HOUR_RANGE.days} days; this one spans {(hi - lo).days}. Pick a shorter range or day windows.")
+    raw = _raw_rows(store, model.id, lo, hi)
+    frame = raw_log_frame(raw, model, reference)
+    hours = window_starts(raw["timestamp"], "hour")
+    return [(pd.Timestamp(h).to_pydatetime(), profile_frame(part, reference))
+            for h, part in frame.groupby(hours.to_numpy(), sort=True)]
+
+
+def _raw_rows(store: Store, model_id: int, lo: datetime, hi: datetime) -> pd.DataFrame:
+    p = t.predictions
+    query = (select(p.c.id, p.c.timestamp, p.c.prediction, p.c.score, p.c.features)
+             .where(p.c.model_id == model_id, p.c.timestamp >= lo, p.c.timestamp < hi))
+    with store.engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).all(), columns=["id", "timestamp", "prediction", "score", "features"])
+
+
+def sample_predictions(store: Store, model_id: int, lo: datetime, hi: datetime, n: int, seed: int = 0) -> pd.DataFrame:
+    """About ``n`` rows drawn uniformly by id from the model's rows in [lo, hi), without a full scan.
+
+    Ids grow with insertion time, so the ids of the first and last rows in the range bound
+    it; random ids in between are fetched by primary key and filtered to the model and range.
+    """
+    p = t.predictions
+    in_range = (p.c.model_id == model_id) & (p.c.timestamp >= lo) & (p.c.timestamp < hi)
+    with store.engine.connect() as conn:
+        first = conn.execute(select(p.c.id).where(in_range).order_by(p.c.timestamp, p.c.id).limit(1)).scalar()
+        last = conn.execute(select(p.c.id).where(in_range).order_by(p.c.timestamp.desc(), p.c.id.desc()).limit(1)).scalar()
+        if first is None:
+            return pd.DataFrame(columns=["features"])
+        lo_id, hi_id = min(first, last), max(first, last)
+        rng = np.random.default_rng(seed)
+        span = hi_id - lo_id + 1
+        ids = np.unique(rng.integers(lo_id, hi_id + 1, size=min(span, 2 * n))) if span > 2 * n else np.arange(lo_id, hi_id + 1)
+        rows = []
+        for chunk in np.array_split(ids, max(1, len(ids) // 5_000)):
+            query = select(p.c.features).where(p.c.id.in_([int(i) for i in chunk]), in_range)
+            rows.extend(conn.execute(query).scalars())
+    rows = rows[:n] if len(rows) > n else rows
+    return pd.DataFrame({"features": rows})
+
+
+def _multivariate(store: Store, model: Model, features, lo: datetime, hi: datetime, n: int) -> MultivariateDrift:
+    names = [f.name for f in features]
+    reference = store.read_baseline(model.name)[names]
+    if len(reference) > n:
+        reference = reference.sample(n, random_state=0)
+    sample = sample_predictions(store, model.id, lo, hi, n)
+    current = features_from_json(sample["features"].tolist(), names)
+    return classifier_drift(reference, current, features, max_rows=n)
+
+
+def drift_summary(overview: DriftOverview, per_window: bool = False) -> dict:
+    """The overview as plain JSON-ready data (for the CLI, notebooks and CI jobs)."""
+    report = overview.report
+    summary = {
+        "model": overview.model.name,
+        "start": f"{overview.start:%Y-%m-%d}",
+        "end": f"{overview.end - timedelta(days=1):%Y-%m-%d}",
+        "window": overview.window,
+        "predictions": overview.n_current,
+        "columns_analyzed": report.n_analyzed,
+        "columns_drifting": report.n_drifted,
+        "share_drifting": report.share_drifted,
+        "dataset_drift": report.dataset_drifted,
+        "drifted": list(report.drifted_columns),
+        "correction": report.options.correction,
+    }
+    mv = overview.multivariate
+    if mv is not None:
+        summary["multivariate"] = {"auc": _plain(mv.auc), "drifted": mv.drifted, "threshold": mv.threshold,
+                                   "top_features": [list(f) for f in mv.top_features], "note": mv.note}
+    result = {"summary": summary, "columns": _records(overview.column_table())}
+    if per_window:
+        result["windows"] = [
+            {"window": f"{w.start:%Y-%m-%d %H:%M}", "column": c.column, "rows": w.n_rows, "test": c.method,
+             "statistic": _plain(c.statistic), "threshold": c.threshold, "drift": c.drifted}
+            for w in overview.windows for c in w.report.columns
+        ]
+    return result
+
+
+def _plain(value: float | None) -> float | None:
+    return None if value is None or value != value else float(value)
+
+
+def _records(frame: pd.DataFrame) -> list[dict]:
+    return [{k: (_plain(v) if isinstance(v, float) else v) for k, v in row.items()} for row in frame.to_dict("records")]

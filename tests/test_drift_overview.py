@@ -1,0 +1,140 @@
+"""The Drift page's analysis: range, windows, heatmap matrix, quality, multivariate, JSON summary."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+
+import pandas as pd
+import pytest
+
+from readiness import log_predictions
+from readiness.drift import DriftOptions
+from readiness.drift_overview import (
+    NoDataError,
+    drift_overview,
+    drift_summary,
+    log_range,
+    sample_predictions,
+)
+from tests.drift_fixtures import DAYS, ROWS_PER_DAY, SHIFT_DAY, START, drifting_store
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    return drifting_store(f"sqlite:///{tmp_path_factory.mktemp('drift') / 'd.db'}")
+
+
+@pytest.fixture(scope="module")
+def overview(store):
+    return drift_overview(store, "shop", window="day")
+
+
+def test_log_range_covers_the_live_days_and_suggests_a_window(store):
+    span = log_range(store, "shop")
+    assert (span.first_day, span.last_day) == (date(2026, 10, 1), date(2026, 10, 20))
+    assert span.n_rows == DAYS * ROWS_PER_DAY
+    assert span.suggested_window == "week"  # 300 rows a day are too few for daily windows
+
+
+def test_the_shifted_column_is_flagged_and_the_others_are_not(overview):
+    assert overview.report.drifted_columns == ("amount",)
+    assert overview.n_current == DAYS * ROWS_PER_DAY
+    table = overview.column_table()
+    assert table.loc[0, "Column"] == "amount" and table.loc[0, "Drift"] == "drift"
+    assert set(table["Column"]) == {"amount", "age", "region", "prediction", "score"}
+
+
+def test_heatmap_matrix_shows_when_the_drift_started(overview):
+    matrix = overview.severity_matrix()
+    assert matrix.shape == (5, DAYS)
+    first_past = next(i for i, value in enumerate(matrix.loc["amount"]) if value >= 1)
+    assert first_past == SHIFT_DAY
+    drifted_days = [w.start.day for w in overview.windows if "amount" in w.report.drifted_columns]
+    assert drifted_days == list(range(SHIFT_DAY + 1, DAYS + 1))
+
+
+def test_week_windows_merge_days_and_keep_every_row(store):
+    weekly = drift_overview(store, "shop", window="week", multivariate=False)
+    assert [w.start for w in weekly.windows] == [datetime(2026, 9, 28), datetime(2026, 10, 5),
+                                                 datetime(2026, 10, 12), datetime(2026, 10, 19)]
+    assert sum(w.n_rows for w in weekly.windows) == DAYS * ROWS_PER_DAY
+
+
+def test_a_range_before_the_shift_shows_no_drift(store):
+    calm = drift_overview(store, "shop", start=date(2026, 10, 1), end=date(2026, 10, 10), multivariate=False)
+    assert calm.report.drifted_columns == ()
+    assert calm.n_current == SHIFT_DAY * ROWS_PER_DAY
+    assert calm.multivariate is None
+
+
+def test_hour_windows_come_from_raw_rows_for_short_ranges(store):
+    hourly = drift_overview(store, "shop", start=date(2026, 10, 15), end=date(2026, 10, 15), window="hour",
+                            multivariate=False)
+    assert len(hourly.windows) == 21  # 300 rows 250 s apart span 20.8 hours
+    assert hourly.n_current == ROWS_PER_DAY
+    with pytest.raises(NoDataError, match="at most 3 days"):
+        drift_overview(store, "shop", window="hour", multivariate=False)
+
+
+def test_ranges_without_predictions_and_reversed_ranges_are_refused(store):
+    with pytest.raises(NoDataError, match="no predictions between 2027-01-01 and 2027-01-31"):
+        drift_overview(store, "shop", start=date(2027, 1, 1), end=date(2027, 1, 31))
+    with pytest.raises(NoDataError, match="swap the dates"):
+        drift_overview(store, "shop", start=date(2026, 10, 5), end=date(2026, 10, 1))
+
+
+def test_multivariate_check_finds_the_shifted_column(overview):
+    mv = overview.multivariate
+    assert mv is not None and mv.drifted
+    assert mv.top_features[0][0] == "amount"
+
+
+def test_sample_is_bounded_and_inside_the_range(store):
+    model = store.get_model("shop")
+    lo, hi = datetime(2026, 10, 3), datetime(2026, 10, 5)
+    sample = sample_predictions(store, model.id, lo, hi, n=200)
+    assert 150 <= len(sample) <= 200
+    everything = sample_predictions(store, model.id, lo, hi, n=10_000)
+    assert len(everything) == 2 * ROWS_PER_DAY
+
+
+def test_quality_flags_missing_values_and_unseen_categories(tmp_path):
+    store = drifting_store(f"sqlite:///{tmp_path / 'q.db'}")
+    rows = [{"timestamp": f"2026-10-21T{h:02d}:00:00Z", "request_id": f"q{h}", "prediction": 1, "score": 0.7,
+             "amount": None if h % 2 else 50.0, "age": 30, "region": "mars"} for h in range(24)]
+    log_predictions(store, "shop", rows)  # inserted by a service: picked up by the refresh
+    result = drift_overview(store, "shop", start=date(2026, 10, 21), end=date(2026, 10, 21), multivariate=False)
+    problems = result.quality_table()
+    assert set(problems["Column"]) == {"amount", "region"}
+    region = problems[problems["Column"] == "region"].iloc[0]
+    assert "100% unseen categories ('mars')" in region["Problem"]
+    assert "missing 50% (baseline 0%)" in problems[problems["Column"] == "amount"].iloc[0]["Problem"]
+    assert result.refreshed.rows_profiled == 24
+
+
+def test_options_reach_the_report(store):
+    result = drift_overview(store, "shop", options=DriftOptions(methods={"age": "ks"}, correction="bonferroni"),
+                            multivariate=False)
+    assert result.report["age"].method == "ks"
+    assert result.report.options.correction == "bonferroni"
+
+
+def test_summary_is_plain_json(overview):
+    result = json.loads(json.dumps(drift_summary(overview, per_window=True)))
+    assert result["summary"]["drifted"] == ["amount"]
+    assert result["summary"]["multivariate"]["drifted"] is True
+    assert len(result["windows"]) == DAYS * 5
+    assert result["columns"][0]["Column"] == "amount"
+
+
+def test_model_without_baseline_or_live_rows(tmp_path):
+    from readiness import Store, ingest_csv
+    from tests.factories import baseline_csv
+
+    store = Store.open(f"sqlite:///{tmp_path / 'e.db'}")
+    ingest_csv(store, "fresh", "baseline", baseline_csv(100), "b.csv")
+    assert log_range(store, "fresh").first_day is None
+    with pytest.raises(NoDataError, match="no predictions"):
+        drift_overview(store, "fresh")
+    assert isinstance(START, pd.Timestamp)
