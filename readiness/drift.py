@@ -150,6 +150,8 @@ class ColumnDrift:
     ``threshold_on`` says what the threshold applies to: "p_value" (drift when ``p_adjusted``
     < threshold) or "statistic" (drift when statistic >= threshold and, for distances, above
     ``noise_floor``). ``statistic`` is None when the column could not be analyzed (see note).
+    ``noise_floor`` is only computed for a distance at or past its threshold (below it the
+    verdict is "no drift" whatever the floor), so it is None otherwise.
     """
 
     column: str
@@ -433,7 +435,8 @@ def _analyze(pair: _Pair, options: DriftOptions, level: float) -> ColumnDrift:
                            threshold=threshold, threshold_on=on, drifted=False, psi=None,
                            noise_floor=None, exact=False, note=note, **base)
     floor = None
-    if method in DISTANCE_THRESHOLDS and options.noise_floor:
+    # The floor can only overturn a statistic at or past its threshold; below it, skip the bootstrap.
+    if method in DISTANCE_THRESHOLDS and options.noise_floor and result.statistic >= threshold:
         floor = noise_floor(_distance_fn(method, pair), *pair.vectors(), options.noise_reps,
                             level, _column_seed(options, name))
     above_floor = floor is None or result.statistic > floor
