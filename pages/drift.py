@@ -6,8 +6,8 @@ import streamlit as st
 
 from readiness import ReadinessError
 from readiness.charts import distribution_figure, drift_heatmap, share_drifted_figure
-from readiness.drift import DriftOptions
-from readiness.drift_overview import drift_overview, log_range
+from readiness.drift import METHODS, NUMERIC_ONLY, DriftOptions
+from readiness.drift_overview import drift_overview, log_range, test_choices
 
 from streamlit.runtime.pages_manager import PagesManager
 
@@ -19,13 +19,6 @@ if "store" not in st.session_state:
 
 CORRECTIONS = {"Benjamini-Hochberg": "bh", "Bonferroni": "bonferroni", "None": "none"}
 WINDOWS = ["auto", "hour", "day", "week", "month"]
-
-
-@st.cache_resource(max_entries=32, show_spinner="Comparing the log with the baseline...")
-def cached_overview(_store, url, model, start, end, window, correction, multivariate, version):
-    """One analysis per inputs and data version (rows profiled), shared by every session."""
-    return drift_overview(_store, model, start, end, None if window == "auto" else window,
-                          DriftOptions(correction=correction), multivariate=multivariate)
 
 
 store = st.session_state["store"]
@@ -58,9 +51,23 @@ multivariate = st.toggle("Multivariate check (a classifier tries to tell baselin
                          value=True, key="drift_multivariate")
 start, end = picked if isinstance(picked, tuple) and len(picked) == 2 else (span.first_day, span.last_day)
 
+with st.expander("Tests and thresholds"):
+    calibrated = st.radio(
+        "Thresholds", ["Defaults (DESIGN.md)", "Calibrated on the baseline"], horizontal=True,
+        key="drift_thresholds",
+        help="Calibrated: for each column, mean + 3 std of the statistic over baseline chunks "
+             "the size of a typical window.") == "Calibrated on the baseline"
+    tests = st.data_editor(
+        test_choices(store, model), hide_index=True, disabled=["Column", "Type"], key=f"drift_tests_{model}",
+        column_config={"Test": st.column_config.SelectboxColumn(options=["default", *METHODS], required=True,
+                                                                help="Numeric-only tests: " + ", ".join(sorted(NUMERIC_ONLY)))})
+methods = {row["Column"]: row["Test"] for row in tests.to_dict("records") if row["Test"] != "default"}
+
 try:
-    overview = cached_overview(store, str(store.engine.url), model, start, end, window,
-                               CORRECTIONS[correction], multivariate, span.n_rows)
+    with st.spinner("Comparing the log with the baseline..."):
+        options = DriftOptions(methods=methods, correction=CORRECTIONS[correction])
+        overview = drift_overview(store, model, start, end, None if window == "auto" else window, options,
+                                  multivariate=multivariate, calibrated=calibrated)
 except ReadinessError as exc:
     st.error(str(exc))
     st.stop()

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from readiness.drift import DriftOptions
+from readiness.drift import METHODS, DriftOptions
 from readiness.drift_overview import drift_overview, drift_summary
 from readiness.errors import ReadinessError
 from readiness.ingest import ModelSpec, ingest_csv
@@ -60,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     drift.add_argument("--correction", choices=("bh", "bonferroni", "none"), default="bh",
                        help="p-value correction across columns (default: Benjamini-Hochberg)")
     drift.add_argument("--no-multivariate", action="store_true", help="skip the classifier check")
+    drift.add_argument("--test", action="append", default=[], metavar="COLUMN=TEST",
+                       help=f"test for one column, e.g. amount=ks (tests: {', '.join(METHODS)})")
+    drift.add_argument("--calibrate", action="store_true",
+                       help="thresholds from the baseline: mean + 3 std over baseline chunks")
     drift.add_argument("--json", action="store_true", help="print JSON for machines")
 
     models = sub.add_parser("models", help="list models with volume, time range and label coverage")
@@ -121,10 +125,21 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD, e.g. 2026-11-01") from None
 
 
+def _tests(pairs: list[str]) -> dict[str, str]:
+    tests = {}
+    for pair in pairs:
+        column, sep, method = pair.rpartition("=")
+        if not sep or not column:
+            raise ReadinessError(f"Cannot read test {pair!r}: write COLUMN=TEST, e.g. amount=ks.")
+        tests[column] = method
+    return tests
+
+
 def _drift(args: argparse.Namespace) -> int:
     store = Store.open(args.database)
-    overview = drift_overview(store, args.model, args.start, args.end, args.window,
-                              DriftOptions(correction=args.correction), multivariate=not args.no_multivariate)
+    options = DriftOptions(methods=_tests(args.test), correction=args.correction)
+    overview = drift_overview(store, args.model, args.start, args.end, args.window, options,
+                              multivariate=not args.no_multivariate, calibrated=args.calibrate)
     result = drift_summary(overview, per_window=args.window is not None)
     if args.json:
         print(json.dumps(result, indent=2, default=str))

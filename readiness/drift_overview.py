@@ -7,15 +7,16 @@ samples. Only the multivariate check reads raw rows, and at most a few thousand 
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from readiness import schema as t
-from readiness.drift import ColumnDrift, DriftOptions, DriftReport, column_drift
+from readiness.drift import ColumnDrift, DriftOptions, DriftReport, calibrate_thresholds, column_drift
 from readiness.errors import ReadinessError
 from readiness.multivariate import MultivariateDrift, classifier_drift
 from readiness.profile_store import (
@@ -24,13 +25,15 @@ from readiness.profile_store import (
     load_reference,
     raw_log_frame,
     refresh_profiles,
+    typed_log_frame,
 )
 from readiness.profiles import FrameProfile, Reference, merge_all, profile_frame
 from readiness.quality import QualityReport, column_quality, quality_report
 from readiness.store import Model, Store, features_from_json
 from readiness.windows import MAX_HOUR_RANGE, check_window, choose_window, window_starts
 
-MULTIVARIATE_ROWS = 5_000
+MULTIVARIATE_ROWS = 3_000  # per side: AUC standard error about 0.01, under a second to fit
+MEMO_ENTRIES = 32
 TIMELINE_NOISE_REPS = 50  # per-window verdicts: a coarser noise floor keeps 90 windows fast
 
 
@@ -134,6 +137,17 @@ def _column_row(c: ColumnDrift, flags: str) -> dict:
     }
 
 
+def test_choices(store: Store, model_name: str) -> pd.DataFrame:
+    """Every drift column with its type and "default" test, for a per-column test picker."""
+    model = store.get_model(model_name)
+    baseline = store.active_baseline(model.id)
+    if baseline is None:
+        return pd.DataFrame(columns=["Column", "Type", "Test"])
+    reference = load_reference(store, model, baseline)
+    return pd.DataFrame({"Column": list(reference.names), "Type": [c.kind for c in reference.columns],
+                         "Test": ["default"] * len(reference.names)})
+
+
 def log_range(store: Store, model_name: str) -> LogRange:
     """The days a model's stored profiles cover, for range pickers."""
     model = store.get_model(model_name)
@@ -141,8 +155,6 @@ def log_range(store: Store, model_name: str) -> LogRange:
     if baseline is None:
         return LogRange(None, None, 0, "day")
     refresh_profiles(store, model_name)
-    from sqlalchemy import func
-
     query = select(func.min(t.profiles.c.window_start), func.max(t.profiles.c.window_start),
                    func.coalesce(func.sum(t.profiles.c.n_rows), 0)).where(t.profiles.c.baseline_id == baseline.id)
     with store.engine.connect() as conn:
@@ -162,17 +174,41 @@ def drift_overview(
     options: DriftOptions = DriftOptions(),
     multivariate: bool = True,
     multivariate_rows: int = MULTIVARIATE_ROWS,
+    calibrated: bool = False,
 ) -> DriftOverview:
     """Drift of a model's log in [start, end] (dates inclusive) against its baseline.
 
     ``window`` is hour, day, week or month (default: chosen from volume); hour windows are
-    profiled from raw rows and allowed for ranges of up to three days.
+    profiled from raw rows and allowed for ranges of up to three days. ``calibrated`` judges
+    every column by thresholds learned from the baseline itself (mean + 3 std of the statistic
+    over baseline chunks the size of a typical window). Results are kept in
+    memory per inputs and data version (the profile watermark), so a repeated call with no
+    new predictions is a lookup.
     """
     model = store.get_model(model_name)
     baseline = store.active_baseline(model.id)
     if baseline is None:
         raise NoDataError(f"Model {model.name!r} has no baseline yet: upload one on the Data page first.")
     refreshed = refresh_profiles(store, model.name)
+    key = (str(store.engine.url), model.id, baseline.id, refreshed.watermark, start, end, window, options,
+           multivariate, multivariate_rows, calibrated)
+    if key in _MEMO:
+        _MEMO.move_to_end(key)
+        return _MEMO[key]
+    result = _analyze(store, model, baseline, refreshed, start, end, window, options, multivariate,
+                      multivariate_rows, calibrated)
+    _MEMO[key] = result
+    while len(_MEMO) > MEMO_ENTRIES:
+        _MEMO.popitem(last=False)
+    return result
+
+
+_MEMO: OrderedDict = OrderedDict()
+
+
+def _analyze(store: Store, model: Model, baseline, refreshed: RefreshResult, start, end, window: str | None,
+             options: DriftOptions, multivariate: bool, multivariate_rows: int, calibrated: bool
+             ) -> DriftOverview:
     reference = load_reference(store, model, baseline)
     lo, hi = _bounds(start, end)
     days = day_profiles(store, model, lo, hi)
@@ -186,12 +222,30 @@ def drift_overview(
     check_window(window)
     windows = _hour_profiles(store, model, reference, lo, hi) if window == "hour" else _merge_days(days, window)
     current = merge_all(p for _, p in windows)
+    if calibrated:
+        options = calibrated_options(store, model, reference, windows, options)
     report = column_drift(reference, current, options)
     timeline_options = replace(options, noise_reps=min(options.noise_reps, TIMELINE_NOISE_REPS))
     timeline = tuple(WindowDrift(s, p.n_rows, column_drift(reference, p, timeline_options)) for s, p in windows)
-    mv = _multivariate(store, model, baseline.features, lo, hi, multivariate_rows) if multivariate else None
+    mv = _multivariate(store, model, baseline, lo, hi, multivariate_rows) if multivariate else None
     return DriftOverview(model, lo, hi, window, reference, current, report, timeline,
                          quality_report(reference, windows), column_quality(reference, current), mv, refreshed)
+
+
+def calibrated_options(store: Store, model: Model, reference: Reference,
+                       windows: list[tuple[datetime, FrameProfile]], options: DriftOptions) -> DriftOptions:
+    """Options whose thresholds come from the baseline: chunks the size of a typical window.
+
+    The baseline needs at least five chunks, so windows larger than a fifth of it are
+    calibrated on chunks of a fifth (a stricter threshold than the window would get).
+    """
+    baseline = store.read_baseline(model.name)
+    frame = typed_log_frame(baseline, model, reference.specs)
+    typical = int(np.median([p.n_rows for _, p in windows]))
+    chunk = max(min(typical, len(frame) // 5), 2)
+    if len(frame) < 10:
+        raise NoDataError(f"The baseline has {len(frame)} rows; calibrating thresholds needs at least 10.")
+    return calibrate_thresholds(reference, frame, chunk, options).options(options)
 
 
 def _bounds(start: date | datetime | None, end: date | datetime | None) -> tuple[datetime | None, datetime | None]:
@@ -254,25 +308,51 @@ def sample_predictions(store: Store, model_id: int, lo: datetime, hi: datetime, 
         if first is None:
             return pd.DataFrame(columns=["features"])
         lo_id, hi_id = min(first, last), max(first, last)
-        rng = np.random.default_rng(seed)
-        span = hi_id - lo_id + 1
-        ids = np.unique(rng.integers(lo_id, hi_id + 1, size=min(span, 2 * n))) if span > 2 * n else np.arange(lo_id, hi_id + 1)
-        rows = []
-        for chunk in np.array_split(ids, max(1, len(ids) // 5_000)):
-            query = select(p.c.features).where(p.c.id.in_([int(i) for i in chunk]), in_range)
-            rows.extend(conn.execute(query).scalars())
-    rows = rows[:n] if len(rows) > n else rows
-    return pd.DataFrame({"features": rows})
+        rows = _fetch_by_id(conn, p, _random_ids(lo_id, hi_id, 2 * n, seed), in_range)  # 2n: other models interleave
+    return pd.DataFrame({"features": _at_most(rows, n, seed)})
 
 
-def _multivariate(store: Store, model: Model, features, lo: datetime, hi: datetime, n: int) -> MultivariateDrift:
-    names = [f.name for f in features]
-    reference = store.read_baseline(model.name)[names]
-    if len(reference) > n:
-        reference = reference.sample(n, random_state=0)
+def _fetch_by_id(conn, table, ids: np.ndarray, condition) -> list[str]:
+    rows: list[str] = []
+    for start in range(0, len(ids), 5_000):
+        chunk = [int(i) for i in ids[start : start + 5_000]]
+        rows.extend(conn.execute(select(table.c.features).where(table.c.id.in_(chunk), condition)).scalars())
+    return rows
+
+
+def _at_most(rows: list[str], n: int, seed: int) -> list[str]:
+    """A uniform random subset of n rows (rows arrive in id order, so never just the first n)."""
+    if len(rows) <= n:
+        return rows
+    keep = np.sort(np.random.default_rng(seed + 1).choice(len(rows), size=n, replace=False))
+    return [rows[i] for i in keep]
+
+
+def sample_baseline(store: Store, baseline_id: int, n: int, seed: int = 0) -> list[str]:
+    """Feature JSON of at most ``n`` baseline rows drawn uniformly by primary key."""
+    b = t.baseline_rows
+    with store.engine.connect() as conn:
+        lo_id, hi_id = conn.execute(select(func.min(b.c.id), func.max(b.c.id)).where(b.c.baseline_id == baseline_id)).one()
+        if lo_id is None:
+            return []
+        rows = _fetch_by_id(conn, b, _random_ids(lo_id, hi_id, n, seed), b.c.baseline_id == baseline_id)
+    return _at_most(rows, n, seed)
+
+
+def _random_ids(lo_id: int, hi_id: int, n: int, seed: int) -> np.ndarray:
+    span = hi_id - lo_id + 1
+    if span <= n:
+        return np.arange(lo_id, hi_id + 1)
+    picked = np.random.default_rng(seed).choice(span, size=n, replace=False)  # Floyd's method: O(n) memory
+    return np.sort(picked) + lo_id
+
+
+def _multivariate(store: Store, model: Model, baseline, lo: datetime, hi: datetime, n: int) -> MultivariateDrift:
+    names = list(baseline.feature_names)
+    reference = features_from_json(sample_baseline(store, baseline.id, n), names)
     sample = sample_predictions(store, model.id, lo, hi, n)
     current = features_from_json(sample["features"].tolist(), names)
-    return classifier_drift(reference, current, features, max_rows=n)
+    return classifier_drift(reference, current, baseline.features, max_rows=n)
 
 
 def drift_summary(overview: DriftOverview, per_window: bool = False) -> dict:

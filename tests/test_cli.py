@@ -120,3 +120,19 @@ def test_drift_bad_date_and_empty_range_exit_2(tmp_path, capsys):
     assert "is not a date" in capsys.readouterr().err
     assert run(db, "drift", "--model", "shop", "--start", "2030-01-01", "--no-multivariate") == 2
     assert "no predictions between 2030-01-01" in capsys.readouterr().err
+
+
+def test_drift_tests_per_column_and_calibration(tmp_path, capsys):
+    from tests.drift_fixtures import drifting_store
+
+    db = tmp_path / "drift.db"
+    drifting_store(f"sqlite:///{db}")
+    assert run(db, "drift", "--model", "shop", "--no-multivariate", "--json", "--test", "age=ks",
+               "--test", "region=chisquare", "--calibrate") == 0
+    columns = {row["Column"]: row for row in json.loads(capsys.readouterr().out)["columns"]}
+    assert columns["age"]["Test"] == "ks" and columns["region"]["Test"] == "chisquare"
+    assert columns["amount"]["Drift"] == "drift"
+    assert run(db, "drift", "--model", "shop", "--no-multivariate", "--test", "age=magic") == 2
+    assert "Unknown drift method" in capsys.readouterr().err
+    assert run(db, "drift", "--model", "shop", "--no-multivariate", "--test", "agex") == 2
+    assert "write COLUMN=TEST" in capsys.readouterr().err

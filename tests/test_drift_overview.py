@@ -138,3 +138,28 @@ def test_model_without_baseline_or_live_rows(tmp_path):
     with pytest.raises(NoDataError, match="no predictions"):
         drift_overview(store, "fresh")
     assert isinstance(START, pd.Timestamp)
+
+
+def test_calibrated_thresholds_come_from_the_baseline_and_still_find_the_shift(store):
+    from readiness.drift_overview import test_choices
+
+    calibrated = drift_overview(store, "shop", window="day", multivariate=False, calibrated=True)
+    default = drift_overview(store, "shop", window="day", multivariate=False)
+    assert "amount" in calibrated.report.drifted_columns
+    assert calibrated.report["amount"].threshold_on == "statistic"
+    assert calibrated.report["amount"].threshold != default.report["amount"].threshold
+    calm_windows = [w for w in calibrated.windows if w.start.day <= SHIFT_DAY]
+    assert all("amount" not in w.report.drifted_columns for w in calm_windows)
+    choices = test_choices(store, "shop")
+    assert list(choices["Column"]) == ["amount", "age", "region", "prediction", "score"]
+    assert set(choices["Test"]) == {"default"}
+
+
+def test_a_repeated_call_without_new_data_is_served_from_memory(tmp_path):
+    store = drifting_store(f"sqlite:///{tmp_path / 'memo.db'}")
+    first = drift_overview(store, "shop", window="week", multivariate=False)
+    assert drift_overview(store, "shop", window="week", multivariate=False) is first
+    log_predictions(store, "shop", [{"timestamp": "2026-10-20T23:00:00Z", "request_id": "late-1", "prediction": 1,
+                                     "score": 0.9, "amount": 50.0, "age": 40, "region": "north"}])
+    fresh = drift_overview(store, "shop", window="week", multivariate=False)
+    assert fresh is not first and fresh.n_current == first.n_current + 1

@@ -126,6 +126,11 @@ def test_data_page_reports_an_unreadable_file(fraud_store):
     assert "not text" in at.error[0].value
 
 
+def drift_table(at: AppTest):
+    """The Drift page's per-column table (the test editor is a dataframe element too)."""
+    return next(frame.value for frame in at.dataframe if "Drift" in frame.value.columns)
+
+
 @pytest.fixture
 def drift_db(db_url):
     from tests.drift_fixtures import drifting_store
@@ -140,7 +145,7 @@ def test_drift_page_flags_the_shifted_column_and_draws_the_charts(drift_db):
     assert not at.exception, at.exception
     assert [m.value for m in at.metric][:2] == ["1 of 5", "no"]
     assert at.warning[0].value == "Drifting: amount"
-    table = at.dataframe[0].value
+    table = drift_table(at)
     assert table.loc[0, "Column"] == "amount" and table.loc[0, "Drift"] == "drift"
     titles = [chart.proto.spec for chart in at.get("plotly_chart")]
     assert any("amount: baseline vs live distribution" in spec for spec in titles)
@@ -172,3 +177,14 @@ def test_drift_page_without_live_rows_says_what_to_upload(fraud_store):
     at.switch_page("pages/drift.py").run()
     assert not at.exception
     assert "no live predictions yet" in at.info[0].value
+
+
+def test_drift_page_can_calibrate_thresholds_on_the_baseline(drift_db):
+    at = app(query="shop")
+    at.switch_page("pages/drift.py").run()
+    default_threshold = drift_table(at).loc[0, "Threshold"]
+    at.radio(key="drift_thresholds").set_value("Calibrated on the baseline").run()
+    assert not at.exception
+    table = drift_table(at)
+    assert table.loc[0, "Column"] == "amount" and table.loc[0, "Drift"] == "drift"
+    assert table.loc[0, "Threshold"] != default_threshold
