@@ -98,6 +98,8 @@ predictions = Table(
     Column("ingestion_id", ForeignKey("ingestions.id"), nullable=True),
     UniqueConstraint("model_id", "request_id", name="uq_prediction_request"),
     Index("ix_predictions_model_time", "model_id", "timestamp"),
+    # the profile refresh reads "this model's rows past the watermark" as a range seek
+    Index("ix_predictions_model_id", "model_id", "id"),
 )
 
 labels = Table(

@@ -180,6 +180,9 @@ class Store:
         """Open (and if needed create) the store at a URL or the configured default."""
         engine = make_engine(url)
         t.metadata.create_all(engine)
+        for table in t.metadata.sorted_tables:  # indexes added since a database was created
+            for index in table.indexes:
+                index.create(engine, checkfirst=True)
         return cls(engine)
 
     @property
