@@ -5,32 +5,46 @@ right, so the confusion matrix of a window can be *expected* from its scores alo
 idea NannyML calls CBPE):
 
 1. :func:`fit_calibrator` learns ``P(label = positive | score)`` on the baseline's labelled
-   rows (isotonic regression; identity, with a note, when the baseline is too small or has
-   one class). The estimate is only as good as the assumption that this relation still holds
-   in production: covariate shift (the score distribution moves) is fine, concept shift
-   (the relation itself moves) is not detectable without labels.
-2. :func:`estimation_aggregate` turns a window's calibrated probabilities ``p_i`` and logged
-   predicted classes into a small mergeable :class:`EstimationAggregate`: the expected
-   confusion cells ``E[TP] = sum p`` and ``E[FP] = sum (1 - p)`` over predicted positives,
-   ``E[FN] = sum p`` and ``E[TN] = sum (1 - p)`` over predicted negatives, the variances
-   ``sum p (1 - p)`` of those sums, and per predicted class a histogram over ``bins`` equal
-   bins of ``[0, 1]`` holding, per bin, the row count, ``sum p`` and ``sum p (1 - p)``.
-3. :func:`estimate_from_aggregate` gives an :class:`Estimate` per metric. Intervals describe
-   where the *realized* metric will fall once the labels arrive, treating labels as
-   independent ``Bernoulli(p_i)`` given the window's scores (the Poisson-binomial model):
+   rows: isotonic regression with each block's mean shrunk to ``(k + 1/2) / (m + 1)``
+   (against the estimator's bias toward 0 and 1 at the ends), or identity, with a note, when
+   the baseline has fewer than ``MIN_CALIBRATION_ROWS`` labelled rows or one class.
+   Estimates are only as good as the assumption that this relation still holds in
+   production: covariate shift (the score distribution moves) is handled, concept shift
+   (the relation itself moves) is invisible without labels.
+2. :func:`estimation_aggregate` (or :func:`aggregate_window` from raw scores) turns a
+   window's calibrated probabilities ``p_i`` and logged predicted classes into a small
+   mergeable :class:`EstimationAggregate`: the expected confusion cells ``E[TP] = sum p`` and
+   ``E[FP] = sum (1 - p)`` over predicted positives, ``E[FN] = sum p`` and
+   ``E[TN] = sum (1 - p)`` over predicted negatives, the variances ``sum p (1 - p)`` of those
+   sums, and per predicted class a histogram over ``bins`` equal bins of ``[0, 1]`` holding
+   per bin the row count, ``sum p``, ``sum p (1 - p)`` and the sum of the calibrator's
+   standard errors.
+3. :func:`estimate_from_aggregate` gives an :class:`Estimate` per metric in ``METRICS``.
+   The value is the metric of the expected confusion matrix. The interval says where the
+   *realized* metric will fall once the labels arrive: ``value +- z * (se_label +
+   se_calibrator)``, clipped to ``[0, 1]``, from two analytic (not bootstrap) standard
+   errors:
 
-   * accuracy and precision are linear in the label sums, so their variance is exact
-     (``(v_pos + v_neg) / n**2`` and ``v_pos / P**2``); recall, F1, false positive rate and
-     specificity are ratios of independent sums and get a delta-method variance;
-   * ROC AUC is the *expected* AUC: each row counts as positive with weight ``p`` and as
-     negative with weight ``1 - p``, pairs are ranked by calibrated probability (rows in one
-     bin tie, counted 1/2), self-pairs are removed, and the AUC is
-     ``E[U] / E[N1 * N0]``. Its variance is the delta method over the per-bin positive counts
-     (independent, mean ``sum p``, variance ``sum p (1 - p)``) plus the Mann-Whitney null
-     variance of the order within each bin (rows in one bin are exchangeable).
+   * label noise: given the scores, labels are independent ``Bernoulli(p_i)``, so the
+     realized TP and FN counts are independent Poisson-binomial sums with the stored
+     variances. Accuracy and precision are linear in them (exact variance); recall, F1,
+     false positive rate and specificity are ratios and get the delta method;
+   * calibrator error: each isotonic block's probability is a mean of ``m`` baseline labels
+     with standard error ``sqrt(p (1 - p) / m)``; rows in one histogram bin share that
+     error fully, bins are independent. The identity calibrator has no such term (its note
+     says it assumes a calibrated model). Every window scored with one calibrator shares
+     its error, so the two half-widths are added rather than combined in quadrature: for
+     all but about 5% of baselines the interval then covers the realized metric in at
+     least 95% of windows, not just 95% of (baseline, window) pairs on average.
 
-   Every interval is ``value +- z * se`` clipped to ``[0, 1]``. It does not include the
-   calibrator's own estimation error: a small baseline makes intervals too narrow.
+   ROC AUC is the *expected* AUC: every row counts as positive with weight ``p`` and as
+   negative with weight ``1 - p``; pairs are ranked by calibrated probability (rows in one
+   bin tie and count 1/2); self-pairs are removed; AUC = ``E[U] / E[N1 * N0]``. Its label
+   variance is the delta method over the per-bin positive counts (independent, mean
+   ``sum p``, variance ``sum p (1 - p)``) plus the Mann-Whitney null variance of the order
+   inside each bin (rows in one bin are exchangeable); its calibrator term goes through the
+   same gradient. Expected AUC is computed on the calibrated scale: isotonic steps tie
+   scores that the raw ranking separates, which the within-bin term accounts for.
 
 >>> cal = fit_calibrator([0.2, 0.8], [0, 1], positive_class=1)  # too small: identity
 >>> cal.method
@@ -60,9 +74,14 @@ DEFAULT_LEVEL = 0.95
 MIN_CALIBRATION_ROWS = 200
 METRICS = ("accuracy", "precision", "recall", "f1", "false_positive_rate", "specificity", "roc_auc")
 INSUFFICIENT = "insufficient data: the window has no rows"
-METHOD_EXACT = "CBPE; normal interval, exact Poisson-binomial variance"
-METHOD_DELTA = "CBPE; normal interval, Poisson-binomial variance by the delta method"
-METHOD_AUC = "CBPE expected AUC; normal interval, delta method over binned fractional labels"
+METHOD_CONFUSION = (
+    "CBPE expected confusion matrix; normal interval from the Poisson-binomial label variance "
+    "(delta method for ratios) plus the calibrator's standard error"
+)
+METHOD_AUC = (
+    "CBPE expected ROC AUC (fractional labels, binned calibrated probabilities); normal interval "
+    "by the delta method plus within-bin order and calibrator terms"
+)
 
 
 class EstimationError(ReadinessError):
@@ -76,14 +95,16 @@ class EstimationError(ReadinessError):
 class ScoreCalibrator:
     """A monotone map from a model score to ``P(label = positive | score)``.
 
-    ``method`` is ``"isotonic"`` (piecewise linear through the thresholds ``x``/``y``, flat
-    outside them, exactly what sklearn's ``IsotonicRegression(out_of_bounds="clip")``
-    predicts) or ``"identity"`` (scores are used as probabilities; ``note`` says why).
+    ``method`` is ``"isotonic"`` (piecewise linear through the thresholds ``x``/``y`` and
+    flat outside them, like sklearn's ``IsotonicRegression(out_of_bounds="clip")``, with the
+    block means shrunk; ``sd`` is the standard error of ``y`` at each threshold) or
+    ``"identity"`` (scores are used as probabilities; ``note`` says why).
     """
 
     method: str
     x: tuple[float, ...] = ()
     y: tuple[float, ...] = ()
+    sd: tuple[float, ...] = ()
     n_baseline: int = 0
     n_positive: int = 0
     note: str = ""
@@ -95,12 +116,20 @@ class ScoreCalibrator:
             return values
         return np.clip(np.interp(values, np.asarray(self.x), np.asarray(self.y)), 0.0, 1.0)
 
+    def standard_error(self, scores: Any) -> np.ndarray:
+        """Standard error of each calibrated probability (zeros for the identity calibrator)."""
+        values = _probabilities(scores, "score")
+        if self.method == "identity":
+            return np.zeros_like(values)
+        return np.interp(values, np.asarray(self.x), np.asarray(self.sd))
+
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
         return {
             "method": self.method,
             "x": list(self.x),
             "y": list(self.y),
+            "sd": list(self.sd),
             "n_baseline": self.n_baseline,
             "n_positive": self.n_positive,
             "note": self.note,
@@ -112,8 +141,9 @@ class ScoreCalibrator:
         try:
             calibrator = cls(
                 method=str(data["method"]),
-                x=tuple(float(v) for v in data["x"]),
-                y=tuple(float(v) for v in data["y"]),
+                x=_float_tuple(data["x"]),
+                y=_float_tuple(data["y"]),
+                sd=_float_tuple(data["sd"]),
                 n_baseline=int(data["n_baseline"]),
                 n_positive=int(data["n_positive"]),
                 note=str(data.get("note", "")),
@@ -130,20 +160,21 @@ def _check_calibrator(cal: ScoreCalibrator) -> None:
             f"Stored calibrator has unknown method {cal.method!r}; expected 'isotonic' or 'identity'. "
             "Refit the calibrator on the baseline."
         )
-    if cal.method == "isotonic":
-        x, y = np.asarray(cal.x), np.asarray(cal.y)
-        ok = len(x) == len(y) >= 1 and np.all(np.diff(x) > 0) and np.all(np.diff(y) >= 0)
-        if not ok or not np.all((y >= 0) & (y <= 1)):
-            raise EstimationError(
-                f"Stored isotonic calibrator is malformed ({len(x)} x and {len(y)} y thresholds; x must "
-                "increase, y must not decrease and lie in [0, 1]). Refit the calibrator on the baseline."
-            )
+    if cal.method == "identity":
+        return
+    x, y, sd = np.asarray(cal.x), np.asarray(cal.y), np.asarray(cal.sd)
+    shapes_ok = len(x) == len(y) == len(sd) >= 1
+    if not (shapes_ok and np.all(np.diff(x) > 0) and np.all(np.diff(y) >= 0) and np.all((y >= 0) & (y <= 1))):
+        raise EstimationError(
+            f"Stored isotonic calibrator is malformed ({len(x)} x, {len(y)} y and {len(sd)} sd values; "
+            "x must increase, y must not decrease and lie in [0, 1]). Refit the calibrator on the baseline."
+        )
 
 
 def fit_calibrator(scores: Any, labels: Any, positive_class: Any) -> ScoreCalibrator:
     """Fit ``P(label = positive_class | score)`` on the baseline's labelled rows."""
     values = _probabilities(scores, "baseline score")
-    label_series = pd.Series(np.asarray(labels, dtype=object))
+    label_series = pd.Series(np.asarray(labels, dtype=object).ravel())
     if len(label_series) != len(values):
         raise EstimationError(
             f"Baseline has {len(values)} scores but {len(label_series)} labels; "
@@ -155,18 +186,52 @@ def fit_calibrator(scores: Any, labels: Any, positive_class: Any) -> ScoreCalibr
     n, n_pos = len(values), int(positive.sum())
     reason = _identity_reason(n, n_pos, positive_class)
     if reason:
-        note = f"{reason}; scores are used as probabilities without calibration, so estimates assume the model is calibrated"
+        note = f"{reason}; scores are used as probabilities, so estimates assume the model is calibrated"
         return ScoreCalibrator("identity", n_baseline=n, n_positive=n_pos, note=note)
-    return _fit_isotonic(values, positive, n_pos)
+    return _fit_isotonic(values, positive)
 
 
-def _fit_isotonic(values: np.ndarray, positive: np.ndarray, n_pos: int) -> ScoreCalibrator:
+def _fit_isotonic(values: np.ndarray, positive: np.ndarray) -> ScoreCalibrator:
+    """Isotonic regression with each block's mean shrunk to ``(k + 1/2) / (m + 1)``.
+
+    Plain isotonic blocks at the ends are biased toward 0 and 1 (the "spiking" of the
+    isotonic estimator), which would overstate the estimated accuracy and AUC; the shrinkage
+    removes most of that bias. Shrunk means are pooled again if they break monotonicity.
+    """
     from sklearn.isotonic import IsotonicRegression
 
     model = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
     model.fit(values, positive.astype(float))
-    x, y = _floats(model.X_thresholds_), _floats(model.y_thresholds_)
-    return ScoreCalibrator("isotonic", x, y, n_baseline=len(values), n_positive=n_pos)
+    x, y = np.asarray(model.X_thresholds_, dtype=float), np.asarray(model.y_thresholds_, dtype=float)
+    levels, block, size = np.unique(np.interp(values, x, y), return_inverse=True, return_counts=True)
+    hits = np.bincount(block, weights=positive.astype(float), minlength=len(levels))
+    shrunk = (hits + 0.5) / (size + 1.0)
+    order = np.arange(len(levels), dtype=float)
+    shrunk = IsotonicRegression(y_min=0.0, y_max=1.0).fit(order, shrunk, sample_weight=size).predict(order)
+    sd = _pooled_standard_errors(shrunk, size)
+    where = _nearest(levels, y)
+    return ScoreCalibrator(
+        "isotonic",
+        _floats(x),
+        _floats(shrunk[where]),
+        _floats(sd[where]),
+        n_baseline=len(values),
+        n_positive=int(positive.sum()),
+    )
+
+
+def _nearest(levels: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Index of the level nearest each value (levels sorted)."""
+    right = np.clip(np.searchsorted(levels, values), 0, len(levels) - 1)
+    left = np.clip(right - 1, 0, None)
+    return np.where(np.abs(levels[left] - values) <= np.abs(levels[right] - values), left, right)
+
+
+def _pooled_standard_errors(means: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Binomial standard error ``sqrt(p (1 - p) / m)`` of each block, blocks of equal mean pooled."""
+    _, group = np.unique(means, return_inverse=True)
+    pooled_size = np.bincount(group, weights=size)[group]
+    return np.sqrt(means * (1.0 - means) / pooled_size)
 
 
 def _identity_reason(n: int, n_pos: int, positive_class: Any) -> str:
@@ -204,9 +269,10 @@ def _positive_mask(labels: pd.Series, positive_class: Any) -> np.ndarray:
 class EstimationAggregate:
     """Mergeable sufficient statistics of one window for label-free estimation.
 
-    Index 0 of each histogram is the predicted-negative class, index 1 the predicted-positive
-    class; bin ``k`` of ``bins`` holds calibrated probabilities in ``[k / bins, (k+1) / bins)``
-    (1.0 in the last bin). ``hist_p`` and ``hist_var`` hold ``sum p`` and ``sum p (1 - p)``.
+    Histograms are pairs: index 0 for rows predicted negative, 1 for rows predicted positive.
+    Bin ``k`` of ``bins`` holds calibrated probabilities in ``[k / bins, (k + 1) / bins)``
+    (1.0 in the last bin); ``hist_p``, ``hist_var`` and ``hist_sd`` hold ``sum p``,
+    ``sum p (1 - p)`` and the sum of the calibrator's standard errors.
     """
 
     n: int
@@ -220,12 +286,13 @@ class EstimationAggregate:
     hist_count: tuple[tuple[int, ...], tuple[int, ...]]
     hist_p: tuple[tuple[float, ...], tuple[float, ...]]
     hist_var: tuple[tuple[float, ...], tuple[float, ...]]
+    hist_sd: tuple[tuple[float, ...], tuple[float, ...]]
 
     @classmethod
     def empty(cls, bins: int = DEFAULT_BINS) -> EstimationAggregate:
         """The identity of merge for ``bins`` histogram bins."""
-        zeros_i, zeros_f = (0,) * bins, (0.0,) * bins
-        return cls(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, (zeros_i, zeros_i), (zeros_f, zeros_f), (zeros_f, zeros_f))
+        ints, floats = ((0,) * bins,) * 2, ((0.0,) * bins,) * 2
+        return cls(0, 0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, ints, floats, floats, floats)
 
     @property
     def bins(self) -> int:
@@ -249,19 +316,8 @@ class EstimationAggregate:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
-        return {
-            "n": self.n,
-            "n_predicted_positive": self.n_predicted_positive,
-            "expected_tp": self.expected_tp,
-            "expected_fp": self.expected_fp,
-            "expected_fn": self.expected_fn,
-            "expected_tn": self.expected_tn,
-            "var_predicted_positive": self.var_predicted_positive,
-            "var_predicted_negative": self.var_predicted_negative,
-            "hist_count": [list(h) for h in self.hist_count],
-            "hist_p": [list(h) for h in self.hist_p],
-            "hist_var": [list(h) for h in self.hist_var],
-        }
+        scalars = {name: getattr(self, name) for name in _SCALARS}
+        return scalars | {name: [list(h) for h in getattr(self, name)] for name in _HISTOGRAMS}
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> EstimationAggregate:
@@ -270,20 +326,27 @@ class EstimationAggregate:
             agg = cls(
                 n=int(data["n"]),
                 n_predicted_positive=int(data["n_predicted_positive"]),
-                expected_tp=float(data["expected_tp"]),
-                expected_fp=float(data["expected_fp"]),
-                expected_fn=float(data["expected_fn"]),
-                expected_tn=float(data["expected_tn"]),
-                var_predicted_positive=float(data["var_predicted_positive"]),
-                var_predicted_negative=float(data["var_predicted_negative"]),
+                **{name: float(data[name]) for name in _SCALARS[2:]},
                 hist_count=_pair(data["hist_count"], int),
-                hist_p=_pair(data["hist_p"], float),
-                hist_var=_pair(data["hist_var"], float),
+                **{name: _pair(data[name], float) for name in _HISTOGRAMS[1:]},
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise _bad_dict("estimation aggregate", exc) from exc
         _check_aggregate(agg)
         return agg
+
+
+_SCALARS = (
+    "n",
+    "n_predicted_positive",
+    "expected_tp",
+    "expected_fp",
+    "expected_fn",
+    "expected_tn",
+    "var_predicted_positive",
+    "var_predicted_negative",
+)
+_HISTOGRAMS = ("hist_count", "hist_p", "hist_var", "hist_sd")
 
 
 def _pair(value: Any, kind: type) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
@@ -292,28 +355,34 @@ def _pair(value: Any, kind: type) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
 
 
 def _check_aggregate(agg: EstimationAggregate) -> None:
-    lengths = {len(h) for h in (*agg.hist_count, *agg.hist_p, *agg.hist_var)}
+    lengths = {len(h) for name in _HISTOGRAMS for h in getattr(agg, name)}
     counts_ok = sum(map(sum, agg.hist_count)) == agg.n and sum(agg.hist_count[1]) == agg.n_predicted_positive
-    if len(lengths) != 1 or not lengths.pop() or not counts_ok:
+    if len(lengths) != 1 or 0 in lengths or not counts_ok:
         raise EstimationError(
             "Stored estimation aggregate is inconsistent (histograms of different lengths, or counts that "
             f"do not add up to n={agg.n}). Recompute the window's aggregate from its rows."
         )
 
 
-def estimation_aggregate(calibrated: Any, predicted_positive: Any, bins: int = DEFAULT_BINS) -> EstimationAggregate:
-    """Aggregate a window's calibrated probabilities and predicted classes for estimation."""
+def estimation_aggregate(
+    calibrated: Any,
+    predicted_positive: Any,
+    calibration_sd: Any = None,
+    bins: int = DEFAULT_BINS,
+) -> EstimationAggregate:
+    """Aggregate a window's calibrated probabilities and predicted-positive flags."""
     p = _probabilities(calibrated, "calibrated probability")
     yhat = _predicted(predicted_positive, len(p))
+    sd = np.zeros_like(p) if calibration_sd is None else _standard_errors(calibration_sd, len(p))
     if bins < 1:
         raise EstimationError(f"bins must be at least 1; got {bins}. Use the default of {DEFAULT_BINS}.")
     idx = np.minimum((p * bins).astype(np.int64), bins - 1)
     var = p * (1.0 - p)
-    count, psum, vsum = [], [], []
+    hists: dict[str, list[tuple[Any, ...]]] = {name: [] for name in _HISTOGRAMS}
     for mask in (~yhat, yhat):
-        count.append(tuple(int(c) for c in np.bincount(idx[mask], minlength=bins)))
-        psum.append(_floats(np.bincount(idx[mask], weights=p[mask], minlength=bins)))
-        vsum.append(_floats(np.bincount(idx[mask], weights=var[mask], minlength=bins)))
+        hists["hist_count"].append(tuple(int(c) for c in np.bincount(idx[mask], minlength=bins)))
+        for name, weights in (("hist_p", p), ("hist_var", var), ("hist_sd", sd)):
+            hists[name].append(_floats(np.bincount(idx[mask], weights=weights[mask], minlength=bins)))
     pos, neg = p[yhat], p[~yhat]
     return EstimationAggregate(
         n=len(p),
@@ -324,10 +393,21 @@ def estimation_aggregate(calibrated: Any, predicted_positive: Any, bins: int = D
         expected_tn=float((1.0 - neg).sum()),
         var_predicted_positive=float(var[yhat].sum()),
         var_predicted_negative=float(var[~yhat].sum()),
-        hist_count=(count[0], count[1]),
-        hist_p=(psum[0], psum[1]),
-        hist_var=(vsum[0], vsum[1]),
+        **{name: (h[0], h[1]) for name, h in hists.items()},
     )
+
+
+def aggregate_window(
+    calibrator: ScoreCalibrator,
+    scores: Any,
+    predictions_positive: Any = None,
+    threshold: float = 0.5,
+    bins: int = DEFAULT_BINS,
+) -> EstimationAggregate:
+    """Aggregate raw scores (predicted positive: the given flags, else score >= threshold)."""
+    raw = _probabilities(scores, "score")
+    predicted = raw >= threshold if predictions_positive is None else predictions_positive
+    return estimation_aggregate(calibrator.transform(raw), predicted, calibrator.standard_error(raw), bins)
 
 
 def merge(a: EstimationAggregate, b: EstimationAggregate) -> EstimationAggregate:
@@ -337,19 +417,9 @@ def merge(a: EstimationAggregate, b: EstimationAggregate) -> EstimationAggregate
             f"Cannot merge estimation aggregates with {a.bins} and {b.bins} bins; "
             "recompute them with the same number of bins."
         )
-    return EstimationAggregate(
-        n=a.n + b.n,
-        n_predicted_positive=a.n_predicted_positive + b.n_predicted_positive,
-        expected_tp=a.expected_tp + b.expected_tp,
-        expected_fp=a.expected_fp + b.expected_fp,
-        expected_fn=a.expected_fn + b.expected_fn,
-        expected_tn=a.expected_tn + b.expected_tn,
-        var_predicted_positive=a.var_predicted_positive + b.var_predicted_positive,
-        var_predicted_negative=a.var_predicted_negative + b.var_predicted_negative,
-        hist_count=_add_pairs(a.hist_count, b.hist_count),
-        hist_p=_add_pairs(a.hist_p, b.hist_p),
-        hist_var=_add_pairs(a.hist_var, b.hist_var),
-    )
+    scalars = {name: getattr(a, name) + getattr(b, name) for name in _SCALARS}
+    hists = {name: _add_pairs(getattr(a, name), getattr(b, name)) for name in _HISTOGRAMS}
+    return EstimationAggregate(**scalars, **hists)
 
 
 def merge_all(aggregates: Iterable[EstimationAggregate], bins: int = DEFAULT_BINS) -> EstimationAggregate:
@@ -384,6 +454,16 @@ class Estimate:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class _Linear:
+    """A metric's value and its gradient in the realized TP and FN counts (or why it is undefined)."""
+
+    value: float | None
+    d_tp: float = 0.0
+    d_fn: float = 0.0
+    note: str = ""
+
+
 def estimate_window(
     calibrator: ScoreCalibrator,
     scores: Any,
@@ -392,9 +472,8 @@ def estimate_window(
     level: float = DEFAULT_LEVEL,
 ) -> dict[str, Estimate]:
     """Estimates for one window of raw scores (predicted positive: given, else score >= threshold)."""
-    raw = _probabilities(scores, "score")
-    predicted = raw >= threshold if predictions_positive is None else predictions_positive
-    return estimate_from_aggregate(estimation_aggregate(calibrator.transform(raw), predicted), level)
+    agg = aggregate_window(calibrator, scores, predictions_positive, threshold)
+    return estimate_from_aggregate(agg, level)
 
 
 def estimate_from_aggregate(agg: EstimationAggregate, level: float = DEFAULT_LEVEL) -> dict[str, Estimate]:
@@ -403,86 +482,82 @@ def estimate_from_aggregate(agg: EstimationAggregate, level: float = DEFAULT_LEV
         raise EstimationError(f"Interval level must be between 0 and 1; got {level}. Use e.g. 0.95.")
     z = NormalDist().inv_cdf(0.5 + level / 2.0)
     if agg.n == 0:
-        return {m: Estimate(m, None, None, None, 0, METHOD_EXACT, INSUFFICIENT) for m in METRICS}
-    parts = [_accuracy(agg), _precision(agg), _recall(agg), _f1(agg), *_negatives(agg), _roc_auc(agg)]
-    return {name: _estimate(name, value, se, agg.n, method, note, z) for name, value, se, method, note in parts}
+        return {m: Estimate(m, None, None, None, 0, _method(m), INSUFFICIENT) for m in METRICS}
+    result = {name: _confusion_estimate(name, lin, agg, z) for name, lin in _linearized(agg).items()}
+    result["roc_auc"] = _auc_estimate(agg, z)
+    return result
 
 
-_Part = tuple[str, float | None, float, str, str]
+def _method(metric: str) -> str:
+    return METHOD_AUC if metric == "roc_auc" else METHOD_CONFUSION
 
 
-def _estimate(name: str, value: float | None, se: float, n: int, method: str, note: str, z: float) -> Estimate:
-    if value is None:
-        return Estimate(name, None, None, None, n, method, note)
-    value = min(max(value, 0.0), 1.0)
-    half = z * math.sqrt(max(se, 0.0))
-    return Estimate(name, value, max(value - half, 0.0), min(value + half, 1.0), n, method, note)
+def _linearized(agg: EstimationAggregate) -> dict[str, _Linear]:
+    """Every confusion metric as a function of the realized TP and FN counts, at their expectations."""
+    tp, fn, fp, tn = agg.expected_tp, agg.expected_fn, agg.expected_fp, agg.expected_tn
+    n, p = agg.n, agg.n_predicted_positive
+    no_positive_predictions = _Linear(None, note="undefined: no rows are predicted positive")
+    precision = _Linear(tp / p, 1.0 / p) if p else no_positive_predictions
+    fpr = _ratio(fp, tn, "undefined: no negatives are expected (every probability is 1)")
+    f1_denominator = tp + p + fn  # F1 = 2 TP / (TP + FP + TP + FN) with TP + FP = p fixed
+    f1 = (
+        _Linear(2.0 * tp / f1_denominator, 2.0 * (p + fn) / f1_denominator**2, -2.0 * tp / f1_denominator**2)
+        if f1_denominator > 0.0
+        else _Linear(None, note="undefined: no rows are predicted positive and no positives are expected")
+    )
+    return {
+        "accuracy": _Linear((tp + tn) / n, 1.0 / n, -1.0 / n),
+        "precision": precision,
+        "recall": _ratio(tp, fn, "undefined: no positives are expected (every probability is 0)"),
+        "f1": f1,
+        # FP = p - TP and TN = (n - p) - FN, so d/dTP and d/dFN change sign
+        "false_positive_rate": _Linear(fpr.value, -fpr.d_tp, -fpr.d_fn, fpr.note),
+        "specificity": _Linear(None if fpr.value is None else 1.0 - fpr.value, fpr.d_tp, fpr.d_fn, fpr.note),
+    }
 
 
-def _accuracy(agg: EstimationAggregate) -> _Part:
-    value = (agg.expected_tp + agg.expected_tn) / agg.n
-    var = (agg.var_tp + agg.var_fn) / agg.n**2
-    return "accuracy", value, var, METHOD_EXACT, ""
-
-
-def _precision(agg: EstimationAggregate) -> _Part:
-    p = agg.n_predicted_positive
-    if p == 0:
-        return "precision", None, 0.0, METHOD_EXACT, "undefined: no rows are predicted positive"
-    return "precision", agg.expected_tp / p, agg.var_tp / p**2, METHOD_EXACT, ""
-
-
-def _recall(agg: EstimationAggregate) -> _Part:
-    value, var = _ratio(agg.expected_tp, agg.expected_fn, agg.var_tp, agg.var_fn)
-    note = "" if value is not None else "undefined: no positives are expected (all probabilities are 0)"
-    return "recall", value, var, METHOD_DELTA, note
-
-
-def _negatives(agg: EstimationAggregate) -> list[_Part]:
-    """False positive rate FP / (FP + TN) and specificity TN / (FP + TN), FP and TN independent."""
-    fpr, var = _ratio(agg.expected_fp, agg.expected_tn, agg.var_tp, agg.var_fn)
-    if fpr is None:
-        note = "undefined: no negatives are expected (all probabilities are 1)"
-        return [("false_positive_rate", None, 0.0, METHOD_DELTA, note), ("specificity", None, 0.0, METHOD_DELTA, note)]
-    return [("false_positive_rate", fpr, var, METHOD_DELTA, ""), ("specificity", 1.0 - fpr, var, METHOD_DELTA, "")]
-
-
-def _ratio(a: float, b: float, var_a: float, var_b: float) -> tuple[float | None, float]:
-    """a / (a + b) for independent sums a and b, with its delta-method variance."""
+def _ratio(a: float, b: float, note: str) -> _Linear:
+    """a / (a + b) and its gradient in (a, b)."""
     total = a + b
     if total <= 0.0:
-        return None, 0.0
-    return a / total, (b * b * var_a + a * a * var_b) / total**4
+        return _Linear(None, note=note)
+    return _Linear(a / total, b / total**2, -a / total**2)
 
 
-def _f1(agg: EstimationAggregate) -> _Part:
-    """F1 = 2 TP / (TP + P + FN) with P the fixed count of predicted positives."""
-    tp, fn, p = agg.expected_tp, agg.expected_fn, agg.n_predicted_positive
-    denom = tp + p + fn
-    if denom <= 0.0:
-        return "f1", None, 0.0, METHOD_DELTA, "undefined: no rows are predicted positive and none expected positive"
-    d_tp, d_fn = 2.0 * (p + fn) / denom**2, -2.0 * tp / denom**2
-    return "f1", 2.0 * tp / denom, d_tp**2 * agg.var_tp + d_fn**2 * agg.var_fn, METHOD_DELTA, ""
+def _confusion_estimate(name: str, lin: _Linear, agg: EstimationAggregate, z: float) -> Estimate:
+    if lin.value is None:
+        return Estimate(name, None, None, None, agg.n, METHOD_CONFUSION, lin.note)
+    label_var = lin.d_tp**2 * agg.var_tp + lin.d_fn**2 * agg.var_fn
+    sd_neg, sd_pos = (np.asarray(h) for h in agg.hist_sd)
+    calibration_var = float(((lin.d_tp * sd_pos + lin.d_fn * sd_neg) ** 2).sum())
+    return _interval(name, lin.value, label_var, calibration_var, agg.n, METHOD_CONFUSION, z)
 
 
-def _roc_auc(agg: EstimationAggregate) -> _Part:
+def _auc_estimate(agg: EstimationAggregate, z: float) -> Estimate:
     """Expected AUC from the histograms, with a delta-method variance (see module docstring)."""
-    count = np.add(*map(np.asarray, agg.hist_count)).astype(float)
-    pos = np.add(*map(np.asarray, agg.hist_p))
-    var = np.add(*map(np.asarray, agg.hist_var))
+    count, pos, var, sd = (np.add(*map(np.asarray, getattr(agg, name))) for name in _HISTOGRAMS)
     neg = np.clip(count - pos, 0.0, None)
-    total_var = float(var.sum())
-    pairs = float(pos.sum() * neg.sum()) - total_var  # E[N1 * N0] without self-pairs
-    if pairs <= 0.0:
-        return "roc_auc", None, 0.0, METHOD_AUC, "undefined: the probabilities expect only one class"
+    n1, n0, total_var = float(pos.sum()), float(neg.sum()), float(var.sum())
+    pairs = n1 * n0 - total_var  # E[N1 * N0] without self-pairs
+    if pairs <= 1e-12 * max(n1 * n0, 1.0):
+        note = "undefined: the probabilities expect only one class"
+        return Estimate("roc_auc", None, None, None, agg.n, METHOD_AUC, note)
     neg_below = np.cumsum(neg) - neg
-    pos_above = pos.sum() - np.cumsum(pos)
-    u = float((pos * (neg_below + 0.5 * neg)).sum()) - 0.5 * total_var
-    auc = u / pairs
-    n1, n0 = float(pos.sum()), float(neg.sum())
+    pos_above = n1 - np.cumsum(pos)
+    auc = (float((pos * (neg_below + 0.5 * neg)).sum()) - 0.5 * total_var) / pairs
     gradient = ((neg_below + 0.5 * neg) - (pos_above + 0.5 * pos) - auc * (n0 - n1)) / pairs
     within_bin = float((pos * neg * (count + 1.0) / 12.0).sum()) / pairs**2
-    return "roc_auc", auc, float((gradient**2 * var).sum()) + within_bin, METHOD_AUC, ""
+    label_var = float((gradient**2 * var).sum()) + within_bin
+    return _interval("roc_auc", auc, label_var, float(((gradient * sd) ** 2).sum()), agg.n, METHOD_AUC, z)
+
+
+def _interval(
+    name: str, value: float, label_var: float, calibration_var: float, n: int, method: str, z: float
+) -> Estimate:
+    """``value +- z * (label se + calibrator se)``: the calibrator's error is shared by every window."""
+    value = min(max(value, 0.0), 1.0)
+    half = z * (math.sqrt(max(label_var, 0.0)) + math.sqrt(max(calibration_var, 0.0)))
+    return Estimate(name, value, max(value - half, 0.0), min(value + half, 1.0), n, method)
 
 
 # --------------------------------------------------------------------------- validation
@@ -491,7 +566,8 @@ def _roc_auc(agg: EstimationAggregate) -> _Part:
 def _probabilities(values: Any, what: str) -> np.ndarray:
     """A 1-d float array of values in [0, 1], or an EstimationError naming the first bad one."""
     try:
-        array = np.asarray(pd.to_numeric(pd.Series(np.asarray(values, dtype=object).ravel()), errors="raise"), dtype=float)
+        series = pd.Series(np.asarray(values, dtype=object).ravel())
+        array = np.asarray(pd.to_numeric(series, errors="raise"), dtype=float)
     except (TypeError, ValueError) as exc:
         raise EstimationError(
             f"Every {what} must be a number in [0, 1]; found a non-numeric value ({exc}). "
@@ -504,6 +580,16 @@ def _probabilities(values: Any, what: str) -> np.ndarray:
             f"Every {what} must be a number in [0, 1]; found {array[first]!r} at row {first} "
             f"({int(bad.sum())} bad values). Log the probability of the positive class, not a logit or a "
             "percentage, and drop rows without a score."
+        )
+    return array
+
+
+def _standard_errors(values: Any, n: int) -> np.ndarray:
+    array = np.asarray(values, dtype=float).ravel()
+    if len(array) != n or not np.all(np.isfinite(array) & (array >= 0.0)):
+        raise EstimationError(
+            f"calibration_sd must hold {n} finite non-negative standard errors; got {len(array)} values. "
+            "Pass calibrator.standard_error(scores) or leave it out."
         )
     return array
 
@@ -528,6 +614,10 @@ def _predicted(values: Any, n: int) -> np.ndarray:
             "Compare the logged prediction with the positive class first."
         )
     return numeric == 1.0
+
+
+def _float_tuple(values: Any) -> tuple[float, ...]:
+    return tuple(float(v) for v in values)
 
 
 def _floats(values: np.ndarray) -> tuple[float, ...]:
