@@ -72,7 +72,9 @@ st.session_state["store"] = store
 pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
     st.Page("pages/drift.py", title="Drift", icon=":material/ssid_chart:"),
+    st.Page("pages/performance.py", title="Performance", icon=":material/speed:"),
     st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
+    st.Page("pages/settings.py", title="Settings", icon=":material/tune:"),
 ]
 navigation = st.navigation(pages)
 st.session_state["model_choice"] = model_picker(store)

@@ -1,0 +1,5 @@
+"""Settings: success criteria per model, and the audit trail of changes."""
+
+import streamlit as st
+
+st.title("Settings")
