@@ -37,6 +37,7 @@ from threadpoolctl import threadpool_limits
 
 from readiness import schema as t
 from readiness.errors import ModelConfigError
+from readiness.performance_store import refresh_performance
 from readiness.profile_store import refresh_profiles
 from readiness.store import FeatureSpec, Store
 
@@ -172,6 +173,7 @@ def seed_demo(store: Store, seed: int = 7, today: date | None = None, scale: flo
     seeded = tuple(write_model(store, build(seed, today, scale)) for build in BUILDERS)
     for model in seeded:
         refresh_profiles(store, model.name)  # drift pages read per-day profiles, not raw rows
+        refresh_performance(store, model.name)
     return DemoSummary(seeded, window.start, window.now)
 
 

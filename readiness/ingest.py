@@ -17,6 +17,7 @@ from readiness.csvread import CsvFile, read_csv_bytes
 from readiness.errors import DataValidationError, LabelJoinError, ModelConfigError
 from readiness.mapping import ColumnMapping, check_mapping, propose_mapping
 from readiness import schema as t
+from readiness.performance_store import refresh_performance
 from readiness.profile_store import refresh_profiles
 from readiness.store import FeatureSpec, Model, Store, utcnow
 from readiness.validate import ValidFrame, canonical_class, propose_task, validate_baseline, validate_labels, validate_live
@@ -160,6 +161,7 @@ def _ingest_baseline(store: Store, name: str, existing: Model | None, csv: CsvFi
                     {"file": filename, "rows": len(valid.frame), "features": [f.name for f in valid.features]})
     report(0.8, "Profiling the log against the new baseline")
     refresh_profiles(store, name)
+    refresh_performance(store, name)
     report(1.0, "Done")
     return IngestResult(name, "baseline", filename, len(valid.frame), False, existing is None, valid.features)
 
@@ -180,8 +182,9 @@ def _ingest_live(store: Store, model: Model, csv: CsvFile, mapping: ColumnMappin
                                               len(valid.frame), actor)
         store.append_predictions(conn, model, valid.frame, baseline.feature_names, ingestion_id)
         store.audit(conn, "ingest.live", model.id, actor, {"file": filename, "rows": len(valid.frame)})
-    report(0.8, "Profiling for drift")
+    report(0.8, "Profiling for drift and performance")
     refresh_profiles(store, model.name)
+    refresh_performance(store, model.name)
     report(1.0, "Done")
     ts = valid.frame["timestamp"]
     return IngestResult(model.name, "live", filename, len(valid.frame), False, False, valid.features,
@@ -230,6 +233,8 @@ def _ingest_labels(store: Store, model: Model, csv: CsvFile, mapping: ColumnMapp
         conn.execute(t.labels.insert(), rows)
         store.audit(conn, "ingest.labels", model.id, actor,
                     {"file": filename, "rows": len(keep), "unmatched": len(frame) - len(keep)})
+    report(0.8, "Updating performance for the labelled days")
+    refresh_performance(store, model.name)
     report(1.0, "Done")
     return IngestResult(model.name, "labels", filename, len(keep), False, False,
                         labels_updated=len(replaced), labels_unmatched=len(frame) - len(keep))

@@ -112,6 +112,8 @@ labels = Table(
     Column("received_at", DateTime, nullable=False),
     Column("ingestion_id", ForeignKey("ingestions.id"), nullable=True),
     UniqueConstraint("model_id", "request_id", name="uq_label_request"),
+    # ids must never be reused: the performance refresh finds new and corrected labels by id
+    sqlite_autoincrement=True,
 )
 
 criteria = Table(
@@ -181,5 +183,33 @@ profile_state = Table(
     Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), primary_key=True),
     Column("baseline_id", Integer, nullable=False),
     Column("watermark", BigInteger, nullable=False),  # highest predictions.id already profiled
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# -- performance: per model, baseline, UTC day and model version -------------------------
+
+perf_windows = Table(
+    "perf_windows",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("baseline_id", ForeignKey("baselines.id", ondelete="CASCADE"), nullable=False),
+    Column("window_start", DateTime, nullable=False),  # UTC day
+    Column("model_version", String(100), nullable=False),  # "" when rows carry none
+    Column("n_rows", Integer, nullable=False),
+    Column("n_labelled", Integer, nullable=False),
+    Column("data", Text, nullable=False),  # JSON: quality, operations, label delay, estimate aggregates
+    UniqueConstraint("baseline_id", "window_start", "model_version", name="uq_perf_window"),
+    Index("ix_perf_model_window", "model_id", "window_start"),
+)
+
+perf_state = Table(
+    "perf_state",
+    metadata,
+    Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), primary_key=True),
+    Column("baseline_id", Integer, nullable=False),
+    Column("prediction_watermark", BigInteger, nullable=False),
+    Column("label_watermark", BigInteger, nullable=False),
+    Column("calibrator", Text, nullable=False),  # JSON of readiness.estimation.ScoreCalibrator ("" if none)
     Column("updated_at", DateTime, nullable=False),
 )
