@@ -1,5 +1,102 @@
 """Settings: success criteria per model, and the audit trail of changes."""
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
+from readiness import ReadinessError
+from readiness.criteria import (
+    COMPARISONS,
+    CRITERION_WINDOWS,
+    DEFAULT_MIN_LABELS,
+    Criterion,
+    add_criterion,
+    audit_table,
+    criteria_table,
+    model_criteria,
+    remove_criterion,
+)
+from readiness.metrics import METRICS, metrics_for_task
+
+if "store" not in st.session_state:
+    # A fresh server's first request, deep-linked to this page, runs it without app.py
+    # because a pages/ folder exists; hand over to app.py's st.navigation and rerun.
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
+store = st.session_state["store"]
+name = st.session_state.get("model_choice")
 st.title("Settings")
+st.caption("Success criteria decide pass or fail on the Performance page: each is judged per window, and a "
+           "window with fewer labels than its minimum is 'insufficient data', never a pass.")
+if name is None:
+    st.info("No models yet: upload a baseline on the Data page, then set its success criteria here.")
+    st.stop()
+
+done = st.session_state.pop("settings_done", None)
+if done:
+    st.success(done)
+
+try:
+    model = store.get_model(name)
+    criteria = model_criteria(store, name)
+except ReadinessError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.subheader(f"Success criteria of {name}")
+if criteria and criteria[0].is_default:
+    st.caption(f"Task defaults in use ({model.task}): add a criterion to replace them. Defaults are not "
+               "copied, so add every criterion the model should keep.")
+st.dataframe(criteria_table(criteria), hide_index=True)
+
+with st.form("criterion_form"):
+    st.markdown("**Add a criterion**")
+    metric_col, comparison_col, threshold_col = st.columns([2, 1, 1])
+    metric = metric_col.selectbox("Metric", metrics_for_task(model.task), key="criterion_metric",
+                                  format_func=lambda n: f"{n} ({METRICS[n].direction} is better)")
+    comparison = comparison_col.selectbox("Comparison", COMPARISONS, key="criterion_comparison",
+                                          help="Use >= for higher-is-better metrics, <= for lower-is-better.")
+    threshold = threshold_col.number_input("Threshold", value=None, step=0.01, format="%g",
+                                           placeholder="e.g. 0.8", key="criterion_threshold")
+    window_col, labels_col = st.columns(2)
+    window = window_col.selectbox("Window", CRITERION_WINDOWS, index=CRITERION_WINDOWS.index("week"),
+                                  key="criterion_window")
+    min_labels = labels_col.number_input("Minimum labels per window", min_value=0, value=DEFAULT_MIN_LABELS,
+                                         step=1, key="criterion_min_labels",
+                                         help="Operations metrics (latency, volume, invalid rate) count "
+                                              "predictions instead; 0 judges every window.")
+    submitted = st.form_submit_button("Add criterion", key="criterion_add")
+
+if submitted:
+    try:
+        added = add_criterion(store, name, Criterion(None, metric, comparison, threshold, window, int(min_labels)),
+                              actor="dashboard")
+    except ReadinessError as exc:
+        st.error(str(exc))
+    else:
+        st.session_state["settings_done"] = f"Added: {added.text}"
+        st.rerun()
+
+stored = [c for c in criteria if not c.is_default]
+if stored:
+    remove_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
+    texts = {c.id: c.text for c in stored}
+    chosen = remove_col.selectbox("Remove a criterion", list(texts), format_func=texts.get,
+                                  key="criterion_remove_choice")
+    if button_col.button("Remove", key="criterion_remove"):
+        try:
+            removed = remove_criterion(store, name, chosen, actor="dashboard")
+        except ReadinessError as exc:
+            st.error(str(exc))
+        else:
+            st.session_state["settings_done"] = f"Removed: {removed.text}"
+            st.rerun()
+
+st.subheader("Audit trail")
+st.caption("Every change to this model: uploads, criteria, newest first.")
+try:
+    trail = audit_table(store, name)
+except ReadinessError as exc:
+    st.error(str(exc))
+    st.stop()
+st.dataframe(trail, hide_index=True)
