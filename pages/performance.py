@@ -1,5 +1,114 @@
-"""Performance: metrics per window against success criteria, with uncertainty."""
+"""Performance: metrics per window against success criteria, with uncertainty and a label-free estimate."""
 
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
+from readiness import ReadinessError
+from readiness import metrics as m
+from readiness.charts import (
+    calibration_figure,
+    confusion_matrix_figure,
+    coverage_figure,
+    latency_figure,
+    metric_trend_figure,
+    roc_figure,
+)
+from readiness.drift_overview import log_range
+from readiness.performance_overview import performance_overview, quality_metrics
+
+if "store" not in st.session_state:
+    # A fresh server's first request, deep-linked to this page, runs it without app.py
+    # because a pages/ folder exists; hand over to app.py's st.navigation and rerun.
+    PagesManager.uses_pages_directory = False
+    st.rerun()
+
+STATUS_ICONS = {"pass": ":material/check_circle:", "fail": ":material/cancel:", "insufficient data": ":material/help:"}
+STATUS_COLORS = {"pass": "green", "fail": "red", "insufficient data": "gray"}
+
+store = st.session_state["store"]
+model = st.session_state.get("model_choice")
 st.title("Performance")
+st.caption("Does the model meet its success criteria in production? Each window is judged on the labels "
+           "that have arrived; a window with too few labels is 'insufficient data', never a pass.")
+if model is None:
+    st.info("No models yet: upload a baseline and live predictions on the Data page.")
+    st.stop()
+
+try:
+    span = log_range(store, model)
+except ReadinessError as exc:
+    st.error(str(exc))
+    st.stop()
+if span.first_day is None:
+    st.info(f"Model **{model}** has no live predictions yet. Upload a live CSV on the Data page.")
+    st.stop()
+
+left, right = st.columns([2, 1])
+picked = left.date_input("Date range (UTC)", value=(span.first_day, span.last_day), min_value=span.first_day,
+                         max_value=span.last_day, key=f"perf_range_{model}")
+window = right.selectbox("Window", ["week", "day", "month"], key="perf_window")
+start, end = picked if isinstance(picked, tuple) and len(picked) == 2 else (span.first_day, span.last_day)
+
+try:
+    with st.spinner("Computing metrics..."):
+        overview = performance_overview(store, model, start, end, window)
+except ReadinessError as exc:
+    st.error(str(exc))
+    st.stop()
+
+st.subheader("Success criteria")
+if any(track.criterion.is_default for track in overview.criteria):
+    st.caption("Task defaults in use: set this model's own criteria on the Settings page.")
+cards = st.columns(min(len(overview.criteria), 4) or 1)
+for i, track in enumerate(overview.criteria):
+    result = track.current
+    status = result.status if result else "insufficient data"
+    with cards[i % len(cards)].container(border=True):
+        st.markdown(f"**{track.criterion.text}**")
+        value = f"{result.value:.3f}" if result and result.value is not None else "n/a"
+        st.markdown(f":{STATUS_COLORS[status]}[{STATUS_ICONS[status]} **{status}**] · {value}")
+        if result and result.lower is not None:
+            st.caption(f"95% interval {result.lower:.3f} to {result.upper:.3f}; "
+                       f"{result.n:,} rows; window from {track.current_window:%Y-%m-%d}")
+        elif result and result.reason:
+            st.caption(result.reason)
+        judged = track.latest_judged
+        if status == "insufficient data" and judged is not None:
+            st.caption(f"Labels still arriving. Last judged window, from {judged[0]:%Y-%m-%d}: "
+                       f"**{judged[1].status}** ({judged[1].value:.3f}).")
+
+st.subheader("Trends")
+thresholds = {track.criterion.metric: track.criterion for track in overview.criteria}
+shown = [name for name in thresholds if name in m.METRICS and not name.startswith("latency")]
+extra = st.selectbox("Add a metric", ["(none)", *[n for n in quality_metrics(overview.model) if n not in shown]],
+                     key="perf_extra_metric")
+for name in shown + ([extra] if extra != "(none)" else []):
+    criterion = thresholds.get(name)
+    st.plotly_chart(metric_trend_figure(overview, name, criterion.threshold if criterion else None,
+                                        criterion.comparison if criterion else None), key=f"perf_trend_{name}")
+
+st.subheader("Development vs production")
+st.caption("The same metrics on the baseline (development data) and on the labelled production log of the range.")
+st.dataframe(overview.development_vs_production(), hide_index=True, width="stretch",
+             column_config={"Baseline": st.column_config.NumberColumn(format="%.4f"),
+                            "Production": st.column_config.NumberColumn(format="%.4f"),
+                            "Difference": st.column_config.NumberColumn(format="%+.4f")})
+
+quality = overview.total.quality
+if isinstance(quality, (m.BinaryAggregate, m.MulticlassAggregate)):
+    positive = overview.model.positive_class or "1"
+    classes = ((f"not {positive}", positive) if isinstance(quality, m.BinaryAggregate)
+               else tuple(quality.classes))
+    a, b = st.columns(2)
+    a.plotly_chart(confusion_matrix_figure(quality, classes), key="perf_confusion")
+    if isinstance(quality, m.BinaryAggregate) and quality.n_scored:
+        b.plotly_chart(roc_figure(quality), key="perf_roc")
+        st.plotly_chart(calibration_figure(quality), key="perf_calibration")
+
+slo = thresholds.get("latency_p95")
+st.plotly_chart(latency_figure(overview, slo.threshold if slo else None), key="perf_latency")
+st.plotly_chart(coverage_figure(overview), key="perf_coverage")
+
+if len(overview.versions) > 1:
+    st.subheader("Model versions")
+    st.dataframe(overview.versions_table(), hide_index=True, width="stretch")

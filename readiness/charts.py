@@ -10,7 +10,9 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
+from readiness import metrics as m
 from readiness.drift_overview import DriftOverview
+from readiness.performance_overview import PerformanceOverview
 from readiness.profiles import CategoricalProfile, FrameProfile, NumericProfile, NumericReference, Reference
 
 BASELINE_COLOR = "#4c78a8"
@@ -128,4 +130,115 @@ def share_drifted_figure(overview: DriftOverview) -> go.Figure:
     figure.update_layout(title=f"Share of columns drifting per {overview.window}")
     figure.update_xaxes(title_text=f"{overview.window.capitalize()} (UTC)")
     figure.update_yaxes(title_text="Share of columns", tickformat=".0%", range=[0, 1])
+    return figure
+
+
+# -- performance ---------------------------------------------------------------------------
+
+PASS_COLOR = "#2ca02c"
+FAIL_COLOR = "#b2182b"
+MUTED = "#9e9e9e"
+
+
+def metric_trend_figure(overview: PerformanceOverview, metric: str, threshold: float | None = None,
+                        comparison: str | None = None) -> go.Figure:
+    """A metric per window with its 95% band, the criterion's threshold and the label-free estimate."""
+    series = overview.metric_series(metric)
+    usable = series[series["value"].notna()]
+    figure = go.Figure()
+    figure.add_scatter(x=list(usable["start"]) + list(usable["start"])[::-1],
+                       y=list(usable["upper"]) + list(usable["lower"])[::-1], fill="toself",
+                       fillcolor="rgba(76,120,168,0.18)", line={"width": 0}, name="95% interval",
+                       hoverinfo="skip")
+    figure.add_scatter(x=usable["start"], y=usable["value"], mode="lines+markers", name="Measured (labels)",
+                       line={"color": BASELINE_COLOR}, customdata=usable["n"],
+                       hovertemplate="%{x|%Y-%m-%d}: %{y:.3f} (n=%{customdata})<extra></extra>")
+    missing = series[series["value"].isna()]
+    if not missing.empty:
+        figure.add_scatter(x=missing["start"], y=[threshold if threshold is not None else 0] * len(missing),
+                           mode="markers", name="Insufficient data", marker={"symbol": "x", "color": MUTED, "size": 9})
+    estimated = series[series["estimate"].notna()]
+    if not estimated.empty:
+        figure.add_scatter(x=estimated["start"], y=estimated["estimate"], mode="lines", name="Estimated (no labels needed)",
+                           line={"color": LIVE_COLOR, "dash": "dash"})
+    if threshold is not None:
+        figure.add_hline(y=threshold, line_dash="dot", line_color=FAIL_COLOR,
+                         annotation_text=f"criterion {comparison or ''} {threshold:g}")
+    figure.update_layout(title=f"{metric} per {overview.window}", legend={"orientation": "h", "y": -0.25})
+    figure.update_xaxes(title_text=f"{overview.window.capitalize()} (UTC)")
+    figure.update_yaxes(title_text=metric)
+    return figure
+
+
+def confusion_matrix_figure(aggregate: object, labels: tuple[str, ...]) -> go.Figure:
+    """Counts of predicted vs actual classes over the range."""
+    if isinstance(aggregate, m.BinaryAggregate):
+        z = [[aggregate.tn, aggregate.fp], [aggregate.fn, aggregate.tp]]
+    else:
+        z = [list(row) for row in aggregate.matrix]
+    figure = go.Figure(go.Heatmap(z=z, x=list(labels), y=list(labels), colorscale="Blues", showscale=False,
+                                  text=z, texttemplate="%{text:,}", hovertemplate="actual %{y}, predicted %{x}: %{z:,}<extra></extra>"))
+    figure.update_layout(title="Confusion matrix (labelled predictions in the range)")
+    figure.update_xaxes(title_text="Predicted class", type="category")
+    figure.update_yaxes(title_text="Actual class", type="category", autorange="reversed")
+    return figure
+
+
+def roc_figure(aggregate: m.BinaryAggregate) -> go.Figure:
+    """ROC curve from the score histograms per label, with the diagonal of a random model."""
+    positives = np.asarray(aggregate.positive_hist, dtype=float)[::-1].cumsum()
+    negatives = np.asarray(aggregate.negative_hist, dtype=float)[::-1].cumsum()
+    tpr = np.concatenate([[0.0], positives / positives[-1]]) if positives[-1] else np.array([0.0])
+    fpr = np.concatenate([[0.0], negatives / negatives[-1]]) if negatives[-1] else np.array([0.0])
+    figure = go.Figure()
+    if len(tpr) == len(fpr) and len(tpr) > 1:
+        figure.add_scatter(x=fpr, y=tpr, mode="lines", name="Model", line={"color": BASELINE_COLOR})
+    figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="Random", line={"dash": "dot", "color": MUTED})
+    figure.update_layout(title="ROC curve (labelled predictions in the range)")
+    figure.update_xaxes(title_text="False positive rate", range=[0, 1])
+    figure.update_yaxes(title_text="True positive rate (recall)", range=[0, 1])
+    return figure
+
+
+def calibration_figure(aggregate: m.BinaryAggregate) -> go.Figure:
+    """Mean score vs observed positive rate per score bin; a calibrated model follows the diagonal."""
+    curve = m.calibration_curve(aggregate)
+    figure = go.Figure()
+    figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="Perfectly calibrated", line={"dash": "dot", "color": MUTED})
+    figure.add_scatter(x=curve.mean_score, y=curve.positive_rate, mode="lines+markers", name="Model",
+                       customdata=curve.count, hovertemplate="score %{x:.2f}: %{y:.1%} positive (n=%{customdata})<extra></extra>",
+                       line={"color": BASELINE_COLOR})
+    figure.update_layout(title="Calibration: predicted probability vs observed rate")
+    figure.update_xaxes(title_text="Mean predicted probability", range=[0, 1])
+    figure.update_yaxes(title_text="Observed share of positives", range=[0, 1], tickformat=".0%")
+    return figure
+
+
+def latency_figure(overview: PerformanceOverview, slo_ms: float | None = None) -> go.Figure:
+    """p50 / p95 / p99 serving latency per window against the latency objective."""
+    figure = go.Figure()
+    for name, dash in (("latency_p50", "dot"), ("latency_p95", "solid"), ("latency_p99", "dash")):
+        series = overview.metric_series(name)
+        figure.add_scatter(x=series["start"], y=series["value"], mode="lines+markers", name=name.replace("latency_", ""),
+                           line={"dash": dash})
+    if slo_ms is not None:
+        figure.add_hline(y=slo_ms, line_dash="dot", line_color=FAIL_COLOR, annotation_text=f"objective {slo_ms:g} ms")
+    figure.update_layout(title=f"Serving latency per {overview.window}")
+    figure.update_xaxes(title_text=f"{overview.window.capitalize()} (UTC)")
+    figure.update_yaxes(title_text="Latency (ms)")
+    return figure
+
+
+def coverage_figure(overview: PerformanceOverview) -> go.Figure:
+    """Share of predictions with a label per window, and the median label delay."""
+    table = overview.coverage_table()
+    figure = go.Figure()
+    figure.add_bar(x=table["start"], y=table["coverage"], name="Label coverage", marker_color=BASELINE_COLOR)
+    figure.add_scatter(x=table["start"], y=table["delay_hours"] / 24, mode="lines+markers", name="Median label delay (days)",
+                       yaxis="y2", line={"color": LIVE_COLOR})
+    figure.update_layout(title=f"Labels: coverage and delay per {overview.window}",
+                         yaxis={"title": {"text": "Share of predictions labelled"}, "tickformat": ".0%", "range": [0, 1]},
+                         yaxis2={"title": {"text": "Median delay (days)"}, "overlaying": "y", "side": "right"},
+                         legend={"orientation": "h", "y": -0.25})
+    figure.update_xaxes(title_text=f"{overview.window.capitalize()} (UTC)")
     return figure

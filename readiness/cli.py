@@ -17,6 +17,7 @@ import pandas as pd
 from readiness.drift import METHODS, DriftOptions
 from readiness.drift_overview import drift_overview, drift_summary
 from readiness.errors import ReadinessError
+from readiness.performance_overview import performance_overview, performance_summary, quality_metrics
 from readiness.ingest import ModelSpec, ingest_csv
 from readiness.mapping import KINDS, check_mapping, parse_mapping_pairs, propose_mapping
 from readiness.csvread import read_csv_bytes
@@ -65,6 +66,30 @@ def build_parser() -> argparse.ArgumentParser:
     drift.add_argument("--calibrate", action="store_true",
                        help="thresholds from the baseline: mean + 3 std over baseline chunks")
     drift.add_argument("--json", action="store_true", help="print JSON for machines")
+
+    performance = sub.add_parser("performance", help="metrics per window against success criteria")
+    performance.add_argument("--model", required=True, help="model name")
+    performance.add_argument("--start", type=_date, help="first day, YYYY-MM-DD (default: first prediction)")
+    performance.add_argument("--end", type=_date, help="last day, inclusive, YYYY-MM-DD (default: last prediction)")
+    performance.add_argument("--window", choices=("day", "week", "month"), default="week", help="default: week")
+    performance.add_argument("--json", action="store_true", help="print JSON for machines")
+
+    criteria = sub.add_parser("criteria", help="list, add or remove a model's success criteria")
+    criteria.add_argument("--model", required=True, help="model name")
+    criteria_sub = criteria.add_subparsers(dest="criteria_action", required=True)
+    criteria_list = criteria_sub.add_parser("list", help="the stored criteria, or the task defaults in use")
+    criteria_list.add_argument("--json", action="store_true", help="print JSON for machines")
+    criteria_add = criteria_sub.add_parser("add", help='add a criterion, e.g. "recall >= 0.8 per week min 200"')
+    criteria_add.add_argument("criterion", help='metric, >= or <=, threshold, e.g. "recall >= 0.8"')
+    criteria_add.add_argument("--window", choices=("day", "week", "month"), default="week",
+                              help="window when the criterion does not say (default: week)")
+    criteria_add.add_argument("--min-labels", type=int, metavar="N",
+                              help="labels a window needs when the criterion does not say "
+                                   "(default: 100; 0 for latency, volume and invalid rate)")
+    criteria_add.add_argument("--actor", default="cli", help="who is changing it, for the audit trail")
+    criteria_remove = criteria_sub.add_parser("remove", help="remove a stored criterion by its id (see list)")
+    criteria_remove.add_argument("id", type=int, help="criterion id")
+    criteria_remove.add_argument("--actor", default="cli", help="who is changing it, for the audit trail")
 
     models = sub.add_parser("models", help="list models with volume, time range and label coverage")
     models.add_argument("--json", action="store_true", help="print JSON for machines")
@@ -160,6 +185,47 @@ def _drift(args: argparse.Namespace) -> int:
     return 0
 
 
+def _performance(args: argparse.Namespace) -> int:
+    overview = performance_overview(Store.open(args.database), args.model, args.start, args.end, args.window)
+    result = performance_summary(overview)
+    if args.json:
+        print(json.dumps(result, indent=2, default=str))
+        return 0
+    print(f"Model {result['model']}: {result['start']} to {result['end']}, per {result['window']}")
+    for c in result["criteria"]:
+        value = c["value"]["value"] if c["value"] and c["value"]["value"] is not None else None
+        shown = f"{value:.4g}" if value is not None else "n/a"
+        interval = (f" [{c['value']['lower']:.4g}, {c['value']['upper']:.4g}]"
+                    if c["value"] and c["value"]["lower"] is not None else "")
+        print(f"  {c['status']:>17}  {c['criterion']}: {shown}{interval} (window from {c['window']})")
+    print()
+    names = [n for n in quality_metrics(overview.model)][:6]
+    table = pd.DataFrame([{"window": w["start"], "labelled": f"{w['labelled']}/{w['predictions']}",
+                           **{n: (w["metrics"][n] or {}).get("value") for n in names}} for w in result["windows"]])
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    return 0
+
+
+def _criteria(args: argparse.Namespace) -> int:
+    from readiness.criteria import add_criterion, model_criteria, parse_criterion, remove_criterion
+
+    store = Store.open(args.database)
+    if args.criteria_action == "add":
+        criterion = parse_criterion(args.criterion, args.window, args.min_labels)
+        print(f"Added criterion {add_criterion(store, args.model, criterion, args.actor).id}: {criterion.text}")
+    elif args.criteria_action == "remove":
+        print(f"Removed criterion {args.id}: {remove_criterion(store, args.model, args.id, args.actor).text}")
+    elif args.json:
+        print(json.dumps([c.to_dict() for c in model_criteria(store, args.model)], indent=2))
+    else:
+        criteria = model_criteria(store, args.model)
+        defaults = " (task defaults: add a criterion to replace them)" if criteria[0].is_default else ""
+        print(f"Criteria of {args.model}{defaults}")
+        for c in criteria:
+            print(f"  {'-' if c.id is None else c.id:>4}  {c.text}")
+    return 0
+
+
 def _models(args: argparse.Namespace) -> int:
     portfolio = portfolio_overview(Store.open(args.database))
     frame = portfolio.as_frame()
@@ -172,7 +238,8 @@ def _models(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"demo": _demo, "ingest": _ingest, "drift": _drift, "models": _models}
+COMMANDS = {"demo": _demo, "ingest": _ingest, "drift": _drift, "performance": _performance, "criteria": _criteria,
+            "models": _models}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -136,3 +136,50 @@ def test_drift_tests_per_column_and_calibration(tmp_path, capsys):
     assert "Unknown drift method" in capsys.readouterr().err
     assert run(db, "drift", "--model", "shop", "--no-multivariate", "--test", "agex") == 2
     assert "write COLUMN=TEST" in capsys.readouterr().err
+
+
+@pytest.fixture
+def shop_db(files):
+    db = files / "cli.db"
+    run(db, "ingest", "--model", "shop", "--kind", "baseline", str(files / "base.csv"),
+        "--map", "y_hat=prediction", "--map", "proba=score", "--map", "truth=label")
+    return db
+
+
+def test_criteria_list_add_remove(shop_db, capsys):
+    capsys.readouterr()
+    assert run(shop_db, "criteria", "--model", "shop", "list") == 0
+    out = capsys.readouterr().out
+    assert "task defaults" in out and "roc_auc >= 0.70 per week, with at least 100 labels" in out
+
+    assert run(shop_db, "criteria", "--model", "shop", "add", "recall >= 0.8", "--window", "day",
+               "--min-labels", "200", "--actor", "ana") == 0
+    assert "recall >= 0.80 per day, with at least 200 labels" in capsys.readouterr().out
+    assert run(shop_db, "criteria", "--model", "shop", "list", "--json") == 0
+    [criterion] = json.loads(capsys.readouterr().out)
+    assert (criterion["metric"], criterion["window"], criterion["min_labels"], criterion["default"]) == (
+        "recall", "day", 200, False)
+    audit = Store.open(f"sqlite:///{shop_db}").audit_entries("shop")
+    assert audit.loc[0, "action"] == "criterion.add" and audit.loc[0, "actor"] == "ana"
+
+    assert run(shop_db, "criteria", "--model", "shop", "remove", str(criterion["id"])) == 0
+    assert f"Removed criterion {criterion['id']}: recall >= 0.80" in capsys.readouterr().out
+    assert run(shop_db, "criteria", "--model", "shop", "list", "--json") == 0
+    assert all(c["default"] for c in json.loads(capsys.readouterr().out))
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["add", "recall <= 0.9"], "recall is higher-is-better"),
+        (["add", "r2 >= 0.5"], "'r2' does not apply to a binary model"),
+        (["add", "recall >= 0.8", "--min-labels", "-1"], "0 or more"),
+        (["remove", "99"], "no stored criteria"),
+    ],
+)
+def test_criteria_bad_input_exits_2_with_one_line(shop_db, capsys, args, fragment):
+    capsys.readouterr()
+    assert run(shop_db, "criteria", "--model", "shop", *args) == 2
+    err = capsys.readouterr().err
+    assert fragment in err
+    assert err.startswith("error: ") and err.count("\n") == 1

@@ -188,3 +188,73 @@ def test_drift_page_can_calibrate_thresholds_on_the_baseline(drift_db):
     table = drift_table(at)
     assert table.loc[0, "Column"] == "amount" and table.loc[0, "Drift"] == "drift"
     assert table.loc[0, "Threshold"] != default_threshold
+
+
+def settings(query: str = "fraud") -> AppTest:
+    at = app(query=query)
+    at.switch_page("pages/settings.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def add_through_the_form(at: AppTest, metric: str, comparison: str, threshold: float) -> AppTest:
+    at.selectbox(key="criterion_metric").set_value(metric)
+    at.selectbox(key="criterion_comparison").set_value(comparison)
+    at.number_input(key="criterion_threshold").set_value(threshold)
+    at.number_input(key="criterion_min_labels").set_value(200)
+    return at.button(key="criterion_add").click().run()
+
+
+def test_settings_page_without_models_says_where_to_start(db_url):
+    at = settings(query="")
+    assert "No models yet" in at.info[0].value
+
+
+def test_settings_page_shows_task_defaults_for_a_fresh_model(fraud_store):
+    at = settings()
+    table = at.dataframe[0].value
+    assert set(table["Source"]) == {"task default"}
+    assert "roc_auc >= 0.70 per week, with at least 100 labels" in list(table["Criterion"])
+    assert any("Task defaults in use" in c.value for c in at.caption)
+    options = at.selectbox(key="criterion_metric").options
+    assert "recall (higher is better)" in options and not any(o.startswith("r2") for o in options)
+    assert "model.create" in list(at.dataframe[1].value["Action"])
+
+
+def test_settings_page_adds_and_removes_a_criterion(fraud_store):
+    at = add_through_the_form(settings(), "recall", ">=", 0.8)
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert "Added: recall >= 0.80 per week, with at least 200 labels" in at.success[0].value
+    table = at.dataframe[0].value
+    assert list(table["Criterion"]) == ["recall >= 0.80 per week, with at least 200 labels"]
+    assert not any("Task defaults in use" in c.value for c in at.caption)
+    trail = at.dataframe[1].value
+    assert trail.loc[0, "Action"] == "criterion.add" and trail.loc[0, "Who"] == "dashboard"
+
+    at.button(key="criterion_remove").click().run()
+    assert not at.exception and not at.error
+    assert "Removed: recall >= 0.80" in at.success[0].value
+    assert set(at.dataframe[0].value["Source"]) == {"task default"}
+    assert at.dataframe[1].value.loc[0, "Action"] == "criterion.remove"
+    assert not [b for b in at.button if b.key == "criterion_remove"]
+
+
+@pytest.mark.parametrize(
+    ("metric", "comparison", "threshold", "fragment"),
+    [
+        ("recall", "<=", 0.8, "higher-is-better"),
+        ("recall", ">=", 80.0, "between 0 and 1"),
+    ],
+)
+def test_settings_page_shows_an_error_and_stores_nothing(fraud_store, metric, comparison, threshold, fragment):
+    at = add_through_the_form(settings(), metric, comparison, threshold)
+    assert not at.exception
+    assert fragment in at.error[0].value
+    assert set(at.dataframe[0].value["Source"]) == {"task default"}
+    assert fraud_store.count_rows("criteria") == 0
+
+
+def test_settings_page_asks_for_a_threshold(fraud_store):
+    at = settings()
+    at.button(key="criterion_add").click().run()
+    assert "The threshold for accuracy is missing" in at.error[0].value
