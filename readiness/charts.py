@@ -238,7 +238,8 @@ def coverage_figure(overview: PerformanceOverview) -> go.Figure:
                        yaxis="y2", line={"color": LIVE_COLOR})
     figure.update_layout(title=f"Labels: coverage and delay per {overview.window}",
                          yaxis={"title": {"text": "Share of predictions labelled"}, "tickformat": ".0%", "range": [0, 1]},
-                         yaxis2={"title": {"text": "Median delay (days)"}, "overlaying": "y", "side": "right"},
+                         yaxis2={"title": {"text": "Median delay (days)"}, "overlaying": "y", "side": "right",
+                                 "rangemode": "tozero"},
                          legend={"orientation": "h", "y": -0.25})
     figure.update_xaxes(title_text=f"{overview.window.capitalize()} (UTC)")
     return figure

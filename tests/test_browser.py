@@ -115,3 +115,29 @@ def test_drift_page_flags_the_demo_fraud_drift_and_draws_the_heatmap(browser_rea
         expect(heatmap.locator(".ytick").filter(has_text="device_trust")).to_have_count(1)
         heatmap.screenshot(path=str(ARTIFACTS / "drift-heatmap.png"))
         page.screenshot(path=str(ARTIFACTS / "drift.png"))
+
+
+def test_a_criterion_added_on_settings_shows_as_a_card_and_threshold_line(browser_ready, demo_db):
+    from playwright.sync_api import expect
+
+    with running_app(demo_db) as url, chromium_page() as page:
+        page.goto(f"{url}/settings?model=demand")
+        main = page.get_by_test_id("stMain")
+        form = main.get_by_test_id("stForm")
+        form.wait_for(timeout=60_000)
+        choose(page, form, "Metric", "rmse (lower is better)")
+        choose(page, form, "Comparison", "<=")
+        form.get_by_label("Threshold").fill("30")
+        form.get_by_role("button", name="Add criterion").click()
+        expect(main.get_by_text(re.compile(r"Added: rmse (<=|≤) 30"))).to_be_visible()
+
+        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Performance").click()
+        title = main.get_by_text(re.compile(r"^rmse (<=|≤) 30 per week, with at least 100 labels$"))
+        title.wait_for(timeout=60_000)
+        status = title.locator("xpath=ancestor::*[@data-testid='stVerticalBlock'][1]")
+        expect(status).to_contain_text(re.compile(r"(pass|fail|insufficient data) · "))
+        trend = main.locator(".js-plotly-plot").filter(has_text="rmse per week")
+        trend.scroll_into_view_if_needed()
+        expect(trend).to_contain_text("criterion <= 30")
+        trend.screenshot(path=str(ARTIFACTS / "performance-rmse.png"))
+        page.screenshot(path=str(ARTIFACTS / "performance.png"))

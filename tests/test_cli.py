@@ -183,3 +183,20 @@ def test_criteria_bad_input_exits_2_with_one_line(shop_db, capsys, args, fragmen
     err = capsys.readouterr().err
     assert fragment in err
     assert err.startswith("error: ") and err.count("\n") == 1
+
+
+def test_performance_prints_criteria_status_and_json(tmp_path, capsys):
+    from readiness import Store
+    from readiness.demo import seed_demo
+
+    db = tmp_path / "demo.db"
+    seed_demo(Store.open(f"sqlite:///{db}"), scale=0.4)
+    assert run(db, "performance", "--model", "demand") == 0
+    out = capsys.readouterr().out
+    assert "mae <= 19" in out and "pass" in out
+    assert run(db, "performance", "--model", "fraud", "--window", "month", "--json") == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["window"] == "month" and len(result["windows"]) == 4
+    assert {c["metric"] for c in result["criteria"]} == {"recall", "false_positive_rate"}
+    assert run(db, "performance", "--model", "nope") == 2
+    assert "No model named 'nope'" in capsys.readouterr().err

@@ -258,3 +258,74 @@ def test_settings_page_asks_for_a_threshold(fraud_store):
     at = settings()
     at.button(key="criterion_add").click().run()
     assert "The threshold for accuracy is missing" in at.error[0].value
+
+
+@pytest.fixture(scope="module")
+def perf_demo_url(tmp_path_factory) -> str:
+    """The seeded demo, once for the Performance page tests."""
+    from readiness.demo import seed_demo
+
+    url = f"sqlite:///{tmp_path_factory.mktemp('perfdemo') / 'demo.db'}"
+    seed_demo(Store.open(url))
+    return url
+
+
+@pytest.fixture
+def perf_demo(perf_demo_url, monkeypatch) -> str:
+    monkeypatch.setenv("READINESS_DATABASE_URL", perf_demo_url)
+    monkeypatch.setenv("READINESS_AUTO_DEMO", "0")
+    return perf_demo_url
+
+
+def chart_texts(at: AppTest) -> list[str]:
+    """Title and annotation texts of every plotly chart on the page."""
+    import json
+
+    texts = []
+    for chart in at.get("plotly_chart"):
+        layout = json.loads(chart.proto.spec).get("layout", {})
+        title = layout.get("title", {})
+        notes = " | ".join(a.get("text", "") for a in layout.get("annotations", []))
+        names = " | ".join(trace.get("name", "") or "" for trace in json.loads(chart.proto.spec).get("data", []))
+        texts.append(f"{title.get('text', '') if isinstance(title, dict) else title} || {notes} || {names}")
+    return texts
+
+
+def test_performance_page_shows_the_fraud_recall_failure(perf_demo):
+    at = app(query="fraud")
+    at.switch_page("pages/performance.py").run()
+    assert not at.exception, at.exception
+    cards = [m.value for m in at.markdown]
+    assert any("recall ≥ 0.75 per week" in text or "recall >= 0.75 per week" in text for text in cards)
+    assert any("**fail**" in text for text in cards)
+    specs = chart_texts(at)
+    assert any("recall per week" in spec and "criterion >= 0.75" in spec for spec in specs)
+    assert any("Estimated (no labels needed)" in spec for spec in specs)
+    assert any("Confusion matrix" in spec for spec in specs)
+    assert any("Labels: coverage and delay" in spec for spec in specs)
+    gap = next(frame.value for frame in at.dataframe if "Difference" in frame.value.columns).set_index("Metric")
+    assert gap.loc["recall", "Difference"] < -0.1
+
+
+def test_performance_page_for_regression_and_versions(perf_demo):
+    at = app(query="demand")
+    at.switch_page("pages/performance.py").run()
+    assert not at.exception
+    specs = chart_texts(at)
+    assert any("mae per week" in spec for spec in specs)
+    assert any("objective 200 ms" in spec for spec in specs)
+    at = app(query="credit")
+    at.switch_page("pages/performance.py").run()
+    assert not at.exception
+    versions = next(frame.value for frame in at.dataframe if "Version" in frame.value.columns)
+    assert set(versions["Version"]) == {"2.3.0", "2.4.0-rc1"}
+    assert any("Labels still arriving" in c.value for c in at.caption)
+
+
+def test_performance_page_metric_picker_and_month_window(perf_demo):
+    at = app(query="fraud")
+    at.switch_page("pages/performance.py").run()
+    at.selectbox(key="perf_extra_metric").set_value("roc_auc").run()
+    at.selectbox(key="perf_window").set_value("month").run()
+    assert not at.exception
+    assert any("roc_auc per month" in spec for spec in chart_texts(at))
