@@ -15,6 +15,7 @@ from readiness.charts import (
 )
 from readiness.drift_overview import log_range
 from readiness.performance_overview import performance_overview, quality_metrics
+from readiness.segments import segment_features, segment_performance
 
 if "store" not in st.session_state:
     # A fresh server's first request, deep-linked to this page, runs it without app.py
@@ -112,3 +113,18 @@ st.plotly_chart(coverage_figure(overview), key="perf_coverage")
 if len(overview.versions) > 1:
     st.subheader("Model versions")
     st.dataframe(overview.versions_table(), hide_index=True, width="stretch")
+
+st.subheader("Segments")
+features = segment_features(store, model)
+segment_by = st.selectbox("Compare metrics per value of", ["(choose a feature)", *features], key="perf_segment",
+                          help="Computed from the newest labelled predictions in the range (at most 200,000).")
+if segment_by != "(choose a feature)":
+    try:
+        with st.spinner("Computing metrics per segment..."):
+            segments = segment_performance(store, model, segment_by, start, end)
+    except ReadinessError as exc:
+        st.error(str(exc))
+    else:
+        if segments.capped:
+            st.caption(f"Based on the newest {segments.rows_used:,} labelled predictions in the range.")
+        st.dataframe(segments.as_frame(), hide_index=True, width="stretch")

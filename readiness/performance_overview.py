@@ -7,6 +7,7 @@ are missing, development (baseline) vs production, and the same metrics per mode
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -182,7 +183,11 @@ def performance_overview(
     window: str = "week",
     now: datetime | None = None,
 ) -> PerformanceOverview:
-    """Metrics per window, criteria status, estimate, dev vs production and versions in [start, end]."""
+    """Metrics per window, criteria status, estimate, dev vs production and versions in [start, end].
+
+    Results are kept in memory per inputs, criteria and data version (both watermarks), so a
+    repeated call with no new predictions or labels is a lookup.
+    """
     if window not in PERFORMANCE_WINDOWS:
         check_window(window)
         raise NoPerformanceData(f"Performance windows are day, week or month; got {window!r}.")
@@ -190,21 +195,41 @@ def performance_overview(
     baseline = store.active_baseline(model.id)
     if baseline is None:
         raise NoPerformanceData(f"Model {model.name!r} has no baseline yet: upload one on the Data page first.")
-    refresh_performance(store, model.name)
+    refreshed = refresh_performance(store, model.name)
+    criteria = model_criteria(store, model.name)
+    as_of = now or utcnow().replace(minute=0, second=0, microsecond=0)
+    key = (str(store.engine.url), model.id, baseline.id, refreshed.prediction_watermark,
+           refreshed.label_watermark, criteria, start, end, window, as_of)
+    if key in _MEMO:
+        _MEMO.move_to_end(key)
+        return _MEMO[key]
+    result = _analyze(store, model, baseline, criteria, start, end, window, as_of)
+    _MEMO[key] = result
+    while len(_MEMO) > MEMO_ENTRIES:
+        _MEMO.popitem(last=False)
+    return result
+
+
+_MEMO: OrderedDict = OrderedDict()
+MEMO_ENTRIES = 32
+
+
+def _analyze(store: Store, model: Model, baseline: Baseline, criteria: tuple[Criterion, ...],
+             start: date | datetime | None, end: date | datetime | None, window: str,
+             as_of: datetime) -> PerformanceOverview:
     lo, hi = _bounds(start, end)
     records = day_records(store, model, lo, hi)
     if not records:
         raise NoPerformanceData(f"Model {model.name!r} has no predictions in the chosen range; pick another range.")
     lo = lo or records[0].day
     hi = hi or records[-1].day + timedelta(days=1)
-    as_of = now or utcnow()
     names = quality_metrics(model) + OPERATIONS
     windows = tuple(_window_metrics(model, baseline, start_, group, window, names, as_of)
                     for start_, group in group_by_window(records, window).items())
     total = merge_records(records, model, baseline, lo)
     return PerformanceOverview(
         model=model, window=window, start=lo, end=hi, windows=windows,
-        criteria=tuple(_track(c, records, model, baseline, as_of) for c in model_criteria(store, model.name)),
+        criteria=tuple(_track(c, records, model, baseline, as_of) for c in criteria),
         baseline=compute_all(_baseline_record(store, model, baseline), quality_metrics(model)),
         production=compute_all(total, quality_metrics(model)),
         versions={version: compute_all(merge_records(group, model, baseline, lo, version), quality_metrics(model))

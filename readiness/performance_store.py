@@ -54,6 +54,8 @@ class PerformanceRefresh:
     model: str
     days_recomputed: int
     rebuilt: bool
+    prediction_watermark: int = 0
+    label_watermark: int = 0
 
 
 def empty_quality(model: Model, baseline: Baseline) -> Any:
@@ -147,7 +149,7 @@ def refresh_performance(store: Store, model_name: str,
     with store.begin() as conn:
         conn.execute(update(t.perf_state).where(t.perf_state.c.model_id == model.id).values(
             prediction_watermark=prediction_mark, label_watermark=label_mark, updated_at=utcnow()))
-    return PerformanceRefresh(model.name, len(days), rebuilt)
+    return PerformanceRefresh(model.name, len(days), rebuilt, prediction_mark, label_mark)
 
 
 def _state(store: Store, model: Model, baseline: Baseline) -> tuple[Any, bool]:

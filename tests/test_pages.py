@@ -329,3 +329,12 @@ def test_performance_page_metric_picker_and_month_window(perf_demo):
     at.selectbox(key="perf_window").set_value("month").run()
     assert not at.exception
     assert any("roc_auc per month" in spec for spec in chart_texts(at))
+
+
+def test_performance_page_segments_by_a_categorical_feature(perf_demo):
+    at = app(query="fraud")
+    at.switch_page("pages/performance.py").run()
+    at.selectbox(key="perf_segment").set_value("merchant_category").run()
+    assert not at.exception
+    segments = next(frame.value for frame in at.dataframe if "Segment" in frame.value.columns)
+    assert "grocery" in set(segments["Segment"]) and (segments["Labelled"] > 0).all()
