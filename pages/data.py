@@ -5,6 +5,7 @@ import streamlit as st
 from readiness import ColumnMapping, ModelSpec, ReadinessError, ingest_csv, preview_upload
 from readiness.mapping import REQUIRED_ROLES, ROLES_BY_KIND
 from readiness.schema import TASKS
+from shell import require_shell
 
 KINDS = {
     "Baseline (reference data)": "baseline",
@@ -23,7 +24,7 @@ ROLE_TITLES = {
 NONE = "(none)"
 NEW_MODEL = "New model..."
 
-store = st.session_state["store"]
+store = require_shell()
 st.title("Data")
 st.caption(
     "Upload a baseline (the data the model was developed on), then live prediction logs and, "

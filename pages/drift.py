@@ -7,37 +7,20 @@ import streamlit as st
 from readiness import ReadinessError
 from readiness.charts import distribution_figure, drift_heatmap, share_drifted_figure
 from readiness.drift import METHODS, NUMERIC_ONLY, DriftOptions
-from readiness.drift_overview import drift_overview, log_range, test_choices
+from readiness.drift_overview import drift_overview, test_choices
+from shell import model_log_range, require_shell, selected_model
 
-from streamlit.runtime.pages_manager import PagesManager
-
-if "store" not in st.session_state:
-    # A fresh server's first request, deep-linked to this page, runs it without app.py
-    # because a pages/ folder exists; hand over to app.py's st.navigation and rerun.
-    PagesManager.uses_pages_directory = False
-    st.rerun()
 
 CORRECTIONS = {"Benjamini-Hochberg": "bh", "Bonferroni": "bonferroni", "None": "none"}
 WINDOWS = ["auto", "hour", "day", "week", "month"]
 
 
-store = st.session_state["store"]
-model = st.session_state.get("model_choice")
+store = require_shell()
 st.title("Drift")
 st.caption("Has the live data moved away from the data the model was built on? Each column is "
            "compared with the baseline; red cells in the heatmap show when a column started to drift.")
-if model is None:
-    st.info("No models yet: upload a baseline and live predictions on the Data page.")
-    st.stop()
-
-try:
-    span = log_range(store, model)
-except ReadinessError as exc:
-    st.error(str(exc))
-    st.stop()
-if span.first_day is None:
-    st.info(f"Model **{model}** has no live predictions yet. Upload a live CSV on the Data page.")
-    st.stop()
+model = selected_model()
+span = model_log_range(store, model)
 
 left, middle, right = st.columns([2, 1, 1])
 picked = left.date_input("Date range (UTC)", value=(span.first_day, span.last_day),

@@ -3,11 +3,12 @@
 import streamlit as st
 
 from readiness.overview import portfolio_overview
+from shell import require_shell
 
 st.title("Model readiness")
 st.caption("Is each model ready for, and healthy in, production? Pick a model in the sidebar for details.")
 
-portfolio = portfolio_overview(st.session_state["store"])
+portfolio = portfolio_overview(require_shell())
 
 if not portfolio.models:
     st.info(

@@ -1,7 +1,6 @@
 """Performance: metrics per window against success criteria, with uncertainty and a label-free estimate."""
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from readiness import ReadinessError
 from readiness import metrics as m
@@ -13,36 +12,19 @@ from readiness.charts import (
     metric_trend_figure,
     roc_figure,
 )
-from readiness.drift_overview import log_range
 from readiness.performance_overview import performance_overview, quality_metrics
 from readiness.segments import segment_features, segment_performance
-
-if "store" not in st.session_state:
-    # A fresh server's first request, deep-linked to this page, runs it without app.py
-    # because a pages/ folder exists; hand over to app.py's st.navigation and rerun.
-    PagesManager.uses_pages_directory = False
-    st.rerun()
+from shell import model_log_range, require_shell, selected_model
 
 STATUS_ICONS = {"pass": ":material/check_circle:", "fail": ":material/cancel:", "insufficient data": ":material/help:"}
 STATUS_COLORS = {"pass": "green", "fail": "red", "insufficient data": "gray"}
 
-store = st.session_state["store"]
-model = st.session_state.get("model_choice")
+store = require_shell()
 st.title("Performance")
 st.caption("Does the model meet its success criteria in production? Each window is judged on the labels "
            "that have arrived; a window with too few labels is 'insufficient data', never a pass.")
-if model is None:
-    st.info("No models yet: upload a baseline and live predictions on the Data page.")
-    st.stop()
-
-try:
-    span = log_range(store, model)
-except ReadinessError as exc:
-    st.error(str(exc))
-    st.stop()
-if span.first_day is None:
-    st.info(f"Model **{model}** has no live predictions yet. Upload a live CSV on the Data page.")
-    st.stop()
+model = selected_model()
+span = model_log_range(store, model)
 
 left, right = st.columns([2, 1])
 picked = left.date_input("Date range (UTC)", value=(span.first_day, span.last_day), min_value=span.first_day,

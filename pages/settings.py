@@ -1,7 +1,6 @@
 """Settings: success criteria per model, and the audit trail of changes."""
 
 import streamlit as st
-from streamlit.runtime.pages_manager import PagesManager
 
 from readiness import ReadinessError
 from readiness.criteria import (
@@ -16,21 +15,13 @@ from readiness.criteria import (
     remove_criterion,
 )
 from readiness.metrics import METRICS, metrics_for_task
+from shell import require_shell, selected_model
 
-if "store" not in st.session_state:
-    # A fresh server's first request, deep-linked to this page, runs it without app.py
-    # because a pages/ folder exists; hand over to app.py's st.navigation and rerun.
-    PagesManager.uses_pages_directory = False
-    st.rerun()
-
-store = st.session_state["store"]
-name = st.session_state.get("model_choice")
+store = require_shell()
 st.title("Settings")
 st.caption("Success criteria decide pass or fail on the Performance page: each is judged per window, and a "
            "window with fewer labels than its minimum is 'insufficient data', never a pass.")
-if name is None:
-    st.info("No models yet: upload a baseline on the Data page, then set its success criteria here.")
-    st.stop()
+name = selected_model("No models yet: upload a baseline on the Data page, then set its success criteria here.")
 
 done = st.session_state.pop("settings_done", None)
 if done:

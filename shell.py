@@ -1,0 +1,50 @@
+"""What every page needs from the app shell (Streamlit side; the analysis lives in readiness/).
+
+Pages import this module (Streamlit puts app.py's folder on the import path).
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
+
+from readiness import ReadinessError
+from readiness.drift_overview import LogRange, log_range
+from readiness.store import Store
+
+NO_MODEL = "No models yet: upload a baseline and live predictions on the Data page."
+
+
+def require_shell() -> Store:
+    """The store app.py opened for this session.
+
+    A fresh server's first request, deep-linked to a page, runs that page without app.py
+    (Streamlit's legacy runner takes over because a pages/ folder exists); hand it back to
+    app.py's st.navigation and rerun.
+    """
+    if "store" not in st.session_state:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+    return st.session_state["store"]
+
+
+def selected_model(message: str = NO_MODEL) -> str:
+    """The model picked in the sidebar; without one, say what to do and stop the page."""
+    model = st.session_state.get("model_choice")
+    if model is None:
+        st.info(message)
+        st.stop()
+    return model
+
+
+def model_log_range(store: Store, model: str) -> LogRange:
+    """The days the model's log covers; without predictions, say what to upload and stop the page."""
+    try:
+        span = log_range(store, model)
+    except ReadinessError as exc:
+        st.error(str(exc))
+        st.stop()
+    if span.first_day is None:
+        st.info(f"Model **{model}** has no live predictions yet. Upload a live CSV on the Data page.")
+        st.stop()
+    return span
