@@ -112,6 +112,8 @@ labels = Table(
     Column("received_at", DateTime, nullable=False),
     Column("ingestion_id", ForeignKey("ingestions.id"), nullable=True),
     UniqueConstraint("model_id", "request_id", name="uq_label_request"),
+    # the performance refresh reads "this model's labels past the watermark" as a range seek
+    Index("ix_labels_model_id", "model_id", "id"),
     # ids must never be reused: the performance refresh finds new and corrected labels by id
     sqlite_autoincrement=True,
 )
