@@ -17,7 +17,6 @@ import argparse
 import json
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
 from datetime import datetime, timedelta
@@ -28,6 +27,9 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from page_timing import report, time_in_fresh_processes  # noqa: E402
 
 from readiness import Store, ingest_csv  # noqa: E402
 from readiness.profile_store import refresh_profiles  # noqa: E402
@@ -37,8 +39,6 @@ NUMERIC = [f"x{i}" for i in range(10)]
 CATEGORICAL = [f"c{i}" for i in range(5)]
 CATEGORY_COUNTS = (3, 8, 20, 50, 200)
 DRIFT_FROM_DAY = 45
-BUDGET_COLD = 2.0
-BUDGET_WARM = 0.3
 
 
 def features(n: int, rng: np.random.Generator, drifted: bool) -> pd.DataFrame:
@@ -143,19 +143,10 @@ def main() -> int:
     rows, seconds = refresh(db)
     if rows:
         print(f"  refresh: {rows:,} rows in {seconds:.0f} s ({rows / seconds:,.0f} rows/s)")
-    runs = []
-    for _ in range(3):  # each in a fresh process, so "cold" has no warm caches of ours
-        out = subprocess.run([sys.executable, __file__, "--measure", "--db", str(db)],
-                             capture_output=True, text=True, check=True)
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    cold = statistics.median(r["cold"] for r in runs)
-    warm = statistics.median(r["warm"] for r in runs)
-    last = runs[-1]
+    cold, warm, last = time_in_fresh_processes(__file__, db)
     print(f"\nDrift page analysis, {last['rows']:,} predictions, {last['windows']} windows "
           f"(drifted: {', '.join(last['drifted'])}; multivariate AUC {last['auc']:.3f})")
-    print(f"| measure | seconds | budget |\n|---|---|---|\n| cold (fresh process) | {cold:.2f} | {BUDGET_COLD} |"
-          f"\n| warm (same process) | {warm:.2f} | {BUDGET_WARM} |")
-    return 0 if cold <= BUDGET_COLD and warm <= BUDGET_WARM else 1
+    return report(cold, warm)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ import argparse
 import json
 import sqlite3
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -27,14 +26,15 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from page_timing import report, time_in_fresh_processes  # noqa: E402
 
 from readiness import Store  # noqa: E402
 from readiness.performance_store import refresh_performance  # noqa: E402
 
 MODEL = "bench"
 LABELLED_SHARE = 0.7
-BUDGET_COLD = 2.0
-BUDGET_WARM = 0.3
 
 
 def add_labels(db: Path, seed: int = 2) -> int:
@@ -107,19 +107,10 @@ def main() -> int:
     result = refresh_performance(store, MODEL, progress=lambda i, n: print(f"\r  recomputed day {i}/{n}", end="", flush=True))
     if result.days_recomputed:
         print(f"\n  refresh: {result.days_recomputed} days in {time.perf_counter() - started:.0f} s")
-    runs = []
-    for _ in range(3):
-        out = subprocess.run([sys.executable, __file__, "--measure", "--db", str(args.db)],
-                             capture_output=True, text=True, check=True)
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    cold = statistics.median(r["cold"] for r in runs)
-    warm = statistics.median(r["warm"] for r in runs)
-    last = runs[-1]
+    cold, warm, last = time_in_fresh_processes(__file__, args.db)
     print(f"\nPerformance page analysis: {last['rows']:,} predictions ({last['labelled']:,} labelled), "
           f"{last['windows']} weekly windows; criteria: {last['criteria']}")
-    print(f"| measure | seconds | budget |\n|---|---|---|\n| cold (fresh process) | {cold:.2f} | {BUDGET_COLD} |"
-          f"\n| warm (same process) | {warm:.2f} | {BUDGET_WARM} |")
-    return 0 if cold <= BUDGET_COLD and warm <= BUDGET_WARM else 1
+    return report(cold, warm)
 
 
 if __name__ == "__main__":
