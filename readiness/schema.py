@@ -142,6 +142,29 @@ attestations = Table(
     Column("expires_at", DateTime, nullable=False),
     Column("evidence_url", Text, nullable=False, default=""),
     Column("note", Text, nullable=False, default=""),
+    Index("ix_attestations_model_item", "model_id", "item"),
+)
+
+checklist_config = Table(
+    "checklist_config",
+    metadata,
+    Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), primary_key=True),
+    Column("data", Text, nullable=False),  # JSON of readiness.checklist_config.ChecklistConfig
+    Column("updated_at", DateTime, nullable=False),
+)
+
+# One readiness score per model and UTC day (the latest computed that day), for the history chart.
+readiness_history = Table(
+    "readiness_history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("day", DateTime, nullable=False),  # UTC midnight
+    Column("score", Float),  # None when nothing applicable could be scored
+    Column("status", String(20), nullable=False),
+    Column("sections", Text, nullable=False),  # JSON {"data": 85.7, ...} (percent, null when empty)
+    Column("computed_at", DateTime, nullable=False),
+    UniqueConstraint("model_id", "day", name="uq_readiness_day"),
 )
 
 audit_log = Table(
