@@ -70,8 +70,13 @@ class CriterionTrack:
     @property
     def latest_judged(self) -> tuple[datetime, CriterionResult] | None:
         """The newest complete window that had enough data for a pass or fail (labels lag)."""
-        judged = [(start, r) for start, r in self.windows[: self._complete] if r.status != "insufficient data"]
+        judged = self.judged_windows
         return judged[-1] if judged else None
+
+    @property
+    def judged_windows(self) -> tuple[tuple[datetime, CriterionResult], ...]:
+        """Every complete window with enough data for a pass or fail, oldest first."""
+        return tuple((start, r) for start, r in self.windows[: self._complete] if r.status != "insufficient data")
 
     @property
     def _complete(self) -> int:
@@ -229,8 +234,8 @@ def _analyze(store: Store, model: Model, baseline: Baseline, criteria: tuple[Cri
     total = merge_records(records, model, baseline, lo)
     return PerformanceOverview(
         model=model, window=window, start=lo, end=hi, windows=windows,
-        criteria=tuple(_track(c, records, model, baseline, as_of) for c in criteria),
-        baseline=compute_all(_baseline_record(store, model, baseline), quality_metrics(model)),
+        criteria=tuple(track_criterion(c, records, model, baseline, as_of) for c in criteria),
+        baseline=compute_all(baseline_record(store, model, baseline), quality_metrics(model)),
         production=compute_all(total, quality_metrics(model)),
         versions={version: compute_all(merge_records(group, model, baseline, lo, version), quality_metrics(model))
                   for version, group in _by_version(records).items()},
@@ -256,12 +261,13 @@ def _window_metrics(model: Model, baseline: Baseline, start: datetime, group: li
                          label_delay_hours(record), compute_all(record, names), estimates)
 
 
-def _track(criterion: Criterion, records: list[DayRecord], model: Model, baseline: Baseline,
-           as_of: datetime) -> CriterionTrack:
+def track_criterion(criterion: Criterion, records: list[DayRecord], model: Model, baseline: Baseline,
+                    as_of: datetime) -> CriterionTrack:
+    """One criterion judged in each of its windows over day records; windows ending by ``as_of`` are complete."""
     results = []
     current = current_start = None
     for start, group in group_by_window(records, criterion.window).items():
-        record = merge_records(group, model, baseline, start)
+        record = merge_records(group, model, baseline, start, estimate=False)
         value = compute_all(record, (criterion.metric,))[criterion.metric]
         counted = record.n_rows if criterion.metric in OPERATIONS else record.n_labelled
         result = evaluate_criterion(criterion, value, counted)
@@ -271,7 +277,8 @@ def _track(criterion: Criterion, records: list[DayRecord], model: Model, baselin
     return CriterionTrack(criterion, tuple(results), current, current_start)
 
 
-def _baseline_record(store: Store, model: Model, baseline: Baseline) -> DayRecord:
+def baseline_record(store: Store, model: Model, baseline: Baseline) -> DayRecord:
+    """The baseline's outputs and labels as one record (development performance)."""
     frame = baseline_outputs(store, baseline)
     empty = merge_records([], model, baseline, datetime.min)
     return DayRecord(datetime.min, "baseline", len(frame), int(frame["label"].notna().sum()),

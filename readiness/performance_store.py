@@ -241,9 +241,9 @@ def day_records(store: Store, model: Model, start: datetime | None = None,
 
 
 def merge_records(records: list[DayRecord], model: Model, baseline: Baseline, start: datetime,
-                  version: str = "*") -> DayRecord:
-    """One record for a set of days (and versions; "*" merges all versions)."""
-    estimates = [r.estimate for r in records if r.estimate is not None]
+                  version: str = "*", estimate: bool = True) -> DayRecord:
+    """One record for a set of days (and versions; "*" merges all versions); ``estimate=False`` skips the estimate."""
+    estimates = [r.estimate for r in records if r.estimate is not None] if estimate else []
     return DayRecord(
         start, version, sum(r.n_rows for r in records), sum(r.n_labelled for r in records),
         m.merge_all([r.quality for r in records], start=empty_quality(model, baseline)),
