@@ -1,0 +1,502 @@
+"""A model's readiness assessment: every checklist item judged from the logs, scored, recorded.
+
+:func:`assess_model` gathers what the automatic checks need from stored aggregates (day
+profiles for drift and data quality, day records for performance and operations), a bounded
+sample of raw rows for the schema check, the model's criteria, attestations and checklist
+configuration, and runs :mod:`readiness.checks`. It reads kilobytes, not the log: an
+assessment over millions of predictions costs about what one over thousands does.
+
+Periods, as of ``now``: the log's end is the day after its newest prediction before ``now``.
+Drift, data quality, schema and latency look at the newest ``recent_days`` up to that end;
+performance, volume, output validity and versions at the newest ``lookback_days``; each
+criterion is judged in its own calendar windows (complete when they ended before ``now``).
+
+The score is recorded once per model and UTC day (the latest assessment that day wins), so
+its history can be charted (:func:`score_history`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter, OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+
+import pandas as pd
+from sqlalchemy import func, select
+
+from readiness import estimation
+from readiness import metrics as m
+from readiness import schema as t
+from readiness import checks as c
+from readiness.attestations import current_attestations
+from readiness.checklist import (
+    DEFAULT_ITEMS,
+    FAIL,
+    NOT_APPLICABLE,
+    PASS,
+    SECTIONS,
+    ChecklistError,
+    ChecklistItem,
+    Evidence,
+    ItemResult,
+    ReadinessScore,
+    attested_result,
+    points,
+    score_checklist,
+)
+from readiness.checklist_config import ChecklistConfig, Margins, load_config
+from readiness.criteria import Criterion, CriterionResult, model_criteria
+from readiness.drift import DriftOptions, DriftReport, column_drift
+from readiness.drift_overview import sample_predictions
+from readiness.performance_overview import CriterionTrack, baseline_record, compute_all, track_criterion
+from readiness.performance_store import DayRecord, day_records, group_by_window, merge_records, refresh_performance
+from readiness.profile_store import day_profiles, load_reference, refresh_profiles
+from readiness.profiles import CategoricalProfile, FrameProfile, Reference, merge_all
+from readiness.quality import ColumnQuality, column_quality
+from readiness.store import Baseline, Model, Store, utcnow
+from readiness.validate import looks_numeric
+from readiness.windows import window_start
+
+MEMO_ENTRIES = 64
+
+
+@dataclass(frozen=True)
+class Assessment:
+    """One model's checklist as of a moment: every item's result, the score, and headline facts."""
+
+    model: Model
+    as_of: datetime
+    results: tuple[ItemResult, ...]
+    score: ReadinessScore
+    config: ChecklistConfig
+    last_prediction: datetime | None
+    recent: c.Period | None
+    drifted_features: tuple[str, ...]
+    criteria_failing: tuple[str, ...]
+    criteria_status: str  # "met", "failing", "insufficient data" or "no criteria"
+
+    @property
+    def score_text(self) -> str:
+        """The score for people: "72" or "n/a"."""
+        return "n/a" if self.score.score_0_100 is None else f"{self.score.score_0_100:.0f}"
+
+    @property
+    def freshness_hours(self) -> float | None:
+        """Hours from the newest prediction to the assessment (None without predictions)."""
+        if self.last_prediction is None:
+            return None
+        return max((self.as_of - self.last_prediction).total_seconds() / 3600, 0.0)
+
+    def section_percent(self, section: str) -> float | None:
+        """A section's score in percent (None when nothing in it applies)."""
+        found = next(s for s in self.score.sections if s.section == section)
+        return None if found.score is None else 100 * found.points / found.applicable
+
+    def by_section(self, section: str) -> tuple[ItemResult, ...]:
+        """The section's items in catalogue order."""
+        return tuple(r for r in self.results if r.item.section == section)
+
+    def result(self, key: str) -> ItemResult:
+        """One item's result by key."""
+        return next(r for r in self.results if r.item.key == key)
+
+    @property
+    def headline(self) -> str:
+        """One line: status, score and what holds the model back."""
+        reasons = "; ".join(f"{b.item.title} ({b.status})" for b in self.score.blockers)
+        tail = f": {reasons}" if reasons else ""
+        return f"{self.score.status} ({self.score_text}){tail}"
+
+    def items_table(self) -> pd.DataFrame:
+        """Every item with its status, points, evidence and what would make it pass."""
+        return pd.DataFrame([{
+            "Section": r.item.section, "Item": r.item.title, "Key": r.item.key, "Kind": r.item.kind,
+            "Critical": r.item.critical, "Status": r.status, "Points": points(r), "Finding": r.reason,
+            "Evidence": r.evidence.figure if r.evidence else "", "Window": r.evidence.window if r.evidence else "",
+            "Where": r.evidence.page if r.evidence else "", "Link": r.evidence.link if r.evidence else "",
+            "To pass": "" if r.status in (PASS, NOT_APPLICABLE) else r.item.how_to_pass,
+        } for r in self.results])
+
+
+def assess_model(store: Store, model_name: str, now: datetime | None = None, record: bool = True) -> Assessment:
+    """Judge every checklist item of one model as of ``now`` (default: this hour), score it and record the score.
+
+    Results are kept in memory per data version (profile and performance watermarks), the
+    model's settings (its newest audit entry) and the hour, so repeating it is a lookup.
+    """
+    model = store.get_model(model_name)
+    as_of = now or utcnow().replace(minute=0, second=0, microsecond=0)
+    baseline = store.active_baseline(model.id)
+    watermarks: tuple = ()
+    if baseline is not None:
+        profiles = refresh_profiles(store, model.name)
+        performance = refresh_performance(store, model.name)
+        watermarks = (profiles.watermark, performance.prediction_watermark, performance.label_watermark)
+    key = (str(store.engine.url), model.id, baseline.id if baseline else None, watermarks,
+           _settings_version(store, model.id), as_of)
+    assessment = _MEMO.get(key)
+    if assessment is None:
+        assessment = _assess(store, model, baseline, as_of, watermarks)
+        _MEMO[key] = assessment
+        while len(_MEMO) > MEMO_ENTRIES:
+            _MEMO.popitem(last=False)
+    else:
+        _MEMO.move_to_end(key)
+    if record:
+        record_score(store, assessment)
+    return assessment
+
+
+_MEMO: OrderedDict = OrderedDict()
+
+
+def assess_portfolio(store: Store, now: datetime | None = None, record: bool = True) -> tuple[Assessment, ...]:
+    """Every model's assessment, by name."""
+    return tuple(assess_model(store, model.name, now, record) for model in store.list_models())
+
+
+def _settings_version(store: Store, model_id: int) -> int:
+    """The model's newest audit entry: attestations, configuration and criteria changes all write one."""
+    with store.engine.connect() as conn:
+        return int(conn.execute(select(func.max(t.audit_log.c.id)).where(t.audit_log.c.model_id == model_id))
+                   .scalar() or 0)
+
+
+# --------------------------------------------------------------------------- gathering
+
+
+@dataclass(frozen=True)
+class _Facts:
+    """What the automatic checks are computed from (all optional: a new model has little)."""
+
+    model: Model
+    baseline: Baseline | None
+    as_of: datetime
+    margins: Margins
+    criteria: tuple[Criterion, ...]
+    last_prediction: datetime | None
+    recent: c.Period | None
+    lookback: c.Period | None
+    reference: Reference | None
+    current: FrameProfile | None
+    report: DriftReport | None
+    quality: tuple[ColumnQuality, ...]
+    sample: c.SchemaSample | None
+    tracks: tuple[CriterionTrack, ...]
+    production: DayRecord | None  # lookback period, all versions
+    recent_record: DayRecord | None  # recent period
+    coverage: tuple[c.Period | None, int, int]
+    daily: tuple[tuple[date, int], ...]
+    complete_days: c.Period | None
+    unversioned: int
+    development: DayRecord | None
+    estimates: tuple[tuple[datetime, CriterionResult, estimation.Estimate | None], ...]
+
+
+def _assess(store: Store, model: Model, baseline: Baseline | None, as_of: datetime, watermarks: tuple
+            ) -> Assessment:
+    config = load_config(store, model.id)
+    facts = _gather(store, model, baseline, as_of, config.margins, watermarks)
+    attestations = current_attestations(store, model.id, as_of.date())
+    results = []
+    for item in DEFAULT_ITEMS:
+        if item.key in config.critical:
+            item = replace(item, critical=config.critical[item.key])
+        if item.key in config.not_applicable:
+            results.append(ItemResult(item, NOT_APPLICABLE, Evidence("marked not applicable", "", "Checklist"),
+                                      config.not_applicable[item.key]))
+        elif item.kind == "attested":
+            results.append(attested_result(item, attestations.get(item.key), as_of.date()))
+        else:
+            results.append(AUTOMATIC[item.key](item, facts))
+    score = score_checklist(results, config.bands)
+    failing = tuple(tr.criterion.text for tr in facts.tracks
+                    if any(r.status == FAIL for _, r in tr.judged_windows[-config.margins.criteria_windows:]))
+    criteria_item = next(r for r in results if r.item.key == "criteria_met")
+    status = ("no criteria" if not facts.tracks else "failing" if failing else
+              "met" if criteria_item.status == PASS else "insufficient data")
+    drifted = tuple(col.column for col in facts.report.columns if col.drifted) if facts.report else ()
+    return Assessment(model, as_of, tuple(results), score, config, facts.last_prediction, facts.recent,
+                      drifted, failing, status)
+
+
+def _gather(store: Store, model: Model, baseline: Baseline | None, as_of: datetime, margins: Margins,
+            watermarks: tuple = ()) -> _Facts:
+    criteria = model_criteria(store, model.name)
+    last = _last_prediction(store, model.id, as_of)
+    empty = _Facts(model, baseline, as_of, margins, criteria, last, None, None, None, None, None, (), None, (),
+                   None, None, (None, 0, 0), (), None, 0, None, ())
+    if baseline is None or last is None:
+        return empty
+    end = datetime.combine(last.date(), time()) + timedelta(days=1)
+    recent = c.Period(end - timedelta(days=margins.recent_days), end)
+    lookback = c.Period(end - timedelta(days=margins.lookback_days), end)
+
+    reference = load_reference(store, model, baseline)
+    stored = _stored(store, model, baseline, watermarks)
+    days = [(d, p) for d, p in stored.profiles if recent.start <= d < recent.end]
+    current = merge_all((p for _, p in days), start=None) if days else None
+    report = column_drift(reference, current, DriftOptions()) if current is not None else None
+    quality = column_quality(reference, current, None, margins.missing_margin) if current is not None else ()
+    sample = _schema_sample(store, model, baseline, recent, margins.schema_sample_rows)
+
+    windows = {cr.window for cr in criteria}
+    aligned = min(window_start(lookback.start, w) for w in windows) if windows else lookback.start
+    records = [r for r in stored.records if aligned <= r.day < end]
+    tracks = tuple(track_criterion(cr, records, model, baseline, as_of) for cr in criteria)
+    in_lookback = [r for r in records if r.day >= lookback.start]
+    production = merge_records(in_lookback, model, baseline, lookback.start, estimate=False) if in_lookback else None
+    in_recent = [r for r in records if r.day >= recent.start]
+    recent_record = merge_records(in_recent, model, baseline, recent.start, estimate=False) if in_recent else None
+
+    grace_end = end - timedelta(days=margins.label_grace_days)
+    cover = [r for r in in_lookback if r.day < grace_end]
+    coverage_period = c.Period(lookback.start, grace_end) if grace_end > lookback.start else None
+    coverage = (coverage_period, sum(r.n_rows for r in cover), sum(r.n_labelled for r in cover))
+
+    first_day = records[0].day if records else lookback.start
+    complete_end = min(end, datetime.combine(as_of.date(), time()))
+    complete = c.Period(max(lookback.start, first_day), complete_end) if complete_end > max(lookback.start,
+                                                                                              first_day) else None
+    daily = _daily_volume(in_lookback, complete) if complete is not None else ()
+    unversioned = sum(r.n_rows for r in in_lookback if r.version == "")
+    primary = c.primary_criterion(criteria)
+    primary_track = next((tr for tr in tracks if tr.criterion == primary), None)
+    estimates = _estimates(records, model, baseline, primary_track, margins.criteria_windows)
+    return _Facts(model, baseline, as_of, margins, criteria, last, recent, lookback, reference, current, report,
+                  quality, sample, tracks, production, recent_record, coverage, daily, complete, unversioned,
+                  _development(store, model, baseline), estimates)
+
+
+def _last_prediction(store: Store, model_id: int, as_of: datetime) -> datetime | None:
+    p = t.predictions
+    query = select(func.max(p.c.timestamp)).where(p.c.model_id == model_id, p.c.timestamp < as_of)
+    with store.engine.connect() as conn:
+        return conn.execute(query).scalar()
+
+
+def _daily_volume(records: Sequence[DayRecord], period: c.Period) -> tuple[tuple[date, int], ...]:
+    counts: Counter = Counter()
+    for r in records:
+        counts[r.day.date()] += r.n_rows
+    return tuple((period.start.date() + timedelta(days=i), counts.get(period.start.date() + timedelta(days=i), 0))
+                 for i in range(period.days))
+
+
+@dataclass(frozen=True)
+class _Stored:
+    """Every stored day profile and day record of a model's active baseline, decoded once per data version."""
+
+    profiles: tuple[tuple[datetime, FrameProfile], ...]
+    records: tuple[DayRecord, ...]
+
+
+_STORED: OrderedDict = OrderedDict()
+STORED_ENTRIES = 8
+
+
+def _stored(store: Store, model: Model, baseline: Baseline, watermarks: tuple) -> _Stored:
+    """Decoding stored aggregates is most of an assessment's cost; a day-by-day history pays it once."""
+    key = (str(store.engine.url), model.id, baseline.id, watermarks)
+    if key not in _STORED or not watermarks:
+        _STORED[key] = _Stored(tuple(day_profiles(store, model)), tuple(day_records(store, model)))
+        while len(_STORED) > STORED_ENTRIES:
+            _STORED.popitem(last=False)
+    _STORED.move_to_end(key)
+    return _STORED[key]
+
+
+_DEVELOPMENT: OrderedDict = OrderedDict()
+
+
+def _development(store: Store, model: Model, baseline: Baseline) -> DayRecord:
+    """The baseline's performance record, kept per baseline (it never changes)."""
+    key = (str(store.engine.url), baseline.id)
+    if key not in _DEVELOPMENT:
+        _DEVELOPMENT[key] = baseline_record(store, model, baseline)
+        while len(_DEVELOPMENT) > MEMO_ENTRIES:
+            _DEVELOPMENT.popitem(last=False)
+    return _DEVELOPMENT[key]
+
+
+def _schema_sample(store: Store, model: Model, baseline: Baseline, period: c.Period, n: int) -> c.SchemaSample:
+    """Which keys and value types a bounded random sample of the period's raw rows carries."""
+    raw = sample_predictions(store, model.id, period.start, period.end, n)
+    rows = [json.loads(text) if text else {} for text in raw["features"]]
+    names = set(baseline.feature_names)
+    present: Counter = Counter()
+    extra: Counter = Counter()
+    for row in rows:
+        for key in row:
+            (present if key in names else extra)[key] += 1
+    values, non_numeric = {}, {}
+    frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
+    for spec in baseline.features:
+        column = frame[spec.name].dropna() if spec.name in frame else pd.Series(dtype=object)
+        values[spec.name] = int(column.size)
+        if spec.kind == "numeric" and column.size:
+            numbers = pd.to_numeric(column, errors="coerce")
+            non_numeric[spec.name] = int(numbers.isna().sum()) if not looks_numeric(column) else 0
+    return c.SchemaSample(len(rows), dict(present), values, non_numeric, dict(extra))
+
+
+# --------------------------------------------------------------------------- the automatic items
+
+
+def _features(f: _Facts) -> tuple[str, ...]:
+    return f.baseline.feature_names if f.baseline else ()
+
+
+def _has_scores(f: _Facts) -> bool:
+    return f.reference is not None and "score" in f.reference.names
+
+
+def _unknown_classes(f: _Facts) -> int:
+    if f.current is None or f.model.task == "regression" or f.baseline is None:
+        return 0
+    profile = f.current["prediction"]
+    if not isinstance(profile, CategoricalProfile):
+        return 0
+    known = set(f.baseline.classes)
+    return sum(count for value, count in profile.unseen if value not in known) + (
+        profile.unseen_other if known else 0)
+
+
+def _primary_track(f: _Facts) -> CriterionTrack | None:
+    primary = c.primary_criterion(f.criteria)
+    return next((tr for tr in f.tracks if tr.criterion == primary), None)
+
+
+def _dev_gap(item: ChecklistItem, f: _Facts) -> ItemResult:
+    primary = c.primary_criterion(f.criteria)
+    if primary is None:
+        return ItemResult(item, "unknown", Evidence("no label-based criterion", "", "Settings"),
+                          "No label-based criterion names the metric to compare.")
+    dev = compute_all(f.development, (primary.metric,))[primary.metric] if f.development else None
+    prod = compute_all(f.production, (primary.metric,))[primary.metric] if f.production else None
+    return c.check_dev_gap(item, primary.metric, dev, prod, f.margins.dev_gap, f.lookback)
+
+
+def _estimates(records: list[DayRecord], model: Model, baseline: Baseline, track: CriterionTrack | None,
+               n_windows: int) -> tuple[tuple[datetime, CriterionResult, estimation.Estimate | None], ...]:
+    """Measured and label-free estimated primary metric in the criterion's newest judged windows (binary)."""
+    if track is None or model.task != "binary":
+        return ()
+    judged = track.judged_windows[-n_windows:]
+    if not judged:
+        return ()
+    groups = group_by_window([r for r in records if r.day >= judged[0][0]], track.criterion.window)
+    metric = track.criterion.metric if track.criterion.metric in estimation.METRICS else "roc_auc"
+    out = []
+    for start, result in judged:
+        group = groups.get(start, [])
+        if not group:
+            continue
+        merged = merge_records(group, model, baseline, start)
+        estimate = estimation.estimate_from_aggregate(merged.estimate).get(metric) if merged.estimate else None
+        if metric != track.criterion.metric:
+            value = compute_all(merged, (metric,))[metric]
+            result = CriterionResult(replace(track.criterion, metric=metric), result.status, value.value,
+                                     value.lower, value.upper, value.n, result.reason)
+        out.append((start, result, estimate))
+    return tuple(out)
+
+
+AUTOMATIC = {
+    "schema_matches_baseline": lambda item, f: c.check_schema(
+        item, f.sample, {s.name: s.kind for s in f.baseline.features} if f.baseline else {}, f.recent),
+    "missing_within_baseline": lambda item, f: c.check_missing(
+        item, f.quality, _features(f), f.margins.missing_margin, f.recent),
+    "values_within_domain": lambda item, f: c.check_domain(
+        item, f.quality, _features(f), f.margins.out_of_range_share, f.margins.unseen_share, f.recent),
+    "no_feature_drift": lambda item, f: c.check_feature_drift(item, f.report, _features(f), f.recent),
+    "label_coverage": lambda item, f: c.check_label_coverage(
+        item, f.coverage[1], f.coverage[2], f.margins.min_label_coverage, f.coverage[0]),
+    "criteria_met": lambda item, f: c.check_criteria(item, f.tracks, f.margins.criteria_windows),
+    "beats_trivial_baseline": lambda item, f: c.check_trivial_baseline(
+        item, f.model.task, f.production.quality if f.production else None, f.lookback),
+    "calibrated": lambda item, f: c.check_calibration(
+        item, f.model.task, f.production.quality if f.production else None, f.margins.max_ece,
+        f.margins.max_bias_share, f.lookback),
+    "score_distribution_stable": lambda item, f: c.check_score_stability(
+        item, f.report, "score" if _has_scores(f) else "prediction", f.recent),
+    "production_matches_development": _dev_gap,
+    "outputs_valid": lambda item, f: c.check_outputs(
+        item, f.production.operations if f.production else None, _unknown_classes(f),
+        f.margins.max_invalid_share, f.lookback),
+    "latency_within_slo": lambda item, f: c.check_latency(
+        item, f.recent_record.operations if f.recent_record else None,
+        *c.latency_objective(f.criteria, f.margins.latency_slo_ms), f.recent),
+    "log_volume_continuous": lambda item, f: c.check_volume(
+        item, f.daily, f.margins.min_day_volume_share, f.complete_days),
+    "model_version_recorded": lambda item, f: c.check_versions(
+        item, f.production.n_rows if f.production else 0, f.unversioned, f.lookback),
+    "log_fresh": lambda item, f: c.check_freshness(item, f.last_prediction, f.as_of, f.margins.freshness_hours),
+    "criteria_defined": lambda item, f: c.check_criteria_defined(item, f.criteria),
+    "performance_measured": lambda item, f: c.check_performance_measured(
+        item, f.tracks, f.as_of, f.margins.max_label_age_days),
+    "no_quality_regression": lambda item, f: c.check_regression(
+        item, _primary_track(f), f.margins.regression_margin, f.margins.regression_windows),
+    "estimate_agrees": lambda item, f: c.check_estimate(item, f.model.task, _has_scores(f), f.estimates),
+}
+
+
+# --------------------------------------------------------------------------- history
+
+
+def record_score(store: Store, assessment: Assessment) -> None:
+    """Store the assessment's score as its UTC day's (replacing an earlier one that day)."""
+    day = datetime.combine(assessment.as_of.date(), time())
+    sections = json.dumps({s: assessment.section_percent(s) for s in SECTIONS})
+    h = t.readiness_history.c
+    values = dict(score=assessment.score.score_0_100, status=assessment.score.status, sections=sections,
+                  computed_at=utcnow())
+    with store.begin() as conn:
+        found = conn.execute(select(h.id).where(h.model_id == assessment.model.id, h.day == day)).scalar()
+        if found is None:
+            conn.execute(t.readiness_history.insert().values(model_id=assessment.model.id, day=day, **values))
+        else:
+            conn.execute(t.readiness_history.update().where(h.id == found).values(**values))
+
+
+def backfill_history(store: Store, model_name: str, days: int = 90, step: int = 1,
+                     today: date | None = None) -> int:
+    """Record the score as of the start of each ``step``-th of the last ``days`` days; return how many.
+
+    Past days are judged on the logs, labels and attestations dated before them, with the
+    labels as they stand now (labels that arrived later are included) and today's settings.
+    """
+    if days < 1 or step < 1:
+        raise ChecklistError(f"Backfill needs at least 1 day and a step of at least 1; got {days} days, step {step}.")
+    model = store.get_model(model_name)
+    today = today or utcnow().date()
+    first = _first_prediction(store, model.id)
+    if first is None:
+        return 0
+    recorded = 0
+    for back in reversed(range(1, days + 1, step)):  # oldest first, ending yesterday
+        day = today - timedelta(days=back)
+        if day <= first.date():
+            continue
+        assess_model(store, model.name, datetime.combine(day, time()), record=True)
+        recorded += 1
+    return recorded
+
+
+def _first_prediction(store: Store, model_id: int) -> datetime | None:
+    p = t.predictions
+    with store.engine.connect() as conn:
+        return conn.execute(select(func.min(p.c.timestamp)).where(p.c.model_id == model_id)).scalar()
+
+
+def score_history(store: Store, model_name: str) -> pd.DataFrame:
+    """The model's recorded scores, oldest first: day, score, status and one column per section."""
+    model = store.get_model(model_name)
+    h = t.readiness_history.c
+    query = select(h.day, h.score, h.status, h.sections).where(h.model_id == model.id).order_by(h.day)
+    with store.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return pd.DataFrame([{"day": r.day, "score": r.score, "status": r.status, **json.loads(r.sections)}
+                         for r in rows], columns=["day", "score", "status", *SECTIONS])
