@@ -8,9 +8,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 import plotly.graph_objects as go
 
 from readiness import metrics as m
+from readiness.assessment import Assessment
+from readiness.checklist import Bands
 from readiness.drift_overview import DriftOverview
 from readiness.performance_overview import PerformanceOverview
 from readiness.profiles import CategoricalProfile, FrameProfile, NumericProfile, NumericReference, Reference
@@ -242,4 +245,75 @@ def coverage_figure(overview: PerformanceOverview) -> go.Figure:
                                  "rangemode": "tozero"},
                          legend={"orientation": "h", "y": -0.25})
     figure.update_xaxes(title_text=f"{overview.window.capitalize()} (UTC)")
+    return figure
+
+
+# -- readiness -----------------------------------------------------------------------------
+
+STATUS_COLORS = {"Ready": "#2ca02c", "At risk": "#e6a100", "Not ready": "#b2182b"}
+SECTION_TITLES = {"data": "Data", "model": "Model", "operations": "Operations", "monitoring": "Monitoring"}
+
+
+def _band_steps(bands: Bands) -> list[dict]:
+    return [{"range": [0, bands.at_risk], "color": "#f6d5d5"},
+            {"range": [bands.at_risk, bands.ready], "color": "#fbeccb"},
+            {"range": [bands.ready, 100], "color": "#d9efd9"}]
+
+
+def score_gauge(assessment: Assessment) -> go.Figure:
+    """The readiness score (the weakest section's) on a 0-100 gauge banded Not ready / At risk / Ready."""
+    score, bands = assessment.score, assessment.config.bands
+    value = score.score_0_100 if score.score_0_100 is not None else 0.0
+    figure = go.Figure(go.Indicator(
+        mode="gauge+number", value=value, number={"suffix": "", "valueformat": ".0f"},
+        title={"text": f"Readiness: <b>{score.status}</b>"},
+        gauge={"axis": {"range": [0, 100], "tickvals": [0, bands.at_risk, bands.ready, 100]},
+               "bar": {"color": STATUS_COLORS[score.status], "thickness": 0.3}, "steps": _band_steps(bands)},
+    ))
+    figure.update_layout(height=260, margin={"t": 60, "b": 10, "l": 30, "r": 30})
+    return figure
+
+
+def section_gauges(assessment: Assessment) -> go.Figure:
+    """One gauge per section (share of points in percent); the weakest decides the score."""
+    figure = go.Figure()
+    bands = assessment.config.bands
+    weakest = min((s for s in assessment.score.sections if s.score is not None), key=lambda s: s.score,
+                  default=None)
+    for i, section in enumerate(assessment.score.sections):
+        percent = assessment.section_percent(section.section)
+        title = SECTION_TITLES[section.section] + (" (weakest)" if weakest is section else "")
+        color = MUTED if percent is None else (
+            STATUS_COLORS["Ready"] if percent >= bands.ready else
+            STATUS_COLORS["At risk"] if percent >= bands.at_risk else STATUS_COLORS["Not ready"])
+        figure.add_trace(go.Indicator(
+            mode="gauge+number", value=percent if percent is not None else 0.0,
+            number={"suffix": "%", "valueformat": ".0f"}, title={"text": title},
+            domain={"x": [i / 4 + 0.02, (i + 1) / 4 - 0.02], "y": [0, 1]},
+            gauge={"axis": {"range": [0, 100], "tickvals": [0, 50, 100]}, "bar": {"color": color, "thickness": 0.3},
+                   "steps": _band_steps(bands)},
+        ))
+    figure.update_layout(height=200, margin={"t": 40, "b": 10, "l": 20, "r": 20})
+    return figure
+
+
+def score_history_figure(history: pd.DataFrame, bands: Bands | None = None) -> go.Figure:
+    """The recorded readiness score per day with its sections, over the status bands."""
+    bands = bands or Bands()
+    figure = go.Figure()
+    for low, high, status in ((0, bands.at_risk, "Not ready"), (bands.at_risk, bands.ready, "At risk"),
+                              (bands.ready, 100, "Ready")):
+        figure.add_hrect(y0=low, y1=high, fillcolor=STATUS_COLORS[status], opacity=0.10, line_width=0, layer="below",
+                         annotation_text=status, annotation_position="top left")
+    for section, title in SECTION_TITLES.items():
+        if section in history:
+            figure.add_scatter(x=history["day"], y=history[section], mode="lines", name=title,
+                               line={"width": 1, "dash": "dot"}, opacity=0.7)
+    figure.add_scatter(x=history["day"], y=history["score"], mode="lines+markers", name="Readiness score",
+                       line={"color": "#222222", "width": 3}, customdata=history["status"],
+                       hovertemplate="%{x|%Y-%m-%d}: %{y:.0f} (%{customdata})<extra></extra>")
+    figure.update_layout(title="Readiness score over time (the weakest section's)", height=380,
+                         plot_bgcolor="white", legend={"orientation": "h", "y": -0.25}, margin={"t": 60})
+    figure.update_xaxes(title_text="Day (UTC)")
+    figure.update_yaxes(title_text="Score (0-100)", range=[0, 100], gridcolor="#eeeeee")
     return figure

@@ -3,14 +3,18 @@
 ``seed_demo`` trains three scikit-learn models on generated data and writes, per model, a
 baseline (a holdout of the training data), a live prediction log covering the 90 days up
 to ``today`` (daily traffic pattern, request ids, versions, latencies), delayed labels that
-arrive days later and only when their arrival time has passed, and success criteria.
+arrive days later and only when their arrival time has passed, success criteria, the
+attestations its team has signed, and a weekly readiness score history.
 
 - ``fraud`` (binary): the ``device_trust`` feature drifts from week 6 of the log (a device
   fingerprinting change). Labels follow the true, unshifted signal, so the model's recall
-  falls from about 0.87 to about 0.5, under its 0.75 criterion.
+  falls from about 0.87 to about 0.5, under its 0.75 criterion: **Not ready** (a failed
+  critical item), with drift, a development-production gap and a label-free estimate that
+  no longer matches the labels.
 - ``credit`` (binary): healthy and steady; a challenger version takes ~20% of the traffic
-  in the last 30 days.
-- ``demand`` (regression): weekly seasonality, healthy.
+  in the last 30 days; every attestation signed: **Ready**.
+- ``demand`` (regression): weekly seasonality, healthy, but no rollback drill and no on-call
+  runbook yet and an expired privacy review: **At risk** (operations is its weakest section).
 
 ``write_samples`` writes small CSVs with non-canonical column names for trying uploads.
 """
@@ -36,6 +40,10 @@ from sqlalchemy import Connection
 from threadpoolctl import threadpool_limits
 
 from readiness import schema as t
+from readiness.assessment import backfill_history
+from readiness.attestations import write_attestation
+from readiness.checklist import new_attestation
+from readiness.checklist_config import ChecklistConfig, write_config
 from readiness.errors import ModelConfigError
 from readiness.performance_store import refresh_performance
 from readiness.profile_store import refresh_profiles
@@ -51,6 +59,8 @@ TRAIN_ROWS = 20_000
 BASELINE_ROWS = 5_000
 DEMO_ACTOR = "demo"
 DEMO_MODELS = ("fraud", "credit", "demand")
+HISTORY_STEP_DAYS = 7
+EVIDENCE_SITE = "https://wiki.example.com/ml"  # example.com: reserved for examples, never a real site
 MS_PER_HOUR = 3_600_000
 MS_PER_DAY = 24 * MS_PER_HOUR
 
@@ -75,6 +85,16 @@ class Criterion:
 
 
 @dataclass(frozen=True)
+class DemoAttestation:
+    """One attested checklist item the demo signs: who, how many days before ``today``, valid how long."""
+
+    item: str
+    owner: str
+    days_ago: int
+    days_valid: int = 180
+
+
+@dataclass(frozen=True)
 class DemoModel:
     """Everything the demo writes for one model, before it is stored."""
 
@@ -89,6 +109,8 @@ class DemoModel:
     log: pd.DataFrame
     labels: pd.DataFrame  # request_id, label, received_at (naive UTC)
     criteria: tuple[Criterion, ...]
+    attestations: tuple[DemoAttestation, ...] = ()
+    not_applicable: tuple[tuple[str, str], ...] = ()  # (item key, reason)
 
 
 @dataclass(frozen=True)
@@ -170,16 +192,19 @@ def seed_demo(store: Store, seed: int = 7, today: date | None = None, scale: flo
         )
     today = today or datetime.now(UTC).date()  # one date for all three models
     window = demo_window(today)
-    seeded = tuple(write_model(store, build(seed, today, scale)) for build in BUILDERS)
+    seeded = tuple(write_model(store, build(seed, today, scale), today) for build in BUILDERS)
     for model in seeded:
         refresh_profiles(store, model.name)  # drift pages read per-day profiles, not raw rows
         refresh_performance(store, model.name)
+        # a weekly score history over the log, so the Checklist page has a trend to show
+        backfill_history(store, model.name, LOG_DAYS, HISTORY_STEP_DAYS, today)
     return DemoSummary(seeded, window.start, window.now)
 
 
-def write_model(store: Store, model: DemoModel) -> SeededModel:
-    """Store one generated model: registration, baseline, log, labels and criteria, atomically."""
+def write_model(store: Store, model: DemoModel, today: date | None = None) -> SeededModel:
+    """Store one generated model: registration, baseline, log, labels, criteria and checklist, atomically."""
     names = [f.name for f in model.features]
+    today = today or datetime.now(UTC).date()
     with store.begin() as conn:
         row = store.create_model(model.name, model.task, model.positive_class, model.owner,
                                  model.description, DEMO_ACTOR, conn=conn)
@@ -188,6 +213,12 @@ def write_model(store: Store, model: DemoModel) -> SeededModel:
         _insert_labels(conn, row.id, model.labels)
         for c in model.criteria:
             store.add_criterion(conn, row.id, c.metric, c.comparison, c.threshold, "week", c.min_labels, DEMO_ACTOR)
+        for a in model.attestations:
+            attested = new_attestation(a.item, a.owner, f"{EVIDENCE_SITE}/{model.name}/{a.item.replace('_', '-')}",
+                                       today - timedelta(days=a.days_ago), a.days_valid)
+            write_attestation(store, conn, row.id, attested, DEMO_ACTOR)
+        if model.not_applicable:
+            write_config(store, conn, row.id, ChecklistConfig(not_applicable=dict(model.not_applicable)), DEMO_ACTOR)
         store.audit(conn, "demo.seed", row.id, DEMO_ACTOR,
                     {"predictions": n_predictions, "labels": len(model.labels)})
     return SeededModel(model.name, model.task, len(model.baseline), n_predictions, len(model.labels))
@@ -312,6 +343,30 @@ def _days_since_start(times: np.ndarray, window: LogWindow) -> np.ndarray:
     return (times - np.datetime64(window.start, "ms")).astype("int64") / MS_PER_DAY
 
 
+# -- the checklist each demo team has signed ----------------------------------------------
+# credit: everything attested (Ready). fraud: half attested, and its recall criterion fails
+# after the drift (Not ready). demand: no rollback drill and no on-call runbook yet, and its
+# privacy review expired 20 days ago (At risk); human oversight does not apply to it.
+
+CREDIT_ATTESTATIONS = tuple(DemoAttestation(item, owner, days) for item, owner, days in (
+    ("privacy_review", "M. Rossi", 84), ("data_lineage_documented", "J. Chen", 80), ("model_card", "J. Chen", 75),
+    ("fairness_review", "M. Rossi", 70), ("reproducible_training", "J. Chen", 75),
+    ("rollback_drill", "S. Patel", 45), ("on_call_runbook", "S. Patel", 40), ("alerts_routed", "S. Patel", 40),
+    ("human_oversight", "M. Rossi", 30), ("retraining_plan", "J. Chen", 25)))
+FRAUD_ATTESTATIONS = tuple(DemoAttestation(item, owner, days) for item, owner, days in (
+    ("privacy_review", "A. Okafor", 100), ("model_card", "A. Okafor", 95), ("reproducible_training", "L. Novak", 90),
+    ("on_call_runbook", "L. Novak", 60), ("alerts_routed", "L. Novak", 60)))
+DEMAND_ATTESTATIONS = (
+    DemoAttestation("privacy_review", "K. Berg", 200),  # 180 days valid: expired 20 days ago
+    *(DemoAttestation(item, owner, days) for item, owner, days in (
+        ("data_lineage_documented", "K. Berg", 70), ("model_card", "T. Silva", 70), ("fairness_review", "K. Berg", 65),
+        ("reproducible_training", "T. Silva", 60), ("alerts_routed", "T. Silva", 50),
+        ("retraining_plan", "T. Silva", 35))),
+)
+DEMAND_NOT_APPLICABLE = (("human_oversight", "Forecasts only feed replenishment orders that planners review "
+                                             "and approve; the model makes no decision on its own."),)
+
+
 # -- fraud: binary, device_trust drifts from week 6 ---------------------------------------
 
 MERCHANTS = ("grocery", "fuel", "restaurants", "apparel", "electronics", "travel", "gaming", "digital_goods")
@@ -389,7 +444,8 @@ def build_fraud(seed: int = 7, today: date | None = None, scale: float = 1.0) ->
     criteria = (Criterion("recall", ">=", 0.75, 50), Criterion("false_positive_rate", "<=", 0.05, 50))
     return DemoModel("fraud", "binary", "1", "Payments Risk",
                      "Card-transaction fraud classifier (gradient boosting); blocks or reviews flagged payments.",
-                     _specs(base, FRAUD_CATEGORIES), ("0", "1"), baseline, log, labels, criteria)
+                     _specs(base, FRAUD_CATEGORIES), ("0", "1"), baseline, log, labels, criteria,
+                     FRAUD_ATTESTATIONS)
 
 
 # -- credit: binary, healthy, champion and challenger -------------------------------------
@@ -463,7 +519,8 @@ def build_credit(seed: int = 7, today: date | None = None, scale: float = 1.0) -
                 Criterion("recall", ">=", 0.3, 200))
     return DemoModel("credit", "binary", "1", "Lending Analytics",
                      "Probability of default for consumer loan applications; declines the riskiest 15%.",
-                     _specs(base, CREDIT_CATEGORIES), ("0", "1"), baseline, log, labels, criteria)
+                     _specs(base, CREDIT_CATEGORIES), ("0", "1"), baseline, log, labels, criteria,
+                     CREDIT_ATTESTATIONS)
 
 
 # -- demand: regression with weekly seasonality -------------------------------------------
@@ -516,7 +573,8 @@ def build_demand(seed: int = 7, today: date | None = None, scale: float = 1.0) -
     criteria = (Criterion("mae", "<=", mae_limit, 100), Criterion("latency_p95", "<=", 200.0, 0))
     return DemoModel("demand", "regression", None, "Supply Chain",
                      "Next-day unit demand per store and item (gradient boosting, Poisson loss).",
-                     _specs(base, DEMAND_CATEGORIES), (), baseline, log, labels, criteria)
+                     _specs(base, DEMAND_CATEGORIES), (), baseline, log, labels, criteria,
+                     DEMAND_ATTESTATIONS, DEMAND_NOT_APPLICABLE)
 
 
 BUILDERS: tuple[Builder, ...] = (build_fraud, build_credit, build_demand)
