@@ -1,4 +1,4 @@
-"""The portfolio at a glance: every model's volume, time range, label coverage and freshness."""
+"""The portfolio at a glance: every model's readiness, volume, time range, label coverage and freshness."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from datetime import datetime
 
 import pandas as pd
 
+from readiness.assessment import Assessment, assess_model
+from readiness.checklist import SECTIONS
 from readiness.store import Store, utcnow
 
 STALE_AFTER_HOURS = 24.0
@@ -26,6 +28,31 @@ class ModelOverview:
     label_coverage: float | None
     baseline_rows: int
     freshness_hours: float | None
+    readiness: Assessment | None = None
+
+    @property
+    def drift_text(self) -> str:
+        """Drift in words: which columns drift in the newest week, "no drift", or "n/a"."""
+        if self.readiness is None or self.readiness.recent is None:
+            return "n/a"
+        drifted = self.readiness.drifted_features
+        return f"{len(drifted)} drifting: {', '.join(drifted)}" if drifted else "no drift"
+
+    @property
+    def criteria_text(self) -> str:
+        """Success criteria in words: "met", "failing: ...", "insufficient data" or "no criteria"."""
+        if self.readiness is None:
+            return "n/a"
+        if self.readiness.criteria_status == "failing":
+            return "failing: " + "; ".join(self.readiness.criteria_failing)
+        return self.readiness.criteria_status
+
+    @property
+    def holding_back(self) -> str:
+        """The one or two items holding the model back, in words ("" when none)."""
+        if self.readiness is None:
+            return ""
+        return "; ".join(f"{b.item.title} ({b.status.replace('_', ' ')})" for b in self.readiness.score.blockers)
 
     @property
     def freshness(self) -> str:
@@ -59,11 +86,32 @@ class Portfolio:
         """Predictions logged across all models."""
         return sum(m.n_predictions for m in self.models)
 
+    @property
+    def status_counts(self) -> dict[str, int]:
+        """How many models are Ready, At risk and Not ready."""
+        counts = {"Ready": 0, "At risk": 0, "Not ready": 0}
+        for m in self.models:
+            if m.readiness is not None:
+                counts[m.readiness.score.status] += 1
+        return counts
+
     def as_frame(self) -> pd.DataFrame:
-        """One row per model, with columns named for people."""
+        """One row per model, with columns named for people (readiness columns when assessed)."""
+        readiness = {}
+        if any(m.readiness is not None for m in self.models):
+            readiness = {
+                "Status": [m.readiness.score.status if m.readiness else None for m in self.models],
+                "Score": [m.readiness.score.score_0_100 if m.readiness else None for m in self.models],
+                **{f"{section.capitalize()} section": [m.readiness.section_percent(section) if m.readiness else None
+                                                       for m in self.models] for section in SECTIONS},
+                "Holding it back": [m.holding_back for m in self.models],
+                "Drift": [m.drift_text for m in self.models],
+                "Criteria": [m.criteria_text for m in self.models],
+            }
         return pd.DataFrame(
             {
                 "Model": [m.name for m in self.models],
+                **readiness,
                 "Task": [m.task for m in self.models],
                 "Owner": [m.owner for m in self.models],
                 "Predictions": [m.n_predictions for m in self.models],
@@ -77,8 +125,10 @@ class Portfolio:
         )
 
 
-def portfolio_overview(store: Store, now: datetime | None = None) -> Portfolio:
-    """Summarize every model in the store for the Overview page.
+def portfolio_overview(store: Store, now: datetime | None = None, readiness: bool = True) -> Portfolio:
+    """Summarize every model in the store for the Overview page, with its readiness assessment.
+
+    ``readiness=False`` skips the checklist (volume, range, coverage and freshness only).
 
     >>> portfolio_overview(Store.open("sqlite:///:memory:")).models
     ()
@@ -100,6 +150,7 @@ def portfolio_overview(store: Store, now: datetime | None = None) -> Portfolio:
                 label_coverage=stats.label_coverage,
                 baseline_rows=stats.baseline_rows,
                 freshness_hours=max(hours, 0.0) if hours is not None else None,
+                readiness=assess_model(store, stats.model.name, now) if readiness else None,
             )
         )
     return Portfolio(tuple(rows), as_of)
