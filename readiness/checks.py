@@ -242,7 +242,7 @@ def check_criteria(item: ChecklistItem, tracks: Sequence[CriterionTrack], n_wind
 
 
 def _majority_share(agg: m.MulticlassAggregate) -> float:
-    counts = agg.array.sum(axis=1)
+    counts = agg.array().sum(axis=1)
     return float(counts.max() / counts.sum()) if counts.sum() else 0.0
 
 
