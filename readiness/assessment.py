@@ -321,10 +321,24 @@ def _development(store: Store, model: Model, baseline: Baseline) -> DayRecord:
     return _DEVELOPMENT[key]
 
 
+def _newest_rows(store: Store, model_id: int, period: c.Period, n: int) -> list[str]:
+    """Feature JSON of the model's most recently inserted rows that fall in the period.
+
+    A schema break arrives with new rows, and rows a service inserts late fall outside the id
+    range the uniform sample draws from, so the newest inserts are always looked at.
+    """
+    p = t.predictions
+    query = (select(p.c.timestamp, p.c.features).where(p.c.model_id == model_id)
+             .order_by(p.c.id.desc()).limit(n))
+    with store.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [features for ts, features in rows if period.start <= ts < period.end]
+
+
 def _schema_sample(store: Store, model: Model, baseline: Baseline, period: c.Period, n: int) -> c.SchemaSample:
     """Which keys and value types a bounded random sample of the period's raw rows carries."""
-    raw = sample_predictions(store, model.id, period.start, period.end, n)
-    rows = [json.loads(text) if text else {} for text in raw["features"]]
+    sampled = list(sample_predictions(store, model.id, period.start, period.end, n)["features"])
+    rows = [json.loads(text) if text else {} for text in sampled + _newest_rows(store, model.id, period, n // 3)]
     names = set(baseline.feature_names)
     present: Counter = Counter()
     extra: Counter = Counter()
