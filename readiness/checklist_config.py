@@ -202,3 +202,12 @@ def set_bands(store: Store, model_name: str, ready: float, at_risk: float, actor
     model = store.get_model(model_name)
     config = load_config(store, model.id)
     return save_config(store, model_name, replace(config, bands=Bands(float(ready), float(at_risk))), actor)
+
+
+def set_critical(store: Store, model_name: str, item_key: str, critical: bool, actor: str = "") -> ChecklistConfig:
+    """Make one item critical (a failure means Not ready) or not, for this model."""
+    model = store.get_model(model_name)
+    _known(item_key)
+    config = load_config(store, model.id)
+    return save_config(store, model_name, replace(config, critical={**config.critical, item_key: bool(critical)}),
+                       actor)

@@ -1,6 +1,7 @@
-"""``python -m readiness``: seed the demo, ingest CSVs and list models from a shell or CI job.
+"""``python -m readiness``: seed the demo, ingest CSVs, check readiness and gate deployments.
 
-Bad input exits with code 2 and a one-line reason on stderr.
+Bad input exits with code 2 and a one-line reason on stderr; ``gate`` exits 1 when the model
+is not ready.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from readiness.checklist import DEFAULT_VALIDITY_DAYS
 from readiness.drift import METHODS, DriftOptions
 from readiness.drift_overview import drift_overview, drift_summary
 from readiness.errors import ReadinessError
@@ -27,6 +29,7 @@ from readiness.store import Store
 from readiness.validate import propose_task
 from readiness.windows import WINDOWS
 
+EXIT_NOT_READY = 1
 EXIT_BAD_INPUT = 2
 
 
@@ -91,9 +94,57 @@ def build_parser() -> argparse.ArgumentParser:
     criteria_remove.add_argument("id", type=int, help="criterion id")
     criteria_remove.add_argument("--actor", default="cli", help="who is changing it, for the audit trail")
 
-    models = sub.add_parser("models", help="list models with volume, time range and label coverage")
+    models = sub.add_parser("models", help="list models with readiness, volume, time range and label coverage")
     models.add_argument("--json", action="store_true", help="print JSON for machines")
+
+    _checklist_parser(sub)
+
+    gate = sub.add_parser("gate", help="exit 1 with a one-line reason when a model is not ready to deploy")
+    gate.add_argument("--model", required=True, help="model name")
+    gate.add_argument("--min-score", type=float, metavar="N",
+                      help="lowest readiness score that passes, 0-100 (default: the model's Ready band, 75)")
+    gate.add_argument("--json", action="store_true", help="print the full result for machines")
+
+    report = sub.add_parser("report", help="write a self-contained HTML readiness report")
+    target = report.add_mutually_exclusive_group(required=True)
+    target.add_argument("--model", help="one model's report")
+    target.add_argument("--all", action="store_true", help="the portfolio report (every model)")
+    report.add_argument("--out", type=Path, help="file to write (default: readiness-<model>-<date>.html here)")
     return parser
+
+
+def _checklist_parser(sub: argparse._SubParsersAction) -> None:
+    checklist = sub.add_parser("checklist", help="a model's readiness checklist: show, attest, configure, history")
+    checklist.add_argument("--model", required=True, help="model name")
+    actions = checklist.add_subparsers(dest="checklist_action", required=True)
+    show = actions.add_parser("show", help="every item with status and evidence, and the score")
+    show.add_argument("--json", action="store_true", help="print JSON for machines")
+    attest = actions.add_parser("attest", help="confirm an attested item, with an evidence link")
+    attest.add_argument("item", help="item key, e.g. model_card (see 'show')")
+    attest.add_argument("--owner", required=True, help="who attests it")
+    attest.add_argument("--evidence", required=True, metavar="URL", help="http(s) link to the evidence")
+    attest.add_argument("--days", type=int, default=DEFAULT_VALIDITY_DAYS,
+                        help=f"days the attestation is valid (default {DEFAULT_VALIDITY_DAYS})")
+    attest.add_argument("--note", default="", help="optional note")
+    withdraw = actions.add_parser("withdraw", help="withdraw an item's attestations")
+    withdraw.add_argument("item", help="item key")
+    na = actions.add_parser("not-applicable", help="mark an item not applicable to this model, with the reason")
+    na.add_argument("item", help="item key")
+    na.add_argument("--reason", required=True, help="why it does not apply")
+    applicable = actions.add_parser("applicable", help="undo not-applicable for an item")
+    applicable.add_argument("item", help="item key")
+    configure = actions.add_parser("configure", help="margins, bands and criticality of this model's checklist")
+    configure.add_argument("--margin", action="append", default=[], metavar="NAME=VALUE",
+                           help="e.g. max_ece=0.03, freshness_hours=48, latency_slo_ms=300 (see docs/readiness.md)")
+    configure.add_argument("--bands", metavar="READY,AT_RISK", help="status bands, e.g. 80,50 (default 75,50)")
+    configure.add_argument("--critical", action="append", default=[], metavar="ITEM=yes|no",
+                           help="make an item critical or not, e.g. calibrated=yes")
+    history = actions.add_parser("history", help="the recorded score per day")
+    history.add_argument("--backfill", type=int, metavar="DAYS", help="first recompute the last DAYS days")
+    history.add_argument("--step", type=int, default=1, help="with --backfill: every STEP-th day (default 1)")
+    history.add_argument("--json", action="store_true", help="print JSON for machines")
+    for parser in (attest, withdraw, na, applicable, configure):
+        parser.add_argument("--actor", default="cli", help="who is changing it, for the audit trail")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -234,12 +285,138 @@ def _models(args: argparse.Namespace) -> int:
     elif frame.empty:
         print("No models yet. Seed the demo with `python -m readiness demo` or ingest a baseline.")
     else:
-        print(frame.drop(columns=["Baseline rows"]).to_string(index=False))
+        shown = ["Model", "Status", "Score", "Holding it back", "Task", "Predictions", "Last prediction", "Freshness"]
+        print(frame[[c for c in shown if c in frame]].to_string(index=False, float_format=lambda v: f"{v:.0f}"))
+    return 0
+
+
+def _checklist(args: argparse.Namespace) -> int:
+    from readiness import attestations as att
+    from readiness import checklist_config as cfg
+    from readiness.assessment import assess_model, backfill_history, score_history
+
+    store = Store.open(args.database)
+    action = args.checklist_action
+    if action == "show":
+        assessment = assess_model(store, args.model)
+        if args.json:
+            from readiness.gate import gate_json, gate
+
+            print(json.dumps(gate_json(gate(store, args.model)), indent=2, default=str))
+            return 0
+        _print_checklist(assessment)
+    elif action == "attest":
+        done = att.attest(store, args.model, args.item, args.owner, args.evidence, args.days, note=args.note,
+                          actor=args.actor)
+        print(f"Attested {done.item_key} for {args.model} by {done.owner}, valid through {done.expires_at}.")
+    elif action == "withdraw":
+        print(f"Withdrew {att.withdraw(store, args.model, args.item, args.actor)} attestation(s) of {args.item}.")
+    elif action == "not-applicable":
+        cfg.mark_not_applicable(store, args.model, args.item, args.reason, args.actor)
+        print(f"Marked {args.item} not applicable to {args.model}: {args.reason.strip()}")
+    elif action == "applicable":
+        cfg.mark_applicable(store, args.model, args.item, args.actor)
+        print(f"{args.item} applies to {args.model} again.")
+    elif action == "configure":
+        _configure(store, args)
+    else:
+        if args.backfill is not None:  # to stderr under --json, so stdout stays one JSON document
+            print(f"Recorded {backfill_history(store, args.model, args.backfill, args.step)} day(s).",
+                  file=sys.stderr if args.json else sys.stdout)
+        frame = score_history(store, args.model)
+        if args.json:
+            print(frame.to_json(orient="records", date_format="iso", indent=2))
+        else:
+            print(frame.to_string(index=False, float_format=lambda v: f"{v:.0f}") if not frame.empty
+                  else "No score recorded yet.")
+    return 0
+
+
+def _configure(store: Store, args: argparse.Namespace) -> None:
+    from readiness import checklist_config as cfg
+
+    margins = {}
+    for pair in args.margin:
+        name, sep, value = pair.partition("=")
+        if not sep:
+            raise ReadinessError(f"Cannot read margin {pair!r}: write NAME=VALUE, e.g. max_ece=0.03.")
+        margins[name.strip()] = _number(value, f"margin {name.strip()}")
+    if margins:
+        cfg.set_margins(store, args.model, args.actor, **margins)
+    if args.bands:
+        parts = args.bands.split(",")
+        if len(parts) != 2:
+            raise ReadinessError(f"Cannot read bands {args.bands!r}: write READY,AT_RISK, e.g. 80,50.")
+        cfg.set_bands(store, args.model, _number(parts[0], "ready band"), _number(parts[1], "at-risk band"), args.actor)
+    for pair in args.critical:
+        key, sep, value = pair.partition("=")
+        if not sep or value.strip().lower() not in ("yes", "no", "true", "false"):
+            raise ReadinessError(f"Cannot read {pair!r}: write ITEM=yes or ITEM=no, e.g. calibrated=yes.")
+        cfg.set_critical(store, args.model, key.strip(), value.strip().lower() in ("yes", "true"), args.actor)
+    config = cfg.load_config(store, store.get_model(args.model).id)
+    print(json.dumps(config.to_dict(), indent=2))
+
+
+def _number(text: str, what: str) -> float | int:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ReadinessError(f"The {what} is {text.strip()!r}, not a number.") from None
+    return int(value) if value.is_integer() and "." not in text else value
+
+
+def _print_checklist(assessment) -> None:
+    from readiness.checklist import SECTIONS
+
+    score = assessment.score
+    print(f"{assessment.model.name}: {score.status}, readiness {assessment.score_text} (the weakest section's) "
+          f"as of {assessment.as_of:%Y-%m-%d %H:%M} UTC")
+    print("  " + ", ".join(f"{s} {_percent(assessment.section_percent(s))}" for s in SECTIONS))
+    for blocker in score.blockers:
+        print(f"  holding it back: {blocker.item.title} ({blocker.status}): {blocker.reason}")
+    for section in SECTIONS:
+        print(f"\n{section}")
+        for r in assessment.by_section(section):
+            marker = "!" if r.item.critical else " "
+            evidence = f" [{r.evidence.figure}{'; ' + r.evidence.window if r.evidence and r.evidence.window else ''}]" \
+                if r.evidence else ""
+            print(f" {marker}{r.status:>14}  {r.item.key}: {r.reason}{evidence}")
+
+
+def _percent(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f}%"
+
+
+def _gate(args: argparse.Namespace) -> int:
+    from readiness.gate import gate, gate_json
+
+    result = gate(Store.open(args.database), args.model, args.min_score)
+    if args.json:
+        print(json.dumps(gate_json(result), indent=2, default=str))
+    else:
+        print(result.reason, file=sys.stdout if result.passed else sys.stderr)
+    return 0 if result.passed else EXIT_NOT_READY
+
+
+def _report(args: argparse.Namespace) -> int:
+    from readiness.report import model_report_html, portfolio_report_html, report_filename
+    from readiness.store import utcnow
+
+    store = Store.open(args.database)
+    html = portfolio_report_html(store) if args.all else model_report_html(store, args.model)
+    out = args.out or Path(report_filename(None if args.all else args.model, utcnow().date()))
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise ReadinessError(f"Cannot write the report to {out}: {exc.strerror or exc}. Pick another --out path.") \
+            from None
+    print(f"Wrote {out} ({len(html.encode()) / 1e6:.1f} MB); it opens offline in any browser.")
     return 0
 
 
 COMMANDS = {"demo": _demo, "ingest": _ingest, "drift": _drift, "performance": _performance, "criteria": _criteria,
-            "models": _models}
+            "models": _models, "checklist": _checklist, "gate": _gate, "report": _report}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
