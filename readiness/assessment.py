@@ -73,7 +73,8 @@ class Assessment:
     config: ChecklistConfig
     last_prediction: datetime | None
     recent: c.Period | None
-    drifted_features: tuple[str, ...]
+    drifted_features: tuple[str, ...]  # baseline features drifting in the recent period, most severe first
+    drifted_outputs: tuple[str, ...]  # "prediction" and/or "score" when they drift
     criteria_failing: tuple[str, ...]
     criteria_status: str  # "met", "failing", "insufficient data" or "no criteria"
 
@@ -217,16 +218,19 @@ def _assess(store: Store, model: Model, baseline: Baseline | None, as_of: dateti
     criteria_item = next(r for r in results if r.item.key == "criteria_met")
     status = ("no criteria" if not facts.tracks else "failing" if failing else
               "met" if criteria_item.status == PASS else "insufficient data")
-    drifted = tuple(col.column for col in facts.report.columns if col.drifted) if facts.report else ()
+    drifted = [col.column for col in facts.report.columns if col.drifted] if facts.report else []
+    features = set(_features(facts))
     return Assessment(model, as_of, tuple(results), score, config, facts.last_prediction, facts.recent,
-                      drifted, failing, status)
+                      tuple(d for d in drifted if d in features), tuple(d for d in drifted if d not in features),
+                      failing, status)
 
 
 def _gather(store: Store, model: Model, baseline: Baseline | None, as_of: datetime, margins: Margins,
             watermarks: tuple = ()) -> _Facts:
     criteria = model_criteria(store, model.name)
     last = _last_prediction(store, model.id, as_of)
-    empty = _Facts(model, baseline, as_of, margins, criteria, last, None, None, None, None, None, (), None, (),
+    unjudged = tuple(CriterionTrack(cr, (), None, None) for cr in criteria)
+    empty = _Facts(model, baseline, as_of, margins, criteria, last, None, None, None, None, None, (), None, unjudged,
                    None, None, (None, 0, 0), (), None, 0, None, ())
     if baseline is None or last is None:
         return empty

@@ -466,6 +466,9 @@ def check_performance_measured(item: ChecklistItem, tracks: Sequence[CriterionTr
     if not labelled:
         return _result(item, FAIL, "No success criterion needs labels, so model quality is not measured.",
                        "no label-based criterion", "", "Settings")
+    if not any(t.windows for t in labelled):
+        return _result(item, UNKNOWN, "No labelled predictions yet, so performance cannot be measured.",
+                       "no windows", "", "Performance")
     oldest_allowed = as_of - timedelta(days=max_age_days)
     stale = []
     newest: list[datetime] = []

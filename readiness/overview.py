@@ -35,8 +35,9 @@ class ModelOverview:
         """Drift in words: which columns drift in the newest week, "no drift", or "n/a"."""
         if self.readiness is None or self.readiness.recent is None:
             return "n/a"
-        drifted = self.readiness.drifted_features
-        return f"{len(drifted)} drifting: {', '.join(drifted)}" if drifted else "no drift"
+        drifted, outputs = self.readiness.drifted_features, self.readiness.drifted_outputs
+        text = f"{len(drifted)} feature(s) drifting: {', '.join(drifted)}" if drifted else "no feature drift"
+        return text + (f"; {' and '.join(outputs)} drifting" if outputs else "")
 
     @property
     def criteria_text(self) -> str:
@@ -65,7 +66,8 @@ class ModelOverview:
     def summary(self) -> str:
         """One line for people: volume, time range, label coverage and freshness."""
         if self.n_predictions == 0:
-            return f"No predictions logged yet; baseline of {self.baseline_rows:,} rows."
+            base = f"baseline of {self.baseline_rows:,} rows" if self.baseline_rows else "no baseline yet"
+            return f"No predictions logged yet; {base}."
         coverage = f"{self.label_coverage:.0%}" if self.label_coverage is not None else "n/a"
         return (
             f"{self.n_predictions:,} predictions from {self.first_timestamp:%Y-%m-%d} to "

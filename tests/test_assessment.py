@@ -212,6 +212,8 @@ def test_a_model_without_baseline_or_predictions_is_not_ready_and_says_why(tmp_p
     assert a.score.status == "Not ready"
     assert a.result("no_feature_drift").reason == "No predictions to check yet."
     assert a.result("criteria_defined").status == "fail"  # task defaults only
+    assert a.result("criteria_met").reason.startswith("Not enough labels yet to judge: roc_auc >= 0.70")
+    assert a.result("performance_measured").status == "unknown"
     assert a.last_prediction is None and a.freshness_hours is None
     assert assess_portfolio(store, NOW, record=False)[0].model.name == "fresh"
 

@@ -334,6 +334,9 @@ def test_performance_measured_needs_a_recent_judged_window():
                                         35).status == "pass"
     result = c.check_performance_measured(item("performance_measured"), [old], AS_OF, 35)
     assert result.status == "fail" and "recall >= 0.75" in result.reason
+    no_data = c.check_performance_measured(item("performance_measured"), [CriterionTrack(RECALL, (), None, None)],
+                                           AS_OF, 35)
+    assert no_data.status == "unknown"
     only_latency = c.check_performance_measured(item("performance_measured"), [track(LATENCY, [1.0])], AS_OF, 35)
     assert only_latency.status == "fail" and "No success criterion needs labels" in only_latency.reason
 
