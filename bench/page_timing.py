@@ -12,11 +12,12 @@ BUDGET_COLD = 2.0
 BUDGET_WARM = 0.3
 
 
-def time_in_fresh_processes(script: str, db: Path, runs: int = 3) -> tuple[float, float, dict]:
-    """Run ``script --measure --db DB`` in fresh processes; median cold, median warm, last result."""
+def time_in_fresh_processes(script: str, db: Path, runs: int = 3, extra: tuple[str, ...] = ()
+                            ) -> tuple[float, float, dict]:
+    """Run ``script --measure --db DB [extra]`` in fresh processes; median cold, median warm, last result."""
     results = []
     for _ in range(runs):  # each in a fresh process, so "cold" has no warm caches of ours
-        out = subprocess.run([sys.executable, script, "--measure", "--db", str(db)],
+        out = subprocess.run([sys.executable, script, "--measure", "--db", str(db), *extra],
                              capture_output=True, text=True, check=True)
         results.append(json.loads(out.stdout.strip().splitlines()[-1]))
     cold = statistics.median(r["cold"] for r in results)
