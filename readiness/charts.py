@@ -290,7 +290,8 @@ def section_gauges(assessment: Assessment) -> go.Figure:
             mode="gauge+number", value=percent if percent is not None else 0.0,
             number={"suffix": "%", "valueformat": ".0f"}, title={"text": title},
             domain={"x": [i / 4 + 0.02, (i + 1) / 4 - 0.02], "y": [0, 1]},
-            gauge={"axis": {"range": [0, 100], "tickvals": [0, 50, 100]}, "bar": {"color": color, "thickness": 0.3},
+            gauge={"axis": {"range": [0, 100], "tickvals": [bands.at_risk, bands.ready], "tickfont": {"size": 10}},
+                   "bar": {"color": color, "thickness": 0.3},
                    "steps": _band_steps(bands)},
         ))
     figure.update_layout(height=200, margin={"t": 40, "b": 10, "l": 20, "r": 20})
