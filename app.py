@@ -53,13 +53,16 @@ def model_picker(store: Store) -> str | None:
         st.session_state.pop("model", None)
         return None
     pending = st.session_state.pop("select_model_next", None)
+    from_url = st.query_params.get("model")
     if pending in names:
         st.session_state["model"] = pending
+    elif from_url in names and from_url != st.session_state.get("model_in_url"):
+        st.session_state["model"] = from_url  # a link (st.page_link with ?model=) chose another model
     elif st.session_state.get("model") not in names:
-        from_url = st.query_params.get("model")
         st.session_state["model"] = from_url if from_url in names else names[0]
     choice = st.sidebar.selectbox("Model", names, key="model", help="Every page shows this model.")
     st.query_params["model"] = choice
+    st.session_state["model_in_url"] = choice
     return choice
 
 
@@ -71,10 +74,12 @@ st.session_state["store"] = store
 
 pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
+    st.Page("pages/checklist.py", title="Checklist", icon=":material/checklist:"),
     st.Page("pages/drift.py", title="Drift", icon=":material/ssid_chart:"),
     st.Page("pages/performance.py", title="Performance", icon=":material/speed:"),
     st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
     st.Page("pages/settings.py", title="Settings", icon=":material/tune:"),
+    st.Page("pages/report.py", title="Report", icon=":material/description:"),
 ]
 navigation = st.navigation(pages)
 st.session_state["model_choice"] = model_picker(store)

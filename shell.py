@@ -9,6 +9,7 @@ import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
 from readiness import ReadinessError
+from readiness.checklist import Bands, band_status
 from readiness.drift_overview import LogRange, log_range
 from readiness.store import Store
 
@@ -48,3 +49,25 @@ def model_log_range(store: Store, model: str) -> LogRange:
         st.info(f"Model **{model}** has no live predictions yet. Upload a live CSV on the Data page.")
         st.stop()
     return span
+
+
+# -- readiness status, shown the same way on every page ------------------------------------
+
+STATUS_STYLE = {  # readiness status -> (colour, icon)
+    "Ready": ("green", ":material/check_circle:"),
+    "At risk": ("orange", ":material/warning:"),
+    "Not ready": ("red", ":material/cancel:"),
+}
+EVIDENCE_PAGES = {  # Evidence.page -> the page file that shows the figure
+    "Overview": "pages/overview.py",
+    "Checklist": "pages/checklist.py",
+    "Drift": "pages/drift.py",
+    "Performance": "pages/performance.py",
+    "Data": "pages/data.py",
+    "Settings": "pages/settings.py",
+}
+
+
+def band_colour(percent: float | None, bands: Bands) -> str:
+    """The colour of a 0-100 score in the model's status bands (gray when nothing applies)."""
+    return "gray" if percent is None else STATUS_STYLE[band_status(percent, bands)][0]

@@ -1,12 +1,21 @@
-"""Overview: every model with its task, owner, volume, time range, label coverage and freshness."""
+"""Overview: is each model ready for production, and if not, what holds it back? Worst first."""
 
 import streamlit as st
 
-from readiness.overview import portfolio_overview
-from shell import require_shell
+from readiness.checklist import SECTIONS, status_words
+from readiness.overview import ModelOverview, portfolio_overview
+from shell import STATUS_STYLE, band_colour, require_shell
+
+WORST_FIRST = {"Not ready": 0, "At risk": 1, "Ready": 2}
+LINKS = (
+    ("pages/checklist.py", "Checklist", ":material/checklist:"),
+    ("pages/drift.py", "Drift", ":material/ssid_chart:"),
+    ("pages/performance.py", "Performance", ":material/speed:"),
+)
 
 st.title("Model readiness")
-st.caption("Is each model ready for, and healthy in, production? Pick a model in the sidebar for details.")
+st.caption("Is each model ready for, and healthy in, production? A model's score (0-100) is its weakest "
+           "checklist section's: data, model, operations and monitoring all have to be in order.")
 
 portfolio = portfolio_overview(require_shell())
 
@@ -18,32 +27,95 @@ if not portfolio.models:
     st.page_link("pages/data.py", label="Upload data", icon=":material/upload_file:")
     st.stop()
 
-left, middle, right = st.columns(3)
-left.metric("Models", len(portfolio.models))
-middle.metric("Predictions logged", f"{portfolio.total_predictions:,}")
-right.metric("Stale models", sum(m.freshness == "stale" for m in portfolio.models),
-             help="No prediction logged in the last 24 hours.")
+counts = portfolio.status_counts
+models_col, ready_col, risk_col, not_ready_col, logged_col, stale_col = st.columns([1, 1, 1, 1, 1.5, 1])
+models_col.metric("Models", len(portfolio.models), border=True)
+ready_col.metric("Ready", counts["Ready"], border=True,
+                 help="Score in the Ready band and no critical failure.")
+risk_col.metric("At risk", counts["At risk"], border=True)
+not_ready_col.metric("Not ready", counts["Not ready"], border=True,
+                     help="Score below the At risk band, or a critical check fails.")
+logged_col.metric("Predictions logged", f"{portfolio.total_predictions:,}", border=True)
+stale_col.metric("Stale models", sum(m.freshness == "stale" for m in portfolio.models), border=True,
+                 help="No prediction logged in the last 24 hours.")
 
+
+def worst_first(model: ModelOverview) -> tuple:
+    """Not ready, then At risk, then Ready; the lowest score first within a status."""
+    if model.readiness is None:
+        return (0, -1.0, model.name)
+    score = model.readiness.score
+    number = score.score_0_100 if score.score_0_100 is not None else -1.0
+    return (WORST_FIRST[score.status], number, model.name)
+
+
+def card(model: ModelOverview) -> None:
+    """One model: status and score, section scores, what holds it back, drift, criteria, volume, links."""
+    st.subheader(model.name, anchor=False)
+    st.caption(f"{model.task} · owner: {model.owner or 'unassigned'}")
+    readiness = model.readiness
+    if readiness is not None:
+        status = readiness.score.status
+        st.metric("Readiness score", f"{readiness.score_text} / 100", delta=status, delta_arrow="off",
+                  delta_color=STATUS_STYLE[status][0])
+        badges = []
+        for section in SECTIONS:
+            percent = readiness.section_percent(section)
+            shown = "n/a" if percent is None else f"{percent:.0f}"
+            colour = band_colour(percent, readiness.config.bands)
+            badges.append(f":{colour}-badge[{section.capitalize()} {shown}]")
+        st.markdown(" ".join(badges), help="Section scores, in percent of their points: the weakest decides.")
+        if readiness.score.blockers:
+            st.markdown("**Holding it back**\n" + "\n".join(
+                f"- {b.item.title} ({status_words(b)})" for b in readiness.score.blockers))
+        else:
+            st.markdown(":green[:material/thumb_up: Nothing is holding it back.]")
+        drifting = readiness.drifted_features or readiness.drifted_outputs
+        drift_colour = "red" if drifting else "green" if readiness.recent else "gray"
+        criteria_colour = {"failing": "red", "met": "green"}.get(readiness.criteria_status, "gray")
+        st.markdown(f":{drift_colour}[:material/ssid_chart: **Drift:** {model.drift_text}]  \n"
+                    f":{criteria_colour}[:material/rule: **Criteria:** {model.criteria_text}]")
+    st.caption(model.summary)
+    with st.container(horizontal=True, gap="small"):
+        for path, label, icon in LINKS:
+            # A button, not st.page_link: app.py's sidebar picker keeps the session's model over a
+            # link's ?model=, while select_model_next is how a page asks it to switch.
+            if st.button(label, icon=icon, type="tertiary", key=f"open_{label.lower()}_{model.name}",
+                         help=f"{model.name} on the {label} page"):
+                st.session_state["select_model_next"] = model.name
+                st.switch_page(path)
+
+
+columns = st.columns(min(len(portfolio.models), 3))
+for i, model in enumerate(sorted(portfolio.models, key=worst_first)):
+    with columns[i % len(columns)].container(border=True):
+        card(model)
+
+st.subheader("All models", anchor=False)
+section_columns = {
+    f"{s.capitalize()} section": st.column_config.ProgressColumn(
+        label=s.capitalize(), min_value=0, max_value=100, format="%.0f%%", color="blue", width=100,
+        help=f"The {s} section's score: its share of points, in percent.")
+    for s in SECTIONS
+}
 st.dataframe(
     portfolio.as_frame(),
     hide_index=True,
     width="stretch",
     column_config={
+        "Model": st.column_config.TextColumn(pinned=True),
+        "Score": st.column_config.ProgressColumn(
+            min_value=0, max_value=100, format="%.0f", color="blue", width=100,
+            help="Readiness score: the weakest section's."),
+        **section_columns,
+        "Holding it back": st.column_config.TextColumn(width="large"),
         "Predictions": st.column_config.NumberColumn(format="localized"),
         "First prediction": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
         "Last prediction": st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm"),
         "Label coverage": st.column_config.ProgressColumn(
-            min_value=0.0, max_value=1.0, format="percent",
+            min_value=0.0, max_value=1.0, format="percent", color="blue", width="small",
             help="Share of predictions whose ground truth has arrived."),
         "Hours since last prediction": st.column_config.NumberColumn(format="%.1f"),
+        "Baseline rows": st.column_config.NumberColumn(format="localized"),
     },
 )
-
-columns = st.columns(min(len(portfolio.models), 3))
-for i, model in enumerate(portfolio.models):
-    with columns[i % len(columns)].container(border=True):
-        st.subheader(model.name, anchor=False)
-        st.caption(f"{model.task} · owner: {model.owner or 'unassigned'}")
-        if model.description:
-            st.write(model.description)
-        st.write(model.summary)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -9,6 +12,9 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from readiness import Store, ingest_csv
+from readiness.attestations import current_attestations
+from readiness.checklist import DEFAULT_ITEMS
+from readiness.checklist_config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = (
@@ -77,7 +83,12 @@ def test_overview_lists_models_with_volume_and_coverage(fraud_store):
     assert list(table["Model"]) == ["fraud"]
     assert table.loc[0, "Predictions"] == 2
     assert table.loc[0, "Task"] == "binary"
-    assert [m.value for m in at.metric][:2] == ["1", "2"]
+    headline = [(m.label, m.value) for m in at.metric][:6]
+    assert [label for label, _ in headline] == ["Models", "Ready", "At risk", "Not ready",
+                                                "Predictions logged", "Stale models"]
+    assert headline[0][1] == "1" and headline[4][1] == "2"
+    assert sum(int(value) for _, value in headline[1:4]) == 1  # the one model has exactly one status
+    assert table.loc[0, "Status"] in {"Ready", "At risk", "Not ready"}
 
 
 def test_model_picker_reads_and_writes_the_url(fraud_store):
@@ -87,6 +98,17 @@ def test_model_picker_reads_and_writes_the_url(fraud_store):
     at.sidebar.selectbox(key="model").set_value("credit").run()
     assert at.query_params["model"] == ["credit"] or at.query_params["model"] == "credit"
     at.switch_page("pages/data.py").run()
+    assert at.sidebar.selectbox(key="model").value == "credit"
+
+
+def test_a_link_to_another_model_switches_the_picker(fraud_store):
+    """st.page_link(..., query_params={"model": ...}) changes the URL mid-session: the picker follows it."""
+    ingest_csv(fraud_store, "credit", "baseline", BASELINE, "credit.csv")
+    at = app(query="fraud")
+    at.query_params["model"] = "credit"
+    at.switch_page("pages/checklist.py").run()
+    assert at.sidebar.selectbox(key="model").value == "credit"
+    at.switch_page("pages/overview.py").run()  # the URL now says credit, as the picker wrote it
     assert at.sidebar.selectbox(key="model").value == "credit"
 
 
@@ -261,20 +283,36 @@ def test_settings_page_asks_for_a_threshold(fraud_store):
 
 
 @pytest.fixture(scope="module")
-def perf_demo_url(tmp_path_factory) -> str:
-    """The seeded demo, once for the Performance page tests."""
+def demo_template(tmp_path_factory) -> Path:
+    """The seeded demo (scale 0.4, today's date), once for this module; tests read it or copy it."""
     from readiness.demo import seed_demo
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('perfdemo') / 'demo.db'}"
-    seed_demo(Store.open(url))
+    path = tmp_path_factory.mktemp("demo") / "demo.db"
+    store = Store.open(f"sqlite:///{path}")
+    seed_demo(store, today=datetime.now(UTC).date(), scale=0.4)
+    store.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def perf_demo(demo_template, monkeypatch) -> str:
+    """The shared demo, for pages that only read it (Performance)."""
+    url = f"sqlite:///{demo_template}"
+    monkeypatch.setenv("READINESS_DATABASE_URL", url)
+    monkeypatch.setenv("READINESS_AUTO_DEMO", "0")
     return url
 
 
 @pytest.fixture
-def perf_demo(perf_demo_url, monkeypatch) -> str:
-    monkeypatch.setenv("READINESS_DATABASE_URL", perf_demo_url)
+def demo(demo_template, tmp_path, monkeypatch) -> Store:
+    """A private copy of the demo, for tests that attest, withdraw or mark items."""
+    copy = tmp_path / "demo.db"
+    with sqlite3.connect(demo_template) as source, sqlite3.connect(copy) as target:
+        source.backup(target)
+    url = f"sqlite:///{copy}"
+    monkeypatch.setenv("READINESS_DATABASE_URL", url)
     monkeypatch.setenv("READINESS_AUTO_DEMO", "0")
-    return perf_demo_url
+    return Store.open(url)
 
 
 def chart_texts(at: AppTest) -> list[str]:
@@ -338,3 +376,206 @@ def test_performance_page_segments_by_a_categorical_feature(perf_demo):
     assert not at.exception
     segments = next(frame.value for frame in at.dataframe if "Segment" in frame.value.columns)
     assert "grocery" in set(segments["Segment"]) and (segments["Labelled"] > 0).all()
+
+
+# -- Overview, Checklist and Report on readiness -------------------------------------------
+
+ROLLBACK = "rollback_drill"
+ROLLBACK_TITLE = "Rolling back to the previous model has been rehearsed"
+
+
+def readiness_cards(at: AppTest) -> list[tuple[str, str, str]]:
+    """(model, score, status) of each Overview card, top to bottom."""
+    names = [h.value for h in at.subheader if h.value != "All models"]
+    scores = [(m.value, m.delta) for m in at.metric if m.label == "Readiness score"]
+    return [(name, score, status) for name, (score, status) in zip(names, scores, strict=True)]
+
+
+def gauge_title(at: AppTest) -> str:
+    """The readiness gauge's title on the Checklist page, e.g. 'Readiness: <b>At risk</b>'."""
+    import json
+
+    gauge = next(json.loads(c.proto.spec) for c in at.get("plotly_chart") if '"indicator"' in c.proto.spec)
+    return gauge["data"][0]["title"]["text"]
+
+
+def item_label(at: AppTest, title: str) -> str:
+    """The Checklist page's expander label of one item (status, title, critical marker)."""
+    return next(e.label for e in at.expander if f" · {title}" in e.label)
+
+
+def checklist(query: str) -> AppTest:
+    at = app(query=query)
+    at.switch_page("pages/checklist.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_overview_puts_the_worst_model_first_with_status_score_and_reasons(demo):
+    at = app()
+    assert not at.exception, at.exception
+    assert [(m.label, m.value) for m in at.metric][:4] == [("Models", "3"), ("Ready", "1"), ("At risk", "1"),
+                                                           ("Not ready", "1")]
+    cards = readiness_cards(at)
+    assert [(name, status) for name, _, status in cards] == [("fraud", "Not ready"), ("demand", "At risk"),
+                                                             ("credit", "Ready")]
+    assert dict((name, score) for name, score, _ in cards)["demand"] == "67 / 100"
+    texts = [m.value for m in at.markdown]
+    assert any(f"{ROLLBACK_TITLE} (not attested yet)" in text for text in texts)
+    assert any(":red[:material/ssid_chart: **Drift:** " in text and "drifting: device_trust" in text
+               for text in texts)
+    assert any("Criteria:** failing: recall" in text for text in texts)
+    assert any("Nothing is holding it back" in text for text in texts)
+    table = at.dataframe[0].value.set_index("Model")
+    assert table.loc["fraud", "Status"] == "Not ready" and table.loc["credit", "Status"] == "Ready"
+    assert table.loc["demand", "Operations section"] == pytest.approx(200 / 3)
+    assert ROLLBACK_TITLE in table.loc["demand", "Holding it back"]
+
+
+def test_overview_card_links_open_that_models_pages(demo):
+    at = app(query="credit")
+    assert {b.key for b in at.button} >= {f"open_{page}_{name}"
+                                          for page in ("checklist", "drift", "performance")
+                                          for name in ("fraud", "demand", "credit")}
+    at.button(key="open_checklist_demand").click().run()
+    assert not at.exception, at.exception
+    assert at.sidebar.selectbox(key="model").value == "demand"
+    assert at.title[0].value == "Checklist" and "At risk" in gauge_title(at)
+    at = app(query="credit")
+    at.button(key="open_drift_fraud").click().run()
+    assert at.sidebar.selectbox(key="model").value == "fraud" and at.title[0].value == "Drift"
+
+
+def test_checklist_page_shows_gauges_every_item_and_the_evidence(demo):
+    at = checklist("fraud")
+    assert gauge_title(at) == "Readiness: <b>Not ready</b>"
+    assert len(at.get("plotly_chart")) == 3  # score gauge, section gauges, score history
+    assert any("A critical check fails" in m.value and "The model meets its success criteria" in m.value
+               for m in at.markdown)
+    labels = [e.label for e in at.expander if " · " in e.label]
+    assert len(labels) == len(DEFAULT_ITEMS)
+    assert all(any(f" · {item.title}" in label for label in labels) for item in DEFAULT_ITEMS)
+    assert "**Fail**" in item_label(at, "The model meets its success criteria")
+    assert "critical" in item_label(at, "The model meets its success criteria")
+    assert "**Pass**" in item_label(at, "Every prediction is a valid output")
+    assert "**Attested**" in item_label(at, "A model card describes purpose, data and limits")
+    assert "**Not attested**" in item_label(at, ROLLBACK_TITLE)
+    texts = [m.value for m in at.markdown]
+    assert any(text.startswith("**Evidence:** device_trust: wasserstein") for text in texts)
+    assert any("[Open the evidence](https://wiki.example.com/ml/fraud/model-card)" in text for text in texts)
+    assert any(text.startswith("**To pass:** Review the drifted features") for text in texts)
+    assert at.subheader[0].value == "fraud is :red[:material/cancel: Not ready]"
+    sections = [s.value for s in at.subheader][1:5]
+    assert [s.split(" · ")[0] for s in sections] == ["Data", "Model", "Operations", "Monitoring"]
+    assert all(re.fullmatch(r"\w+ · :(green|orange|red)\[\d+%\]", s) for s in sections), sections
+    items = at.dataframe[-1].value
+    assert len(items) == len(DEFAULT_ITEMS) and items.set_index("Key").loc["criteria_met", "Status"] == "fail"
+
+
+def attest_through_the_form(at: AppTest, item: str, owner: str, url: str, days: int = 180) -> AppTest:
+    at.selectbox(key="attest_item").set_value(item)
+    at.text_input(key="attest_owner").input(owner)
+    at.text_input(key="attest_url").input(url)
+    at.number_input(key="attest_days").set_value(days)
+    at.text_input(key="attest_note").input("Drill on the staging cluster.")
+    return at.button(key="attest_submit").click().run()
+
+
+def test_attesting_through_the_form_stores_it_and_lifts_the_score(demo):
+    demand = demo.get_model("demand")
+    before = len(current_attestations(demo, demand.id))
+    at = checklist("demand")
+    assert gauge_title(at) == "Readiness: <b>At risk</b>"
+    assert at.selectbox(key="attest_item").value == "privacy_review"  # the first item still to sign off
+    at = attest_through_the_form(at, ROLLBACK, "R. Diaz", "https://wiki.example.com/ml/demand/rollback-drill")
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.success[0].value.startswith(f"Attested: {ROLLBACK_TITLE}, by R. Diaz, valid through ")
+    assert at.success[0].value.endswith("The score is now 75 (Ready).")
+    stored = current_attestations(demo, demand.id)
+    assert len(stored) == before + 1
+    assert stored[ROLLBACK].owner == "R. Diaz" and stored[ROLLBACK].note == "Drill on the staging cluster."
+    assert (stored[ROLLBACK].expires_at - stored[ROLLBACK].attested_at).days == 180
+    assert gauge_title(at) == "Readiness: <b>Ready</b>"
+    assert "Operations · :green[75%]" in [s.value for s in at.subheader]
+    assert "**Attested**" in item_label(at, ROLLBACK_TITLE)
+
+
+@pytest.mark.parametrize(
+    "url", ["wiki.example.com/rollback", "javascript:alert(1)", "https://exa mple.com/x", ""])
+def test_attesting_with_a_bad_evidence_link_shows_an_error_and_stores_nothing(fraud_store, url):
+    at = attest_through_the_form(checklist("fraud"), ROLLBACK, "R. Diaz", url)
+    assert not at.exception
+    assert "not a web address" in at.error[0].value
+    assert not at.success
+    assert fraud_store.count_rows("attestations") == 0
+    assert "**Not attested**" in item_label(at, ROLLBACK_TITLE)
+
+
+def test_attesting_without_an_owner_shows_an_error(fraud_store):
+    at = attest_through_the_form(checklist("fraud"), ROLLBACK, "  ", "https://wiki.example.com/drill")
+    assert "has no owner" in at.error[0].value
+    assert fraud_store.count_rows("attestations") == 0
+
+
+def test_withdrawing_an_attestation(fraud_store):
+    at = attest_through_the_form(checklist("fraud"), "model_card", "Ana", "https://wiki.example.com/card")
+    assert "**Attested**" in item_label(at, "A model card describes purpose, data and limits")
+    options = at.selectbox(key="withdraw_item_fraud").options
+    assert options == ["A model card describes purpose, data and limits"]
+    at.button(key="withdraw_submit").click().run()
+    assert not at.exception and not at.error
+    assert at.success[0].value.startswith("Withdrawn: A model card")
+    assert fraud_store.count_rows("attestations") == 0
+    assert "**Not attested**" in item_label(at, "A model card describes purpose, data and limits")
+    assert not [b for b in at.button if b.key == "withdraw_submit"]
+
+
+def test_marking_an_item_not_applicable_needs_a_reason_and_can_be_undone(fraud_store):
+    model_id = fraud_store.get_model("fraud").id
+    title = "Performance across groups has been reviewed"
+    at = checklist("fraud")
+    at.selectbox(key="exclude_item_fraud").set_value("fairness_review")
+    at.button(key="exclude_submit").click().run()
+    assert "without a reason" in at.error[0].value
+    assert dict(load_config(fraud_store, model_id).not_applicable) == {}
+    assert "**Not attested**" in item_label(at, title)
+
+    at.text_input(key="exclude_reason").input("Decisions do not differ by customer group.")
+    at.button(key="exclude_submit").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert at.success[0].value.startswith(f"Not applicable: {title}. The score is now ")
+    assert dict(load_config(fraud_store, model_id).not_applicable) == {
+        "fairness_review": "Decisions do not differ by customer group."}
+    assert "**Not applicable**" in item_label(at, title)
+    assert any(m.value == "**Finding:** Decisions do not differ by customer group." for m in at.markdown)
+    assert "fairness_review" not in at.selectbox(key="exclude_item_fraud").options
+
+    at.button(key="include_submit").click().run()
+    assert not at.exception and not at.error
+    assert at.success[0].value.startswith(f"Counted again: {title}. The score is now ")
+    assert dict(load_config(fraud_store, model_id).not_applicable) == {}
+    assert "**Not attested**" in item_label(at, title)
+
+
+def test_checklist_and_report_pages_without_models_say_where_to_start(db_url):
+    for page in ("pages/checklist.py", "pages/report.py"):
+        at = app()
+        at.switch_page(page).run()
+        assert not at.exception
+        assert "No models yet" in at.info[0].value
+
+
+def test_report_page_offers_the_model_and_portfolio_reports(fraud_store):
+    at = app(query="fraud")
+    at.switch_page("pages/report.py").run()
+    assert not at.exception, at.exception
+    assert not at.error
+    downloads = at.get("download_button")
+    assert [d.proto.label for d in downloads] == ["Download the report of fraud",
+                                                  "Download the portfolio report"]
+    assert all(d.proto.url for d in downloads)
+    today = datetime.now(UTC).date()
+    assert any(f"readiness-fraud-{today:%Y-%m-%d}.html" in c.value for c in at.caption)
+    assert "python -m readiness report --model fraud --out" in at.code[0].value
+    assert "python -m readiness report --all" in at.code[0].value
+    assert at.get("iframe")
