@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter, OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 
@@ -27,7 +27,6 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from readiness import estimation
-from readiness import metrics as m
 from readiness import schema as t
 from readiness import checks as c
 from readiness.attestations import current_attestations
@@ -45,6 +44,7 @@ from readiness.checklist import (
     attested_result,
     points,
     score_checklist,
+    status_words,
 )
 from readiness.checklist_config import ChecklistConfig, Margins, load_config
 from readiness.criteria import Criterion, CriterionResult, model_criteria
@@ -106,7 +106,7 @@ class Assessment:
     @property
     def headline(self) -> str:
         """One line: status, score and what holds the model back."""
-        reasons = "; ".join(f"{b.item.title} ({b.status})" for b in self.score.blockers)
+        reasons = "; ".join(f"{b.item.title} ({status_words(b)})" for b in self.score.blockers)
         tail = f": {reasons}" if reasons else ""
         return f"{self.score.status} ({self.score_text}){tail}"
 

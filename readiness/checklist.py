@@ -163,8 +163,8 @@ ITEMS_BY_KEY = {item.key: item for item in DEFAULT_ITEMS}
 class Evidence:
     """The figure behind a result, the time window it covers, and where to see it.
 
-    ``page`` is the app page that shows the figure ("Drift", "Performance", "Settings",
-    "Checklist"); ``link`` is an attestation's evidence link.
+    ``page`` is the app page that shows the figure ("Overview", "Drift", "Performance",
+    "Settings", "Checklist"); ``link`` is an attestation's evidence link.
     """
 
     figure: str
@@ -313,6 +313,18 @@ def attested_result(item: ChecklistItem, att: Attestation | None, today: date) -
     if attestation_status(att, today) == VALID:
         return ItemResult(item, ATTESTED, evidence, f"Attested by {att.owner}.")
     return ItemResult(item, EXPIRED, evidence, f"Attestation expired on {att.expires_at.isoformat()}.")
+
+
+def status_words(result: ItemResult) -> str:
+    """A result's status for people: "failing", "not attested yet", "not judged yet", "attestation expired"...
+
+    >>> status_words(ItemResult(ITEMS_BY_KEY["model_card"], "unknown"))
+    'not attested yet'
+    """
+    if result.status == UNKNOWN:
+        return "not attested yet" if result.item.kind == "attested" else "not judged yet"
+    return {PASS: "passing", FAIL: "failing", ATTESTED: "attested", EXPIRED: "attestation expired",
+            NOT_APPLICABLE: "not applicable"}[result.status]
 
 
 def points(result: ItemResult) -> float | None:

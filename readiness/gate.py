@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from readiness.assessment import Assessment, assess_model
-from readiness.checklist import SECTIONS, ChecklistError, ItemResult, points
+from readiness.checklist import SECTIONS, ChecklistError, ItemResult, points, status_words
 from readiness.store import Store
 
 
@@ -42,7 +42,7 @@ def gate(store: Store, model_name: str, min_score: float | None = None, now: dat
         return GateResult(False, _one_line(reason), needed, assessment)
     if score.score_0_100 is None or score.score_0_100 < needed:
         shown = "no score" if score.score_0_100 is None else f"score {score.score_0_100:.0f} < {needed:g}"
-        blockers = "; ".join(f"{b.item.title} ({b.status}): {b.reason.rstrip('.')}" for b in score.blockers)
+        blockers = "; ".join(f"{b.item.title} ({status_words(b)}): {b.reason.rstrip('.')}" for b in score.blockers)
         reason = f"{name}: blocked, {shown} ({score.status})" + (f"; holding it back: {blockers}" if blockers else "")
         return GateResult(False, _one_line(reason), needed, assessment)
     reason = f"{name}: passes, score {score.score_0_100:.0f} >= {needed:g} ({score.status})"

@@ -8,7 +8,7 @@ from datetime import datetime
 import pandas as pd
 
 from readiness.assessment import Assessment, assess_model
-from readiness.checklist import SECTIONS
+from readiness.checklist import SECTIONS, status_words
 from readiness.store import Store, utcnow
 
 STALE_AFTER_HOURS = 24.0
@@ -53,7 +53,7 @@ class ModelOverview:
         """The one or two items holding the model back, in words ("" when none)."""
         if self.readiness is None:
             return ""
-        return "; ".join(f"{b.item.title} ({b.status.replace('_', ' ')})" for b in self.readiness.score.blockers)
+        return "; ".join(f"{b.item.title} ({status_words(b)})" for b in self.readiness.score.blockers)
 
     @property
     def freshness(self) -> str:
