@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -60,6 +61,24 @@ def pg_store(pg_url) -> Store:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema_name}" CASCADE'))
         admin.dispose()
+
+
+DEMO_TODAY = date(2026, 11, 15)
+
+
+@pytest.fixture(scope="session")
+def demo_path(tmp_path_factory) -> Path:
+    """The seeded demo at 0.4 scale as of 2026-11-15, built once per run; tests read it, never write it.
+
+    About 30 s to seed, so the modules that only read the demo share this one file.
+    """
+    from readiness.demo import seed_demo
+
+    path = tmp_path_factory.mktemp("shared-demo") / "demo.db"
+    store = Store.open(f"sqlite:///{path}")
+    seed_demo(store, today=DEMO_TODAY, scale=0.4)
+    store.engine.dispose()
+    return path
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

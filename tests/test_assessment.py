@@ -236,12 +236,8 @@ DEMO_NOW = datetime(2026, 11, 15, 9)
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Store:
-    from readiness.demo import seed_demo
-
-    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}")
-    seed_demo(store, today=DEMO_TODAY, scale=0.4)
-    return store
+def demo(demo_path) -> Store:
+    return Store.open(f"sqlite:///{demo_path}")
 
 
 def test_demo_fraud_is_not_ready_because_its_recall_criterion_fails(demo):

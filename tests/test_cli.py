@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -186,12 +185,8 @@ def test_criteria_bad_input_exits_2_with_one_line(shop_db, capsys, args, fragmen
     assert err.startswith("error: ") and err.count("\n") == 1
 
 
-def test_performance_prints_criteria_status_and_json(tmp_path, capsys):
-    from readiness import Store
-    from readiness.demo import seed_demo
-
-    db = tmp_path / "demo.db"
-    seed_demo(Store.open(f"sqlite:///{db}"), today=date(2026, 11, 15), scale=0.4)  # 90 days: Aug to Nov
+def test_performance_prints_criteria_status_and_json(demo_path, capsys):
+    db = demo_path  # seeded as of 2026-11-15: 90 days from August to November
     assert run(db, "performance", "--model", "demand") == 0
     out = capsys.readouterr().out
     assert "mae <= 19" in out and "pass" in out

@@ -12,7 +12,6 @@ import pytest
 from readiness.assessment import assess_model, score_history
 from readiness.attestations import attest
 from readiness.checklist import EXPIRED, FAIL, UNKNOWN
-from readiness.demo import seed_demo
 from readiness.errors import UnknownModelError
 from readiness.ingest import ModelSpec, ingest_csv
 from readiness.report import model_report_html, portfolio_report_html, report_filename
@@ -26,11 +25,9 @@ PLOTLY_BANNER = "* plotly.js v"
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory) -> Store:
-    """The seeded demo (three models, 90 days of logs) as of 2026-11-15."""
-    path = tmp_path_factory.mktemp("report") / "demo.db"
-    store = Store.open(f"sqlite:///{path}")
-    seed_demo(store, today=TODAY, scale=0.4)
+def demo(demo_path) -> Store:
+    """The shared seeded demo (three models, 90 days of logs) as of 2026-11-15."""
+    store = Store.open(f"sqlite:///{demo_path}")
     yield store
     store.engine.dispose()
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import struct
-from datetime import date, datetime
+from datetime import datetime
 
 import pytest
 
 from readiness.assessment import assess_model
-from readiness.demo import seed_demo
 from readiness.report import model_report_html, report_filename
 from readiness.store import Store
 from tests.browser import ARTIFACTS, chromium_page, require_chromium
@@ -20,13 +19,12 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
-def fraud_report(tmp_path_factory) -> tuple[str, str]:
+def fraud_report(tmp_path_factory, demo_path) -> tuple[str, str]:
     """The fraud report written to a file (as a user would save it), and the expected badge text."""
     require_chromium()
     folder = tmp_path_factory.mktemp("report-browser")
-    store = Store.open(f"sqlite:///{folder / 'demo.db'}")
+    store = Store.open(f"sqlite:///{demo_path}")
     try:
-        seed_demo(store, today=date(2026, 11, 15), scale=0.4)
         assessment = assess_model(store, "fraud", NOW, record=False)
         path = folder / report_filename("fraud", NOW.date())
         path.write_text(model_report_html(store, "fraud", now=NOW), encoding="utf-8")
