@@ -39,7 +39,7 @@ class Margins:
     criteria_windows: int = 2  # each criterion must pass in its newest N judged windows
     min_label_coverage: float = 0.10
     label_grace_days: int = 7  # predictions younger than this are not expected to have labels yet
-    max_label_age_days: int = 35  # newest judged window of every criterion starts within this
+    max_label_age_days: int = 42  # newest judged window of every criterion starts within this
     max_ece: float = 0.05  # binary: expected calibration error
     max_bias_share: float = 0.05  # regression: |mean error| as a share of the mean label
     dev_gap: float = 0.10  # relative shortfall of production against development
