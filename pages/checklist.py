@@ -95,6 +95,16 @@ def finish(message: str) -> None:
     st.rerun()
 
 
+def change(write, message: str) -> None:
+    """Run one store change; show what is wrong if the user's input is, else say what was done."""
+    try:
+        write()
+    except ReadinessError as exc:
+        st.error(str(exc))
+    else:
+        finish(message)
+
+
 st.subheader("Sign off, withdraw or exclude an item", anchor=False)
 done = st.session_state.pop("checklist_done", None)
 if done:  # here, where the user clicked, with the new score
@@ -123,20 +133,15 @@ with attest_tab, st.form("attest_form"):
                    f"valid through {made.expires_at:%Y-%m-%d}.")
 
 with withdraw_tab:
-    signed = [r.item.key for r in assessment.results  # attested or expired: an attestation is stored
-              if r.item.kind == "attested" and r.evidence is not None and r.evidence.link]
+    signed = [r.item.key for r in assessment.results if r.status in ("attested", "expired")]
     if not signed:
         st.caption("No item of this model is attested.")
     else:
         pick_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
         key = pick_col.selectbox("Attested item", signed, format_func=TITLES.get, key=f"withdraw_item_{name}")
         if button_col.button("Withdraw", key="withdraw_submit"):
-            try:
-                withdraw(store, name, key, actor="dashboard")
-            except ReadinessError as exc:
-                st.error(str(exc))
-            else:
-                finish(f"Withdrawn: {TITLES[key]}. It no longer counts as attested.")
+            change(lambda: withdraw(store, name, key, actor="dashboard"),
+                   f"Withdrawn: {TITLES[key]}. It no longer counts as attested.")
 
 with exclude_tab:
     excluded = assessment.config.not_applicable
@@ -146,23 +151,14 @@ with exclude_tab:
                              format_func=TITLES.get, key=f"exclude_item_{name}")
     reason = reason_col.text_input("Why it does not apply", key="exclude_reason")
     if button_col.button("Mark not applicable", key="exclude_submit"):
-        try:
-            mark_not_applicable(store, name, key, reason, actor="dashboard")
-        except ReadinessError as exc:
-            st.error(str(exc))
-        else:
-            finish(f"Not applicable: {TITLES[key]}.")
+        change(lambda: mark_not_applicable(store, name, key, reason, actor="dashboard"),
+               f"Not applicable: {TITLES[key]}.")
     if excluded:
         pick_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
         key = pick_col.selectbox("Count it again", list(excluded), key=f"include_item_{name}",
                                  format_func=lambda k: f"{TITLES[k]} ({excluded[k]})")
         if button_col.button("Count it again", key="include_submit"):
-            try:
-                mark_applicable(store, name, key, actor="dashboard")
-            except ReadinessError as exc:
-                st.error(str(exc))
-            else:
-                finish(f"Counted again: {TITLES[key]}.")
+            change(lambda: mark_applicable(store, name, key, actor="dashboard"), f"Counted again: {TITLES[key]}.")
 
 st.subheader("Score over time", anchor=False)
 st.plotly_chart(score_history_figure(history, bands), key="checklist_history")

@@ -56,7 +56,6 @@ from readiness.profile_store import day_profiles, load_reference, refresh_profil
 from readiness.profiles import CategoricalProfile, FrameProfile, Reference, merge_all
 from readiness.quality import ColumnQuality, column_quality
 from readiness.store import Baseline, Model, Store, utcnow
-from readiness.validate import looks_numeric
 from readiness.windows import window_start
 
 MEMO_ENTRIES = 64
@@ -193,6 +192,7 @@ class _Facts:
     complete_days: c.Period | None
     unversioned: int
     development: DayRecord | None
+    primary: CriterionTrack | None  # the first label-based criterion's track
     estimates: tuple[tuple[datetime, CriterionResult, estimation.Estimate | None], ...]
 
 
@@ -216,8 +216,8 @@ def _assess(store: Store, model: Model, baseline: Baseline | None, as_of: dateti
     failing = tuple(tr.criterion.text for tr in facts.tracks
                     if any(r.status == FAIL for _, r in tr.judged_windows[-config.margins.criteria_windows:]))
     criteria_item = next(r for r in results if r.item.key == "criteria_met")
-    status = ("no criteria" if not facts.tracks else "failing" if failing else
-              "met" if criteria_item.status == PASS else "insufficient data")
+    status = "no criteria" if not facts.tracks else {FAIL: "failing", PASS: "met"}.get(
+        criteria_item.status, "insufficient data")
     drifted = [col.column for col in facts.report.columns if col.drifted] if facts.report else []
     features = set(_features(facts))
     return Assessment(model, as_of, tuple(results), score, config, facts.last_prediction, facts.recent,
@@ -226,20 +226,20 @@ def _assess(store: Store, model: Model, baseline: Baseline | None, as_of: dateti
 
 
 def _gather(store: Store, model: Model, baseline: Baseline | None, as_of: datetime, margins: Margins,
-            watermarks: tuple = ()) -> _Facts:
+            watermarks: tuple) -> _Facts:
     criteria = model_criteria(store, model.name)
     last = _last_prediction(store, model.id, as_of)
     unjudged = tuple(CriterionTrack(cr, (), None, None) for cr in criteria)
     empty = _Facts(model, baseline, as_of, margins, criteria, last, None, None, None, None, None, (), None, unjudged,
-                   None, None, (None, 0, 0), (), None, 0, None, ())
+                   None, None, (None, 0, 0), (), None, 0, None, _primary_track(criteria, unjudged), ())
     if baseline is None or last is None:
         return empty
     end = datetime.combine(last.date(), time()) + timedelta(days=1)
     recent = c.Period(end - timedelta(days=margins.recent_days), end)
     lookback = c.Period(end - timedelta(days=margins.lookback_days), end)
 
-    reference = load_reference(store, model, baseline)
     stored = _stored(store, model, baseline, watermarks)
+    reference = stored.reference
     days = [(d, p) for d, p in stored.profiles if recent.start <= d < recent.end]
     current = merge_all((p for _, p in days), start=None) if days else None
     report = column_drift(reference, current, DriftOptions()) if current is not None else None
@@ -266,12 +266,11 @@ def _gather(store: Store, model: Model, baseline: Baseline | None, as_of: dateti
                                                                                               first_day) else None
     daily = _daily_volume(in_lookback, complete) if complete is not None else ()
     unversioned = sum(r.n_rows for r in in_lookback if r.version == "")
-    primary = c.primary_criterion(criteria)
-    primary_track = next((tr for tr in tracks if tr.criterion == primary), None)
-    estimates = _estimates(records, model, baseline, primary_track, margins.criteria_windows)
+    primary = _primary_track(criteria, tracks)
+    estimates = _estimates(records, model, baseline, primary, margins.criteria_windows)
     return _Facts(model, baseline, as_of, margins, criteria, last, recent, lookback, reference, current, report,
                   quality, sample, tracks, production, recent_record, coverage, daily, complete, unversioned,
-                  _development(store, model, baseline), estimates)
+                  _development(store, model, baseline), primary, estimates)
 
 
 def _last_prediction(store: Store, model_id: int, as_of: datetime) -> datetime | None:
@@ -291,8 +290,9 @@ def _daily_volume(records: Sequence[DayRecord], period: c.Period) -> tuple[tuple
 
 @dataclass(frozen=True)
 class _Stored:
-    """Every stored day profile and day record of a model's active baseline, decoded once per data version."""
+    """A baseline's reference and every stored day profile and day record, decoded once per data version."""
 
+    reference: Reference
     profiles: tuple[tuple[datetime, FrameProfile], ...]
     records: tuple[DayRecord, ...]
 
@@ -304,8 +304,9 @@ STORED_ENTRIES = 8
 def _stored(store: Store, model: Model, baseline: Baseline, watermarks: tuple) -> _Stored:
     """Decoding stored aggregates is most of an assessment's cost; a day-by-day history pays it once."""
     key = (str(store.engine.url), model.id, baseline.id, watermarks)
-    if key not in _STORED or not watermarks:
-        _STORED[key] = _Stored(tuple(day_profiles(store, model)), tuple(day_records(store, model)))
+    if key not in _STORED:
+        _STORED[key] = _Stored(load_reference(store, model, baseline), tuple(day_profiles(store, model)),
+                               tuple(day_records(store, model)))
         while len(_STORED) > STORED_ENTRIES:
             _STORED.popitem(last=False)
     _STORED.move_to_end(key)
@@ -354,9 +355,8 @@ def _schema_sample(store: Store, model: Model, baseline: Baseline, period: c.Per
     for spec in baseline.features:
         column = frame[spec.name].dropna() if spec.name in frame else pd.Series(dtype=object)
         values[spec.name] = int(column.size)
-        if spec.kind == "numeric" and column.size:
-            numbers = pd.to_numeric(column, errors="coerce")
-            non_numeric[spec.name] = int(numbers.isna().sum()) if not looks_numeric(column) else 0
+        if spec.kind == "numeric":
+            non_numeric[spec.name] = int(pd.to_numeric(column, errors="coerce").isna().sum())
     return c.SchemaSample(len(rows), dict(present), values, non_numeric, dict(extra))
 
 
@@ -382,19 +382,19 @@ def _unknown_classes(f: _Facts) -> int:
         profile.unseen_other if known else 0)
 
 
-def _primary_track(f: _Facts) -> CriterionTrack | None:
-    primary = c.primary_criterion(f.criteria)
-    return next((tr for tr in f.tracks if tr.criterion == primary), None)
+def _primary_track(criteria: Sequence[Criterion], tracks: Sequence[CriterionTrack]) -> CriterionTrack | None:
+    primary = c.primary_criterion(criteria)
+    return next((tr for tr in tracks if tr.criterion == primary), None)
 
 
 def _dev_gap(item: ChecklistItem, f: _Facts) -> ItemResult:
-    primary = c.primary_criterion(f.criteria)
-    if primary is None:
+    if f.primary is None:
         return ItemResult(item, "unknown", Evidence("no label-based criterion", "", "Settings"),
                           "No label-based criterion names the metric to compare.")
-    dev = compute_all(f.development, (primary.metric,))[primary.metric] if f.development else None
-    prod = compute_all(f.production, (primary.metric,))[primary.metric] if f.production else None
-    return c.check_dev_gap(item, primary.metric, dev, prod, f.margins.dev_gap, f.lookback)
+    metric = f.primary.criterion.metric
+    dev = compute_all(f.development, (metric,))[metric] if f.development else None
+    prod = compute_all(f.production, (metric,))[metric] if f.production else None
+    return c.check_dev_gap(item, metric, dev, prod, f.margins.dev_gap, f.lookback)
 
 
 def _estimates(records: list[DayRecord], model: Model, baseline: Baseline, track: CriterionTrack | None,
@@ -456,7 +456,7 @@ AUTOMATIC = {
     "performance_measured": lambda item, f: c.check_performance_measured(
         item, f.tracks, f.as_of, f.margins.max_label_age_days),
     "no_quality_regression": lambda item, f: c.check_regression(
-        item, _primary_track(f), f.margins.regression_margin, f.margins.regression_windows),
+        item, f.primary, f.margins.regression_margin, f.margins.regression_windows),
     "estimate_agrees": lambda item, f: c.check_estimate(item, f.model.task, _has_scores(f), f.estimates),
 }
 

@@ -297,14 +297,12 @@ def _checklist(args: argparse.Namespace) -> int:
 
     store = Store.open(args.database)
     action = args.checklist_action
-    if action == "show":
-        assessment = assess_model(store, args.model)
-        if args.json:
-            from readiness.gate import gate_json, gate
+    if action == "show" and args.json:
+        from readiness.gate import gate, gate_json
 
-            print(json.dumps(gate_json(gate(store, args.model)), indent=2, default=str))
-            return 0
-        _print_checklist(assessment)
+        print(json.dumps(gate_json(gate(store, args.model)), indent=2, default=str))
+    elif action == "show":
+        _print_checklist(assess_model(store, args.model))
     elif action == "attest":
         done = att.attest(store, args.model, args.item, args.owner, args.evidence, args.days, note=args.note,
                           actor=args.actor)
