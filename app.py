@@ -11,7 +11,7 @@ import os
 import streamlit as st
 
 from readiness.config import DATABASE_URL_ENV, database_url
-from readiness.store import Store
+from readiness.storage.store import Store
 
 st.set_page_config(page_title="Model readiness", page_icon=":material/verified:", layout="wide")
 
@@ -39,7 +39,7 @@ def ensure_demo(url: str) -> bool:
     store = open_store(url)
     if os.environ.get("READINESS_AUTO_DEMO", "1") == "0" or not store.is_empty():
         return False
-    from readiness.demo import seed_demo
+    from readiness.analysis.demo import seed_demo
 
     seed_demo(store)
     return True

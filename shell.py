@@ -8,10 +8,10 @@ from __future__ import annotations
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from readiness import ReadinessError
-from readiness.checklist import Bands, band_status
-from readiness.drift_overview import LogRange, log_range
-from readiness.store import Store
+from readiness.analysis.drift_overview import LogRange, log_range
+from readiness.analysis.records import Bands, Model, ReadinessStatus, band_status
+from readiness.errors import ReadinessError
+from readiness.storage.store import Store
 
 NO_MODEL = "No models yet: upload a baseline and live predictions on the Data page."
 
@@ -29,16 +29,20 @@ def require_shell() -> Store:
     return st.session_state["store"]
 
 
-def selected_model(message: str = NO_MODEL) -> str:
-    """The model picked in the sidebar; without one, say what to do and stop the page."""
-    model = st.session_state.get("model_choice")
-    if model is None:
+def selected_model(message: str = NO_MODEL) -> Model:
+    """The model picked in the sidebar, resolved once per run; without one, say what to do and stop the page."""
+    name = st.session_state.get("model_choice")
+    if name is None:
         st.info(message)
         st.stop()
-    return model
+    try:
+        return require_shell().get_model(name)
+    except ReadinessError as exc:  # deleted meanwhile by another session
+        st.error(str(exc))
+        st.stop()
 
 
-def model_log_range(store: Store, model: str) -> LogRange:
+def model_log_range(store: Store, model: Model) -> LogRange:
     """The days the model's log covers; without predictions, say what to upload and stop the page."""
     try:
         span = log_range(store, model)
@@ -46,7 +50,7 @@ def model_log_range(store: Store, model: str) -> LogRange:
         st.error(str(exc))
         st.stop()
     if span.first_day is None:
-        st.info(f"Model **{model}** has no live predictions yet. Upload a live CSV on the Data page.")
+        st.info(f"Model **{model.name}** has no live predictions yet. Upload a live CSV on the Data page.")
         st.stop()
     return span
 
@@ -54,9 +58,9 @@ def model_log_range(store: Store, model: str) -> LogRange:
 # -- readiness status, shown the same way on every page ------------------------------------
 
 STATUS_STYLE = {  # readiness status -> (colour, icon)
-    "Ready": ("green", ":material/check_circle:"),
-    "At risk": ("orange", ":material/warning:"),
-    "Not ready": ("red", ":material/cancel:"),
+    ReadinessStatus.READY: ("green", ":material/check_circle:"),
+    ReadinessStatus.AT_RISK: ("orange", ":material/warning:"),
+    ReadinessStatus.NOT_READY: ("red", ":material/cancel:"),
 }
 EVIDENCE_PAGES = {  # Evidence.page -> the page file that shows the figure
     "Overview": "pages/overview.py",

@@ -36,7 +36,7 @@ MODEL = "bench"
 
 def measure(db: Path, model: str = MODEL) -> dict:
     """Assess in this process: the first call (cold), then as of later hours (warm, not memoized)."""
-    from readiness.assessment import assess_model
+    from readiness.analysis.assessment import assess_model
 
     store = Store.open(f"sqlite:///{db}")
     first = _as_of(store)
@@ -62,7 +62,7 @@ def _as_of(store: Store):
 
 def backfill(db: Path, days: int, model: str = MODEL) -> float:
     """Seconds to record the score for each of ``days`` past days."""
-    from readiness.assessment import backfill_history
+    from readiness.analysis.assessment import backfill_history
 
     store = Store.open(f"sqlite:///{db}")
     today = _as_of(store).date() + timedelta(days=1)

@@ -32,7 +32,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from page_timing import report, time_in_fresh_processes  # noqa: E402
 
 from readiness import Store, ingest_csv  # noqa: E402
-from readiness.profile_store import refresh_profiles  # noqa: E402
+from readiness.storage.profile_store import refresh_profiles  # noqa: E402
 
 MODEL = "bench"
 NUMERIC = [f"x{i}" for i in range(10)]
@@ -110,7 +110,7 @@ def refresh(db: Path) -> tuple[int, float]:
 
 def measure(db: Path) -> dict:
     """Time the page's analysis in this process: the first call (cold) then again (warm)."""
-    from readiness.drift_overview import drift_overview, log_range
+    from readiness.analysis.drift_overview import drift_overview, log_range
 
     store = Store.open(f"sqlite:///{db}")
     timings = []

@@ -41,9 +41,9 @@ import pandas as pd  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from readiness.drift import column_drift, drift_between_frames  # noqa: E402
-from readiness.profiles import build_reference, profile_frame  # noqa: E402
-from readiness.store import FeatureSpec  # noqa: E402
+from readiness.core.drift import column_drift, drift_between_frames  # noqa: E402
+from readiness.core.profiles import build_reference, profile_frame  # noqa: E402
+from readiness.storage.store import FeatureSpec  # noqa: E402
 
 BUDGET_RAW_S = 2.0
 BUDGET_PROFILES_S = 0.2

@@ -26,7 +26,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_drift_raw import SPECS, make_frame  # noqa: E402
 
-from readiness.drift import drift_between_frames  # noqa: E402
+from readiness.core.drift import drift_between_frames  # noqa: E402
 
 MISSING = "__missing__"
 

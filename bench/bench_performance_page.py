@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from page_timing import report, time_in_fresh_processes  # noqa: E402
 
 from readiness import Store  # noqa: E402
-from readiness.performance_store import refresh_performance  # noqa: E402
+from readiness.storage.performance_store import refresh_performance  # noqa: E402
 
 MODEL = "bench"
 LABELLED_SHARE = 0.7
@@ -69,8 +69,8 @@ def add_labels(db: Path, seed: int = 2) -> int:
 
 def measure(db: Path) -> dict:
     """Time the page's analysis in this process: the first call (cold) then again (warm)."""
-    from readiness.drift_overview import log_range
-    from readiness.performance_overview import performance_overview
+    from readiness.analysis.drift_overview import log_range
+    from readiness.analysis.performance_overview import performance_overview
 
     store = Store.open(f"sqlite:///{db}")
     timings = []

@@ -2,21 +2,22 @@
 
 import streamlit as st
 
-from readiness import ReadinessError
-from readiness.assessment import assess_model, score_history
-from readiness.attestations import attest, withdraw
-from readiness.charts import SECTION_TITLES, score_gauge, score_history_figure, section_gauges
-from readiness.checklist import DEFAULT_ITEMS, DEFAULT_VALIDITY_DAYS, SECTIONS, ItemResult, points
-from readiness.checklist_config import mark_applicable, mark_not_applicable
+import pandas as pd
+
+from readiness.analysis.assessment import Assessment, assess_model, score_history
+from readiness.analysis.charts import SECTION_TITLES, score_gauge, score_history_figure, section_gauges
+from readiness.analysis.records import DEFAULT_ITEMS, DEFAULT_VALIDITY_DAYS, SECTIONS, ItemResult, ItemStatus, points
+from readiness.analysis.settings import attest, mark_applicable, mark_not_applicable, withdraw
+from readiness.errors import ReadinessError
 from shell import EVIDENCE_PAGES, STATUS_STYLE, band_colour, require_shell, selected_model
 
-ITEM_STATUS = {  # item status -> (colour, icon, in words)
-    "pass": ("green", ":material/check_circle:", "Pass"),
-    "attested": ("green", ":material/verified:", "Attested"),
-    "fail": ("red", ":material/cancel:", "Fail"),
-    "expired": ("orange", ":material/event_busy:", "Expired"),
-    "unknown": ("gray", ":material/help:", "Unknown"),
-    "not_applicable": ("gray", ":material/block:", "Not applicable"),
+ITEM_STATUS = {  # item status -> (colour, icon)
+    ItemStatus.PASS: ("green", ":material/check_circle:"),
+    ItemStatus.ATTESTED: ("green", ":material/verified:"),
+    ItemStatus.FAIL: ("red", ":material/cancel:"),
+    ItemStatus.EXPIRED: ("orange", ":material/event_busy:"),
+    ItemStatus.UNKNOWN: ("gray", ":material/help:"),
+    ItemStatus.NOT_APPLICABLE: ("gray", ":material/block:"),
 }
 KINDS = {"automatic": "Automatic: computed from the logs", "attested": "Attested: signed off by a person"}
 TITLES = {item.key: item.title for item in DEFAULT_ITEMS}
@@ -27,11 +28,12 @@ st.title("Checklist")
 st.caption("Is the model ready for production? Four sections of checks: automatic ones computed from the "
            "logs, attested ones signed off by a person with an evidence link. The score is the weakest "
            "section's.")
-name = selected_model("No models yet: upload a baseline and live predictions on the Data page.")
+model = selected_model("No models yet: upload a baseline and live predictions on the Data page.")
+name = model.name
 
 try:
-    assessment = assess_model(store, name)
-    history = score_history(store, name)
+    assessment = assess_model(store, model)
+    history = score_history(store, model)
 except ReadinessError as exc:
     st.error(str(exc))
     st.stop()
@@ -41,7 +43,7 @@ gauge_col, summary_col = st.columns([2, 3], vertical_alignment="center")
 gauge_col.plotly_chart(score_gauge(assessment), key="checklist_score_gauge")
 with summary_col:
     colour, icon = STATUS_STYLE[score.status]
-    st.subheader(f"{name} is :{colour}[{icon} {score.status}]", anchor=False)
+    st.subheader(f"{name} is :{colour}[{icon} {score.status.label}]", anchor=False)
     if score.critical_failures:
         failing = "; ".join(r.item.title for r in score.critical_failures)
         st.markdown(f":red[**A critical check fails** ({failing}), so the model is Not ready whatever "
@@ -59,13 +61,14 @@ st.plotly_chart(section_gauges(assessment), key="checklist_section_gauges")
 def show_item(result: ItemResult) -> None:
     """One item: status, title and critical marker; inside, the finding, the evidence and how to pass."""
     item, evidence = result.item, result.evidence
-    colour, icon, words = ITEM_STATUS[result.status]
-    if result.status == "unknown" and item.kind == "attested":
+    colour, icon = ITEM_STATUS[result.status]
+    words = result.status.label
+    if result.status == ItemStatus.UNKNOWN and item.kind == "attested":
         words = "Not attested"
     label = f":{colour}[{icon} **{words}**] · {item.title}"
     if item.critical:
         label += " · :red-badge[critical]"
-    with st.expander(label, expanded=result.status in ("fail", "expired")):
+    with st.expander(label, expanded=result.status in (ItemStatus.FAIL, ItemStatus.EXPIRED)):
         earned = points(result)
         st.caption(f"{KINDS[item.kind]} · " + ("not counted" if earned is None else f"{earned:g} of 1 point"))
         st.markdown(f"**Finding:** {result.reason}")
@@ -77,7 +80,7 @@ def show_item(result: ItemResult) -> None:
         elif evidence is not None and evidence.page in EVIDENCE_PAGES and evidence.page != "Checklist":
             st.page_link(EVIDENCE_PAGES[evidence.page], label=f"See it on the {evidence.page} page",
                          icon=":material/arrow_forward:", query_params={"model": name})
-        if result.status not in ("pass", "not_applicable"):
+        if result.status not in (ItemStatus.PASS, ItemStatus.NOT_APPLICABLE):
             st.markdown(f"**To pass:** {item.how_to_pass}")
 
 
@@ -108,12 +111,12 @@ def change(write, message: str) -> None:
 st.subheader("Sign off, withdraw or exclude an item", anchor=False)
 done = st.session_state.pop("checklist_done", None)
 if done:  # here, where the user clicked, with the new score
-    st.success(f"{done} The score is now {assessment.score_text} ({score.status}).")
+    st.success(f"{done} The score is now {assessment.score_text} ({score.status.label}).")
 attest_tab, withdraw_tab, exclude_tab = st.tabs(
     ["Attest an item", "Withdraw an attestation", "Not applicable"])
 
 with attest_tab, st.form("attest_form"):
-    missing = [key for key in ATTESTED_ITEMS if assessment.result(key).status != "attested"]
+    missing = [key for key in ATTESTED_ITEMS if assessment.result(key).status != ItemStatus.ATTESTED]
     item_key = st.selectbox("Item", ATTESTED_ITEMS, format_func=TITLES.get, key="attest_item",
                             index=ATTESTED_ITEMS.index(missing[0]) if missing else 0)
     owner_col, days_col = st.columns([3, 1])
@@ -125,7 +128,7 @@ with attest_tab, st.form("attest_form"):
     note = st.text_input("Note (optional)", key="attest_note")
     if st.form_submit_button("Attest", type="primary", key="attest_submit"):
         try:
-            made = attest(store, name, item_key, owner, url, int(days), note=note, actor="dashboard")
+            made = attest(store, model, item_key, owner, url, int(days), note=note, actor="dashboard")
         except ReadinessError as exc:
             st.error(str(exc))
         else:
@@ -133,14 +136,14 @@ with attest_tab, st.form("attest_form"):
                    f"valid through {made.expires_at:%Y-%m-%d}.")
 
 with withdraw_tab:
-    signed = [r.item.key for r in assessment.results if r.status in ("attested", "expired")]
+    signed = [r.item.key for r in assessment.results if r.status in (ItemStatus.ATTESTED, ItemStatus.EXPIRED)]
     if not signed:
         st.caption("No item of this model is attested.")
     else:
         pick_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
         key = pick_col.selectbox("Attested item", signed, format_func=TITLES.get, key=f"withdraw_item_{name}")
         if button_col.button("Withdraw", key="withdraw_submit"):
-            change(lambda: withdraw(store, name, key, actor="dashboard"),
+            change(lambda: withdraw(store, model, key, actor="dashboard"),
                    f"Withdrawn: {TITLES[key]}. It no longer counts as attested.")
 
 with exclude_tab:
@@ -151,18 +154,31 @@ with exclude_tab:
                              format_func=TITLES.get, key=f"exclude_item_{name}")
     reason = reason_col.text_input("Why it does not apply", key="exclude_reason")
     if button_col.button("Mark not applicable", key="exclude_submit"):
-        change(lambda: mark_not_applicable(store, name, key, reason, actor="dashboard"),
+        change(lambda: mark_not_applicable(store, model, key, reason, actor="dashboard"),
                f"Not applicable: {TITLES[key]}.")
     if excluded:
         pick_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
         key = pick_col.selectbox("Count it again", list(excluded), key=f"include_item_{name}",
                                  format_func=lambda k: f"{TITLES[k]} ({excluded[k]})")
         if button_col.button("Count it again", key="include_submit"):
-            change(lambda: mark_applicable(store, name, key, actor="dashboard"), f"Counted again: {TITLES[key]}.")
+            change(lambda: mark_applicable(store, model, key, actor="dashboard"), f"Counted again: {TITLES[key]}.")
 
 st.subheader("Score over time", anchor=False)
 st.plotly_chart(score_history_figure(history, bands), key="checklist_history")
+
+
+def items_table(assessment: Assessment) -> pd.DataFrame:
+    """Every item with its status, points, evidence and what would make it pass."""
+    return pd.DataFrame([{
+        "Section": r.item.section, "Item": r.item.title, "Key": r.item.key, "Kind": r.item.kind,
+        "Critical": r.item.critical, "Status": r.status.label, "Points": points(r), "Finding": r.reason,
+        "Evidence": r.evidence.figure if r.evidence else "", "Window": r.evidence.window if r.evidence else "",
+        "Where": r.evidence.page if r.evidence else "", "Link": r.evidence.link if r.evidence else "",
+        "To pass": "" if r.status in (ItemStatus.PASS, ItemStatus.NOT_APPLICABLE) else r.item.how_to_pass,
+    } for r in assessment.results])
+
+
 with st.expander("Every item as a table"):
-    st.dataframe(assessment.items_table(), hide_index=True, width="stretch",
+    st.dataframe(items_table(assessment), hide_index=True, width="stretch",
                  column_config={"Link": st.column_config.LinkColumn(),
                                 "Points": st.column_config.NumberColumn(format="%g")})

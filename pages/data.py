@@ -2,9 +2,16 @@
 
 import streamlit as st
 
-from readiness import ColumnMapping, ModelSpec, ReadinessError, ingest_csv, preview_upload
-from readiness.mapping import REQUIRED_ROLES, ROLES_BY_KIND
-from readiness.schema import TASKS
+from readiness.analysis.ingest import (
+    REQUIRED_ROLES,
+    ROLES_BY_KIND,
+    TASKS,
+    ColumnMapping,
+    ModelSpec,
+    ingest_csv,
+    preview_upload,
+)
+from readiness.errors import ReadinessError
 from shell import require_shell
 
 KINDS = {

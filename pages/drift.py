@@ -4,10 +4,11 @@ from datetime import timedelta
 
 import streamlit as st
 
-from readiness import ReadinessError
-from readiness.charts import distribution_figure, drift_heatmap, share_drifted_figure
-from readiness.drift import METHODS, NUMERIC_ONLY, DriftOptions
-from readiness.drift_overview import drift_overview, test_choices
+import pandas as pd
+
+from readiness.analysis.charts import distribution_figure, drift_heatmap, share_drifted_figure
+from readiness.analysis.drift_overview import METHODS, NUMERIC_ONLY, DriftOptions, drift_overview, test_choices
+from readiness.errors import ReadinessError
 from shell import model_log_range, require_shell, selected_model
 
 
@@ -24,7 +25,7 @@ span = model_log_range(store, model)
 
 left, middle, right = st.columns([2, 1, 1])
 picked = left.date_input("Date range (UTC)", value=(span.first_day, span.last_day),
-                         min_value=span.first_day, max_value=span.last_day, key=f"drift_range_{model}")
+                         min_value=span.first_day, max_value=span.last_day, key=f"drift_range_{model.name}")
 window = middle.selectbox("Window", WINDOWS, key="drift_window",
                           help=f"'auto' picks by volume (here: {span.suggested_window}). "
                                "Hourly windows work for ranges up to three days.")
@@ -36,12 +37,15 @@ start, end = picked if isinstance(picked, tuple) and len(picked) == 2 else (span
 
 with st.expander("Tests and thresholds"):
     calibrated = st.radio(
-        "Thresholds", ["Defaults (DESIGN.md)", "Calibrated on the baseline"], horizontal=True,
+        "Thresholds", ["Defaults", "Calibrated on the baseline"], horizontal=True,
         key="drift_thresholds",
         help="Calibrated: for each column, mean + 3 std of the statistic over baseline chunks "
              "the size of a typical window.") == "Calibrated on the baseline"
+    choices = test_choices(store, model)
     tests = st.data_editor(
-        test_choices(store, model), hide_index=True, disabled=["Column", "Type"], key=f"drift_tests_{model}",
+        pd.DataFrame({"Column": [c.name for c in choices], "Type": [c.kind for c in choices],
+                      "Test": ["default"] * len(choices)}, columns=["Column", "Type", "Test"]),
+        hide_index=True, disabled=["Column", "Type"], key=f"drift_tests_{model.name}",
         column_config={"Test": st.column_config.SelectboxColumn(options=["default", *METHODS], required=True,
                                                                 help="Numeric-only tests: " + ", ".join(sorted(NUMERIC_ONLY)))})
 methods = {row["Column"]: row["Test"] for row in tests.to_dict("records") if row["Test"] != "default"}
@@ -74,8 +78,13 @@ if overview.multivariate is not None and overview.multivariate.top_features:
         f"{name} ({importance:.3f})" for name, importance in overview.multivariate.top_features))
 
 st.subheader("Every column, most severe first")
+columns_table = pd.DataFrame([{
+    "Column": c.column, "Type": c.kind, "Test": c.test, "Statistic": c.statistic, "p-value": c.p_value,
+    "Threshold": c.threshold, "Drift": "drift" if c.drifted else ("ok" if c.analyzed else "not analyzed"),
+    "PSI": c.psi, "Missing": c.missing_share, "Quality": "; ".join(c.quality), "Note": c.note,
+} for c in overview.columns()])
 st.dataframe(
-    overview.column_table(), hide_index=True, width="stretch",
+    columns_table, hide_index=True, width="stretch",
     column_config={
         "Statistic": st.column_config.NumberColumn(format="%.4f"),
         "p-value": st.column_config.NumberColumn(format="%.2e"),
@@ -85,7 +94,7 @@ st.dataframe(
 )
 
 names = [col.column for col in report.columns]
-column = st.selectbox("Distribution of", names, key=f"drift_column_{model}")
+column = st.selectbox("Distribution of", names, key=f"drift_column_{model.name}")
 st.plotly_chart(distribution_figure(overview.reference, overview.current, column), key="drift_distribution")
 
 st.plotly_chart(drift_heatmap(overview), key="drift_heatmap")
@@ -98,7 +107,13 @@ if outputs:
         slot.plotly_chart(distribution_figure(overview.reference, overview.current, name), key=f"drift_{name}")
 
 st.subheader("Data quality")
-problems = overview.quality_table()
+problems = pd.DataFrame([
+    {"Window": q.window_start, "Column": q.column, "Rows": q.n_rows,
+     "Missing": q.missing_share, "Missing (baseline)": q.missing_share_baseline,
+     "Outside baseline range": q.out_of_range_share, "Unseen categories": q.unseen_share,
+     "Problem": "; ".join(q.flags)}
+    for q in overview.quality.problems
+])
 if problems.empty:
     st.success("No quality problems: missing rates, ranges and categories match the baseline in every window.")
 else:

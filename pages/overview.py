@@ -2,11 +2,12 @@
 
 import streamlit as st
 
-from readiness.checklist import SECTIONS, status_words
-from readiness.overview import ModelOverview, portfolio_overview
+import pandas as pd
+
+from readiness.analysis.overview import ModelOverview, Portfolio, portfolio_overview
+from readiness.analysis.records import SECTIONS, CriteriaState, Freshness, ReadinessStatus, status_words
 from shell import STATUS_STYLE, band_colour, require_shell
 
-WORST_FIRST = {"Not ready": 0, "At risk": 1, "Ready": 2}
 LINKS = (
     ("pages/checklist.py", "Checklist", ":material/checklist:"),
     ("pages/drift.py", "Drift", ":material/ssid_chart:"),
@@ -30,23 +31,14 @@ if not portfolio.models:
 counts = portfolio.status_counts
 models_col, ready_col, risk_col, not_ready_col, logged_col, stale_col = st.columns([1, 1, 1, 1, 1.5, 1])
 models_col.metric("Models", len(portfolio.models), border=True)
-ready_col.metric("Ready", counts["Ready"], border=True,
+ready_col.metric("Ready", counts[ReadinessStatus.READY], border=True,
                  help="Score in the Ready band and no critical failure.")
-risk_col.metric("At risk", counts["At risk"], border=True)
-not_ready_col.metric("Not ready", counts["Not ready"], border=True,
+risk_col.metric("At risk", counts[ReadinessStatus.AT_RISK], border=True)
+not_ready_col.metric("Not ready", counts[ReadinessStatus.NOT_READY], border=True,
                      help="Score below the At risk band, or a critical check fails.")
 logged_col.metric("Predictions logged", f"{portfolio.total_predictions:,}", border=True)
-stale_col.metric("Stale models", sum(m.freshness == "stale" for m in portfolio.models), border=True,
+stale_col.metric("Stale models", sum(m.freshness == Freshness.STALE for m in portfolio.models), border=True,
                  help="No prediction logged in the last 24 hours.")
-
-
-def worst_first(model: ModelOverview) -> tuple:
-    """Not ready, then At risk, then Ready; the lowest score first within a status."""
-    if model.readiness is None:
-        return (0, -1.0, model.name)
-    score = model.readiness.score
-    number = score.score_0_100 if score.score_0_100 is not None else -1.0
-    return (WORST_FIRST[score.status], number, model.name)
 
 
 def card(model: ModelOverview) -> None:
@@ -56,7 +48,7 @@ def card(model: ModelOverview) -> None:
     readiness = model.readiness
     if readiness is not None:
         status = readiness.score.status
-        st.metric("Readiness score", f"{readiness.score_text} / 100", delta=status, delta_arrow="off",
+        st.metric("Readiness score", f"{readiness.score_text} / 100", delta=status.label, delta_arrow="off",
                   delta_color=STATUS_STYLE[status][0])
         badges = []
         for section in SECTIONS:
@@ -72,7 +64,8 @@ def card(model: ModelOverview) -> None:
             st.markdown(":green[:material/thumb_up: Nothing is holding it back.]")
         drifting = readiness.drifted_features or readiness.drifted_outputs
         drift_colour = "red" if drifting else "green" if readiness.recent else "gray"
-        criteria_colour = {"failing": "red", "met": "green"}.get(readiness.criteria_status, "gray")
+        criteria_colour = {CriteriaState.FAILING: "red", CriteriaState.MET: "green"}.get(readiness.criteria_status,
+                                                                                         "gray")
         st.markdown(f":{drift_colour}[:material/ssid_chart: **Drift:** {model.drift_text}]  \n"
                     f":{criteria_colour}[:material/rule: **Criteria:** {model.criteria_text}]")
     st.caption(model.summary)
@@ -87,7 +80,7 @@ def card(model: ModelOverview) -> None:
 
 
 columns = st.columns(min(len(portfolio.models), 3))
-for i, model in enumerate(sorted(portfolio.models, key=worst_first)):
+for i, model in enumerate(portfolio.worst_first()):
     with columns[i % len(columns)].container(border=True):
         card(model)
 
@@ -98,8 +91,28 @@ section_columns = {
         help=f"The {s} section's score: its share of points, in percent.")
     for s in SECTIONS
 }
+
+
+def portfolio_table(portfolio: Portfolio) -> pd.DataFrame:
+    """One row per model, with columns named for people."""
+    def readiness_columns(m: ModelOverview) -> dict:
+        a = m.readiness
+        if a is None:
+            return {}
+        return {"Status": a.score.status.label, "Score": a.score.score_0_100,
+                **{f"{s.capitalize()} section": a.section_percent(s) for s in SECTIONS},
+                "Holding it back": m.holding_back, "Drift": m.drift_text, "Criteria": m.criteria_text}
+
+    return pd.DataFrame([{
+        "Model": m.name, **readiness_columns(m), "Task": m.task, "Owner": m.owner, "Predictions": m.n_predictions,
+        "First prediction": m.first_timestamp, "Last prediction": m.last_timestamp,
+        "Label coverage": m.label_coverage, "Hours since last prediction": m.freshness_hours,
+        "Freshness": m.freshness.label, "Baseline rows": m.baseline_rows,
+    } for m in portfolio.models])
+
+
 st.dataframe(
-    portfolio.as_frame(),
+    portfolio_table(portfolio),
     hide_index=True,
     width="stretch",
     column_config={

@@ -2,22 +2,28 @@
 
 import streamlit as st
 
-from readiness import ReadinessError
-from readiness import metrics as m
-from readiness.charts import (
+import pandas as pd
+
+from readiness.analysis.charts import (
     calibration_figure,
+    classes_of,
     confusion_matrix_figure,
     coverage_figure,
     latency_figure,
     metric_trend_figure,
     roc_figure,
 )
-from readiness.performance_overview import performance_overview, quality_metrics
-from readiness.segments import segment_features, segment_performance
+from readiness.analysis.performance_overview import performance_overview, quality_metrics
+from readiness.analysis.records import CriterionStatus
+from readiness.analysis.segments import segment_features, segment_performance
+from readiness.errors import ReadinessError
 from shell import model_log_range, require_shell, selected_model
 
-STATUS_ICONS = {"pass": ":material/check_circle:", "fail": ":material/cancel:", "insufficient data": ":material/help:"}
-STATUS_COLORS = {"pass": "green", "fail": "red", "insufficient data": "gray"}
+STATUS_STYLE = {  # criterion status -> (colour, icon)
+    CriterionStatus.PASS: ("green", ":material/check_circle:"),
+    CriterionStatus.FAIL: ("red", ":material/cancel:"),
+    CriterionStatus.INSUFFICIENT: ("gray", ":material/help:"),
+}
 
 store = require_shell()
 st.title("Performance")
@@ -28,7 +34,7 @@ span = model_log_range(store, model)
 
 left, right = st.columns([2, 1])
 picked = left.date_input("Date range (UTC)", value=(span.first_day, span.last_day), min_value=span.first_day,
-                         max_value=span.last_day, key=f"perf_range_{model}")
+                         max_value=span.last_day, key=f"perf_range_{model.name}")
 window = right.selectbox("Window", ["week", "day", "month"], key="perf_window")
 start, end = picked if isinstance(picked, tuple) and len(picked) == 2 else (span.first_day, span.last_day)
 
@@ -45,24 +51,25 @@ if any(track.criterion.is_default for track in overview.criteria):
 cards = st.columns(min(len(overview.criteria), 4) or 1)
 for i, track in enumerate(overview.criteria):
     result = track.current
-    status = result.status if result else "insufficient data"
+    status = result.status if result else CriterionStatus.INSUFFICIENT
+    colour, icon = STATUS_STYLE[status]
     with cards[i % len(cards)].container(border=True):
         st.markdown(f"**{track.criterion.text}**")
         value = f"{result.value:.3f}" if result and result.value is not None else "n/a"
-        st.markdown(f":{STATUS_COLORS[status]}[{STATUS_ICONS[status]} **{status}**] · {value}")
+        st.markdown(f":{colour}[{icon} **{status.label}**] · {value}")
         if result and result.lower is not None:
             st.caption(f"95% interval {result.lower:.3f} to {result.upper:.3f}; "
                        f"{result.n:,} rows; window from {track.current_window:%Y-%m-%d}")
         elif result and result.reason:
             st.caption(result.reason)
         judged = track.latest_judged
-        if status == "insufficient data" and judged is not None:
+        if status == CriterionStatus.INSUFFICIENT and judged is not None:
             st.caption(f"Labels still arriving. Last judged window, from {judged[0]:%Y-%m-%d}: "
-                       f"**{judged[1].status}** ({judged[1].value:.3f}).")
+                       f"**{judged[1].status.label}** ({judged[1].value:.3f}).")
 
 st.subheader("Trends")
 thresholds = {track.criterion.metric: track.criterion for track in overview.criteria}
-shown = [name for name in thresholds if name in m.METRICS and not name.startswith("latency")]
+shown = [name for name in thresholds if not name.startswith("latency")]
 extra = st.selectbox("Add a metric", ["(none)", *[n for n in quality_metrics(overview.model) if n not in shown]],
                      key="perf_extra_metric")
 for name in shown + ([extra] if extra != "(none)" else []):
@@ -72,19 +79,25 @@ for name in shown + ([extra] if extra != "(none)" else []):
 
 st.subheader("Development vs production")
 st.caption("The same metrics on the baseline (development data) and on the labelled production log of the range.")
-st.dataframe(overview.development_vs_production(), hide_index=True, width="stretch",
+dev_vs_prod = pd.DataFrame([{
+    "Metric": gap.metric, "Baseline": gap.development,
+    "Production": gap.production.value if gap.production else None,
+    "Production interval": (f"{gap.production.lower:.3g} to {gap.production.upper:.3g}"
+                            if gap.production and gap.production.lower is not None and gap.production.upper is not None
+                            else ""),
+    "Difference": gap.difference,
+} for gap in overview.development_vs_production()])
+st.dataframe(dev_vs_prod, hide_index=True, width="stretch",
              column_config={"Baseline": st.column_config.NumberColumn(format="%.4f"),
                             "Production": st.column_config.NumberColumn(format="%.4f"),
                             "Difference": st.column_config.NumberColumn(format="%+.4f")})
 
 quality = overview.total.quality
-if isinstance(quality, (m.BinaryAggregate, m.MulticlassAggregate)):
-    positive = overview.model.positive_class or "1"
-    classes = ((f"not {positive}", positive) if isinstance(quality, m.BinaryAggregate)
-               else tuple(quality.classes))
+classes = classes_of(overview.model, quality)
+if classes:
     a, b = st.columns(2)
     a.plotly_chart(confusion_matrix_figure(quality, classes), key="perf_confusion")
-    if isinstance(quality, m.BinaryAggregate) and quality.n_scored:
+    if overview.model.task == "binary" and quality.n_scored:
         b.plotly_chart(roc_figure(quality), key="perf_roc")
         st.plotly_chart(calibration_figure(quality), key="perf_calibration")
 
@@ -94,7 +107,8 @@ st.plotly_chart(coverage_figure(overview), key="perf_coverage")
 
 if len(overview.versions) > 1:
     st.subheader("Model versions")
-    st.dataframe(overview.versions_table(), hide_index=True, width="stretch")
+    st.dataframe(pd.DataFrame([{"Version": version or "(none)", **{name: v.value for name, v in values.items()}}
+                               for version, values in overview.versions.items()]), hide_index=True, width="stretch")
 
 st.subheader("Segments")
 features = segment_features(store, model)
@@ -109,4 +123,6 @@ if segment_by != "(choose a feature)":
     else:
         if segments.capped:
             st.caption(f"Based on the newest {segments.rows_used:,} labelled predictions in the range.")
-        st.dataframe(segments.as_frame(), hide_index=True, width="stretch")
+        st.dataframe(pd.DataFrame([{"Segment": s.value, "Labelled": s.n_labelled,
+                                    **{name: v.value for name, v in s.metrics.items()}} for s in segments.segments]),
+                     hide_index=True, width="stretch")

@@ -4,20 +4,21 @@ import shlex
 
 import streamlit as st
 
-from readiness import ReadinessError
-from readiness.report import model_report_html, portfolio_report_html, report_filename
-from readiness.store import utcnow
+from readiness.analysis.records import utcnow
+from readiness.analysis.report import model_report_html, portfolio_report_html, report_filename
+from readiness.errors import ReadinessError
 from shell import require_shell, selected_model
 
 store = require_shell()
 st.title("Report")
 st.caption("A self-contained HTML page to hand out or attach to a release: status, score, what holds the "
            "model back, criteria and charts. It opens offline in any browser and prints.")
-name = selected_model("No models yet: upload a baseline and live predictions on the Data page for a report.")
+model = selected_model("No models yet: upload a baseline and live predictions on the Data page for a report.")
+name = model.name
 
 try:
     with st.spinner("Writing the reports..."):
-        reports = {name: model_report_html(store, name), None: portfolio_report_html(store)}
+        reports = {name: model_report_html(store, model), None: portfolio_report_html(store)}
 except ReadinessError as exc:
     st.error(str(exc))
     st.stop()

@@ -2,43 +2,45 @@
 
 import streamlit as st
 
-from readiness import ReadinessError
-from readiness.criteria import (
+import pandas as pd
+
+from readiness.analysis.settings import (
     COMPARISONS,
     CRITERION_WINDOWS,
     DEFAULT_MIN_LABELS,
+    METRICS,
     Criterion,
     add_criterion,
-    audit_table,
-    criteria_table,
+    audit_trail,
+    metrics_for_task,
     model_criteria,
     remove_criterion,
 )
-from readiness.metrics import METRICS, metrics_for_task
+from readiness.errors import ReadinessError
 from shell import require_shell, selected_model
 
 store = require_shell()
 st.title("Settings")
 st.caption("Success criteria decide pass or fail on the Performance page: each is judged per window, and a "
            "window with fewer labels than its minimum is 'insufficient data', never a pass.")
-name = selected_model("No models yet: upload a baseline on the Data page, then set its success criteria here.")
+model = selected_model("No models yet: upload a baseline on the Data page, then set its success criteria here.")
+name = model.name
 
 done = st.session_state.pop("settings_done", None)
 if done:
     st.success(done)
 
-try:
-    model = store.get_model(name)
-    criteria = model_criteria(store, name)
-except ReadinessError as exc:
-    st.error(str(exc))
-    st.stop()
+criteria = model_criteria(store, model)
 
 st.subheader(f"Success criteria of {name}")
 if criteria and criteria[0].is_default:
     st.caption(f"Task defaults in use ({model.task}): add a criterion to replace them. Defaults are not "
                "copied, so add every criterion the model should keep.")
-st.dataframe(criteria_table(criteria), hide_index=True)
+st.dataframe(pd.DataFrame([{
+    "ID": c.id, "Criterion": c.text, "Metric": c.metric, "Comparison": c.comparison, "Threshold": c.threshold,
+    "Window": c.window, "Min labels": c.min_labels, "Source": "task default" if c.is_default else "stored",
+} for c in criteria], columns=["ID", "Criterion", "Metric", "Comparison", "Threshold", "Window", "Min labels",
+                               "Source"]), hide_index=True)
 
 with st.form("criterion_form"):
     st.markdown("**Add a criterion**")
@@ -60,7 +62,7 @@ with st.form("criterion_form"):
 
 if submitted:
     try:
-        added = add_criterion(store, name, Criterion(None, metric, comparison, threshold, window, int(min_labels)),
+        added = add_criterion(store, model, Criterion(None, metric, comparison, threshold, window, int(min_labels)),
                               actor="dashboard")
     except ReadinessError as exc:
         st.error(str(exc))
@@ -76,7 +78,7 @@ if stored:
                                   key="criterion_remove_choice")
     if button_col.button("Remove", key="criterion_remove"):
         try:
-            removed = remove_criterion(store, name, chosen, actor="dashboard")
+            removed = remove_criterion(store, model, chosen, actor="dashboard")
         except ReadinessError as exc:
             st.error(str(exc))
         else:
@@ -85,9 +87,10 @@ if stored:
 
 st.subheader("Audit trail")
 st.caption("Every change to this model: uploads, criteria, newest first.")
-try:
-    trail = audit_table(store, name)
-except ReadinessError as exc:
-    st.error(str(exc))
-    st.stop()
-st.dataframe(trail, hide_index=True)
+trail = audit_trail(store, model)
+st.dataframe(pd.DataFrame({
+    "When (UTC)": [e.at.strftime("%Y-%m-%d %H:%M:%S") for e in trail],
+    "Who": [e.actor or "(unknown)" for e in trail],
+    "Action": [e.action for e in trail],
+    "Details": [e.details for e in trail],
+}, columns=["When (UTC)", "Who", "Action", "Details"]), hide_index=True)

@@ -4,10 +4,10 @@ The analysis package behind the dashboard. It never imports streamlit.
 """
 
 from readiness.errors import ReadinessError
-from readiness.ingest import IngestResult, ModelSpec, ingest_csv, preview_upload
-from readiness.log import log_predictions
-from readiness.mapping import ColumnMapping, propose_mapping
-from readiness.store import Store
+from readiness.analysis.ingest import IngestResult, ModelSpec, ingest_csv, preview_upload
+from readiness.analysis.log import log_predictions
+from readiness.core.mapping import ColumnMapping, propose_mapping
+from readiness.storage.store import Store
 
 __all__ = [
     "ColumnMapping",

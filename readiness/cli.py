@@ -15,19 +15,16 @@ from pathlib import Path
 
 import pandas as pd
 
-from readiness.checklist import DEFAULT_VALIDITY_DAYS
-from readiness.drift import METHODS, DriftOptions
-from readiness.drift_overview import drift_overview, drift_summary
+from readiness.core.checklist import DEFAULT_VALIDITY_DAYS
+from readiness.core.csvread import read_csv_bytes
+from readiness.core.drift import METHODS, DriftOptions
+from readiness.core.mapping import KINDS, check_mapping, parse_mapping_pairs, propose_mapping
+from readiness.core.records import TASKS, Model, utcnow
+from readiness.core.status import ReadinessStatus
+from readiness.core.validate import propose_task
+from readiness.core.windows import WINDOWS
 from readiness.errors import ReadinessError
-from readiness.performance_overview import performance_overview, performance_summary, quality_metrics
-from readiness.ingest import ModelSpec, ingest_csv
-from readiness.mapping import KINDS, check_mapping, parse_mapping_pairs, propose_mapping
-from readiness.csvread import read_csv_bytes
-from readiness.overview import portfolio_overview
-from readiness.schema import TASKS
-from readiness.store import Store
-from readiness.validate import propose_task
-from readiness.windows import WINDOWS
+from readiness.storage.store import Store
 
 EXIT_NOT_READY = 1
 EXIT_BAD_INPUT = 2
@@ -105,6 +102,12 @@ def build_parser() -> argparse.ArgumentParser:
                       help="lowest readiness score that passes, 0-100 (default: the model's Ready band, 75)")
     gate.add_argument("--json", action="store_true", help="print the full result for machines")
 
+    refresh = sub.add_parser("refresh", help="bring stored aggregates up to date with rows services inserted")
+    refresh.add_argument("--model", help="one model (default: every model)")
+
+    record = sub.add_parser("record", help="record every model's readiness score of the day (run it daily)")
+    record.add_argument("--model", help="one model (default: every model)")
+
     report = sub.add_parser("report", help="write a self-contained HTML readiness report")
     target = report.add_mutually_exclusive_group(required=True)
     target.add_argument("--model", help="one model's report")
@@ -157,8 +160,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_INPUT
 
 
+def _open(args: argparse.Namespace) -> Store:
+    return Store.open(args.database)
+
+
+def _model(store: Store, args: argparse.Namespace) -> Model:
+    """The model named by ``--model``, resolved once for the whole command."""
+    return store.get_model(args.model)
+
+
+def _print_json(data: object) -> None:
+    print(json.dumps(data, indent=2, allow_nan=False))
+
+
 def _demo(args: argparse.Namespace) -> int:
-    from readiness.demo import seed_demo
+    from readiness.analysis.demo import seed_demo
 
     store = Store.open(args.database)
     if args.if_empty and not store.is_empty():
@@ -175,6 +191,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
+    from readiness.analysis.ingest import ModelSpec, ingest_csv
+
     if not args.file.is_file():
         raise ReadinessError(f"No such file: {args.file}. Check the path.")
     data = args.file.read_bytes()
@@ -212,24 +230,33 @@ def _tests(pairs: list[str]) -> dict[str, str]:
 
 
 def _drift(args: argparse.Namespace) -> int:
-    store = Store.open(args.database)
+    from readiness.analysis.contract import drift_json
+    from readiness.analysis.drift_overview import drift_overview
+
+    store = _open(args)
     options = DriftOptions(methods=_tests(args.test), correction=args.correction)
-    overview = drift_overview(store, args.model, args.start, args.end, args.window, options,
+    overview = drift_overview(store, _model(store, args), args.start, args.end, args.window, options,
                               multivariate=not args.no_multivariate, calibrated=args.calibrate)
-    result = drift_summary(overview, per_window=args.window is not None)
+    result = drift_json(overview, per_window=args.window is not None)
     if args.json:
-        print(json.dumps(result, indent=2, default=str))
+        _print_json(result)
         return 0
     summary = result["summary"]
     print(f"Model {summary['model']}: {summary['predictions']:,} predictions, {summary['start']} to "
           f"{summary['end']} (per {summary['window']})")
     print(f"Columns drifting: {summary['columns_drifting']} of {summary['columns_analyzed']}"
           f" ({', '.join(summary['drifted']) or 'none'}); dataset drift: {'yes' if summary['dataset_drift'] else 'no'}")
-    if summary.get("multivariate"):
-        mv = summary["multivariate"]
-        print(f"Multivariate: AUC {mv['auc']:.3f} ({'drift' if mv['drifted'] else 'no drift'}); {mv['note']}")
+    mv = summary["multivariate"]
+    if mv is not None:
+        auc = "n/a" if mv["auc"] is None else f"{mv['auc']:.3f}"
+        print(f"Multivariate: AUC {auc} ({'drift' if mv['drifted'] else 'no drift'}); {mv['note']}")
     print()
-    print(overview.column_table().drop(columns=["Note"]).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    rows = [{"column": c["column"], "kind": c["kind"], "test": c["test"], "statistic": c["statistic"],
+             "p-value": c["p_value"], "threshold": c["threshold"],
+             "drift": "drift" if c["drifted"] else ("ok" if c["analyzed"] else "not analyzed"),
+             "PSI": c["psi"], "missing": c["missing_share"], "quality": "; ".join(c["quality"])}
+            for c in result["columns"]]
+    print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if args.window:
         print()
         print(pd.DataFrame(result["windows"]).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
@@ -237,10 +264,14 @@ def _drift(args: argparse.Namespace) -> int:
 
 
 def _performance(args: argparse.Namespace) -> int:
-    overview = performance_overview(Store.open(args.database), args.model, args.start, args.end, args.window)
-    result = performance_summary(overview)
+    from readiness.analysis.contract import performance_json
+    from readiness.analysis.performance_overview import performance_overview, quality_metrics
+
+    store = _open(args)
+    overview = performance_overview(store, _model(store, args), args.start, args.end, args.window)
+    result = performance_json(overview)
     if args.json:
-        print(json.dumps(result, indent=2, default=str))
+        _print_json(result)
         return 0
     print(f"Model {result['model']}: {result['start']} to {result['end']}, per {result['window']}")
     for c in result["criteria"]:
@@ -248,9 +279,10 @@ def _performance(args: argparse.Namespace) -> int:
         shown = f"{value:.4g}" if value is not None else "n/a"
         interval = (f" [{c['value']['lower']:.4g}, {c['value']['upper']:.4g}]"
                     if c["value"] and c["value"]["lower"] is not None else "")
-        print(f"  {c['status']:>17}  {c['criterion']}: {shown}{interval} (window from {c['window']})")
+        status = c["status"].replace("_", " ")
+        print(f"  {status:>17}  {c['criterion']['text']}: {shown}{interval} (window from {c['window']})")
     print()
-    names = [n for n in quality_metrics(overview.model)][:6]
+    names = list(quality_metrics(overview.model))[:6]
     table = pd.DataFrame([{"window": w["start"], "labelled": f"{w['labelled']}/{w['predictions']}",
                            **{n: (w["metrics"][n] or {}).get("value") for n in names}} for w in result["windows"]])
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
@@ -258,80 +290,116 @@ def _performance(args: argparse.Namespace) -> int:
 
 
 def _criteria(args: argparse.Namespace) -> int:
-    from readiness.criteria import add_criterion, model_criteria, parse_criterion, remove_criterion
+    from readiness.analysis.contract import criteria_json
+    from readiness.analysis.settings import add_criterion, model_criteria, parse_criterion, remove_criterion
 
-    store = Store.open(args.database)
+    store = _open(args)
+    model = _model(store, args)
     if args.criteria_action == "add":
         criterion = parse_criterion(args.criterion, args.window, args.min_labels)
-        print(f"Added criterion {add_criterion(store, args.model, criterion, args.actor).id}: {criterion.text}")
+        print(f"Added criterion {add_criterion(store, model, criterion, args.actor).id}: {criterion.text}")
     elif args.criteria_action == "remove":
-        print(f"Removed criterion {args.id}: {remove_criterion(store, args.model, args.id, args.actor).text}")
+        print(f"Removed criterion {args.id}: {remove_criterion(store, model, args.id, args.actor).text}")
     elif args.json:
-        print(json.dumps([c.to_dict() for c in model_criteria(store, args.model)], indent=2))
+        _print_json(criteria_json(model_criteria(store, model)))
     else:
-        criteria = model_criteria(store, args.model)
+        criteria = model_criteria(store, model)
         defaults = " (task defaults: add a criterion to replace them)" if criteria[0].is_default else ""
-        print(f"Criteria of {args.model}{defaults}")
+        print(f"Criteria of {model.name}{defaults}")
         for c in criteria:
             print(f"  {'-' if c.id is None else c.id:>4}  {c.text}")
     return 0
 
 
 def _models(args: argparse.Namespace) -> int:
-    portfolio = portfolio_overview(Store.open(args.database))
-    frame = portfolio.as_frame()
+    from readiness.analysis.contract import models_json
+    from readiness.analysis.overview import portfolio_overview
+
+    portfolio = portfolio_overview(_open(args))
     if args.json:
-        print(frame.to_json(orient="records", date_format="iso", indent=2))
-    elif frame.empty:
+        _print_json(models_json(portfolio))
+    elif not portfolio.models:
         print("No models yet. Seed the demo with `python -m readiness demo` or ingest a baseline.")
     else:
-        shown = ["Model", "Status", "Score", "Holding it back", "Task", "Predictions", "Last prediction", "Freshness"]
-        print(frame[[c for c in shown if c in frame]].to_string(index=False, float_format=lambda v: f"{v:.0f}"))
+        rows = [{"Model": m.name,
+                 "Status": m.readiness.score.status.label if m.readiness else "n/a",
+                 "Score": m.readiness.score_text if m.readiness else "n/a",
+                 "Holding it back": m.holding_back, "Task": m.task, "Predictions": m.n_predictions,
+                 "Last prediction": m.last_timestamp, "Freshness": m.freshness.label}
+                for m in portfolio.worst_first()]
+        print(pd.DataFrame(rows).to_string(index=False))
+    return 0
+
+
+def _refresh(args: argparse.Namespace) -> int:
+    from readiness.analysis.refresh import refresh_all, refresh_model
+
+    store = _open(args)
+    done = (refresh_model(store, _model(store, args)),) if args.model else refresh_all(store)
+    for refreshed in done:
+        print(refreshed.message)
+    return 0
+
+
+def _record(args: argparse.Namespace) -> int:
+    from readiness.analysis.assessment import assess_model, record_score, record_scores
+
+    store = _open(args)
+    if args.model:
+        assessment = assess_model(store, _model(store, args))
+        record_score(store, assessment)
+        assessments: tuple = (assessment,)
+    else:
+        assessments = record_scores(store)
+    for a in assessments:
+        print(f"Recorded {a.model.name}: {a.headline}")
     return 0
 
 
 def _checklist(args: argparse.Namespace) -> int:
-    from readiness import attestations as att
-    from readiness import checklist_config as cfg
-    from readiness.assessment import assess_model, backfill_history, score_history
+    from readiness.analysis import settings
+    from readiness.analysis.assessment import assess_model, backfill_history, score_history
+    from readiness.analysis.contract import gate_json, history_json
+    from readiness.analysis.gate import gate
 
-    store = Store.open(args.database)
+    store = _open(args)
+    model = _model(store, args)
     action = args.checklist_action
     if action == "show" and args.json:
-        from readiness.gate import gate, gate_json
-
-        print(json.dumps(gate_json(gate(store, args.model)), indent=2, default=str))
+        _print_json(gate_json(gate(store, model)))
     elif action == "show":
-        _print_checklist(assess_model(store, args.model))
+        _print_checklist(assess_model(store, model))
     elif action == "attest":
-        done = att.attest(store, args.model, args.item, args.owner, args.evidence, args.days, note=args.note,
-                          actor=args.actor)
-        print(f"Attested {done.item_key} for {args.model} by {done.owner}, valid through {done.expires_at}.")
+        done = settings.attest(store, model, args.item, args.owner, args.evidence, args.days, note=args.note,
+                               actor=args.actor)
+        print(f"Attested {done.item_key} for {model.name} by {done.owner}, valid through {done.expires_at}.")
     elif action == "withdraw":
-        print(f"Withdrew {att.withdraw(store, args.model, args.item, args.actor)} attestation(s) of {args.item}.")
+        print(f"Withdrew {settings.withdraw(store, model, args.item, args.actor)} attestation(s) of {args.item}.")
     elif action == "not-applicable":
-        cfg.mark_not_applicable(store, args.model, args.item, args.reason, args.actor)
-        print(f"Marked {args.item} not applicable to {args.model}: {args.reason.strip()}")
+        settings.mark_not_applicable(store, model, args.item, args.reason, args.actor)
+        print(f"Marked {args.item} not applicable to {model.name}: {args.reason.strip()}")
     elif action == "applicable":
-        cfg.mark_applicable(store, args.model, args.item, args.actor)
-        print(f"{args.item} applies to {args.model} again.")
+        settings.mark_applicable(store, model, args.item, args.actor)
+        print(f"{args.item} applies to {model.name} again.")
     elif action == "configure":
-        _configure(store, args)
+        _configure(store, model, args)
     else:
         if args.backfill is not None:  # to stderr under --json, so stdout stays one JSON document
-            print(f"Recorded {backfill_history(store, args.model, args.backfill, args.step)} day(s).",
+            print(f"Recorded {backfill_history(store, model, args.backfill, args.step)} day(s).",
                   file=sys.stderr if args.json else sys.stdout)
-        frame = score_history(store, args.model)
+        frame = score_history(store, model)
         if args.json:
-            print(frame.to_json(orient="records", date_format="iso", indent=2))
+            _print_json(history_json(frame))
+        elif frame.empty:
+            print("No score recorded yet.")
         else:
-            print(frame.to_string(index=False, float_format=lambda v: f"{v:.0f}") if not frame.empty
-                  else "No score recorded yet.")
+            frame["status"] = frame["status"].map(lambda v: ReadinessStatus(v).label)
+            print(frame.to_string(index=False, float_format=lambda v: f"{v:.0f}"))
     return 0
 
 
-def _configure(store: Store, args: argparse.Namespace) -> None:
-    from readiness import checklist_config as cfg
+def _configure(store: Store, model: Model, args: argparse.Namespace) -> None:
+    from readiness.analysis import settings
 
     margins = {}
     for pair in args.margin:
@@ -340,19 +408,19 @@ def _configure(store: Store, args: argparse.Namespace) -> None:
             raise ReadinessError(f"Cannot read margin {pair!r}: write NAME=VALUE, e.g. max_ece=0.03.")
         margins[name.strip()] = _number(value, f"margin {name.strip()}")
     if margins:
-        cfg.set_margins(store, args.model, args.actor, **margins)
+        settings.set_margins(store, model, args.actor, **margins)
     if args.bands:
         parts = args.bands.split(",")
         if len(parts) != 2:
             raise ReadinessError(f"Cannot read bands {args.bands!r}: write READY,AT_RISK, e.g. 80,50.")
-        cfg.set_bands(store, args.model, _number(parts[0], "ready band"), _number(parts[1], "at-risk band"), args.actor)
+        settings.set_bands(store, model, _number(parts[0], "ready band"), _number(parts[1], "at-risk band"),
+                           args.actor)
     for pair in args.critical:
         key, sep, value = pair.partition("=")
         if not sep or value.strip().lower() not in ("yes", "no", "true", "false"):
             raise ReadinessError(f"Cannot read {pair!r}: write ITEM=yes or ITEM=no, e.g. calibrated=yes.")
-        cfg.set_critical(store, args.model, key.strip(), value.strip().lower() in ("yes", "true"), args.actor)
-    config = cfg.load_config(store, store.get_model(args.model).id)
-    print(json.dumps(config.to_dict(), indent=2))
+        settings.set_critical(store, model, key.strip(), value.strip().lower() in ("yes", "true"), args.actor)
+    _print_json(settings.checklist_config(store, model).to_dict())
 
 
 def _number(text: str, what: str) -> float | int:
@@ -364,21 +432,21 @@ def _number(text: str, what: str) -> float | int:
 
 
 def _print_checklist(assessment) -> None:
-    from readiness.checklist import SECTIONS
+    from readiness.core.checklist import SECTIONS
 
     score = assessment.score
-    print(f"{assessment.model.name}: {score.status}, readiness {assessment.score_text} (the weakest section's) "
+    print(f"{assessment.model.name}: {score.status.label}, readiness {assessment.score_text} (the weakest section's) "
           f"as of {assessment.as_of:%Y-%m-%d %H:%M} UTC")
     print("  " + ", ".join(f"{s} {_percent(assessment.section_percent(s))}" for s in SECTIONS))
     for blocker in score.blockers:
-        print(f"  holding it back: {blocker.item.title} ({blocker.status}): {blocker.reason}")
+        print(f"  holding it back: {blocker.item.title} ({blocker.status.value}): {blocker.reason}")
     for section in SECTIONS:
         print(f"\n{section}")
         for r in assessment.by_section(section):
             marker = "!" if r.item.critical else " "
             evidence = f" [{r.evidence.figure}{'; ' + r.evidence.window if r.evidence and r.evidence.window else ''}]" \
                 if r.evidence else ""
-            print(f" {marker}{r.status:>14}  {r.item.key}: {r.reason}{evidence}")
+            print(f" {marker}{r.status.value:>14}  {r.item.key}: {r.reason}{evidence}")
 
 
 def _percent(value: float | None) -> str:
@@ -386,22 +454,25 @@ def _percent(value: float | None) -> str:
 
 
 def _gate(args: argparse.Namespace) -> int:
-    from readiness.gate import gate, gate_json
+    from readiness.analysis.assessment import record_score
+    from readiness.analysis.contract import gate_json
+    from readiness.analysis.gate import gate
 
-    result = gate(Store.open(args.database), args.model, args.min_score)
+    store = _open(args)
+    result = gate(store, _model(store, args), args.min_score)
+    record_score(store, result.assessment)  # a gate run is a day's score, like a scheduled record
     if args.json:
-        print(json.dumps(gate_json(result), indent=2, default=str))
+        _print_json(gate_json(result))
     else:
         print(result.reason, file=sys.stdout if result.passed else sys.stderr)
     return 0 if result.passed else EXIT_NOT_READY
 
 
 def _report(args: argparse.Namespace) -> int:
-    from readiness.report import model_report_html, portfolio_report_html, report_filename
-    from readiness.store import utcnow
+    from readiness.analysis.report import model_report_html, portfolio_report_html, report_filename
 
-    store = Store.open(args.database)
-    html = portfolio_report_html(store) if args.all else model_report_html(store, args.model)
+    store = _open(args)
+    html = portfolio_report_html(store) if args.all else model_report_html(store, _model(store, args))
     out = args.out or Path(report_filename(None if args.all else args.model, utcnow().date()))
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -414,7 +485,8 @@ def _report(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {"demo": _demo, "ingest": _ingest, "drift": _drift, "performance": _performance, "criteria": _criteria,
-            "models": _models, "checklist": _checklist, "gate": _gate, "report": _report}
+            "models": _models, "checklist": _checklist, "gate": _gate, "refresh": _refresh, "record": _record,
+            "report": _report}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -1,14 +1,17 @@
-"""The one family of errors a user can cause.
+"""Every error a user can cause, in one family under :class:`ReadinessError`.
 
-Every message says what is wrong, what was found, and how to fix it. Pages catch
-``ReadinessError`` only and show it; anything else is a bug and surfaces.
+Every message says what is wrong, what was found, and how to fix it. Pages and the command
+line catch ``ReadinessError`` only and show its message; anything else is a bug and surfaces.
 """
 
 from __future__ import annotations
 
 
 class ReadinessError(Exception):
-    """Base of every error caused by user input (files, names, settings)."""
+    """Base of every error caused by user input (files, names, settings, ranges)."""
+
+
+# -- files and the log contract ---------------------------------------------------------
 
 
 class FileFormatError(ReadinessError):
@@ -27,6 +30,13 @@ class SchemaMismatchError(ReadinessError):
     """Live features do not match the model's baseline features."""
 
 
+class LabelJoinError(ReadinessError):
+    """Delayed labels could not be joined to earlier predictions."""
+
+
+# -- models and their settings -----------------------------------------------------------
+
+
 class UnknownModelError(ReadinessError):
     """The named model does not exist in the store."""
 
@@ -35,5 +45,44 @@ class ModelConfigError(ReadinessError):
     """A model definition is invalid (bad name, unknown task, missing positive class)."""
 
 
-class LabelJoinError(ReadinessError):
-    """Delayed labels could not be joined to earlier predictions."""
+class CriterionError(ReadinessError):
+    """A success criterion cannot be read, does not fit the model, or does not exist."""
+
+
+class ChecklistError(ReadinessError):
+    """A checklist input is invalid: unknown item, N/A without reason, bad attestation."""
+
+
+# -- analyses ----------------------------------------------------------------------------
+
+
+class NoDataError(ReadinessError):
+    """The model has no baseline, or no predictions in the chosen range."""
+
+
+class WindowError(ReadinessError):
+    """An unknown window size, or a range too long for hourly windows."""
+
+
+class SegmentError(ReadinessError):
+    """The chosen feature cannot be used for segments."""
+
+
+class DriftOptionsError(ReadinessError):
+    """Drift settings that cannot work: unknown method, method unfit for a column, bad threshold."""
+
+
+class CalibrationError(ReadinessError):
+    """Thresholds cannot be calibrated: the baseline is too short for the window, or mismatched."""
+
+
+class ProfileError(ReadinessError):
+    """A profile cannot be built, merged or read back (wrong column type, other baseline)."""
+
+
+class MetricsError(ReadinessError):
+    """An aggregate cannot be built, merged or read back, or a metric name is unknown."""
+
+
+class EstimationError(ReadinessError):
+    """Scores, predictions or stored estimation state cannot be used for estimation."""

@@ -22,8 +22,8 @@ for path in (TESTS_DIR.parent, TESTS_DIR):  # the readiness package and tests/fa
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
-from readiness import schema  # noqa: E402
-from readiness.store import Store  # noqa: E402
+from readiness.storage import schema  # noqa: E402
+from readiness.storage.store import Store  # noqa: E402
 
 POSTGRES_URL_ENV = "READINESS_TEST_POSTGRES_URL"
 
@@ -72,7 +72,7 @@ def demo_path(tmp_path_factory) -> Path:
 
     About 30 s to seed, so the modules that only read the demo share this one file.
     """
-    from readiness.demo import seed_demo
+    from readiness.analysis.demo import seed_demo
 
     path = tmp_path_factory.mktemp("shared-demo") / "demo.db"
     store = Store.open(f"sqlite:///{path}")

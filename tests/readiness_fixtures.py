@@ -14,8 +14,8 @@ import pandas as pd
 from sqlalchemy import insert
 
 from readiness import Store, ingest_csv
-from readiness import schema as t
-from readiness.criteria import add_criterion, parse_criterion
+from readiness.storage import schema as t
+from readiness.core.criteria import add_criterion, parse_criterion
 from tests.factories import to_csv_bytes
 
 START = datetime(2026, 10, 1)

@@ -13,10 +13,10 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from readiness import Store
-from readiness.assessment import assess_model, assess_portfolio, backfill_history, score_history
-from readiness.attestations import attest, current_attestations, withdraw
-from readiness.checklist import DEFAULT_ITEMS, ChecklistError
-from readiness.checklist_config import (
+from readiness.analysis.assessment import assess_model, assess_portfolio, backfill_history, score_history
+from readiness.storage.attestations import attest, current_attestations, withdraw
+from readiness.core.checklist import DEFAULT_ITEMS, ChecklistError
+from readiness.core.checklist_config import (
     ChecklistConfig,
     Margins,
     load_config,
@@ -26,7 +26,7 @@ from readiness.checklist_config import (
     set_critical,
     set_margins,
 )
-from readiness.store import utcnow
+from readiness.core.records import utcnow
 from tests.readiness_fixtures import DAYS, NOW, START, healthy_store, insert_raw
 
 URL = "https://wiki.example.com/shop"

@@ -107,7 +107,7 @@ def test_first_start_on_an_empty_database_seeds_and_shows_the_demo(browser_ready
 def demo_db(tmp_path_factory) -> str:
     """The seeded demo, once per module (about 15 s)."""
     from readiness import Store
-    from readiness.demo import seed_demo
+    from readiness.analysis.demo import seed_demo
 
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
     seed_demo(Store.open(url))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from readiness.charts import distribution_figure, drift_heatmap, share_drifted_figure
-from readiness.drift_overview import drift_overview
+from readiness.analysis.charts import distribution_figure, drift_heatmap, share_drifted_figure
+from readiness.analysis.drift_overview import drift_overview
 from tests.drift_fixtures import DAYS, drifting_store
 
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from readiness.checklist import (
+from readiness.core.checklist import (
     DEFAULT_ITEMS,
     DEFAULT_VALIDITY_DAYS,
     ITEMS_BY_KEY,

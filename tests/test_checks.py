@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from readiness import checks as c
-from readiness import metrics as m
-from readiness.checklist import ITEMS_BY_KEY
-from readiness.criteria import Criterion, CriterionResult, evaluate_criterion
-from readiness.drift import ColumnDrift, DriftOptions, DriftReport
-from readiness.estimation import Estimate
-from readiness.performance_overview import CriterionTrack
-from readiness.quality import ColumnQuality
+from readiness.core import checks as c
+from readiness.core import metrics as m
+from readiness.core.checklist import ITEMS_BY_KEY
+from readiness.core.criteria import Criterion, CriterionResult, evaluate_criterion
+from readiness.core.drift import ColumnDrift, DriftOptions, DriftReport
+from readiness.core.estimation import Estimate
+from readiness.analysis.performance_overview import CriterionTrack
+from readiness.core.quality import ColumnQuality
 
 PERIOD = c.Period(datetime(2026, 11, 24), datetime(2026, 12, 1))
 AS_OF = datetime(2026, 12, 1, 9)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from readiness.cli import main
-from readiness.store import Store
+from readiness.storage.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = "amount,shop,y_hat,proba,truth\n1.0,a,1,0.9,1\n2.0,b,0,0.2,0\n3.0,a,0,0.1,0\n"

@@ -7,7 +7,7 @@ import math
 import pytest
 
 from readiness import ModelSpec, ReadinessError, ingest_csv
-from readiness.criteria import (
+from readiness.core.criteria import (
     DEFAULT_CRITERIA,
     OPERATIONS_METRICS,
     Criterion,
@@ -21,8 +21,8 @@ from readiness.criteria import (
     parse_criterion,
     remove_criterion,
 )
-from readiness.metrics import METRICS, MetricValue, metrics_for_task
-from readiness.store import Store
+from readiness.core.metrics import METRICS, MetricValue, metrics_for_task
+from readiness.storage.store import Store
 from tests.factories import baseline_csv
 
 POSITIVE = {"binary": "1", "multiclass": None, "regression": None}

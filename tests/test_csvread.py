@@ -7,7 +7,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from readiness.csvread import content_hash, decode_bytes, read_csv_bytes, sniff_delimiter
+from readiness.core.csvread import content_hash, decode_bytes, read_csv_bytes, sniff_delimiter
 from readiness.errors import FileFormatError
 
 # -- good input -----------------------------------------------------------------------------

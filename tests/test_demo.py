@@ -12,8 +12,8 @@ from sklearn.metrics import precision_score, recall_score, roc_auc_score
 from sqlalchemy import select
 
 from readiness import ingest_csv, preview_upload
-from readiness import schema as t
-from readiness.demo import (
+from readiness.storage import schema as t
+from readiness.analysis.demo import (
     DRIFT_RAMP_DAYS,
     DRIFT_START_DAY,
     DemoSummary,
@@ -23,7 +23,7 @@ from readiness.demo import (
     write_samples,
 )
 from readiness.errors import ModelConfigError
-from readiness.store import Store
+from readiness.storage.store import Store
 
 TODAY = date(2026, 6, 15)
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from readiness import drift_stats as ds
-from readiness.drift import (
+from readiness.core import drift_stats as ds
+from readiness.core.drift import (
     DISTANCE_THRESHOLDS,
     METHODS,
     NUMERIC_ONLY,
@@ -27,8 +27,8 @@ from readiness.drift import (
     noise_floor,
 )
 from readiness.errors import ReadinessError, SchemaMismatchError
-from readiness.profiles import build_reference, merge_all, profile_frame
-from readiness.store import FeatureSpec
+from readiness.core.profiles import build_reference, merge_all, profile_frame
+from readiness.core.records import FeatureSpec
 
 SETTINGS = settings(max_examples=25, deadline=None)
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from readiness import log_predictions
-from readiness.drift import DriftOptions
-from readiness.drift_overview import (
+from readiness.core.drift import DriftOptions
+from readiness.analysis.drift_overview import (
     NoDataError,
     drift_overview,
     drift_summary,
@@ -141,7 +141,7 @@ def test_model_without_baseline_or_live_rows(tmp_path):
 
 
 def test_calibrated_thresholds_come_from_the_baseline_and_still_find_the_shift(store):
-    from readiness.drift_overview import test_choices
+    from readiness.analysis.drift_overview import test_choices
 
     calibrated = drift_overview(store, "shop", window="day", multivariate=False, calibrated=True)
     default = drift_overview(store, "shop", window="day", multivariate=False)

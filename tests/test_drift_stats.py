@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from scipy import special, stats
 from scipy.spatial import distance
 
-from readiness import drift_stats as ds
-from readiness.profiles import build_reference, profile_frame
-from readiness.store import FeatureSpec
+from readiness.core import drift_stats as ds
+from readiness.core.profiles import build_reference, profile_frame
+from readiness.core.records import FeatureSpec
 
 SETTINGS = settings(max_examples=60, deadline=None)
 DISTRIBUTIONS = ("normal", "lognormal", "uniform", "t3", "mixture", "integers", "few_values", "zero_inflated")

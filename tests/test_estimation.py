@@ -14,7 +14,7 @@ from hypothesis.extra import numpy as hnp
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
 from readiness.errors import ReadinessError
-from readiness.estimation import (
+from readiness.core.estimation import (
     INSUFFICIENT,
     METRICS,
     EstimationAggregate,
@@ -289,7 +289,7 @@ def test_merge_all_of_chunks_equals_the_union(rows, chunks):
     p, predicted, sd, _ = rows
     split = [np.array_split(x, chunks) for x in (p, predicted, sd)]
     parts = [estimation_aggregate(a, b, c, bins=20) for a, b, c in zip(*split)]
-    _assert_same(merge_all(parts, bins=20), estimation_aggregate(p, predicted, sd, bins=20))
+    _assert_same(merge_all(parts), estimation_aggregate(p, predicted, sd, bins=20))
 
 
 def test_estimates_of_merged_windows_equal_estimates_of_the_union():
@@ -337,7 +337,9 @@ def test_no_rows_is_insufficient_data():
     assert set(est) == set(METRICS)
     for e in est.values():
         assert (e.value, e.lower, e.upper, e.n, e.note) == (None, None, None, 0, INSUFFICIENT)
-    assert estimate_from_aggregate(merge_all([]))["accuracy"].note == INSUFFICIENT
+    assert estimate_from_aggregate(merge_all([], start=EstimationAggregate.empty()))["accuracy"].note == INSUFFICIENT
+    with pytest.raises(EstimationError, match="no estimation aggregates to merge"):
+        merge_all([])
 
 
 def test_all_predicted_negative():

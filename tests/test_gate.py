@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from readiness.attestations import attest
-from readiness.checklist import DEFAULT_ITEMS, ChecklistError
+from readiness.storage.attestations import attest
+from readiness.core.checklist import DEFAULT_ITEMS, ChecklistError
 from readiness.cli import main
-from readiness.gate import gate, gate_json
+from readiness.analysis.gate import gate, gate_json
 from tests.readiness_fixtures import NOW, healthy_store, insert_raw
 
 URL = "https://wiki.example.com/shop"

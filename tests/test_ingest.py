@@ -31,7 +31,7 @@ from readiness.errors import (
     SchemaMismatchError,
     UnknownModelError,
 )
-from readiness.mapping import ColumnMapping, parse_mapping_pairs
+from readiness.core.mapping import ColumnMapping, parse_mapping_pairs
 
 BINARY = ModelSpec("binary", "1", owner="risk-team")
 

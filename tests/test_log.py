@@ -11,7 +11,7 @@ import pytest
 from factories import baseline_csv, labels_csv, table_counts
 from readiness import ModelSpec, ingest_csv, log_predictions
 from readiness.errors import DataValidationError, SchemaMismatchError, UnknownModelError
-from readiness.store import Store
+from readiness.storage.store import Store
 
 
 def row(request_id="r-1", **changes):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from readiness.errors import MappingError
-from readiness.mapping import (
+from readiness.core.mapping import (
     ColumnMapping,
     check_mapping,
     normalize_name,

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 from sklearn import calibration as skcal
 from sklearn import metrics as sk
 
-from readiness import metrics as rm
+from readiness.core import metrics as rm
 from readiness.errors import ReadinessError
-from readiness.metrics import (
+from readiness.core.metrics import (
     METRICS,
     BinaryAggregate,
     LatencyAggregate,

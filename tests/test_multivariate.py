@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from readiness.errors import ReadinessError, SchemaMismatchError
-from readiness.multivariate import MultivariateDrift, classifier_drift, encode_features, hanley_mcneil_se
-from readiness.store import FeatureSpec
+from readiness.core.multivariate import MultivariateDrift, classifier_drift, encode_features, hanley_mcneil_se
+from readiness.core.records import FeatureSpec
 
 NUMERIC = ("amount", "age", "tenure", "balance")
 CATEGORICAL = ("region", "plan")

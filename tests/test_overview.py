@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from readiness import Store, ingest_csv, log_predictions
-from readiness.overview import portfolio_overview
+from readiness.analysis.overview import portfolio_overview
 
 BASELINE = b"x,y_pred,y_pred_proba,y_true\n1,1,0.9,1\n2,0,0.2,0\n"
 

@@ -12,9 +12,9 @@ from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from readiness import Store, ingest_csv
-from readiness.attestations import current_attestations
-from readiness.checklist import DEFAULT_ITEMS
-from readiness.checklist_config import load_config
+from readiness.storage.attestations import current_attestations
+from readiness.core.checklist import DEFAULT_ITEMS
+from readiness.core.checklist_config import load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = (
@@ -285,7 +285,7 @@ def test_settings_page_asks_for_a_threshold(fraud_store):
 @pytest.fixture(scope="module")
 def demo_template(tmp_path_factory) -> Path:
     """The seeded demo (scale 0.4, today's date), once for this module; tests read it or copy it."""
-    from readiness.demo import seed_demo
+    from readiness.analysis.demo import seed_demo
 
     path = tmp_path_factory.mktemp("demo") / "demo.db"
     store = Store.open(f"sqlite:///{path}")

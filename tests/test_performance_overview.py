@@ -8,8 +8,8 @@ from datetime import date, datetime, timedelta
 import pytest
 
 from readiness import Store, ingest_csv
-from readiness.demo import demo_window, seed_demo
-from readiness.performance_overview import NoPerformanceData, performance_overview, performance_summary
+from readiness.analysis.demo import demo_window, seed_demo
+from readiness.analysis.performance_overview import NoPerformanceData, performance_overview, performance_summary
 from tests.factories import baseline_csv
 
 TODAY = date(2026, 11, 22)

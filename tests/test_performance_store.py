@@ -6,8 +6,8 @@ import pandas as pd
 from sklearn.metrics import recall_score
 
 from readiness import ingest_csv, log_predictions
-from readiness import metrics as m
-from readiness.performance_store import day_records, merge_records, refresh_performance
+from readiness.core import metrics as m
+from readiness.storage.performance_store import day_records, merge_records, refresh_performance
 from tests.factories import baseline_csv, labels_csv, live_csv
 
 

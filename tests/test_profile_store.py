@@ -7,15 +7,15 @@ import json
 import pandas as pd
 
 from readiness import ingest_csv
-from readiness import schema as t
-from readiness.profile_store import (
+from readiness.storage import schema as t
+from readiness.storage.profile_store import (
     _advance,
     day_profiles,
     load_reference,
     raw_log_frame,
     refresh_profiles,
 )
-from readiness.profiles import merge_all, profile_frame
+from readiness.core.profiles import merge_all, profile_frame
 from tests.factories import baseline_csv, live_csv
 
 

@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from readiness import profiles
+from readiness.core import profiles
 from readiness.errors import ReadinessError, SchemaMismatchError
-from readiness.profiles import (
+from readiness.core.profiles import (
     CategoricalProfile,
     FrameProfile,
     NumericProfile,
@@ -29,7 +29,7 @@ from readiness.profiles import (
     profile_from_dict,
     subtract,
 )
-from readiness.store import FeatureSpec
+from readiness.core.records import FeatureSpec
 
 NUM = FeatureSpec("x", "numeric")
 CAT = FeatureSpec("c", "categorical")

@@ -9,13 +9,13 @@ from datetime import date, datetime
 import numpy as np
 import pytest
 
-from readiness.assessment import assess_model, score_history
-from readiness.attestations import attest
-from readiness.checklist import EXPIRED, FAIL, UNKNOWN
+from readiness.analysis.assessment import assess_model, score_history
+from readiness.storage.attestations import attest
+from readiness.core.checklist import EXPIRED, FAIL, UNKNOWN
 from readiness.errors import UnknownModelError
-from readiness.ingest import ModelSpec, ingest_csv
-from readiness.report import model_report_html, portfolio_report_html, report_filename
-from readiness.store import Store
+from readiness.analysis.ingest import ModelSpec, ingest_csv
+from readiness.analysis.report import model_report_html, portfolio_report_html, report_filename
+from readiness.storage.store import Store
 
 TODAY = date(2026, 11, 15)
 NOW = datetime(2026, 11, 15, 9)

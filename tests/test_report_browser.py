@@ -7,9 +7,9 @@ from datetime import datetime
 
 import pytest
 
-from readiness.assessment import assess_model
-from readiness.report import model_report_html, report_filename
-from readiness.store import Store
+from readiness.analysis.assessment import assess_model
+from readiness.analysis.report import model_report_html, report_filename
+from readiness.storage.store import Store
 from tests.browser import ARTIFACTS, chromium_page, require_chromium
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ import pytest
 from sklearn.metrics import recall_score
 
 from readiness import ingest_csv
-from readiness.segments import OTHER, SegmentError, segment_features, segment_performance
+from readiness.analysis.segments import OTHER, SegmentError, segment_features, segment_performance
 from tests.factories import baseline_csv, labels_csv, live_csv
 
 

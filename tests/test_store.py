@@ -15,14 +15,15 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 
-import readiness.store as store_module
+import readiness.storage.store as store_module
 from factories import baseline_csv, binary_frame, live_csv, live_frame, table_counts, to_csv_bytes
 from readiness import ModelSpec, ingest_csv, log_predictions
-from readiness import schema as t
-from readiness.csvread import MISSING_MARKERS
+from readiness.storage import schema as t
+from readiness.core.csvread import MISSING_MARKERS
 from readiness.errors import ModelConfigError, UnknownModelError
-from readiness.mapping import ColumnMapping
-from readiness.store import FeatureSpec, Store
+from readiness.core.mapping import ColumnMapping
+from readiness.storage.store import Store
+from readiness.core.records import FeatureSpec
 
 NUMERIC = ['x"; DROP TABLE predictions; --', "amount €"]
 CATEGORICAL = ["city 'ü'", "plan"]

@@ -1,0 +1,103 @@
+"""The one cache of analysis results: bounded, thread-safe, keyed on what the result depends on.
+
+A key is the store's identity (never its URL: two stores with the same URL are different
+databases, e.g. two in-memory SQLite stores or two PostgreSQL schemas), the model's
+:class:`~readiness.storage.store.DataVersion` (it moves with every new row, label, refresh
+and settings change) and the call's own arguments. Streamlit serves each browser session in
+its own thread, so lookups take a lock, and concurrent requests for one key compute it once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from readiness.core.records import Model
+from readiness.storage.store import Store
+
+T = TypeVar("T")
+MAX_ENTRIES = 256
+
+
+class ResultCache:
+    """A least-recently-used map of results, at most ``max_entries`` of them.
+
+    >>> cache = ResultCache(max_entries=2)
+    >>> cache.get_or_compute("a", lambda: 1), cache.get_or_compute("a", lambda: 2)
+    (1, 1)
+    """
+
+    def __init__(self, max_entries: int = MAX_ENTRIES) -> None:
+        self.max_entries = max_entries
+        self._entries: OrderedDict[Hashable, Any] = OrderedDict()
+        self._computing: dict[Hashable, threading.Lock] = {}
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get_or_compute(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The result stored under ``key``, computing (once, whoever asks at the same time) and storing it if absent.
+
+        An exception from ``compute`` is raised to every caller and nothing is stored.
+        """
+        found, value = self._lookup(key)
+        if found:
+            return value
+        with self._lock:
+            pending = self._computing.setdefault(key, threading.Lock())
+        with pending:
+            found, value = self._lookup(key)  # another thread may have finished it meanwhile
+            if found:
+                return value
+            try:
+                value = compute()
+                self._store(key, value)
+            finally:
+                with self._lock:
+                    self._computing.pop(key, None)
+        return value
+
+    def _lookup(self, key: Hashable) -> tuple[bool, Any]:
+        with self._lock:
+            if key in self._entries:
+                self._entries.move_to_end(key)
+                self.hits += 1
+                return True, self._entries[key]
+            self.misses += 1
+            return False, None
+
+    def _store(self, key: Hashable, value: Any) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        """Forget every result (for tests and benchmarks that time cold runs)."""
+        with self._lock:
+            self._entries.clear()
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+RESULTS = ResultCache()
+
+
+def cached(store: Store, model: Model, what: str, args: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    """``compute()`` for this store, model, data version and arguments, from :data:`RESULTS` when known.
+
+    ``what`` names the analysis (e.g. ``"drift_overview"``) so two analyses with equal
+    arguments never collide.
+    """
+    key = (store.identity, model.id, store.data_version(model), what, args)
+    return RESULTS.get_or_compute(key, compute)
+
+
+def cached_for_store(store: Store, what: str, args: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+    """Like :func:`cached`, for a result about every model: keyed on all models' data versions."""
+    versions = tuple((m.id, store.data_version(m)) for m in store.list_models())
+    return RESULTS.get_or_compute((store.identity, versions, what, args), compute)

@@ -1,0 +1,256 @@
+"""CSV ingestion: read, map, validate, store, in one transaction.
+
+Three kinds of file: ``baseline`` (reference data; creates the model if needed), ``live``
+(prediction logs with timestamps) and ``labels`` (delayed ``request_id,label``).
+The same bytes uploaded twice add nothing and say so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+
+from readiness.analysis.assessment import assess_model, record_score
+from readiness.analysis.refresh import refresh_model
+from readiness.core.csvread import CsvFile, read_csv_bytes
+from readiness.core.mapping import REQUIRED_ROLES, ROLES_BY_KIND, ColumnMapping, check_mapping, propose_mapping
+from readiness.core.records import TASKS, FeatureSpec, Model
+from readiness.core.validate import (
+    ValidFrame,
+    canonical_class,
+    propose_task,
+    validate_baseline,
+    validate_labels,
+    validate_live,
+)
+from readiness.errors import DataValidationError, LabelJoinError, ModelConfigError
+from readiness.storage.store import Store
+
+__all__ = [  # what the Data page and the CLI use from here
+    "REQUIRED_ROLES",
+    "ROLES_BY_KIND",
+    "TASKS",
+    "ColumnMapping",
+    "IngestResult",
+    "ModelSpec",
+    "UploadPreview",
+    "ingest_csv",
+    "preview_upload",
+]
+
+Progress = Callable[[float, str], None]
+PREVIEW_ROWS = 20
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What is needed to create a model with its first baseline."""
+
+    task: str
+    positive_class: str | None = None
+    owner: str = ""
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class UploadPreview:
+    """What the user sees before confirming: how the file was read and the proposed mapping."""
+
+    csv: CsvFile
+    kind: str
+    mapping: ColumnMapping
+    head: pd.DataFrame
+    proposed_task: str | None
+    proposed_positive_class: str | None
+
+    @property
+    def columns(self) -> list[str]:
+        """The file's columns in order."""
+        return list(self.csv.frame.columns)
+
+    @property
+    def n_rows(self) -> int:
+        """Data rows in the file."""
+        return len(self.csv.frame)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What one ingestion stored."""
+
+    model: str
+    kind: str
+    filename: str
+    rows_added: int
+    already_ingested: bool
+    created_model: bool
+    features: tuple[FeatureSpec, ...] = ()
+    first_timestamp: datetime | None = None
+    last_timestamp: datetime | None = None
+    labels_updated: int = 0
+    labels_unmatched: int = 0
+
+    @property
+    def message(self) -> str:
+        """One sentence for people: what happened."""
+        if self.already_ingested:
+            return (f"{self.filename} was already ingested for model {self.model!r} "
+                    f"({self.kind}); no rows were added.")
+        text = f"Stored {self.rows_added:,} {self.kind} row(s) from {self.filename} for model {self.model!r}"
+        if self.created_model:
+            text += " (new model)"
+        if self.first_timestamp is not None:
+            text += f", {self.first_timestamp:%Y-%m-%d %H:%M} to {self.last_timestamp:%Y-%m-%d %H:%M} UTC"
+        if self.kind == "labels":
+            text += f"; {self.labels_updated:,} replaced earlier labels, {self.labels_unmatched:,} matched no prediction"
+        return text + "."
+
+
+def preview_upload(data: bytes, kind: str, filename: str = "upload.csv") -> UploadPreview:
+    """Read an upload and propose a column mapping (and, for a baseline, the task)."""
+    csv = read_csv_bytes(data, filename)
+    mapping = propose_mapping(list(csv.frame.columns), kind)
+    task = positive = None
+    if kind == "baseline" and (mapping.column_for("label") or mapping.column_for("prediction")):
+        task, positive = propose_task(csv.frame, mapping)
+    return UploadPreview(csv, kind, mapping, csv.frame.head(PREVIEW_ROWS), task, positive)
+
+
+def ingest_csv(
+    store: Store,
+    model: str,
+    kind: str,
+    data: bytes,
+    filename: str = "upload.csv",
+    mapping: ColumnMapping | None = None,
+    new_model: ModelSpec | None = None,
+    actor: str = "",
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Validate and store one CSV for a model in a single transaction, then refresh its aggregates.
+
+    A baseline for an unknown model creates it (from ``new_model``, or a task proposed from
+    the labels). Live and label files need an existing model with a baseline. After the
+    rows are stored, the model's profiles and performance aggregates are refreshed and its
+    score of the day is recorded.
+    """
+    report = progress or (lambda _f, _m: None)
+    report(0.05, f"Reading {filename}")
+    csv = read_csv_bytes(data, filename)
+    mapping = mapping or propose_mapping(list(csv.frame.columns), kind)
+    check_mapping(mapping, list(csv.frame.columns), kind, filename)
+    existing = store.find_model(model)
+    if existing is not None and store.find_ingestion(existing.id, kind, csv.content_hash) is not None:
+        report(1.0, "Already ingested")
+        return IngestResult(model, kind, filename, 0, True, False)
+    if existing is None and kind != "baseline":
+        store.get_model(model)  # raises UnknownModelError naming the known models
+    report(0.2, "Validating")
+    if kind == "baseline":
+        return _ingest_baseline(store, model, existing, csv, mapping, new_model, filename, actor, report)
+    assert existing is not None
+    if kind == "live":
+        return _ingest_live(store, existing, csv, mapping, filename, actor, report)
+    return _ingest_labels(store, existing, csv, mapping, filename, actor, report)
+
+
+def _ingest_baseline(store: Store, name: str, existing: Model | None, csv: CsvFile, mapping: ColumnMapping,
+                     spec: ModelSpec | None, filename: str, actor: str, report: Progress) -> IngestResult:
+    if existing is not None:
+        task, positive = existing.task, existing.positive_class
+    elif spec is not None:
+        task, positive = spec.task, spec.positive_class
+    else:
+        task, positive = propose_task(csv.frame, mapping)
+    if task not in TASKS:
+        raise ModelConfigError(f"Unknown task {task!r}: choose one of {', '.join(TASKS)}.")
+    positive = canonical_class(positive) if positive is not None else None
+    valid = validate_baseline(csv.frame, mapping, task, positive, filename)
+    report(0.4, f"Storing {len(valid.frame):,} baseline rows")
+    with store.begin() as conn:
+        model = existing
+        if model is None:
+            spec = spec or ModelSpec(task, positive)
+            model = store.create_model(name, task, positive, spec.owner, spec.description, actor, conn=conn)
+        ingestion_id = store.record_ingestion(conn, model.id, "baseline", filename, csv.content_hash,
+                                              len(valid.frame), actor)
+        store.add_baseline(conn, model, valid.frame, valid.features, valid.classes, filename, ingestion_id)
+        store.audit(conn, "ingest.baseline", model.id, actor,
+                    {"file": filename, "rows": len(valid.frame), "features": [f.name for f in valid.features]})
+    report(0.8, "Profiling the log against the new baseline")
+    _after_storing(store, model)
+    report(1.0, "Done")
+    return IngestResult(name, "baseline", filename, len(valid.frame), False, existing is None, valid.features)
+
+
+def _ingest_live(store: Store, model: Model, csv: CsvFile, mapping: ColumnMapping, filename: str,
+                 actor: str, report: Progress) -> IngestResult:
+    baseline = store.active_baseline(model.id)
+    if baseline is None:
+        raise DataValidationError(
+            f"Model {model.name!r} has no baseline yet. Upload its baseline (reference) CSV first, "
+            "so live features can be checked against it."
+        )
+    valid = validate_live(csv.frame, mapping, model.task, baseline, filename)
+    report(0.4, f"Storing {len(valid.frame):,} predictions")
+    with store.begin() as conn:
+        _refuse_known_request_ids(store, conn, model, valid)
+        ingestion_id = store.record_ingestion(conn, model.id, "live", filename, csv.content_hash,
+                                              len(valid.frame), actor)
+        store.append_predictions(conn, model, valid.frame, baseline.feature_names, ingestion_id)
+        store.audit(conn, "ingest.live", model.id, actor, {"file": filename, "rows": len(valid.frame)})
+    report(0.8, "Profiling for drift and performance")
+    _after_storing(store, model)
+    report(1.0, "Done")
+    ts = valid.frame["timestamp"]
+    return IngestResult(model.name, "live", filename, len(valid.frame), False, False, valid.features,
+                        ts.min().to_pydatetime(), ts.max().to_pydatetime())
+
+
+def _refuse_known_request_ids(store: Store, conn, model: Model, valid: ValidFrame) -> None:
+    if "request_id" not in valid.frame:
+        return
+    ids = valid.frame["request_id"].dropna()
+    known = store.existing_request_ids(conn, model.id, ids.tolist())
+    if known:
+        first = next(i for i in ids if i in known)
+        raise DataValidationError(
+            f"{len(known):,} request id(s) in this file are already stored for model {model.name!r} "
+            f"(first: {first!r}). Upload only new predictions, or remove those rows."
+        )
+
+
+def _ingest_labels(store: Store, model: Model, csv: CsvFile, mapping: ColumnMapping, filename: str,
+                   actor: str, report: Progress) -> IngestResult:
+    baseline = store.active_baseline(model.id)
+    known = baseline.classes if baseline is not None and model.task != "regression" else None
+    frame = validate_labels(csv.frame, mapping, model.task, known)
+    with store.begin() as conn:
+        ids = frame["request_id"].tolist()
+        matched = store.existing_request_ids(conn, model.id, ids)
+        if not matched:
+            raise LabelJoinError(
+                f"None of the {len(ids):,} request ids in {filename} match a prediction of model "
+                f"{model.name!r} (first: {ids[0]!r}). Check that the file belongs to this model and that "
+                "its live predictions were uploaded with a request_id column."
+            )
+        keep = frame[frame["request_id"].isin(matched)]
+        report(0.5, f"Storing {len(keep):,} labels")
+        ingestion_id = store.record_ingestion(conn, model.id, "labels", filename, csv.content_hash, len(keep), actor)
+        replaced = store.replace_labels(conn, model, keep, ingestion_id)
+        store.audit(conn, "ingest.labels", model.id, actor,
+                    {"file": filename, "rows": len(keep), "unmatched": len(frame) - len(keep)})
+    report(0.8, "Updating performance for the labelled days")
+    _after_storing(store, model)
+    report(1.0, "Done")
+    return IngestResult(model.name, "labels", filename, len(keep), False, False,
+                        labels_updated=replaced, labels_unmatched=len(frame) - len(keep))
+
+
+def _after_storing(store: Store, model: Model) -> None:
+    """Bring the model's aggregates up to date with what was stored, and record its score of the day."""
+    refresh_model(store, model)
+    record_score(store, assess_model(store, model))

@@ -1,0 +1,75 @@
+"""Appending predictions from a production service: ``readiness.log_predictions``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from readiness.analysis.refresh import refresh_model
+from readiness.core.mapping import REQUIRED_ROLES, ROLES, ColumnMapping
+from readiness.core.validate import validate_live
+from readiness.errors import DataValidationError
+from readiness.storage.store import Store
+
+
+def log_predictions(
+    store: Store | str | None,
+    model: str,
+    rows: pd.DataFrame | Sequence[Mapping[str, Any]],
+    actor: str = "service",
+    refresh: bool = True,
+) -> int:
+    """Validate and append prediction rows for a model in one transaction; return how many.
+
+    Rows use the log contract's names (``timestamp``, ``prediction``, ``score``, ``label``,
+    ``request_id``, ``model_version``, ``latency_ms``); every other key is a feature. The
+    model's drift profiles and performance aggregates are refreshed afterwards; a service
+    logging many small batches can pass ``refresh=False`` and let a scheduled
+    ``python -m readiness refresh`` pick the rows up instead.
+
+    >>> log_predictions(store, "fraud", [{"timestamp": "2026-11-01T10:00:00Z",
+    ...     "prediction": 0, "score": 0.03, "request_id": "r-1", "amount": 12.5}])  # doctest: +SKIP
+    1
+    """
+    store = store if isinstance(store, Store) else Store.open(store)
+    frame = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame.from_records(list(rows))
+    if frame.empty:
+        return 0
+    # Validation works on text cells, as read from a CSV, so both paths share one set of rules.
+    text = frame.astype(object).where(frame.notna(), None)
+    text = text.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else (None if v is None else str(v)))
+    nul = text.map(lambda v: isinstance(v, str) and "\x00" in v).to_numpy()
+    if nul.any():  # CSV uploads refuse NUL bytes too; PostgreSQL text cannot hold them
+        row, column = (int(i) for i in np.argwhere(nul)[0])
+        raise DataValidationError(
+            f"Logged row {row + 1} has a NUL character (\\x00) in column {str(frame.columns[column])!r}. "
+            "Remove NUL characters from the values before logging them."
+        )
+    missing = [role for role in REQUIRED_ROLES["live"] if role not in frame.columns]
+    if missing:
+        raise DataValidationError(
+            f"The logged rows have no {' or '.join(map(repr, missing))}; found keys "
+            f"{', '.join(map(repr, map(str, frame.columns)))}. Every logged prediction needs "
+            "'timestamp' and 'prediction'."
+        )
+    model_row = store.get_model(model)
+    baseline = store.active_baseline(model_row.id)
+    if baseline is None:
+        raise DataValidationError(f"Model {model!r} has no baseline yet; ingest one before logging predictions.")
+    mapping = ColumnMapping(roles={r: r for r in ROLES if r in frame.columns})
+    valid = validate_live(text, mapping, model_row.task, baseline, "the logged rows")
+    with store.begin() as conn:
+        if "request_id" in valid.frame:
+            known = store.existing_request_ids(conn, model_row.id, valid.frame["request_id"].dropna().tolist())
+            if known:
+                raise DataValidationError(
+                    f"{len(known)} request id(s) are already logged for model {model!r} "
+                    f"(first: {sorted(known)[0]!r}); request ids must be unique per model."
+                )
+        store.append_predictions(conn, model_row, valid.frame, baseline.feature_names, None)
+    if refresh:
+        refresh_model(store, model_row)
+    return len(valid.frame)

@@ -1,0 +1,154 @@
+"""The portfolio at a glance: every model's readiness, volume, time range, label coverage and freshness."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from readiness.analysis.assessment import Assessment, assess_model
+from readiness.analysis.cache import cached_for_store
+from readiness.core.checklist import status_words
+from readiness.core.records import Model, utcnow
+from readiness.core.status import CriteriaState, Freshness, ReadinessStatus
+from readiness.storage.store import Store
+
+STALE_AFTER_HOURS = 24.0
+
+
+@dataclass(frozen=True)
+class ModelOverview:
+    """One model's row on the Overview page."""
+
+    model: Model
+    n_predictions: int
+    first_timestamp: datetime | None
+    last_timestamp: datetime | None
+    label_coverage: float | None
+    baseline_rows: int
+    freshness_hours: float | None
+    readiness: Assessment | None = None
+
+    @property
+    def name(self) -> str:
+        """The model's name."""
+        return self.model.name
+
+    @property
+    def task(self) -> str:
+        """The model's task: binary, multiclass or regression."""
+        return self.model.task
+
+    @property
+    def owner(self) -> str:
+        """Who owns the model ("" when not set)."""
+        return self.model.owner
+
+    @property
+    def description(self) -> str:
+        """What the model does ("" when not set)."""
+        return self.model.description
+
+    @property
+    def drift_text(self) -> str:
+        """Drift in words: which columns drift in the newest week, "no drift", or "n/a"."""
+        if self.readiness is None or self.readiness.recent is None:
+            return "n/a"
+        drifted, outputs = self.readiness.drifted_features, self.readiness.drifted_outputs
+        text = f"{len(drifted)} feature(s) drifting: {', '.join(drifted)}" if drifted else "no feature drift"
+        return text + (f"; {' and '.join(outputs)} drifting" if outputs else "")
+
+    @property
+    def criteria_text(self) -> str:
+        """Success criteria in words: "met", "failing: ...", "insufficient data" or "no criteria"."""
+        if self.readiness is None:
+            return "n/a"
+        if self.readiness.criteria_status == CriteriaState.FAILING:
+            return "failing: " + "; ".join(self.readiness.criteria_failing)
+        return self.readiness.criteria_status.label
+
+    @property
+    def holding_back(self) -> str:
+        """The one or two items holding the model back, in words ("" when none)."""
+        if self.readiness is None:
+            return ""
+        return "; ".join(f"{b.item.title} ({status_words(b)})" for b in self.readiness.score.blockers)
+
+    @property
+    def freshness(self) -> Freshness:
+        """No predictions yet, fresh, or stale (no prediction in a day)."""
+        if self.freshness_hours is None:
+            return Freshness.NO_PREDICTIONS
+        return Freshness.STALE if self.freshness_hours > STALE_AFTER_HOURS else Freshness.FRESH
+
+    @property
+    def summary(self) -> str:
+        """One line for people: volume, time range, label coverage and freshness."""
+        if self.n_predictions == 0:
+            base = f"baseline of {self.baseline_rows:,} rows" if self.baseline_rows else "no baseline yet"
+            return f"No predictions logged yet; {base}."
+        coverage = f"{self.label_coverage:.0%}" if self.label_coverage is not None else "n/a"
+        return (
+            f"{self.n_predictions:,} predictions from {self.first_timestamp:%Y-%m-%d} to "
+            f"{self.last_timestamp:%Y-%m-%d}; labels for {coverage}; "
+            f"last prediction {self.freshness_hours:.1f} h ago ({self.freshness.label})."
+        )
+
+
+@dataclass(frozen=True)
+class Portfolio:
+    """All models, with totals for the headline."""
+
+    models: tuple[ModelOverview, ...]
+    as_of: datetime
+
+    @property
+    def total_predictions(self) -> int:
+        """Predictions logged across all models."""
+        return sum(m.n_predictions for m in self.models)
+
+    @property
+    def status_counts(self) -> dict[ReadinessStatus, int]:
+        """How many models are Ready, At risk and Not ready."""
+        counts = dict.fromkeys(sorted(ReadinessStatus, key=lambda s: -s.rank), 0)
+        for m in self.models:
+            if m.readiness is not None:
+                counts[m.readiness.score.status] += 1
+        return counts
+
+    def worst_first(self) -> tuple[ModelOverview, ...]:
+        """Not ready, then At risk, then Ready; the lowest score first within a status; unassessed first."""
+        def rank(model: ModelOverview) -> tuple[int, float, str]:
+            if model.readiness is None:
+                return (-1, -1.0, model.name)
+            score = model.readiness.score
+            return (score.status.rank, score.score_0_100 if score.score_0_100 is not None else -1.0, model.name)
+
+        return tuple(sorted(self.models, key=rank))
+
+
+def portfolio_overview(store: Store, now: datetime | None = None, readiness: bool = True) -> Portfolio:
+    """Summarize every model in the store for the Overview page, with its readiness assessment (nothing is written).
+
+    ``readiness=False`` skips the checklist (volume, range, coverage and freshness only).
+
+    >>> portfolio_overview(Store.open("sqlite:///:memory:")).models
+    ()
+    """
+    as_of = now or utcnow()
+    rows = []
+    for stats in cached_for_store(store, "model_stats", (), lambda: tuple(store.model_stats())):
+        last = stats.last_timestamp
+        hours = (as_of - last).total_seconds() / 3600 if last is not None else None
+        rows.append(
+            ModelOverview(
+                model=stats.model,
+                n_predictions=stats.n_predictions,
+                first_timestamp=stats.first_timestamp,
+                last_timestamp=last,
+                label_coverage=stats.label_coverage,
+                baseline_rows=stats.baseline_rows,
+                freshness_hours=max(hours, 0.0) if hours is not None else None,
+                readiness=assess_model(store, stats.model, now) if readiness else None,
+            )
+        )
+    return Portfolio(tuple(rows), as_of)

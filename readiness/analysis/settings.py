@@ -1,0 +1,118 @@
+"""A model's settings as people change them: success criteria, attestations, checklist configuration.
+
+The Settings and Checklist pages and the CLI call these; each change is one audited
+transaction in the store (:mod:`readiness.storage.settings`), and it moves the model's data
+version, so every cached analysis of the model is recomputed on its next view.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from readiness.core.checklist import DEFAULT_ITEMS, DEFAULT_VALIDITY_DAYS
+from readiness.core.checklist_config import (
+    ChecklistConfig,
+    with_bands,
+    with_critical,
+    with_margins,
+    with_not_applicable,
+    without_not_applicable,
+)
+from readiness.core.criteria import (
+    COMPARISONS,
+    CRITERION_WINDOWS,
+    DEFAULT_MIN_LABELS,
+    Criterion,
+    parse_criterion,
+)
+from readiness.core.metrics import METRICS, metrics_for_task
+from readiness.core.records import Model
+from readiness.storage import settings as stored
+from readiness.storage.settings import add_criterion, attest, load_config, model_criteria, remove_criterion, withdraw
+from readiness.storage.store import Store
+
+__all__ = [  # what the Settings and Checklist pages and the CLI use from here
+    "COMPARISONS",
+    "CRITERION_WINDOWS",
+    "DEFAULT_ITEMS",
+    "DEFAULT_MIN_LABELS",
+    "DEFAULT_VALIDITY_DAYS",
+    "METRICS",
+    "AuditEntry",
+    "Criterion",
+    "add_criterion",
+    "attest",
+    "audit_trail",
+    "checklist_config",
+    "mark_applicable",
+    "mark_not_applicable",
+    "metrics_for_task",
+    "model_criteria",
+    "parse_criterion",
+    "remove_criterion",
+    "set_bands",
+    "set_critical",
+    "set_margins",
+    "withdraw",
+]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One change to a model: when (UTC), who, the action, and what changed in words."""
+
+    at: datetime
+    actor: str
+    action: str
+    details: str
+
+
+def checklist_config(store: Store, model: Model) -> ChecklistConfig:
+    """The model's checklist configuration (the defaults until someone changes it)."""
+    return load_config(store, model.id)
+
+
+def mark_not_applicable(store: Store, model: Model, item_key: str, reason: str, actor: str = "") -> ChecklistConfig:
+    """Mark one item not applicable to the model, with the reason (it leaves the score's denominator)."""
+    return stored.update_config(store, model, lambda c: with_not_applicable(c, item_key, reason), actor)
+
+
+def mark_applicable(store: Store, model: Model, item_key: str, actor: str = "") -> ChecklistConfig:
+    """Undo :func:`mark_not_applicable` for one item."""
+    return stored.update_config(store, model, lambda c: without_not_applicable(c, item_key, model.name), actor)
+
+
+def set_margins(store: Store, model: Model, actor: str = "", **values: Any) -> ChecklistConfig:
+    """Change some margins of the model's checklist, e.g. ``set_margins(store, model, max_ece=0.03)``."""
+    return stored.update_config(store, model, lambda c: with_margins(c, **values), actor)
+
+
+def set_bands(store: Store, model: Model, ready: float, at_risk: float, actor: str = "") -> ChecklistConfig:
+    """Change the model's status bands (Ready from ``ready``, At risk from ``at_risk``)."""
+    return stored.update_config(store, model, lambda c: with_bands(c, ready, at_risk), actor)
+
+
+def set_critical(store: Store, model: Model, item_key: str, critical: bool, actor: str = "") -> ChecklistConfig:
+    """Make one item critical (a failure means Not ready) or not, for this model."""
+    return stored.update_config(store, model, lambda c: with_critical(c, item_key, critical), actor)
+
+
+def audit_trail(store: Store, model: Model, limit: int = 200) -> tuple[AuditEntry, ...]:
+    """The model's audit trail, newest first: uploads, criteria, attestations and configuration."""
+    entries = store.audit_entries(model, limit)
+    return tuple(AuditEntry(row.at, row.actor, row.action, _details(row.detail)) for row in entries.itertuples())
+
+
+def _details(detail: Any) -> str:
+    """An audit entry's detail in words: a criterion as its text, anything else as key=value pairs."""
+    if not isinstance(detail, dict):
+        return "" if detail is None else str(detail)
+    if "text" in detail:
+        return f"{detail['text']} ({detail['reason']})" if "reason" in detail else str(detail["text"])
+    if {"metric", "comparison", "threshold"} <= detail.keys():
+        return Criterion(None, detail["metric"], detail["comparison"], float(detail["threshold"]),
+                         detail.get("window", "week"), int(detail.get("min_labels") or 0)).text
+    return ", ".join(f"{k}={v}" for k, v in detail.items())
+

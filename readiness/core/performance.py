@@ -1,0 +1,202 @@
+"""Performance aggregates of a model's log, pure: one record per UTC day and version, merged per window.
+
+A :class:`DayRecord` holds the labelled-quality aggregate (confusion counts and score
+histograms, or error sums), operations (latency, invalid outputs), label delay and, for
+binary models, the label-free estimate aggregate. Any window is the merge of its days;
+criteria are judged per window (:func:`track_criterion`). No database here: the storage
+layer stores and reads day records, the analyses merge them.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+
+from readiness.core import estimation
+from readiness.core import metrics as m
+from readiness.core.criteria import Criterion, CriterionResult, evaluate_criterion
+from readiness.core.records import Baseline, Model
+from readiness.core.status import CriterionStatus
+from readiness.core.windows import next_window_start, window_starts
+
+OPERATIONS = ("volume", "invalid_rate", "latency_p50", "latency_p95", "latency_p99")
+PERFORMANCE_WINDOWS = ("day", "week", "month")
+
+
+@dataclass(frozen=True)
+class DayRecord:
+    """Aggregates of one model's predictions of one UTC day and model version."""
+
+    day: datetime
+    version: str
+    n_rows: int
+    n_labelled: int
+    quality: Any  # BinaryAggregate | MulticlassAggregate | RegressionAggregate
+    operations: m.LatencyAggregate
+    delay: m.LatencyAggregate  # label delays, in hours (a latency sketch read in hours, not ms)
+    estimate: estimation.EstimationAggregate | None
+
+    def to_json(self) -> str:
+        """The aggregates as JSON text (what the store keeps); :meth:`from_json` reads it back."""
+        return json.dumps({
+            "quality": self.quality.to_dict(),
+            "operations": self.operations.to_dict(),
+            "delay": self.delay.to_dict(),
+            "estimate": self.estimate.to_dict() if self.estimate is not None else None,
+        })
+
+
+    @classmethod
+    def from_json(cls, day: datetime, version: str, n_rows: int, n_labelled: int, text: str) -> DayRecord:
+        """A record from what :meth:`to_json` wrote, with its day, version and counts."""
+        data = json.loads(text)
+        estimate = data.get("estimate")
+        return cls(
+            day, version, n_rows, n_labelled,
+            m.aggregate_from_dict(data["quality"]), m.aggregate_from_dict(data["operations"]),
+            m.aggregate_from_dict(data["delay"]),
+            estimation.EstimationAggregate.from_dict(estimate) if estimate else None,
+        )
+
+
+def empty_quality(model: Model, baseline: Baseline) -> Any:
+    """The identity aggregate of the model's task."""
+    if model.task == "binary":
+        return m.BinaryAggregate.empty()
+    if model.task == "multiclass":
+        return m.MulticlassAggregate.empty(baseline.classes)
+    return m.RegressionAggregate.empty()
+
+
+def quality_aggregate(model: Model, baseline: Baseline, frame: pd.DataFrame) -> Any:
+    """Labelled-quality aggregate of rows with columns prediction, score, label."""
+    labelled = frame[frame["label"].notna()]
+    if model.task == "binary":
+        scores = labelled["score"] if labelled["score"].notna().any() else None
+        return m.BinaryAggregate.from_arrays(labelled["label"], labelled["prediction"], scores,
+                                             positive_class=model.positive_class)
+    if model.task == "multiclass":
+        return m.MulticlassAggregate.from_arrays(labelled["label"], labelled["prediction"], baseline.classes)
+    return m.RegressionAggregate.from_arrays(pd.to_numeric(labelled["label"], errors="coerce"),
+                                             pd.to_numeric(labelled["prediction"], errors="coerce"))
+
+
+def day_record(model: Model, baseline: Baseline, calibrator: estimation.ScoreCalibrator | None,
+               day: datetime, version: str, frame: pd.DataFrame) -> DayRecord:
+    """All aggregates of one day and version from its raw rows."""
+    scores = pd.to_numeric(frame["score"], errors="coerce")
+    invalid = m.invalid_output_flags(frame["prediction"], scores if scores.notna().any() else None)
+    operations = m.LatencyAggregate.from_arrays(pd.to_numeric(frame["latency_ms"], errors="coerce"), invalid)
+    delay_hours = (frame["received_at"] - frame["timestamp"]).dt.total_seconds() / 3600
+    delay = m.LatencyAggregate.from_arrays(delay_hours[frame["received_at"].notna()].clip(lower=0))
+    estimate = None
+    if model.task == "binary" and calibrator is not None and scores.notna().any():
+        usable = scores.between(0, 1)
+        positive = frame["prediction"].astype(str) == str(model.positive_class)
+        estimate = estimation.aggregate_window(calibrator, scores[usable].to_numpy(), positive[usable].to_numpy())
+    return DayRecord(day, version, len(frame), int(frame["label"].notna().sum()),
+                     quality_aggregate(model, baseline, frame), operations, delay, estimate)
+
+
+def merge_records(records: list[DayRecord], model: Model, baseline: Baseline, start: datetime,
+                  version: str = "*", estimate: bool = True) -> DayRecord:
+    """One record for a set of days (and versions; "*" merges all versions); ``estimate=False`` skips the estimate."""
+    estimates = [r.estimate for r in records if r.estimate is not None] if estimate else []
+    return DayRecord(
+        start, version, sum(r.n_rows for r in records), sum(r.n_labelled for r in records),
+        m.merge_all([r.quality for r in records], start=empty_quality(model, baseline)),
+        m.merge_all([r.operations for r in records], start=m.LatencyAggregate.empty()),
+        m.merge_all([r.delay for r in records], start=m.LatencyAggregate.empty()),
+        estimation.merge_all(estimates) if estimates else None,
+    )
+
+
+def group_by_window(records: list[DayRecord], window: str) -> dict[datetime, list[DayRecord]]:
+    """Day records grouped by the start of the window (day, week, month) they fall in."""
+    if not records:
+        return {}
+    starts = window_starts(pd.Series([r.day for r in records]), window)
+    groups: dict[datetime, list[DayRecord]] = {}
+    for start, record in zip(starts, records, strict=True):
+        groups.setdefault(start.to_pydatetime(), []).append(record)
+    return groups
+
+
+def label_delay_hours(record: DayRecord, q: float = 0.5) -> float | None:
+    """A quantile of label delay in hours (None without labels)."""
+    value = m.latency_quantile(record.delay, q)
+    return value.value
+
+
+@dataclass(frozen=True)
+class CriterionTrack:
+    """One criterion evaluated in each of its windows; the current status is the last complete one's."""
+
+    criterion: Criterion
+    windows: tuple[tuple[datetime, CriterionResult], ...]
+    current: CriterionResult | None
+    current_window: datetime | None
+
+    @property
+    def latest_judged(self) -> tuple[datetime, CriterionResult] | None:
+        """The newest complete window that had enough data for a pass or fail (labels lag)."""
+        judged = self.judged_windows
+        return judged[-1] if judged else None
+
+    @property
+    def judged_windows(self) -> tuple[tuple[datetime, CriterionResult], ...]:
+        """Every complete window with enough data for a pass or fail, oldest first."""
+        return tuple((start, r) for start, r in self.windows[: self._complete] if r.status != CriterionStatus.INSUFFICIENT)
+
+    @property
+    def _complete(self) -> int:
+        if self.current_window is None:
+            return 0
+        return next(i for i, (start, _) in enumerate(self.windows) if start == self.current_window) + 1
+
+    @property
+    def failed_windows(self) -> tuple[datetime, ...]:
+        """Starts of every window where the criterion failed."""
+        return tuple(start for start, r in self.windows if r.status == CriterionStatus.FAIL)
+
+
+def quality_metrics(model: Model) -> tuple[str, ...]:
+    """The model's quality metrics (those that need labels), in registry order."""
+    return tuple(name for name in m.metrics_for_task(model.task) if name not in OPERATIONS)
+
+
+def compute_all(record: DayRecord, names: tuple[str, ...]) -> dict[str, m.MetricValue]:
+    """Metrics by name, each from the aggregate it needs (quality or operations)."""
+    out = {}
+    for name in names:
+        spec = m.METRICS[name]
+        source = record.operations if m.LatencyAggregate in spec.aggregates else record.quality
+        out[name] = m.compute_metric(name, source)
+    return out
+
+
+def track_criterion(criterion: Criterion, records: list[DayRecord], model: Model, baseline: Baseline,
+                    as_of: datetime) -> CriterionTrack:
+    """One criterion judged in each of its windows over day records; windows ending by ``as_of`` are complete."""
+    results = []
+    current = current_start = None
+    for start, group in group_by_window(records, criterion.window).items():
+        record = merge_records(group, model, baseline, start, estimate=False)
+        value = compute_all(record, (criterion.metric,))[criterion.metric]
+        counted = record.n_rows if criterion.metric in OPERATIONS else record.n_labelled
+        result = evaluate_criterion(criterion, value, counted)
+        results.append((start, result))
+        if next_window_start(start, criterion.window) <= as_of:
+            current, current_start = result, start
+    return CriterionTrack(criterion, tuple(results), current, current_start)
+
+
+def development_record(model: Model, baseline: Baseline, outputs: pd.DataFrame) -> DayRecord:
+    """The baseline's outputs and labels (prediction, score, label) as one record: development performance."""
+    empty = merge_records([], model, baseline, datetime.min)
+    return DayRecord(datetime.min, "baseline", len(outputs), int(outputs["label"].notna().sum()),
+                     quality_aggregate(model, baseline, outputs), empty.operations, empty.delay, None)

@@ -1,0 +1,125 @@
+"""The records every layer passes around: a model, its baseline and its features.
+
+Plain frozen dataclasses with no database behind them; the storage layer builds them from
+rows, the analyses take them as arguments (a model is resolved once, then passed down).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pandas as pd
+
+from readiness.errors import ModelConfigError
+
+TASKS = ("binary", "multiclass", "regression")
+FEATURE_KINDS = ("numeric", "categorical")
+MODEL_NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+# Lengths the log contract promises (the storage schema's columns hold exactly these).
+MAX_REQUEST_ID = 200
+MAX_MODEL_VERSION = 100
+MAX_OWNER = 200
+MAX_POSITIVE_CLASS = 200
+
+
+def utcnow() -> datetime:
+    """Return the current time as naive UTC, the store's timestamp convention."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A model registered in the store."""
+
+    id: int
+    name: str
+    task: str
+    positive_class: str | None
+    owner: str
+    description: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One baseline feature and whether it is numeric or categorical."""
+
+    name: str
+    kind: str  # "numeric" | "categorical"
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """The reference data a model's live logs are compared with."""
+
+    id: int
+    model_id: int
+    name: str
+    n_rows: int
+    features: tuple[FeatureSpec, ...]
+    classes: tuple[str, ...]
+    created_at: datetime
+
+    @property
+    def feature_names(self) -> tuple[str, ...]:
+        """Names of the baseline features, in file order."""
+        return tuple(f.name for f in self.features)
+
+    def kind_of(self, name: str) -> str:
+        """Return "numeric" or "categorical" for a baseline feature."""
+        return next(f.kind for f in self.features if f.name == name)
+
+
+@dataclass(frozen=True)
+class ModelStats:
+    """Volume, time range and label coverage of one model's prediction log."""
+
+    model: Model
+    n_predictions: int
+    n_labelled: int
+    first_timestamp: datetime | None
+    last_timestamp: datetime | None
+    baseline_rows: int
+
+    @property
+    def label_coverage(self) -> float | None:
+        """Share of predictions that have a label (inline or delayed); None without predictions."""
+        return self.n_labelled / self.n_predictions if self.n_predictions else None
+
+
+def validate_model_name(name: str) -> str:
+    """Return a model name if it is usable in URLs and the CLI, else raise ModelConfigError.
+
+    >>> validate_model_name("fraud-v2")
+    'fraud-v2'
+    """
+    if not MODEL_NAME_PATTERN.match(name or ""):
+        raise ModelConfigError(
+            f"Model name {name!r} is not allowed: use 1-100 letters, digits, '-', '_' or '.', "
+            "starting with a letter or digit (for example 'fraud-v2')."
+        )
+    return name
+
+
+def features_to_json(frame: pd.DataFrame) -> list[str]:
+    """Serialize each row of a feature frame as a JSON object; missing values become null.
+
+    >>> features_to_json(pd.DataFrame({"amount": [1.5, None]}))
+    ['{"amount": 1.5}', '{"amount": null}']
+    """
+    if frame.shape[1] == 0:
+        return ["{}"] * len(frame)
+    objects = frame.astype(object).where(frame.notna(), None)
+    return [json.dumps(record, allow_nan=False) for record in objects.to_dict("records")]
+
+
+def features_from_json(texts: Sequence[str], columns: Sequence[str] | None = None) -> pd.DataFrame:
+    """Parse JSON feature objects back into a frame, one column per feature."""
+    frame = pd.DataFrame.from_records([json.loads(text) if text else {} for text in texts])
+    if columns is not None:
+        frame = frame.reindex(columns=list(columns))
+    return frame

@@ -1,0 +1,396 @@
+"""Check a frame of strings against the log contract and turn it into the canonical frame.
+
+Canonical columns: the features (float64 for numeric, strings for categorical), then the
+reserved ``timestamp`` (UTC), ``prediction`` and ``label`` (class text, or number text for
+regression), ``score``, ``request_id``, ``model_version``, ``latency_ms``.
+Every error names the column, the first bad line of the file and the fix.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from readiness.errors import DataValidationError, ModelConfigError, SchemaMismatchError
+from readiness.core.mapping import ColumnMapping
+from readiness.core.records import MAX_MODEL_VERSION, MAX_REQUEST_ID
+from readiness.core.records import Baseline, FeatureSpec
+
+NUMERIC_SHARE = 0.9  # a column with at least this share of numbers is numeric with bad values
+FIRST_LINE = 2  # data row 0 is line 2 of the file (line 1 is the header)
+
+
+@dataclass(frozen=True)
+class ValidFrame:
+    """A validated, canonical frame and what was learned from it."""
+
+    frame: pd.DataFrame
+    features: tuple[FeatureSpec, ...]
+    classes: tuple[str, ...]
+
+
+def canonical_class(value: object) -> str | None:
+    """Class labels as text, so 1, 1.0 and "1" are the same class; None for missing.
+
+    >>> canonical_class(1.0), canonical_class(" yes "), canonical_class(float("nan"))
+    ('1', 'yes', None)
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    text = str(value).strip()
+    if text == "":
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    if math.isfinite(number) and number.is_integer() and text.lstrip("+-").replace(".", "", 1).isdigit():
+        return str(int(number))
+    return text
+
+
+def _line(frame: pd.DataFrame, mask: pd.Series) -> tuple[int, object]:
+    """File line and value of the first row where mask is true."""
+    position = int(np.flatnonzero(mask.to_numpy())[0])
+    return position + FIRST_LINE, frame.iloc[position]
+
+
+def _to_number(values: pd.Series) -> pd.Series:
+    return pd.to_numeric(values.str.strip() if values.dtype == object else values, errors="coerce")
+
+
+def numeric_column(raw: pd.Series, column: str, what: str) -> pd.Series:
+    """Parse a column as float64; raise DataValidationError on the first non-number or infinity."""
+    present = raw.notna()
+    numbers = _to_number(raw).astype("float64")
+    bad = present & numbers.isna()
+    if bad.any():
+        line, value = _line(raw, bad)
+        raise DataValidationError(
+            f"{what} {column!r} must be numeric, but line {line} has {value!r} "
+            f"({int(bad.sum())} non-numeric value(s) in all). Fix those values"
+            + (", or mark the column categorical in the mapping." if what == "Feature" else ".")
+        )
+    infinite = np.isinf(numbers)
+    if infinite.any():
+        line, value = _line(raw, infinite)
+        fix = ("Replace it with a probability in [0, 1]." if what == "Score column"
+               else "Replace it with a finite number or leave the cell empty.")
+        raise DataValidationError(
+            f"{what} {column!r} has an infinite value at line {line} ({value!r}). {fix}"
+        )
+    return numbers
+
+
+def looks_numeric(raw: pd.Series) -> bool:
+    """True when at least 90% of the non-missing values parse as numbers."""
+    present = raw.dropna()
+    if present.empty:
+        return True
+    return bool(_to_number(present).notna().mean() >= NUMERIC_SHARE)
+
+
+def infer_features(frame: pd.DataFrame, columns: Sequence[str], mapping: ColumnMapping) -> tuple[FeatureSpec, ...]:
+    """Decide numeric or categorical per feature: mapping first, else by content."""
+    specs = []
+    for column in columns:
+        if column in mapping.categorical:
+            kind = "categorical"
+        elif column in mapping.numeric:
+            kind = "numeric"
+        else:
+            kind = "numeric" if looks_numeric(frame[column]) else "categorical"
+        specs.append(FeatureSpec(column, kind))
+    return tuple(specs)
+
+
+def typed_features(frame: pd.DataFrame, features: Sequence[FeatureSpec]) -> pd.DataFrame:
+    """The feature columns, numeric parsed to float64 and categorical as stripped strings."""
+    out = {}
+    for spec in features:
+        raw = frame[spec.name]
+        if spec.kind == "numeric":
+            out[spec.name] = numeric_column(raw, spec.name, "Feature")
+        else:
+            out[spec.name] = raw.map(category, na_action="ignore").astype(object)
+    return pd.DataFrame(out, index=frame.index)
+
+
+def category(value: object) -> str | None:
+    """A categorical feature value as stripped text, kept as written ("007" stays "007").
+
+    >>> category(" 007 "), category("München"), category("  ")
+    ('007', 'München', None)
+    """
+    text = str(value).strip()
+    return text or None
+
+
+def scores(raw: pd.Series, column: str) -> pd.Series:
+    """Parse scores; every one must be a finite probability in [0, 1]."""
+    missing = raw.isna()
+    if missing.any():
+        line, _ = _line(raw, missing)
+        raise DataValidationError(
+            f"Score column {column!r} is empty or NaN at line {line} ({int(missing.sum())} row(s)). "
+            "Every prediction needs its score; fill them in or unmap the score column."
+        )
+    values = numeric_column(raw, column, "Score column")
+    outside = (values < 0) | (values > 1)
+    if outside.any():
+        line, value = _line(raw, outside)
+        raise DataValidationError(
+            f"Score column {column!r} has {value!r} at line {line}, outside [0, 1] "
+            f"({int(outside.sum())} row(s)). Scores are probabilities of the positive class; "
+            "map a probability column, not a raw margin or logit."
+        )
+    return values
+
+
+def timestamps(raw: pd.Series, column: str) -> pd.Series:
+    """Parse ISO 8601 (or other unambiguous) timestamps to UTC; naive ones are taken as UTC."""
+    missing = raw.isna()
+    if missing.any():
+        line, _ = _line(raw, missing)
+        raise DataValidationError(
+            f"Timestamp column {column!r} is empty at line {line}. Every live prediction needs a time."
+        )
+    text = raw.str.strip()
+    parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
+    if parsed.isna().any():
+        parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
+    bad = parsed.isna()
+    if bad.any():
+        line, value = _line(raw, bad)
+        raise DataValidationError(
+            f"Timestamp column {column!r} has an unreadable time at line {line}: {value!r} "
+            f"({int(bad.sum())} row(s)). Use ISO 8601, for example 2026-03-01T14:05:00Z."
+        )
+    return parsed.astype("datetime64[us, UTC]")
+
+
+def class_column(raw: pd.Series, column: str, task: str, known: Sequence[str] | None, role: str) -> pd.Series:
+    """Canonical classes (classification) or numbers as text (regression) for prediction/label."""
+    if task == "regression":
+        numbers = numeric_column(raw, column, f"{role.capitalize()} column")
+        return numbers.map(lambda v: repr(float(v)), na_action="ignore").astype(object)
+    classes = raw.map(canonical_class, na_action="ignore").astype(object)
+    if known is not None:
+        unknown = classes.notna() & ~classes.isin(list(known))
+        if unknown.any():
+            line, value = _line(classes, unknown)
+            raise DataValidationError(
+                f"{role.capitalize()} column {column!r} has class {value!r} at line {line}, which the "
+                f"{task} model does not know (known classes: {', '.join(map(repr, known))}). "
+                "Check the column mapping, or upload a baseline that includes this class."
+            )
+    return classes
+
+
+def check_classes(task: str, positive_class: str | None, classes: Sequence[str], filename: str) -> None:
+    """Raise DataValidationError when the classes seen do not fit the model's task."""
+    if task == "binary":
+        if len(classes) > 2:
+            raise DataValidationError(
+                f"{filename} has {len(classes)} classes ({', '.join(map(repr, classes[:10]))}) but the model "
+                "is binary. Map the right label/prediction columns, or choose the multiclass task."
+            )
+        if positive_class is not None and classes and positive_class not in classes:
+            raise DataValidationError(
+                f"The positive class {positive_class!r} does not occur in {filename}; its classes are "
+                f"{', '.join(map(repr, classes))}. Set the positive class to one of them."
+            )
+    if task == "multiclass" and len(classes) < 2 and classes:
+        raise DataValidationError(
+            f"{filename} has a single class ({classes[0]!r}) for a multiclass model; "
+            "a baseline needs at least two classes."
+        )
+
+
+def _labels_as_task(raw: pd.Series, column: str, task: str, known: Sequence[str] | None) -> pd.Series:
+    if task == "regression":
+        present = raw.dropna()
+        if not present.empty and _to_number(present).isna().any():
+            line, value = _line(raw, raw.notna() & _to_number(raw).isna())
+            raise DataValidationError(
+                f"Label column {column!r} has {value!r} at line {line}, but a regression model needs "
+                "numeric labels. Check the column mapping or the model's task."
+            )
+    return class_column(raw, column, task, known, "label")
+
+
+def reserved_columns(
+    frame: pd.DataFrame, mapping: ColumnMapping, task: str, known_classes: Sequence[str] | None,
+) -> pd.DataFrame:
+    """Canonical reserved columns that the mapping provides (timestamp, prediction, ...)."""
+    out: dict[str, pd.Series] = {}
+    col = mapping.column_for
+    if col("timestamp"):
+        out["timestamp"] = timestamps(frame[col("timestamp")], col("timestamp"))
+    if col("prediction"):
+        raw = frame[col("prediction")]
+        missing = raw.isna()
+        if missing.any():
+            line, _ = _line(raw, missing)
+            raise DataValidationError(
+                f"Prediction column {col('prediction')!r} is empty at line {line}; every row needs a prediction."
+            )
+        out["prediction"] = class_column(raw, col("prediction"), task, known_classes, "prediction")
+    if col("score"):
+        out["score"] = scores(frame[col("score")], col("score"))
+    if col("label"):
+        out["label"] = _labels_as_task(frame[col("label")], col("label"), task, known_classes)
+    if col("request_id"):
+        out["request_id"] = request_ids(frame[col("request_id")], col("request_id"))
+    if col("model_version"):
+        versions = frame[col("model_version")].map(lambda v: str(v).strip(), na_action="ignore")
+        _check_length(versions, col("model_version"), "Model version column", MAX_MODEL_VERSION)
+        out["model_version"] = versions
+    if col("latency_ms"):
+        latency = numeric_column(frame[col("latency_ms")], col("latency_ms"), "Latency column")
+        negative = latency < 0
+        if negative.any():
+            line, value = _line(frame[col("latency_ms")], negative)
+            raise DataValidationError(
+                f"Latency column {col('latency_ms')!r} is negative at line {line} ({value!r}); latencies are milliseconds >= 0."
+            )
+        out["latency_ms"] = latency
+    return pd.DataFrame(out, index=frame.index)
+
+
+def request_ids(raw: pd.Series, column: str) -> pd.Series:
+    """Stripped request ids; duplicates within the file are an error."""
+    ids = raw.map(lambda v: str(v).strip(), na_action="ignore")
+    duplicated = ids.notna() & ids.duplicated(keep="first")
+    if duplicated.any():
+        line, value = _line(ids, duplicated)
+        raise DataValidationError(
+            f"Request id column {column!r} repeats {value!r} at line {line} ({int(duplicated.sum())} "
+            "repeat(s)). Request ids must be unique per model; remove the duplicate rows."
+        )
+    _check_length(ids, column, "Request id column", MAX_REQUEST_ID)
+    return ids
+
+
+def _check_length(values: pd.Series, column: str, what: str, limit: int) -> None:
+    """Raise DataValidationError for text longer than the store's column holds."""
+    long = values.map(len, na_action="ignore").fillna(0) > limit
+    if long.any():
+        line, value = _line(values, long)
+        raise DataValidationError(
+            f"{what} {column!r} has a value of {len(value):,} characters at line {line} "
+            f"({value[:40]!r}...); at most {limit} fit. Shorten those values or map another column."
+        )
+
+
+def validate_baseline(
+    frame: pd.DataFrame, mapping: ColumnMapping, task: str, positive_class: str | None, filename: str,
+) -> ValidFrame:
+    """Validate a baseline file: typed features, classes that fit the task, valid scores."""
+    features = infer_features(frame, mapping.feature_columns(list(frame.columns)), mapping)
+    if not features:
+        raise DataValidationError(
+            f"{filename} has no feature columns: every column is mapped to a role or ignored. "
+            "A baseline needs the model's input features."
+        )
+    reserved = reserved_columns(frame, mapping, task, None)
+    classes: tuple[str, ...] = ()
+    if task != "regression":
+        seen = pd.concat([reserved.get("prediction", pd.Series(dtype=object)),
+                          reserved.get("label", pd.Series(dtype=object))]).dropna().unique()
+        classes = tuple(sorted(map(str, seen)))
+        check_classes(task, positive_class, classes, filename)
+    if "score" in reserved and task != "binary":
+        raise DataValidationError(
+            f"{filename} maps a score column, but scores (probability of the positive class) only apply to "
+            f"binary models and this one is {task}. Unmap the score column or choose the binary task."
+        )
+    canonical = pd.concat([typed_features(frame, features), reserved], axis=1)
+    return ValidFrame(canonical, features, classes)
+
+
+def validate_live(
+    frame: pd.DataFrame, mapping: ColumnMapping, task: str, baseline: Baseline, filename: str,
+) -> ValidFrame:
+    """Validate a live log against the model's baseline features, classes and the contract."""
+    columns = mapping.feature_columns(list(frame.columns))
+    check_schema(frame, columns, baseline, filename)
+    known = baseline.classes if task != "regression" else None
+    reserved = reserved_columns(frame, mapping, task, known)
+    if "score" in reserved and task != "binary":
+        raise DataValidationError(
+            f"{filename} maps a score column, but this model is {task}; scores only apply to binary models."
+        )
+    canonical = pd.concat([typed_features(frame, baseline.features), reserved], axis=1)
+    return ValidFrame(canonical, baseline.features, baseline.classes)
+
+
+def check_schema(frame: pd.DataFrame, columns: Sequence[str], baseline: Baseline, filename: str) -> None:
+    """Raise SchemaMismatchError listing missing, extra and type-changed features."""
+    expected = baseline.feature_names
+    missing = [c for c in expected if c not in columns]
+    extra = [c for c in columns if c not in expected]
+    changed = []
+    for spec in baseline.features:
+        if spec.name in columns and spec.kind == "numeric" and not looks_numeric(frame[spec.name]):
+            changed.append(f"{spec.name!r} (numeric in the baseline, text here)")
+    if missing or extra or changed:
+        parts = []
+        if missing:
+            parts.append(f"missing: {', '.join(map(repr, missing))}")
+        if extra:
+            parts.append(f"extra: {', '.join(map(repr, extra))}")
+        if changed:
+            parts.append(f"type changed: {', '.join(changed)}")
+        raise SchemaMismatchError(
+            f"The features of {filename} do not match the model's baseline ({'; '.join(parts)}). "
+            "Rename or add the missing columns, mark extra ones 'ignore' in the mapping, "
+            "or upload a new baseline if the model's inputs really changed."
+        )
+
+
+def validate_labels(frame: pd.DataFrame, mapping: ColumnMapping, task: str, known: Sequence[str] | None) -> pd.DataFrame:
+    """Validate a delayed-labels file: unique request ids and labels that fit the task."""
+    ids = request_ids(frame[mapping.roles["request_id"]], mapping.roles["request_id"])
+    raw_labels = frame[mapping.roles["label"]]
+    missing = raw_labels.isna() | ids.isna()
+    if missing.any():
+        line, _ = _line(raw_labels, missing)
+        raise DataValidationError(
+            f"Line {line} of the labels file has an empty request id or label; every row needs both."
+        )
+    labels = _labels_as_task(raw_labels, mapping.roles["label"], task, known)
+    return pd.DataFrame({"request_id": ids, "label": labels})
+
+
+def propose_task(frame: pd.DataFrame, mapping: ColumnMapping) -> tuple[str, str | None]:
+    """Guess the task and positive class from the label (or prediction) values.
+
+    Two classes -> binary (positive: 1, true, yes, or the rarer class); a few -> multiclass;
+    many numbers -> regression.
+    """
+    column = mapping.column_for("label") or mapping.column_for("prediction")
+    if column is None:
+        raise ModelConfigError("Map a prediction or label column so the model's task can be told.")
+    values = frame[column].dropna()
+    classes = values.map(canonical_class).dropna()
+    counts = classes.value_counts()
+    numeric = looks_numeric(values)
+    if len(counts) == 2:
+        for preferred in ("1", "true", "True", "yes", "Yes", "positive", "fraud"):
+            if preferred in counts.index:
+                return "binary", preferred
+        return "binary", str(counts.idxmin())
+    if numeric and (len(counts) > 20 or not (_to_number(values) % 1 == 0).all()):
+        return "regression", None
+    return "multiclass", None

@@ -1,0 +1,94 @@
+"""Time windows over a prediction log: which size suits the volume, and where each starts.
+
+Profiles are stored per UTC day; weeks (starting Monday) and months are merges of days.
+Hour windows are profiled from raw rows on demand, for short ranges only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pandas as pd
+
+from readiness.errors import WindowError
+
+WINDOWS = ("hour", "day", "week", "month")
+STORED_WINDOW = "day"
+MIN_ROWS_PER_WINDOW = 500
+MAX_WINDOWS = 120
+MAX_HOUR_RANGE = timedelta(days=3)
+
+
+
+def check_window(window: str) -> str:
+    """Return the window name if known, else raise WindowError listing the choices."""
+    if window not in WINDOWS:
+        raise WindowError(f"Unknown window {window!r}: choose one of {', '.join(WINDOWS)}.")
+    return window
+
+
+def window_starts(timestamps: pd.Series, window: str) -> pd.Series:
+    """The start of the window each timestamp falls in (naive UTC), e.g. Monday 00:00 for weeks.
+
+    >>> ts = pd.Series(pd.to_datetime(["2026-11-04 13:20", "2026-11-30 01:00"]))
+    >>> window_starts(ts, "week").dt.strftime("%Y-%m-%d").tolist()
+    ['2026-11-02', '2026-11-30']
+    """
+    check_window(window)
+    ts = pd.to_datetime(timestamps)
+    if getattr(ts.dt, "tz", None) is not None:
+        ts = ts.dt.tz_convert("UTC").dt.tz_localize(None)
+    if window == "hour":
+        return ts.dt.floor("h")
+    if window == "day":
+        return ts.dt.floor("D")
+    if window == "week":
+        day = ts.dt.floor("D")
+        return day - pd.to_timedelta(day.dt.day_of_week, unit="D")
+    return ts.dt.to_period("M").dt.start_time
+
+
+def window_start(moment: datetime, window: str) -> datetime:
+    """The start of the window containing one moment.
+
+    >>> window_start(datetime(2026, 11, 22, 15, 5), "month")
+    datetime.datetime(2026, 11, 1, 0, 0)
+    """
+    return window_starts(pd.Series([moment]), window).iloc[0].to_pydatetime()
+
+
+def next_window_start(start: datetime, window: str) -> datetime:
+    """The start of the window after the one starting at ``start``.
+
+    >>> next_window_start(datetime(2026, 12, 1), "month")
+    datetime.datetime(2027, 1, 1, 0, 0)
+    """
+    check_window(window)
+    if window == "hour":
+        return start + timedelta(hours=1)
+    if window == "day":
+        return start + timedelta(days=1)
+    if window == "week":
+        return start + timedelta(days=7)
+    return (pd.Timestamp(start) + pd.offsets.MonthBegin(1)).to_pydatetime()
+
+
+def choose_window(n_rows: int, first: datetime | None, last: datetime | None) -> str:
+    """Pick the window size that gives enough rows per window and not too many windows.
+
+    >>> choose_window(200_000, datetime(2026, 8, 1), datetime(2026, 11, 1))
+    'day'
+    >>> choose_window(20_000, datetime(2026, 1, 1), datetime(2026, 11, 1))
+    'week'
+    """
+    if n_rows == 0 or first is None or last is None:
+        return "day"
+    span = max(last - first, timedelta(hours=1))
+    days = span / timedelta(days=1)
+    if span <= MAX_HOUR_RANGE and n_rows / max(days * 24, 1) >= MIN_ROWS_PER_WINDOW:
+        return "hour"
+    if n_rows / max(days, 1) >= MIN_ROWS_PER_WINDOW and days <= MAX_WINDOWS:
+        return "day"
+    if days / 7 <= MAX_WINDOWS * 4 and n_rows / max(days / 7, 1) >= MIN_ROWS_PER_WINDOW / 5:
+        return "week"
+    return "month"

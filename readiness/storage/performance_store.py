@@ -1,0 +1,195 @@
+"""Stored performance aggregates: one record per model, baseline, UTC day and model version.
+
+Labels arrive days late, so a refresh finds the days touched by new predictions (past one
+watermark) and by new or corrected labels (past another) and recomputes just those days from
+raw rows, which also makes corrected labels exact. Refreshes run when data arrives (ingest,
+``log_predictions``) or from ``python -m readiness refresh``; reading never refreshes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, delete, select, update
+
+from readiness.core import estimation
+from readiness.core.performance import DayRecord, day_record
+from readiness.core.records import Baseline, Model, utcnow
+from readiness.storage import schema as t
+from readiness.storage.sql import LABELLED_LOG, effective_label
+from readiness.storage.store import Store
+
+
+@dataclass(frozen=True)
+class PerformanceRefresh:
+    """What one refresh recomputed."""
+
+    model: str
+    days_recomputed: int
+    rebuilt: bool
+    prediction_watermark: int = 0
+    label_watermark: int = 0
+
+
+def baseline_outputs(store: Store, baseline: Baseline) -> pd.DataFrame:
+    """The baseline's prediction, score and label columns (no features)."""
+    b = t.baseline_rows
+    query = select(b.c.prediction, b.c.score, b.c.label).where(b.c.baseline_id == baseline.id)
+    with store.engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).all(), columns=["prediction", "score", "label"])
+    frame["score"] = pd.to_numeric(frame["score"], errors="coerce")
+    return frame
+
+
+def fit_baseline_calibrator(store: Store, model: Model, baseline: Baseline) -> estimation.ScoreCalibrator | None:
+    """Calibrate scores on the baseline's (score, label) pairs; None for non-binary models."""
+    if model.task != "binary":
+        return None
+    frame = baseline_outputs(store, baseline)
+    labelled = frame[frame["score"].notna() & frame["label"].notna()]
+    if labelled.empty:
+        return None
+    return estimation.fit_calibrator(
+        labelled["score"].to_numpy(), labelled["label"].to_numpy(), model.positive_class
+    )
+
+
+def refresh_performance(
+    store: Store, model: Model, progress: Callable[[int, int], None] | None = None
+) -> PerformanceRefresh:
+    """Recompute the days touched by new predictions or labels since the last refresh."""
+    baseline = store.active_baseline(model.id)
+    if baseline is None:
+        return PerformanceRefresh(model.name, 0, False)
+    state, rebuilt = _state(store, model, baseline)
+    days, prediction_mark, label_mark = _touched_days(store, model.id, state)
+    calibrator = (
+        estimation.ScoreCalibrator.from_dict(json.loads(state.calibrator)) if state.calibrator else None
+    )
+    for i, day in enumerate(sorted(days)):
+        _recompute_day(store, model, baseline, calibrator, day)
+        if progress is not None:
+            progress(i + 1, len(days))
+    with store.begin() as conn:
+        conn.execute(
+            update(t.perf_state)
+            .where(t.perf_state.c.model_id == model.id)
+            .values(prediction_watermark=prediction_mark, label_watermark=label_mark, updated_at=utcnow())
+        )
+    return PerformanceRefresh(model.name, len(days), rebuilt, prediction_mark, label_mark)
+
+
+def _state(store: Store, model: Model, baseline: Baseline) -> tuple[Any, bool]:
+    with store.engine.connect() as conn:
+        state = conn.execute(select(t.perf_state).where(t.perf_state.c.model_id == model.id)).first()
+    if state is not None and state.baseline_id == baseline.id:
+        return state, False
+    replaced = state is not None  # an older baseline's aggregates are being dropped
+    calibrator = fit_baseline_calibrator(store, model, baseline)
+    with store.begin() as conn:
+        conn.execute(delete(t.perf_windows).where(t.perf_windows.c.model_id == model.id))
+        conn.execute(delete(t.perf_state).where(t.perf_state.c.model_id == model.id))
+        conn.execute(
+            t.perf_state.insert().values(
+                model_id=model.id,
+                baseline_id=baseline.id,
+                prediction_watermark=0,
+                label_watermark=0,
+                calibrator=json.dumps(calibrator.to_dict()) if calibrator is not None else "",
+                updated_at=utcnow(),
+            )
+        )
+        state = conn.execute(select(t.perf_state).where(t.perf_state.c.model_id == model.id)).one()
+    return state, replaced
+
+
+def _touched_days(store: Store, model_id: int, state: Any) -> tuple[set[datetime], int, int]:
+    """UTC days with predictions past the watermark or labels past the label watermark."""
+    p, lab = t.predictions, t.labels
+    with store.engine.connect() as conn:
+        new_rows = conn.execute(
+            select(p.c.timestamp, p.c.id).where(p.c.model_id == model_id, p.c.id > state.prediction_watermark)
+        ).all()
+        new_labels = conn.execute(
+            select(p.c.timestamp, lab.c.id)
+            .select_from(LABELLED_LOG)
+            .where(lab.c.model_id == model_id, lab.c.id > state.label_watermark)
+        ).all()
+    days = {_day(ts) for ts, _ in new_rows} | {_day(ts) for ts, _ in new_labels if ts is not None}
+    prediction_mark = max((i for _, i in new_rows), default=state.prediction_watermark)
+    label_mark = max((i for _, i in new_labels), default=state.label_watermark)
+    return days, prediction_mark, label_mark
+
+
+def _day(moment: datetime) -> datetime:
+    return datetime(moment.year, moment.month, moment.day)
+
+
+def day_rows(store: Store, model_id: int, start: datetime, end: datetime) -> pd.DataFrame:
+    """Raw outputs of the model's predictions in [start, end), with their effective labels."""
+    p, lab = t.predictions, t.labels
+    query = (
+        select(
+            p.c.timestamp, p.c.model_version, p.c.prediction, p.c.score, p.c.latency_ms,
+            effective_label().label("label"), lab.c.received_at,
+        )
+        .select_from(LABELLED_LOG)
+        .where(p.c.model_id == model_id, p.c.timestamp >= start, p.c.timestamp < end)
+    )
+    with store.engine.connect() as conn:
+        frame = pd.DataFrame(conn.execute(query).all(), columns=list(query.selected_columns.keys()))
+    frame["model_version"] = frame["model_version"].fillna("").astype(str)
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+    frame["received_at"] = pd.to_datetime(frame["received_at"])
+    return frame
+
+
+def _recompute_day(
+    store: Store, model: Model, baseline: Baseline, calibrator: estimation.ScoreCalibrator | None, day: datetime
+) -> None:
+    frame = day_rows(store, model.id, day, day + timedelta(days=1))
+    records = [
+        day_record(model, baseline, calibrator, day, version, part)
+        for version, part in frame.groupby("model_version", sort=True)
+    ]
+    with store.begin() as conn:
+        _replace_day(conn, model, baseline, day, records)
+
+
+def _replace_day(conn: Connection, model: Model, baseline: Baseline, day: datetime, records: list[DayRecord]) -> None:
+    w = t.perf_windows
+    conn.execute(delete(w).where(w.c.baseline_id == baseline.id, w.c.window_start == day))
+    if records:
+        conn.execute(
+            w.insert(),
+            [
+                {
+                    "model_id": model.id, "baseline_id": baseline.id, "window_start": r.day,
+                    "model_version": r.version, "n_rows": r.n_rows, "n_labelled": r.n_labelled,
+                    "data": r.to_json(),
+                }
+                for r in records
+            ],
+        )
+
+
+def day_records(
+    store: Store, baseline: Baseline, start: datetime | None = None, end: datetime | None = None
+) -> list[DayRecord]:
+    """Stored day records of a baseline in [start, end), oldest first."""
+    w = t.perf_windows
+    query = select(w).where(w.c.baseline_id == baseline.id).order_by(w.c.window_start, w.c.model_version)
+    if start is not None:
+        query = query.where(w.c.window_start >= start)
+    if end is not None:
+        query = query.where(w.c.window_start < end)
+    with store.engine.connect() as conn:
+        return [
+            DayRecord.from_json(row.window_start, row.model_version, row.n_rows, row.n_labelled, row.data)
+            for row in conn.execute(query)
+        ]

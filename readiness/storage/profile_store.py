@@ -1,0 +1,197 @@
+"""Stored drift profiles: the baseline's reference, one merged profile per model and UTC day.
+
+``refresh_profiles`` reads only prediction rows past a watermark, in bounded chunks, so rows
+that services inserted directly are picked up incrementally; a new baseline resets the
+watermark and profiles are recomputed from the raw rows. Any range of days is answered by
+merging stored profiles, so a page over millions of predictions reads kilobytes. Refreshes
+run when data arrives or from ``python -m readiness refresh``; reading never writes.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Connection, delete, func, select, update
+
+from readiness.core.profiles import FrameProfile, Reference, baseline_reference, merge, profile_frame, raw_log_frame
+from readiness.core.records import Baseline, Model, utcnow
+from readiness.core.windows import window_starts
+from readiness.storage import schema as t
+from readiness.storage.sql import upsert
+from readiness.storage.store import Store
+
+REFRESH_CHUNK_ROWS = 100_000
+Progress = Callable[[int], None]
+
+
+@dataclass(frozen=True)
+class RefreshResult:
+    """What one refresh profiled."""
+
+    model: str
+    rows_profiled: int
+    days_touched: int
+    watermark: int
+    rebuilt: bool  # True when a new baseline made every profile be recomputed
+
+
+@dataclass(frozen=True)
+class ProfileSpan:
+    """The first and last UTC day with a stored profile, and the rows they cover."""
+
+    first_day: datetime | None
+    last_day: datetime | None
+    n_rows: int
+
+
+def load_reference(store: Store, model: Model, baseline: Baseline) -> Reference:
+    """The baseline's stored reference bins, or (before its first refresh) the same bins computed in memory."""
+    with store.engine.connect() as conn:
+        text = conn.execute(
+            select(t.drift_references.c.data).where(t.drift_references.c.baseline_id == baseline.id)
+        ).scalar_one_or_none()
+    if text is not None:
+        return Reference.from_dict(json.loads(text))
+    return baseline_reference(model, baseline, store.read_baseline(baseline))
+
+
+def _stored_reference(store: Store, conn: Connection, model: Model, baseline: Baseline) -> Reference:
+    """The baseline's reference, built and stored on the first refresh after the baseline arrived."""
+    text = conn.execute(
+        select(t.drift_references.c.data).where(t.drift_references.c.baseline_id == baseline.id)
+    ).scalar_one_or_none()
+    if text is not None:
+        return Reference.from_dict(json.loads(text))
+    reference = baseline_reference(model, baseline, store.read_baseline(baseline))
+    upsert(
+        conn,
+        t.drift_references,
+        {"baseline_id": baseline.id},
+        {"model_id": model.id, "data": json.dumps(reference.to_dict()), "created_at": utcnow()},
+    )
+    return reference
+
+
+def refresh_profiles(
+    store: Store, model: Model, chunk_rows: int = REFRESH_CHUNK_ROWS, progress: Progress | None = None
+) -> RefreshResult:
+    """Profile every prediction past the watermark, chunk by chunk, merging into per-day profiles."""
+    baseline = store.active_baseline(model.id)
+    if baseline is None:
+        return RefreshResult(model.name, 0, 0, 0, False)
+    with store.begin() as conn:
+        reference = _stored_reference(store, conn, model, baseline)
+    watermark, rebuilt = _start_state(store, model, baseline)
+    rows = days = 0
+    while True:
+        raw = _read_chunk(store, model.id, watermark, chunk_rows)
+        if raw.empty:
+            break
+        new_watermark = int(raw["id"].max())
+        with store.begin() as conn:
+            if not _advance(conn, model.id, baseline.id, watermark, new_watermark):
+                break  # another refresh moved the watermark: it owns these rows
+            days += _merge_chunk(conn, model, baseline, reference, raw)
+        watermark = new_watermark
+        rows += len(raw)
+        if progress is not None:
+            progress(rows)
+    return RefreshResult(model.name, rows, days, watermark, rebuilt)
+
+
+def _start_state(store: Store, model: Model, baseline: Baseline) -> tuple[int, bool]:
+    """The watermark to continue from; a new baseline drops old profiles and starts at zero."""
+    with store.begin() as conn:
+        state = conn.execute(select(t.profile_state).where(t.profile_state.c.model_id == model.id)).first()
+        if state is not None and state.baseline_id == baseline.id:
+            return int(state.watermark), False
+        conn.execute(delete(t.profiles).where(t.profiles.c.model_id == model.id))
+        conn.execute(delete(t.profile_state).where(t.profile_state.c.model_id == model.id))
+        conn.execute(
+            t.profile_state.insert().values(
+                model_id=model.id, baseline_id=baseline.id, watermark=0, updated_at=utcnow()
+            )
+        )
+        return 0, state is not None
+
+
+def _advance(conn: Connection, model_id: int, baseline_id: int, old: int, new: int) -> bool:
+    """Move the watermark from old to new; False when someone else already moved it."""
+    state = t.profile_state.c
+    result = conn.execute(
+        update(t.profile_state)
+        .where(state.model_id == model_id, state.baseline_id == baseline_id, state.watermark == old)
+        .values(watermark=new, updated_at=utcnow())
+    )
+    return result.rowcount == 1
+
+
+def _read_chunk(store: Store, model_id: int, watermark: int, limit: int) -> pd.DataFrame:
+    p = t.predictions
+    query = (
+        select(p.c.id, p.c.timestamp, p.c.prediction, p.c.score, p.c.features)
+        .where(p.c.model_id == model_id, p.c.id > watermark)
+        .order_by(p.c.id)
+        .limit(limit)
+    )
+    with store.engine.connect() as conn:
+        return pd.DataFrame(
+            conn.execute(query).all(), columns=["id", "timestamp", "prediction", "score", "features"]
+        )
+
+
+def _merge_chunk(conn: Connection, model: Model, baseline: Baseline, reference: Reference, raw: pd.DataFrame) -> int:
+    frame = raw_log_frame(raw, reference)
+    days = window_starts(raw["timestamp"], "day")
+    touched = 0
+    for day, part in frame.groupby(days.to_numpy(), sort=True):
+        start = pd.Timestamp(day).to_pydatetime()
+        profile = profile_frame(part, reference)
+        existing = conn.execute(
+            select(t.profiles.c.data).where(
+                t.profiles.c.baseline_id == baseline.id, t.profiles.c.window_start == start
+            )
+        ).scalar_one_or_none()
+        if existing is not None:
+            profile = merge(FrameProfile.from_dict(json.loads(existing)), profile)
+        upsert(
+            conn,
+            t.profiles,
+            {"baseline_id": baseline.id, "window_start": start},
+            {"model_id": model.id, "n_rows": profile.n_rows, "data": json.dumps(profile.to_dict())},
+        )
+        touched += 1
+    return touched
+
+
+def day_profiles(
+    store: Store, baseline: Baseline, start: datetime | None = None, end: datetime | None = None
+) -> list[tuple[datetime, FrameProfile]]:
+    """Stored per-day profiles of a baseline in [start, end), oldest first."""
+    query = (
+        select(t.profiles.c.window_start, t.profiles.c.data)
+        .where(t.profiles.c.baseline_id == baseline.id)
+        .order_by(t.profiles.c.window_start)
+    )
+    if start is not None:
+        query = query.where(t.profiles.c.window_start >= start)
+    if end is not None:
+        query = query.where(t.profiles.c.window_start < end)
+    with store.engine.connect() as conn:
+        rows = conn.execute(query).all()
+    return [(row.window_start, FrameProfile.from_dict(json.loads(row.data))) for row in rows]
+
+
+def profile_span(store: Store, baseline: Baseline) -> ProfileSpan:
+    """The days a baseline's stored profiles cover and the rows in them (no profile: Nones and 0)."""
+    p = t.profiles.c
+    query = select(func.min(p.window_start), func.max(p.window_start), func.coalesce(func.sum(p.n_rows), 0)).where(
+        p.baseline_id == baseline.id
+    )
+    with store.engine.connect() as conn:
+        first, last, n = conn.execute(query).one()
+    return ProfileSpan(first, last, int(n))

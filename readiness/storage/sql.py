@@ -1,0 +1,49 @@
+"""Small SQL building blocks every storage module shares: the labelled log and one upsert.
+
+A delayed label (``labels``) overrides the label logged with the prediction; that rule is
+written once here, in :data:`LABELLED_LOG` and :func:`effective_label`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Table, and_, func, insert, update
+from sqlalchemy.sql.elements import ColumnElement
+
+from readiness.storage import schema as t
+
+IN_LIST_CHUNK = 5_000  # bounded IN (...) lists, whatever the backend's parameter limit
+
+# Predictions with their delayed labels, if any (joined on model and request id).
+LABELLED_LOG = t.predictions.outerjoin(
+    t.labels,
+    (t.labels.c.model_id == t.predictions.c.model_id) & (t.labels.c.request_id == t.predictions.c.request_id),
+)
+
+
+def effective_label() -> ColumnElement[Any]:
+    """The label that counts: the delayed one when it arrived, else the one logged inline."""
+    return func.coalesce(t.labels.c.label, t.predictions.c.label)
+
+
+def upsert(conn: Connection, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:
+    """Update the row matching ``key`` with ``values``, or insert ``key`` and ``values`` when none does.
+
+    Runs inside the caller's transaction; works on every SQLAlchemy backend.
+    """
+    condition = and_(*(table.c[name] == value for name, value in key.items()))
+    if conn.execute(update(table).where(condition).values(**values)).rowcount == 0:
+        conn.execute(insert(table).values(**key, **values))
+
+
+def chunks(values: Iterable[Any], size: int = IN_LIST_CHUNK) -> Iterator[Sequence[Any]]:
+    """Consecutive lists of at most ``size`` values (for IN lists and batched inserts).
+
+    >>> [list(c) for c in chunks(range(5), 2)]
+    [[0, 1], [2, 3], [4]]
+    """
+    pending = list(values)
+    for start in range(0, len(pending), size):
+        yield pending[start : start + size]

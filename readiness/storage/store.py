@@ -1,0 +1,499 @@
+"""The prediction-log store: opening a database, models, baselines and reading logs back.
+
+Everything goes through SQLAlchemy Core with bound parameters; names from user files are
+data, never SQL text. Writers take a connection so a caller can make one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Connection, Engine, create_engine, event, func, select, update
+from sqlalchemy.engine import make_url
+
+from readiness.storage import schema as t
+from readiness.storage.sql import LABELLED_LOG, chunks, effective_label
+from readiness.config import database_url
+from readiness.core.records import (
+    TASKS,
+    Baseline,
+    FeatureSpec,
+    Model,
+    ModelStats,
+    features_from_json,
+    features_to_json,
+    utcnow,
+    validate_model_name,
+)
+from readiness.errors import ModelConfigError, UnknownModelError
+
+INSERT_CHUNK_ROWS = 20_000
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # a service appends while the dashboard reads
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """Create an engine for a URL (default: ``$READINESS_DATABASE_URL`` or data/readiness.db)."""
+    resolved = make_url(database_url(url))
+    if resolved.get_backend_name() == "sqlite":
+        if resolved.database and resolved.database != ":memory:":
+            Path(resolved.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(resolved, connect_args={"timeout": 10})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(resolved, pool_pre_ping=True)
+
+
+def _model(row: Any) -> Model:
+    return Model(
+        id=row.id,
+        name=row.name,
+        task=row.task,
+        positive_class=row.positive_class,
+        owner=row.owner or "",
+        description=row.description or "",
+        created_at=row.created_at,
+    )
+
+
+def _baseline(row: Any) -> Baseline:
+    features = tuple(FeatureSpec(f["name"], f["kind"]) for f in row.features)
+    return Baseline(
+        id=row.id,
+        model_id=row.model_id,
+        name=row.name,
+        n_rows=row.n_rows,
+        features=features,
+        classes=tuple(row.classes),
+        created_at=row.created_at,
+    )
+
+
+@dataclass(frozen=True)
+class DataVersion:
+    """Everything an analysis of one model depends on, as numbers that only grow when it changes.
+
+    The active baseline, the newest prediction and label ids (rows a service inserted directly
+    count too), the refresh watermarks of the stored aggregates, and the newest audit entry of
+    the model (every settings change writes one). Equal versions mean equal results.
+    """
+
+    baseline_id: int | None
+    prediction_id: int
+    label_id: int
+    profile_watermark: int
+    prediction_watermark: int
+    label_watermark: int
+    settings: int
+
+
+class Store:
+    """A prediction-log database. Open one with ``Store.open(url)``.
+
+    >>> store = Store.open("sqlite:///:memory:")
+    >>> store.create_model("fraud", task="binary", positive_class="1").name
+    'fraud'
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        # What cached results are keyed on: two stores never share results, whatever their URL.
+        self.identity = uuid.uuid4().hex
+
+    @classmethod
+    def open(cls, url: str | None = None) -> Store:
+        """Open (and if needed create) the store at a URL or the configured default."""
+        engine = make_engine(url)
+        t.metadata.create_all(engine)
+        for table in t.metadata.sorted_tables:  # indexes added since a database was created
+            for index in table.indexes:
+                index.create(engine, checkfirst=True)
+        return cls(engine)
+
+    @property
+    def dialect(self) -> str:
+        """The SQL dialect name, e.g. "sqlite" or "postgresql"."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """One transaction: everything inside commits together or not at all."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    # -- models -------------------------------------------------------------------------
+
+    def create_model(
+        self,
+        name: str,
+        task: str,
+        positive_class: str | None = None,
+        owner: str = "",
+        description: str = "",
+        actor: str = "",
+        conn: Connection | None = None,
+    ) -> Model:
+        """Register a model; raise ModelConfigError for a bad name/task or an existing name."""
+        validate_model_name(name)
+        if task not in TASKS:
+            raise ModelConfigError(
+                f"Unknown task {task!r} for model {name!r}: choose one of {', '.join(TASKS)}."
+            )
+        if task == "binary" and not positive_class:
+            raise ModelConfigError(
+                f"Binary model {name!r} needs a positive class (the label value that means "
+                "'yes', for example 1 or 'fraud')."
+            )
+        if task != "binary":
+            positive_class = None
+        for what, value, column in (("Owner", owner, t.models.c.owner),
+                                    ("Positive class", positive_class, t.models.c.positive_class)):
+            if value is not None and len(str(value)) > column.type.length:
+                raise ModelConfigError(
+                    f"{what} of model {name!r} is {len(str(value))} characters long; "
+                    f"use at most {column.type.length}."
+                )
+        with self._conn(conn) as c:
+            if self._find(c, name) is not None:
+                raise ModelConfigError(
+                    f"A model named {name!r} already exists: pick another name or upload to it."
+                )
+            now = utcnow()
+            c.execute(
+                t.models.insert().values(
+                    name=name,
+                    task=task,
+                    positive_class=str(positive_class) if positive_class is not None else None,
+                    owner=owner,
+                    description=description,
+                    created_at=now,
+                )
+            )
+            model = self._find(c, name)
+            assert model is not None
+            self.audit(c, "model.create", model.id, actor, {"name": name, "task": task})
+            return model
+
+    def find_model(self, name: str) -> Model | None:
+        """Return the model with this name, or None."""
+        with self.engine.connect() as c:
+            return self._find(c, name)
+
+    def get_model(self, name: str) -> Model:
+        """Return the model with this name; raise UnknownModelError naming the known models."""
+        model = self.find_model(name)
+        if model is None:
+            known = ", ".join(m.name for m in self.list_models()) or "none yet"
+            raise UnknownModelError(
+                f"No model named {name!r}. Known models: {known}. "
+                "Upload a baseline to create it, or check the spelling."
+            )
+        return model
+
+    def list_models(self) -> list[Model]:
+        """All models, by name."""
+        with self.engine.connect() as c:
+            rows = c.execute(select(t.models).order_by(t.models.c.name)).all()
+        return [_model(r) for r in rows]
+
+    def is_empty(self) -> bool:
+        """True when no model is registered yet."""
+        with self.engine.connect() as c:
+            return c.execute(select(func.count()).select_from(t.models)).scalar_one() == 0
+
+    @staticmethod
+    def _find(c: Connection, name: str) -> Model | None:
+        row = c.execute(select(t.models).where(t.models.c.name == name)).first()
+        return _model(row) if row is not None else None
+
+    # -- baselines ----------------------------------------------------------------------
+
+    def active_baseline(self, model_id: int, conn: Connection | None = None) -> Baseline | None:
+        """The model's active baseline, or None before one is uploaded."""
+        query = (
+            select(t.baselines)
+            .where(t.baselines.c.model_id == model_id, t.baselines.c.active.is_(True))
+            .order_by(t.baselines.c.id.desc())
+        )
+        with self._conn(conn) as c:
+            row = c.execute(query).first()
+        return _baseline(row) if row is not None else None
+
+    def add_baseline(
+        self,
+        conn: Connection,
+        model: Model,
+        frame: pd.DataFrame,
+        features: Sequence[FeatureSpec],
+        classes: Sequence[str],
+        name: str,
+        ingestion_id: int | None,
+    ) -> int:
+        """Store a canonical baseline frame and make it the model's only active baseline."""
+        conn.execute(
+            update(t.baselines).where(t.baselines.c.model_id == model.id).values(active=False)
+        )
+        baseline_id = conn.execute(
+            t.baselines.insert().values(
+                model_id=model.id,
+                name=_fit(name, t.baselines.c.name),
+                ingestion_id=ingestion_id,
+                n_rows=len(frame),
+                features=[{"name": f.name, "kind": f.kind} for f in features],
+                classes=list(classes),
+                active=True,
+                created_at=utcnow(),
+            )
+        ).inserted_primary_key[0]
+        rows = _reserved_records(frame, ("prediction", "score", "label"))
+        feature_json = features_to_json(frame[[f.name for f in features]])
+        for row, text in zip(rows, feature_json, strict=True):
+            row["baseline_id"] = baseline_id
+            row["features"] = text
+        _insert_chunked(conn, t.baseline_rows, rows)
+        return int(baseline_id)
+
+    def read_baseline(self, baseline: Baseline) -> pd.DataFrame:
+        """A baseline's rows as a frame: features, then prediction, score, label."""
+        query = (
+            select(t.baseline_rows.c.prediction, t.baseline_rows.c.score, t.baseline_rows.c.label,
+                   t.baseline_rows.c.features)
+            .where(t.baseline_rows.c.baseline_id == baseline.id)
+            .order_by(t.baseline_rows.c.id)
+        )
+        with self.engine.connect() as c:
+            raw = pd.DataFrame(c.execute(query).all(), columns=["prediction", "score", "label", "features"])
+        features = features_from_json(raw["features"].tolist(), baseline.feature_names)
+        return pd.concat([features, raw.drop(columns="features")], axis=1)
+
+    # -- predictions and labels ---------------------------------------------------------
+
+    def append_predictions(
+        self, conn: Connection, model: Model, frame: pd.DataFrame, feature_names: Sequence[str],
+        ingestion_id: int | None,
+    ) -> int:
+        """Insert canonical prediction rows (see ingest) in chunks; return how many."""
+        reserved = ("timestamp", "request_id", "model_version", "prediction", "score", "label", "latency_ms")
+        rows = _reserved_records(frame, reserved)
+        feature_json = features_to_json(frame[list(feature_names)])
+        for row, text in zip(rows, feature_json, strict=True):
+            row["model_id"] = model.id
+            row["features"] = text
+            row["ingestion_id"] = ingestion_id
+        _insert_chunked(conn, t.predictions, rows)
+        return len(rows)
+
+    def existing_request_ids(self, conn: Connection, model_id: int, ids: Iterable[str]) -> set[str]:
+        """Which of these request ids already have a prediction for the model."""
+        return self._ids_present(conn, t.predictions, model_id, ids)
+
+    def labelled_request_ids(self, conn: Connection, model_id: int, ids: Iterable[str]) -> set[str]:
+        """Which of these request ids already have a delayed label for the model."""
+        return self._ids_present(conn, t.labels, model_id, ids)
+
+    @staticmethod
+    def _ids_present(conn: Connection, table: Any, model_id: int, ids: Iterable[str]) -> set[str]:
+        found: set[str] = set()
+        for chunk in chunks(dict.fromkeys(ids)):
+            query = select(table.c.request_id).where(
+                table.c.model_id == model_id, table.c.request_id.in_(chunk)
+            )
+            found.update(conn.execute(query).scalars())
+        return found
+
+    def read_predictions(
+        self, model: Model, start: datetime | None = None, end: datetime | None = None,
+        limit: int | None = None,
+    ) -> pd.DataFrame:
+        """Raw predictions of one model (features expanded, delayed labels joined), oldest first."""
+        p = t.predictions
+        query = (
+            select(
+                p.c.timestamp, p.c.request_id, p.c.model_version, p.c.prediction, p.c.score,
+                effective_label().label("label"), p.c.latency_ms, p.c.features,
+            )
+            .select_from(LABELLED_LOG)
+            .where(p.c.model_id == model.id)
+            .order_by(p.c.timestamp, p.c.id)
+        )
+        if start is not None:
+            query = query.where(p.c.timestamp >= start)
+        if end is not None:
+            query = query.where(p.c.timestamp < end)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.engine.connect() as c:
+            raw = pd.DataFrame(c.execute(query).all(), columns=list(query.selected_columns.keys()))
+        baseline = self.active_baseline(model.id)
+        names = baseline.feature_names if baseline else None
+        features = features_from_json(raw["features"].tolist(), names)
+        return pd.concat([raw.drop(columns="features"), features], axis=1)
+
+    def replace_labels(self, conn: Connection, model: Model, frame: pd.DataFrame, ingestion_id: int | None) -> int:
+        """Store delayed labels (``request_id``, ``label``), replacing earlier ones of the same ids; return how many were replaced."""
+        replaced = self.labelled_request_ids(conn, model.id, frame["request_id"].tolist())
+        for chunk in chunks(replaced):
+            conn.execute(t.labels.delete().where(t.labels.c.model_id == model.id, t.labels.c.request_id.in_(chunk)))
+        self.insert_labels(conn, model.id, frame, ingestion_id)
+        return len(replaced)
+
+    def insert_labels(self, conn: Connection, model_id: int, frame: pd.DataFrame, ingestion_id: int | None) -> None:
+        """Insert delayed labels (``request_id``, ``label`` and optionally ``received_at``; default: now)."""
+        received = (frame["received_at"].to_numpy(dtype="datetime64[us]").tolist() if "received_at" in frame
+                    else [utcnow()] * len(frame))
+        rows = [{"model_id": model_id, "request_id": r, "label": label, "received_at": at, "ingestion_id": ingestion_id}
+                for r, label, at in zip(frame["request_id"], frame["label"], received, strict=True)]
+        _insert_chunked(conn, t.labels, rows)
+
+    def prediction_bounds(self, model_id: int, before: datetime | None = None) -> tuple[datetime | None, datetime | None]:
+        """The first and the last prediction timestamp of a model (the last before ``before`` when given)."""
+        p = t.predictions
+        last = func.max(p.c.timestamp)
+        if before is not None:
+            last = select(func.max(p.c.timestamp)).where(p.c.model_id == model_id, p.c.timestamp < before).scalar_subquery()
+        with self.engine.connect() as c:
+            first, newest = c.execute(select(func.min(p.c.timestamp), last).where(p.c.model_id == model_id)).one()
+        return first, newest
+
+    def model_stats(self) -> list[ModelStats]:
+        """Volume, time range, label coverage and baseline size of every model (one query each)."""
+        p, b = t.predictions, t.baselines
+        labelled = func.count(effective_label())
+        log_query = (
+            select(p.c.model_id, func.count(p.c.id), labelled, func.min(p.c.timestamp), func.max(p.c.timestamp))
+            .select_from(LABELLED_LOG)
+            .group_by(p.c.model_id)
+        )
+        base_query = select(b.c.model_id, b.c.n_rows).where(b.c.active.is_(True))
+        with self.engine.connect() as c:
+            logs = {r[0]: r[1:] for r in c.execute(log_query)}
+            base = {r[0]: r[1] for r in c.execute(base_query)}
+        stats = []
+        for model in self.list_models():
+            n, n_lab, first, last = logs.get(model.id, (0, 0, None, None))
+            stats.append(ModelStats(model, int(n), int(n_lab), first, last, int(base.get(model.id, 0))))
+        return stats
+
+    def data_version(self, model: Model) -> DataVersion:
+        """The model's :class:`DataVersion`, read in one statement of index seeks."""
+        def newest(column: Any, model_column: Any) -> Any:
+            return select(func.coalesce(func.max(column), 0)).where(model_column == model.id).scalar_subquery()
+
+        def state(column: Any, table: Any) -> Any:
+            return select(func.coalesce(func.max(column), -1)).where(table.c.model_id == model.id).scalar_subquery()
+
+        b = t.baselines.c
+        query = select(
+            select(func.max(b.id)).where(b.model_id == model.id, b.active.is_(True)).scalar_subquery(),
+            newest(t.predictions.c.id, t.predictions.c.model_id),
+            newest(t.labels.c.id, t.labels.c.model_id),
+            state(t.profile_state.c.watermark, t.profile_state),
+            state(t.perf_state.c.prediction_watermark, t.perf_state),
+            state(t.perf_state.c.label_watermark, t.perf_state),
+            newest(t.audit_log.c.id, t.audit_log.c.model_id),
+        )
+        with self.engine.connect() as c:
+            row = c.execute(query).one()
+        return DataVersion(row[0], *(int(v) for v in row[1:]))
+
+    # -- ingestion bookkeeping, criteria, audit -----------------------------------------
+
+    def find_ingestion(self, model_id: int, kind: str, content_hash: str) -> Any | None:
+        """An earlier ingestion of the same bytes for the same model and kind, if any."""
+        query = select(t.ingestions).where(
+            t.ingestions.c.model_id == model_id,
+            t.ingestions.c.kind == kind,
+            t.ingestions.c.content_hash == content_hash,
+        )
+        with self.engine.connect() as c:
+            return c.execute(query).first()
+
+    def record_ingestion(
+        self, conn: Connection, model_id: int, kind: str, filename: str, content_hash: str,
+        n_rows: int, actor: str,
+    ) -> int:
+        """Remember an ingested file so the same bytes are not stored twice."""
+        result = conn.execute(
+            t.ingestions.insert().values(
+                model_id=model_id, kind=kind, filename=_fit(filename, t.ingestions.c.filename),
+                content_hash=content_hash, n_rows=n_rows, actor=_fit(actor, t.ingestions.c.actor),
+                created_at=utcnow(),
+            )
+        )
+        return int(result.inserted_primary_key[0])
+
+    def audit(self, conn: Connection, action: str, model_id: int | None, actor: str, detail: dict) -> None:
+        """Append one entry to the audit trail, inside the caller's transaction."""
+        conn.execute(
+            t.audit_log.insert().values(at=utcnow(), actor=_fit(actor, t.audit_log.c.actor), action=action,
+                                        model_id=model_id,
+                                        detail=detail)
+        )
+
+    def audit_entries(self, model: Model | None = None, limit: int = 200) -> pd.DataFrame:
+        """The newest audit entries (at, actor, action, model_id, detail), optionally for one model."""
+        a = t.audit_log
+        query = select(a.c.at, a.c.actor, a.c.action, a.c.model_id, a.c.detail).order_by(a.c.id.desc()).limit(limit)
+        if model is not None:
+            query = query.where(a.c.model_id == model.id)
+        with self.engine.connect() as c:
+            return pd.DataFrame(c.execute(query).all(), columns=["at", "actor", "action", "model_id", "detail"])
+
+    def count_rows(self, table: str, model_id: int | None = None) -> int:
+        """Row count of one store table, optionally for one model (for tests and summaries)."""
+        tbl = t.metadata.tables[table]
+        query = select(func.count()).select_from(tbl)
+        if model_id is not None:
+            query = query.where(tbl.c.model_id == model_id)
+        with self.engine.connect() as c:
+            return int(c.execute(query).scalar_one())
+
+    @contextmanager
+    def _conn(self, conn: Connection | None) -> Iterator[Connection]:
+        if conn is not None:
+            yield conn
+        else:
+            with self.engine.begin() as c:
+                yield c
+
+
+def _fit(text: str, column: Any) -> str:
+    """Keep the end of a long file name or actor so it fits its column (PostgreSQL enforces it)."""
+    limit = column.type.length
+    return text if not text or len(text) <= limit else "..." + text[-(limit - 3):]
+
+
+def _reserved_records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
+    """Rows of the reserved columns as plain Python values, NaN/NaT as None."""
+    present = [c for c in columns if c in frame.columns]
+    part = frame[present].astype(object)
+    part = part.where(frame[present].notna(), None)
+    records = part.to_dict("records")
+    if "timestamp" in present:
+        for record in records:
+            ts = record["timestamp"]
+            if ts is not None:
+                record["timestamp"] = ts.to_pydatetime().replace(tzinfo=None)
+    for record in records:
+        for column in columns:
+            record.setdefault(column, None)
+    return records
+
+
+def _insert_chunked(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    for start in range(0, len(rows), INSERT_CHUNK_ROWS):
+        conn.execute(table.insert(), rows[start : start + INSERT_CHUNK_ROWS])
