@@ -35,28 +35,24 @@ MODEL = "bench"
 
 
 def measure(db: Path, model: str = MODEL) -> dict:
-    """Assess in this process: the first call (cold), then as of later hours (warm, not memoized)."""
+    """Assess in this process: the first call (cold), then as of later hours (warm: new keys, aggregates decoded)."""
     from readiness.analysis.assessment import assess_model
 
     store = Store.open(f"sqlite:///{db}")
     first = _as_of(store)
+    resolved = store.get_model(model)
     timings = []
-    for hour in range(4):
+    for hour in range(4):  # later hours are new cache keys: warm means the stored aggregates are decoded
         started = time.perf_counter()
-        assessment = assess_model(store, model, first + timedelta(hours=hour), record=False)
+        assessment = assess_model(store, resolved, first + timedelta(hours=hour))
         timings.append(time.perf_counter() - started)
     failing = [r.item.key for r in assessment.results if r.item.kind == "automatic" and r.status != "pass"]
     return {"cold": timings[0], "warm": statistics.median(timings[1:]), "score": assessment.score.score_0_100,
-            "status": assessment.score.status, "failing": failing}
+            "status": assessment.score.status.label, "failing": failing}
 
 
 def _as_of(store: Store):
-    from sqlalchemy import func, select
-
-    from readiness import schema as t
-
-    with store.engine.connect() as conn:
-        last = conn.execute(select(func.max(t.predictions.c.timestamp))).scalar()
+    last = max(store.prediction_bounds(m.id)[1] for m in store.list_models())
     return last.replace(minute=0, second=0, microsecond=0) + timedelta(hours=9)
 
 
@@ -67,7 +63,7 @@ def backfill(db: Path, days: int, model: str = MODEL) -> float:
     store = Store.open(f"sqlite:///{db}")
     today = _as_of(store).date() + timedelta(days=1)
     started = time.perf_counter()
-    backfill_history(store, model, days, 1, today)
+    backfill_history(store, store.get_model(model), days, 1, today)
     return time.perf_counter() - started
 
 

@@ -103,7 +103,7 @@ def refresh(db: Path) -> tuple[int, float]:
     """Profile every row past the watermark; return rows and seconds."""
     store = Store.open(f"sqlite:///{db}")
     started = time.perf_counter()
-    result = refresh_profiles(store, MODEL, progress=lambda n: print(f"\r  profiled {n:,} rows", end="", flush=True))
+    result = refresh_profiles(store, store.get_model(MODEL), progress=lambda n: print(f"\r  profiled {n:,} rows", end="", flush=True))
     print()
     return result.rows_profiled, time.perf_counter() - started
 
@@ -113,11 +113,12 @@ def measure(db: Path) -> dict:
     from readiness.analysis.drift_overview import drift_overview, log_range
 
     store = Store.open(f"sqlite:///{db}")
+    model = store.get_model(MODEL)
     timings = []
     for _ in range(4):
         started = time.perf_counter()
-        span = log_range(store, MODEL)
-        overview = drift_overview(store, MODEL, span.first_day, span.last_day, None)
+        span = log_range(store, model)
+        overview = drift_overview(store, model, span.first_day, span.last_day, None)
         timings.append(time.perf_counter() - started)
     return {"cold": timings[0], "warm": statistics.median(timings[1:]), "rows": overview.n_current,
             "windows": len(overview.windows), "drifted": list(overview.report.drifted_columns),

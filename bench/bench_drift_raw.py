@@ -43,7 +43,7 @@ sys.path.insert(0, str(ROOT))
 
 from readiness.core.drift import column_drift, drift_between_frames  # noqa: E402
 from readiness.core.profiles import build_reference, profile_frame  # noqa: E402
-from readiness.storage.store import FeatureSpec  # noqa: E402
+from readiness.core.records import FeatureSpec  # noqa: E402
 
 BUDGET_RAW_S = 2.0
 BUDGET_PROFILES_S = 0.2

@@ -73,15 +73,16 @@ def measure(db: Path) -> dict:
     from readiness.analysis.performance_overview import performance_overview
 
     store = Store.open(f"sqlite:///{db}")
+    model = store.get_model(MODEL)
     timings = []
     for _ in range(4):
         started = time.perf_counter()
-        span = log_range(store, MODEL)
-        overview = performance_overview(store, MODEL, span.first_day, span.last_day, "week")
+        span = log_range(store, model)
+        overview = performance_overview(store, model, span.first_day, span.last_day, "week")
         timings.append(time.perf_counter() - started)
     return {"cold": timings[0], "warm": statistics.median(timings[1:]), "windows": len(overview.windows),
             "labelled": overview.total.n_labelled, "rows": overview.total.n_rows,
-            "criteria": [(t.criterion.text, t.current.status if t.current else None) for t in overview.criteria]}
+            "criteria": [(t.criterion.text, t.current.status.label if t.current else None) for t in overview.criteria]}
 
 
 def main() -> int:
@@ -104,7 +105,7 @@ def main() -> int:
         added = add_labels(args.db)
         print(f"  inserted {added:,} delayed labels with plain SQL in {time.perf_counter() - started:.0f} s")
     started = time.perf_counter()
-    result = refresh_performance(store, MODEL, progress=lambda i, n: print(f"\r  recomputed day {i}/{n}", end="", flush=True))
+    result = refresh_performance(store, store.get_model(MODEL), progress=lambda i, n: print(f"\r  recomputed day {i}/{n}", end="", flush=True))
     if result.days_recomputed:
         print(f"\n  refresh: {result.days_recomputed} days in {time.perf_counter() - started:.0f} s")
     cold, warm, last = time_in_fresh_processes(__file__, args.db)

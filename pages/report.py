@@ -28,13 +28,13 @@ files = {target: report_filename(target, today) for target in reports}
 model_col, portfolio_col = st.columns(2)
 with model_col.container(border=True):
     st.markdown(f"**{name}**: this model's checklist, criteria, drift and trends.")
-    st.download_button(f"Download the report of {name}", reports[name], files[name], "text/html",
+    st.download_button(f"Download the report of {name}", lambda: reports[name], files[name], "text/html",
                        key="report_model_download", type="primary", icon=":material/download:",
                        on_click="ignore")
     st.caption(f"{files[name]} · {len(reports[name].encode()) / 1e6:.1f} MB")
 with portfolio_col.container(border=True):
     st.markdown("**All models**: every model's status, score and what holds it back, on one page.")
-    st.download_button("Download the portfolio report", reports[None], files[None], "text/html",
+    st.download_button("Download the portfolio report", lambda: reports[None], files[None], "text/html",
                        key="report_portfolio_download", icon=":material/download:", on_click="ignore")
     st.caption(f"{files[None]} · {len(reports[None].encode()) / 1e3:.0f} kB")
 

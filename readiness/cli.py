@@ -393,7 +393,7 @@ def _checklist(args: argparse.Namespace) -> int:
         elif frame.empty:
             print("No score recorded yet.")
         else:
-            frame["status"] = frame["status"].map(lambda v: ReadinessStatus(v).label)
+            frame["status"] = frame["status"].map(lambda v: ReadinessStatus.parse(v).label)
             print(frame.to_string(index=False, float_format=lambda v: f"{v:.0f}"))
     return 0
 

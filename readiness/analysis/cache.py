@@ -9,10 +9,14 @@ its own thread, so lookups take a lock, and concurrent requests for one key comp
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
+
+import pandas as pd
 
 from readiness.core.records import Model
 from readiness.storage.store import Store
@@ -75,7 +79,7 @@ class ResultCache:
                 self._entries.popitem(last=False)
 
     def clear(self) -> None:
-        """Forget every result (for tests and benchmarks that time cold runs)."""
+        """Forget every entry (for tests and benchmarks that time cold runs)."""
         with self._lock:
             self._entries.clear()
             self.hits = self.misses = 0
@@ -101,3 +105,34 @@ def cached_for_store(store: Store, what: str, args: tuple[Hashable, ...], comput
     """Like :func:`cached`, for a result about every model: keyed on all models' data versions."""
     versions = tuple((m.id, store.data_version(m)) for m in store.list_models())
     return RESULTS.get_or_compute((store.identity, versions, what, args), compute)
+
+
+FIGURES = ResultCache(max_entries=64)
+_PLAIN = (str, int, float, bool, type(None))
+
+
+def _input_key(value: Any) -> Hashable:
+    """What identifies one input of a figure: plain values by value, a frame by its content, a result by identity."""
+    if isinstance(value, _PLAIN):
+        return value
+    if isinstance(value, pd.DataFrame):
+        digest = pd.util.hash_pandas_object(value, index=True).to_numpy().tobytes()
+        return ("frame", tuple(map(str, value.columns)), hashlib.sha1(digest).hexdigest())
+    return ("object", id(value))
+
+
+def remembered(build: Callable[..., T]) -> Callable[..., T]:
+    """Keep ``build``'s results for the inputs it was given: figures of a cached analysis result are built once.
+
+    Analysis results come from :data:`RESULTS`, so the same result is the same object until
+    its data version moves; the entry keeps its inputs alive, so an identity is never reused
+    while its figure is remembered. Figures are never mutated after they are built.
+    """
+
+    @functools.wraps(build)
+    def wrapper(*args: Any, **kwargs: Any) -> T:
+        key = (build.__qualname__, tuple(_input_key(a) for a in args),
+               tuple(sorted((k, _input_key(v)) for k, v in kwargs.items())))
+        return FIGURES.get_or_compute(key, lambda: (args, kwargs, build(*args, **kwargs)))[2]
+
+    return wrapper

@@ -1,6 +1,8 @@
 """Plotly figures built from analysis results (no streamlit here).
 
-Every chart has a title and axis labels a product owner understands.
+Every chart has a title and axis labels a product owner understands. Each figure is built once
+per analysis result (:func:`readiness.analysis.cache.remembered`), so a warm page view only
+serializes it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import plotly.graph_objects as go
 
 from readiness.core import metrics as m
 from readiness.analysis.assessment import Assessment
+from readiness.analysis.cache import remembered
 from readiness.core.checklist import Bands, band_status
 from readiness.analysis.drift_overview import DriftOverview
 from readiness.analysis.performance_overview import PerformanceOverview
@@ -26,6 +29,7 @@ MAX_CATEGORIES = 20
 MAX_BARS = 40
 
 
+@remembered
 def distribution_figure(reference: Reference, current: FrameProfile, column: str) -> go.Figure:
     """Baseline vs live distribution of one column: a histogram (numeric) or bars (categorical)."""
     base, live = reference.baseline[column], current[column]
@@ -99,6 +103,7 @@ def _categorical_distribution(categories: tuple[str, ...], base: CategoricalProf
     return figure
 
 
+@remembered
 def drift_heatmap(overview: DriftOverview) -> go.Figure:
     """Columns x windows, coloured by statistic over its drift bar (threshold or noise floor)."""
     matrix = overview.severity_matrix()
@@ -124,6 +129,7 @@ def drift_heatmap(overview: DriftOverview) -> go.Figure:
     return figure
 
 
+@remembered
 def share_drifted_figure(overview: DriftOverview) -> go.Figure:
     """Share of drifted columns per window, against the dataset-drift share."""
     starts = [w.start for w in overview.windows]
@@ -145,6 +151,7 @@ FAIL_COLOR = "#b2182b"
 MUTED = "#9e9e9e"
 
 
+@remembered
 def metric_trend_figure(overview: PerformanceOverview, metric: str, threshold: float | None = None,
                         comparison: str | None = None) -> go.Figure:
     """A metric per window with its 95% band, the criterion's threshold and the label-free estimate."""
@@ -185,6 +192,7 @@ def classes_of(model: Model, quality: object) -> tuple[str, ...]:
     return ()
 
 
+@remembered
 def confusion_matrix_figure(aggregate: object, labels: tuple[str, ...]) -> go.Figure:
     """Counts of predicted vs actual classes over the range."""
     if isinstance(aggregate, m.BinaryAggregate):
@@ -199,6 +207,7 @@ def confusion_matrix_figure(aggregate: object, labels: tuple[str, ...]) -> go.Fi
     return figure
 
 
+@remembered
 def roc_figure(aggregate: m.BinaryAggregate) -> go.Figure:
     """ROC curve from the score histograms per label, with the diagonal of a random model."""
     positives = np.asarray(aggregate.positive_hist, dtype=float)[::-1].cumsum()
@@ -215,6 +224,7 @@ def roc_figure(aggregate: m.BinaryAggregate) -> go.Figure:
     return figure
 
 
+@remembered
 def calibration_figure(aggregate: m.BinaryAggregate) -> go.Figure:
     """Mean score vs observed positive rate per score bin; a calibrated model follows the diagonal."""
     curve = m.calibration_curve(aggregate)
@@ -229,6 +239,7 @@ def calibration_figure(aggregate: m.BinaryAggregate) -> go.Figure:
     return figure
 
 
+@remembered
 def latency_figure(overview: PerformanceOverview, slo_ms: float | None = None) -> go.Figure:
     """p50 / p95 / p99 serving latency per window against the latency objective."""
     figure = go.Figure()
@@ -244,6 +255,7 @@ def latency_figure(overview: PerformanceOverview, slo_ms: float | None = None) -
     return figure
 
 
+@remembered
 def coverage_figure(overview: PerformanceOverview) -> go.Figure:
     """Share of predictions with a label per window, and the median label delay."""
     table = overview.coverage_table()
@@ -273,6 +285,7 @@ def _band_steps(bands: Bands) -> list[dict]:
             {"range": [bands.ready, 100], "color": "#d9efd9"}]
 
 
+@remembered
 def score_gauge(assessment: Assessment) -> go.Figure:
     """The readiness score (the weakest section's) on a 0-100 gauge banded Not ready / At risk / Ready."""
     score, bands = assessment.score, assessment.config.bands
@@ -287,6 +300,7 @@ def score_gauge(assessment: Assessment) -> go.Figure:
     return figure
 
 
+@remembered
 def section_gauges(assessment: Assessment) -> go.Figure:
     """One gauge per section (share of points in percent); the weakest decides the score."""
     figure = go.Figure()
@@ -309,6 +323,7 @@ def section_gauges(assessment: Assessment) -> go.Figure:
     return figure
 
 
+@remembered
 def score_history_figure(history: pd.DataFrame, bands: Bands | None = None) -> go.Figure:
     """The recorded readiness score per day with its sections, over the status bands."""
     bands = bands or Bands()
@@ -324,7 +339,7 @@ def score_history_figure(history: pd.DataFrame, bands: Bands | None = None) -> g
                                line={"width": 1, "dash": "dot"}, opacity=0.7)
     figure.add_scatter(x=history["day"], y=history["score"], mode="lines+markers", name="Readiness score",
                        line={"color": "#222222", "width": 3},
-                       customdata=history["status"].map(lambda v: ReadinessStatus(v).label),
+                       customdata=history["status"].map(lambda v: ReadinessStatus.parse(v).label),
                        hovertemplate="%{x|%Y-%m-%d}: %{y:.0f} (%{customdata})<extra></extra>")
     figure.update_layout(title="Readiness score over time (the weakest section's)", height=380,
                          plot_bgcolor="white", legend={"orientation": "h", "y": -0.25}, margin={"t": 60})

@@ -222,7 +222,7 @@ def history_json(history: pd.DataFrame) -> list[Json]:
     return [{
         "day": day(pd.Timestamp(row["day"]).to_pydatetime()),
         "score": number(row["score"]),
-        "status": ReadinessStatus(row["status"]).value,
+        "status": ReadinessStatus.parse(row["status"]).value,
         "sections": {s: number(row.get(s)) for s in SECTIONS},
     } for row in history.to_dict("records")]
 

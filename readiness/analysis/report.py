@@ -24,6 +24,7 @@ import plotly.io as pio
 
 from readiness.analysis import charts
 from readiness.analysis.assessment import Assessment, assess_model, score_history
+from readiness.analysis.cache import cached, cached_for_store
 from readiness.analysis.drift_overview import DriftColumn, DriftOverview, drift_overview
 from readiness.analysis.overview import ModelOverview, portfolio_overview
 from readiness.analysis.performance_overview import PerformanceOverview, performance_overview
@@ -48,8 +49,12 @@ T = TypeVar("T")
 
 
 def model_report_html(store: Store, model: Model, now: datetime | None = None) -> str:
-    """One model's readiness report as one self-contained HTML page."""
+    """One model's readiness report as one self-contained HTML page (built once per data version and hour)."""
     generated, as_of = _moments(now)
+    return cached(store, model, "model_report", (as_of,), lambda: _model_report(store, model, generated, as_of))
+
+
+def _model_report(store: Store, model: Model, generated: datetime, as_of: datetime) -> str:
     title = f"Readiness report: {model.name}"
     assessment, problem = _attempt(lambda: assess_model(store, model, as_of))
     if assessment is None:
@@ -69,8 +74,12 @@ def model_report_html(store: Store, model: Model, now: datetime | None = None) -
 
 
 def portfolio_report_html(store: Store, now: datetime | None = None) -> str:
-    """Every model's readiness on one self-contained HTML page."""
+    """Every model's readiness on one self-contained HTML page (built once per data version and hour)."""
     generated, as_of = _moments(now)
+    return cached_for_store(store, "portfolio_report", (as_of,), lambda: _portfolio_report(store, generated, as_of))
+
+
+def _portfolio_report(store: Store, generated: datetime, as_of: datetime) -> str:
     rows = _portfolio_rows(store, as_of)
     bands = {r.readiness.config.bands for r in rows if r.readiness is not None}
     parts = [

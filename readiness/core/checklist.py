@@ -274,7 +274,7 @@ class ItemResult:
 
     def __post_init__(self) -> None:
         try:
-            object.__setattr__(self, "status", ItemStatus(self.status))
+            object.__setattr__(self, "status", ItemStatus.parse(self.status))
         except ValueError:
             raise ChecklistError(
                 f"Checklist item {self.item.key!r} has an unknown status {self.status!r}. "

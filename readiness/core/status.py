@@ -2,14 +2,14 @@
 
 Values are the machine words (what JSON output and the store carry, snake_case); ``label`` is
 what people read; ``rank`` orders them worst first. Each enum also accepts its label when
-read back (``ReadinessStatus("Not ready") is ReadinessStatus.NOT_READY``), so records written
-by earlier versions still read.
+read back (``ReadinessStatus.parse("Not ready") is ReadinessStatus.NOT_READY``), so records
+written by earlier versions still read.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any
+from typing import Any, Self
 
 
 class _Worded(StrEnum):
@@ -32,11 +32,19 @@ class _Worded(StrEnum):
                 return member
         return None
 
+    @classmethod
+    def parse(cls, value: Any) -> Self:
+        """The member whose value or label is ``value``; ValueError names the choices otherwise."""
+        for member in cls:
+            if isinstance(value, str) and value.strip().lower() in (member.label.lower(), member.value):
+                return member
+        raise ValueError(f"{value!r} is not a {cls.__name__}: use one of {', '.join(m.value for m in cls)}.")
+
 
 class ReadinessStatus(_Worded):
     """A model's readiness: from its score's band, or Not ready when a critical item fails.
 
-    >>> ReadinessStatus.AT_RISK.label, ReadinessStatus("Ready").rank
+    >>> ReadinessStatus.AT_RISK.label, ReadinessStatus.parse("Ready").rank
     ('At risk', 2)
     """
 
@@ -83,7 +91,7 @@ _POINTS = {
 class CriterionStatus(_Worded):
     """One window judged against a success criterion: never a pass without enough data.
 
-    >>> CriterionStatus("insufficient data") is CriterionStatus.INSUFFICIENT
+    >>> CriterionStatus.parse("insufficient data") is CriterionStatus.INSUFFICIENT
     True
     """
 
