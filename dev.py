@@ -3,6 +3,7 @@
 
     python3 dev.py app    # venv + requirements, seed the demo if the database is empty, streamlit run app.py
     python3 dev.py test   # venv + dev requirements, then the whole test suite (pytest)
+    python3 dev.py lint   # venv + dev requirements, then ruff (lint and format check) and mypy
 
 Needs only Python 3.11+. Installs into .venv beside this file, once per change of the
 requirements files (a stamp holds their hash).
@@ -34,13 +35,15 @@ def ensure_env(requirements: str) -> None:
         venv.EnvBuilder(with_pip=True).create(VENV)
     print(f"Installing {requirements} into .venv ...", flush=True)
     subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--quiet", "-r", str(ROOT / requirements)], check=True)
+    subprocess.run(
+        [str(PYTHON), "-m", "pip", "install", "--quiet", "-r", str(ROOT / requirements)], check=True
+    )
     stamp.write_text(digest)
 
 
 def main(argv: list[str]) -> int:
-    """Dispatch ``app`` or ``test``; extra arguments go to streamlit or pytest."""
-    if not argv or argv[0] not in {"app", "test"}:
+    """Dispatch ``app``, ``test`` or ``lint``; extra arguments go to streamlit or pytest."""
+    if not argv or argv[0] not in {"app", "test", "lint"}:
         print(__doc__)
         return 2
     command, rest = argv[0], argv[1:]
@@ -50,6 +53,9 @@ def main(argv: list[str]) -> int:
         subprocess.run([str(PYTHON), "-m", "readiness", "demo", "--if-empty"], check=True)
         return subprocess.call([str(PYTHON), "-m", "streamlit", "run", "app.py", *rest])
     ensure_env("requirements-dev.txt")
+    if command == "lint":
+        checks = (["ruff", "check", "."], ["ruff", "format", "--check", "."], ["mypy"])
+        return max(subprocess.call([str(PYTHON), "-m", *check]) for check in checks)
     return subprocess.call([str(PYTHON), "-m", "pytest", *rest])
 
 

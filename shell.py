@@ -5,6 +5,8 @@ Pages import this module (Streamlit puts app.py's folder on the import path).
 
 from __future__ import annotations
 
+from typing import Literal
+
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
@@ -57,7 +59,8 @@ def model_log_range(store: Store, model: Model) -> LogRange:
 
 # -- readiness status, shown the same way on every page ------------------------------------
 
-STATUS_STYLE = {  # readiness status -> (colour, icon)
+StatusColour = Literal["green", "orange", "red"]  # colours Streamlit's metric deltas and badges know
+STATUS_STYLE: dict[ReadinessStatus, tuple[StatusColour, str]] = {  # readiness status -> (colour, icon)
     ReadinessStatus.READY: ("green", ":material/check_circle:"),
     ReadinessStatus.AT_RISK: ("orange", ":material/warning:"),
     ReadinessStatus.NOT_READY: ("red", ":material/cancel:"),

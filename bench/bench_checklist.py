@@ -47,12 +47,19 @@ def measure(db: Path, model: str = MODEL) -> dict:
         assessment = assess_model(store, resolved, first + timedelta(hours=hour))
         timings.append(time.perf_counter() - started)
     failing = [r.item.key for r in assessment.results if r.item.kind == "automatic" and r.status != "pass"]
-    return {"cold": timings[0], "warm": statistics.median(timings[1:]), "score": assessment.score.score_0_100,
-            "status": assessment.score.status.label, "failing": failing}
+    return {
+        "cold": timings[0],
+        "warm": statistics.median(timings[1:]),
+        "score": assessment.score.score_0_100,
+        "status": assessment.score.status.label,
+        "failing": failing,
+    }
 
 
 def _as_of(store: Store):
-    last = max(store.prediction_bounds(m.id)[1] for m in store.list_models())
+    last = max(
+        newest for m in store.list_models() if (newest := store.prediction_bounds(m.id)[1]) is not None
+    )
     return last.replace(minute=0, second=0, microsecond=0) + timedelta(hours=9)
 
 
@@ -70,8 +77,23 @@ def backfill(db: Path, days: int, model: str = MODEL) -> float:
 def gate_seconds(db: Path, model: str = MODEL) -> tuple[float, int, str]:
     """The CLI gate end to end (interpreter start, imports, assessment), as a CI step runs it."""
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "readiness", "--database", f"sqlite:///{db}", "gate", "--model",
-                           model, "--min-score", "70"], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "readiness",
+            "--database",
+            f"sqlite:///{db}",
+            "gate",
+            "--model",
+            model,
+            "--min-score",
+            "70",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     return time.perf_counter() - started, done.returncode, (done.stdout + done.stderr).strip()
 
 
@@ -87,12 +109,18 @@ def main() -> int:
         print(json.dumps(measure(args.db, args.model)))
         return 0
     if not args.db.exists():
-        print(f"No log at {args.db}: run bench/bench_drift_page.py and bench/bench_performance_page.py first.")
+        print(
+            f"No log at {args.db}: run bench/bench_drift_page.py and bench/bench_performance_page.py first."
+        )
         return 1
     cold, warm, last = time_in_fresh_processes(__file__, args.db, extra=("--model", args.model))
-    print(f"Checklist: score {last['score']}, {last['status']}; automatic items not passing: {last['failing']}")
+    print(
+        f"Checklist: score {last['score']}, {last['status']}; automatic items not passing: {last['failing']}"
+    )
     seconds = backfill(args.db, args.days, args.model)
-    print(f"Backfilled {args.days} days of score history in {seconds:.1f} s ({seconds / args.days:.3f} s a day)")
+    print(
+        f"Backfilled {args.days} days of score history in {seconds:.1f} s ({seconds / args.days:.3f} s a day)"
+    )
     took, code, line = gate_seconds(args.db, args.model)
     print(f"CLI gate end to end: {took:.2f} s, exit {code}: {line}")
     return report(cold, warm)

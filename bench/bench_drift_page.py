@@ -84,15 +84,22 @@ def build(db: Path, rows: int, days: int, seed: int = 1) -> None:
             live = features(per_day, rng, drifted=day >= DRIFT_FROM_DAY)
             score, prediction = outputs(live, rng)
             offsets = np.sort(rng.uniform(0, 86_400, per_day))
-            stamps = (pd.Timestamp(start + timedelta(days=day)) + pd.to_timedelta(offsets, unit="s"))
+            stamps = pd.Timestamp(start + timedelta(days=day)) + pd.to_timedelta(offsets, unit="s")
             texts = live.to_json(orient="records", lines=True).splitlines()
             conn.executemany(
                 "INSERT INTO predictions (model_id, timestamp, request_id, model_version, prediction, "
                 "score, latency_ms, features) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                zip([model_id] * per_day, stamps.strftime("%Y-%m-%d %H:%M:%S.%f"),
-                    [f"d{day}-{i}" for i in range(per_day)], ["1.0"] * per_day,
-                    prediction.astype(str), score.tolist(), rng.lognormal(3.8, 0.4, per_day).round(2).tolist(),
-                    texts, strict=True),
+                zip(
+                    [model_id] * per_day,
+                    stamps.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    [f"d{day}-{i}" for i in range(per_day)],
+                    ["1.0"] * per_day,
+                    prediction.astype(str),
+                    score.tolist(),
+                    rng.lognormal(3.8, 0.4, per_day).round(2).tolist(),
+                    texts,
+                    strict=True,
+                ),
             )
             conn.commit()
             print(f"\r  inserted day {day + 1}/{days}", end="", flush=True)
@@ -103,7 +110,11 @@ def refresh(db: Path) -> tuple[int, float]:
     """Profile every row past the watermark; return rows and seconds."""
     store = Store.open(f"sqlite:///{db}")
     started = time.perf_counter()
-    result = refresh_profiles(store, store.get_model(MODEL), progress=lambda n: print(f"\r  profiled {n:,} rows", end="", flush=True))
+    result = refresh_profiles(
+        store,
+        store.get_model(MODEL),
+        progress=lambda n: print(f"\r  profiled {n:,} rows", end="", flush=True),
+    )
     print()
     return result.rows_profiled, time.perf_counter() - started
 
@@ -120,9 +131,14 @@ def measure(db: Path) -> dict:
         span = log_range(store, model)
         overview = drift_overview(store, model, span.first_day, span.last_day, None)
         timings.append(time.perf_counter() - started)
-    return {"cold": timings[0], "warm": statistics.median(timings[1:]), "rows": overview.n_current,
-            "windows": len(overview.windows), "drifted": list(overview.report.drifted_columns),
-            "auc": overview.multivariate.auc if overview.multivariate else None}
+    return {
+        "cold": timings[0],
+        "warm": statistics.median(timings[1:]),
+        "rows": overview.n_current,
+        "windows": len(overview.windows),
+        "drifted": list(overview.report.drifted_columns),
+        "auc": overview.multivariate.auc if overview.multivariate else None,
+    }
 
 
 def main() -> int:
@@ -145,8 +161,10 @@ def main() -> int:
     if rows:
         print(f"  refresh: {rows:,} rows in {seconds:.0f} s ({rows / seconds:,.0f} rows/s)")
     cold, warm, last = time_in_fresh_processes(__file__, db)
-    print(f"\nDrift page analysis, {last['rows']:,} predictions, {last['windows']} windows "
-          f"(drifted: {', '.join(last['drifted'])}; multivariate AUC {last['auc']:.3f})")
+    print(
+        f"\nDrift page analysis, {last['rows']:,} predictions, {last['windows']} windows "
+        f"(drifted: {', '.join(last['drifted'])}; multivariate AUC {last['auc']:.3f})"
+    )
     return report(cold, warm)
 
 

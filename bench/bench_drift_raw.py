@@ -33,7 +33,9 @@ import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 import tracemalloc  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 from pathlib import Path  # noqa: E402
+from typing import TypeVar  # noqa: E402
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
@@ -45,11 +47,14 @@ from readiness.core.drift import column_drift, drift_between_frames  # noqa: E40
 from readiness.core.profiles import build_reference, profile_frame  # noqa: E402
 from readiness.core.records import FeatureSpec  # noqa: E402
 
+T = TypeVar("T")
+
 BUDGET_RAW_S = 2.0
 BUDGET_PROFILES_S = 0.2
 BUDGET_MEMORY_MB = 500
 SPECS = [FeatureSpec(f"n{i}", "numeric") for i in range(10)] + [
-    FeatureSpec(f"c{i}", "categorical") for i in range(5)]
+    FeatureSpec(f"c{i}", "categorical") for i in range(5)
+]
 
 
 def make_frame(n: int, seed: int, shifted: bool) -> pd.DataFrame:
@@ -80,10 +85,10 @@ def make_frame(n: int, seed: int, shifted: bool) -> pd.DataFrame:
     return pd.DataFrame(frame)
 
 
-def timed(fn, repeats: int) -> tuple[float, float, object]:
+def timed(fn: Callable[[], T], repeats: int) -> tuple[float, float, T]:
     """Median and best wall time of ``repeats`` calls, and the last result."""
-    times, result = [], None
-    for _ in range(repeats):
+    times = []
+    for _ in range(max(repeats, 1)):
         gc.collect()
         start = time.perf_counter()
         result = fn()
@@ -121,8 +126,12 @@ def memory_child(rows: int) -> None:
 
 def measure_memory(rows: int) -> dict:
     """Run memory_child in a subprocess so earlier allocations do not hide the peak."""
-    out = subprocess.run([sys.executable, __file__, "--memory-child", "--rows", str(rows)],
-                         check=True, capture_output=True, text=True).stdout
+    out = subprocess.run(
+        [sys.executable, __file__, "--memory-child", "--rows", str(rows)],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
     return json.loads(out.strip().splitlines()[-1])
 
 
@@ -152,14 +161,18 @@ def main() -> int:
         ("column drift from profiles", drift_med, drift_best, f"<= {BUDGET_PROFILES_S} s"),
         ("all from raw frames (drift_between_frames)", raw_med, raw_best, f"<= {BUDGET_RAW_S} s"),
     ]
-    print(f"bench_drift_raw: {args.rows:,} baseline rows vs {args.rows:,} live rows, "
-          f"10 numeric + 5 categorical columns, {args.repeats} repeats, numpy single-threaded")
+    print(
+        f"bench_drift_raw: {args.rows:,} baseline rows vs {args.rows:,} live rows, "
+        f"10 numeric + 5 categorical columns, {args.repeats} repeats, numpy single-threaded"
+    )
     print(f"{'step':58s} {'median s':>9s} {'best s':>8s}  budget")
     for name, med, best, budget in rows:
         print(f"{name:58s} {med:9.3f} {best:8.3f}  {budget}")
     print(f"{'frames in memory (pandas deep size)':58s} {memory['frames_mb']:8.0f} MB")
-    print(f"{'peak RSS above the frames (VmHWM reset)':58s} "
-          f"{(f'{rss:8.0f} MB' if rss is not None else '     n/a')}  <= {BUDGET_MEMORY_MB} MB")
+    print(
+        f"{'peak RSS above the frames (VmHWM reset)':58s} "
+        f"{(f'{rss:8.0f} MB' if rss is not None else '     n/a')}  <= {BUDGET_MEMORY_MB} MB"
+    )
     print(f"{'tracemalloc peak (numpy/pandas allocations)':58s} {memory['traced_peak_mb']:8.0f} MB")
     print(f"drifted columns: {', '.join(report.drifted_columns) or 'none'}")
     ok = raw_med <= BUDGET_RAW_S and drift_med <= BUDGET_PROFILES_S and peak_mb <= BUDGET_MEMORY_MB

@@ -37,8 +37,11 @@ def save(path: Path, reference, current) -> None:
     for side, frame in (("reference", reference), ("current", current)):
         for spec in SPECS:
             values = frame[spec.name]
-            arrays[f"{side}__{spec.name}"] = (values.to_numpy(dtype=float) if spec.kind == "numeric"
-                                              else values.fillna(MISSING).to_numpy(dtype=str))
+            arrays[f"{side}__{spec.name}"] = (
+                values.to_numpy(dtype=float)
+                if spec.kind == "numeric"
+                else values.fillna(MISSING).to_numpy(dtype=str)
+            )
     np.savez(path, **arrays)
 
 
@@ -49,8 +52,10 @@ def main() -> int:
     parser.add_argument("--peer-python", type=Path, default=ROOT / ".venv-peers" / "bin" / "python")
     args = parser.parse_args()
     if not args.peer_python.exists():
-        print(f"Evidently is not installed at {args.peer_python}. Create its own environment with:\n"
-              "  python3.11 -m venv .venv-peers && .venv-peers/bin/pip install -r bench/requirements-peers.txt")
+        print(
+            f"Evidently is not installed at {args.peer_python}. Create its own environment with:\n"
+            "  python3.11 -m venv .venv-peers && .venv-peers/bin/pip install -r bench/requirements-peers.txt"
+        )
         return 0
     reference = make_frame(args.rows, seed=1, shifted=False)
     current = make_frame(args.rows, seed=2, shifted=True)
@@ -60,20 +65,30 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "frames.npz"
         save(path, reference, current)
-        out = subprocess.run([str(args.peer_python), str(ROOT / "bench" / "evidently_runner.py"), str(path)],
-                             capture_output=True, text=True, check=True)
+        out = subprocess.run(
+            [str(args.peer_python), str(ROOT / "bench" / "evidently_runner.py"), str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
     theirs = json.loads(out.stdout.strip().splitlines()[-1])
     mine = sorted(ours.drifted_columns)
     print(f"{args.rows:,} vs {args.rows:,} rows, {len(SPECS)} columns (bench_drift_raw.make_frame)")
     print("| tool | seconds | peak MB above frames | drifted columns |\n|---|---|---|---|")
     print(f"| readiness | {ours_seconds:.2f} | see bench_drift_raw.py | {', '.join(mine)} |")
-    print(f"| Evidently 0.7 DataDriftPreset | {theirs['seconds']:.1f} | {theirs['peak_mb']:.0f} | "
-          f"{', '.join(theirs['drifted'])} |")
-    print(f"\nreadiness is {theirs['seconds'] / ours_seconds:.0f}x faster; "
-          f"same columns flagged: {'yes' if mine == theirs['drifted'] else 'no'}")
+    print(
+        f"| Evidently 0.7 DataDriftPreset | {theirs['seconds']:.1f} | {theirs['peak_mb']:.0f} | "
+        f"{', '.join(theirs['drifted'])} |"
+    )
+    print(
+        f"\nreadiness is {theirs['seconds'] / ours_seconds:.0f}x faster; "
+        f"same columns flagged: {'yes' if mine == theirs['drifted'] else 'no'}"
+    )
     if mine != theirs["drifted"]:
-        print(f"  only readiness: {sorted(set(mine) - set(theirs['drifted']))}; "
-              f"only Evidently: {sorted(set(theirs['drifted']) - set(mine))}")
+        print(
+            f"  only readiness: {sorted(set(mine) - set(theirs['drifted']))}; "
+            f"only Evidently: {sorted(set(theirs['drifted']) - set(mine))}"
+        )
     return 0
 
 

@@ -46,12 +46,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path(os.environ.get("READINESS_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PAGES = {  # page -> (URL path, the h1 title it shows)
     "overview": ("/", "Model readiness"),
     "checklist": ("/checklist", "Checklist"),
@@ -78,7 +84,7 @@ CLOCK_TICK = os.sysconf("SC_CLK_TCK")
 SETTLE_QUIET = 0.3  # seconds without CPU growth that count as idle
 SETTLE_BOUND = 10.0  # give up waiting for idle after this long
 POLL = 0.05
-VIEWPORT = {"width": 1400, "height": 1000}
+VIEWPORT: ViewportSize = {"width": 1400, "height": 1000}
 
 
 @dataclass
@@ -91,10 +97,11 @@ class View:
 
 # --- server CPU time ----------------------------------------------------------------------------
 
+
 def _stat_fields(pid: int) -> list[str]:
     """The fields of /proc/<pid>/stat after the command name (field 3, the state, comes first)."""
     text = Path(f"/proc/{pid}/stat").read_text()
-    return text[text.rindex(")") + 2:].split()
+    return text[text.rindex(")") + 2 :].split()
 
 
 def _descendants(pid: int) -> list[int]:
@@ -143,13 +150,18 @@ def settle(pid: int, quiet: float = SETTLE_QUIET, bound: float = SETTLE_BOUND) -
 
 # --- database and server ------------------------------------------------------------------------
 
+
 def seed_demo(workdir: Path) -> str:
     """Seed the demo into a fresh SQLite file under ``workdir``; return its URL."""
     url = f"sqlite:///{workdir / 'demo.db'}"
     print(f"No --database: seeding a fresh demo into {workdir / 'demo.db'} (about a minute)...", flush=True)
     started = time.monotonic()
-    subprocess.run([sys.executable, "-m", "readiness", "--database", url, "demo"], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "readiness", "--database", url, "demo"],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     print(f"Demo seeded in {time.monotonic() - started:.0f} s.", flush=True)
     return url
 
@@ -201,9 +213,23 @@ def streamlit_server(database_url: str, log: Path, timeout: float) -> Iterator[t
     """Run the app on a free port; yield its base URL and the server's pid; stop it on the way out."""
     port = free_port()
     env = {**os.environ, "READINESS_DATABASE_URL": database_url, "READINESS_AUTO_DEMO": "0"}
-    command = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.headless", "true",
-               "--server.port", str(port), "--server.address", "127.0.0.1",
-               "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none"]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(ROOT / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+    ]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
@@ -237,6 +263,7 @@ def chromium() -> Iterator[Browser]:
 
 
 # --- views --------------------------------------------------------------------------------------
+
 
 @dataclass
 class Viewer:
@@ -285,8 +312,9 @@ def new_tabs(viewer: Viewer, count: int) -> Iterator[list[Page]]:
         yield pages
 
 
-def measure(pid: int, start: Callable[[], None], finish: Callable[[], None],
-            changes: Callable[[], int]) -> View:
+def measure(
+    pid: int, start: Callable[[], object], finish: Callable[[], object], changes: Callable[[], int]
+) -> View:
     """Server CPU and wall seconds from an idle server through ``start`` and ``finish`` to an idle server.
 
     When ``changes()`` moved while the server settled (the app ran the script again), wait with
@@ -308,6 +336,7 @@ def measure(pid: int, start: Callable[[], None], finish: Callable[[], None],
 def view(viewer: Viewer, name: str, sessions: int = 1) -> View:
     """Open ``sessions`` new tabs on a page at once and measure the server's work for all of them."""
     with new_tabs(viewer, sessions) as pages:
+
         def start() -> None:
             for page in pages:
                 page.goto(viewer.url(name), wait_until="commit")
@@ -323,11 +352,16 @@ def prime_cache(viewer: Viewer) -> View:
     """Load the frontend into the shared context's HTTP cache without a server session (websocket mocked)."""
     with new_tabs(viewer, 1) as (page,):
         page.route_web_socket("**/_stcore/stream", lambda socket: None)  # never connected to the server
-        return measure(viewer.pid, lambda: page.goto(f"{viewer.base}/", wait_until="networkidle"),
-                       lambda: page.get_by_test_id("stApp").wait_for(state="attached"), lambda: 0)
+        return measure(
+            viewer.pid,
+            lambda: page.goto(f"{viewer.base}/", wait_until="networkidle"),
+            lambda: page.get_by_test_id("stApp").wait_for(state="attached"),
+            lambda: 0,
+        )
 
 
 # --- report -------------------------------------------------------------------------------------
+
 
 def warm_median(views: list[View]) -> float:
     """Median CPU seconds of the warm views (all but the first)."""
@@ -336,30 +370,44 @@ def warm_median(views: list[View]) -> float:
 
 def table(results: dict[str, list[View]]) -> str:
     """A markdown table: cold CPU, warm median and max CPU, cold and warm median wall seconds."""
-    rows = ["| page | cold CPU-s | warm median CPU-s | warm max CPU-s | cold wall-s | warm median wall-s |",
-            "|---|---|---|---|---|---|"]
+    rows = [
+        "| page | cold CPU-s | warm median CPU-s | warm max CPU-s | cold wall-s | warm median wall-s |",
+        "|---|---|---|---|---|---|",
+    ]
     for name, views in results.items():
         cold, warm = views[0], views[1:]
-        rows.append(f"| {name} | {cold.cpu:.2f} | {warm_median(views):.2f} | "
-                    f"{max(v.cpu for v in warm):.2f} | {cold.wall:.2f} | "
-                    f"{statistics.median(v.wall for v in warm):.2f} |")
+        rows.append(
+            f"| {name} | {cold.cpu:.2f} | {warm_median(views):.2f} | "
+            f"{max(v.cpu for v in warm):.2f} | {cold.wall:.2f} | "
+            f"{statistics.median(v.wall for v in warm):.2f} |"
+        )
     return "\n".join(rows)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", metavar="URL",
-                        help="SQLAlchemy URL (default: seed the demo into a temporary file)")
-    parser.add_argument("--views", type=int, default=5,
-                        help="warm views per page, after the cold one (default 5)")
+    parser.add_argument(
+        "--database", metavar="URL", help="SQLAlchemy URL (default: seed the demo into a temporary file)"
+    )
+    parser.add_argument(
+        "--views", type=int, default=5, help="warm views per page, after the cold one (default 5)"
+    )
     parser.add_argument("--pages", default=",".join(PAGES), help=f"comma-separated, from {','.join(PAGES)}")
     parser.add_argument("--model", default="fraud", help="model to show (default fraud)")
-    parser.add_argument("--sessions", type=int, default=0, metavar="K",
-                        help="also open K overview tabs at once and report their total (default off)")
-    parser.add_argument("--fresh-browser", action="store_true",
-                        help="each view in a new browser context with an empty cache, so the server also "
-                             "serves the frontend's static files every time (default: one primed context)")
+    parser.add_argument(
+        "--sessions",
+        type=int,
+        default=0,
+        metavar="K",
+        help="also open K overview tabs at once and report their total (default off)",
+    )
+    parser.add_argument(
+        "--fresh-browser",
+        action="store_true",
+        help="each view in a new browser context with an empty cache, so the server also "
+        "serves the frontend's static files every time (default: one primed context)",
+    )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds a view may take (default 120)")
     args = parser.parse_args(argv)
     args.pages = [name.strip() for name in args.pages.split(",") if name.strip()]
@@ -382,8 +430,11 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
         shared = None if args.fresh_browser else browser.new_context(viewport=VIEWPORT)
         viewer = Viewer(browser, shared, pid, base, args.model, args.timeout * 1000)
         where = "browser context" if shared is None else "tab of one browser context"
-        print(f"Server pid {pid} at {base}; model {args.model}; a cold view, then {args.views} warm "
-              f"view(s) per page, each in a new {where}.", flush=True)
+        print(
+            f"Server pid {pid} at {base}; model {args.model}; a cold view, then {args.views} warm "
+            f"view(s) per page, each in a new {where}.",
+            flush=True,
+        )
         if shared is not None:
             primed = prime_cache(viewer)
             print(f"  frontend files into the browser cache (no session): {primed.cpu:.2f} CPU-s", flush=True)
@@ -397,8 +448,10 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
             together = view(viewer, "overview", sessions=args.sessions)
     print(f"\n{table(results)}\n")
     if together is not None:
-        print(f"{args.sessions} overview sessions at once: {together.cpu:.2f} CPU-s in total "
-              f"({together.cpu / args.sessions:.2f} per view), all done after {together.wall:.2f} s")
+        print(
+            f"{args.sessions} overview sessions at once: {together.cpu:.2f} CPU-s in total "
+            f"({together.cpu / args.sessions:.2f} per view), all done after {together.wall:.2f} s"
+        )
     worst = max(results, key=lambda name: warm_median(results[name]))
     print(f"Max warm median across pages: {warm_median(results[worst]):.2f} CPU-s ({worst})")
 

@@ -48,18 +48,28 @@ def add_labels(db: Path, seed: int = 2) -> int:
         while True:
             rows = conn.execute(
                 "SELECT id, request_id, score, timestamp FROM predictions WHERE model_id = ? AND id > ? "
-                "ORDER BY id LIMIT 500000", (model_id, last)).fetchall()
+                "ORDER BY id LIMIT 500000",
+                (model_id, last),
+            ).fetchall()
             if not rows:
                 break
             last = rows[-1][0]
             frame = pd.DataFrame(rows, columns=["id", "request_id", "score", "timestamp"])
             frame = frame[rng.uniform(size=len(frame)) < LABELLED_SHARE]
             labels = (rng.uniform(size=len(frame)) < frame["score"].to_numpy()).astype(int).astype(str)
-            received = (pd.to_datetime(frame["timestamp"]) + pd.to_timedelta(rng.uniform(1, 10, len(frame)), unit="D"))
+            received = pd.to_datetime(frame["timestamp"]) + pd.to_timedelta(
+                rng.uniform(1, 10, len(frame)), unit="D"
+            )
             conn.executemany(
                 "INSERT INTO labels (model_id, request_id, label, received_at) VALUES (?, ?, ?, ?)",
-                zip([model_id] * len(frame), frame["request_id"], labels,
-                    received.dt.strftime("%Y-%m-%d %H:%M:%S.%f"), strict=True))
+                zip(
+                    [model_id] * len(frame),
+                    frame["request_id"],
+                    labels,
+                    received.dt.strftime("%Y-%m-%d %H:%M:%S.%f"),
+                    strict=True,
+                ),
+            )
             conn.commit()
             added += len(frame)
             print(f"\r  labelled {added:,} predictions", end="", flush=True)
@@ -80,9 +90,16 @@ def measure(db: Path) -> dict:
         span = log_range(store, model)
         overview = performance_overview(store, model, span.first_day, span.last_day, "week")
         timings.append(time.perf_counter() - started)
-    return {"cold": timings[0], "warm": statistics.median(timings[1:]), "windows": len(overview.windows),
-            "labelled": overview.total.n_labelled, "rows": overview.total.n_rows,
-            "criteria": [(t.criterion.text, t.current.status.label if t.current else None) for t in overview.criteria]}
+    return {
+        "cold": timings[0],
+        "warm": statistics.median(timings[1:]),
+        "windows": len(overview.windows),
+        "labelled": overview.total.n_labelled,
+        "rows": overview.total.n_rows,
+        "criteria": [
+            (t.criterion.text, t.current.status.label if t.current else None) for t in overview.criteria
+        ],
+    }
 
 
 def main() -> int:
@@ -99,18 +116,24 @@ def main() -> int:
         return 1
     store = Store.open(f"sqlite:///{args.db}")
     with store.engine.connect() as conn:
-        has_labels = conn.exec_driver_sql("SELECT COUNT(*) FROM labels").scalar() > 0
+        has_labels = (conn.exec_driver_sql("SELECT COUNT(*) FROM labels").scalar() or 0) > 0
     if not has_labels:
         started = time.perf_counter()
         added = add_labels(args.db)
         print(f"  inserted {added:,} delayed labels with plain SQL in {time.perf_counter() - started:.0f} s")
     started = time.perf_counter()
-    result = refresh_performance(store, store.get_model(MODEL), progress=lambda i, n: print(f"\r  recomputed day {i}/{n}", end="", flush=True))
+    result = refresh_performance(
+        store,
+        store.get_model(MODEL),
+        progress=lambda i, n: print(f"\r  recomputed day {i}/{n}", end="", flush=True),
+    )
     if result.days_recomputed:
         print(f"\n  refresh: {result.days_recomputed} days in {time.perf_counter() - started:.0f} s")
     cold, warm, last = time_in_fresh_processes(__file__, args.db)
-    print(f"\nPerformance page analysis: {last['rows']:,} predictions ({last['labelled']:,} labelled), "
-          f"{last['windows']} weekly windows; criteria: {last['criteria']}")
+    print(
+        f"\nPerformance page analysis: {last['rows']:,} predictions ({last['labelled']:,} labelled), "
+        f"{last['windows']} weekly windows; criteria: {last['criteria']}"
+    )
     return report(cold, warm)
 
 

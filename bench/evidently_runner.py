@@ -63,8 +63,16 @@ def main() -> None:
         is_p_value = "p_value" in method.lower() or "p-value" in method.lower()
         if (value < threshold) if is_p_value else (value >= threshold):
             drifted.append(config["column"])
-    print(json.dumps({"seconds": seconds, "peak_mb": (peak - before) / 1024, "drifted": sorted(drifted),
-                      "methods": methods}))
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "peak_mb": (peak - before) / 1024,
+                "drifted": sorted(drifted),
+                "methods": methods,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

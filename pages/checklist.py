@@ -1,12 +1,18 @@
 """Checklist: every readiness item of the selected model with its evidence; sign off the attested ones."""
 
-import streamlit as st
-
 import pandas as pd
+import streamlit as st
 
 from readiness.analysis.assessment import Assessment, assess_model, score_history
 from readiness.analysis.charts import SECTION_TITLES, score_gauge, score_history_figure, section_gauges
-from readiness.analysis.records import DEFAULT_ITEMS, DEFAULT_VALIDITY_DAYS, SECTIONS, ItemResult, ItemStatus, points
+from readiness.analysis.records import (
+    DEFAULT_ITEMS,
+    DEFAULT_VALIDITY_DAYS,
+    SECTIONS,
+    ItemResult,
+    ItemStatus,
+    points,
+)
 from readiness.analysis.settings import attest, mark_applicable, mark_not_applicable, withdraw
 from readiness.errors import ReadinessError
 from shell import EVIDENCE_PAGES, STATUS_STYLE, band_colour, require_shell, selected_model
@@ -25,9 +31,11 @@ ATTESTED_ITEMS = [item.key for item in DEFAULT_ITEMS if item.kind == "attested"]
 
 store = require_shell()
 st.title("Checklist")
-st.caption("Is the model ready for production? Four sections of checks: automatic ones computed from the "
-           "logs, attested ones signed off by a person with an evidence link. The score is the weakest "
-           "section's.")
+st.caption(
+    "Is the model ready for production? Four sections of checks: automatic ones computed from the "
+    "logs, attested ones signed off by a person with an evidence link. The score is the weakest "
+    "section's."
+)
 model = selected_model("No models yet: upload a baseline and live predictions on the Data page.")
 name = model.name
 
@@ -46,15 +54,19 @@ with summary_col:
     st.subheader(f"{name} is :{colour}[{icon} {score.status.label}]", anchor=False)
     if score.critical_failures:
         failing = "; ".join(r.item.title for r in score.critical_failures)
-        st.markdown(f":red[**A critical check fails** ({failing}), so the model is Not ready whatever "
-                    "its score.]")
+        st.markdown(
+            f":red[**A critical check fails** ({failing}), so the model is Not ready whatever its score.]"
+        )
     if score.blockers:
-        st.markdown("**Fix first**\n" + "\n".join(f"- **{b.item.title}**: {b.reason}"
-                                                  for b in score.blockers))
+        st.markdown(
+            "**Fix first**\n" + "\n".join(f"- **{b.item.title}**: {b.reason}" for b in score.blockers)
+        )
     else:
         st.markdown(":green[:material/thumb_up: Every applicable check passes or is attested.]")
-    st.caption(f"Points: automatic pass 1, valid attestation ½, anything else 0; a section's score is its "
-               f"share of points. Ready from {bands.ready:g}, At risk from {bands.at_risk:g}.")
+    st.caption(
+        f"Points: automatic pass 1, valid attestation ½, anything else 0; a section's score is its "
+        f"share of points. Ready from {bands.ready:g}, At risk from {bands.at_risk:g}."
+    )
 st.plotly_chart(section_gauges(assessment), key="checklist_section_gauges")
 
 
@@ -78,8 +90,12 @@ def show_item(result: ItemResult) -> None:
         if evidence is not None and evidence.link:
             st.markdown(f":material/link: [Open the evidence]({evidence.link})")
         elif evidence is not None and evidence.page in EVIDENCE_PAGES and evidence.page != "Checklist":
-            st.page_link(EVIDENCE_PAGES[evidence.page], label=f"See it on the {evidence.page} page",
-                         icon=":material/arrow_forward:", query_params={"model": name})
+            st.page_link(
+                EVIDENCE_PAGES[evidence.page],
+                label=f"See it on the {evidence.page} page",
+                icon=":material/arrow_forward:",
+                query_params={"model": name},
+            )
         if result.status not in (ItemStatus.PASS, ItemStatus.NOT_APPLICABLE):
             st.markdown(f"**To pass:** {item.how_to_pass}")
 
@@ -113,18 +129,29 @@ done = st.session_state.pop("checklist_done", None)
 if done:  # here, where the user clicked, with the new score
     st.success(f"{done} The score is now {assessment.score_text} ({score.status.label}).")
 attest_tab, withdraw_tab, exclude_tab = st.tabs(
-    ["Attest an item", "Withdraw an attestation", "Not applicable"])
+    ["Attest an item", "Withdraw an attestation", "Not applicable"]
+)
 
 with attest_tab, st.form("attest_form"):
     missing = [key for key in ATTESTED_ITEMS if assessment.result(key).status != ItemStatus.ATTESTED]
-    item_key = st.selectbox("Item", ATTESTED_ITEMS, format_func=TITLES.get, key="attest_item",
-                            index=ATTESTED_ITEMS.index(missing[0]) if missing else 0)
+    item_key = st.selectbox(
+        "Item",
+        ATTESTED_ITEMS,
+        format_func=TITLES.__getitem__,
+        key="attest_item",
+        index=ATTESTED_ITEMS.index(missing[0]) if missing else 0,
+    )
     owner_col, days_col = st.columns([3, 1])
     owner = owner_col.text_input("Owner (who attests)", key="attest_owner", placeholder="e.g. A. Okafor")
-    days = days_col.number_input("Valid for (days)", min_value=0, value=DEFAULT_VALIDITY_DAYS, step=1,
-                                 key="attest_days")
-    url = st.text_input("Evidence link", key="attest_url", placeholder="https://wiki.example.com/...",
-                        help="The http:// or https:// address of the document that shows it was done.")
+    days = days_col.number_input(
+        "Valid for (days)", min_value=0, value=DEFAULT_VALIDITY_DAYS, step=1, key="attest_days"
+    )
+    url = st.text_input(
+        "Evidence link",
+        key="attest_url",
+        placeholder="https://wiki.example.com/...",
+        help="The http:// or https:// address of the document that shows it was done.",
+    )
     note = st.text_input("Note (optional)", key="attest_note")
     if st.form_submit_button("Attest", type="primary", key="attest_submit"):
         try:
@@ -132,8 +159,9 @@ with attest_tab, st.form("attest_form"):
         except ReadinessError as exc:
             st.error(str(exc))
         else:
-            finish(f"Attested: {TITLES[item_key]}, by {made.owner}, "
-                   f"valid through {made.expires_at:%Y-%m-%d}.")
+            finish(
+                f"Attested: {TITLES[item_key]}, by {made.owner}, valid through {made.expires_at:%Y-%m-%d}."
+            )
 
 with withdraw_tab:
     signed = [r.item.key for r in assessment.results if r.status in (ItemStatus.ATTESTED, ItemStatus.EXPIRED)]
@@ -141,27 +169,44 @@ with withdraw_tab:
         st.caption("No item of this model is attested.")
     else:
         pick_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
-        key = pick_col.selectbox("Attested item", signed, format_func=TITLES.get, key=f"withdraw_item_{name}")
+        key = pick_col.selectbox(
+            "Attested item", signed, format_func=TITLES.__getitem__, key=f"withdraw_item_{name}"
+        )
         if button_col.button("Withdraw", key="withdraw_submit"):
-            change(lambda: withdraw(store, model, key, actor="dashboard"),
-                   f"Withdrawn: {TITLES[key]}. It no longer counts as attested.")
+            change(
+                lambda: withdraw(store, model, key, actor="dashboard"),
+                f"Withdrawn: {TITLES[key]}. It no longer counts as attested.",
+            )
 
 with exclude_tab:
     excluded = assessment.config.not_applicable
     st.caption("An item that does not apply leaves the score; it needs a reason, which the checklist shows.")
     pick_col, reason_col, button_col = st.columns([2, 2, 1], vertical_alignment="bottom")
-    key = pick_col.selectbox("Item", [i.key for i in DEFAULT_ITEMS if i.key not in excluded],
-                             format_func=TITLES.get, key=f"exclude_item_{name}")
+    key = pick_col.selectbox(
+        "Item",
+        [i.key for i in DEFAULT_ITEMS if i.key not in excluded],
+        format_func=TITLES.__getitem__,
+        key=f"exclude_item_{name}",
+    )
     reason = reason_col.text_input("Why it does not apply", key="exclude_reason")
     if button_col.button("Mark not applicable", key="exclude_submit"):
-        change(lambda: mark_not_applicable(store, model, key, reason, actor="dashboard"),
-               f"Not applicable: {TITLES[key]}.")
+        change(
+            lambda: mark_not_applicable(store, model, key, reason, actor="dashboard"),
+            f"Not applicable: {TITLES[key]}.",
+        )
     if excluded:
         pick_col, button_col = st.columns([4, 1], vertical_alignment="bottom")
-        key = pick_col.selectbox("Count it again", list(excluded), key=f"include_item_{name}",
-                                 format_func=lambda k: f"{TITLES[k]} ({excluded[k]})")
+        key = pick_col.selectbox(
+            "Count it again",
+            list(excluded),
+            key=f"include_item_{name}",
+            format_func=lambda k: f"{TITLES[k]} ({excluded[k]})",
+        )
         if button_col.button("Count it again", key="include_submit"):
-            change(lambda: mark_applicable(store, model, key, actor="dashboard"), f"Counted again: {TITLES[key]}.")
+            change(
+                lambda: mark_applicable(store, model, key, actor="dashboard"),
+                f"Counted again: {TITLES[key]}.",
+            )
 
 st.subheader("Score over time", anchor=False)
 st.plotly_chart(score_history_figure(history, bands), key="checklist_history")
@@ -169,16 +214,37 @@ st.plotly_chart(score_history_figure(history, bands), key="checklist_history")
 
 def items_table(assessment: Assessment) -> pd.DataFrame:
     """Every item with its status, points, evidence and what would make it pass."""
-    return pd.DataFrame([{
-        "Section": r.item.section, "Item": r.item.title, "Key": r.item.key, "Kind": r.item.kind,
-        "Critical": r.item.critical, "Status": r.status.label, "Points": points(r), "Finding": r.reason,
-        "Evidence": r.evidence.figure if r.evidence else "", "Window": r.evidence.window if r.evidence else "",
-        "Where": r.evidence.page if r.evidence else "", "Link": r.evidence.link if r.evidence else "",
-        "To pass": "" if r.status in (ItemStatus.PASS, ItemStatus.NOT_APPLICABLE) else r.item.how_to_pass,
-    } for r in assessment.results])
+    return pd.DataFrame(
+        [
+            {
+                "Section": r.item.section,
+                "Item": r.item.title,
+                "Key": r.item.key,
+                "Kind": r.item.kind,
+                "Critical": r.item.critical,
+                "Status": r.status.label,
+                "Points": points(r),
+                "Finding": r.reason,
+                "Evidence": r.evidence.figure if r.evidence else "",
+                "Window": r.evidence.window if r.evidence else "",
+                "Where": r.evidence.page if r.evidence else "",
+                "Link": r.evidence.link if r.evidence else "",
+                "To pass": ""
+                if r.status in (ItemStatus.PASS, ItemStatus.NOT_APPLICABLE)
+                else r.item.how_to_pass,
+            }
+            for r in assessment.results
+        ]
+    )
 
 
 with st.expander("Every item as a table"):
-    st.dataframe(items_table(assessment), hide_index=True, width="stretch",
-                 column_config={"Link": st.column_config.LinkColumn(),
-                                "Points": st.column_config.NumberColumn(format="%g")})
+    st.dataframe(
+        items_table(assessment),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Link": st.column_config.LinkColumn(),
+            "Points": st.column_config.NumberColumn(format="%g"),
+        },
+    )

@@ -42,8 +42,10 @@ last = st.session_state.pop("last_ingest", None)
 if last is not None:
     (st.info if last.already_ingested else st.success)(last.message)
     if last.features:
-        st.dataframe({"Feature": [f.name for f in last.features], "Type": [f.kind for f in last.features]},
-                     hide_index=True)
+        st.dataframe(
+            {"Feature": [f.name for f in last.features], "Type": [f.kind for f in last.features]},
+            hide_index=True,
+        )
 
 kind = KINDS[st.radio("What are you uploading?", list(KINDS), horizontal=True, key="upload_kind")]
 names = [m.name for m in store.list_models()]
@@ -52,15 +54,19 @@ if not options:
     st.info("Upload a baseline first: it creates the model that live logs and labels belong to.")
     st.stop()
 current = st.session_state.get("model_choice")
-target = st.selectbox("Model", options, index=options.index(current) if current in options else 0,
-                      key=f"upload_model_{kind}")
+target = st.selectbox(
+    "Model", options, index=options.index(current) if current in options else 0, key=f"upload_model_{kind}"
+)
 spec = None
 model_name = target
 if target == NEW_MODEL:
     model_name = st.text_input("New model name", placeholder="e.g. churn-v1", key="new_model_name").strip()
 
-UPLOAD_LABELS = {"baseline": "Baseline CSV", "live": "Live predictions CSV",
-                 "labels": "Delayed labels CSV (request_id, label)"}
+UPLOAD_LABELS = {
+    "baseline": "Baseline CSV",
+    "live": "Live predictions CSV",
+    "labels": "Delayed labels CSV (request_id, label)",
+}
 upload = st.file_uploader(UPLOAD_LABELS[kind], type=["csv", "tsv", "txt"], key=f"upload_file_{kind}")
 if upload is None:
     st.stop()
@@ -80,11 +86,20 @@ if target == NEW_MODEL:
     st.subheader("New model")
     left, right = st.columns(2)
     proposed = preview.proposed_task or "binary"
-    task = left.selectbox("Task", TASKS, index=TASKS.index(proposed), key="new_model_task",
-                          help="Proposed from the label values; change it if it is wrong.")
-    positive = right.text_input("Positive class", value=preview.proposed_positive_class or "",
-                                key="new_model_positive", disabled=task != "binary",
-                                help="The label value that means 'yes' (binary models only).")
+    task = left.selectbox(
+        "Task",
+        TASKS,
+        index=TASKS.index(proposed),
+        key="new_model_task",
+        help="Proposed from the label values; change it if it is wrong.",
+    )
+    positive = right.text_input(
+        "Positive class",
+        value=preview.proposed_positive_class or "",
+        key="new_model_positive",
+        disabled=task != "binary",
+        help="The label value that means 'yes' (binary models only).",
+    )
     owner = left.text_input("Owner", key="new_model_owner")
     description = right.text_input("Description", key="new_model_description")
     spec = ModelSpec(task, positive.strip() or None, owner.strip(), description.strip())
@@ -98,7 +113,8 @@ for i, role in enumerate(ROLES_BY_KIND[kind]):
     choices = [NONE, *preview.columns]
     required = " (required)" if role in REQUIRED_ROLES[kind] else ""
     chosen = role_columns[i % 3].selectbox(
-        ROLE_TITLES[role] + required, choices,
+        ROLE_TITLES[role] + required,
+        choices,
         index=choices.index(proposed_column) if proposed_column else 0,
         key=f"map_{kind}_{role}_{upload.file_id}",
     )
@@ -111,9 +127,11 @@ if kind != "labels":
     ignore = st.multiselect("Ignore these columns", unmapped, key=f"ignore_{kind}_{upload.file_id}")
     if kind == "baseline":
         categorical = st.multiselect(
-            "Treat as categorical", [c for c in unmapped if c not in ignore],
+            "Treat as categorical",
+            [c for c in unmapped if c not in ignore],
             key=f"categorical_{upload.file_id}",
-            help="Numbers that are really codes (zip, store id). Text columns are categorical anyway.")
+            help="Numbers that are really codes (zip, store id). Text columns are categorical anyway.",
+        )
 mapping = ColumnMapping(roles=roles, ignore=tuple(ignore), categorical=tuple(categorical))
 if kind != "labels":
     st.caption("Features: " + (", ".join(mapping.feature_columns(preview.columns)) or "none"))
@@ -124,8 +142,17 @@ st.dataframe(preview.head, hide_index=True)
 if st.button(f"Confirm mapping and store {kind}", type="primary", disabled=not model_name):
     bar = st.progress(0.0, text="Starting")
     try:
-        result = ingest_csv(store, model_name, kind, upload.getvalue(), upload.name, mapping, spec,
-                            actor="dashboard", progress=lambda f, text: bar.progress(f, text=text))
+        result = ingest_csv(
+            store,
+            model_name,
+            kind,
+            upload.getvalue(),
+            upload.name,
+            mapping,
+            spec,
+            actor="dashboard",
+            progress=lambda f, text: bar.progress(f, text=text),
+        )
     except ReadinessError as exc:
         bar.empty()
         st.error(str(exc))

@@ -1,8 +1,7 @@
 """Performance: metrics per window against success criteria, with uncertainty and a label-free estimate."""
 
-import streamlit as st
-
 import pandas as pd
+import streamlit as st
 
 from readiness.analysis.charts import (
     calibration_figure,
@@ -27,14 +26,21 @@ STATUS_STYLE = {  # criterion status -> (colour, icon)
 
 store = require_shell()
 st.title("Performance")
-st.caption("Does the model meet its success criteria in production? Each window is judged on the labels "
-           "that have arrived; a window with too few labels is 'insufficient data', never a pass.")
+st.caption(
+    "Does the model meet its success criteria in production? Each window is judged on the labels "
+    "that have arrived; a window with too few labels is 'insufficient data', never a pass."
+)
 model = selected_model()
 span = model_log_range(store, model)
 
 left, right = st.columns([2, 1])
-picked = left.date_input("Date range (UTC)", value=(span.first_day, span.last_day), min_value=span.first_day,
-                         max_value=span.last_day, key=f"perf_range_{model.name}")
+picked = left.date_input(
+    "Date range (UTC)",
+    value=(span.first_day, span.last_day),
+    min_value=span.first_day,
+    max_value=span.last_day,
+    key=f"perf_range_{model.name}",
+)
 window = right.selectbox("Window", ["week", "day", "month"], key="perf_window")
 start, end = picked if isinstance(picked, tuple) and len(picked) == 2 else (span.first_day, span.last_day)
 
@@ -58,39 +64,69 @@ for i, track in enumerate(overview.criteria):
         value = f"{result.value:.3f}" if result and result.value is not None else "n/a"
         st.markdown(f":{colour}[{icon} **{status.label}**] · {value}")
         if result and result.lower is not None:
-            st.caption(f"95% interval {result.lower:.3f} to {result.upper:.3f}; "
-                       f"{result.n:,} rows; window from {track.current_window:%Y-%m-%d}")
+            st.caption(
+                f"95% interval {result.lower:.3f} to {result.upper:.3f}; "
+                f"{result.n:,} rows; window from {track.current_window:%Y-%m-%d}"
+            )
         elif result and result.reason:
             st.caption(result.reason)
         judged = track.latest_judged
         if status == CriterionStatus.INSUFFICIENT and judged is not None:
-            st.caption(f"Labels still arriving. Last judged window, from {judged[0]:%Y-%m-%d}: "
-                       f"**{judged[1].status.label}** ({judged[1].value:.3f}).")
+            st.caption(
+                f"Labels still arriving. Last judged window, from {judged[0]:%Y-%m-%d}: "
+                f"**{judged[1].status.label}** ({judged[1].value:.3f})."
+            )
 
 st.subheader("Trends")
 thresholds = {track.criterion.metric: track.criterion for track in overview.criteria}
 shown = [name for name in thresholds if not name.startswith("latency")]
-extra = st.selectbox("Add a metric", ["(none)", *[n for n in quality_metrics(overview.model) if n not in shown]],
-                     key="perf_extra_metric")
+extra = st.selectbox(
+    "Add a metric",
+    ["(none)", *[n for n in quality_metrics(overview.model) if n not in shown]],
+    key="perf_extra_metric",
+)
 for name in shown + ([extra] if extra != "(none)" else []):
     criterion = thresholds.get(name)
-    st.plotly_chart(metric_trend_figure(overview, name, criterion.threshold if criterion else None,
-                                        criterion.comparison if criterion else None), key=f"perf_trend_{name}")
+    st.plotly_chart(
+        metric_trend_figure(
+            overview,
+            name,
+            criterion.threshold if criterion else None,
+            criterion.comparison if criterion else None,
+        ),
+        key=f"perf_trend_{name}",
+    )
 
 st.subheader("Development vs production")
-st.caption("The same metrics on the baseline (development data) and on the labelled production log of the range.")
-dev_vs_prod = pd.DataFrame([{
-    "Metric": gap.metric, "Baseline": gap.development,
-    "Production": gap.production.value if gap.production else None,
-    "Production interval": (f"{gap.production.lower:.3g} to {gap.production.upper:.3g}"
-                            if gap.production and gap.production.lower is not None and gap.production.upper is not None
-                            else ""),
-    "Difference": gap.difference,
-} for gap in overview.development_vs_production()])
-st.dataframe(dev_vs_prod, hide_index=True, width="stretch",
-             column_config={"Baseline": st.column_config.NumberColumn(format="%.4f"),
-                            "Production": st.column_config.NumberColumn(format="%.4f"),
-                            "Difference": st.column_config.NumberColumn(format="%+.4f")})
+st.caption(
+    "The same metrics on the baseline (development data) and on the labelled production log of the range."
+)
+dev_vs_prod = pd.DataFrame(
+    [
+        {
+            "Metric": gap.metric,
+            "Baseline": gap.development,
+            "Production": gap.production.value if gap.production else None,
+            "Production interval": (
+                f"{gap.production.lower:.3g} to {gap.production.upper:.3g}"
+                if gap.production and gap.production.lower is not None and gap.production.upper is not None
+                else ""
+            ),
+            "Difference": gap.difference,
+        }
+        for gap in overview.development_vs_production()
+    ]
+)
+st.dataframe(
+    dev_vs_prod,
+    hide_index=True,
+    width="stretch",
+    column_config={
+        "Baseline": st.column_config.NumberColumn(format="%.4f"),
+        "Production": st.column_config.NumberColumn(format="%.4f"),
+        "Difference": st.column_config.NumberColumn(format="%+.4f"),
+    },
+)
 
 quality = overview.total.quality
 classes = classes_of(overview.model, quality)
@@ -107,13 +143,25 @@ st.plotly_chart(coverage_figure(overview), key="perf_coverage")
 
 if len(overview.versions) > 1:
     st.subheader("Model versions")
-    st.dataframe(pd.DataFrame([{"Version": version or "(none)", **{name: v.value for name, v in values.items()}}
-                               for version, values in overview.versions.items()]), hide_index=True, width="stretch")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {"Version": version or "(none)", **{name: v.value for name, v in values.items()}}
+                for version, values in overview.versions.items()
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
+    )
 
 st.subheader("Segments")
 features = segment_features(store, model)
-segment_by = st.selectbox("Compare metrics per value of", ["(choose a feature)", *features], key="perf_segment",
-                          help="Computed from the newest labelled predictions in the range (at most 200,000).")
+segment_by = st.selectbox(
+    "Compare metrics per value of",
+    ["(choose a feature)", *features],
+    key="perf_segment",
+    help="Computed from the newest labelled predictions in the range (at most 200,000).",
+)
 if segment_by != "(choose a feature)":
     try:
         with st.spinner("Computing metrics per segment..."):
@@ -123,6 +171,17 @@ if segment_by != "(choose a feature)":
     else:
         if segments.capped:
             st.caption(f"Based on the newest {segments.rows_used:,} labelled predictions in the range.")
-        st.dataframe(pd.DataFrame([{"Segment": s.value, "Labelled": s.n_labelled,
-                                    **{name: v.value for name, v in s.metrics.items()}} for s in segments.segments]),
-                     hide_index=True, width="stretch")
+        st.dataframe(
+            pd.DataFrame(
+                [
+                    {
+                        "Segment": s.value,
+                        "Labelled": s.n_labelled,
+                        **{name: v.value for name, v in s.metrics.items()},
+                    }
+                    for s in segments.segments
+                ]
+            ),
+            hide_index=True,
+            width="stretch",
+        )

@@ -1,19 +1,18 @@
 """Settings: success criteria per model, and the audit trail of changes."""
 
-import streamlit as st
-
 import pandas as pd
+import streamlit as st
 
 from readiness.analysis.settings import (
     COMPARISONS,
     CRITERION_WINDOWS,
     DEFAULT_MIN_LABELS,
     METRICS,
-    Criterion,
     add_criterion,
     audit_trail,
     metrics_for_task,
     model_criteria,
+    new_criterion,
     remove_criterion,
 )
 from readiness.errors import ReadinessError
@@ -21,9 +20,13 @@ from shell import require_shell, selected_model
 
 store = require_shell()
 st.title("Settings")
-st.caption("Success criteria decide pass or fail on the Performance page: each is judged per window, and a "
-           "window with fewer labels than its minimum is 'insufficient data', never a pass.")
-model = selected_model("No models yet: upload a baseline on the Data page, then set its success criteria here.")
+st.caption(
+    "Success criteria decide pass or fail on the Performance page: each is judged per window, and a "
+    "window with fewer labels than its minimum is 'insufficient data', never a pass."
+)
+model = selected_model(
+    "No models yet: upload a baseline on the Data page, then set its success criteria here."
+)
 name = model.name
 
 done = st.session_state.pop("settings_done", None)
@@ -34,36 +37,67 @@ criteria = model_criteria(store, model)
 
 st.subheader(f"Success criteria of {name}")
 if criteria and criteria[0].is_default:
-    st.caption(f"Task defaults in use ({model.task}): add a criterion to replace them. Defaults are not "
-               "copied, so add every criterion the model should keep.")
-st.dataframe(pd.DataFrame([{
-    "ID": c.id, "Criterion": c.text, "Metric": c.metric, "Comparison": c.comparison, "Threshold": c.threshold,
-    "Window": c.window, "Min labels": c.min_labels, "Source": "task default" if c.is_default else "stored",
-} for c in criteria], columns=["ID", "Criterion", "Metric", "Comparison", "Threshold", "Window", "Min labels",
-                               "Source"]), hide_index=True)
+    st.caption(
+        f"Task defaults in use ({model.task}): add a criterion to replace them. Defaults are not "
+        "copied, so add every criterion the model should keep."
+    )
+st.dataframe(
+    pd.DataFrame(
+        [
+            {
+                "ID": c.id,
+                "Criterion": c.text,
+                "Metric": c.metric,
+                "Comparison": c.comparison,
+                "Threshold": c.threshold,
+                "Window": c.window,
+                "Min labels": c.min_labels,
+                "Source": "task default" if c.is_default else "stored",
+            }
+            for c in criteria
+        ],
+        columns=["ID", "Criterion", "Metric", "Comparison", "Threshold", "Window", "Min labels", "Source"],
+    ),
+    hide_index=True,
+)
 
 with st.form("criterion_form"):
     st.markdown("**Add a criterion**")
     metric_col, comparison_col, threshold_col = st.columns([2, 1, 1])
-    metric = metric_col.selectbox("Metric", metrics_for_task(model.task), key="criterion_metric",
-                                  format_func=lambda n: f"{n} ({METRICS[n].direction} is better)")
-    comparison = comparison_col.selectbox("Comparison", COMPARISONS, key="criterion_comparison",
-                                          help="Use >= for higher-is-better metrics, <= for lower-is-better.")
-    threshold = threshold_col.number_input("Threshold", value=None, step=0.01, format="%g",
-                                           placeholder="e.g. 0.8", key="criterion_threshold")
+    metric = metric_col.selectbox(
+        "Metric",
+        metrics_for_task(model.task),
+        key="criterion_metric",
+        format_func=lambda n: f"{n} ({METRICS[n].direction} is better)",
+    )
+    comparison = comparison_col.selectbox(
+        "Comparison",
+        COMPARISONS,
+        key="criterion_comparison",
+        help="Use >= for higher-is-better metrics, <= for lower-is-better.",
+    )
+    threshold = threshold_col.number_input(
+        "Threshold", value=None, step=0.01, format="%g", placeholder="e.g. 0.8", key="criterion_threshold"
+    )
     window_col, labels_col = st.columns(2)
-    window = window_col.selectbox("Window", CRITERION_WINDOWS, index=CRITERION_WINDOWS.index("week"),
-                                  key="criterion_window")
-    min_labels = labels_col.number_input("Minimum labels per window", min_value=0, value=DEFAULT_MIN_LABELS,
-                                         step=1, key="criterion_min_labels",
-                                         help="Operations metrics (latency, volume, invalid rate) count "
-                                              "predictions instead; 0 judges every window.")
+    window = window_col.selectbox(
+        "Window", CRITERION_WINDOWS, index=CRITERION_WINDOWS.index("week"), key="criterion_window"
+    )
+    min_labels = labels_col.number_input(
+        "Minimum labels per window",
+        min_value=0,
+        value=DEFAULT_MIN_LABELS,
+        step=1,
+        key="criterion_min_labels",
+        help="Operations metrics (latency, volume, invalid rate) count "
+        "predictions instead; 0 judges every window.",
+    )
     submitted = st.form_submit_button("Add criterion", key="criterion_add")
 
 if submitted:
     try:
-        added = add_criterion(store, model, Criterion(None, metric, comparison, threshold, window, int(min_labels)),
-                              actor="dashboard")
+        criterion = new_criterion(metric, comparison, threshold, window, int(min_labels), model.task)
+        added = add_criterion(store, model, criterion, actor="dashboard")
     except ReadinessError as exc:
         st.error(str(exc))
     else:
@@ -73,9 +107,10 @@ if submitted:
 stored = [c for c in criteria if not c.is_default]
 if stored:
     remove_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
-    texts = {c.id: c.text for c in stored}
-    chosen = remove_col.selectbox("Remove a criterion", list(texts), format_func=texts.get,
-                                  key="criterion_remove_choice")
+    texts = {c.id: c.text for c in stored if c.id is not None}  # stored criteria all have an id
+    chosen = remove_col.selectbox(
+        "Remove a criterion", list(texts), format_func=texts.__getitem__, key="criterion_remove_choice"
+    )
     if button_col.button("Remove", key="criterion_remove"):
         try:
             removed = remove_criterion(store, model, chosen, actor="dashboard")
@@ -88,9 +123,15 @@ if stored:
 st.subheader("Audit trail")
 st.caption("Every change to this model: uploads, criteria, newest first.")
 trail = audit_trail(store, model)
-st.dataframe(pd.DataFrame({
-    "When (UTC)": [e.at.strftime("%Y-%m-%d %H:%M:%S") for e in trail],
-    "Who": [e.actor or "(unknown)" for e in trail],
-    "Action": [e.action for e in trail],
-    "Details": [e.details for e in trail],
-}, columns=["When (UTC)", "Who", "Action", "Details"]), hide_index=True)
+st.dataframe(
+    pd.DataFrame(
+        {
+            "When (UTC)": [e.at.strftime("%Y-%m-%d %H:%M:%S") for e in trail],
+            "Who": [e.actor or "(unknown)" for e in trail],
+            "Action": [e.action for e in trail],
+            "Details": [e.details for e in trail],
+        },
+        columns=["When (UTC)", "Who", "Action", "Details"],
+    ),
+    hide_index=True,
+)

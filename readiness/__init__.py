@@ -3,10 +3,10 @@
 The analysis package behind the dashboard. It never imports streamlit.
 """
 
-from readiness.errors import ReadinessError
 from readiness.analysis.ingest import IngestResult, ModelSpec, ingest_csv, preview_upload
 from readiness.analysis.log import log_predictions
 from readiness.core.mapping import ColumnMapping, propose_mapping
+from readiness.errors import ReadinessError
 from readiness.storage.store import Store
 
 __all__ = [

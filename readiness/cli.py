@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
 from collections.abc import Sequence
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -33,8 +33,11 @@ EXIT_BAD_INPUT = 2
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser with one sub-command per job."""
     parser = argparse.ArgumentParser(prog="python -m readiness", description=__doc__.splitlines()[0])
-    parser.add_argument("--database", metavar="URL",
-                        help="SQLAlchemy URL (default: $READINESS_DATABASE_URL or data/readiness.db)")
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="SQLAlchemy URL (default: $READINESS_DATABASE_URL or data/readiness.db)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
 
     demo = sub.add_parser("demo", help="seed the realistic demo (three models, ~90 days of logs)")
@@ -45,8 +48,13 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--model", required=True, help="model name")
     ingest.add_argument("--kind", required=True, choices=KINDS, help="what the file holds")
     ingest.add_argument("file", type=Path, help="CSV file (comma, semicolon or tab)")
-    ingest.add_argument("--map", action="append", default=[], metavar="COLUMN=ROLE",
-                        help="override the proposed mapping, e.g. y_hat=prediction, notes=ignore, zip=categorical")
+    ingest.add_argument(
+        "--map",
+        action="append",
+        default=[],
+        metavar="COLUMN=ROLE",
+        help="override the proposed mapping, e.g. y_hat=prediction, notes=ignore, zip=categorical",
+    )
     ingest.add_argument("--task", choices=TASKS, help="task of a new model (default: proposed from labels)")
     ingest.add_argument("--positive-class", help="positive class of a new binary model")
     ingest.add_argument("--owner", default="", help="owner of a new model")
@@ -57,21 +65,39 @@ def build_parser() -> argparse.ArgumentParser:
     drift.add_argument("--model", required=True, help="model name")
     drift.add_argument("--start", type=_date, help="first day, YYYY-MM-DD (default: first prediction)")
     drift.add_argument("--end", type=_date, help="last day, inclusive, YYYY-MM-DD (default: last prediction)")
-    drift.add_argument("--window", choices=WINDOWS, help="also list every column per window (hour, day, week, month)")
-    drift.add_argument("--correction", choices=("bh", "bonferroni", "none"), default="bh",
-                       help="p-value correction across columns (default: Benjamini-Hochberg)")
+    drift.add_argument(
+        "--window", choices=WINDOWS, help="also list every column per window (hour, day, week, month)"
+    )
+    drift.add_argument(
+        "--correction",
+        choices=("bh", "bonferroni", "none"),
+        default="bh",
+        help="p-value correction across columns (default: Benjamini-Hochberg)",
+    )
     drift.add_argument("--no-multivariate", action="store_true", help="skip the classifier check")
-    drift.add_argument("--test", action="append", default=[], metavar="COLUMN=TEST",
-                       help=f"test for one column, e.g. amount=ks (tests: {', '.join(METHODS)})")
-    drift.add_argument("--calibrate", action="store_true",
-                       help="thresholds from the baseline: mean + 3 std over baseline chunks")
+    drift.add_argument(
+        "--test",
+        action="append",
+        default=[],
+        metavar="COLUMN=TEST",
+        help=f"test for one column, e.g. amount=ks (tests: {', '.join(METHODS)})",
+    )
+    drift.add_argument(
+        "--calibrate",
+        action="store_true",
+        help="thresholds from the baseline: mean + 3 std over baseline chunks",
+    )
     drift.add_argument("--json", action="store_true", help="print JSON for machines")
 
     performance = sub.add_parser("performance", help="metrics per window against success criteria")
     performance.add_argument("--model", required=True, help="model name")
     performance.add_argument("--start", type=_date, help="first day, YYYY-MM-DD (default: first prediction)")
-    performance.add_argument("--end", type=_date, help="last day, inclusive, YYYY-MM-DD (default: last prediction)")
-    performance.add_argument("--window", choices=("day", "week", "month"), default="week", help="default: week")
+    performance.add_argument(
+        "--end", type=_date, help="last day, inclusive, YYYY-MM-DD (default: last prediction)"
+    )
+    performance.add_argument(
+        "--window", choices=("day", "week", "month"), default="week", help="default: week"
+    )
     performance.add_argument("--json", action="store_true", help="print JSON for machines")
 
     criteria = sub.add_parser("criteria", help="list, add or remove a model's success criteria")
@@ -79,27 +105,43 @@ def build_parser() -> argparse.ArgumentParser:
     criteria_sub = criteria.add_subparsers(dest="criteria_action", required=True)
     criteria_list = criteria_sub.add_parser("list", help="the stored criteria, or the task defaults in use")
     criteria_list.add_argument("--json", action="store_true", help="print JSON for machines")
-    criteria_add = criteria_sub.add_parser("add", help='add a criterion, e.g. "recall >= 0.8 per week min 200"')
+    criteria_add = criteria_sub.add_parser(
+        "add", help='add a criterion, e.g. "recall >= 0.8 per week min 200"'
+    )
     criteria_add.add_argument("criterion", help='metric, >= or <=, threshold, e.g. "recall >= 0.8"')
-    criteria_add.add_argument("--window", choices=("day", "week", "month"), default="week",
-                              help="window when the criterion does not say (default: week)")
-    criteria_add.add_argument("--min-labels", type=int, metavar="N",
-                              help="labels a window needs when the criterion does not say "
-                                   "(default: 100; 0 for latency, volume and invalid rate)")
+    criteria_add.add_argument(
+        "--window",
+        choices=("day", "week", "month"),
+        default="week",
+        help="window when the criterion does not say (default: week)",
+    )
+    criteria_add.add_argument(
+        "--min-labels",
+        type=int,
+        metavar="N",
+        help="labels a window needs when the criterion does not say "
+        "(default: 100; 0 for latency, volume and invalid rate)",
+    )
     criteria_add.add_argument("--actor", default="cli", help="who is changing it, for the audit trail")
     criteria_remove = criteria_sub.add_parser("remove", help="remove a stored criterion by its id (see list)")
     criteria_remove.add_argument("id", type=int, help="criterion id")
     criteria_remove.add_argument("--actor", default="cli", help="who is changing it, for the audit trail")
 
-    models = sub.add_parser("models", help="list models with readiness, volume, time range and label coverage")
+    models = sub.add_parser(
+        "models", help="list models with readiness, volume, time range and label coverage"
+    )
     models.add_argument("--json", action="store_true", help="print JSON for machines")
 
     _checklist_parser(sub)
 
     gate = sub.add_parser("gate", help="exit 1 with a one-line reason when a model is not ready to deploy")
     gate.add_argument("--model", required=True, help="model name")
-    gate.add_argument("--min-score", type=float, metavar="N",
-                      help="lowest readiness score that passes, 0-100 (default: the model's Ready band, 75)")
+    gate.add_argument(
+        "--min-score",
+        type=float,
+        metavar="N",
+        help="lowest readiness score that passes, 0-100 (default: the model's Ready band, 75)",
+    )
     gate.add_argument("--json", action="store_true", help="print the full result for machines")
 
     refresh = sub.add_parser("refresh", help="bring stored aggregates up to date with rows services inserted")
@@ -112,12 +154,16 @@ def build_parser() -> argparse.ArgumentParser:
     target = report.add_mutually_exclusive_group(required=True)
     target.add_argument("--model", help="one model's report")
     target.add_argument("--all", action="store_true", help="the portfolio report (every model)")
-    report.add_argument("--out", type=Path, help="file to write (default: readiness-<model>-<date>.html here)")
+    report.add_argument(
+        "--out", type=Path, help="file to write (default: readiness-<model>-<date>.html here)"
+    )
     return parser
 
 
 def _checklist_parser(sub: argparse._SubParsersAction) -> None:
-    checklist = sub.add_parser("checklist", help="a model's readiness checklist: show, attest, configure, history")
+    checklist = sub.add_parser(
+        "checklist", help="a model's readiness checklist: show, attest, configure, history"
+    )
     checklist.add_argument("--model", required=True, help="model name")
     actions = checklist.add_subparsers(dest="checklist_action", required=True)
     show = actions.add_parser("show", help="every item with status and evidence, and the score")
@@ -126,22 +172,42 @@ def _checklist_parser(sub: argparse._SubParsersAction) -> None:
     attest.add_argument("item", help="item key, e.g. model_card (see 'show')")
     attest.add_argument("--owner", required=True, help="who attests it")
     attest.add_argument("--evidence", required=True, metavar="URL", help="http(s) link to the evidence")
-    attest.add_argument("--days", type=int, default=DEFAULT_VALIDITY_DAYS,
-                        help=f"days the attestation is valid (default {DEFAULT_VALIDITY_DAYS})")
+    attest.add_argument(
+        "--days",
+        type=int,
+        default=DEFAULT_VALIDITY_DAYS,
+        help=f"days the attestation is valid (default {DEFAULT_VALIDITY_DAYS})",
+    )
     attest.add_argument("--note", default="", help="optional note")
     withdraw = actions.add_parser("withdraw", help="withdraw an item's attestations")
     withdraw.add_argument("item", help="item key")
-    na = actions.add_parser("not-applicable", help="mark an item not applicable to this model, with the reason")
+    na = actions.add_parser(
+        "not-applicable", help="mark an item not applicable to this model, with the reason"
+    )
     na.add_argument("item", help="item key")
     na.add_argument("--reason", required=True, help="why it does not apply")
     applicable = actions.add_parser("applicable", help="undo not-applicable for an item")
     applicable.add_argument("item", help="item key")
-    configure = actions.add_parser("configure", help="margins, bands and criticality of this model's checklist")
-    configure.add_argument("--margin", action="append", default=[], metavar="NAME=VALUE",
-                           help="e.g. max_ece=0.03, freshness_hours=48, latency_slo_ms=300 (see docs/readiness.md)")
-    configure.add_argument("--bands", metavar="READY,AT_RISK", help="status bands, e.g. 80,50 (default 75,50)")
-    configure.add_argument("--critical", action="append", default=[], metavar="ITEM=yes|no",
-                           help="make an item critical or not, e.g. calibrated=yes")
+    configure = actions.add_parser(
+        "configure", help="margins, bands and criticality of this model's checklist"
+    )
+    configure.add_argument(
+        "--margin",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="e.g. max_ece=0.03, freshness_hours=48, latency_slo_ms=300 (see docs/readiness.md)",
+    )
+    configure.add_argument(
+        "--bands", metavar="READY,AT_RISK", help="status bands, e.g. 80,50 (default 75,50)"
+    )
+    configure.add_argument(
+        "--critical",
+        action="append",
+        default=[],
+        metavar="ITEM=yes|no",
+        help="make an item critical or not, e.g. calibrated=yes",
+    )
     history = actions.add_parser("history", help="the recorded score per day")
     history.add_argument("--backfill", type=int, metavar="DAYS", help="first recompute the last DAYS days")
     history.add_argument("--step", type=int, default=1, help="with --backfill: every STEP-th day (default 1)")
@@ -216,7 +282,9 @@ def _date(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; write YYYY-MM-DD, e.g. 2026-11-01") from None
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a date; write YYYY-MM-DD, e.g. 2026-11-01"
+        ) from None
 
 
 def _tests(pairs: list[str]) -> dict[str, str]:
@@ -235,27 +303,49 @@ def _drift(args: argparse.Namespace) -> int:
 
     store = _open(args)
     options = DriftOptions(methods=_tests(args.test), correction=args.correction)
-    overview = drift_overview(store, _model(store, args), args.start, args.end, args.window, options,
-                              multivariate=not args.no_multivariate, calibrated=args.calibrate)
+    overview = drift_overview(
+        store,
+        _model(store, args),
+        args.start,
+        args.end,
+        args.window,
+        options,
+        multivariate=not args.no_multivariate,
+        calibrated=args.calibrate,
+    )
     result = drift_json(overview, per_window=args.window is not None)
     if args.json:
         _print_json(result)
         return 0
     summary = result["summary"]
-    print(f"Model {summary['model']}: {summary['predictions']:,} predictions, {summary['start']} to "
-          f"{summary['end']} (per {summary['window']})")
-    print(f"Columns drifting: {summary['columns_drifting']} of {summary['columns_analyzed']}"
-          f" ({', '.join(summary['drifted']) or 'none'}); dataset drift: {'yes' if summary['dataset_drift'] else 'no'}")
+    print(
+        f"Model {summary['model']}: {summary['predictions']:,} predictions, {summary['start']} to "
+        f"{summary['end']} (per {summary['window']})"
+    )
+    print(
+        f"Columns drifting: {summary['columns_drifting']} of {summary['columns_analyzed']}"
+        f" ({', '.join(summary['drifted']) or 'none'}); dataset drift: {'yes' if summary['dataset_drift'] else 'no'}"
+    )
     mv = summary["multivariate"]
     if mv is not None:
         auc = "n/a" if mv["auc"] is None else f"{mv['auc']:.3f}"
         print(f"Multivariate: AUC {auc} ({'drift' if mv['drifted'] else 'no drift'}); {mv['note']}")
     print()
-    rows = [{"column": c["column"], "kind": c["kind"], "test": c["test"], "statistic": c["statistic"],
-             "p-value": c["p_value"], "threshold": c["threshold"],
-             "drift": "drift" if c["drifted"] else ("ok" if c["analyzed"] else "not analyzed"),
-             "PSI": c["psi"], "missing": c["missing_share"], "quality": "; ".join(c["quality"])}
-            for c in result["columns"]]
+    rows = [
+        {
+            "column": c["column"],
+            "kind": c["kind"],
+            "test": c["test"],
+            "statistic": c["statistic"],
+            "p-value": c["p_value"],
+            "threshold": c["threshold"],
+            "drift": "drift" if c["drifted"] else ("ok" if c["analyzed"] else "not analyzed"),
+            "PSI": c["psi"],
+            "missing": c["missing_share"],
+            "quality": "; ".join(c["quality"]),
+        }
+        for c in result["columns"]
+    ]
     print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if args.window:
         print()
@@ -277,14 +367,25 @@ def _performance(args: argparse.Namespace) -> int:
     for c in result["criteria"]:
         value = c["value"]["value"] if c["value"] and c["value"]["value"] is not None else None
         shown = f"{value:.4g}" if value is not None else "n/a"
-        interval = (f" [{c['value']['lower']:.4g}, {c['value']['upper']:.4g}]"
-                    if c["value"] and c["value"]["lower"] is not None else "")
+        interval = (
+            f" [{c['value']['lower']:.4g}, {c['value']['upper']:.4g}]"
+            if c["value"] and c["value"]["lower"] is not None
+            else ""
+        )
         status = c["status"].replace("_", " ")
         print(f"  {status:>17}  {c['criterion']['text']}: {shown}{interval} (window from {c['window']})")
     print()
     names = list(quality_metrics(overview.model))[:6]
-    table = pd.DataFrame([{"window": w["start"], "labelled": f"{w['labelled']}/{w['predictions']}",
-                           **{n: (w["metrics"][n] or {}).get("value") for n in names}} for w in result["windows"]])
+    table = pd.DataFrame(
+        [
+            {
+                "window": w["start"],
+                "labelled": f"{w['labelled']}/{w['predictions']}",
+                **{n: (w["metrics"][n] or {}).get("value") for n in names},
+            }
+            for w in result["windows"]
+        ]
+    )
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     return 0
 
@@ -321,12 +422,19 @@ def _models(args: argparse.Namespace) -> int:
     elif not portfolio.models:
         print("No models yet. Seed the demo with `python -m readiness demo` or ingest a baseline.")
     else:
-        rows = [{"Model": m.name,
-                 "Status": m.readiness.score.status.label if m.readiness else "n/a",
-                 "Score": m.readiness.score_text if m.readiness else "n/a",
-                 "Holding it back": m.holding_back, "Task": m.task, "Predictions": m.n_predictions,
-                 "Last prediction": m.last_timestamp, "Freshness": m.freshness.label}
-                for m in portfolio.worst_first()]
+        rows = [
+            {
+                "Model": m.name,
+                "Status": m.readiness.score.status.label if m.readiness else "n/a",
+                "Score": m.readiness.score_text if m.readiness else "n/a",
+                "Holding it back": m.holding_back,
+                "Task": m.task,
+                "Predictions": m.n_predictions,
+                "Last prediction": m.last_timestamp,
+                "Freshness": m.freshness.label,
+            }
+            for m in portfolio.worst_first()
+        ]
         print(pd.DataFrame(rows).to_string(index=False))
     return 0
 
@@ -370,11 +478,14 @@ def _checklist(args: argparse.Namespace) -> int:
     elif action == "show":
         _print_checklist(assess_model(store, model))
     elif action == "attest":
-        done = settings.attest(store, model, args.item, args.owner, args.evidence, args.days, note=args.note,
-                               actor=args.actor)
+        done = settings.attest(
+            store, model, args.item, args.owner, args.evidence, args.days, note=args.note, actor=args.actor
+        )
         print(f"Attested {done.item_key} for {model.name} by {done.owner}, valid through {done.expires_at}.")
     elif action == "withdraw":
-        print(f"Withdrew {settings.withdraw(store, model, args.item, args.actor)} attestation(s) of {args.item}.")
+        print(
+            f"Withdrew {settings.withdraw(store, model, args.item, args.actor)} attestation(s) of {args.item}."
+        )
     elif action == "not-applicable":
         settings.mark_not_applicable(store, model, args.item, args.reason, args.actor)
         print(f"Marked {args.item} not applicable to {model.name}: {args.reason.strip()}")
@@ -385,8 +496,10 @@ def _checklist(args: argparse.Namespace) -> int:
         _configure(store, model, args)
     else:
         if args.backfill is not None:  # to stderr under --json, so stdout stays one JSON document
-            print(f"Recorded {backfill_history(store, model, args.backfill, args.step)} day(s).",
-                  file=sys.stderr if args.json else sys.stdout)
+            print(
+                f"Recorded {backfill_history(store, model, args.backfill, args.step)} day(s).",
+                file=sys.stderr if args.json else sys.stdout,
+            )
         frame = score_history(store, model)
         if args.json:
             _print_json(history_json(frame))
@@ -413,8 +526,9 @@ def _configure(store: Store, model: Model, args: argparse.Namespace) -> None:
         parts = args.bands.split(",")
         if len(parts) != 2:
             raise ReadinessError(f"Cannot read bands {args.bands!r}: write READY,AT_RISK, e.g. 80,50.")
-        settings.set_bands(store, model, _number(parts[0], "ready band"), _number(parts[1], "at-risk band"),
-                           args.actor)
+        settings.set_bands(
+            store, model, _number(parts[0], "ready band"), _number(parts[1], "at-risk band"), args.actor
+        )
     for pair in args.critical:
         key, sep, value = pair.partition("=")
         if not sep or value.strip().lower() not in ("yes", "no", "true", "false"):
@@ -435,8 +549,10 @@ def _print_checklist(assessment) -> None:
     from readiness.core.checklist import SECTIONS
 
     score = assessment.score
-    print(f"{assessment.model.name}: {score.status.label}, readiness {assessment.score_text} (the weakest section's) "
-          f"as of {assessment.as_of:%Y-%m-%d %H:%M} UTC")
+    print(
+        f"{assessment.model.name}: {score.status.label}, readiness {assessment.score_text} (the weakest section's) "
+        f"as of {assessment.as_of:%Y-%m-%d %H:%M} UTC"
+    )
     print("  " + ", ".join(f"{s} {_percent(assessment.section_percent(s))}" for s in SECTIONS))
     for blocker in score.blockers:
         print(f"  holding it back: {blocker.item.title} ({blocker.status.value}): {blocker.reason}")
@@ -444,8 +560,11 @@ def _print_checklist(assessment) -> None:
         print(f"\n{section}")
         for r in assessment.by_section(section):
             marker = "!" if r.item.critical else " "
-            evidence = f" [{r.evidence.figure}{'; ' + r.evidence.window if r.evidence and r.evidence.window else ''}]" \
-                if r.evidence else ""
+            evidence = (
+                f" [{r.evidence.figure}{'; ' + r.evidence.window if r.evidence and r.evidence.window else ''}]"
+                if r.evidence
+                else ""
+            )
             print(f" {marker}{r.status.value:>14}  {r.item.key}: {r.reason}{evidence}")
 
 
@@ -478,15 +597,26 @@ def _report(args: argparse.Namespace) -> int:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(html, encoding="utf-8")
     except OSError as exc:
-        raise ReadinessError(f"Cannot write the report to {out}: {exc.strerror or exc}. Pick another --out path.") \
-            from None
+        raise ReadinessError(
+            f"Cannot write the report to {out}: {exc.strerror or exc}. Pick another --out path."
+        ) from None
     print(f"Wrote {out} ({len(html.encode()) / 1e6:.1f} MB); it opens offline in any browser.")
     return 0
 
 
-COMMANDS = {"demo": _demo, "ingest": _ingest, "drift": _drift, "performance": _performance, "criteria": _criteria,
-            "models": _models, "checklist": _checklist, "gate": _gate, "refresh": _refresh, "record": _record,
-            "report": _report}
+COMMANDS = {
+    "demo": _demo,
+    "ingest": _ingest,
+    "drift": _drift,
+    "performance": _performance,
+    "criteria": _criteria,
+    "models": _models,
+    "checklist": _checklist,
+    "gate": _gate,
+    "refresh": _refresh,
+    "record": _record,
+    "report": _report,
+}
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

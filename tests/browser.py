@@ -25,6 +25,20 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = ROOT / "test-artifacts"
+SLOW_MS = 60_000  # what a wait after a script run allows on a busy CI machine (a cold analysis, a rerun)
+# Streamlit (1.5x and later) marks the app root with the script's run state: "initial" before the
+# first run, then "running" / "rerunRequested" / "notRunning" (see the frontend's ScriptRunState).
+SCRIPT_DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+# `python -c` boot for `streamlit run` with the demo seeded at a smaller scale: seed_demo is looked
+# up when app.py calls it, so the first start still goes through app.py's own seeding path.
+SCALED_DEMO_BOOT = (
+    "import functools, sys\n"
+    "import readiness.analysis.demo as demo\n"
+    "demo.seed_demo = functools.partial(demo.seed_demo, scale=float(sys.argv.pop(1)))\n"
+    "from streamlit.web.cli import main\n"
+    "sys.argv[0] = 'streamlit'\n"
+    "main(prog_name='streamlit')\n"
+)
 
 
 def require_chromium() -> None:
@@ -50,7 +64,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
     """Poll Streamlit's health endpoint until it answers ok, the process dies, or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -67,20 +81,36 @@ def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 60.
 
 
 @contextmanager
-def running_app(database_url: str, auto_demo: bool = False) -> Iterator[str]:
-    """Start ``streamlit run app.py`` on a free port against a database; yield its base URL."""
+def running_app(database_url: str, auto_demo: bool = False, demo_scale: float | None = None) -> Iterator[str]:
+    """Start ``streamlit run app.py`` on a free port against a database; yield its base URL.
+
+    ``demo_scale`` (with ``auto_demo``) seeds the first start's demo at that scale instead of
+    the full one: the same path through app.py, with fewer rows to generate.
+    """
     port = free_port()
     env = {
         **os.environ,
         "READINESS_DATABASE_URL": database_url,
         "READINESS_AUTO_DEMO": "1" if auto_demo else "0",
     }
+    boot = ["-m", "streamlit"] if demo_scale is None else ["-c", SCALED_DEMO_BOOT, str(demo_scale)]
     command = [
-        sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-        "--server.headless", "true", "--server.port", str(port), "--server.address", "127.0.0.1",
-        "--browser.gatherUsageStats", "false", "--server.fileWatcherType", "none",
+        sys.executable,
+        *boot,
+        "run",
+        str(ROOT / "app.py"),
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--server.address",
+        "127.0.0.1",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
     ]
-    log = (ARTIFACTS / f"streamlit-{port}.log")
+    log = ARTIFACTS / f"streamlit-{port}.log"
     ARTIFACTS.mkdir(exist_ok=True)
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -94,18 +124,51 @@ def running_app(database_url: str, auto_demo: bool = False) -> Iterator[str]:
                 process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 process.kill()
+                process.wait(timeout=10)
+
+
+def wait_for_script(page, timeout: float = SLOW_MS) -> None:
+    """Wait until Streamlit has finished running the page's script (no fixed sleeps).
+
+    Only a first signal after a page load: a click's rerun may not have started yet when this
+    returns, so what a rerun should show is awaited with ``expect(...)`` and a timeout.
+    """
+    page.locator(SCRIPT_DONE).wait_for(timeout=timeout)
+
+
+def open_app(page, url: str, timeout: float = SLOW_MS) -> None:
+    """Load a page of the app and wait for its first script run to finish."""
+    page.goto(url)
+    wait_for_script(page, timeout)
 
 
 @contextmanager
-def chromium_page(width: int = 1400, height: int = 1000) -> Iterator[object]:
-    """A Playwright page in headless Debian Chromium."""
+def chromium() -> Iterator[object]:
+    """A headless Debian Chromium driven by Playwright, for several pages in a row."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            page.set_default_timeout(30_000)
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def new_page(browser, width: int = 1400, height: int = 1000) -> Iterator[object]:
+    """A page in a fresh browser context (its own cookies and storage) of a running Chromium."""
+    context = browser.new_context(viewport={"width": width, "height": height})
+    try:
+        page = context.new_page()
+        page.set_default_timeout(30_000)
+        yield page
+    finally:
+        context.close()
+
+
+@contextmanager
+def chromium_page(width: int = 1400, height: int = 1000) -> Iterator[object]:
+    """A Playwright page in headless Debian Chromium."""
+    with chromium() as browser, new_page(browser, width, height) as page:
+        yield page

@@ -8,9 +8,10 @@ dropped afterwards, so tests never see each other's rows.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -64,21 +65,77 @@ def pg_store(pg_url) -> Store:
 
 
 DEMO_TODAY = date(2026, 11, 15)
+DEMO_SCALE = 0.4
+
+
+def sealed(store: Store) -> None:
+    """Fold a SQLite store's write-ahead log into its file and close it, so the file can be copied."""
+    with store.engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.engine.dispose()
+
+
+def copy_store(template: Path, tmp_path: Path, name: str = "copy.db") -> Store:
+    """A private, writable copy of a sealed SQLite template, opened."""
+    target = tmp_path / name
+    shutil.copyfile(template, target)
+    return Store.open(f"sqlite:///{target}")
+
+
+def _seed(tmp_path_factory, folder: str, today: date) -> Path:
+    from readiness.analysis.demo import seed_demo
+
+    path = tmp_path_factory.mktemp(folder) / "demo.db"
+    store = Store.open(f"sqlite:///{path}")
+    seed_demo(store, today=today, scale=DEMO_SCALE)
+    sealed(store)
+    return path
 
 
 @pytest.fixture(scope="session")
 def demo_path(tmp_path_factory) -> Path:
     """The seeded demo at 0.4 scale as of 2026-11-15, built once per run; tests read it, never write it.
 
-    About 30 s to seed, so the modules that only read the demo share this one file.
+    About 25 s to seed, so every test that reads a fixed-date demo shares this one file;
+    a test that writes takes :func:`demo_store` (a copy) instead.
     """
-    from readiness.analysis.demo import seed_demo
+    return _seed(tmp_path_factory, "shared-demo", DEMO_TODAY)
 
-    path = tmp_path_factory.mktemp("shared-demo") / "demo.db"
-    store = Store.open(f"sqlite:///{path}")
-    seed_demo(store, today=DEMO_TODAY, scale=0.4)
+
+@pytest.fixture
+def demo_store(demo_path, tmp_path) -> Store:
+    """A private copy of the fixed-date demo that the test may write to."""
+    store = copy_store(demo_path, tmp_path, "demo.db")
+    yield store
     store.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_demo_path(tmp_path_factory) -> Path:
+    """The seeded demo at 0.4 scale as of today (UTC), built once per run, for what judges by the real clock.
+
+    Pages and browser tests run the app, which assesses as of now; the demo's statuses hold
+    on every weekday, so they do not depend on which day the suite runs.
+    """
+    return _seed(tmp_path_factory, "live-demo", datetime.now(UTC).date())
+
+
+@pytest.fixture(scope="session")
+def healthy_path(tmp_path_factory) -> Path:
+    """One healthy binary model (tests/readiness_fixtures.py), built once per run."""
+    from tests.readiness_fixtures import healthy_store
+
+    path = tmp_path_factory.mktemp("healthy") / "shop.db"
+    sealed(healthy_store(f"sqlite:///{path}"))
     return path
+
+
+@pytest.fixture
+def healthy(healthy_path, tmp_path) -> Store:
+    """A private copy of the healthy model's store (model "shop"), which the test may change."""
+    store = copy_store(healthy_path, tmp_path, "shop.db")
+    yield store
+    store.engine.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -17,13 +17,15 @@ ROWS_PER_DAY = 300
 def frame(n: int, rng: np.random.Generator, shift: float = 0.0) -> pd.DataFrame:
     """Features amount (shiftable), age, region and binary outputs."""
     score = rng.uniform(0, 1, n).round(4)
-    return pd.DataFrame({
-        "amount": (rng.normal(50, 10, n) + shift * 10).round(3),
-        "age": rng.integers(18, 80, n),
-        "region": rng.choice(["north", "south", "east", "west"], n, p=[0.4, 0.3, 0.2, 0.1]),
-        "prediction": (score >= 0.5).astype(int),
-        "score": score,
-    })
+    return pd.DataFrame(
+        {
+            "amount": (rng.normal(50, 10, n) + shift * 10).round(3),
+            "age": rng.integers(18, 80, n),
+            "region": rng.choice(["north", "south", "east", "west"], n, p=[0.4, 0.3, 0.2, 0.1]),
+            "prediction": (score >= 0.5).astype(int),
+            "score": score,
+        }
+    )
 
 
 def drifting_store(url: str, name: str = "shop") -> Store:

@@ -28,11 +28,13 @@ def binary_frame(n: int = 200, seed: int = 0, task: str = "binary") -> pd.DataFr
     or "regression" (a float target, no score).
     """
     rng = np.random.default_rng(seed)
-    frame = pd.DataFrame({
-        "amount": np.round(rng.lognormal(3, 1, n), 2),
-        "age": rng.integers(18, 90, n),
-        "region": rng.choice(REGIONS, n),
-    })
+    frame = pd.DataFrame(
+        {
+            "amount": np.round(rng.lognormal(3, 1, n), 2),
+            "age": rng.integers(18, 90, n),
+            "region": rng.choice(REGIONS, n),
+        }
+    )
     if task == "binary":
         score = np.round(rng.uniform(0, 1, n), 4)
         frame["prediction"] = (score >= 0.5).astype(int)
@@ -56,8 +58,12 @@ def baseline_csv(n: int = 200, seed: int = 0, task: str = "binary", sep: str = "
 
 
 def live_frame(
-    n: int = 100, seed: int = 1, task: str = "binary", start: pd.Timestamp = START,
-    id_prefix: str = "r", with_label: bool = False,
+    n: int = 100,
+    seed: int = 1,
+    task: str = "binary",
+    start: pd.Timestamp = START,
+    id_prefix: str = "r",
+    with_label: bool = False,
 ) -> pd.DataFrame:
     """A live log: the baseline's columns plus timestamp and request_id (label optional)."""
     frame = binary_frame(n, seed, task)

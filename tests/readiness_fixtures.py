@@ -14,8 +14,8 @@ import pandas as pd
 from sqlalchemy import insert
 
 from readiness import Store, ingest_csv
+from readiness.analysis.settings import add_criterion, parse_criterion
 from readiness.storage import schema as t
-from readiness.core.criteria import add_criterion, parse_criterion
 from tests.factories import to_csv_bytes
 
 START = datetime(2026, 10, 1)
@@ -31,8 +31,15 @@ def model_frame(n: int, rng: np.random.Generator) -> pd.DataFrame:
     region = rng.choice(["north", "south", "east", "west"], n, p=[0.4, 0.3, 0.2, 0.1])
     logit = -1.0 + 0.9 * (np.log(amount) - 3.5) / 0.8 + np.where(region == "west", 1.0, 0.0)
     score = (1 / (1 + np.exp(-logit))).round(4)
-    return pd.DataFrame({"amount": amount, "region": region, "prediction": (score >= 0.5).astype(int),
-                         "score": score, "label": (rng.random(n) < score).astype(int)})
+    return pd.DataFrame(
+        {
+            "amount": amount,
+            "region": region,
+            "prediction": (score >= 0.5).astype(int),
+            "score": score,
+            "label": (rng.random(n) < score).astype(int),
+        }
+    )
 
 
 def live_frame(rng: np.random.Generator, days: int = DAYS, start: datetime = START) -> pd.DataFrame:
@@ -41,7 +48,8 @@ def live_frame(rng: np.random.Generator, days: int = DAYS, start: datetime = STA
     for day in range(days):
         part = model_frame(ROWS_PER_DAY, rng)
         times = pd.Timestamp(start + timedelta(days=day)) + pd.to_timedelta(
-            np.sort(rng.integers(0, 86_400, ROWS_PER_DAY)), unit="s")
+            np.sort(rng.integers(0, 86_400, ROWS_PER_DAY)), unit="s"
+        )
         part.insert(0, "timestamp", times.strftime("%Y-%m-%dT%H:%M:%SZ"))
         part.insert(1, "request_id", [f"d{day}-{i}" for i in range(ROWS_PER_DAY)])
         part["model_version"] = "1.0.0"
@@ -57,7 +65,7 @@ def healthy_store(url: str | Store, name: str = "shop", seed: int = 5) -> Store:
     ingest_csv(store, name, "baseline", to_csv_bytes(model_frame(BASELINE_ROWS, rng)), "baseline.csv")
     ingest_csv(store, name, "live", to_csv_bytes(live_frame(rng)), "live.csv")
     for text in ("roc_auc >= 0.6 per week min 100", "latency_p95 <= 200 per week"):
-        add_criterion(store, name, parse_criterion(text), actor="test")
+        add_criterion(store, store.get_model(name), parse_criterion(text), actor="test")
     return store
 
 

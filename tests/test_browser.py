@@ -1,240 +1,311 @@
 """Real flows in headless Chromium: upload, see the model on Overview, attest on the Checklist.
 
 The tests on the seeded demo also save the README screenshots under docs/screenshots/.
+They read the session's demo (conftest.live_demo_path) through one shared server; a test
+that writes (a criterion, an attestation) runs its own server on a private copy.
 """
 
 from __future__ import annotations
 
 import re
-import sqlite3
 
 import pytest
+from conftest import copy_store
 
-from tests.browser import ARTIFACTS, ROOT, chromium_page, require_chromium, running_app
+from tests.browser import (
+    ARTIFACTS,
+    ROOT,
+    SLOW_MS,
+    chromium,
+    new_page,
+    open_app,
+    require_chromium,
+    running_app,
+    wait_for_script,
+)
 
 pytestmark = pytest.mark.browser
 
 DOCS = ROOT / "docs" / "screenshots"
 ROLLBACK_TITLE = "Rolling back to the previous model has been rehearsed"
+FIRST_START_DEMO_SCALE = 0.03  # the first-start test proves the seeding path, not the demo's volume
 
-BASELINE = "\n".join(
-    ["amount,merchant,y_pred,y_pred_proba,y_true"]
-    + [f"{10 + i * 1.5},{'abc'[i % 3]},{int(i % 4 == 0)},{0.8 if i % 4 == 0 else 0.1},{int(i % 5 == 0)}"
-       for i in range(40)]
-) + "\n"
-LIVE = "\n".join(
-    ["ts;request_id;amount;merchant;y_pred;y_pred_proba"]
-    + [f"2026-11-{1 + i % 20:02d}T10:00:00Z;r{i};{12 + i};{'abc'[i % 3]};{int(i % 3 == 0)};{0.7 if i % 3 == 0 else 0.2}"
-       for i in range(30)]
-) + "\n"
+BASELINE = (
+    "\n".join(
+        ["amount,merchant,y_pred,y_pred_proba,y_true"]
+        + [
+            f"{10 + i * 1.5},{'abc'[i % 3]},{int(i % 4 == 0)},{0.8 if i % 4 == 0 else 0.1},{int(i % 5 == 0)}"
+            for i in range(40)
+        ]
+    )
+    + "\n"
+)
+LIVE = (
+    "\n".join(
+        ["ts;request_id;amount;merchant;y_pred;y_pred_proba"]
+        + [
+            f"2026-11-{1 + i % 20:02d}T10:00:00Z;r{i};{12 + i};{'abc'[i % 3]};{int(i % 3 == 0)};{0.7 if i % 3 == 0 else 0.2}"
+            for i in range(30)
+        ]
+    )
+    + "\n"
+)
 
 
 @pytest.fixture(scope="module")
-def browser_ready():
+def browser():
+    """One headless Chromium for the module; each test opens its own context and page."""
     require_chromium()
+    with chromium() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def demo_app(browser, live_demo_path) -> str:
+    """One server on the session's demo (as of today), shared by the tests that only read it."""
+    with running_app(f"sqlite:///{live_demo_path}") as url:
+        yield url
+
+
+@pytest.fixture
+def demo_copy_url(live_demo_path, tmp_path) -> str:
+    """A private copy of the demo for a test that writes to it (the shared demo stays as seeded)."""
+    copy_store(live_demo_path, tmp_path, "demo-copy.db").engine.dispose()
+    return f"sqlite:///{tmp_path / 'demo-copy.db'}"
 
 
 def docs_screenshot(page, name: str) -> None:
-    """Save a README screenshot of what the viewport shows now (call it once the content is visible)."""
+    """Save a README screenshot of the viewport once the script run is done (call it when content shows)."""
+    wait_for_script(page)
     DOCS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(DOCS / name))
 
 
+def selectbox(page, scope, label: str):
+    """The Streamlit selectbox whose label is exactly ``label``."""
+    return scope.get_by_test_id("stSelectbox").filter(
+        has=page.get_by_test_id("stWidgetLabel").get_by_text(label, exact=True)
+    )
+
+
 def choose(page, scope, label: str, option: str) -> None:
     """Pick an option in a Streamlit selectbox found by its label."""
-    scope.get_by_test_id("stSelectbox").filter(has_text=label).click()
+    selectbox(page, scope, label).click()
     page.get_by_role("option", name=option, exact=True).click()
 
 
+def sidebar_link(page, name: str):
+    return page.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True)
+
+
+def sidebar_model(page):
+    return page.get_by_test_id("stSidebar").get_by_role("combobox", name="Model")
+
+
 def upload_and_store(page, kind_label: str, uploader_label: str, path, kind: str) -> None:
+    from playwright.sync_api import expect
+
     main = page.get_by_test_id("stMain")
     main.get_by_text(kind_label, exact=True).click()
     uploader = main.get_by_test_id("stFileUploader").filter(has_text=uploader_label)
     uploader.locator("input[type=file]").set_input_files(str(path))
-    button = main.get_by_role("button", name=f"Confirm mapping and store {kind}")
+    button = main.get_by_role("button", name=f"Confirm mapping and store {kind}", exact=True)
     try:
-        button.wait_for()
+        button.wait_for(timeout=SLOW_MS)
     finally:
         page.screenshot(path=str(ARTIFACTS / f"upload-{kind}.png"), full_page=True)
     button.click()
-    main.get_by_text(re.compile(rf"Stored \d+ {kind} row")).wait_for()
+    expect(main.get_by_text(re.compile(rf"Stored \d+ {kind} row"))).to_be_visible(timeout=SLOW_MS)
 
 
-def test_upload_baseline_and_live_then_see_model_on_overview(browser_ready, tmp_path):
+def test_upload_baseline_and_live_then_see_model_on_overview(browser, tmp_path):
+    from playwright.sync_api import expect
+
     baseline = tmp_path / "churn_baseline.csv"
     baseline.write_text(BASELINE)
     live = tmp_path / "churn_live.csv"
     live.write_text(LIVE)
-    with running_app(f"sqlite:///{tmp_path / 'browser.db'}") as url, chromium_page() as page:
-        page.goto(url)
-        page.get_by_text("No models yet").first.wait_for()
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Data").click()
+    with running_app(f"sqlite:///{tmp_path / 'browser.db'}") as url, new_page(browser) as page:
+        open_app(page, url)
         main = page.get_by_test_id("stMain")
-        main.get_by_text("What are you uploading?").wait_for()
+        expect(main.get_by_text("No models yet")).to_be_visible(timeout=SLOW_MS)
+        sidebar_link(page, "Data").click()
+        expect(main.get_by_text("What are you uploading?")).to_be_visible(timeout=SLOW_MS)
         choose(page, main, "Model", "New model...")
         main.get_by_label("New model name").fill("churn")
         main.get_by_label("New model name").press("Enter")
         upload_and_store(page, "Baseline (reference data)", "Baseline CSV", baseline, "baseline")
-        from playwright.sync_api import expect
-
-        expect(page.get_by_test_id("stSidebar").get_by_role("combobox", name="Model")).to_have_value("churn")
+        expect(sidebar_model(page)).to_have_value("churn", timeout=SLOW_MS)
 
         upload_and_store(page, "Live predictions", "Live predictions CSV", live, "live")
         page.screenshot(path=str(ARTIFACTS / "data-page.png"), full_page=True)
 
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Overview").click()
+        sidebar_link(page, "Overview").click()
         card = main.get_by_text(re.compile(r"30 predictions from 2026-11-01 to 2026-11-20"))
-        card.wait_for()
-        expect(main.get_by_role("heading", name="churn")).to_be_visible()
-        expect(page).to_have_url(re.compile(r"model=churn"))
+        expect(card).to_be_visible(timeout=SLOW_MS)
+        expect(main.get_by_role("heading", name="churn", exact=True)).to_be_visible(timeout=SLOW_MS)
+        expect(page).to_have_url(re.compile(r"model=churn"), timeout=SLOW_MS)
         page.screenshot(path=str(ARTIFACTS / "overview-after-upload.png"), full_page=True)
 
 
-def test_first_start_on_an_empty_database_seeds_and_shows_the_demo(browser_ready, tmp_path):
+def test_first_start_on_an_empty_database_seeds_and_shows_the_demo(browser, tmp_path):
     from playwright.sync_api import expect
 
-    with running_app(f"sqlite:///{tmp_path / 'first-start.db'}", auto_demo=True) as url, chromium_page() as page:
+    database = tmp_path / "first-start.db"
+    with (
+        running_app(f"sqlite:///{database}", auto_demo=True, demo_scale=FIRST_START_DEMO_SCALE) as url,
+        new_page(browser) as page,
+    ):
         page.goto(url)
         main = page.get_by_test_id("stMain")
-        main.get_by_role("heading", name="fraud").wait_for(timeout=120_000)  # seeding takes ~10-20 s
+        # the first script run seeds the demo into the empty database, then draws the Overview
+        expect(main.get_by_role("heading", name="fraud", exact=True)).to_be_visible(timeout=180_000)
         for name in ("credit", "demand", "fraud"):
-            expect(main.get_by_role("heading", name=name)).to_be_visible()
-        expect(main.get_by_test_id("stMetric").first).to_contain_text("3")
+            expect(main.get_by_role("heading", name=name, exact=True)).to_be_visible(timeout=SLOW_MS)
+        models = main.get_by_test_id("stMetric").filter(
+            has=page.get_by_test_id("stMetricLabel").get_by_text("Models", exact=True)
+        )
+        expect(models.get_by_test_id("stMetricValue")).to_have_text("3", timeout=SLOW_MS)
         page.screenshot(path=str(ARTIFACTS / "overview-demo.png"), full_page=True)
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory) -> str:
-    """The seeded demo, once per module (about 15 s)."""
     from readiness import Store
-    from readiness.analysis.demo import seed_demo
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
-    seed_demo(Store.open(url))
-    return url
+    store = Store.open(f"sqlite:///{database}")  # the demo was stored, not only drawn
+    try:
+        assert sorted(m.name for m in store.list_models()) == ["credit", "demand", "fraud"]
+    finally:
+        store.engine.dispose()
 
 
-def test_drift_page_flags_the_demo_fraud_drift_and_draws_the_heatmap(browser_ready, demo_db):
+def test_drift_page_flags_the_demo_fraud_drift_and_draws_the_heatmap(browser, demo_app):
     from playwright.sync_api import expect
 
-    with running_app(demo_db) as url, chromium_page() as page:
-        page.goto(f"{url}/drift?model=fraud")  # a deep link, as a shared URL would be
+    with new_page(browser) as page:
+        open_app(page, f"{demo_app}/drift?model=fraud")  # a deep link, as a shared URL would be
         main = page.get_by_test_id("stMain")
-        main.get_by_text("Every column, most severe first").wait_for(timeout=60_000)
-        expect(main.get_by_test_id("stAlert").filter(has_text="Drifting:")).to_contain_text("device_trust")
+        expect(main.get_by_text("Every column, most severe first")).to_be_visible(timeout=SLOW_MS)
+        expect(main.get_by_test_id("stAlert").filter(has_text="Drifting:")).to_contain_text(
+            "device_trust", timeout=SLOW_MS
+        )
         heatmap = main.locator(".js-plotly-plot").filter(has_text="When did drift start?")
+        expect(heatmap.locator(".heatmaplayer image")).to_have_count(1, timeout=SLOW_MS)
         heatmap.scroll_into_view_if_needed()
-        expect(heatmap.locator(".heatmaplayer image")).to_have_count(1)
-        expect(heatmap.locator(".ytick").filter(has_text="device_trust")).to_have_count(1)
+        expect(heatmap.locator(".ytick").filter(has_text="device_trust")).to_have_count(1, timeout=SLOW_MS)
         heatmap.screenshot(path=str(ARTIFACTS / "drift-heatmap.png"))
         page.screenshot(path=str(ARTIFACTS / "drift.png"))
         heatmap.evaluate("e => { e.style.scrollMarginTop = '70px'; e.scrollIntoView({block: 'start'}); }")
-        expect(heatmap).to_be_in_viewport()
+        expect(heatmap).to_be_in_viewport(timeout=SLOW_MS)
         docs_screenshot(page, "drift.png")
 
 
-def test_performance_page_shows_the_demo_fraud_recall_failure(browser_ready, demo_db):
+def test_performance_page_shows_the_demo_fraud_recall_failure(browser, demo_app):
     from playwright.sync_api import expect
 
-    with running_app(demo_db) as url, chromium_page(height=1100) as page:
-        page.goto(f"{url}/performance?model=fraud")
+    with new_page(browser, height=1100) as page:
+        open_app(page, f"{demo_app}/performance?model=fraud")
         main = page.get_by_test_id("stMain")
         title = main.get_by_text(re.compile(r"^recall (>=|≥) 0.75 per week, with at least 50 labels$"))
-        title.wait_for(timeout=60_000)
+        expect(title).to_be_visible(timeout=SLOW_MS)
         card = title.locator("xpath=ancestor::*[@data-testid='stVerticalBlock'][1]")
-        expect(card).to_contain_text(re.compile(r"fail · 0\.\d+"))
+        expect(card).to_contain_text(re.compile(r"fail · 0\.\d+"), timeout=SLOW_MS)
         trend = main.locator(".js-plotly-plot").filter(has_text="recall per week")
-        expect(trend).to_contain_text("criterion >= 0.75")
-        main.get_by_role("heading", name="Success criteria").evaluate(
-            "element => element.scrollIntoView({block: 'start'})")
-        expect(trend).to_be_in_viewport()
+        expect(trend).to_contain_text("criterion >= 0.75", timeout=SLOW_MS)
+        main.get_by_role("heading", name="Success criteria", exact=True).evaluate(
+            "element => element.scrollIntoView({block: 'start'})"
+        )
+        expect(trend).to_be_in_viewport(timeout=SLOW_MS)
         docs_screenshot(page, "performance.png")
 
 
-def test_a_criterion_added_on_settings_shows_as_a_card_and_threshold_line(browser_ready, demo_db):
+def test_a_criterion_added_on_settings_shows_as_a_card_and_threshold_line(browser, demo_copy_url):
     from playwright.sync_api import expect
 
-    with running_app(demo_db) as url, chromium_page() as page:
-        page.goto(f"{url}/settings?model=demand")
+    with running_app(demo_copy_url) as url, new_page(browser) as page:
+        open_app(page, f"{url}/settings?model=demand")
         main = page.get_by_test_id("stMain")
         form = main.get_by_test_id("stForm")
-        form.wait_for(timeout=60_000)
+        expect(form).to_be_visible(timeout=SLOW_MS)
         choose(page, form, "Metric", "rmse (lower is better)")
         choose(page, form, "Comparison", "<=")
         form.get_by_label("Threshold").fill("30")
-        form.get_by_role("button", name="Add criterion").click()
-        expect(main.get_by_text(re.compile(r"Added: rmse (<=|≤) 30"))).to_be_visible()
+        form.get_by_role("button", name="Add criterion", exact=True).click()
+        expect(main.get_by_text(re.compile(r"Added: rmse (<=|≤) 30"))).to_be_visible(timeout=SLOW_MS)
 
-        page.get_by_test_id("stSidebarNav").get_by_role("link", name="Performance").click()
+        sidebar_link(page, "Performance").click()
         title = main.get_by_text(re.compile(r"^rmse (<=|≤) 30 per week, with at least 100 labels$"))
-        title.wait_for(timeout=60_000)
+        expect(title).to_be_visible(timeout=SLOW_MS)
         status = title.locator("xpath=ancestor::*[@data-testid='stVerticalBlock'][1]")
-        expect(status).to_contain_text(re.compile(r"(pass|fail|insufficient data) · "))
+        expect(status).to_contain_text(re.compile(r"(pass|fail|insufficient data) · "), timeout=SLOW_MS)
         trend = main.locator(".js-plotly-plot").filter(has_text="rmse per week")
+        expect(trend).to_contain_text("criterion <= 30", timeout=SLOW_MS)
         trend.scroll_into_view_if_needed()
-        expect(trend).to_contain_text("criterion <= 30")
         trend.screenshot(path=str(ARTIFACTS / "performance-rmse.png"))
         page.screenshot(path=str(ARTIFACTS / "performance.png"))
 
 
-def test_overview_puts_the_worst_demo_model_first_and_opens_its_checklist(browser_ready, demo_db):
+def test_overview_puts_the_worst_demo_model_first_and_opens_its_checklist(browser, demo_app):
     from playwright.sync_api import expect
 
-    with running_app(demo_db) as url, chromium_page(height=1300) as page:
-        page.goto(f"{url}/?model=credit")
+    with new_page(browser, height=1300) as page:
+        open_app(page, f"{demo_app}/?model=credit")
         main = page.get_by_test_id("stMain")
-        main.get_by_role("heading", name="fraud").wait_for(timeout=60_000)
+        expect(main.get_by_role("heading", name="fraud", exact=True)).to_be_visible(timeout=SLOW_MS)
         cards = main.locator("h3").filter(has_text=re.compile(r"^(fraud|demand|credit)$"))
-        expect(cards).to_have_text(["fraud", "demand", "credit"])  # Not ready, At risk, Ready
+        # worst first: Not ready, At risk, Ready
+        expect(cards).to_have_text(["fraud", "demand", "credit"], timeout=SLOW_MS)
 
         def card(name: str):
-            heading = page.get_by_role("heading", name=name, exact=True)  # `has` is relative to each block
-            return main.get_by_test_id("stVerticalBlock").filter(has=heading).last
+            """The bordered container of one model's card: the nearest block around its heading."""
+            heading = main.get_by_role("heading", name=name, exact=True)
+            return heading.locator("xpath=ancestor::*[@data-testid='stVerticalBlock'][1]")
 
-        expect(card("fraud").get_by_test_id("stMetric")).to_contain_text(re.compile(r"\d+ / 100\s*Not ready"))
-        expect(card("fraud")).to_contain_text("The model meets its success criteria (failing)")
-        expect(card("demand").get_by_test_id("stMetric")).to_contain_text("At risk")
-        expect(card("demand")).to_contain_text(f"{ROLLBACK_TITLE} (not attested yet)")
-        expect(card("credit").get_by_test_id("stMetric")).to_contain_text("Ready")
-        expect(main.get_by_test_id("stDataFrame")).to_be_visible()
+        expect(card("fraud").get_by_test_id("stMetric")).to_contain_text(
+            re.compile(r"\d+ / 100\s*Not ready"), timeout=SLOW_MS
+        )
+        expect(card("fraud")).to_contain_text(
+            "The model meets its success criteria (failing)", timeout=SLOW_MS
+        )
+        expect(card("demand").get_by_test_id("stMetric")).to_contain_text("At risk", timeout=SLOW_MS)
+        expect(card("demand")).to_contain_text(f"{ROLLBACK_TITLE} (not attested yet)", timeout=SLOW_MS)
+        expect(card("credit").get_by_test_id("stMetric")).to_contain_text("Ready", timeout=SLOW_MS)
+        expect(main.get_by_test_id("stDataFrame")).to_be_visible(timeout=SLOW_MS)
         docs_screenshot(page, "overview.png")
 
-        card("fraud").get_by_role("button", name="Checklist").click()  # credit is picked in the sidebar
-        expect(page.get_by_test_id("stSidebar").get_by_role("combobox", name="Model")).to_have_value("fraud")
-        expect(page).to_have_url(re.compile(r"/checklist\?model=fraud"))
-        gauge = main.locator(".js-plotly-plot").filter(has_text="Readiness:")
-        expect(gauge).to_contain_text("Readiness: Not ready", timeout=60_000)
-        expect(main.get_by_text("A critical check fails")).to_be_visible()
-        expect(main.locator(".js-plotly-plot").nth(1)).to_contain_text("Monitoring")  # the section gauges
+        # credit is picked in the sidebar: the card's button switches the model
+        card("fraud").get_by_role("button", name="Checklist", exact=True).click()
+        expect(sidebar_model(page)).to_have_value("fraud", timeout=SLOW_MS)
+        expect(page).to_have_url(re.compile(r"/checklist\?model=fraud"), timeout=SLOW_MS)
+        gauge = main.locator(".st-key-checklist_score_gauge .js-plotly-plot")
+        expect(gauge).to_contain_text("Readiness: Not ready", timeout=SLOW_MS)
+        expect(main.get_by_text("A critical check fails")).to_be_visible(timeout=SLOW_MS)
+        sections = main.locator(".st-key-checklist_section_gauges .js-plotly-plot")
+        expect(sections).to_contain_text("Monitoring", timeout=SLOW_MS)
         docs_screenshot(page, "checklist.png")
 
 
-def test_attesting_the_rollback_drill_makes_demand_ready(browser_ready, demo_db, tmp_path):
+def test_attesting_the_rollback_drill_makes_demand_ready(browser, demo_copy_url):
     from playwright.sync_api import expect
 
-    copy = tmp_path / "demo-copy.db"  # this test signs an attestation: keep the shared demo as seeded
-    with sqlite3.connect(demo_db.removeprefix("sqlite:///")) as source, sqlite3.connect(copy) as target:
-        source.backup(target)
-    with running_app(f"sqlite:///{copy}") as url, chromium_page() as page:
-        page.goto(f"{url}/checklist?model=demand")
+    with running_app(demo_copy_url) as url, new_page(browser) as page:
+        open_app(page, f"{url}/checklist?model=demand")
         main = page.get_by_test_id("stMain")
-        gauge = main.locator(".js-plotly-plot").filter(has_text="Readiness:")
-        expect(gauge).to_contain_text("Readiness: At risk", timeout=60_000)
+        gauge = main.locator(".st-key-checklist_score_gauge .js-plotly-plot")
+        expect(gauge).to_contain_text("Readiness: At risk", timeout=SLOW_MS)
         operations = main.get_by_role("heading", name=re.compile(r"^Operations ·"))
-        expect(operations).to_contain_text("67%")
+        expect(operations).to_contain_text("67%", timeout=SLOW_MS)
 
         form = main.get_by_test_id("stForm")
         form.scroll_into_view_if_needed()
         choose(page, form, "Item", ROLLBACK_TITLE)
-        form.get_by_role("textbox", name="Owner (who attests)").fill("R. Diaz")
+        form.get_by_role("textbox", name="Owner (who attests)", exact=True).fill("R. Diaz")
         evidence = "https://wiki.example.com/ml/demand/rollback-drill"
-        form.get_by_role("textbox", name="Evidence link").fill(evidence)
-        form.get_by_role("button", name="Attest").click()
+        form.get_by_role("textbox", name="Evidence link", exact=True).fill(evidence)
+        form.get_by_role("button", name="Attest", exact=True).click()
 
         done = main.get_by_test_id("stAlert").filter(has_text="Attested:")
-        expect(done).to_contain_text(f"Attested: {ROLLBACK_TITLE}, by R. Diaz")
-        expect(done).to_contain_text("The score is now 75 (Ready).")
-        expect(gauge).to_contain_text("Readiness: Ready")
-        expect(operations).to_contain_text("75%")
-        expect(main.get_by_test_id("stExpander").filter(has_text=ROLLBACK_TITLE)).to_contain_text("Attested")
+        expect(done).to_contain_text(f"Attested: {ROLLBACK_TITLE}, by R. Diaz", timeout=SLOW_MS)
+        expect(done).to_contain_text("The score is now 75 (Ready).", timeout=SLOW_MS)
+        expect(gauge).to_contain_text("Readiness: Ready", timeout=SLOW_MS)
+        expect(operations).to_contain_text("75%", timeout=SLOW_MS)
+        item = main.get_by_test_id("stExpander").filter(has_text=ROLLBACK_TITLE)
+        expect(item).to_contain_text("Attested", timeout=SLOW_MS)
         page.screenshot(path=str(ARTIFACTS / "checklist-attested.png"))

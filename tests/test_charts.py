@@ -12,7 +12,7 @@ from tests.drift_fixtures import DAYS, drifting_store
 @pytest.fixture(scope="module")
 def overview(tmp_path_factory):
     store = drifting_store(f"sqlite:///{tmp_path_factory.mktemp('charts') / 'c.db'}")
-    return drift_overview(store, "shop", window="day", multivariate=False)
+    return drift_overview(store, store.get_model("shop"), window="day", multivariate=False)
 
 
 def test_numeric_distribution_is_a_density_histogram_of_both_sides(overview):
@@ -22,7 +22,7 @@ def test_numeric_distribution_is_a_density_histogram_of_both_sides(overview):
     assert figure.layout.yaxis.title.text.startswith("Density")
     for trace in figure.data:
         assert 3 <= len(trace.x) <= 40
-        total = sum(y * w for y, w in zip(trace.y, trace.width))
+        total = sum(y * w for y, w in zip(trace.y, trace.width, strict=True))
         assert total == pytest.approx(1.0, abs=0.05)  # inner bins hold nearly every row
 
 

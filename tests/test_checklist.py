@@ -20,18 +20,18 @@ from readiness.core.checklist import (
     SECTIONS,
     Attestation,
     Bands,
-    ChecklistError,
     ChecklistItem,
     Evidence,
     ItemResult,
-    attestation_status,
+    attestation_valid,
     attested_result,
     check_evidence_url,
     new_attestation,
     points,
     score_checklist,
 )
-from readiness.errors import ReadinessError
+from readiness.core.status import ItemStatus, ReadinessStatus
+from readiness.errors import ChecklistError, ReadinessError
 
 TODAY = date(2024, 6, 1)
 URL = "https://wiki.example.com/evidence"
@@ -39,13 +39,24 @@ URL = "https://wiki.example.com/evidence"
 
 def _items(section: str, n: int = 8, critical: tuple[int, ...] = ()) -> list[ChecklistItem]:
     """A synthetic section of ``n`` items; the indexes in ``critical`` are critical."""
-    return [ChecklistItem(f"{section}_{i}", section, f"{section} item {i}", "automatic", i in critical,
-                          f"fix {section} item {i}") for i in range(n)]
+    return [
+        ChecklistItem(
+            f"{section}_{i}",
+            section,
+            f"{section} item {i}",
+            "automatic",
+            i in critical,
+            f"fix {section} item {i}",
+        )
+        for i in range(n)
+    ]
 
 
 def _results(section: str, statuses: list[str], critical: tuple[int, ...] = ()) -> list[ItemResult]:
-    return [ItemResult(item, status, reason="does not apply" if status == "not_applicable" else "")
-            for item, status in zip(_items(section, len(statuses), critical), statuses, strict=True)]
+    return [
+        ItemResult(item, status, reason="does not apply" if status == "not_applicable" else "")
+        for item, status in zip(_items(section, len(statuses), critical), statuses, strict=True)
+    ]
 
 
 def _keys(results) -> list[str]:
@@ -58,25 +69,30 @@ def test_weakest_section_decides_and_every_section_is_shown():
         + _results("model", ["pass"] * 4 + ["attested", "attested", "fail"])  # 5 / 7
         + _results("operations", ["pass"] * 6 + ["attested"])  # 6.5 / 7
         # 3 / 6: two passes, two attested, one unknown, one expired, one N/A
-        + _results("monitoring", ["pass", "pass", "unknown", "attested", "attested", "expired", "not_applicable"])
+        + _results(
+            "monitoring", ["pass", "pass", "unknown", "attested", "attested", "expired", "not_applicable"]
+        )
     )
     score = score_checklist(results)
     assert score.score_0_100 == 50.0
-    assert score.status == "At risk"
+    assert score.status == ReadinessStatus.AT_RISK
     assert [(s.section, s.points, s.applicable) for s in score.sections] == [
-        ("data", 7.0, 7), ("model", 5.0, 7), ("operations", 6.5, 7), ("monitoring", 3.0, 6),
+        ("data", 7.0, 7),
+        ("model", 5.0, 7),
+        ("operations", 6.5, 7),
+        ("monitoring", 3.0, 6),
     ]
     assert [s.score for s in score.sections] == pytest.approx([1.0, 5 / 7, 6.5 / 7, 0.5])
     assert score.critical_failures == ()
     # Blockers come from the weakest section (monitoring) first, in catalogue order.
     assert _keys(score.blockers) == ["monitoring_2", "monitoring_5"]
-    assert [b.status for b in score.blockers] == ["unknown", "expired"]
+    assert [b.status for b in score.blockers] == [ItemStatus.UNKNOWN, ItemStatus.EXPIRED]
 
 
 def test_all_pass_is_ready_at_100():
     score = score_checklist([ItemResult(item, "pass") for item in DEFAULT_ITEMS])
     assert score.score_0_100 == 100.0
-    assert score.status == "Ready"
+    assert score.status == ReadinessStatus.READY
     assert score.blockers == ()
 
 
@@ -103,22 +119,28 @@ def test_unknown_status_raises():
 def test_points_per_status():
     item = ITEMS_BY_KEY["calibrated"]
     assert [points(ItemResult(item, s)) for s in ("pass", "attested", "fail", "unknown", "expired")] == [
-        1.0, 0.5, 0.0, 0.0, 0.0,
+        1.0,
+        0.5,
+        0.0,
+        0.0,
+        0.0,
     ]
 
 
 def test_attestation_valid_through_expiry_inclusive():
     att = Attestation("model_card", "Ana", date(2024, 1, 1), date(2024, 3, 1), URL)
-    assert attestation_status(att, date(2024, 1, 1)) == "valid"
-    assert attestation_status(att, date(2024, 3, 1)) == "valid"
-    assert attestation_status(att, date(2024, 3, 2)) == "expired"
+    assert attestation_valid(att, date(2024, 1, 1)) is True
+    assert attestation_valid(att, date(2024, 3, 1)) is True
+    assert attestation_valid(att, date(2024, 3, 2)) is False
 
 
 def test_new_attestation_defaults_to_180_days():
     att = new_attestation("model_card", " Ana ", URL, date(2024, 1, 1))
     assert DEFAULT_VALIDITY_DAYS == 180
     assert att == Attestation("model_card", "Ana", date(2024, 1, 1), date(2024, 6, 29), URL)
-    assert new_attestation("model_card", "Ana", URL, date(2024, 1, 1), days=30).expires_at == date(2024, 1, 31)
+    assert new_attestation("model_card", "Ana", URL, date(2024, 1, 1), days=30).expires_at == date(
+        2024, 1, 31
+    )
 
 
 def test_expired_attestation_scores_zero_and_valid_scores_half():
@@ -128,15 +150,17 @@ def test_expired_attestation_scores_zero_and_valid_scores_half():
     expired = attested_result(item, att, today=date(2024, 1, 12))
     assert (valid.status, points(valid)) == ("attested", 0.5)
     assert (expired.status, points(expired)) == ("expired", 0.0)
-    assert valid.evidence == Evidence("attested by Ana on 2024-01-01", "valid through 2024-01-11", "Checklist", URL)
+    assert valid.evidence == Evidence(
+        "attested by Ana on 2024-01-01", "valid through 2024-01-11", "Checklist", URL
+    )
     assert "expired on 2024-01-11" in expired.reason
     missing = attested_result(item, None, today=TODAY)
     assert (missing.status, points(missing)) == ("unknown", 0.0)
 
     # In a section of 6 passes + the model card: 6.5 / 7 while valid, 6 / 7 once expired.
     others = [ItemResult(i, "pass") for i in _items("model", 6)]
-    assert score_checklist(others + [valid]).sections[1].points == 6.5
-    assert score_checklist(others + [expired]).score_0_100 == pytest.approx(600 / 7)
+    assert score_checklist([*others, valid]).sections[1].points == 6.5
+    assert score_checklist([*others, expired]).score_0_100 == pytest.approx(600 / 7)
 
 
 def test_attestation_for_another_item_raises():
@@ -146,13 +170,13 @@ def test_attestation_for_another_item_raises():
 
 
 def test_attestation_errors_say_what_and_how():
-    with pytest.raises(ChecklistError, match="no checklist item 'modle_card'.*model_card"):
+    with pytest.raises(ChecklistError, match=r"no checklist item 'modle_card'.*model_card"):
         new_attestation("modle_card", "Ana", URL, TODAY)
     with pytest.raises(ChecklistError, match="cannot be attested"):
         new_attestation("criteria_met", "Ana", URL, TODAY)
     with pytest.raises(ChecklistError, match="no owner"):
         new_attestation("model_card", "  ", URL, TODAY)
-    with pytest.raises(ChecklistError, match="expires before.*2024-06-01.*2024-05-31.*on or after"):
+    with pytest.raises(ChecklistError, match=r"expires before.*2024-06-01.*2024-05-31.*on or after"):
         Attestation("model_card", "Ana", date(2024, 6, 1), date(2024, 5, 31), URL)
     with pytest.raises(ChecklistError, match="invalid or negative validity"):
         new_attestation("model_card", "Ana", URL, TODAY, days=-1)
@@ -161,10 +185,20 @@ def test_attestation_errors_say_what_and_how():
     assert issubclass(ChecklistError, ReadinessError)
 
 
-@pytest.mark.parametrize("url", [
-    "", "wiki/card", "javascript:alert(1)", "ftp://files/card", "https://", "https://wiki/a b",
-    "https://wiki/\x00card", "https://wiki/" + "x" * 2000, None,
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "",
+        "wiki/card",
+        "javascript:alert(1)",
+        "ftp://files/card",
+        "https://",
+        "https://wiki/a b",
+        "https://wiki/\x00card",
+        "https://wiki/" + "x" * 2000,
+        None,
+    ],
+)
 def test_evidence_link_must_be_a_web_address(url):
     with pytest.raises(ChecklistError, match="not a web address: enter the http:// or https:// link"):
         check_evidence_url("model_card", url)
@@ -172,16 +206,17 @@ def test_evidence_link_must_be_a_web_address(url):
 
 def test_same_day_expiry_is_allowed():
     att = Attestation("model_card", "Ana", TODAY, TODAY, URL)
-    assert attestation_status(att, TODAY) == "valid"
+    assert attestation_valid(att, TODAY) is True
 
 
 def test_critical_failure_is_not_ready_even_at_high_score():
     # operations: 6 of 7 pass, the failing one is critical; data: 6 of 7 pass, one unknown.
     results = _results("operations", ["fail"] + ["pass"] * 6, critical=(0,)) + _results(
-        "data", ["pass"] * 6 + ["unknown"])
+        "data", ["pass"] * 6 + ["unknown"]
+    )
     score = score_checklist(results)
     assert score.score_0_100 == pytest.approx(600 / 7)  # 85.7: "Ready" by number
-    assert score.status == "Not ready"
+    assert score.status == ReadinessStatus.NOT_READY
     assert _keys(score.critical_failures) == ["operations_0"]
     assert _keys(score.blockers) == ["operations_0", "data_6"]
     assert score.blockers[0].item.how_to_pass == "fix operations item 0"
@@ -190,10 +225,10 @@ def test_critical_failure_is_not_ready_even_at_high_score():
 def test_critical_failure_blocks_even_when_it_is_the_only_item():
     score = score_checklist(_results("data", ["fail"], critical=(0,)) + _results("model", ["pass"]))
     assert score.score_0_100 == 0.0
-    assert score.status == "Not ready"
+    assert score.status == ReadinessStatus.NOT_READY
     # An unknown critical item is not a failure: no critical failures, status by the number.
     score = score_checklist(_results("model", ["unknown", "pass"], critical=(0,)))
-    assert (score.score_0_100, score.status, score.critical_failures) == (50.0, "At risk", ())
+    assert (score.score_0_100, score.status, score.critical_failures) == (50.0, ReadinessStatus.AT_RISK, ())
 
 
 def test_critical_failure_comes_before_weaker_sections_blockers():
@@ -206,11 +241,14 @@ def test_critical_failure_comes_before_weaker_sections_blockers():
     assert _keys(score.blockers) == ["data_0", "monitoring_0"]
 
 
-@pytest.mark.parametrize(("bands", "expected"), [
-    (Bands(), "At risk"),                        # 62.5 < 75
-    (Bands(ready=60, at_risk=50), "Ready"),      # 62.5 >= 60
-    (Bands(ready=90, at_risk=70), "Not ready"),  # 62.5 < 70
-])
+@pytest.mark.parametrize(
+    ("bands", "expected"),
+    [
+        (Bands(), ReadinessStatus.AT_RISK),  # 62.5 < 75
+        (Bands(ready=60, at_risk=50), ReadinessStatus.READY),  # 62.5 >= 60
+        (Bands(ready=90, at_risk=70), ReadinessStatus.NOT_READY),  # 62.5 < 70
+    ],
+)
 def test_bands_are_configurable(bands, expected):
     score = score_checklist(_results("model", ["pass"] * 5 + ["fail"] * 3), bands)
     assert score.score_0_100 == 62.5
@@ -219,16 +257,21 @@ def test_bands_are_configurable(bands, expected):
 
 
 def test_band_edges_are_inclusive():
-    assert score_checklist(_results("data", ["pass"] * 3 + ["fail"])).status == "Ready"  # 75.0
-    assert score_checklist(_results("data", ["pass", "fail"])).status == "At risk"  # 50.0
-    assert score_checklist(_results("data", ["pass", "fail", "fail"])).status == "Not ready"  # 33.3
+    assert score_checklist(_results("data", ["pass"] * 3 + ["fail"])).status == ReadinessStatus.READY  # 75.0
+    assert score_checklist(_results("data", ["pass", "fail"])).status == ReadinessStatus.AT_RISK  # 50.0
+    assert (
+        score_checklist(_results("data", ["pass", "fail", "fail"])).status == ReadinessStatus.NOT_READY
+    )  # 33.3
 
 
-@pytest.mark.parametrize(("kwargs", "fragment"), [
-    ({"ready": 50, "at_risk": 80}, "out of order"),
-    ({"ready": 120}, "out of order"),
-    ({"ready": "high"}, "not a number"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "fragment"),
+    [
+        ({"ready": 50, "at_risk": 80}, "out of order"),
+        ({"ready": 120}, "out of order"),
+        ({"ready": "high"}, "not a number"),
+    ],
+)
 def test_bad_bands_raise(kwargs, fragment):
     with pytest.raises(ChecklistError, match=fragment):
         Bands(**kwargs)
@@ -240,13 +283,13 @@ def test_all_not_applicable_section_is_ignored():
     monitoring = score.sections[3]
     assert (monitoring.points, monitoring.applicable, monitoring.score) == (0.0, 0, None)
     assert score.score_0_100 == 100.0
-    assert score.status == "Ready"
+    assert score.status == ReadinessStatus.READY
 
 
 def test_empty_checklist_is_not_ready_without_a_score():
     score = score_checklist([])
     assert score.score_0_100 is None
-    assert score.status == "Not ready"
+    assert score.status == ReadinessStatus.NOT_READY
     assert [s.section for s in score.sections] == list(SECTIONS)
     assert all(s.score is None and s.applicable == 0 for s in score.sections)
     assert score.blockers == ()
@@ -263,23 +306,28 @@ STATUS = st.sampled_from(["pass", "attested", "fail", "unknown", "expired", "not
 
 @given(st.lists(STATUS, min_size=len(DEFAULT_ITEMS), max_size=len(DEFAULT_ITEMS)))
 def test_score_is_the_weakest_section_and_within_bounds(statuses):
-    results = [ItemResult(item, s, reason="n/a" if s == "not_applicable" else "")
-               for item, s in zip(DEFAULT_ITEMS, statuses, strict=True)]
+    results = [
+        ItemResult(item, s, reason="n/a" if s == "not_applicable" else "")
+        for item, s in zip(DEFAULT_ITEMS, statuses, strict=True)
+    ]
     score = score_checklist(results)
     percents = [100 * s.points / s.applicable for s in score.sections if s.applicable]
     assert score.score_0_100 == (min(percents) if percents else None)
     if score.score_0_100 is not None:
         assert 0 <= score.score_0_100 <= 100
     failed_critical = any(r.item.critical and r.status == "fail" for r in results)
-    assert (score.status == "Not ready") >= failed_critical
+    assert (score.status == ReadinessStatus.NOT_READY) >= failed_critical
     assert len(score.blockers) <= 2
+    assert all(b.status.holds_back for b in score.blockers)
     assert all(b.status in ("fail", "unknown", "expired") for b in score.blockers)
 
 
 @given(st.lists(STATUS, min_size=len(DEFAULT_ITEMS), max_size=len(DEFAULT_ITEMS)), st.integers(0, 28))
 def test_improving_one_item_never_lowers_the_score(statuses, index):
-    worse = [ItemResult(item, s, reason="n/a" if s == "not_applicable" else "")
-             for item, s in zip(DEFAULT_ITEMS, statuses, strict=True)]
+    worse = [
+        ItemResult(item, s, reason="n/a" if s == "not_applicable" else "")
+        for item, s in zip(DEFAULT_ITEMS, statuses, strict=True)
+    ]
     if worse[index].status not in ("fail", "unknown", "expired"):
         return
     better = list(worse)
@@ -303,7 +351,9 @@ def test_default_items_catalogue():
         assert 100 * best >= Bands().ready, section
     assert all(item.title.strip() and item.how_to_pass.strip() for item in DEFAULT_ITEMS)
     assert {item.key for item in DEFAULT_ITEMS if item.critical} == {
-        "schema_matches_baseline", "criteria_met", "outputs_valid",
+        "schema_matches_baseline",
+        "criteria_met",
+        "outputs_valid",
     }
 
 

@@ -13,9 +13,9 @@ from readiness.core import metrics as m
 from readiness.core.checklist import ITEMS_BY_KEY
 from readiness.core.criteria import Criterion, CriterionResult, evaluate_criterion
 from readiness.core.drift import ColumnDrift, DriftOptions, DriftReport
-from readiness.core.estimation import Estimate
-from readiness.analysis.performance_overview import CriterionTrack
+from readiness.core.performance import CriterionTrack
 from readiness.core.quality import ColumnQuality
+from readiness.core.status import CriterionStatus
 
 PERIOD = c.Period(datetime(2026, 11, 24), datetime(2026, 12, 1))
 AS_OF = datetime(2026, 12, 1, 9)
@@ -27,15 +27,42 @@ def item(key: str):
     return ITEMS_BY_KEY[key]
 
 
-def quality(column: str, missing: float = 0.0, base_missing: float = 0.0, out: float | None = 0.0,
-            unseen: float | None = None, n: int = 1000) -> ColumnQuality:
+def quality(
+    column: str,
+    missing: float = 0.0,
+    base_missing: float = 0.0,
+    out: float | None = 0.0,
+    unseen: float | None = None,
+    n: int = 1000,
+) -> ColumnQuality:
     return ColumnQuality(None, column, n, missing, base_missing, out, unseen, ())
 
 
-def drift(column: str, drifted: bool, statistic: float = 0.05, method: str = "wasserstein",
-          threshold_on: str = "statistic", p: float | None = None) -> ColumnDrift:
-    return ColumnDrift(column, "numeric", method, statistic, p, p, 0.1 if threshold_on == "statistic" else 0.05,
-                       threshold_on, drifted, 0.01, None, 5000, 7000, 0.0, 0.0)
+def drift(
+    column: str,
+    drifted: bool,
+    statistic: float = 0.05,
+    method: str = "wasserstein",
+    threshold_on: str = "statistic",
+    p: float | None = None,
+) -> ColumnDrift:
+    return ColumnDrift(
+        column,
+        "numeric",
+        method,
+        statistic,
+        p,
+        p,
+        0.1 if threshold_on == "statistic" else 0.05,
+        threshold_on,
+        drifted,
+        0.01,
+        None,
+        5000,
+        7000,
+        0.0,
+        0.0,
+    )
 
 
 def report(*columns: ColumnDrift) -> DriftReport:
@@ -43,14 +70,25 @@ def report(*columns: ColumnDrift) -> DriftReport:
     return DriftReport(tuple(columns), n, len(columns), n / len(columns), False, DriftOptions())
 
 
-def track(criterion: Criterion, values: list[float | None], n: int = 500, complete: int | None = None,
-          first: datetime = datetime(2026, 10, 5)) -> CriterionTrack:
+def track(
+    criterion: Criterion,
+    values: list[float | None],
+    n: int = 500,
+    complete: int | None = None,
+    first: datetime = datetime(2026, 10, 5),
+) -> CriterionTrack:
     """Weekly windows with the given metric values (None: no labels), the first ``complete`` complete."""
     windows = []
     for i, value in enumerate(values):
         start = first + timedelta(weeks=i)
-        mv = m.MetricValue(criterion.metric, value, None if value is None else value - 0.03,
-                           None if value is None else value + 0.03, n if value is not None else 0, "Wilson")
+        mv = m.MetricValue(
+            criterion.metric,
+            value,
+            None if value is None else value - 0.03,
+            None if value is None else value + 0.03,
+            n if value is not None else 0,
+            "Wilson",
+        )
         windows.append((start, evaluate_criterion(criterion, mv, n if value is not None else 0)))
     complete = len(values) if complete is None else complete
     current = windows[complete - 1] if complete else (None, None)
@@ -61,19 +99,24 @@ def track(criterion: Criterion, values: list[float | None], n: int = 500, comple
 
 
 def test_schema_passes_when_every_feature_arrives_with_its_type():
-    sample = c.SchemaSample(300, {"amount": 300, "country": 300}, {"amount": 290, "country": 300}, {"amount": 0}, {})
-    result = c.check_schema(item("schema_matches_baseline"), sample, {"amount": "numeric", "country": "categorical"},
-                            PERIOD)
+    sample = c.SchemaSample(
+        300, {"amount": 300, "country": 300}, {"amount": 290, "country": 300}, {"amount": 0}, {}
+    )
+    result = c.check_schema(
+        item("schema_matches_baseline"), sample, {"amount": "numeric", "country": "categorical"}, PERIOD
+    )
     assert result.status == "pass"
     assert result.evidence.figure == "300 sampled rows, 2 baseline features"
     assert (result.evidence.window, result.evidence.page) == ("2026-11-24 to 2026-11-30", "Drift")
 
 
 def test_schema_names_absent_retyped_and_extra_features():
-    sample = c.SchemaSample(300, {"amount": 300}, {"amount": 300, "country": 0}, {"amount": 120},
-                            {"new_flag": 300, "debug": 12})
-    result = c.check_schema(item("schema_matches_baseline"), sample, {"amount": "numeric", "country": "categorical"},
-                            PERIOD)
+    sample = c.SchemaSample(
+        300, {"amount": 300}, {"amount": 300, "country": 0}, {"amount": 120}, {"new_flag": 300, "debug": 12}
+    )
+    result = c.check_schema(
+        item("schema_matches_baseline"), sample, {"amount": "numeric", "country": "categorical"}, PERIOD
+    )
     assert result.status == "fail"
     assert "missing from every row: country" in result.reason
     assert "text where the baseline has numbers: amount" in result.reason
@@ -91,7 +134,10 @@ def test_missing_within_the_baseline_margin():
     rows = [quality("a", missing=0.11, base_missing=0.05), quality("b", missing=0.5)]
     result = c.check_missing(item("missing_within_baseline"), rows, ["a", "b"], 0.05, PERIOD)
     assert result.status == "fail"
-    assert result.reason == "Missing more often than in the baseline: b 50% (baseline 0.0%), a 11% (baseline 5.0%)."
+    assert (
+        result.reason
+        == "Missing more often than in the baseline: b 50% (baseline 0.0%), a 11% (baseline 5.0%)."
+    )
 
 
 def test_missing_ignores_prediction_and_score_columns():
@@ -101,11 +147,16 @@ def test_missing_ignores_prediction_and_score_columns():
 
 def test_domain_flags_out_of_range_and_unseen_shares_over_their_limits():
     rows = [quality("amount", out=0.005), quality("country", out=None, unseen=0.004)]
-    assert c.check_domain(item("values_within_domain"), rows, ["amount", "country"], 0.01, 0.01, PERIOD).status == "pass"
+    assert (
+        c.check_domain(item("values_within_domain"), rows, ["amount", "country"], 0.01, 0.01, PERIOD).status
+        == "pass"
+    )
     rows = [quality("amount", out=0.02), quality("country", out=None, unseen=0.3)]
     result = c.check_domain(item("values_within_domain"), rows, ["amount", "country"], 0.01, 0.01, PERIOD)
     assert result.status == "fail"
-    assert "amount: 2.0% outside the baseline range" in result.reason and "country: 30% unseen" in result.reason
+    assert (
+        "amount: 2.0% outside the baseline range" in result.reason and "country: 30% unseen" in result.reason
+    )
 
 
 def test_feature_drift_lists_drifted_features_most_severe_first():
@@ -192,7 +243,10 @@ def test_trivial_baseline_multiclass_against_the_majority_share():
     result = c.check_trivial_baseline(item("beats_trivial_baseline"), "multiclass", always_a, PERIOD)
     assert result.status == "fail" and "accuracy 0.800" in result.reason
     perfect = m.MulticlassAggregate.from_arrays(labels * 5, labels * 5, ["a", "b", "c"])
-    assert c.check_trivial_baseline(item("beats_trivial_baseline"), "multiclass", perfect, PERIOD).status == "pass"
+    assert (
+        c.check_trivial_baseline(item("beats_trivial_baseline"), "multiclass", perfect, PERIOD).status
+        == "pass"
+    )
 
 
 def test_trivial_baseline_regression_against_the_mean():
@@ -200,8 +254,13 @@ def test_trivial_baseline_regression_against_the_mean():
     y = rng.normal(50, 10, 500)
     good = m.RegressionAggregate.from_arrays(y, y + rng.normal(0, 3, 500))
     mean_only = m.RegressionAggregate.from_arrays(y, np.full(500, y.mean() + 1))
-    assert c.check_trivial_baseline(item("beats_trivial_baseline"), "regression", good, PERIOD).status == "pass"
-    assert c.check_trivial_baseline(item("beats_trivial_baseline"), "regression", mean_only, PERIOD).status == "fail"
+    assert (
+        c.check_trivial_baseline(item("beats_trivial_baseline"), "regression", good, PERIOD).status == "pass"
+    )
+    assert (
+        c.check_trivial_baseline(item("beats_trivial_baseline"), "regression", mean_only, PERIOD).status
+        == "fail"
+    )
 
 
 def test_calibration_binary_by_expected_calibration_error():
@@ -211,7 +270,7 @@ def test_calibration_binary_by_expected_calibration_error():
     calibrated = m.BinaryAggregate.from_arrays(y.astype(int), (p > 0.5).astype(int), p, positive_class=1)
     result = c.check_calibration(item("calibrated"), "binary", calibrated, 0.05, 0.05, PERIOD)
     assert result.status == "pass"
-    skewed = m.BinaryAggregate.from_arrays(y.astype(int), (p > 0.5).astype(int), p ** 3, positive_class=1)
+    skewed = m.BinaryAggregate.from_arrays(y.astype(int), (p > 0.5).astype(int), p**3, positive_class=1)
     assert c.check_calibration(item("calibrated"), "binary", skewed, 0.05, 0.05, PERIOD).status == "fail"
 
 
@@ -219,30 +278,41 @@ def test_calibration_regression_by_mean_error_and_not_applicable_cases():
     y = np.arange(1.0, 201.0)
     unbiased = m.RegressionAggregate.from_arrays(y, y + np.tile([-1.0, 1.0], 100))
     biased = m.RegressionAggregate.from_arrays(y, y * 1.2)
-    assert c.check_calibration(item("calibrated"), "regression", unbiased, 0.05, 0.05, PERIOD).status == "pass"
+    assert (
+        c.check_calibration(item("calibrated"), "regression", unbiased, 0.05, 0.05, PERIOD).status == "pass"
+    )
     result = c.check_calibration(item("calibrated"), "regression", biased, 0.05, 0.05, PERIOD)
     assert result.status == "fail" and result.reason == "Predictions overestimate on average."
     assert "mean error +20.1" in result.evidence.figure
     multiclass = c.check_calibration(item("calibrated"), "multiclass", None, 0.05, 0.05, PERIOD)
     assert multiclass.status == "not_applicable" and "no class probabilities" in multiclass.reason
     unscored = m.BinaryAggregate.from_arrays([1, 0], [1, 0], positive_class=1)
-    assert c.check_calibration(item("calibrated"), "binary", unscored, 0.05, 0.05, PERIOD).status == "not_applicable"
+    assert (
+        c.check_calibration(item("calibrated"), "binary", unscored, 0.05, 0.05, PERIOD).status
+        == "not_applicable"
+    )
 
 
 def test_score_stability_reads_the_score_column_verdict():
     rep = report(drift("score", True, 0.124), drift("amount", False))
     result = c.check_score_stability(item("score_distribution_stable"), rep, "score", PERIOD)
     assert result.status == "fail" and result.evidence.figure == "score: wasserstein 0.124 (drift from 0.1)"
-    assert c.check_score_stability(item("score_distribution_stable"), rep, "prediction", PERIOD).status == "unknown"
+    assert (
+        c.check_score_stability(item("score_distribution_stable"), rep, "prediction", PERIOD).status
+        == "unknown"
+    )
 
 
-@pytest.mark.parametrize(("value", "lower", "upper", "direction", "reference", "worse"), [
-    (0.50, 0.45, 0.55, "higher", 0.90, True),    # clearly below 0.9 - 10%
-    (0.78, 0.70, 0.86, "higher", 0.90, False),   # interval reaches 0.81: not clearly worse
-    (0.80, None, None, "higher", 0.90, True),    # no interval: the value decides (0.80 < 0.81)
-    (20.0, 18.5, 21.5, "lower", 16.0, True),     # MAE: 18.5 > 16 + 10%
-    (17.0, 16.0, 18.0, "lower", 16.0, False),
-])
+@pytest.mark.parametrize(
+    ("value", "lower", "upper", "direction", "reference", "worse"),
+    [
+        (0.50, 0.45, 0.55, "higher", 0.90, True),  # clearly below 0.9 - 10%
+        (0.78, 0.70, 0.86, "higher", 0.90, False),  # interval reaches 0.81: not clearly worse
+        (0.80, None, None, "higher", 0.90, True),  # no interval: the value decides (0.80 < 0.81)
+        (20.0, 18.5, 21.5, "lower", 16.0, True),  # MAE: 18.5 > 16 + 10%
+        (17.0, 16.0, 18.0, "lower", 16.0, False),
+    ],
+)
 def test_worse_beyond_margin(value, lower, upper, direction, reference, worse):
     v = m.MetricValue("x", value, lower, upper, 100, "test")
     assert c.worse_beyond_margin(v, reference, 0.10, direction) is worse
@@ -253,13 +323,19 @@ def test_dev_gap_compares_production_with_development():
     prod = m.MetricValue("recall", 0.471, 0.433, 0.509, 700, "Wilson")
     result = c.check_dev_gap(item("production_matches_development"), "recall", dev, prod, 0.10, PERIOD)
     assert result.status == "fail"
-    assert result.evidence.figure == ("recall 0.471 [0.433, 0.509] in production vs 0.899 in development "
-                                      "(allowed 10% worse)")
+    assert result.evidence.figure == (
+        "recall 0.471 [0.433, 0.509] in production vs 0.899 in development (allowed 10% worse)"
+    )
     same = m.MetricValue("recall", 0.88, 0.85, 0.91, 700, "Wilson")
-    assert c.check_dev_gap(item("production_matches_development"), "recall", dev, same, 0.10, PERIOD).status == "pass"
+    assert (
+        c.check_dev_gap(item("production_matches_development"), "recall", dev, same, 0.10, PERIOD).status
+        == "pass"
+    )
     no_dev = m.MetricValue("recall", None, None, None, 0, "Wilson")
-    assert c.check_dev_gap(item("production_matches_development"), "recall", no_dev, same, 0.1, PERIOD).status == \
-        "unknown"
+    assert (
+        c.check_dev_gap(item("production_matches_development"), "recall", no_dev, same, 0.1, PERIOD).status
+        == "unknown"
+    )
 
 
 # --------------------------------------------------------------------------- operations
@@ -280,8 +356,10 @@ def test_latency_p95_against_the_objective():
     result = c.check_latency(item("latency_within_slo"), fast, 200.0, "latency_p95 criterion", PERIOD)
     assert result.status == "pass"
     assert np.percentile(np.linspace(10, 100, 1000), 95) == pytest.approx(95.5, abs=0.01)
-    assert result.evidence.figure.startswith("p95 9") and "objective 200 ms, latency_p95 criterion" in \
-        result.evidence.figure
+    assert (
+        result.evidence.figure.startswith("p95 9")
+        and "objective 200 ms, latency_p95 criterion" in result.evidence.figure
+    )
     assert c.check_latency(item("latency_within_slo"), fast, 50.0, "default", PERIOD).status == "fail"
     untimed = m.LatencyAggregate.from_arrays([float("nan")] * 10)
     assert c.check_latency(item("latency_within_slo"), untimed, 50.0, "default", PERIOD).status == "unknown"
@@ -330,14 +408,21 @@ def test_criteria_defined_needs_stored_criteria():
 def test_performance_measured_needs_a_recent_judged_window():
     recent = track(RECALL, [0.8, 0.8], first=datetime(2026, 11, 9))
     old = track(RECALL, [0.8, None, None, None, None, None, None, None], first=datetime(2026, 10, 5))
-    assert c.check_performance_measured(item("performance_measured"), [recent, track(LATENCY, [1.0])], AS_OF,
-                                        35).status == "pass"
+    assert (
+        c.check_performance_measured(
+            item("performance_measured"), [recent, track(LATENCY, [1.0])], AS_OF, 35
+        ).status
+        == "pass"
+    )
     result = c.check_performance_measured(item("performance_measured"), [old], AS_OF, 35)
     assert result.status == "fail" and "recall >= 0.75" in result.reason
-    no_data = c.check_performance_measured(item("performance_measured"), [CriterionTrack(RECALL, (), None, None)],
-                                           AS_OF, 35)
+    no_data = c.check_performance_measured(
+        item("performance_measured"), [CriterionTrack(RECALL, (), None, None)], AS_OF, 35
+    )
     assert no_data.status == "unknown"
-    only_latency = c.check_performance_measured(item("performance_measured"), [track(LATENCY, [1.0])], AS_OF, 35)
+    only_latency = c.check_performance_measured(
+        item("performance_measured"), [track(LATENCY, [1.0])], AS_OF, 35
+    )
     assert only_latency.status == "fail" and "No success criterion needs labels" in only_latency.reason
 
 
@@ -347,17 +432,21 @@ def test_regression_of_the_newest_judged_window():
     assert c.check_regression(item("no_quality_regression"), steady, 0.05, 4).status == "pass"
     result = c.check_regression(item("no_quality_regression"), fallen, 0.05, 4)
     assert result.status == "fail"
-    assert result.evidence.figure.startswith("recall 0.700 [0.670, 0.730] vs 0.850 on average over the 4 earlier")
-    assert c.check_regression(item("no_quality_regression"), track(RECALL, [0.8]), 0.05, 4).status == "unknown"
+    assert result.evidence.figure.startswith(
+        "recall 0.700 [0.670, 0.730] vs 0.850 on average over the 4 earlier"
+    )
+    assert (
+        c.check_regression(item("no_quality_regression"), track(RECALL, [0.8]), 0.05, 4).status == "unknown"
+    )
     assert c.check_regression(item("no_quality_regression"), None, 0.05, 4).status == "unknown"
 
 
-def _estimate(value: float, half: float) -> Estimate:
-    return Estimate("recall", value, value - half, value + half, 500, "CBPE")
+def _estimate(value: float, half: float) -> m.MetricValue:
+    return m.MetricValue("recall", value, value - half, value + half, 500, "CBPE")
 
 
 def test_estimate_must_overlap_the_measured_interval():
-    measured = CriterionResult(RECALL, "fail", 0.47, 0.43, 0.51, 600, "")
+    measured = CriterionResult(RECALL, CriterionStatus.FAIL, 0.47, 0.43, 0.51, 600, "")
     windows = [(datetime(2026, 11, 2), measured, _estimate(0.50, 0.05))]
     assert c.check_estimate(item("estimate_agrees"), "binary", True, windows).status == "pass"
     windows.append((datetime(2026, 11, 9), measured, _estimate(0.80, 0.05)))

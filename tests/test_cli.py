@@ -1,16 +1,26 @@
-"""python -m readiness: ingest, models, and exit code 2 with one line on bad input."""
+"""python -m readiness: ingest, models, refresh, record, and exit code 2 with one line on bad input.
+
+``--json`` outputs follow the contract in readiness/analysis/contract.py: snake_case keys,
+statuses as machine words, booleans for verdicts, ISO dates and null for what is unknown.
+"""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from readiness.analysis.assessment import assess_model, score_history
 from readiness.cli import main
+from readiness.core.records import utcnow
+from readiness.core.status import ItemStatus, ReadinessStatus
+from readiness.storage import schema as t
 from readiness.storage.store import Store
+from tests.readiness_fixtures import NOW, insert_raw
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = "amount,shop,y_hat,proba,truth\n1.0,a,1,0.9,1\n2.0,b,0,0.2,0\n3.0,a,0,0.1,0\n"
@@ -24,18 +34,56 @@ def files(tmp_path):
     return tmp_path
 
 
-def run(db: Path, *args: str) -> int:
-    return main(["--database", f"sqlite:///{db}", *args])
+def run(db: Path | str, *args: str) -> int:
+    url = db if isinstance(db, str) else f"sqlite:///{db}"
+    return main(["--database", url, *args])
+
+
+def url_of(store: Store) -> str:
+    return store.engine.url.render_as_string(hide_password=False)
 
 
 def test_ingest_with_mapping_pairs_creates_model_and_stores_rows(files, capsys):
     db = files / "cli.db"
-    assert run(db, "ingest", "--model", "shop", "--kind", "baseline", str(files / "base.csv"),
-               "--map", "y_hat=prediction", "--map", "proba=score", "--map", "truth=label",
-               "--owner", "Ana") == 0
+    assert (
+        run(
+            db,
+            "ingest",
+            "--model",
+            "shop",
+            "--kind",
+            "baseline",
+            str(files / "base.csv"),
+            "--map",
+            "y_hat=prediction",
+            "--map",
+            "proba=score",
+            "--map",
+            "truth=label",
+            "--owner",
+            "Ana",
+        )
+        == 0
+    )
     assert "Stored 3 baseline row(s)" in capsys.readouterr().out
-    assert run(db, "ingest", "--model", "shop", "--kind", "live", str(files / "live.csv"),
-               "--map", "y_hat=prediction", "--map", "proba=score", "--map", "notes=ignore") == 0
+    assert (
+        run(
+            db,
+            "ingest",
+            "--model",
+            "shop",
+            "--kind",
+            "live",
+            str(files / "live.csv"),
+            "--map",
+            "y_hat=prediction",
+            "--map",
+            "proba=score",
+            "--map",
+            "notes=ignore",
+        )
+        == 0
+    )
     store = Store.open(f"sqlite:///{db}")
     model = store.get_model("shop")
     assert (model.task, model.positive_class, model.owner) == ("binary", "1", "Ana")
@@ -44,12 +92,32 @@ def test_ingest_with_mapping_pairs_creates_model_and_stores_rows(files, capsys):
 
 def test_models_json_lists_volume(files, capsys):
     db = files / "cli.db"
-    run(db, "ingest", "--model", "shop", "--kind", "baseline", str(files / "base.csv"),
-        "--map", "y_hat=prediction", "--map", "proba=score", "--map", "truth=label")
+    run(
+        db,
+        "ingest",
+        "--model",
+        "shop",
+        "--kind",
+        "baseline",
+        str(files / "base.csv"),
+        "--map",
+        "y_hat=prediction",
+        "--map",
+        "proba=score",
+        "--map",
+        "truth=label",
+    )
     capsys.readouterr()
     assert run(db, "models", "--json") == 0
     rows = json.loads(capsys.readouterr().out)
-    assert rows[0]["Model"] == "shop" and rows[0]["Predictions"] == 0 and rows[0]["Baseline rows"] == 3
+    assert rows[0]["model"] == "shop" and rows[0]["predictions"] == 0 and rows[0]["baseline_rows"] == 3
+    assert (rows[0]["task"], rows[0]["status"], rows[0]["freshness"]) == (
+        "binary",
+        "not_ready",
+        "no_predictions",
+    )
+    assert rows[0]["first_prediction"] is None and rows[0]["hours_since_last_prediction"] is None
+    assert rows[0]["label_coverage"] is None and rows[0]["criteria_status"] == "insufficient_data"
 
 
 def test_models_on_empty_database_says_how_to_start(tmp_path, capsys):
@@ -62,10 +130,14 @@ def test_models_on_empty_database_says_how_to_start(tmp_path, capsys):
     [
         (["ingest", "--model", "shop", "--kind", "live", "live.csv"], "No model named 'shop'"),
         (["ingest", "--model", "shop", "--kind", "baseline", "missing.csv"], "No such file"),
-        (["ingest", "--model", "shop", "--kind", "baseline", "base.csv", "--map", "nonsense"],
-         "Cannot read mapping 'nonsense'"),
-        (["ingest", "--model", "shop", "--kind", "baseline", "base.csv", "--map", "y_hat=ignore"],
-         "no column for the required 'prediction'"),
+        (
+            ["ingest", "--model", "shop", "--kind", "baseline", "base.csv", "--map", "nonsense"],
+            "Cannot read mapping 'nonsense'",
+        ),
+        (
+            ["ingest", "--model", "shop", "--kind", "baseline", "base.csv", "--map", "y_hat=ignore"],
+            "no column for the required 'prediction'",
+        ),
     ],
 )
 def test_bad_input_exits_2_with_one_line(files, capsys, monkeypatch, args, fragment):
@@ -78,8 +150,21 @@ def test_bad_input_exits_2_with_one_line(files, capsys, monkeypatch, args, fragm
 
 def test_demo_refuses_a_database_with_models_unless_if_empty(files, capsys):
     db = files / "cli.db"
-    run(db, "ingest", "--model", "shop", "--kind", "baseline", str(files / "base.csv"),
-        "--map", "y_hat=prediction", "--map", "proba=score", "--map", "truth=label")
+    run(
+        db,
+        "ingest",
+        "--model",
+        "shop",
+        "--kind",
+        "baseline",
+        str(files / "base.csv"),
+        "--map",
+        "y_hat=prediction",
+        "--map",
+        "proba=score",
+        "--map",
+        "truth=label",
+    )
     assert run(db, "demo", "--if-empty") == 0
     assert "not seeded" in capsys.readouterr().out
     assert run(db, "demo") == 2
@@ -87,33 +172,40 @@ def test_demo_refuses_a_database_with_models_unless_if_empty(files, capsys):
 
 
 def test_module_entry_point_prints_help():
-    result = subprocess.run([sys.executable, "-m", "readiness", "--help"], cwd=ROOT,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "readiness", "--help"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0
-    for command in ("demo", "ingest", "models"):
+    for command in ("demo", "ingest", "models", "refresh", "record", "gate"):
         assert command in result.stdout
 
 
-def test_drift_prints_the_summary_and_json(tmp_path, capsys):
+@pytest.fixture(scope="module")
+def drift_db(tmp_path_factory) -> Path:
+    """The drifting fixture, built once for the drift command tests (which only read it)."""
     from tests.drift_fixtures import drifting_store
 
-    db = tmp_path / "drift.db"
-    drifting_store(f"sqlite:///{db}")
+    db = tmp_path_factory.mktemp("cli-drift") / "drift.db"
+    drifting_store(f"sqlite:///{db}").engine.dispose()
+    return db
+
+
+def test_drift_prints_the_summary_and_json(drift_db, capsys):
+    db = drift_db
     assert run(db, "drift", "--model", "shop", "--no-multivariate") == 0
     out = capsys.readouterr().out
     assert "Columns drifting: 1 of 5 (amount)" in out
     assert run(db, "drift", "--model", "shop", "--window", "week", "--json", "--start", "2026-10-12") == 0
     result = json.loads(capsys.readouterr().out)
     assert result["summary"]["start"] == "2026-10-12" and result["summary"]["drifted"] == ["amount"]
-    assert {row["window"] for row in result["windows"]} == {"2026-10-12 00:00", "2026-10-19 00:00"}
+    assert {row["start"] for row in result["windows"]} == {"2026-10-12T00:00:00Z", "2026-10-19T00:00:00Z"}
+    assert all(isinstance(row["drifted"], bool) for row in result["windows"])
     assert result["summary"]["multivariate"]["drifted"] is True
+    assert result["summary"]["columns_drifting"] == 1 and result["summary"]["dataset_drift"] in (True, False)
 
 
-def test_drift_bad_date_and_empty_range_exit_2(tmp_path, capsys):
-    from tests.drift_fixtures import drifting_store
-
-    db = tmp_path / "drift.db"
-    drifting_store(f"sqlite:///{db}")
+def test_drift_bad_date_and_empty_range_exit_2(drift_db, capsys):
+    db = drift_db
     with pytest.raises(SystemExit) as exit_info:
         run(db, "drift", "--model", "shop", "--start", "yesterday")
     assert exit_info.value.code == 2
@@ -122,16 +214,27 @@ def test_drift_bad_date_and_empty_range_exit_2(tmp_path, capsys):
     assert "no predictions between 2030-01-01" in capsys.readouterr().err
 
 
-def test_drift_tests_per_column_and_calibration(tmp_path, capsys):
-    from tests.drift_fixtures import drifting_store
-
-    db = tmp_path / "drift.db"
-    drifting_store(f"sqlite:///{db}")
-    assert run(db, "drift", "--model", "shop", "--no-multivariate", "--json", "--test", "age=ks",
-               "--test", "region=chisquare", "--calibrate") == 0
-    columns = {row["Column"]: row for row in json.loads(capsys.readouterr().out)["columns"]}
-    assert columns["age"]["Test"] == "ks" and columns["region"]["Test"] == "chisquare"
-    assert columns["amount"]["Drift"] == "drift"
+def test_drift_tests_per_column_and_calibration(drift_db, capsys):
+    db = drift_db
+    assert (
+        run(
+            db,
+            "drift",
+            "--model",
+            "shop",
+            "--no-multivariate",
+            "--json",
+            "--test",
+            "age=ks",
+            "--test",
+            "region=chisquare",
+            "--calibrate",
+        )
+        == 0
+    )
+    columns = {row["column"]: row for row in json.loads(capsys.readouterr().out)["columns"]}
+    assert columns["age"]["test"] == "ks" and columns["region"]["test"] == "chisquare"
+    assert columns["amount"]["drifted"] is True and columns["amount"]["analyzed"] is True
     assert run(db, "drift", "--model", "shop", "--no-multivariate", "--test", "age=magic") == 2
     assert "Unknown drift method" in capsys.readouterr().err
     assert run(db, "drift", "--model", "shop", "--no-multivariate", "--test", "agex") == 2
@@ -141,8 +244,21 @@ def test_drift_tests_per_column_and_calibration(tmp_path, capsys):
 @pytest.fixture
 def shop_db(files):
     db = files / "cli.db"
-    run(db, "ingest", "--model", "shop", "--kind", "baseline", str(files / "base.csv"),
-        "--map", "y_hat=prediction", "--map", "proba=score", "--map", "truth=label")
+    run(
+        db,
+        "ingest",
+        "--model",
+        "shop",
+        "--kind",
+        "baseline",
+        str(files / "base.csv"),
+        "--map",
+        "y_hat=prediction",
+        "--map",
+        "proba=score",
+        "--map",
+        "truth=label",
+    )
     return db
 
 
@@ -152,14 +268,35 @@ def test_criteria_list_add_remove(shop_db, capsys):
     out = capsys.readouterr().out
     assert "task defaults" in out and "roc_auc >= 0.70 per week, with at least 100 labels" in out
 
-    assert run(shop_db, "criteria", "--model", "shop", "add", "recall >= 0.8", "--window", "day",
-               "--min-labels", "200", "--actor", "ana") == 0
+    assert (
+        run(
+            shop_db,
+            "criteria",
+            "--model",
+            "shop",
+            "add",
+            "recall >= 0.8",
+            "--window",
+            "day",
+            "--min-labels",
+            "200",
+            "--actor",
+            "ana",
+        )
+        == 0
+    )
     assert "recall >= 0.80 per day, with at least 200 labels" in capsys.readouterr().out
     assert run(shop_db, "criteria", "--model", "shop", "list", "--json") == 0
     [criterion] = json.loads(capsys.readouterr().out)
     assert (criterion["metric"], criterion["window"], criterion["min_labels"], criterion["default"]) == (
-        "recall", "day", 200, False)
-    audit = Store.open(f"sqlite:///{shop_db}").audit_entries("shop")
+        "recall",
+        "day",
+        200,
+        False,
+    )
+    store = Store.open(f"sqlite:///{shop_db}")
+    audit = store.audit_entries(store.get_model("shop"))
+    store.engine.dispose()
     assert audit.loc[0, "action"] == "criterion.add" and audit.loc[0, "actor"] == "ana"
 
     assert run(shop_db, "criteria", "--model", "shop", "remove", str(criterion["id"])) == 0
@@ -193,6 +330,93 @@ def test_performance_prints_criteria_status_and_json(demo_path, capsys):
     assert run(db, "performance", "--model", "fraud", "--window", "month", "--json") == 0
     result = json.loads(capsys.readouterr().out)
     assert result["window"] == "month" and len(result["windows"]) == 4
-    assert {c["metric"] for c in result["criteria"]} == {"recall", "false_positive_rate"}
+    assert {c["criterion"]["metric"] for c in result["criteria"]} == {"recall", "false_positive_rate"}
+    assert {c["status"] for c in result["criteria"]} <= {"pass", "fail", "insufficient_data"}
+    assert result["start"] == "2026-08-17" and result["windows"][0]["start"] == "2026-08-01"
     assert run(db, "performance", "--model", "nope") == 2
     assert "No model named 'nope'" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- refresh and record
+
+
+def test_refresh_brings_aggregates_up_to_date_with_rows_a_service_inserted(healthy, capsys):
+    model = healthy.get_model("shop")
+    history = score_history(healthy, model)
+    insert_raw(
+        healthy,
+        "shop",
+        [
+            {
+                "timestamp": datetime(2026, 11, 11, 12, i % 60),
+                "prediction": "1",
+                "score": 1.7,
+                "features": json.dumps({"amount": 30.0, "region": "north"}),
+            }
+            for i in range(60)
+        ],
+    )
+    # reading never refreshes: the assessment does not see the invalid rows yet
+    assert assess_model(healthy, model, NOW).result("outputs_valid").status == ItemStatus.PASS
+    assert run(url_of(healthy), "refresh", "--model", "shop") == 0
+    assert capsys.readouterr().out == (
+        "shop: profiled 60 new prediction(s) (1 day(s)); recomputed performance for 1 day(s).\n"
+    )
+    a = assess_model(healthy, model, NOW)
+    assert a.result("outputs_valid").status == ItemStatus.FAIL
+    assert "60 without a prediction or with a score outside 0-1" in a.result("outputs_valid").reason
+    assert score_history(healthy, model).equals(history)  # refreshing records no score
+    # every model by default; nothing new to do now
+    healthy.create_model("bare", task="binary", positive_class="1")
+    assert run(url_of(healthy), "refresh") == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "bare: profiled 0 new prediction(s) (0 day(s)); recomputed performance for 0 day(s).",
+        "shop: profiled 0 new prediction(s) (0 day(s)); recomputed performance for 0 day(s).",
+    ]
+    assert run(url_of(healthy), "refresh", "--model", "nope") == 2
+    assert "No model named 'nope'" in capsys.readouterr().err
+
+
+def _today_row(store: Store, name: str):
+    history = score_history(store, store.get_model(name))
+    assert len(history) == 1, history
+    row = history.iloc[0]
+    assert row["day"].date() in {utcnow().date(), (utcnow() - timedelta(hours=1)).date()}  # as of this hour
+    return row
+
+
+def test_record_writes_the_score_of_the_day(healthy, capsys):
+    with healthy.begin() as conn:  # forget what ingestion recorded, to see what the command records
+        conn.execute(t.readiness_history.delete())
+    model = healthy.get_model("shop")
+    assert run(url_of(healthy), "record", "--model", "shop") == 0
+    out = capsys.readouterr().out
+    row = _today_row(healthy, "shop")
+    assert out.startswith(f"Recorded shop: {ReadinessStatus(row['status']).label} ({row['score']:.0f})")
+    assert out.count("\n") == 1 and row["status"] in ("not_ready", "at_risk", "ready")
+    assert {"data", "model", "operations", "monitoring"} <= set(row.index)
+    # again the same day: the day's score is replaced, not added
+    assert run(url_of(healthy), "record", "--model", "shop") == 0
+    capsys.readouterr()
+    _today_row(healthy, "shop")
+    # every model by default, by name
+    healthy.create_model("bare", task="binary", positive_class="1")
+    assert run(url_of(healthy), "record") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["Recorded bare", "Recorded shop"]
+    bare = _today_row(healthy, "bare")
+    assert bare["status"] == ReadinessStatus.NOT_READY and lines[0].startswith("Recorded bare: Not ready")
+    _today_row(healthy, "shop")
+    assert score_history(healthy, model)["score"].notna().all()
+    assert run(url_of(healthy), "record", "--model", "nope") == 2
+    assert "No model named 'nope'" in capsys.readouterr().err
+
+
+def test_gate_command_records_the_score_it_judged(healthy, capsys):
+    with healthy.begin() as conn:
+        conn.execute(t.readiness_history.delete())
+    assert run(url_of(healthy), "gate", "--model", "shop", "--json") == 1
+    data = json.loads(capsys.readouterr().out)
+    row = _today_row(healthy, "shop")
+    assert (data["score"], data["status"]) == (row["score"], row["status"])
+    assert data["passed"] is False and data["as_of"].endswith(":00:00Z")

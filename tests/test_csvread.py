@@ -123,8 +123,11 @@ def test_whitespace_only_file():
         read_csv_bytes(b"  \n\t\r\n   ", "blank.csv")
 
 
-@pytest.mark.parametrize("data", [b"\xef\xbb\xbf", b"\xef\xbb\xbf \n", " \n".encode("utf-16")],
-                         ids=["utf8-bom", "utf8-bom-space", "utf16-space"])
+@pytest.mark.parametrize(
+    "data",
+    [b"\xef\xbb\xbf", b"\xef\xbb\xbf \n", " \n".encode("utf-16")],
+    ids=["utf8-bom", "utf8-bom-space", "utf16-space"],
+)
 def test_byte_order_mark_and_whitespace_only_is_empty(data):
     with pytest.raises(FileFormatError, match="is empty"):
         read_csv_bytes(data, "bom.csv")
@@ -159,9 +162,15 @@ def test_duplicate_column_names_after_trimming_spaces():
         read_csv_bytes(b"a, a \n1,2\n")
 
 
-@pytest.mark.parametrize(("data", "columns"), [
-    (b"a,,c\n1,2,3\n", "2"), (b"a,b,\n1,2,3\n", "3"), (b",,\n1,2,3\n", "1, 2, 3"), (b'a," ",c\n1,2,3\n', "2"),
-])
+@pytest.mark.parametrize(
+    ("data", "columns"),
+    [
+        (b"a,,c\n1,2,3\n", "2"),
+        (b"a,b,\n1,2,3\n", "3"),
+        (b",,\n1,2,3\n", "1, 2, 3"),
+        (b'a," ",c\n1,2,3\n', "2"),
+    ],
+)
 def test_blank_column_name(data, columns):
     words = rf"header column\(s\) {columns} have no name\. Give every column"
     with pytest.raises(FileFormatError, match=words):
@@ -218,14 +227,16 @@ def test_default_limit_is_reported_in_the_configured_megabytes(monkeypatch):
 
 # -- any bytes: a frame or a FileFormatError, never anything else ----------------------------
 
-CSV_ALPHABET = st.sampled_from(list('ab1 ,;\t"\n\r') + ["\x00", "\x01", "é", "€", "\ufeff"])
+CSV_ALPHABET = st.sampled_from([*list('ab1 ,;\t"\n\r'), "\x00", "\x01", "é", "€", "\ufeff"])
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.one_of(
-    st.binary(max_size=80),
-    st.lists(CSV_ALPHABET, max_size=60).map(lambda chars: "".join(chars).encode("utf-8")),
-))
+@given(
+    data=st.one_of(
+        st.binary(max_size=80),
+        st.lists(CSV_ALPHABET, max_size=60).map(lambda chars: "".join(chars).encode("utf-8")),
+    )
+)
 def test_any_bytes_give_a_frame_or_a_file_format_error(data):
     try:
         csv = read_csv_bytes(data, "fuzz.csv")

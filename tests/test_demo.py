@@ -12,38 +12,60 @@ from sklearn.metrics import precision_score, recall_score, roc_auc_score
 from sqlalchemy import select
 
 from readiness import ingest_csv, preview_upload
-from readiness.storage import schema as t
 from readiness.analysis.demo import (
     DRIFT_RAMP_DAYS,
     DRIFT_START_DAY,
     DemoSummary,
     build_fraud,
+    build_models,
     demo_is_needed,
+    demo_window,
     seed_demo,
     write_samples,
 )
 from readiness.errors import ModelConfigError
+from readiness.storage import schema as t
 from readiness.storage.store import Store
 
-TODAY = date(2026, 6, 15)
+TODAY = date(2026, 11, 15)  # the shared demo's date and scale (tests/conftest.py: DEMO_TODAY, DEMO_SCALE)
+SCALE = 0.4
+TINY = 0.03  # for the tests that seed a demo themselves
 SAMPLES = Path(__file__).resolve().parent.parent / "data" / "samples"
 
 
 @pytest.fixture(scope="module")
-def seeded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, DemoSummary]:
-    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}")
-    assert demo_is_needed(store)
-    return store, seed_demo(store, seed=7, today=TODAY)
+def seeded(demo_path) -> Store:
+    """The shared demo (seed 7, scale 0.4, as of 2026-11-15): these tests only read it."""
+    store = Store.open(f"sqlite:///{demo_path}")
+    yield store
+    store.engine.dispose()
 
 
 @pytest.fixture(scope="module")
-def logs(seeded: tuple[Store, DemoSummary]) -> dict[str, pd.DataFrame]:
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, DemoSummary]:
+    """A demo seeded here at a tiny scale, for the tests about seeding itself."""
+    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'tiny.db'}")
+    assert demo_is_needed(store)
+    yield store, seed_demo(store, seed=7, today=TODAY, scale=TINY)
+    store.engine.dispose()
+
+
+def baseline_of(store: Store, name: str) -> pd.DataFrame:
+    return store.read_baseline(store.active_baseline(store.get_model(name).id))
+
+
+def log_of(store: Store, name: str) -> pd.DataFrame:
+    return store.read_predictions(store.get_model(name))
+
+
+@pytest.fixture(scope="module")
+def logs(seeded: Store) -> dict[str, pd.DataFrame]:
     """Each model's log with delayed labels joined and the log week (0 = first 7 days)."""
-    store, summary = seeded
+    start = demo_window(TODAY).start
     frames = {}
     for name in ("fraud", "credit", "demand"):
-        log = store.read_predictions(name)
-        day = (log["timestamp"] - pd.Timestamp(summary.start)).dt.total_seconds() / 86_400
+        log = log_of(seeded, name)
+        day = (log["timestamp"] - pd.Timestamp(start)).dt.total_seconds() / 86_400
         frames[name] = log.assign(day=day, week=(day // 7).astype(int))
     return frames
 
@@ -52,16 +74,20 @@ def criteria_of(store: Store, name: str) -> dict[str, tuple[str, float, int]]:
     model = store.get_model(name)
     c = t.criteria.c
     with store.engine.connect() as conn:
-        rows = conn.execute(select(c.metric, c.comparison, c.threshold, c.min_labels).where(c.model_id == model.id))
+        rows = conn.execute(
+            select(c.metric, c.comparison, c.threshold, c.min_labels).where(c.model_id == model.id)
+        )
         return {r.metric: (r.comparison, r.threshold, r.min_labels) for r in rows}
 
 
 def label_delays(store: Store, name: str) -> pd.DataFrame:
     model = store.get_model(name)
     p, lab = t.predictions, t.labels
-    query = (select(p.c.timestamp, lab.c.received_at)
-             .select_from(lab.join(p, (p.c.model_id == lab.c.model_id) & (p.c.request_id == lab.c.request_id)))
-             .where(lab.c.model_id == model.id))
+    query = (
+        select(p.c.timestamp, lab.c.received_at)
+        .select_from(lab.join(p, (p.c.model_id == lab.c.model_id) & (p.c.request_id == lab.c.request_id)))
+        .where(lab.c.model_id == model.id)
+    )
     with store.engine.connect() as conn:
         frame = pd.DataFrame(conn.execute(query).all(), columns=["timestamp", "received_at"])
     return frame.assign(days=(frame["received_at"] - frame["timestamp"]).dt.total_seconds() / 86_400)
@@ -71,11 +97,17 @@ def weekly_binary(log: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for week, g in log[log["label"].notna()].groupby("week"):
         y, p = g["label"] == "1", g["prediction"] == "1"
-        rows.append({"week": week, "n": len(g), "positives": int(y.sum()),
-                     "recall": recall_score(y, p, zero_division=0.0),
-                     "precision": precision_score(y, p, zero_division=0.0),
-                     "fpr": float(p[~y].mean()),
-                     "auc": roc_auc_score(y, g["score"]) if y.nunique() == 2 else np.nan})
+        rows.append(
+            {
+                "week": week,
+                "n": len(g),
+                "positives": int(y.sum()),
+                "recall": recall_score(y, p, zero_division=0.0),
+                "precision": precision_score(y, p, zero_division=0.0),
+                "fpr": float(p[~y].mean()),
+                "auc": roc_auc_score(y, g["score"]) if y.nunique() == 2 else np.nan,
+            }
+        )
     return pd.DataFrame(rows).set_index("week")
 
 
@@ -83,7 +115,7 @@ def weekly_binary(log: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_three_models_with_their_tasks_owners_and_baselines(seeded):
-    store, summary = seeded
+    store = seeded
     models = {m.name: m for m in store.list_models()}
     assert {n: (m.task, m.positive_class, m.owner) for n, m in models.items()} == {
         "credit": ("binary", "1", "Lending Analytics"),
@@ -92,15 +124,22 @@ def test_three_models_with_their_tasks_owners_and_baselines(seeded):
     }
     for stats in store.model_stats():
         assert stats.baseline_rows == 5_000
-    fraud_baseline = store.read_baseline("fraud")
-    assert {"device_trust", "merchant_category", "prediction", "score", "label"} <= set(fraud_baseline.columns)
+    fraud_baseline = baseline_of(store, "fraud")
+    assert {"device_trust", "merchant_category", "prediction", "score", "label"} <= set(
+        fraud_baseline.columns
+    )
     assert 0.01 < (fraud_baseline["label"] == "1").mean() < 0.03
     assert store.active_baseline(models["demand"].id).classes == ()
 
 
-def test_volume_and_summary_match_the_store(seeded):
-    store, summary = seeded
-    assert summary.n_predictions >= 200_000
+def test_volume_and_summary_match_the_store(seeded, tiny):
+    # about 2,400 predictions a day over 90 days at full scale: over 200,000
+    assert seeded.count_rows("predictions") >= 200_000 * SCALE
+    store, summary = tiny
+    assert summary.n_predictions >= 200_000 * TINY
+    # the volume scales with ``scale``
+    assert summary.n_predictions == pytest.approx(seeded.count_rows("predictions") * TINY / SCALE, rel=0.1)
+    assert (summary.start, summary.end) == (demo_window(TODAY).start, demo_window(TODAY).now)
     assert summary.n_predictions == store.count_rows("predictions")
     assert summary.n_labels == store.count_rows("labels")
     for m in summary.models:
@@ -122,7 +161,7 @@ def test_log_covers_the_90_days_up_to_today_with_a_daily_pattern(logs):
 
 
 def test_latencies_are_realistic(seeded, logs):
-    store, _ = seeded
+    store = seeded
     for name, log in logs.items():
         median, p95 = np.percentile(log["latency_ms"], [50, 95])
         assert 40 <= median <= 80, name
@@ -131,22 +170,27 @@ def test_latencies_are_realistic(seeded, logs):
     assert criteria_of(store, "demand")["latency_p95"][:2] == ("<=", 200.0)
 
 
-def test_seeding_is_deterministic_for_a_seed_and_date(tmp_path):
-    def small(path: Path, seed: int) -> tuple[DemoSummary, pd.DataFrame]:
-        store = Store.open(f"sqlite:///{path}")
-        summary = seed_demo(store, seed=seed, today=TODAY, scale=0.03)
-        return summary, pd.concat([store.read_predictions(n).head(50) for n in ("fraud", "credit", "demand")])
+def test_seeding_is_deterministic_for_a_seed_and_date(tiny):
+    """The same seed, date and scale give the same rows; what a seed stores is what the builders make."""
+    store, summary = tiny  # seed 7 at the tiny scale
+    first, second = build_models(7, TODAY, TINY), build_models(7, TODAY, TINY)
+    for a, b in zip(first, second, strict=True):
+        pd.testing.assert_frame_equal(a.baseline, b.baseline)
+        pd.testing.assert_frame_equal(a.log, b.log)
+        pd.testing.assert_frame_equal(a.labels, b.labels)
+    assert [(m.name, m.n_predictions, m.n_labels) for m in summary.models] == [
+        (m.name, len(m.log), len(m.labels)) for m in first
+    ]
+    stored = log_of(store, "fraud").head(50)
+    assert np.allclose(
+        stored["score"].to_numpy(dtype=float), first[0].log["score"].head(50).to_numpy(dtype=float)
+    )
+    other = build_fraud(seed=8, today=TODAY, scale=TINY).log["score"].head(50)
+    assert not np.array_equal(other.to_numpy(), stored["score"].to_numpy())
 
-    first, rows_a = small(tmp_path / "a.db", 7)
-    second, rows_b = small(tmp_path / "b.db", 7)
-    assert first == second
-    pd.testing.assert_frame_equal(rows_a, rows_b)
-    other = build_fraud(seed=8, today=TODAY, scale=0.03).log["score"].head(50)
-    assert not np.array_equal(other.to_numpy(), rows_a["score"].head(50).to_numpy())
 
-
-def test_seeding_refuses_a_store_that_has_the_demo_models(seeded):
-    store, _ = seeded
+def test_seeding_refuses_a_store_that_has_the_demo_models(tiny):
+    store, _ = tiny
     assert not demo_is_needed(store)
     with pytest.raises(ModelConfigError, match="already has model"):
         seed_demo(store, today=TODAY, scale=0.01)
@@ -156,21 +200,24 @@ def test_seeding_refuses_a_store_that_has_the_demo_models(seeded):
 
 
 def test_fraud_device_trust_shifts_from_week_6(seeded, logs):
-    store, _ = seeded
+    store = seeded
     log = logs["fraud"]
     before = log.loc[log["day"] < DRIFT_START_DAY, "device_trust"]
     after = log.loc[log["day"] >= DRIFT_START_DAY + DRIFT_RAMP_DAYS, "device_trust"]
-    baseline = store.read_baseline("fraud")["device_trust"]
+    baseline = baseline_of(store, "fraud")["device_trust"]
     assert abs(before.mean() - baseline.mean()) < 0.02
     assert after.mean() - before.mean() > 0.08
     assert (after.mean() - before.mean()) / before.std() > 0.4
     for other in ("amount", "account_age_days"):  # only device_trust drifts
-        pre, post = log.loc[log["day"] < DRIFT_START_DAY, other], log.loc[log["day"] >= DRIFT_START_DAY, other]
+        pre, post = (
+            log.loc[log["day"] < DRIFT_START_DAY, other],
+            log.loc[log["day"] >= DRIFT_START_DAY, other],
+        )
         assert abs(post.median() - pre.median()) / pre.median() < 0.1
 
 
 def test_fraud_recall_meets_its_criterion_before_week_6_and_fails_after(seeded, logs):
-    store, _ = seeded
+    store = seeded
     criteria = criteria_of(store, "fraud")
     comparison, recall_floor, min_labels = criteria["recall"]
     assert (comparison, recall_floor) == (">=", 0.75)
@@ -190,7 +237,7 @@ def test_fraud_recall_meets_its_criterion_before_week_6_and_fails_after(seeded, 
 
 
 def test_credit_stays_healthy_with_a_challenger_in_the_last_30_days(seeded, logs):
-    store, _ = seeded
+    store = seeded
     log = logs["credit"]
     criteria = criteria_of(store, "credit")
     champion = weekly_binary(log[log["model_version"] == "2.3.0"])
@@ -206,7 +253,7 @@ def test_credit_stays_healthy_with_a_challenger_in_the_last_30_days(seeded, logs
 
 
 def test_demand_has_weekly_seasonality_and_meets_its_mae(seeded, logs):
-    store, _ = seeded
+    store = seeded
     log = logs["demand"]
     weekday = log["timestamp"].dt.day_of_week
     assert (log["day_of_week"] == weekday).all()
@@ -223,13 +270,16 @@ def test_demand_has_weekly_seasonality_and_meets_its_mae(seeded, logs):
 # -- delayed labels -----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("name", "low", "high", "coverage"), [
-    ("fraud", 2.0, 20.0, (0.7, 0.9)),
-    ("credit", 14.0, 30.0, (0.3, 0.7)),
-    ("demand", 1.0, 1.25, (0.95, 1.0)),
-])
+@pytest.mark.parametrize(
+    ("name", "low", "high", "coverage"),
+    [
+        ("fraud", 2.0, 20.0, (0.7, 0.9)),
+        ("credit", 14.0, 30.0, (0.3, 0.7)),
+        ("demand", 1.0, 1.25, (0.95, 1.0)),
+    ],
+)
 def test_labels_arrive_late_and_only_by_today(seeded, logs, name, low, high, coverage):
-    store, _ = seeded
+    store = seeded
     delays = label_delays(store, name)
     assert (delays["received_at"] > delays["timestamp"]).all()
     assert delays["days"].min() >= low and delays["days"].max() <= high
@@ -240,8 +290,11 @@ def test_labels_arrive_late_and_only_by_today(seeded, logs, name, low, high, cov
     assert log.loc[log["day"] >= 89, "label"].notna().sum() == 0  # nothing has arrived yet for yesterday
     model = store.get_model(name)
     with store.engine.connect() as conn:
-        inline = conn.execute(select(t.predictions.c.id).where(
-            t.predictions.c.model_id == model.id, t.predictions.c.label.is_not(None)).limit(1)).first()
+        inline = conn.execute(
+            select(t.predictions.c.id)
+            .where(t.predictions.c.model_id == model.id, t.predictions.c.label.is_not(None))
+            .limit(1)
+        ).first()
     assert inline is None  # labels come through the labels table only
 
 
@@ -264,6 +317,6 @@ def test_sample_csvs_ingest_cleanly_with_the_proposed_mapping(tmp_path):
     assert store.get_model("loan").task == "binary" and store.get_model("loan").positive_class == "1"
     assert results["live"].rows_added == 300
     assert results["labels"].rows_added == 200 and results["labels"].labels_unmatched == 0
-    log = store.read_predictions("loan")
+    log = log_of(store, "loan")
     assert log["label"].notna().sum() == 200
     assert set(log["model_version"]) == {"2.3.0"} and log["latency_ms"].notna().all()

@@ -26,9 +26,9 @@ from readiness.core.drift import (
     floor_level,
     noise_floor,
 )
-from readiness.errors import ReadinessError, SchemaMismatchError
 from readiness.core.profiles import build_reference, merge_all, profile_frame
 from readiness.core.records import FeatureSpec
+from readiness.errors import ReadinessError, SchemaMismatchError
 
 SETTINGS = settings(max_examples=25, deadline=None)
 
@@ -48,7 +48,8 @@ def _zipf(k: int, a: float) -> np.ndarray:
 C0 = (np.array([0.4, 0.3, 0.15, 0.1, 0.05]), np.array([0.2, 0.3, 0.2, 0.15, 0.15]))
 C1 = (_zipf(10, 1.0), _zipf(10, 1.0)[::-1])
 SPECS = [FeatureSpec(f"n{i}", "numeric") for i in range(10)] + [
-    FeatureSpec(f"c{i}", "categorical") for i in range(5)]
+    FeatureSpec(f"c{i}", "categorical") for i in range(5)
+]
 SHIFTED = {"n0", "n1", "n2", "n3", "c0", "c1"}
 
 
@@ -63,23 +64,25 @@ def _synthetic(n: int, rng: np.random.Generator, shifted: bool = False) -> pd.Da
     x8 = rng.normal(0, 1, n)
     x8[rng.random(n) < 0.1] = np.nan
     pick = 1 if shifted else 0
-    return pd.DataFrame({
-        "n0": rng.normal(s, 1, n),
-        "n1": rng.lognormal(0, 0.5, n) + s * lognormal_std,
-        "n2": rng.uniform(0, 1, n) + s / np.sqrt(12),
-        "n3": rng.normal(10, 2 * (1.5 if shifted else 1.0), n),
-        "n4": rng.normal(0, 1, n),
-        "n5": rng.exponential(3, n),
-        "n6": rng.poisson(4, n).astype(float),
-        "n7": rng.standard_t(5, n),
-        "n8": x8,
-        "n9": rng.gamma(2, 2, n) * 1000 + 1e6,
-        "c0": _names(5)[rng.choice(5, n, p=C0[pick])],
-        "c1": _names(10)[rng.choice(10, n, p=C1[pick])],
-        "c2": _names(2)[(rng.random(n) < 0.3).astype(int)],
-        "c3": _names(200)[rng.choice(200, n, p=_zipf(200, 0.8))],
-        "c4": _names(20)[rng.integers(0, 20, n)],
-    })
+    return pd.DataFrame(
+        {
+            "n0": rng.normal(s, 1, n),
+            "n1": rng.lognormal(0, 0.5, n) + s * lognormal_std,
+            "n2": rng.uniform(0, 1, n) + s / np.sqrt(12),
+            "n3": rng.normal(10, 2 * (1.5 if shifted else 1.0), n),
+            "n4": rng.normal(0, 1, n),
+            "n5": rng.exponential(3, n),
+            "n6": rng.poisson(4, n).astype(float),
+            "n7": rng.standard_t(5, n),
+            "n8": x8,
+            "n9": rng.gamma(2, 2, n) * 1000 + 1e6,
+            "c0": _names(5)[rng.choice(5, n, p=C0[pick])],
+            "c1": _names(10)[rng.choice(10, n, p=C1[pick])],
+            "c2": _names(2)[(rng.random(n) < 0.3).astype(int)],
+            "c3": _names(200)[rng.choice(200, n, p=_zipf(200, 0.8))],
+            "c4": _names(20)[rng.integers(0, 20, n)],
+        }
+    )
 
 
 # --------------------------------------------------------------------------- the headline properties
@@ -113,8 +116,11 @@ def test_no_drift_stream_raises_few_alarms():
         data["c7"] = _names(3)[rng.choice(3, n, p=[0.8, 0.15, 0.05])]
         return data
 
-    specs = SPECS + [FeatureSpec("n10", "numeric"), FeatureSpec("n11", "numeric")] + [
-        FeatureSpec(f"c{i}", "categorical") for i in (5, 6, 7)]
+    specs = (
+        SPECS
+        + [FeatureSpec("n10", "numeric"), FeatureSpec("n11", "numeric")]
+        + [FeatureSpec(f"c{i}", "categorical") for i in (5, 6, 7)]
+    )
     reference = build_reference(frame(6000), specs)
     flagged = 0
     for _ in range(50):
@@ -245,12 +251,31 @@ def test_bad_options_are_refused_with_a_reason():
 def test_empty_constant_and_all_missing_columns_never_stop_the_others():
     rng = np.random.default_rng(6)
     n = 3000
-    a = pd.DataFrame({"ok": rng.normal(size=n), "const": np.full(n, 4.0), "gone": rng.normal(size=n),
-                      "blank": pd.Series([None] * n, dtype=object), "cat": _names(3)[rng.integers(0, 3, n)]})
-    b = pd.DataFrame({"ok": rng.normal(1, 1, n), "const": np.full(n, 4.0), "gone": np.full(n, np.nan),
-                      "blank": pd.Series([None] * n, dtype=object), "cat": _names(3)[rng.integers(0, 3, n)]})
-    specs = [FeatureSpec("ok", "numeric"), FeatureSpec("const", "numeric"), FeatureSpec("gone", "numeric"),
-             FeatureSpec("blank", "categorical"), FeatureSpec("cat", "categorical")]
+    a = pd.DataFrame(
+        {
+            "ok": rng.normal(size=n),
+            "const": np.full(n, 4.0),
+            "gone": rng.normal(size=n),
+            "blank": pd.Series([None] * n, dtype=object),
+            "cat": _names(3)[rng.integers(0, 3, n)],
+        }
+    )
+    b = pd.DataFrame(
+        {
+            "ok": rng.normal(1, 1, n),
+            "const": np.full(n, 4.0),
+            "gone": np.full(n, np.nan),
+            "blank": pd.Series([None] * n, dtype=object),
+            "cat": _names(3)[rng.integers(0, 3, n)],
+        }
+    )
+    specs = [
+        FeatureSpec("ok", "numeric"),
+        FeatureSpec("const", "numeric"),
+        FeatureSpec("gone", "numeric"),
+        FeatureSpec("blank", "categorical"),
+        FeatureSpec("cat", "categorical"),
+    ]
     report = drift_between_frames(a, b, specs)
     assert report.drifted_columns == ("ok",)
     assert report["const"].note == "constant column" and report["const"].statistic == 0.0
@@ -340,9 +365,12 @@ def test_calibrated_thresholds_are_mean_plus_three_std_of_chunk_statistics():
     c3 = next(c for c in calibration.columns if c.column == "c3")
     values = []
     for start in range(0, 8000, 1000):
-        chunk, rest = frame.iloc[start:start + 1000], frame.drop(frame.index[start:start + 1000])
-        values.append(ds.jensen_shannon(profile_frame(rest, reference)["c3"].vector(),
-                                        profile_frame(chunk, reference)["c3"].vector()))
+        chunk, rest = frame.iloc[start : start + 1000], frame.drop(frame.index[start : start + 1000])
+        values.append(
+            ds.jensen_shannon(
+                profile_frame(rest, reference)["c3"].vector(), profile_frame(chunk, reference)["c3"].vector()
+            )
+        )
     assert c3.method == "jensenshannon" and c3.n_chunks == 8
     assert c3.mean == pytest.approx(np.mean(values), rel=1e-12)
     assert c3.threshold == pytest.approx(np.mean(values) + 3 * np.std(values, ddof=1), rel=1e-12)
@@ -365,7 +393,7 @@ def test_calibration_against_the_full_baseline_and_for_p_value_tests():
     rest = calibrate_thresholds(reference, frame, window=300)
     assert {c.method for c in full.columns} == {"ks", "chisquare", "z"}
     # a chunk is part of the full baseline, which pulls the statistic down
-    assert all(f.mean <= r.mean + 1e-12 for f, r in zip(full.columns, rest.columns))
+    assert all(f.mean <= r.mean + 1e-12 for f, r in zip(full.columns, rest.columns, strict=False))
 
 
 def test_calibration_needs_two_chunks_and_the_baseline_frame():
@@ -382,21 +410,25 @@ def test_calibration_needs_two_chunks_and_the_baseline_frame():
 # --------------------------------------------------------------------------- properties
 
 
-frames = st.fixed_dictionaries({
-    "seed": st.integers(0, 2**32 - 1),
-    "n": st.sampled_from([30, 200, 1500, 4000]),
-    "k": st.integers(1, 40),
-})
+frames = st.fixed_dictionaries(
+    {
+        "seed": st.integers(0, 2**32 - 1),
+        "n": st.sampled_from([30, 200, 1500, 4000]),
+        "k": st.integers(1, 40),
+    }
+)
 
 
 def _random_frame(p: dict) -> pd.DataFrame:
     rng = np.random.default_rng(p["seed"])
     n = p["n"]
-    return pd.DataFrame({
-        "x": rng.normal(size=n) * rng.uniform(0.1, 10),
-        "i": rng.integers(0, p["k"], n).astype(float),
-        "c": _names(p["k"])[rng.integers(0, p["k"], n)],
-    })
+    return pd.DataFrame(
+        {
+            "x": rng.normal(size=n) * rng.uniform(0.1, 10),
+            "i": rng.integers(0, p["k"], n).astype(float),
+            "c": _names(p["k"])[rng.integers(0, p["k"], n)],
+        }
+    )
 
 
 RANDOM_SPECS = [FeatureSpec("x", "numeric"), FeatureSpec("i", "numeric"), FeatureSpec("c", "categorical")]

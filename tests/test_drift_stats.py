@@ -46,14 +46,16 @@ def _binned(ref_values: np.ndarray, cur_values: np.ndarray):
     return reference["x"], np.array(base.counts), np.array(cur.counts), bounds
 
 
-samples = st.fixed_dictionaries({
-    "seed": st.integers(0, 2**32 - 1),
-    "kind": st.sampled_from(DISTRIBUTIONS),
-    "n_ref": st.integers(5, 4000),
-    "n_cur": st.integers(5, 4000),
-    "shift": st.sampled_from([0.0, 0.1, 0.5, 3.0]),
-    "scale": st.sampled_from([0.5, 1.0, 1.3]),
-})
+samples = st.fixed_dictionaries(
+    {
+        "seed": st.integers(0, 2**32 - 1),
+        "kind": st.sampled_from(DISTRIBUTIONS),
+        "n_ref": st.integers(5, 4000),
+        "n_cur": st.integers(5, 4000),
+        "shift": st.sampled_from([0.0, 0.1, 0.5, 3.0]),
+        "scale": st.sampled_from([0.5, 1.0, 1.3]),
+    }
+)
 
 
 def _pair(p: dict) -> tuple[np.ndarray, np.ndarray]:
@@ -134,7 +136,8 @@ def test_binned_wasserstein_is_exact_on_discrete_data(sizes):
     column, ref, cur, bounds = _binned(a, b)
     assert column.discrete
     assert ds.wasserstein_binned(ref, cur, bounds, step=True) == pytest.approx(
-        stats.wasserstein_distance(a, b), rel=1e-9)
+        stats.wasserstein_distance(a, b), rel=1e-9
+    )
 
 
 def test_binned_wasserstein_is_close_on_smooth_data():
@@ -234,16 +237,22 @@ def test_batched_distances_equal_row_by_row():
     ref, cur = rng.integers(0, 50, (7, 12)), rng.integers(0, 50, (7, 12))
     bounds = np.cumsum(rng.uniform(0.1, 2, 13))
     batched = {
-        "js": ds.jensen_shannon(ref, cur), "h": ds.hellinger(ref, cur), "tv": ds.total_variation(ref, cur),
-        "psi": ds.psi(ref, cur), "kl": ds.kl_divergence(ref, cur),
+        "js": ds.jensen_shannon(ref, cur),
+        "h": ds.hellinger(ref, cur),
+        "tv": ds.total_variation(ref, cur),
+        "psi": ds.psi(ref, cur),
+        "kl": ds.kl_divergence(ref, cur),
         "w": ds.wasserstein_binned(ref, cur, bounds),
         "ws": ds.wasserstein_binned(ref, cur, bounds, step=True),
     }
     for i in range(7):
         single = {
-            "js": ds.jensen_shannon(ref[i], cur[i]), "h": ds.hellinger(ref[i], cur[i]),
-            "tv": ds.total_variation(ref[i], cur[i]), "psi": ds.psi(ref[i], cur[i]),
-            "kl": ds.kl_divergence(ref[i], cur[i]), "w": ds.wasserstein_binned(ref[i], cur[i], bounds),
+            "js": ds.jensen_shannon(ref[i], cur[i]),
+            "h": ds.hellinger(ref[i], cur[i]),
+            "tv": ds.total_variation(ref[i], cur[i]),
+            "psi": ds.psi(ref[i], cur[i]),
+            "kl": ds.kl_divergence(ref[i], cur[i]),
+            "w": ds.wasserstein_binned(ref[i], cur[i], bounds),
             "ws": ds.wasserstein_binned(ref[i], cur[i], bounds, step=True),
         }
         for key, value in single.items():

@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 
-from readiness.errors import ReadinessError
 from readiness.core.estimation import (
     INSUFFICIENT,
     METRICS,
@@ -28,6 +27,7 @@ from readiness.core.estimation import (
     merge,
     merge_all,
 )
+from readiness.errors import ReadinessError
 
 Link = Callable[[np.ndarray], np.ndarray]
 BASELINE_ROWS = 5000
@@ -200,7 +200,7 @@ def test_mismatched_lengths_are_rejected():
     [{}, {"method": "spline", "x": [], "y": [], "sd": [], "n_baseline": 0, "n_positive": 0}],
 )
 def test_malformed_calibrator_dict_is_rejected(data):
-    with pytest.raises(EstimationError, match="[Rr]efit|[Rr]ecompute"):
+    with pytest.raises(EstimationError, match=r"[Rr]efit|[Rr]ecompute"):
         ScoreCalibrator.from_dict(data)
 
 
@@ -288,7 +288,7 @@ def test_merge_of_a_split_equals_the_union(rows):
 def test_merge_all_of_chunks_equals_the_union(rows, chunks):
     p, predicted, sd, _ = rows
     split = [np.array_split(x, chunks) for x in (p, predicted, sd)]
-    parts = [estimation_aggregate(a, b, c, bins=20) for a, b, c in zip(*split)]
+    parts = [estimation_aggregate(a, b, c, bins=20) for a, b, c in zip(*split, strict=False)]
     _assert_same(merge_all(parts), estimation_aggregate(p, predicted, sd, bins=20))
 
 
@@ -337,7 +337,10 @@ def test_no_rows_is_insufficient_data():
     assert set(est) == set(METRICS)
     for e in est.values():
         assert (e.value, e.lower, e.upper, e.n, e.note) == (None, None, None, 0, INSUFFICIENT)
-    assert estimate_from_aggregate(merge_all([], start=EstimationAggregate.empty()))["accuracy"].note == INSUFFICIENT
+    assert (
+        estimate_from_aggregate(merge_all([], start=EstimationAggregate.empty()))["accuracy"].note
+        == INSUFFICIENT
+    )
     with pytest.raises(EstimationError, match="no estimation aggregates to merge"):
         merge_all([])
 

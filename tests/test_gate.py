@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+import itertools
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
-from readiness.storage.attestations import attest
-from readiness.core.checklist import DEFAULT_ITEMS, ChecklistError
+from readiness import Store
+from readiness.analysis.assessment import score_history
+from readiness.analysis.contract import gate_json
+from readiness.analysis.gate import gate
+from readiness.analysis.refresh import refresh_model
+from readiness.analysis.settings import attest
 from readiness.cli import main
-from readiness.analysis.gate import gate, gate_json
-from tests.readiness_fixtures import NOW, healthy_store, insert_raw
+from readiness.core.checklist import DEFAULT_ITEMS
+from readiness.core.records import utcnow
+from readiness.errors import ChecklistError
+from readiness.storage import schema as t
+from tests.readiness_fixtures import NOW, insert_raw
 
 URL = "https://wiki.example.com/shop"
 
 
 @pytest.fixture
-def shop_url(tmp_path) -> str:
-    url = f"sqlite:///{tmp_path}/shop.db"
-    healthy_store(url)
-    return url
+def shop_url(healthy) -> str:
+    """The URL of a private copy of the healthy store (model "shop")."""
+    return healthy.engine.url.render_as_string(hide_password=False)
 
 
 def run(url: str, *args: str) -> int:
@@ -28,56 +35,69 @@ def run(url: str, *args: str) -> int:
 
 
 def attest_all(store) -> None:
+    model = store.get_model("shop")
     for item in DEFAULT_ITEMS:
         if item.kind == "attested":
-            attest(store, "shop", item.key, "Ana", f"{URL}/{item.key}", today=NOW.date())
+            attest(store, model, item.key, "Ana", f"{URL}/{item.key}", today=NOW.date())
 
 
-def test_gate_passes_a_ready_model_and_blocks_below_the_minimum(shop_url):
-    from readiness import Store
-
-    store = Store.open(shop_url)
-    blocked = gate(store, "shop", now=NOW)  # default minimum: the Ready band, 75; the score is 62.5
+def test_gate_passes_a_ready_model_and_blocks_below_the_minimum(healthy):
+    store = healthy
+    model = store.get_model("shop")
+    history = score_history(store, model)
+    blocked = gate(store, model, now=NOW)  # default minimum: the Ready band, 75; the score is 62.5
     assert not blocked.passed and blocked.min_score == 75
     assert blocked.reason.startswith("shop: blocked, score 62 < 75 (At risk); holding it back: ")
     assert "\n" not in blocked.reason
-    assert gate(store, "shop", 60, now=NOW).passed
+    assert gate(store, model, 60, now=NOW).passed
     attest_all(store)
-    passed = gate(store, "shop", now=NOW)
+    passed = gate(store, model, now=NOW)
     assert passed.passed and passed.reason == "shop: passes, score 81 >= 75 (Ready)"
+    assert score_history(store, model).equals(history)  # the gate function records nothing (the CLI does)
 
 
-def test_a_critical_failure_blocks_whatever_the_minimum(shop_url):
-    from readiness import Store
-
-    store = Store.open(shop_url)
+def test_a_critical_failure_blocks_whatever_the_minimum(healthy):
+    store = healthy
+    model = store.get_model("shop")
     attest_all(store)
-    insert_raw(store, "shop", [{"timestamp": datetime(2026, 11, 11, 12, i), "prediction": "1", "score": 3.0,
-                                "features": json.dumps({"amount": 1.0, "region": "north"})} for i in range(50)])
-    result = gate(store, "shop", 0, now=NOW)
+    insert_raw(
+        store,
+        "shop",
+        [
+            {
+                "timestamp": datetime(2026, 11, 11, 12, i),
+                "prediction": "1",
+                "score": 3.0,
+                "features": json.dumps({"amount": 1.0, "region": "north"}),
+            }
+            for i in range(50)
+        ],
+    )
+    refresh_model(store, model)  # rows a service inserted reach the aggregates on refresh
+    result = gate(store, model, 0, now=NOW)
     assert not result.passed
-    assert result.reason.startswith("shop: blocked, critical item failed: Every prediction is a valid output: ")
+    assert result.reason.startswith(
+        "shop: blocked, critical item failed: Every prediction is a valid output: "
+    )
 
 
 @pytest.mark.parametrize("minimum", [-1, 101, True])
-def test_gate_refuses_a_minimum_outside_0_to_100(shop_url, minimum):
-    from readiness import Store
-
+def test_gate_refuses_a_minimum_outside_0_to_100(healthy, minimum):
     with pytest.raises(ChecklistError, match="from 0 to 100"):
-        gate(Store.open(shop_url), "shop", minimum, now=NOW)
+        gate(healthy, healthy.get_model("shop"), minimum, now=NOW)
 
 
-def test_gate_json_holds_every_item_with_evidence(shop_url):
-    from readiness import Store
-
-    data = gate_json(gate(Store.open(shop_url), "shop", now=NOW))
-    assert (data["model"], data["passed"], data["score"], data["status"]) == ("shop", False, 62.5, "At risk")
+def test_gate_json_holds_every_item_with_evidence(healthy):
+    data = gate_json(gate(healthy, healthy.get_model("shop"), now=NOW))
+    assert (data["model"], data["passed"], data["score"], data["status"]) == ("shop", False, 62.5, "at_risk")
+    assert data["min_score"] == 75 and data["as_of"] == "2026-11-12T09:00:00Z"
+    assert data["critical_failures"] == []
     assert data["sections"]["operations"] == pytest.approx(400 / 6)
     assert len(data["items"]) == len(DEFAULT_ITEMS)
     drift = next(i for i in data["items"] if i["key"] == "no_feature_drift")
     assert drift["status"] == "pass" and drift["evidence"]["page"] == "Drift" and drift["to_pass"] == ""
     blocker = data["blockers"][0]
-    assert blocker["status"] == "unknown" and blocker["to_pass"]
+    assert blocker["status"] == "unknown" and blocker["to_pass"] and blocker["points"] == 0.0
     json.dumps(data)  # plain JSON
 
 
@@ -86,10 +106,23 @@ def test_gate_json_holds_every_item_with_evidence(shop_url):
 # the gate blocks for that reason too. Tests that need a passing gate attest and lower the minimum.
 
 
-def test_cli_gate_exit_codes_and_one_line_reason(shop_url, capsys):
+def forget_history(store: Store) -> None:
+    """Delete every recorded score (ingestion recorded the fixture's), so a test sees what it records."""
+    with store.begin() as conn:
+        conn.execute(t.readiness_history.delete())
+
+
+def test_cli_gate_exit_codes_and_one_line_reason(healthy, shop_url, capsys):
+    model = healthy.get_model("shop")
+    forget_history(healthy)
     assert run(shop_url, "gate", "--model", "shop", "--min-score", "70") == 1
     captured = capsys.readouterr()
     assert captured.err.startswith("shop: blocked, score ") and captured.err.count("\n") == 1
+    # the CLI gate records the day's score (the gate function itself does not)
+    history = score_history(healthy, model)
+    assert len(history) == 1  # as of now (this hour): today's score
+    assert history["day"].iloc[0].date() in {utcnow().date(), (utcnow() - timedelta(hours=1)).date()}
+    assert f"score {history['score'].iloc[0]:.0f} < 70" in captured.err
     assert run(shop_url, "gate", "--model", "shop", "--min-score", "0") == 0
     assert capsys.readouterr().out.startswith("shop: passes, score ")
     assert run(shop_url, "gate", "--model", "nope") == 2
@@ -106,8 +139,25 @@ def test_cli_gate_json(shop_url, capsys):
 
 
 def test_cli_checklist_attest_show_withdraw(shop_url, capsys):
-    assert run(shop_url, "checklist", "--model", "shop", "attest", "model_card", "--owner", "Ana",
-               "--evidence", f"{URL}/card", "--days", "30", "--actor", "ana") == 0
+    assert (
+        run(
+            shop_url,
+            "checklist",
+            "--model",
+            "shop",
+            "attest",
+            "model_card",
+            "--owner",
+            "Ana",
+            "--evidence",
+            f"{URL}/card",
+            "--days",
+            "30",
+            "--actor",
+            "ana",
+        )
+        == 0
+    )
     assert "Attested model_card for shop by Ana, valid through" in capsys.readouterr().out
     assert run(shop_url, "checklist", "--model", "shop", "show") == 0
     out = capsys.readouterr().out
@@ -135,13 +185,40 @@ def test_cli_checklist_bad_input_exits_2_with_one_line(shop_url, capsys):
 
 
 def test_cli_checklist_configure_and_not_applicable(shop_url, capsys):
-    assert run(shop_url, "checklist", "--model", "shop", "configure", "--margin", "freshness_hours=9999",
-               "--margin", "recent_days=14", "--bands", "60,40", "--critical", "calibrated=yes") == 0
+    assert (
+        run(
+            shop_url,
+            "checklist",
+            "--model",
+            "shop",
+            "configure",
+            "--margin",
+            "freshness_hours=9999",
+            "--margin",
+            "recent_days=14",
+            "--bands",
+            "60,40",
+            "--critical",
+            "calibrated=yes",
+        )
+        == 0
+    )
     config = json.loads(capsys.readouterr().out)
     assert config["margins"]["freshness_hours"] == 9999 and config["margins"]["recent_days"] == 14
     assert config["bands"] == {"ready": 60.0, "at_risk": 40.0} and config["critical"] == {"calibrated": True}
-    assert run(shop_url, "checklist", "--model", "shop", "not-applicable", "fairness_review", "--reason",
-               "Scores shops, not people") == 0
+    assert (
+        run(
+            shop_url,
+            "checklist",
+            "--model",
+            "shop",
+            "not-applicable",
+            "fairness_review",
+            "--reason",
+            "Scores shops, not people",
+        )
+        == 0
+    )
     capsys.readouterr()
     assert run(shop_url, "checklist", "--model", "shop", "show", "--json") == 0
     data = json.loads(capsys.readouterr().out)
@@ -151,17 +228,34 @@ def test_cli_checklist_configure_and_not_applicable(shop_url, capsys):
     assert run(shop_url, "checklist", "--model", "shop", "applicable", "fairness_review") == 0
 
 
-def test_cli_history_backfill(shop_url, capsys):
-    assert run(shop_url, "checklist", "--model", "shop", "history") == 0
+def test_cli_history_backfill(healthy, shop_url, capsys):
+    healthy.create_model("bare", task="binary", positive_class="1")  # nothing ingested, nothing recorded
+    assert run(shop_url, "checklist", "--model", "bare", "history") == 0
     assert "No score recorded yet." in capsys.readouterr().out
-    assert run(shop_url, "checklist", "--model", "shop", "history", "--backfill", "60", "--step", "7",
-               "--json") == 0
+    assert run(shop_url, "checklist", "--model", "shop", "history") == 0  # ingestion recorded its day
+    out = capsys.readouterr().out
+    assert "No score recorded yet." not in out and out.splitlines()[0].split()[:3] == [
+        "day",
+        "score",
+        "status",
+    ]
+    assert any(label in out for label in ("Not ready", "At risk", "Ready"))  # statuses shown in words
+    assert not any(word in out for word in ("not_ready", "at_risk"))
+    assert (
+        run(shop_url, "checklist", "--model", "shop", "history", "--backfill", "60", "--step", "7", "--json")
+        == 0
+    )
     captured = capsys.readouterr()
     assert captured.err.startswith("Recorded ") and captured.err.endswith(" day(s).\n")
     rows = json.loads(captured.out)
-    assert rows and {"day", "score", "status", "data", "model", "operations", "monitoring"} <= set(rows[0])
-    days = [datetime.fromisoformat(r["day"]) for r in rows]
-    assert all(b - a == timedelta(days=7) for a, b in zip(days, days[1:]))
+    assert rows and set(rows[0]) == {"day", "score", "status", "sections"}
+    assert set(rows[0]["sections"]) == {"data", "model", "operations", "monitoring"}
+    assert all(r["status"] in ("not_ready", "at_risk", "ready") for r in rows)
+    recorded = int(captured.err.split()[1])
+    today = utcnow().date()
+    days = [datetime.fromisoformat(r["day"]) for r in rows if date.fromisoformat(r["day"]) < today]
+    assert len(days) == recorded  # the backfilled days; ingestion recorded today's
+    assert all(b - a == timedelta(days=7) for a, b in itertools.pairwise(days))
 
 
 def test_cli_models_lists_status_and_score(shop_url, capsys):

@@ -7,16 +7,26 @@ from datetime import datetime, timedelta, timezone
 import numpy as np
 import pandas as pd
 import pytest
-
 from factories import baseline_csv, labels_csv, table_counts
+
 from readiness import ModelSpec, ingest_csv, log_predictions
+from readiness.analysis.refresh import refresh_model
 from readiness.errors import DataValidationError, SchemaMismatchError, UnknownModelError
+from readiness.storage.performance_store import day_records
+from readiness.storage.profile_store import day_profiles
 from readiness.storage.store import Store
 
 
 def row(request_id="r-1", **changes):
-    base = {"timestamp": "2026-11-01T10:00:00Z", "prediction": 0, "score": 0.03, "request_id": request_id,
-            "amount": 12.5, "age": 40, "region": "north"}
+    base = {
+        "timestamp": "2026-11-01T10:00:00Z",
+        "prediction": 0,
+        "score": 0.03,
+        "request_id": request_id,
+        "amount": 12.5,
+        "age": 40,
+        "region": "north",
+    }
     return {**base, **changes}
 
 
@@ -41,10 +51,12 @@ def expect_nothing_written(store, error, call) -> str:
 
 
 def test_logs_dict_rows_and_reads_them_back(fraud):
-    rows = [row("r-1"),
-            row("r-2", prediction=1, score=0.91, region="south", model_version="v2", latency_ms=12.5)]
+    rows = [
+        row("r-1"),
+        row("r-2", prediction=1, score=0.91, region="south", model_version="v2", latency_ms=12.5),
+    ]
     assert log_predictions(fraud, "fraud", rows) == 2
-    back = fraud.read_predictions("fraud")
+    back = fraud.read_predictions(fraud.get_model("fraud"))
     assert back["request_id"].tolist() == ["r-1", "r-2"]
     assert back["prediction"].tolist() == ["0", "1"]
     assert back["score"].tolist() == [0.03, 0.91]
@@ -60,7 +72,7 @@ def test_logs_a_dataframe_with_python_and_numpy_types(fraud):
     frame["age"] = frame["age"].astype(np.int32)
     frame["amount"] = frame["amount"].astype(np.float64)
     assert log_predictions(fraud, "fraud", frame) == 5
-    back = fraud.read_predictions("fraud")
+    back = fraud.read_predictions(fraud.get_model("fraud"))
     assert back["amount"].tolist() == frame["amount"].tolist()
     assert str(back["timestamp"][0]) == "2026-10-31 23:00:00"  # Berlin midnight in UTC
 
@@ -69,7 +81,7 @@ def test_datetime_objects_with_offsets_are_stored_in_utc(fraud):
     aware = datetime(2026, 6, 1, 12, 0, tzinfo=timezone(timedelta(hours=2)))
     naive = datetime(2026, 6, 1, 12, 0)
     log_predictions(fraud, "fraud", [row("a", timestamp=aware), row("b", timestamp=naive)])
-    times = fraud.read_predictions("fraud").set_index("request_id")["timestamp"]
+    times = fraud.read_predictions(fraud.get_model("fraud")).set_index("request_id")["timestamp"]
     assert (str(times["a"]), str(times["b"])) == ("2026-06-01 10:00:00", "2026-06-01 12:00:00")
 
 
@@ -77,7 +89,7 @@ def test_missing_feature_values_and_missing_keys_become_missing(fraud):
     no_region = {k: v for k, v in row("c").items() if k != "region"}
     rows = [row("a", amount=None), row("b", amount=float("nan")), no_region]
     assert log_predictions(fraud, "fraud", rows) == 3
-    back = fraud.read_predictions("fraud")
+    back = fraud.read_predictions(fraud.get_model("fraud"))
     assert back["amount"].isna().tolist() == [True, True, False]
     assert back["region"].isna().tolist() == [False, False, True]
 
@@ -85,7 +97,7 @@ def test_missing_feature_values_and_missing_keys_become_missing(fraud):
 def test_rows_without_request_ids_are_allowed(fraud):
     rows = [{k: v for k, v in row().items() if k != "request_id"}] * 3
     assert log_predictions(fraud, "fraud", rows) == 3
-    assert fraud.read_predictions("fraud")["request_id"].isna().all()
+    assert fraud.read_predictions(fraud.get_model("fraud"))["request_id"].isna().all()
 
 
 def test_no_rows_logs_nothing(fraud):
@@ -110,12 +122,37 @@ def test_logged_rows_and_delayed_labels_join(fraud):
     assert (stats.n_predictions, stats.n_labelled, stats.label_coverage) == (4, 2, 0.5)
 
 
+def test_logged_rows_are_aggregated_at_once_unless_the_refresh_is_deferred(fraud):
+    model = fraud.get_model("fraud")
+    baseline = fraud.active_baseline(model.id)
+
+    def aggregated() -> tuple[int, int]:
+        return (
+            sum(p.n_rows for _, p in day_profiles(fraud, baseline)),
+            sum(r.n_rows for r in day_records(fraud, baseline)),
+        )
+
+    log_predictions(fraud, "fraud", [row("r-1")])
+    assert aggregated() == (1, 1)
+    log_predictions(fraud, "fraud", [row("r-2")], refresh=False)
+    assert fraud.count_rows("predictions") == 2
+    assert aggregated() == (1, 1)  # stored, but only a refresh (e.g. a scheduled one) aggregates it
+    refreshed = refresh_model(fraud, model)
+    assert (refreshed.profiles.rows_profiled, refreshed.performance.days_recomputed) == (1, 1)
+    assert aggregated() == (2, 2)
+
+
 def test_hostile_strings_are_logged_as_data(fraud):
-    texts = ["'; DROP TABLE predictions; --", 'quote " and \\ backslash', "🚀 emoji", "Ünïcödé ‮rtl",
-             "%(x)s ? :name"]
+    texts = [
+        "'; DROP TABLE predictions; --",
+        'quote " and \\ backslash',
+        "🚀 emoji",
+        "Ünïcödé ‮rtl",
+        "%(x)s ? :name",
+    ]
     rows = [row(f"{t} {i}", region=t, model_version=t) for i, t in enumerate(texts)]
     assert log_predictions(fraud, "fraud", rows) == len(texts)
-    back = fraud.read_predictions("fraud")
+    back = fraud.read_predictions(fraud.get_model("fraud"))
     assert back["region"].tolist() == texts
     assert back["model_version"].tolist() == texts
     assert back["request_id"].tolist() == [f"{t} {i}" for i, t in enumerate(texts)]
@@ -146,14 +183,18 @@ def test_rows_without_a_required_key(fraud, key):
 def test_request_ids_already_logged(fraud):
     log_predictions(fraud, "fraud", [row("r-1"), row("r-2")])
     message = expect_nothing_written(
-        fraud, DataValidationError, lambda: log_predictions(fraud, "fraud", [row("r-3"), row("r-2")]),
+        fraud,
+        DataValidationError,
+        lambda: log_predictions(fraud, "fraud", [row("r-3"), row("r-2")]),
     )
     assert "1 request id(s) are already logged for model 'fraud' (first: 'r-2')" in message
 
 
 def test_duplicate_request_ids_in_one_call(fraud):
     message = expect_nothing_written(
-        fraud, DataValidationError, lambda: log_predictions(fraud, "fraud", [row("x"), row("y"), row("x")]),
+        fraud,
+        DataValidationError,
+        lambda: log_predictions(fraud, "fraud", [row("x"), row("y"), row("x")]),
     )
     assert "repeats 'x'" in message
 
@@ -165,18 +206,31 @@ def test_features_that_differ_from_the_baseline(fraud):
     assert "type changed: 'amount'" in message
 
 
-@pytest.mark.parametrize(("change", "words"), [
-    ({"score": float("nan")}, "Score column 'score' is empty or NaN"),
-    ({"score": float("inf")}, "Score column 'score' has an infinite value"),
-    ({"score": 1.2}, "Score column 'score' has '1.2'"),
-    ({"prediction": 7}, "Prediction column 'prediction' has class '7'"),
-    ({"timestamp": "soon"}, "Timestamp column 'timestamp' has an unreadable time"),
-    ({"latency_ms": -3}, "Latency column 'latency_ms' is negative"),
-    ({"request_id": "x\x00y"}, "has a NUL character"),
-    ({"request_id": "r" * 201}, "has a value of 201 characters"),
-    ({"model_version": "v" * 101}, "Model version column 'model_version' has a value of 101 characters"),
-], ids=["nan-score", "inf-score", "score-above-1", "unknown-class", "bad-time", "negative-latency", "nul",
-        "long-request-id", "long-model-version"])
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"score": float("nan")}, "Score column 'score' is empty or NaN"),
+        ({"score": float("inf")}, "Score column 'score' has an infinite value"),
+        ({"score": 1.2}, "Score column 'score' has '1.2'"),
+        ({"prediction": 7}, "Prediction column 'prediction' has class '7'"),
+        ({"timestamp": "soon"}, "Timestamp column 'timestamp' has an unreadable time"),
+        ({"latency_ms": -3}, "Latency column 'latency_ms' is negative"),
+        ({"request_id": "x\x00y"}, "has a NUL character"),
+        ({"request_id": "r" * 201}, "has a value of 201 characters"),
+        ({"model_version": "v" * 101}, "Model version column 'model_version' has a value of 101 characters"),
+    ],
+    ids=[
+        "nan-score",
+        "inf-score",
+        "score-above-1",
+        "unknown-class",
+        "bad-time",
+        "negative-latency",
+        "nul",
+        "long-request-id",
+        "long-model-version",
+    ],
+)
 def test_bad_values(fraud, change, words):
     rows = [row("ok"), {**row("bad"), **change}]
     message = refused(fraud, DataValidationError, rows)

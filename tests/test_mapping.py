@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from readiness.errors import MappingError
 from readiness.core.mapping import (
     ColumnMapping,
     check_mapping,
@@ -12,6 +11,7 @@ from readiness.core.mapping import (
     parse_mapping_pairs,
     propose_mapping,
 )
+from readiness.errors import MappingError
 
 # -- proposals ------------------------------------------------------------------------------
 
@@ -20,20 +20,39 @@ def test_proposes_roles_from_sklearn_style_names():
     columns = ["ts", "id", "amount", "y_pred", "y_pred_proba", "y_true"]
     mapping = propose_mapping(columns, "live")
     assert mapping.roles == {
-        "timestamp": "ts", "prediction": "y_pred", "score": "y_pred_proba", "label": "y_true",
+        "timestamp": "ts",
+        "prediction": "y_pred",
+        "score": "y_pred_proba",
+        "label": "y_true",
         "request_id": "id",
     }
     assert mapping.feature_columns(columns) == ["amount"]
 
 
-@pytest.mark.parametrize(("column", "role"), [
-    ("timestamp", "timestamp"), ("Event Time", "timestamp"), ("created_at", "timestamp"),
-    ("y_hat", "prediction"), ("Predicted-Label", "prediction"), ("yhat", "prediction"),
-    ("probability", "score"), ("y_score", "score"), ("confidence", "score"),
-    ("target", "label"), ("Y_True", "label"), ("ground truth", "label"), ("outcome", "label"),
-    ("request_id", "request_id"), ("ID", "request_id"), ("transaction-id", "request_id"),
-    ("version", "model_version"), ("latency", "latency_ms"), ("duration_ms", "latency_ms"),
-])
+@pytest.mark.parametrize(
+    ("column", "role"),
+    [
+        ("timestamp", "timestamp"),
+        ("Event Time", "timestamp"),
+        ("created_at", "timestamp"),
+        ("y_hat", "prediction"),
+        ("Predicted-Label", "prediction"),
+        ("yhat", "prediction"),
+        ("probability", "score"),
+        ("y_score", "score"),
+        ("confidence", "score"),
+        ("target", "label"),
+        ("Y_True", "label"),
+        ("ground truth", "label"),
+        ("outcome", "label"),
+        ("request_id", "request_id"),
+        ("ID", "request_id"),
+        ("transaction-id", "request_id"),
+        ("version", "model_version"),
+        ("latency", "latency_ms"),
+        ("duration_ms", "latency_ms"),
+    ],
+)
 def test_proposes_a_role_for_common_names(column, role):
     assert propose_mapping([column, "amount"], "live").column_for(role) == column
 
@@ -81,8 +100,9 @@ def test_unknown_kind():
 
 
 def test_parse_pairs_sets_roles_ignore_and_feature_kinds():
-    mapping = parse_mapping_pairs(["y_hat=prediction", "when=timestamp", "notes=ignore", "zip=categorical",
-                                   "code=numeric", "p=Score"])
+    mapping = parse_mapping_pairs(
+        ["y_hat=prediction", "when=timestamp", "notes=ignore", "zip=categorical", "code=numeric", "p=Score"]
+    )
     assert mapping.roles == {"prediction": "y_hat", "timestamp": "when", "score": "p"}
     assert mapping.ignore == ("notes",)
     assert mapping.categorical == ("zip",)
@@ -132,13 +152,16 @@ def test_check_accepts_a_complete_mapping():
     check_mapping(propose_mapping(["ts", "y_pred", "x"], "live"), ["ts", "y_pred", "x"], "live", "f.csv")
 
 
-@pytest.mark.parametrize(("kind", "columns", "role"), [
-    ("live", ["prediction", "amount"], "timestamp"),
-    ("live", ["timestamp", "amount"], "prediction"),
-    ("baseline", ["amount", "label"], "prediction"),
-    ("labels", ["request_id", "note"], "label"),
-    ("labels", ["label", "note"], "request_id"),
-])
+@pytest.mark.parametrize(
+    ("kind", "columns", "role"),
+    [
+        ("live", ["prediction", "amount"], "timestamp"),
+        ("live", ["timestamp", "amount"], "prediction"),
+        ("baseline", ["amount", "label"], "prediction"),
+        ("labels", ["request_id", "note"], "label"),
+        ("labels", ["label", "note"], "request_id"),
+    ],
+)
 def test_required_role_missing(kind, columns, role):
     mapping = propose_mapping(columns, kind)
     words = rf"f.csv has no column for the required '{role}' of a {kind} file"

@@ -13,7 +13,6 @@ from sklearn import calibration as skcal
 from sklearn import metrics as sk
 
 from readiness.core import metrics as rm
-from readiness.errors import ReadinessError
 from readiness.core.metrics import (
     METRICS,
     BinaryAggregate,
@@ -25,6 +24,7 @@ from readiness.core.metrics import (
     merge,
     merge_all,
 )
+from readiness.errors import ReadinessError
 
 SETTINGS = settings(max_examples=30, deadline=None)
 BINARY = [n for n, s in METRICS.items() if BinaryAggregate in s.aggregates]
@@ -62,8 +62,9 @@ def _multiclass_data(n: int, seed: int = 0):
 
 
 def _all_metrics(agg) -> dict[str, rm.MetricValue]:
-    return {name: compute_metric(name, agg) for name, spec in METRICS.items()
-            if isinstance(agg, spec.aggregates)}
+    return {
+        name: compute_metric(name, agg) for name, spec in METRICS.items() if isinstance(agg, spec.aggregates)
+    }
 
 
 def _assert_same_aggregate(a, b) -> None:
@@ -202,7 +203,7 @@ def test_expected_calibration_error_hand_computed():
     # bin (0.1, 0.2]: scores 0.15, 0.15, 0.15, 0.15, one positive -> |0.15 - 0.25| = 0.10, weight 4/10
     # bin (0.8, 0.9]: scores 0.85 x 6, three positives        -> |0.85 - 0.50| = 0.35, weight 6/10
     scores = [0.15] * 4 + [0.85] * 6
-    labels = [1, 0, 0, 0] + [1, 1, 1, 0, 0, 0]
+    labels = [1, 0, 0, 0, 1, 1, 1, 0, 0, 0]
     value = rm.expected_calibration_error(_binary(labels, [1] * 10, scores))
     assert value.value == pytest.approx(0.4 * 0.10 + 0.6 * 0.35)
     assert value.lower <= value.value <= value.upper and value.n == 10
@@ -246,13 +247,14 @@ def test_multiclass_rows_outside_the_class_list_are_counted_apart():
 @pytest.mark.parametrize("offset", [0.0, 1e6])
 def test_regression_metrics_equal_sklearn(offset):
     y, pred = _regression_data(3000, offset=offset)
-    parts = [RegressionAggregate.from_arrays(y[i:i + 700], pred[i:i + 700]) for i in range(0, 3000, 700)]
+    parts = [RegressionAggregate.from_arrays(y[i : i + 700], pred[i : i + 700]) for i in range(0, 3000, 700)]
     agg = merge_all(parts)
     assert rm.mean_absolute_error(agg).value == pytest.approx(sk.mean_absolute_error(y, pred), rel=1e-12)
     rmse = sk.root_mean_squared_error(y, pred)
     assert rm.root_mean_squared_error(agg).value == pytest.approx(rmse, rel=1e-12)
     assert rm.mean_absolute_percentage_error(agg).value == pytest.approx(
-        sk.mean_absolute_percentage_error(y, pred), rel=1e-12)
+        sk.mean_absolute_percentage_error(y, pred), rel=1e-12
+    )
     assert rm.r2_score(agg).value == pytest.approx(sk.r2_score(y, pred), rel=1e-9)
 
 
@@ -350,7 +352,7 @@ def _split(data, cuts: list[int]):
     arrays = data if isinstance(data, tuple) else (data,)
     n = len(arrays[0])
     points = sorted({min(c, n) for c in cuts})
-    pieces = [tuple(a[i:j] for a in arrays) for i, j in zip([0, *points], [*points, n])]
+    pieces = [tuple(a[i:j] for a in arrays) for i, j in zip([0, *points], [*points, n], strict=False)]
     return [p if isinstance(data, tuple) else p[0] for p in pieces]
 
 
@@ -371,8 +373,12 @@ def test_merging_any_split_equals_the_aggregate_of_the_union(kind_data, cuts, ra
     random.shuffle(parts)
     merged = merge_all(parts)
     _assert_same_aggregate(merged, whole)
-    _assert_same_aggregate(merge(whole, type(whole).empty() if kind != "multiclass"
-                                 else MulticlassAggregate.empty(["a", "b", "c"])), whole)
+    _assert_same_aggregate(
+        merge(
+            whole, type(whole).empty() if kind != "multiclass" else MulticlassAggregate.empty(["a", "b", "c"])
+        ),
+        whole,
+    )
     for name, value in _all_metrics(whole).items():
         _assert_same_metric(compute_metric(name, merged), value)
 
@@ -397,8 +403,11 @@ def test_a_perfect_model_scores_one_and_errs_zero(binary, regression, classes):
     scored = _binary(y, y, y.astype(float))
     exact = RegressionAggregate.from_arrays(regression[0], regression[0])
     right = MulticlassAggregate.from_arrays(classes[0], classes[0], ["a", "b", "c"])
-    perfect = {**_all_metrics(scored), **_all_metrics(exact),
-               **{f"multiclass_{k}": v for k, v in _all_metrics(right).items()}}
+    perfect = {
+        **_all_metrics(scored),
+        **_all_metrics(exact),
+        **{f"multiclass_{k}": v for k, v in _all_metrics(right).items()},
+    }
     for name, value in perfect.items():
         if value.value is None:
             continue  # e.g. recall without positives, r2 with constant labels
@@ -413,8 +422,11 @@ def test_a_perfect_model_scores_one_and_errs_zero(binary, regression, classes):
 
 def _widths(agg) -> dict[str, float]:
     """Interval widths, with widths at the rounding level of sum-of-squares variances as 0."""
-    return {name: 0.0 if v.upper - v.lower <= 1e-7 * max(1.0, abs(v.value)) else v.upper - v.lower
-            for name, v in _all_metrics(agg).items() if v.lower is not None}
+    return {
+        name: 0.0 if v.upper - v.lower <= 1e-7 * max(1.0, abs(v.value)) else v.upper - v.lower
+        for name, v in _all_metrics(agg).items()
+        if v.lower is not None
+    }
 
 
 @SETTINGS
@@ -442,9 +454,16 @@ def test_ten_times_the_rows_narrow_every_binary_interval_on_real_data():
 # --------------------------------------------------------------------------- insufficient data
 
 
-@pytest.mark.parametrize("agg", [BinaryAggregate.empty(), MulticlassAggregate.empty(["a", "b"]),
-                                 RegressionAggregate.empty(), LatencyAggregate.empty()],
-                         ids=["binary", "multiclass", "regression", "latency"])
+@pytest.mark.parametrize(
+    "agg",
+    [
+        BinaryAggregate.empty(),
+        MulticlassAggregate.empty(["a", "b"]),
+        RegressionAggregate.empty(),
+        LatencyAggregate.empty(),
+    ],
+    ids=["binary", "multiclass", "regression", "latency"],
+)
 def test_empty_aggregates_give_insufficient_data_never_zero(agg):
     for name, value in _all_metrics(agg).items():
         if name == "volume":
@@ -476,10 +495,13 @@ def test_a_single_row_has_a_value_but_no_interval():
 def test_dict_round_trip_through_json():
     y, pred, scores = _binary_data(200)
     aggregates = [
-        _binary(y, pred, scores), BinaryAggregate.empty(),
+        _binary(y, pred, scores),
+        BinaryAggregate.empty(),
         MulticlassAggregate.from_arrays(*_multiclass_data(100), ["cat", "dog", "bird"]),
-        RegressionAggregate.from_arrays(*_regression_data(100)), RegressionAggregate.empty(),
-        LatencyAggregate.from_arrays([1.0, 20.0, np.nan]), LatencyAggregate.empty(),
+        RegressionAggregate.from_arrays(*_regression_data(100)),
+        RegressionAggregate.empty(),
+        LatencyAggregate.from_arrays([1.0, 20.0, np.nan]),
+        LatencyAggregate.empty(),
     ]
     for agg in aggregates:
         data = json.loads(json.dumps(agg.to_dict(), allow_nan=False))
@@ -500,12 +522,43 @@ def test_malformed_dicts_raise_a_readiness_error():
 
 def test_registry_names_directions_and_aggregates():
     assert set(METRICS) == {
-        "accuracy", "precision", "recall", "f1", "false_positive_rate", "specificity", "roc_auc", "pr_auc",
-        "log_loss", "brier", "ece", "macro_f1", "weighted_f1", "mae", "rmse", "mape", "r2", "latency_p50",
-        "latency_p95", "latency_p99", "volume", "invalid_rate"}
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "false_positive_rate",
+        "specificity",
+        "roc_auc",
+        "pr_auc",
+        "log_loss",
+        "brier",
+        "ece",
+        "macro_f1",
+        "weighted_f1",
+        "mae",
+        "rmse",
+        "mape",
+        "r2",
+        "latency_p50",
+        "latency_p95",
+        "latency_p99",
+        "volume",
+        "invalid_rate",
+    }
     lower = {n for n, s in METRICS.items() if s.direction == "lower"}
-    assert lower == {"false_positive_rate", "log_loss", "brier", "ece", "mae", "rmse", "mape",
-                     "latency_p50", "latency_p95", "latency_p99", "invalid_rate"}
+    assert lower == {
+        "false_positive_rate",
+        "log_loss",
+        "brier",
+        "ece",
+        "mae",
+        "rmse",
+        "mape",
+        "latency_p50",
+        "latency_p95",
+        "latency_p99",
+        "invalid_rate",
+    }
     assert METRICS["recall"].passes(0.8, 0.8) and not METRICS["latency_p95"].passes(201, 200)
     assert rm.metrics_for_task("multiclass") == ("accuracy", "macro_f1", "weighted_f1", *OPERATIONS)
     for name, spec in METRICS.items():
@@ -515,7 +568,7 @@ def test_registry_names_directions_and_aggregates():
 
 
 def test_registry_errors_say_what_to_do():
-    with pytest.raises(MetricsError, match="Unknown metric 'recal'.*recall"):
+    with pytest.raises(MetricsError, match=r"Unknown metric 'recal'.*recall"):
         compute_metric("recal", BinaryAggregate.empty())
     with pytest.raises(MetricsError, match="needs a LatencyAggregate"):
         compute_metric("latency_p95", BinaryAggregate.empty())
@@ -524,7 +577,7 @@ def test_registry_errors_say_what_to_do():
 
 
 def test_bad_inputs_raise_readiness_errors():
-    with pytest.raises(MetricsError, match="different kinds|one kind"):
+    with pytest.raises(MetricsError, match=r"different kinds|one kind"):
         merge(BinaryAggregate.empty(), LatencyAggregate.empty())
     with pytest.raises(MetricsError, match="no windows"):
         merge_all([])

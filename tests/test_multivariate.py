@@ -8,9 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from readiness.errors import ReadinessError, SchemaMismatchError
 from readiness.core.multivariate import MultivariateDrift, classifier_drift, encode_features, hanley_mcneil_se
 from readiness.core.records import FeatureSpec
+from readiness.errors import ReadinessError, SchemaMismatchError
 
 NUMERIC = ("amount", "age", "tenure", "balance")
 CATEGORICAL = ("region", "plan")
@@ -19,17 +19,21 @@ FEATURES = tuple(FeatureSpec(n, "numeric") for n in NUMERIC) + tuple(
 )
 
 
-def frame(n: int, seed: int, amount_shift: float = 0.0, region_p: tuple[float, ...] | None = None) -> pd.DataFrame:
+def frame(
+    n: int, seed: int, amount_shift: float = 0.0, region_p: tuple[float, ...] | None = None
+) -> pd.DataFrame:
     """Seeded rows with four numeric and two categorical features, optionally shifted."""
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({
-        "amount": rng.normal(100, 20, n) + amount_shift,
-        "age": rng.integers(18, 90, n),
-        "tenure": rng.exponential(3, n),
-        "balance": rng.normal(0, 1, n),
-        "region": rng.choice(["north", "south", "east", "west"], n, p=region_p),
-        "plan": rng.choice(["basic", "pro"], n),
-    })
+    return pd.DataFrame(
+        {
+            "amount": rng.normal(100, 20, n) + amount_shift,
+            "age": rng.integers(18, 90, n),
+            "tenure": rng.exponential(3, n),
+            "balance": rng.normal(0, 1, n),
+            "region": rng.choice(["north", "south", "east", "west"], n, p=region_p),
+            "plan": rng.choice(["basic", "pro"], n),
+        }
+    )
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -118,7 +122,7 @@ def test_missing_current_column_raises_schema_mismatch_naming_it():
 
 
 def test_missing_reference_column_raises_schema_mismatch():
-    with pytest.raises(SchemaMismatchError, match="reference.*'plan'"):
+    with pytest.raises(SchemaMismatchError, match=r"reference.*'plan'"):
         classifier_drift(frame(500, 1).drop(columns=["plan"]), frame(500, 2), FEATURES)
 
 

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import re
-import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from conftest import copy_store, sealed
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
 from readiness import Store, ingest_csv
-from readiness.storage.attestations import current_attestations
 from readiness.core.checklist import DEFAULT_ITEMS
-from readiness.core.checklist_config import load_config
+from readiness.core.status import ItemStatus
+from readiness.storage.settings import current_attestations, load_config
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = (
@@ -84,8 +84,14 @@ def test_overview_lists_models_with_volume_and_coverage(fraud_store):
     assert table.loc[0, "Predictions"] == 2
     assert table.loc[0, "Task"] == "binary"
     headline = [(m.label, m.value) for m in at.metric][:6]
-    assert [label for label, _ in headline] == ["Models", "Ready", "At risk", "Not ready",
-                                                "Predictions logged", "Stale models"]
+    assert [label for label, _ in headline] == [
+        "Models",
+        "Ready",
+        "At risk",
+        "Not ready",
+        "Predictions logged",
+        "Stale models",
+    ]
     assert headline[0][1] == "1" and headline[4][1] == "2"
     assert sum(int(value) for _, value in headline[1:4]) == 1  # the one model has exactly one status
     assert table.loc[0, "Status"] in {"Ready", "At risk", "Not ready"}
@@ -153,12 +159,22 @@ def drift_table(at: AppTest):
     return next(frame.value for frame in at.dataframe if "Drift" in frame.value.columns)
 
 
-@pytest.fixture
-def drift_db(db_url):
+@pytest.fixture(scope="module")
+def drift_template(tmp_path_factory) -> Path:
+    """The drifting store, built once for this module; the Drift page only reads it."""
     from tests.drift_fixtures import drifting_store
 
-    drifting_store(db_url)
-    return db_url
+    path = tmp_path_factory.mktemp("drift") / "drift.db"
+    sealed(drifting_store(f"sqlite:///{path}"))
+    return path
+
+
+@pytest.fixture
+def drift_db(drift_template, monkeypatch) -> str:
+    url = f"sqlite:///{drift_template}"
+    monkeypatch.setenv("READINESS_DATABASE_URL", url)
+    monkeypatch.setenv("READINESS_AUTO_DEMO", "0")
+    return url
 
 
 def test_drift_page_flags_the_shifted_column_and_draws_the_charts(drift_db):
@@ -268,7 +284,9 @@ def test_settings_page_adds_and_removes_a_criterion(fraud_store):
         ("recall", ">=", 80.0, "between 0 and 1"),
     ],
 )
-def test_settings_page_shows_an_error_and_stores_nothing(fraud_store, metric, comparison, threshold, fragment):
+def test_settings_page_shows_an_error_and_stores_nothing(
+    fraud_store, metric, comparison, threshold, fragment
+):
     at = add_through_the_form(settings(), metric, comparison, threshold)
     assert not at.exception
     assert fragment in at.error[0].value
@@ -282,37 +300,23 @@ def test_settings_page_asks_for_a_threshold(fraud_store):
     assert "The threshold for accuracy is missing" in at.error[0].value
 
 
-@pytest.fixture(scope="module")
-def demo_template(tmp_path_factory) -> Path:
-    """The seeded demo (scale 0.4, today's date), once for this module; tests read it or copy it."""
-    from readiness.analysis.demo import seed_demo
-
-    path = tmp_path_factory.mktemp("demo") / "demo.db"
-    store = Store.open(f"sqlite:///{path}")
-    seed_demo(store, today=datetime.now(UTC).date(), scale=0.4)
-    store.engine.dispose()
-    return path
-
-
 @pytest.fixture
-def perf_demo(demo_template, monkeypatch) -> str:
-    """The shared demo, for pages that only read it (Performance)."""
-    url = f"sqlite:///{demo_template}"
+def shared_demo(live_demo_path, monkeypatch) -> str:
+    """The session's demo as of today (conftest.live_demo_path), for tests whose pages only read it."""
+    url = f"sqlite:///{live_demo_path}"
     monkeypatch.setenv("READINESS_DATABASE_URL", url)
     monkeypatch.setenv("READINESS_AUTO_DEMO", "0")
     return url
 
 
 @pytest.fixture
-def demo(demo_template, tmp_path, monkeypatch) -> Store:
-    """A private copy of the demo, for tests that attest, withdraw or mark items."""
-    copy = tmp_path / "demo.db"
-    with sqlite3.connect(demo_template) as source, sqlite3.connect(copy) as target:
-        source.backup(target)
-    url = f"sqlite:///{copy}"
-    monkeypatch.setenv("READINESS_DATABASE_URL", url)
+def demo(live_demo_path, tmp_path, monkeypatch) -> Store:
+    """A private copy of the demo as of today, for tests that attest, withdraw or mark items."""
+    store = copy_store(live_demo_path, tmp_path, "demo.db")
+    monkeypatch.setenv("READINESS_DATABASE_URL", f"sqlite:///{tmp_path / 'demo.db'}")
     monkeypatch.setenv("READINESS_AUTO_DEMO", "0")
-    return Store.open(url)
+    yield store
+    store.engine.dispose()
 
 
 def chart_texts(at: AppTest) -> list[str]:
@@ -324,12 +328,14 @@ def chart_texts(at: AppTest) -> list[str]:
         layout = json.loads(chart.proto.spec).get("layout", {})
         title = layout.get("title", {})
         notes = " | ".join(a.get("text", "") for a in layout.get("annotations", []))
-        names = " | ".join(trace.get("name", "") or "" for trace in json.loads(chart.proto.spec).get("data", []))
+        names = " | ".join(
+            trace.get("name", "") or "" for trace in json.loads(chart.proto.spec).get("data", [])
+        )
         texts.append(f"{title.get('text', '') if isinstance(title, dict) else title} || {notes} || {names}")
     return texts
 
 
-def test_performance_page_shows_the_fraud_recall_failure(perf_demo):
+def test_performance_page_shows_the_fraud_recall_failure(shared_demo):
     at = app(query="fraud")
     at.switch_page("pages/performance.py").run()
     assert not at.exception, at.exception
@@ -341,11 +347,13 @@ def test_performance_page_shows_the_fraud_recall_failure(perf_demo):
     assert any("Estimated (no labels needed)" in spec for spec in specs)
     assert any("Confusion matrix" in spec for spec in specs)
     assert any("Labels: coverage and delay" in spec for spec in specs)
-    gap = next(frame.value for frame in at.dataframe if "Difference" in frame.value.columns).set_index("Metric")
+    gap = next(frame.value for frame in at.dataframe if "Difference" in frame.value.columns).set_index(
+        "Metric"
+    )
     assert gap.loc["recall", "Difference"] < -0.1
 
 
-def test_performance_page_for_regression_and_versions(perf_demo):
+def test_performance_page_for_regression_and_versions(shared_demo):
     at = app(query="demand")
     at.switch_page("pages/performance.py").run()
     assert not at.exception
@@ -360,7 +368,7 @@ def test_performance_page_for_regression_and_versions(perf_demo):
     assert any("Labels still arriving" in c.value for c in at.caption)
 
 
-def test_performance_page_metric_picker_and_month_window(perf_demo):
+def test_performance_page_metric_picker_and_month_window(shared_demo):
     at = app(query="fraud")
     at.switch_page("pages/performance.py").run()
     at.selectbox(key="perf_extra_metric").set_value("roc_auc").run()
@@ -369,7 +377,7 @@ def test_performance_page_metric_picker_and_month_window(perf_demo):
     assert any("roc_auc per month" in spec for spec in chart_texts(at))
 
 
-def test_performance_page_segments_by_a_categorical_feature(perf_demo):
+def test_performance_page_segments_by_a_categorical_feature(shared_demo):
     at = app(query="fraud")
     at.switch_page("pages/performance.py").run()
     at.selectbox(key="perf_segment").set_value("merchant_category").run()
@@ -411,19 +419,28 @@ def checklist(query: str) -> AppTest:
     return at
 
 
-def test_overview_puts_the_worst_model_first_with_status_score_and_reasons(demo):
+def test_overview_puts_the_worst_model_first_with_status_score_and_reasons(shared_demo):
     at = app()
     assert not at.exception, at.exception
-    assert [(m.label, m.value) for m in at.metric][:4] == [("Models", "3"), ("Ready", "1"), ("At risk", "1"),
-                                                           ("Not ready", "1")]
+    assert [(m.label, m.value) for m in at.metric][:4] == [
+        ("Models", "3"),
+        ("Ready", "1"),
+        ("At risk", "1"),
+        ("Not ready", "1"),
+    ]
     cards = readiness_cards(at)
-    assert [(name, status) for name, _, status in cards] == [("fraud", "Not ready"), ("demand", "At risk"),
-                                                             ("credit", "Ready")]
-    assert dict((name, score) for name, score, _ in cards)["demand"] == "67 / 100"
+    assert [(name, status) for name, _, status in cards] == [
+        ("fraud", "Not ready"),
+        ("demand", "At risk"),
+        ("credit", "Ready"),
+    ]
+    assert {name: score for name, score, _ in cards}["demand"] == "67 / 100"
     texts = [m.value for m in at.markdown]
     assert any(f"{ROLLBACK_TITLE} (not attested yet)" in text for text in texts)
-    assert any(":red[:material/ssid_chart: **Drift:** " in text and "drifting: device_trust" in text
-               for text in texts)
+    assert any(
+        ":red[:material/ssid_chart: **Drift:** " in text and "drifting: device_trust" in text
+        for text in texts
+    )
     assert any("Criteria:** failing: recall" in text for text in texts)
     assert any("Nothing is holding it back" in text for text in texts)
     table = at.dataframe[0].value.set_index("Model")
@@ -432,11 +449,13 @@ def test_overview_puts_the_worst_model_first_with_status_score_and_reasons(demo)
     assert ROLLBACK_TITLE in table.loc["demand", "Holding it back"]
 
 
-def test_overview_card_links_open_that_models_pages(demo):
+def test_overview_card_links_open_that_models_pages(shared_demo):
     at = app(query="credit")
-    assert {b.key for b in at.button} >= {f"open_{page}_{name}"
-                                          for page in ("checklist", "drift", "performance")
-                                          for name in ("fraud", "demand", "credit")}
+    assert {b.key for b in at.button} >= {
+        f"open_{page}_{name}"
+        for page in ("checklist", "drift", "performance")
+        for name in ("fraud", "demand", "credit")
+    }
     at.button(key="open_checklist_demand").click().run()
     assert not at.exception, at.exception
     assert at.sidebar.selectbox(key="model").value == "demand"
@@ -446,12 +465,14 @@ def test_overview_card_links_open_that_models_pages(demo):
     assert at.sidebar.selectbox(key="model").value == "fraud" and at.title[0].value == "Drift"
 
 
-def test_checklist_page_shows_gauges_every_item_and_the_evidence(demo):
+def test_checklist_page_shows_gauges_every_item_and_the_evidence(shared_demo):
     at = checklist("fraud")
     assert gauge_title(at) == "Readiness: <b>Not ready</b>"
     assert len(at.get("plotly_chart")) == 3  # score gauge, section gauges, score history
-    assert any("A critical check fails" in m.value and "The model meets its success criteria" in m.value
-               for m in at.markdown)
+    assert any(
+        "A critical check fails" in m.value and "The model meets its success criteria" in m.value
+        for m in at.markdown
+    )
     labels = [e.label for e in at.expander if " · " in e.label]
     assert len(labels) == len(DEFAULT_ITEMS)
     assert all(any(f" · {item.title}" in label for label in labels) for item in DEFAULT_ITEMS)
@@ -469,7 +490,8 @@ def test_checklist_page_shows_gauges_every_item_and_the_evidence(demo):
     assert [s.split(" · ")[0] for s in sections] == ["Data", "Model", "Operations", "Monitoring"]
     assert all(re.fullmatch(r"\w+ · :(green|orange|red)\[\d+%\]", s) for s in sections), sections
     items = at.dataframe[-1].value
-    assert len(items) == len(DEFAULT_ITEMS) and items.set_index("Key").loc["criteria_met", "Status"] == "fail"
+    assert len(items) == len(DEFAULT_ITEMS)
+    assert items.set_index("Key").loc["criteria_met", "Status"] == ItemStatus.FAIL.label
 
 
 def attest_through_the_form(at: AppTest, item: str, owner: str, url: str, days: int = 180) -> AppTest:
@@ -501,7 +523,8 @@ def test_attesting_through_the_form_stores_it_and_lifts_the_score(demo):
 
 
 @pytest.mark.parametrize(
-    "url", ["wiki.example.com/rollback", "javascript:alert(1)", "https://exa mple.com/x", ""])
+    "url", ["wiki.example.com/rollback", "javascript:alert(1)", "https://exa mple.com/x", ""]
+)
 def test_attesting_with_a_bad_evidence_link_shows_an_error_and_stores_nothing(fraud_store, url):
     at = attest_through_the_form(checklist("fraud"), ROLLBACK, "R. Diaz", url)
     assert not at.exception
@@ -545,7 +568,8 @@ def test_marking_an_item_not_applicable_needs_a_reason_and_can_be_undone(fraud_s
     assert not at.exception and not at.error, [e.value for e in at.error]
     assert at.success[0].value.startswith(f"Not applicable: {title}. The score is now ")
     assert dict(load_config(fraud_store, model_id).not_applicable) == {
-        "fairness_review": "Decisions do not differ by customer group."}
+        "fairness_review": "Decisions do not differ by customer group."
+    }
     assert "**Not applicable**" in item_label(at, title)
     assert any(m.value == "**Finding:** Decisions do not differ by customer group." for m in at.markdown)
     assert "fairness_review" not in at.selectbox(key="exclude_item_fraud").options
@@ -571,9 +595,12 @@ def test_report_page_offers_the_model_and_portfolio_reports(fraud_store):
     assert not at.exception, at.exception
     assert not at.error
     downloads = at.get("download_button")
-    assert [d.proto.label for d in downloads] == ["Download the report of fraud",
-                                                  "Download the portfolio report"]
-    assert all(d.proto.url for d in downloads)
+    assert [d.proto.label for d in downloads] == [
+        "Download the report of fraud",
+        "Download the portfolio report",
+    ]
+    # each button serves its file: stored up front (a URL) or generated on click (a deferred file id)
+    assert all(d.proto.url or d.proto.deferred_file_id for d in downloads)
     today = datetime.now(UTC).date()
     assert any(f"readiness-fraud-{today:%Y-%m-%d}.html" in c.value for c in at.caption)
     assert "python -m readiness report --model fraud --out" in at.code[0].value

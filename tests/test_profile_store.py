@@ -7,15 +7,14 @@ import json
 import pandas as pd
 
 from readiness import ingest_csv
+from readiness.core.profiles import merge_all, profile_frame, raw_log_frame
 from readiness.storage import schema as t
 from readiness.storage.profile_store import (
     _advance,
     day_profiles,
     load_reference,
-    raw_log_frame,
     refresh_profiles,
 )
-from readiness.core.profiles import merge_all, profile_frame
 from tests.factories import baseline_csv, live_csv
 
 
@@ -24,20 +23,28 @@ def stored_union(store, name):
     model = store.get_model(name)
     baseline = store.active_baseline(model.id)
     reference = load_reference(store, model, baseline)
-    merged = merge_all(p for _, p in day_profiles(store, model))
-    raw = store.read_predictions(name)
+    merged = merge_all(p for _, p in day_profiles(store, baseline))
+    raw = store.read_predictions(model)
     frame = raw_log_frame(
-        pd.DataFrame({"prediction": raw["prediction"], "score": raw["score"],
-                      "features": [json.dumps({c: raw.at[i, c] for c in baseline.feature_names})
-                                   for i in raw.index]}),
-        model, reference)
+        pd.DataFrame(
+            {
+                "prediction": raw["prediction"],
+                "score": raw["score"],
+                "features": [
+                    json.dumps({c: raw.at[i, c] for c in baseline.feature_names}) for i in raw.index
+                ],
+            }
+        ),
+        reference,
+    )
     return merged, profile_frame(frame, reference)
 
 
 def test_live_ingestion_profiles_every_row_per_utc_day(store):
     ingest_csv(store, "m", "baseline", baseline_csv(300), "b.csv")
     ingest_csv(store, "m", "live", live_csv(3000, start=pd.Timestamp("2026-11-01T20:00:00")), "l.csv")
-    days = day_profiles(store, store.get_model("m"))
+    model = store.get_model("m")
+    days = day_profiles(store, store.active_baseline(model.id))
     # 3000 one-minute rows from 20:00 on Nov 1 end at 22:00 on Nov 3: 4 h, 24 h and 22 h of rows
     assert [d.day for d, _ in days] == [1, 2, 3]
     assert [p.n_rows for _, p in days] == [240, 1440, 1320]
@@ -52,15 +59,26 @@ def test_rows_inserted_directly_are_picked_up_past_the_watermark(store):
     ingest_csv(store, "m", "live", live_csv(100), "l.csv")
     model = store.get_model("m")
     with store.begin() as conn:
-        conn.execute(t.predictions.insert(), [
-            {"model_id": model.id, "timestamp": pd.Timestamp("2026-11-01T05:00:00").to_pydatetime(),
-             "request_id": f"svc-{i}", "prediction": "1", "score": 0.9,
-             "features": json.dumps({"amount": 10.0 + i, "age": 40, "region": "north"})}
-            for i in range(5)
-        ])
-    first = refresh_profiles(store, "m")
+        conn.execute(
+            t.predictions.insert(),
+            [
+                {
+                    "model_id": model.id,
+                    "timestamp": pd.Timestamp("2026-11-01T05:00:00").to_pydatetime(),
+                    "request_id": f"svc-{i}",
+                    "prediction": "1",
+                    "score": 0.9,
+                    "features": json.dumps({"amount": 10.0 + i, "age": 40, "region": "north"}),
+                }
+                for i in range(5)
+            ],
+        )
+    baseline = store.active_baseline(model.id)
+    # reading never writes: until a refresh, the directly inserted rows are not in the stored profiles
+    assert sum(p.n_rows for _, p in day_profiles(store, baseline)) == 100
+    first = refresh_profiles(store, model)
     assert (first.rows_profiled, first.rebuilt) == (5, False)
-    assert refresh_profiles(store, "m").rows_profiled == 0
+    assert refresh_profiles(store, model).rows_profiled == 0
     merged, direct = stored_union(store, "m")
     assert merged.n_rows == direct.n_rows == 105
     assert merged["amount"].counts == direct["amount"].counts
@@ -70,13 +88,14 @@ def test_small_chunks_give_the_same_profiles_as_one_pass(store):
     ingest_csv(store, "m", "baseline", baseline_csv(300), "b.csv")
     model = store.get_model("m")
     ingest_csv(store, "m", "live", live_csv(500, start=pd.Timestamp("2026-11-01T22:00:00")), "l.csv")
-    once = {d: p.to_dict() for d, p in day_profiles(store, model)}
+    baseline = store.active_baseline(model.id)
+    once = {d: p.to_dict() for d, p in day_profiles(store, baseline)}
     with store.begin() as conn:  # forget everything and refresh 37 rows at a time
         conn.execute(t.profiles.delete())
         conn.execute(t.profile_state.update().values(watermark=0))
-    result = refresh_profiles(store, "m", chunk_rows=37)
+    result = refresh_profiles(store, model, chunk_rows=37)
     assert result.rows_profiled == 500
-    chunked = {d: p for d, p in day_profiles(store, model)}
+    chunked = {d: p for d, p in day_profiles(store, baseline)}
     assert chunked.keys() == once.keys()
     for day, profile in chunked.items():
         assert profile.n_rows == once[day]["n_rows"]
@@ -93,9 +112,12 @@ def test_a_new_baseline_rebuilds_profiles_from_raw_rows(store):
     new_baseline = store.active_baseline(model.id)
     assert new_baseline.id != old_baseline.id
     with store.engine.connect() as conn:
-        baselines = {r[0] for r in conn.execute(t.profiles.select().with_only_columns(t.profiles.c.baseline_id))}
+        baselines = {
+            r[0] for r in conn.execute(t.profiles.select().with_only_columns(t.profiles.c.baseline_id))
+        }
     assert baselines == {new_baseline.id}
-    assert sum(p.n_rows for _, p in day_profiles(store, model)) == 200
+    assert sum(p.n_rows for _, p in day_profiles(store, new_baseline)) == 200
+    assert day_profiles(store, old_baseline) == []
 
 
 def test_a_moved_watermark_stops_a_second_refresher(store):
@@ -112,8 +134,9 @@ def test_regression_models_profile_the_prediction_as_a_number(store):
     ingest_csv(store, "r", "baseline", baseline_csv(300, task="regression"), "b.csv")
     ingest_csv(store, "r", "live", live_csv(100, task="regression"), "l.csv")
     model = store.get_model("r")
-    reference = load_reference(store, model, store.active_baseline(model.id))
+    baseline = store.active_baseline(model.id)
+    reference = load_reference(store, model, baseline)
     assert reference["prediction"].kind == "numeric"
     assert "score" not in reference.names
-    merged = merge_all(p for _, p in day_profiles(store, model))
+    merged = merge_all(p for _, p in day_profiles(store, baseline))
     assert merged["prediction"].n == 100

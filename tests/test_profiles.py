@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import pickle
 
@@ -13,7 +14,6 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from readiness.core import profiles
-from readiness.errors import ReadinessError, SchemaMismatchError
 from readiness.core.profiles import (
     CategoricalProfile,
     FrameProfile,
@@ -30,6 +30,7 @@ from readiness.core.profiles import (
     subtract,
 )
 from readiness.core.records import FeatureSpec
+from readiness.errors import ReadinessError, SchemaMismatchError
 
 NUM = FeatureSpec("x", "numeric")
 CAT = FeatureSpec("c", "categorical")
@@ -189,19 +190,24 @@ def test_one_million_rows_profile_like_numpy():
 # --------------------------------------------------------------------------- fast binning
 
 
-edge_arrays = hnp.arrays(np.float64, st.integers(9, 60),
-                         elements=st.floats(-1e6, 1e6, allow_nan=False, width=64), unique=True).map(np.sort)
+edge_arrays = hnp.arrays(
+    np.float64, st.integers(9, 60), elements=st.floats(-1e6, 1e6, allow_nan=False, width=64), unique=True
+).map(np.sort)
 
 
 @SETTINGS
 @given(edges=edge_arrays, seed=st.integers(0, 2**32 - 1), spread=st.sampled_from([1e-3, 1.0, 1e3, 1e7]))
 def test_bin_index_matches_searchsorted(edges, seed, spread):
     rng = np.random.default_rng(seed)
-    x = np.concatenate([
-        rng.normal(np.median(edges), spread, 20_000),
-        edges, np.nextafter(edges, np.inf), np.nextafter(edges, -np.inf),
-        rng.choice(edges, 2000) + rng.normal(0, 1e-9, 2000),
-    ])
+    x = np.concatenate(
+        [
+            rng.normal(np.median(edges), spread, 20_000),
+            edges,
+            np.nextafter(edges, np.inf),
+            np.nextafter(edges, -np.inf),
+            rng.choice(edges, 2000) + rng.normal(0, 1e-9, 2000),
+        ]
+    )
     assert np.array_equal(bin_index(x, edges), np.searchsorted(edges, x, side="right"))
 
 
@@ -223,12 +229,16 @@ def _split_frames(seed: int, n: int, cuts: list[int]) -> tuple[pd.DataFrame, lis
     c[rng.random(n) < 0.1] = None
     frame = pd.DataFrame({"x": x, "c": c})
     bounds = sorted({0, n, *[min(k, n) for k in cuts]})
-    return frame, [frame.iloc[a:b] for a, b in zip(bounds, bounds[1:])]
+    return frame, [frame.iloc[a:b] for a, b in itertools.pairwise(bounds)]
 
 
 @SETTINGS
-@given(seed=st.integers(0, 10_000), n=st.integers(0, 3000), cuts=st.lists(st.integers(0, 3000), max_size=5),
-       order_seed=st.integers(0, 1000))
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(0, 3000),
+    cuts=st.lists(st.integers(0, 3000), max_size=5),
+    order_seed=st.integers(0, 1000),
+)
 def test_merging_in_any_order_equals_profiling_the_union(seed, n, cuts, order_seed):
     base = _frame(400, seed=seed)  # categories a-d: v0..v29 are all unseen
     ref = build_reference(base, [NUM, CAT], bins=20, top_k=2)
@@ -253,8 +263,13 @@ def test_merging_in_any_order_equals_profiling_the_union(seed, n, cuts, order_se
 
 cat_profiles = st.builds(
     lambda counts, other, unseen, extra: CategoricalProfile(
-        sum(counts) + other + sum(unseen.values()) + extra, 0, tuple(counts), other,
-        tuple(sorted(unseen.items())[:3]), sum(v for _, v in sorted(unseen.items())[3:]) + extra),
+        sum(counts) + other + sum(unseen.values()) + extra,
+        0,
+        tuple(counts),
+        other,
+        tuple(sorted(unseen.items())[:3]),
+        sum(v for _, v in sorted(unseen.items())[3:]) + extra,
+    ),
     st.lists(st.integers(0, 50), min_size=3, max_size=3),
     st.integers(0, 9),
     st.dictionaries(st.sampled_from(list("pqrstu")), st.integers(1, 9), max_size=3),
@@ -271,8 +286,9 @@ def test_categorical_merge_is_associative_and_commutative(a, b, c):
 
 
 num_profiles = st.builds(
-    lambda counts, missing, lo, span, s, s2: NumericProfile(sum(counts), missing, lo, lo + span, s, s2,
-                                                            tuple(counts)),
+    lambda counts, missing, lo, span, s, s2: NumericProfile(
+        sum(counts), missing, lo, lo + span, s, s2, tuple(counts)
+    ),
     st.lists(st.integers(0, 50), min_size=4, max_size=4),
     st.integers(0, 5),
     st.floats(-100, 100),

@@ -10,16 +10,22 @@ import numpy as np
 import pytest
 
 from readiness.analysis.assessment import assess_model, score_history
-from readiness.storage.attestations import attest
-from readiness.core.checklist import EXPIRED, FAIL, UNKNOWN
-from readiness.errors import UnknownModelError
 from readiness.analysis.ingest import ModelSpec, ingest_csv
 from readiness.analysis.report import model_report_html, portfolio_report_html, report_filename
+from readiness.analysis.settings import attest
+from readiness.cli import main
+from readiness.core.status import ItemStatus, ReadinessStatus
+from readiness.errors import ReadinessError, UnknownModelError
 from readiness.storage.store import Store
 
 TODAY = date(2026, 11, 15)
 NOW = datetime(2026, 11, 15, 9)
-EXPECTED_STATUS = {"fraud": "Not ready", "credit": "Ready", "demand": "At risk"}
+EXPECTED_STATUS = {
+    "fraud": ReadinessStatus.NOT_READY,
+    "credit": ReadinessStatus.READY,
+    "demand": ReadinessStatus.AT_RISK,
+}
+OPEN = (ItemStatus.FAIL, ItemStatus.UNKNOWN, ItemStatus.EXPIRED)
 EVIDENCE_SITE = "https://wiki.example.com/ml/"
 PLOTLY_BANNER = "* plotly.js v"
 
@@ -35,7 +41,7 @@ def demo(demo_path) -> Store:
 @pytest.fixture(scope="module")
 def reports(demo) -> dict[str, str]:
     """Each demo model's report, and the portfolio report under the key None."""
-    pages = {name: model_report_html(demo, name, now=NOW) for name in EXPECTED_STATUS}
+    pages = {name: model_report_html(demo, demo.get_model(name), now=NOW) for name in EXPECTED_STATUS}
     pages[None] = portfolio_report_html(demo, now=NOW)
     return pages
 
@@ -54,12 +60,17 @@ def section(page: str, heading: str) -> str:
     """The HTML from an <h2> heading to the next one."""
     start = page.index(f"<h2>{heading}")
     following = page.find("<h2>", start + 4)
-    return page[start:following if following > 0 else len(page)]
+    return page[start : following if following > 0 else len(page)]
 
 
-def badge(status: str, score: str) -> str:
-    """The status badge's text as the page carries it."""
-    return f"{status} · {score}"
+def badge(status: ReadinessStatus | str, score: str) -> str:
+    """The status badge's text as the page carries it (the status in words)."""
+    return f"{getattr(status, 'label', status)} · {score}"
+
+
+def assessed(store: Store, name: str):
+    """The model's assessment as of the report's moment."""
+    return assess_model(store, store.get_model(name), NOW)
 
 
 # --------------------------------------------------------------------------- each model
@@ -68,7 +79,7 @@ def badge(status: str, score: str) -> str:
 @pytest.mark.parametrize("name", list(EXPECTED_STATUS))
 def test_model_report_shows_title_status_and_score(demo, reports, name):
     page = reports[name]
-    expected = assess_model(demo, name, NOW, record=False)
+    expected = assessed(demo, name)
     assert expected.score.status == EXPECTED_STATUS[name]
     assert f"<title>Readiness report: {name}</title>" in page
     assert f"<h1>Readiness report: {name}</h1>" in page
@@ -82,8 +93,8 @@ def test_model_report_shows_title_status_and_score(demo, reports, name):
 @pytest.mark.parametrize("name", list(EXPECTED_STATUS))
 def test_every_open_item_is_listed_with_its_finding_and_how_to_pass(demo, reports, name):
     open_items = section(reports[name], "Items not passing")
-    results = assess_model(demo, name, NOW, record=False).results
-    failing = [r for r in results if r.status in (FAIL, UNKNOWN, EXPIRED)]
+    results = assessed(demo, name).results
+    failing = [r for r in results if r.status in OPEN]
     assert f"Items not passing ({len(failing)})" in open_items
     for result in failing:
         assert html.escape(result.item.title) in open_items
@@ -91,7 +102,7 @@ def test_every_open_item_is_listed_with_its_finding_and_how_to_pass(demo, report
         assert html.escape(result.item.how_to_pass) in open_items
         if result.evidence is not None:
             assert html.escape(result.evidence.figure) in open_items
-    passing = [r for r in results if r.status not in (FAIL, UNKNOWN, EXPIRED)]
+    passing = [r for r in results if r.status not in OPEN]
     for result in passing:
         assert html.escape(result.item.title) not in open_items
         assert html.escape(result.item.title) in section(reports[name], "Passing items")
@@ -100,8 +111,8 @@ def test_every_open_item_is_listed_with_its_finding_and_how_to_pass(demo, report
 def test_fraud_report_leads_with_its_critical_failure(demo, reports):
     page = reports["fraud"]
     first = section(page, "What holds it back")
-    criteria = assess_model(demo, "fraud", NOW, record=False).result("criteria_met")
-    assert criteria.status == FAIL and criteria.item.critical
+    criteria = assessed(demo, "fraud").result("criteria_met")
+    assert criteria.status == ItemStatus.FAIL and criteria.item.critical
     assert "Critical" in first and html.escape(criteria.item.title) in first
     assert html.escape(criteria.item.how_to_pass) in first
     assert "recall &gt;= 0.75" in first
@@ -111,10 +122,10 @@ def test_fraud_report_leads_with_its_critical_failure(demo, reports):
 
 def test_demand_report_names_its_missing_attestations(demo, reports):
     first = section(reports["demand"], "What holds it back")
-    assessment = assess_model(demo, "demand", NOW, record=False)
+    assessment = assessed(demo, "demand")
     for key in ("rollback_drill", "on_call_runbook"):
         item = assessment.result(key)
-        assert item.status == UNKNOWN
+        assert item.status == ItemStatus.UNKNOWN
         assert html.escape(item.item.title) in first and html.escape(item.item.how_to_pass) in first
     expired = section(reports["demand"], "Items not passing")
     assert "Expired" in expired and "Attestation expired on" in expired
@@ -142,7 +153,7 @@ def test_key_charts_and_drift_table(reports):
     for title in ("Readiness score", "Section scores", "Score history", "Primary metric: recall"):
         assert title in charts
     assert "Criterion: recall &gt;= 0.75 per week" in charts
-    drift = charts[charts.index("Drift in the newest week"):]
+    drift = charts[charts.index("Drift in the newest week") :]
     assert "2026-11-08 to 2026-11-14" in drift
     assert drift.index("<td>device_trust</td>") < drift.index("<td>amount</td>")  # most severe first
 
@@ -164,14 +175,15 @@ def test_plotly_is_inlined_once_and_nothing_is_fetched(reports, name):
 
 
 def test_report_does_not_record_a_score(demo, reports):
-    before = score_history(demo, "fraud")
-    model_report_html(demo, "fraud", now=datetime(2026, 11, 16, 9))
+    fraud = demo.get_model("fraud")
+    before = score_history(demo, fraud)
+    model_report_html(demo, fraud, now=datetime(2026, 11, 16, 9))
     portfolio_report_html(demo, now=datetime(2026, 11, 16, 9))
-    assert len(score_history(demo, "fraud")) == len(before)
+    assert score_history(demo, fraud).equals(before)
 
 
 def test_same_inputs_give_the_same_page(demo, reports):
-    assert model_report_html(demo, "demand", now=NOW) == reports["demand"]
+    assert model_report_html(demo, demo.get_model("demand"), now=NOW) == reports["demand"]
 
 
 # --------------------------------------------------------------------------- portfolio
@@ -184,12 +196,12 @@ def test_portfolio_lists_every_model_worst_first(demo, reports):
     order = [table.index(f'href="#model-{name}"') for name in ("fraud", "demand", "credit")]
     assert order == sorted(order)
     for name, status in EXPECTED_STATUS.items():
-        assessment = assess_model(demo, name, NOW, record=False)
+        assessment = assessed(demo, name)
         assert f">{badge(status, assessment.score_text)}</span>" in table
         assert f'id="model-{name}"' in page
     assert "failing: recall &gt;= 0.75" in table and "device_trust" in table
     assert "3 models: 1 Not ready, 1 At risk, 1 Ready" in page
-    demand = page[page.index('id="model-demand"'):page.index('id="model-credit"')]
+    demand = page[page.index('id="model-demand"') : page.index('id="model-credit"')]
     assert "Holding it back" in demand and "Rolling back to the previous model has been rehearsed" in demand
     assert not re.search(r"<script[^>]*\ssrc\s*=|<link\b|<img\b|cdn", page, re.I)
 
@@ -212,28 +224,46 @@ def _hostile_model(store: Store) -> None:
     rng = np.random.default_rng(0)
     scores = rng.random(300)
     kinds = rng.choice(["a", "b"], size=300)
-    rows = [f"{rng.normal():.3f},{k},{int(p > 0.5)},{p:.3f},{int(rng.random() < p)}"
-            for k, p in zip(kinds, scores, strict=True)]
+    rows = [
+        f"{rng.normal():.3f},{k},{int(p > 0.5)},{p:.3f},{int(rng.random() < p)}"
+        for k, p in zip(kinds, scores, strict=True)
+    ]
     spec = ModelSpec("binary", "1", owner='"&<>', description="<script>alert(1)</script>")
-    ingest_csv(store, "evil", "baseline", _csv("amount,<i>x</i>,prediction,score,label", rows), "b.csv",
-               new_model=spec)
-    live = [f"2026-11-{10 + i % 4:02d}T10:00:00Z,{rng.normal():.3f},{k},{int(p > 0.5)},{p:.3f}"
-            for i, (k, p) in enumerate(zip(kinds, scores, strict=True))]
+    ingest_csv(
+        store,
+        "evil",
+        "baseline",
+        _csv("amount,<i>x</i>,prediction,score,label", rows),
+        "b.csv",
+        new_model=spec,
+    )
+    live = [
+        f"2026-11-{10 + i % 4:02d}T10:00:00Z,{rng.normal():.3f},{k},{int(p > 0.5)},{p:.3f}"
+        for i, (k, p) in enumerate(zip(kinds, scores, strict=True))
+    ]
     ingest_csv(store, "evil", "live", _csv("timestamp,amount,<i>x</i>,prediction,score", live), "l.csv")
-    attest(store, "evil", "model_card", "<b>Ann</b>", 'https://wiki.example.com/card"onmouseover="alert(1)',
-           today=date(2026, 11, 1), note="<img src=x onerror=alert(1)>")
+    attest(
+        store,
+        store.get_model("evil"),
+        "model_card",
+        "<b>Ann</b>",
+        'https://wiki.example.com/card"onmouseover="alert(1)',
+        today=date(2026, 11, 1),
+        note="<img src=x onerror=alert(1)>",
+    )
 
 
 def test_hostile_strings_are_escaped(sqlite_store):
     _hostile_model(sqlite_store)
-    pages = (model_report_html(sqlite_store, "evil", now=NOW), portfolio_report_html(sqlite_store, now=NOW))
+    evil = sqlite_store.get_model("evil")
+    pages = (model_report_html(sqlite_store, evil, now=NOW), portfolio_report_html(sqlite_store, now=NOW))
     for page in pages:
         rest = without_plotly_js(page)
         assert "<script>alert(1)</script>" not in page
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in rest
         assert "&quot;&amp;&lt;&gt;" in rest
         assert "<b>Ann</b>" not in rest and "<i>x</i>" not in rest and "<img" not in rest
-    model_page = without_plotly_js(model_report_html(sqlite_store, "evil", now=NOW))
+    model_page = without_plotly_js(model_report_html(sqlite_store, evil, now=NOW))
     assert "&lt;i&gt;x&lt;/i&gt;" in model_page  # the feature, in the drift table
     assert "&lt;b&gt;Ann&lt;/b&gt;" in model_page and "&lt;img src=x onerror=alert(1)&gt;" in model_page
     assert 'href="https://wiki.example.com/card&quot;onmouseover=&quot;alert(1)"' in model_page
@@ -241,10 +271,10 @@ def test_hostile_strings_are_escaped(sqlite_store):
 
 
 def test_model_without_baseline_still_gets_a_report(sqlite_store):
-    sqlite_store.create_model("newbie", "binary", "yes", owner="Ana", description="Not built yet.")
-    page = model_report_html(sqlite_store, "newbie", now=NOW)
+    newbie = sqlite_store.create_model("newbie", "binary", "yes", owner="Ana", description="Not built yet.")
+    page = model_report_html(sqlite_store, newbie, now=NOW)
     assert "<title>Readiness report: newbie</title>" in page
-    assert f'big">{badge("Not ready", "0")}</span>' in page
+    assert f'big">{badge(ReadinessStatus.NOT_READY, "0")}</span>' in page
     assert "No predictions logged yet; no baseline yet." in page
     missing = "has no baseline yet: upload one on the Data page first."
     assert page.count(missing) >= 3  # criteria, trend, drift
@@ -254,18 +284,30 @@ def test_model_without_baseline_still_gets_a_report(sqlite_store):
 
 def test_model_without_predictions_says_so(sqlite_store):
     rows = [f"{i},{i % 2},0.{i % 9 + 1},{i % 2}" for i in range(50)]
-    ingest_csv(sqlite_store, "quiet", "baseline", _csv("amount,prediction,score,label", rows), "b.csv",
-               new_model=ModelSpec("binary", "1"))
-    page = model_report_html(sqlite_store, "quiet", now=NOW)
+    ingest_csv(
+        sqlite_store,
+        "quiet",
+        "baseline",
+        _csv("amount,prediction,score,label", rows),
+        "b.csv",
+        new_model=ModelSpec("binary", "1"),
+    )
+    page = model_report_html(sqlite_store, sqlite_store.get_model("quiet"), now=NOW)
     assert "No predictions logged yet; baseline of 50 rows." in page
     assert "has no predictions before 2026-11-15 09:00 UTC" in page
     portfolio = portfolio_report_html(sqlite_store, now=NOW)
     assert 'id="model-quiet"' in portfolio and "no predictions yet" in portfolio
 
 
-def test_unknown_model_is_a_readiness_error(sqlite_store):
-    with pytest.raises(UnknownModelError, match="No model named 'ghost'"):
-        model_report_html(sqlite_store, "ghost", now=NOW)
+def test_unknown_model_is_a_readiness_error(sqlite_store, tmp_path, capsys):
+    with pytest.raises(UnknownModelError, match="No model named 'ghost'") as raised:
+        model_report_html(sqlite_store, sqlite_store.get_model("ghost"), now=NOW)  # resolved before reporting
+    assert isinstance(raised.value, ReadinessError)
+    url = sqlite_store.engine.url.render_as_string(hide_password=False)
+    assert main(["--database", url, "report", "--model", "ghost", "--out", str(tmp_path / "r.html")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: No model named 'ghost'") and err.count("\n") == 1
+    assert not (tmp_path / "r.html").exists()
 
 
 def test_report_filename():

@@ -25,12 +25,13 @@ def fraud_report(tmp_path_factory, demo_path) -> tuple[str, str]:
     folder = tmp_path_factory.mktemp("report-browser")
     store = Store.open(f"sqlite:///{demo_path}")
     try:
-        assessment = assess_model(store, "fraud", NOW, record=False)
+        fraud = store.get_model("fraud")
+        assessment = assess_model(store, fraud, NOW)
         path = folder / report_filename("fraud", NOW.date())
-        path.write_text(model_report_html(store, "fraud", now=NOW), encoding="utf-8")
+        path.write_text(model_report_html(store, fraud, now=NOW), encoding="utf-8")
     finally:
         store.engine.dispose()
-    return path.as_uri(), f"{assessment.score.status} · {assessment.score_text}"
+    return path.as_uri(), f"{assessment.score.status.label} · {assessment.score_text}"
 
 
 def png_size(data: bytes) -> tuple[int, int]:

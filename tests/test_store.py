@@ -6,31 +6,34 @@ import itertools
 import math
 import threading
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pandas as pd
 import pytest
+from factories import baseline_csv, binary_frame, live_csv, live_frame, table_counts, to_csv_bytes
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 
 import readiness.storage.store as store_module
-from factories import baseline_csv, binary_frame, live_csv, live_frame, table_counts, to_csv_bytes
 from readiness import ModelSpec, ingest_csv, log_predictions
-from readiness.storage import schema as t
 from readiness.core.csvread import MISSING_MARKERS
-from readiness.errors import ModelConfigError, UnknownModelError
 from readiness.core.mapping import ColumnMapping
-from readiness.storage.store import Store
 from readiness.core.records import FeatureSpec
+from readiness.errors import ModelConfigError, UnknownModelError
+from readiness.storage import schema as t
+from readiness.storage.store import Store
 
 NUMERIC = ['x"; DROP TABLE predictions; --', "amount €"]
 CATEGORICAL = ["city 'ü'", "plan"]
 FEATURES = [FeatureSpec(c, "numeric") for c in NUMERIC] + [FeatureSpec(c, "categorical") for c in CATEGORICAL]
 MODEL_NUMBERS = itertools.count()
-PROPERTY = settings(max_examples=25, deadline=None,
-                    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+PROPERTY = settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
 
 def fresh_name(prefix: str) -> str:
@@ -40,8 +43,9 @@ def fresh_name(prefix: str) -> str:
 def add_model_with_baseline(store: Store, name: str) -> None:
     """A binary model whose baseline has the NUMERIC and CATEGORICAL features."""
     model = store.create_model(name, "binary", "1")
-    frame = pd.DataFrame({**{c: [1.0, 2.0] for c in NUMERIC}, **{c: ["a", "b"] for c in CATEGORICAL},
-                          "prediction": ["0", "1"]})
+    frame = pd.DataFrame(
+        {**{c: [1.0, 2.0] for c in NUMERIC}, **{c: ["a", "b"] for c in CATEGORICAL}, "prediction": ["0", "1"]}
+    )
     with store.begin() as conn:
         store.add_baseline(conn, model, frame, FEATURES, ["0", "1"], "baseline", None)
 
@@ -66,10 +70,10 @@ words = st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x
 logged_text = words.filter(lambda s: s == s.strip())
 # Text in a CSV cell: no control characters (refused as binary) except newline and tab, and not a
 # missing-value marker such as "NA".
-csv_text = st.text(st.characters(exclude_categories=("Cs", "Cc"), include_characters="\n\t"),
-                   min_size=1, max_size=15).filter(lambda s: s == s.strip() and s not in MISSING_MARKERS)
-zones = st.sampled_from([None, timezone.utc, timezone(timedelta(hours=5, minutes=30)),
-                         timezone(timedelta(hours=-8))])
+csv_text = st.text(
+    st.characters(exclude_categories=("Cs", "Cc"), include_characters="\n\t"), min_size=1, max_size=15
+).filter(lambda s: s == s.strip() and s not in MISSING_MARKERS)
+zones = st.sampled_from([None, UTC, timezone(timedelta(hours=5, minutes=30)), timezone(timedelta(hours=-8))])
 
 
 @st.composite
@@ -88,7 +92,7 @@ def logged_frames(draw, cell_text=logged_text):
 
 
 def as_utc_naive(value: datetime) -> datetime:
-    return value if value.tzinfo is None else value.astimezone(timezone.utc).replace(tzinfo=None)
+    return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
 
 
 def assert_round_trip(sent: pd.DataFrame, back: pd.DataFrame) -> None:
@@ -106,7 +110,7 @@ def test_log_predictions_round_trip_exactly(store, frame):
     name = fresh_name("log")
     add_model_with_baseline(store, name)
     assert log_predictions(store, name, frame) == len(frame)
-    back = store.read_predictions(name)
+    back = store.read_predictions(store.get_model(name))
     assert len(back) == len(frame)
     assert_round_trip(frame, back)
 
@@ -115,23 +119,32 @@ def test_log_predictions_round_trip_exactly(store, frame):
 @given(frame=logged_frames(cell_text=csv_text), sep=st.sampled_from([",", ";", "\t"]))
 def test_csv_ingestion_round_trips_exactly(store, frame, sep):
     name = fresh_name("csv")
-    base = pd.DataFrame({**{c: [1.0, 2.0] for c in NUMERIC}, **{c: ["a", "b"] for c in CATEGORICAL},
-                         "prediction": [0, 1]})
-    mapping = ColumnMapping(roles={"prediction": "prediction"}, categorical=tuple(CATEGORICAL),
-                            numeric=tuple(NUMERIC))
-    ingest_csv(store, name, "baseline", to_csv_bytes(base), "b.csv", mapping=mapping,
-               new_model=ModelSpec("binary", "1"))
+    base = pd.DataFrame(
+        {**{c: [1.0, 2.0] for c in NUMERIC}, **{c: ["a", "b"] for c in CATEGORICAL}, "prediction": [0, 1]}
+    )
+    mapping = ColumnMapping(
+        roles={"prediction": "prediction"}, categorical=tuple(CATEGORICAL), numeric=tuple(NUMERIC)
+    )
+    ingest_csv(
+        store,
+        name,
+        "baseline",
+        to_csv_bytes(base),
+        "b.csv",
+        mapping=mapping,
+        new_model=ModelSpec("binary", "1"),
+    )
     upload = frame.copy()
     upload["timestamp"] = [pd.Timestamp(v).isoformat() for v in frame["timestamp"]]
     result = ingest_csv(store, name, "live", to_csv_bytes(upload, sep=sep), "live.csv")
     assert result.rows_added == len(frame)
-    assert_round_trip(frame, store.read_predictions(name))
+    assert_round_trip(frame, store.read_predictions(store.get_model(name)))
 
 
 def test_baseline_round_trips(store):
     frame = binary_frame(50)
     ingest_csv(store, "fraud", "baseline", to_csv_bytes(frame), "b.csv", new_model=ModelSpec("binary", "1"))
-    back = store.read_baseline("fraud")
+    back = store.read_baseline(store.active_baseline(store.get_model("fraud").id))
     assert list(back.columns) == ["amount", "age", "region", "prediction", "score", "label"]
     assert back["amount"].tolist() == frame["amount"].tolist()
     assert back["age"].tolist() == frame["age"].astype(float).tolist()
@@ -206,9 +219,9 @@ def test_reader_is_not_blocked_by_an_open_write_transaction(store):
 
         def read():
             try:
-                outcome["rows"] = len(other.read_predictions("fraud"))
+                outcome["rows"] = len(other.read_predictions(model))
                 outcome["models"] = [m.name for m in other.list_models()]
-            except Exception as exc:  # noqa: BLE001 - reported below
+            except Exception as exc:
                 outcome["error"] = exc
 
         reader = threading.Thread(target=read)
@@ -218,7 +231,7 @@ def test_reader_is_not_blocked_by_an_open_write_transaction(store):
     other.engine.dispose()
     assert "error" not in outcome, outcome.get("error")
     assert outcome == {"rows": 0, "models": ["fraud"]}  # uncommitted rows are invisible
-    assert len(store.read_predictions("fraud")) == 5  # and visible after the commit
+    assert len(store.read_predictions(model)) == 5  # and visible after the commit
 
 
 def _second_store(store: Store) -> Store:
@@ -266,14 +279,19 @@ def test_unknown_model_lists_the_known_ones(store):
         store.get_model("Fraud")
 
 
-@pytest.mark.parametrize(("kwargs", "words"), [
-    ({"name": "fraud", "task": "binary", "positive_class": "1"}, "A model named 'fraud' already exists"),
-    ({"name": "new", "task": "binary"}, "Binary model 'new' needs a positive class"),
-    ({"name": "new", "task": "ranking"}, "Unknown task 'ranking' for model 'new'"),
-    ({"name": "new", "task": "regression", "owner": "o" * 201},
-     "Owner of model 'new' is 201 characters long"),
-    ({"name": "a/b", "task": "regression"}, "Model name 'a/b' is not allowed"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"name": "fraud", "task": "binary", "positive_class": "1"}, "A model named 'fraud' already exists"),
+        ({"name": "new", "task": "binary"}, "Binary model 'new' needs a positive class"),
+        ({"name": "new", "task": "ranking"}, "Unknown task 'ranking' for model 'new'"),
+        (
+            {"name": "new", "task": "regression", "owner": "o" * 201},
+            "Owner of model 'new' is 201 characters long",
+        ),
+        ({"name": "a/b", "task": "regression"}, "Model name 'a/b' is not allowed"),
+    ],
+)
 def test_bad_model_definitions(store, kwargs, words):
     store.create_model("fraud", "binary", "1")
     before = table_counts(store)
@@ -284,8 +302,15 @@ def test_bad_model_definitions(store, kwargs, words):
 
 def test_long_file_names_and_actors_fit_their_columns(store):
     name = "exports/" + "d" * 700 + "/baseline.csv"
-    ingest_csv(store, "fraud", "baseline", baseline_csv(20), name, new_model=ModelSpec("binary", "1"),
-               actor="a" * 300)
+    ingest_csv(
+        store,
+        "fraud",
+        "baseline",
+        baseline_csv(20),
+        name,
+        new_model=ModelSpec("binary", "1"),
+        actor="a" * 300,
+    )
     with store.engine.connect() as conn:
         stored = conn.execute(select(t.ingestions.c.filename, t.ingestions.c.actor)).one()
     assert len(stored.filename) == 500 and stored.filename.endswith("/baseline.csv")
@@ -296,23 +321,25 @@ def test_read_predictions_window_and_limit(store):
     ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
     ingest_csv(store, "fraud", "live", live_csv(60), "l.csv")  # one a minute from 2026-03-01 00:00
     start, end = datetime(2026, 3, 1, 0, 10), datetime(2026, 3, 1, 0, 20)
-    window = store.read_predictions("fraud", start=start, end=end)
+    model = store.get_model("fraud")
+    window = store.read_predictions(model, start=start, end=end)
     assert window["request_id"].tolist() == [f"r-{i}" for i in range(10, 20)]
-    assert len(store.read_predictions("fraud", limit=7)) == 7
+    assert len(store.read_predictions(model, limit=7)) == 7
     assert list(window.columns[-3:]) == ["amount", "age", "region"]
 
 
 def test_read_predictions_of_a_model_without_any(store):
     ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
-    back = store.read_predictions("fraud")
+    back = store.read_predictions(store.get_model("fraud"))
     assert back.empty
     assert {"timestamp", "prediction", "label", "amount", "region"} <= set(back.columns)
 
 
 def test_read_baseline_of_a_model_without_one(store):
-    store.create_model("fraud", "binary", "1")
-    assert store.read_baseline("fraud").empty
-    assert store.active_baseline(store.get_model("fraud").id) is None
+    model = store.create_model("fraud", "binary", "1")
+    # read_baseline takes a Baseline now: a model without one has none to read
+    assert store.active_baseline(model.id) is None
+    assert store.read_predictions(model).empty  # and its log reads back empty, without feature names
 
 
 def test_count_rows_per_model(store):

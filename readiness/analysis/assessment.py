@@ -29,6 +29,7 @@ import pandas as pd
 from readiness.analysis.cache import cached
 from readiness.analysis.performance_overview import development_performance
 from readiness.core import checks as c
+from readiness.core import estimation
 from readiness.core.checklist import (
     DEFAULT_ITEMS,
     SECTIONS,
@@ -44,7 +45,6 @@ from readiness.core.checklist_config import ChecklistConfig, Margins
 from readiness.core.criteria import Criterion, CriterionResult
 from readiness.core.drift import DriftOptions, DriftReport, column_drift
 from readiness.core.metrics import MetricValue
-from readiness.core import estimation
 from readiness.core.performance import (
     CriterionTrack,
     DayRecord,
@@ -65,7 +65,6 @@ from readiness.storage.profile_store import day_profiles, load_reference
 from readiness.storage.samples import newest_rows, sample_predictions
 from readiness.storage.settings import current_attestations, load_config, model_criteria
 from readiness.storage.store import Store
-
 
 
 @dataclass(frozen=True)
@@ -174,33 +173,83 @@ def _assess(store: Store, model: Model, as_of: datetime) -> Assessment:
         if item.key in config.critical:
             item = replace(item, critical=config.critical[item.key])
         if item.key in config.not_applicable:
-            results.append(ItemResult(item, ItemStatus.NOT_APPLICABLE, Evidence("marked not applicable", "", "Checklist"),
-                                      config.not_applicable[item.key]))
+            results.append(
+                ItemResult(
+                    item,
+                    ItemStatus.NOT_APPLICABLE,
+                    Evidence("marked not applicable", "", "Checklist"),
+                    config.not_applicable[item.key],
+                )
+            )
         elif item.kind == "attested":
             results.append(attested_result(item, attestations.get(item.key), as_of.date()))
         else:
             results.append(AUTOMATIC[item.key](item, facts))
     score = score_checklist(results, config.bands)
-    failing = tuple(tr.criterion.text for tr in facts.tracks
-                    if any(r.status == CriterionStatus.FAIL
-                           for _, r in tr.judged_windows[-config.margins.criteria_windows:]))
+    failing = tuple(
+        tr.criterion.text
+        for tr in facts.tracks
+        if any(
+            r.status == CriterionStatus.FAIL for _, r in tr.judged_windows[-config.margins.criteria_windows :]
+        )
+    )
     criteria_item = next(r for r in results if r.item.key == "criteria_met")
-    status = CriteriaState.NO_CRITERIA if not facts.tracks else {
-        ItemStatus.FAIL: CriteriaState.FAILING, ItemStatus.PASS: CriteriaState.MET,
-    }.get(criteria_item.status, CriteriaState.INSUFFICIENT)
+    status = (
+        CriteriaState.NO_CRITERIA
+        if not facts.tracks
+        else {
+            ItemStatus.FAIL: CriteriaState.FAILING,
+            ItemStatus.PASS: CriteriaState.MET,
+        }.get(criteria_item.status, CriteriaState.INSUFFICIENT)
+    )
     drifted = [col.column for col in facts.report.columns if col.drifted] if facts.report else []
     features = set(_features(facts))
-    return Assessment(model, as_of, tuple(results), score, config, facts.last_prediction, facts.recent,
-                      tuple(d for d in drifted if d in features), tuple(d for d in drifted if d not in features),
-                      failing, status)
+    return Assessment(
+        model,
+        as_of,
+        tuple(results),
+        score,
+        config,
+        facts.last_prediction,
+        facts.recent,
+        tuple(d for d in drifted if d in features),
+        tuple(d for d in drifted if d not in features),
+        failing,
+        status,
+    )
 
 
-def _gather(store: Store, model: Model, baseline: Baseline | None, as_of: datetime, margins: Margins) -> _Facts:
+def _gather(
+    store: Store, model: Model, baseline: Baseline | None, as_of: datetime, margins: Margins
+) -> _Facts:
     criteria = model_criteria(store, model)
     last = store.prediction_bounds(model.id, before=as_of)[1]
     unjudged = tuple(CriterionTrack(cr, (), None, None) for cr in criteria)
-    empty = _Facts(model, baseline, as_of, margins, criteria, last, None, None, None, None, None, (), None, unjudged,
-                   None, None, (None, 0, 0), (), None, 0, None, _primary_track(criteria, unjudged), ())
+    empty = _Facts(
+        model,
+        baseline,
+        as_of,
+        margins,
+        criteria,
+        last,
+        None,
+        None,
+        None,
+        None,
+        None,
+        (),
+        None,
+        unjudged,
+        None,
+        None,
+        (None, 0, 0),
+        (),
+        None,
+        0,
+        None,
+        _primary_track(criteria, unjudged),
+        (),
+    )
     if baseline is None or last is None:
         return empty
     end = datetime.combine(last.date(), time()) + timedelta(days=1)
@@ -220,9 +269,13 @@ def _gather(store: Store, model: Model, baseline: Baseline | None, as_of: dateti
     records = [r for r in stored.records if aligned <= r.day < end]
     tracks = tuple(track_criterion(cr, records, model, baseline, as_of) for cr in criteria)
     in_lookback = [r for r in records if r.day >= lookback.start]
-    production = merge_records(in_lookback, model, baseline, lookback.start, estimate=False) if in_lookback else None
+    production = (
+        merge_records(in_lookback, model, baseline, lookback.start, estimate=False) if in_lookback else None
+    )
     in_recent = [r for r in records if r.day >= recent.start]
-    recent_record = merge_records(in_recent, model, baseline, recent.start, estimate=False) if in_recent else None
+    recent_record = (
+        merge_records(in_recent, model, baseline, recent.start, estimate=False) if in_recent else None
+    )
 
     grace_end = end - timedelta(days=margins.label_grace_days)
     cover = [r for r in in_lookback if r.day < grace_end]
@@ -231,23 +284,50 @@ def _gather(store: Store, model: Model, baseline: Baseline | None, as_of: dateti
 
     first_day = records[0].day if records else lookback.start
     complete_end = min(end, datetime.combine(as_of.date(), time()))
-    complete = c.Period(max(lookback.start, first_day), complete_end) if complete_end > max(lookback.start,
-                                                                                              first_day) else None
+    complete = (
+        c.Period(max(lookback.start, first_day), complete_end)
+        if complete_end > max(lookback.start, first_day)
+        else None
+    )
     daily = _daily_volume(in_lookback, complete) if complete is not None else ()
     unversioned = sum(r.n_rows for r in in_lookback if r.version == "")
     primary = _primary_track(criteria, tracks)
     estimates = _estimates(records, model, baseline, primary, margins.criteria_windows)
-    return _Facts(model, baseline, as_of, margins, criteria, last, recent, lookback, reference, current, report,
-                  quality, sample, tracks, production, recent_record, coverage, daily, complete, unversioned,
-                  development_performance(store, model, baseline), primary, estimates)
+    return _Facts(
+        model,
+        baseline,
+        as_of,
+        margins,
+        criteria,
+        last,
+        recent,
+        lookback,
+        reference,
+        current,
+        report,
+        quality,
+        sample,
+        tracks,
+        production,
+        recent_record,
+        coverage,
+        daily,
+        complete,
+        unversioned,
+        development_performance(store, model, baseline),
+        primary,
+        estimates,
+    )
 
 
 def _daily_volume(records: Sequence[DayRecord], period: c.Period) -> tuple[tuple[date, int], ...]:
     counts: Counter = Counter()
     for r in records:
         counts[r.day.date()] += r.n_rows
-    return tuple((period.start.date() + timedelta(days=i), counts.get(period.start.date() + timedelta(days=i), 0))
-                 for i in range(period.days))
+    return tuple(
+        (period.start.date() + timedelta(days=i), counts.get(period.start.date() + timedelta(days=i), 0))
+        for i in range(period.days)
+    )
 
 
 @dataclass(frozen=True)
@@ -261,12 +341,22 @@ class _Stored:
 
 def _stored(store: Store, model: Model, baseline: Baseline) -> _Stored:
     """Decoding stored aggregates is most of an assessment's cost; a day-by-day history pays it once."""
-    return cached(store, model, "stored_aggregates", (baseline.id,), lambda: _Stored(
-        load_reference(store, model, baseline), tuple(day_profiles(store, baseline)),
-        tuple(day_records(store, baseline))))
+    return cached(
+        store,
+        model,
+        "stored_aggregates",
+        (baseline.id,),
+        lambda: _Stored(
+            load_reference(store, model, baseline),
+            tuple(day_profiles(store, baseline)),
+            tuple(day_records(store, baseline)),
+        ),
+    )
 
 
-def _schema_sample(store: Store, model: Model, baseline: Baseline, period: c.Period, n: int) -> c.SchemaSample:
+def _schema_sample(
+    store: Store, model: Model, baseline: Baseline, period: c.Period, n: int
+) -> c.SchemaSample:
     """Which keys and value types a bounded random sample of the period's raw rows carries."""
     sampled = sample_predictions(store, model.id, period.start, period.end, n)
     newest = newest_rows(store, model.id, period.start, period.end, n // 3)
@@ -306,7 +396,8 @@ def _unknown_classes(f: _Facts) -> int:
         return 0
     known = set(f.baseline.classes)
     return sum(count for value, count in profile.unseen if value not in known) + (
-        profile.unseen_other if known else 0)
+        profile.unseen_other if known else 0
+    )
 
 
 def _primary_track(criteria: Sequence[Criterion], tracks: Sequence[CriterionTrack]) -> CriterionTrack | None:
@@ -316,16 +407,21 @@ def _primary_track(criteria: Sequence[Criterion], tracks: Sequence[CriterionTrac
 
 def _dev_gap(item: ChecklistItem, f: _Facts) -> ItemResult:
     if f.primary is None:
-        return ItemResult(item, ItemStatus.UNKNOWN, Evidence("no label-based criterion", "", "Settings"),
-                          "No label-based criterion names the metric to compare.")
+        return ItemResult(
+            item,
+            ItemStatus.UNKNOWN,
+            Evidence("no label-based criterion", "", "Settings"),
+            "No label-based criterion names the metric to compare.",
+        )
     metric = f.primary.criterion.metric
     dev = compute_all(f.development, (metric,))[metric] if f.development else None
     prod = compute_all(f.production, (metric,))[metric] if f.production else None
     return c.check_dev_gap(item, metric, dev, prod, f.margins.dev_gap, f.lookback)
 
 
-def _estimates(records: list[DayRecord], model: Model, baseline: Baseline, track: CriterionTrack | None,
-               n_windows: int) -> tuple[tuple[datetime, CriterionResult, MetricValue | None], ...]:
+def _estimates(
+    records: list[DayRecord], model: Model, baseline: Baseline, track: CriterionTrack | None, n_windows: int
+) -> tuple[tuple[datetime, CriterionResult, MetricValue | None], ...]:
     """Measured and label-free estimated primary metric in the criterion's newest judged windows (binary)."""
     if track is None or model.task != "binary":
         return ()
@@ -340,50 +436,83 @@ def _estimates(records: list[DayRecord], model: Model, baseline: Baseline, track
         if not group:
             continue
         merged = merge_records(group, model, baseline, start)
-        estimate = estimation.estimate_from_aggregate(merged.estimate).get(metric) if merged.estimate else None
+        estimate = (
+            estimation.estimate_from_aggregate(merged.estimate).get(metric) if merged.estimate else None
+        )
         if metric != track.criterion.metric:
             value = compute_all(merged, (metric,))[metric]
-            result = CriterionResult(replace(track.criterion, metric=metric), result.status, value.value,
-                                     value.lower, value.upper, value.n, result.reason)
+            result = CriterionResult(
+                replace(track.criterion, metric=metric),
+                result.status,
+                value.value,
+                value.lower,
+                value.upper,
+                value.n,
+                result.reason,
+            )
         out.append((start, result, estimate))
     return tuple(out)
 
 
 AUTOMATIC = {
     "schema_matches_baseline": lambda item, f: c.check_schema(
-        item, f.sample, {s.name: s.kind for s in f.baseline.features} if f.baseline else {}, f.recent),
+        item, f.sample, {s.name: s.kind for s in f.baseline.features} if f.baseline else {}, f.recent
+    ),
     "missing_within_baseline": lambda item, f: c.check_missing(
-        item, f.quality, _features(f), f.margins.missing_margin, f.recent),
+        item, f.quality, _features(f), f.margins.missing_margin, f.recent
+    ),
     "values_within_domain": lambda item, f: c.check_domain(
-        item, f.quality, _features(f), f.margins.out_of_range_share, f.margins.unseen_share, f.recent),
+        item, f.quality, _features(f), f.margins.out_of_range_share, f.margins.unseen_share, f.recent
+    ),
     "no_feature_drift": lambda item, f: c.check_feature_drift(item, f.report, _features(f), f.recent),
     "label_coverage": lambda item, f: c.check_label_coverage(
-        item, f.coverage[1], f.coverage[2], f.margins.min_label_coverage, f.coverage[0]),
+        item, f.coverage[1], f.coverage[2], f.margins.min_label_coverage, f.coverage[0]
+    ),
     "criteria_met": lambda item, f: c.check_criteria(item, f.tracks, f.margins.criteria_windows),
     "beats_trivial_baseline": lambda item, f: c.check_trivial_baseline(
-        item, f.model.task, f.production.quality if f.production else None, f.lookback),
+        item, f.model.task, f.production.quality if f.production else None, f.lookback
+    ),
     "calibrated": lambda item, f: c.check_calibration(
-        item, f.model.task, f.production.quality if f.production else None, f.margins.max_ece,
-        f.margins.max_bias_share, f.lookback),
+        item,
+        f.model.task,
+        f.production.quality if f.production else None,
+        f.margins.max_ece,
+        f.margins.max_bias_share,
+        f.lookback,
+    ),
     "score_distribution_stable": lambda item, f: c.check_score_stability(
-        item, f.report, "score" if _has_scores(f) else "prediction", f.recent),
+        item, f.report, "score" if _has_scores(f) else "prediction", f.recent
+    ),
     "production_matches_development": _dev_gap,
     "outputs_valid": lambda item, f: c.check_outputs(
-        item, f.production.operations if f.production else None, _unknown_classes(f),
-        f.margins.max_invalid_share, f.lookback),
+        item,
+        f.production.operations if f.production else None,
+        _unknown_classes(f),
+        f.margins.max_invalid_share,
+        f.lookback,
+    ),
     "latency_within_slo": lambda item, f: c.check_latency(
-        item, f.recent_record.operations if f.recent_record else None,
-        *c.latency_objective(f.criteria, f.margins.latency_slo_ms), f.recent),
+        item,
+        f.recent_record.operations if f.recent_record else None,
+        *c.latency_objective(f.criteria, f.margins.latency_slo_ms),
+        f.recent,
+    ),
     "log_volume_continuous": lambda item, f: c.check_volume(
-        item, f.daily, f.margins.min_day_volume_share, f.complete_days),
+        item, f.daily, f.margins.min_day_volume_share, f.complete_days
+    ),
     "model_version_recorded": lambda item, f: c.check_versions(
-        item, f.production.n_rows if f.production else 0, f.unversioned, f.lookback),
-    "log_fresh": lambda item, f: c.check_freshness(item, f.last_prediction, f.as_of, f.margins.freshness_hours),
+        item, f.production.n_rows if f.production else 0, f.unversioned, f.lookback
+    ),
+    "log_fresh": lambda item, f: c.check_freshness(
+        item, f.last_prediction, f.as_of, f.margins.freshness_hours
+    ),
     "criteria_defined": lambda item, f: c.check_criteria_defined(item, f.criteria),
     "performance_measured": lambda item, f: c.check_performance_measured(
-        item, f.tracks, f.as_of, f.margins.max_label_age_days),
+        item, f.tracks, f.as_of, f.margins.max_label_age_days
+    ),
     "no_quality_regression": lambda item, f: c.check_regression(
-        item, f.primary, f.margins.regression_margin, f.margins.regression_windows),
+        item, f.primary, f.margins.regression_margin, f.margins.regression_windows
+    ),
     "estimate_agrees": lambda item, f: c.check_estimate(item, f.model.task, _has_scores(f), f.estimates),
 }
 
@@ -394,8 +523,14 @@ AUTOMATIC = {
 def record_score(store: Store, assessment: Assessment) -> None:
     """Store the assessment's score as its UTC day's (replacing an earlier one that day): an explicit write."""
     sections = {s: assessment.section_percent(s) for s in SECTIONS}
-    history.record_day(store, assessment.model, assessment.as_of.date(), assessment.score.score_0_100,
-                       assessment.score.status, sections)
+    history.record_day(
+        store,
+        assessment.model,
+        assessment.as_of.date(),
+        assessment.score.score_0_100,
+        assessment.score.status,
+        sections,
+    )
 
 
 def record_scores(store: Store, now: datetime | None = None) -> tuple[Assessment, ...]:
@@ -406,15 +541,18 @@ def record_scores(store: Store, now: datetime | None = None) -> tuple[Assessment
     return assessments
 
 
-def backfill_history(store: Store, model: Model, days: int = 90, step: int = 1,
-                     today: date | None = None) -> int:
+def backfill_history(
+    store: Store, model: Model, days: int = 90, step: int = 1, today: date | None = None
+) -> int:
     """Record the score as of the start of each ``step``-th of the last ``days`` days; return how many.
 
     Past days are judged on the logs, labels and attestations dated before them, with the
     labels as they stand now (labels that arrived later are included) and today's settings.
     """
     if days < 1 or step < 1:
-        raise ChecklistError(f"Backfill needs at least 1 day and a step of at least 1; got {days} days, step {step}.")
+        raise ChecklistError(
+            f"Backfill needs at least 1 day and a step of at least 1; got {days} days, step {step}."
+        )
     today = today or utcnow().date()
     first = store.prediction_bounds(model.id)[0]
     if first is None:

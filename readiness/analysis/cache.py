@@ -131,8 +131,11 @@ def remembered(build: Callable[..., T]) -> Callable[..., T]:
 
     @functools.wraps(build)
     def wrapper(*args: Any, **kwargs: Any) -> T:
-        key = (build.__qualname__, tuple(_input_key(a) for a in args),
-               tuple(sorted((k, _input_key(v)) for k, v in kwargs.items())))
+        key = (
+            build.__qualname__,
+            tuple(_input_key(a) for a in args),
+            tuple(sorted((k, _input_key(v)) for k, v in kwargs.items())),
+        )
         return FIGURES.get_or_compute(key, lambda: (args, kwargs, build(*args, **kwargs)))[2]
 
     return wrapper

@@ -13,15 +13,23 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from readiness.core import metrics as m
 from readiness.analysis.assessment import Assessment
 from readiness.analysis.cache import remembered
-from readiness.core.checklist import Bands, band_status
 from readiness.analysis.drift_overview import DriftOverview
 from readiness.analysis.performance_overview import PerformanceOverview
-from readiness.core.profiles import CategoricalProfile, FrameProfile, NumericProfile, NumericReference, Reference
+from readiness.core import metrics as m
+from readiness.core.checklist import Bands, band_status
+from readiness.core.profiles import (
+    CategoricalProfile,
+    CategoricalReference,
+    FrameProfile,
+    NumericProfile,
+    NumericReference,
+    Reference,
+)
 from readiness.core.records import Model
 from readiness.core.status import ReadinessStatus
+from readiness.errors import SchemaMismatchError
 
 BASELINE_COLOR = "#4c78a8"
 LIVE_COLOR = "#f58518"
@@ -33,10 +41,24 @@ MAX_BARS = 40
 def distribution_figure(reference: Reference, current: FrameProfile, column: str) -> go.Figure:
     """Baseline vs live distribution of one column: a histogram (numeric) or bars (categorical)."""
     base, live = reference.baseline[column], current[column]
-    if isinstance(base, NumericProfile):
-        figure = _numeric_distribution(reference[column], base, live)
+    ref = reference[column]
+    if (
+        isinstance(ref, NumericReference)
+        and isinstance(base, NumericProfile)
+        and isinstance(live, NumericProfile)
+    ):
+        figure = _numeric_distribution(ref, base, live)
+    elif (
+        isinstance(ref, CategoricalReference)
+        and isinstance(base, CategoricalProfile)
+        and isinstance(live, CategoricalProfile)
+    ):
+        figure = _categorical_distribution(ref.categories, base, live)
     else:
-        figure = _categorical_distribution(reference[column].categories, base, live)
+        raise SchemaMismatchError(
+            f"Column {column!r} is {ref.kind} in the baseline but its profiles are {base.kind} and "
+            f"{live.kind}. Recompute the current profile against the active baseline."
+        )
     figure.update_layout(
         title=f"{column}: baseline vs live distribution",
         barmode="overlay",
@@ -58,9 +80,17 @@ def _numeric_distribution(ref: NumericReference, base: NumericProfile, live: Num
     figure = go.Figure()
     if ref.discrete or len(edges) < 3:
         labels = [f"< {edges[0]:g}", *[f"{e:g}" for e in edges]]
-        for name, share, color in (("Baseline", base_share, BASELINE_COLOR), ("Live", live_share, LIVE_COLOR)):
-            figure.add_bar(x=labels, y=share[:-1] if len(share) > len(labels) else share, name=name,
-                           marker_color=color, opacity=0.6)
+        for name, share, color in (
+            ("Baseline", base_share, BASELINE_COLOR),
+            ("Live", live_share, LIVE_COLOR),
+        ):
+            figure.add_bar(
+                x=labels,
+                y=share[:-1] if len(share) > len(labels) else share,
+                name=name,
+                marker_color=color,
+                opacity=0.6,
+            )
         figure.update_xaxes(title_text="Value", type="category")
         figure.update_yaxes(title_text="Share of rows", tickformat=".0%")
         return figure
@@ -72,8 +102,16 @@ def _numeric_distribution(ref: NumericReference, base: NumericProfile, live: Num
     for name, share, color in (("Baseline", base_share, BASELINE_COLOR), ("Live", live_share, LIVE_COLOR)):
         inner = np.bincount(groups, weights=share[1:-1], minlength=len(widths))
         density = np.divide(inner, widths, out=np.zeros_like(inner), where=widths > 0)
-        figure.add_bar(x=middles, y=density, width=widths, name=name, marker_color=color, opacity=0.55,
-                       customdata=inner, hovertemplate="%{x:.4g}: %{customdata:.1%} of rows<extra>" + name + "</extra>")
+        figure.add_bar(
+            x=middles,
+            y=density,
+            width=widths,
+            name=name,
+            marker_color=color,
+            opacity=0.55,
+            customdata=inner,
+            hovertemplate="%{x:.4g}: %{customdata:.1%} of rows<extra>" + name + "</extra>",
+        )
     outside = live_share[0] + live_share[-1]
     subtitle = f"{outside:.1%} of live values fall outside the baseline range" if outside >= 0.001 else ""
     figure.update_xaxes(title_text="Value" + (f" ({subtitle})" if subtitle else ""))
@@ -81,8 +119,9 @@ def _numeric_distribution(ref: NumericReference, base: NumericProfile, live: Num
     return figure
 
 
-def _categorical_distribution(categories: tuple[str, ...], base: CategoricalProfile,
-                              live: CategoricalProfile) -> go.Figure:
+def _categorical_distribution(
+    categories: tuple[str, ...], base: CategoricalProfile, live: CategoricalProfile
+) -> go.Figure:
     base_total = max(base.n, 1)
     live_total = max(live.n, 1)
     order = np.argsort(-np.asarray(base.counts))[:MAX_CATEGORIES]
@@ -108,17 +147,22 @@ def drift_heatmap(overview: DriftOverview) -> go.Figure:
     """Columns x windows, coloured by statistic over its drift bar (threshold or noise floor)."""
     matrix = overview.severity_matrix()
     z = matrix.to_numpy(dtype=float)
-    figure = go.Figure(go.Heatmap(
-        z=z,
-        x=[start for start in matrix.columns],
-        y=list(matrix.index),
-        zmin=0.0,
-        zmax=3.0,
-        colorscale=[[0.0, "#f7f7f7"], [0.32, "#fddbc7"], [0.334, "#f4a582"], [1.0, "#b2182b"]],
-        colorbar={"title": {"text": "statistic ÷<br>drift bar"}, "tickvals": [0, 1, 2, 3],
-                  "ticktext": ["0", "1 (drift)", "2", "≥3"]},
-        hovertemplate="%{y}<br>window %{x}<br>%{z:.2f} × the drift bar<extra></extra>",
-    ))
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=[start for start in matrix.columns],
+            y=list(matrix.index),
+            zmin=0.0,
+            zmax=3.0,
+            colorscale=[[0.0, "#f7f7f7"], [0.32, "#fddbc7"], [0.334, "#f4a582"], [1.0, "#b2182b"]],
+            colorbar={
+                "title": {"text": "statistic ÷<br>drift bar"},
+                "tickvals": [0, 1, 2, 3],
+                "ticktext": ["0", "1 (drift)", "2", "≥3"],
+            },
+            hovertemplate="%{y}<br>window %{x}<br>%{z:.2f} × the drift bar<extra></extra>",
+        )
+    )
     figure.update_layout(
         title=f"When did drift start? Drift per {overview.window} (red: past the threshold)",
         height=max(300, 28 * len(matrix.index) + 140),
@@ -134,10 +178,17 @@ def share_drifted_figure(overview: DriftOverview) -> go.Figure:
     """Share of drifted columns per window, against the dataset-drift share."""
     starts = [w.start for w in overview.windows]
     shares = [w.report.share_drifted for w in overview.windows]
-    figure = go.Figure(go.Scatter(x=starts, y=shares, mode="lines+markers", name="Drifted columns",
-                                  line={"color": LIVE_COLOR}))
-    figure.add_hline(y=overview.report.options.dataset_share, line_dash="dash", line_color="#b2182b",
-                     annotation_text="dataset drift")
+    figure = go.Figure(
+        go.Scatter(
+            x=starts, y=shares, mode="lines+markers", name="Drifted columns", line={"color": LIVE_COLOR}
+        )
+    )
+    figure.add_hline(
+        y=overview.report.options.dataset_share,
+        line_dash="dash",
+        line_color="#b2182b",
+        annotation_text="dataset drift",
+    )
     figure.update_layout(title=f"Share of columns drifting per {overview.window}")
     figure.update_xaxes(title_text=f"{overview.window.capitalize()} (UTC)")
     figure.update_yaxes(title_text="Share of columns", tickformat=".0%", range=[0, 1])
@@ -152,30 +203,56 @@ MUTED = "#9e9e9e"
 
 
 @remembered
-def metric_trend_figure(overview: PerformanceOverview, metric: str, threshold: float | None = None,
-                        comparison: str | None = None) -> go.Figure:
+def metric_trend_figure(
+    overview: PerformanceOverview, metric: str, threshold: float | None = None, comparison: str | None = None
+) -> go.Figure:
     """A metric per window with its 95% band, the criterion's threshold and the label-free estimate."""
     series = overview.metric_series(metric)
     usable = series[series["value"].notna()]
     figure = go.Figure()
-    figure.add_scatter(x=list(usable["start"]) + list(usable["start"])[::-1],
-                       y=list(usable["upper"]) + list(usable["lower"])[::-1], fill="toself",
-                       fillcolor="rgba(76,120,168,0.18)", line={"width": 0}, name="95% interval",
-                       hoverinfo="skip")
-    figure.add_scatter(x=usable["start"], y=usable["value"], mode="lines+markers", name="Measured (labels)",
-                       line={"color": BASELINE_COLOR}, customdata=usable["n"],
-                       hovertemplate="%{x|%Y-%m-%d}: %{y:.3f} (n=%{customdata})<extra></extra>")
+    figure.add_scatter(
+        x=list(usable["start"]) + list(usable["start"])[::-1],
+        y=list(usable["upper"]) + list(usable["lower"])[::-1],
+        fill="toself",
+        fillcolor="rgba(76,120,168,0.18)",
+        line={"width": 0},
+        name="95% interval",
+        hoverinfo="skip",
+    )
+    figure.add_scatter(
+        x=usable["start"],
+        y=usable["value"],
+        mode="lines+markers",
+        name="Measured (labels)",
+        line={"color": BASELINE_COLOR},
+        customdata=usable["n"],
+        hovertemplate="%{x|%Y-%m-%d}: %{y:.3f} (n=%{customdata})<extra></extra>",
+    )
     missing = series[series["value"].isna()]
     if not missing.empty:
-        figure.add_scatter(x=missing["start"], y=[threshold if threshold is not None else 0] * len(missing),
-                           mode="markers", name="Insufficient data", marker={"symbol": "x", "color": MUTED, "size": 9})
+        figure.add_scatter(
+            x=missing["start"],
+            y=[threshold if threshold is not None else 0] * len(missing),
+            mode="markers",
+            name="Insufficient data",
+            marker={"symbol": "x", "color": MUTED, "size": 9},
+        )
     estimated = series[series["estimate"].notna()]
     if not estimated.empty:
-        figure.add_scatter(x=estimated["start"], y=estimated["estimate"], mode="lines", name="Estimated (no labels needed)",
-                           line={"color": LIVE_COLOR, "dash": "dash"})
+        figure.add_scatter(
+            x=estimated["start"],
+            y=estimated["estimate"],
+            mode="lines",
+            name="Estimated (no labels needed)",
+            line={"color": LIVE_COLOR, "dash": "dash"},
+        )
     if threshold is not None:
-        figure.add_hline(y=threshold, line_dash="dot", line_color=FAIL_COLOR,
-                         annotation_text=f"criterion {comparison or ''} {threshold:g}")
+        figure.add_hline(
+            y=threshold,
+            line_dash="dot",
+            line_color=FAIL_COLOR,
+            annotation_text=f"criterion {comparison or ''} {threshold:g}",
+        )
     figure.update_layout(title=f"{metric} per {overview.window}", legend={"orientation": "h", "y": -0.25})
     figure.update_xaxes(title_text=f"{overview.window.capitalize()} (UTC)")
     figure.update_yaxes(title_text=metric)
@@ -193,14 +270,26 @@ def classes_of(model: Model, quality: object) -> tuple[str, ...]:
 
 
 @remembered
-def confusion_matrix_figure(aggregate: object, labels: tuple[str, ...]) -> go.Figure:
+def confusion_matrix_figure(
+    aggregate: m.BinaryAggregate | m.MulticlassAggregate, labels: tuple[str, ...]
+) -> go.Figure:
     """Counts of predicted vs actual classes over the range."""
     if isinstance(aggregate, m.BinaryAggregate):
         z = [[aggregate.tn, aggregate.fp], [aggregate.fn, aggregate.tp]]
     else:
         z = [list(row) for row in aggregate.matrix]
-    figure = go.Figure(go.Heatmap(z=z, x=list(labels), y=list(labels), colorscale="Blues", showscale=False,
-                                  text=z, texttemplate="%{text:,}", hovertemplate="actual %{y}, predicted %{x}: %{z:,}<extra></extra>"))
+    figure = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=list(labels),
+            y=list(labels),
+            colorscale="Blues",
+            showscale=False,
+            text=z,
+            texttemplate="%{text:,}",
+            hovertemplate="actual %{y}, predicted %{x}: %{z:,}<extra></extra>",
+        )
+    )
     figure.update_layout(title="Confusion matrix (labelled predictions in the range)")
     figure.update_xaxes(title_text="Predicted class", type="category")
     figure.update_yaxes(title_text="Actual class", type="category", autorange="reversed")
@@ -229,10 +318,18 @@ def calibration_figure(aggregate: m.BinaryAggregate) -> go.Figure:
     """Mean score vs observed positive rate per score bin; a calibrated model follows the diagonal."""
     curve = m.calibration_curve(aggregate)
     figure = go.Figure()
-    figure.add_scatter(x=[0, 1], y=[0, 1], mode="lines", name="Perfectly calibrated", line={"dash": "dot", "color": MUTED})
-    figure.add_scatter(x=curve.mean_score, y=curve.positive_rate, mode="lines+markers", name="Model",
-                       customdata=curve.count, hovertemplate="score %{x:.2f}: %{y:.1%} positive (n=%{customdata})<extra></extra>",
-                       line={"color": BASELINE_COLOR})
+    figure.add_scatter(
+        x=[0, 1], y=[0, 1], mode="lines", name="Perfectly calibrated", line={"dash": "dot", "color": MUTED}
+    )
+    figure.add_scatter(
+        x=curve.mean_score,
+        y=curve.positive_rate,
+        mode="lines+markers",
+        name="Model",
+        customdata=curve.count,
+        hovertemplate="score %{x:.2f}: %{y:.1%} positive (n=%{customdata})<extra></extra>",
+        line={"color": BASELINE_COLOR},
+    )
     figure.update_layout(title="Calibration: predicted probability vs observed rate")
     figure.update_xaxes(title_text="Mean predicted probability", range=[0, 1])
     figure.update_yaxes(title_text="Observed share of positives", range=[0, 1], tickformat=".0%")
@@ -245,10 +342,17 @@ def latency_figure(overview: PerformanceOverview, slo_ms: float | None = None) -
     figure = go.Figure()
     for name, dash in (("latency_p50", "dot"), ("latency_p95", "solid"), ("latency_p99", "dash")):
         series = overview.metric_series(name)
-        figure.add_scatter(x=series["start"], y=series["value"], mode="lines+markers", name=name.replace("latency_", ""),
-                           line={"dash": dash})
+        figure.add_scatter(
+            x=series["start"],
+            y=series["value"],
+            mode="lines+markers",
+            name=name.replace("latency_", ""),
+            line={"dash": dash},
+        )
     if slo_ms is not None:
-        figure.add_hline(y=slo_ms, line_dash="dot", line_color=FAIL_COLOR, annotation_text=f"objective {slo_ms:g} ms")
+        figure.add_hline(
+            y=slo_ms, line_dash="dot", line_color=FAIL_COLOR, annotation_text=f"objective {slo_ms:g} ms"
+        )
     figure.update_layout(title=f"Serving latency per {overview.window}")
     figure.update_xaxes(title_text=f"{overview.window.capitalize()} (UTC)")
     figure.update_yaxes(title_text="Latency (ms)")
@@ -261,28 +365,45 @@ def coverage_figure(overview: PerformanceOverview) -> go.Figure:
     table = overview.coverage_table()
     figure = go.Figure()
     figure.add_bar(x=table["start"], y=table["coverage"], name="Label coverage", marker_color=BASELINE_COLOR)
-    figure.add_scatter(x=table["start"], y=table["delay_hours"] / 24, mode="lines+markers", name="Median label delay (days)",
-                       yaxis="y2", line={"color": LIVE_COLOR})
-    figure.update_layout(title=f"Labels: coverage and delay per {overview.window}",
-                         yaxis={"title": {"text": "Share of predictions labelled"}, "tickformat": ".0%", "range": [0, 1]},
-                         yaxis2={"title": {"text": "Median delay (days)"}, "overlaying": "y", "side": "right",
-                                 "rangemode": "tozero"},
-                         legend={"orientation": "h", "y": -0.25})
+    figure.add_scatter(
+        x=table["start"],
+        y=table["delay_hours"] / 24,
+        mode="lines+markers",
+        name="Median label delay (days)",
+        yaxis="y2",
+        line={"color": LIVE_COLOR},
+    )
+    figure.update_layout(
+        title=f"Labels: coverage and delay per {overview.window}",
+        yaxis={"title": {"text": "Share of predictions labelled"}, "tickformat": ".0%", "range": [0, 1]},
+        yaxis2={
+            "title": {"text": "Median delay (days)"},
+            "overlaying": "y",
+            "side": "right",
+            "rangemode": "tozero",
+        },
+        legend={"orientation": "h", "y": -0.25},
+    )
     figure.update_xaxes(title_text=f"{overview.window.capitalize()} (UTC)")
     return figure
 
 
 # -- readiness -----------------------------------------------------------------------------
 
-STATUS_COLORS = {ReadinessStatus.READY: "#2ca02c", ReadinessStatus.AT_RISK: "#e6a100",
-                 ReadinessStatus.NOT_READY: "#b2182b"}
+STATUS_COLORS = {
+    ReadinessStatus.READY: "#2ca02c",
+    ReadinessStatus.AT_RISK: "#e6a100",
+    ReadinessStatus.NOT_READY: "#b2182b",
+}
 SECTION_TITLES = {"data": "Data", "model": "Model", "operations": "Operations", "monitoring": "Monitoring"}
 
 
 def _band_steps(bands: Bands) -> list[dict]:
-    return [{"range": [0, bands.at_risk], "color": "#f6d5d5"},
-            {"range": [bands.at_risk, bands.ready], "color": "#fbeccb"},
-            {"range": [bands.ready, 100], "color": "#d9efd9"}]
+    return [
+        {"range": [0, bands.at_risk], "color": "#f6d5d5"},
+        {"range": [bands.at_risk, bands.ready], "color": "#fbeccb"},
+        {"range": [bands.ready, 100], "color": "#d9efd9"},
+    ]
 
 
 @remembered
@@ -290,12 +411,19 @@ def score_gauge(assessment: Assessment) -> go.Figure:
     """The readiness score (the weakest section's) on a 0-100 gauge banded Not ready / At risk / Ready."""
     score, bands = assessment.score, assessment.config.bands
     value = score.score_0_100 if score.score_0_100 is not None else 0.0
-    figure = go.Figure(go.Indicator(
-        mode="gauge+number", value=value, number={"suffix": "", "valueformat": ".0f"},
-        title={"text": f"Readiness: <b>{score.status.label}</b>"},
-        gauge={"axis": {"range": [0, 100], "tickvals": [0, bands.at_risk, bands.ready, 100]},
-               "bar": {"color": STATUS_COLORS[score.status], "thickness": 0.3}, "steps": _band_steps(bands)},
-    ))
+    figure = go.Figure(
+        go.Indicator(
+            mode="gauge+number",
+            value=value,
+            number={"suffix": "", "valueformat": ".0f"},
+            title={"text": f"Readiness: <b>{score.status.label}</b>"},
+            gauge={
+                "axis": {"range": [0, 100], "tickvals": [0, bands.at_risk, bands.ready, 100]},
+                "bar": {"color": STATUS_COLORS[score.status], "thickness": 0.3},
+                "steps": _band_steps(bands),
+            },
+        )
+    )
     figure.update_layout(height=260, margin={"t": 60, "b": 10, "l": 30, "r": 30})
     return figure
 
@@ -305,20 +433,33 @@ def section_gauges(assessment: Assessment) -> go.Figure:
     """One gauge per section (share of points in percent); the weakest decides the score."""
     figure = go.Figure()
     bands = assessment.config.bands
-    weakest = min((s for s in assessment.score.sections if s.score is not None), key=lambda s: s.score,
-                  default=None)
+    weakest = min(
+        (s for s in assessment.score.sections if s.score is not None),
+        key=lambda s: s.score if s.score is not None else math.inf,
+        default=None,
+    )
     for i, section in enumerate(assessment.score.sections):
         percent = assessment.section_percent(section.section)
         title = SECTION_TITLES[section.section] + (" (weakest)" if weakest is section else "")
         color = MUTED if percent is None else STATUS_COLORS[band_status(percent, bands)]
-        figure.add_trace(go.Indicator(
-            mode="gauge+number", value=percent if percent is not None else 0.0,
-            number={"suffix": "%", "valueformat": ".0f"}, title={"text": title},
-            domain={"x": [i / 4 + 0.02, (i + 1) / 4 - 0.02], "y": [0, 1]},
-            gauge={"axis": {"range": [0, 100], "tickvals": [bands.at_risk, bands.ready], "tickfont": {"size": 10}},
-                   "bar": {"color": color, "thickness": 0.3},
-                   "steps": _band_steps(bands)},
-        ))
+        figure.add_trace(
+            go.Indicator(
+                mode="gauge+number",
+                value=percent if percent is not None else 0.0,
+                number={"suffix": "%", "valueformat": ".0f"},
+                title={"text": title},
+                domain={"x": [i / 4 + 0.02, (i + 1) / 4 - 0.02], "y": [0, 1]},
+                gauge={
+                    "axis": {
+                        "range": [0, 100],
+                        "tickvals": [bands.at_risk, bands.ready],
+                        "tickfont": {"size": 10},
+                    },
+                    "bar": {"color": color, "thickness": 0.3},
+                    "steps": _band_steps(bands),
+                },
+            )
+        )
     figure.update_layout(height=200, margin={"t": 40, "b": 10, "l": 20, "r": 20})
     return figure
 
@@ -328,21 +469,47 @@ def score_history_figure(history: pd.DataFrame, bands: Bands | None = None) -> g
     """The recorded readiness score per day with its sections, over the status bands."""
     bands = bands or Bands()
     figure = go.Figure()
-    for low, high, status in ((0, bands.at_risk, ReadinessStatus.NOT_READY),
-                              (bands.at_risk, bands.ready, ReadinessStatus.AT_RISK),
-                              (bands.ready, 100, ReadinessStatus.READY)):
-        figure.add_hrect(y0=low, y1=high, fillcolor=STATUS_COLORS[status], opacity=0.10, line_width=0, layer="below",
-                         annotation_text=status.label, annotation_position="top left")
+    for low, high, status in (
+        (0, bands.at_risk, ReadinessStatus.NOT_READY),
+        (bands.at_risk, bands.ready, ReadinessStatus.AT_RISK),
+        (bands.ready, 100, ReadinessStatus.READY),
+    ):
+        figure.add_hrect(
+            y0=low,
+            y1=high,
+            fillcolor=STATUS_COLORS[status],
+            opacity=0.10,
+            line_width=0,
+            layer="below",
+            annotation_text=status.label,
+            annotation_position="top left",
+        )
     for section, title in SECTION_TITLES.items():
         if section in history:
-            figure.add_scatter(x=history["day"], y=history[section], mode="lines", name=title,
-                               line={"width": 1, "dash": "dot"}, opacity=0.7)
-    figure.add_scatter(x=history["day"], y=history["score"], mode="lines+markers", name="Readiness score",
-                       line={"color": "#222222", "width": 3},
-                       customdata=history["status"].map(lambda v: ReadinessStatus.parse(v).label),
-                       hovertemplate="%{x|%Y-%m-%d}: %{y:.0f} (%{customdata})<extra></extra>")
-    figure.update_layout(title="Readiness score over time (the weakest section's)", height=380,
-                         plot_bgcolor="white", legend={"orientation": "h", "y": -0.25}, margin={"t": 60})
+            figure.add_scatter(
+                x=history["day"],
+                y=history[section],
+                mode="lines",
+                name=title,
+                line={"width": 1, "dash": "dot"},
+                opacity=0.7,
+            )
+    figure.add_scatter(
+        x=history["day"],
+        y=history["score"],
+        mode="lines+markers",
+        name="Readiness score",
+        line={"color": "#222222", "width": 3},
+        customdata=history["status"].map(lambda v: ReadinessStatus.parse(v).label),
+        hovertemplate="%{x|%Y-%m-%d}: %{y:.0f} (%{customdata})<extra></extra>",
+    )
+    figure.update_layout(
+        title="Readiness score over time (the weakest section's)",
+        height=380,
+        plot_bgcolor="white",
+        legend={"orientation": "h", "y": -0.25},
+        margin={"t": 60},
+    )
     figure.update_xaxes(title_text="Day (UTC)")
     figure.update_yaxes(title_text="Score (0-100)", range=[0, 100], gridcolor="#eeeeee")
     return figure

@@ -54,8 +54,14 @@ def metric_json(value: MetricValue | None) -> Json | None:
     """A metric's value, 95% interval, rows and method."""
     if value is None:
         return None
-    return {"value": number(value.value), "lower": number(value.lower), "upper": number(value.upper),
-            "n": int(value.n), "method": value.method, "note": value.note}
+    return {
+        "value": number(value.value),
+        "lower": number(value.lower),
+        "upper": number(value.upper),
+        "n": int(value.n),
+        "method": value.method,
+        "note": value.note,
+    }
 
 
 # --------------------------------------------------------------------------- drift
@@ -77,9 +83,15 @@ def drift_json(overview: DriftOverview, per_window: bool = False) -> Json:
             "dataset_drift": bool(report.dataset_drifted),
             "drifted": list(report.drifted_columns),
             "correction": report.options.correction,
-            "multivariate": None if mv is None else {
-                "auc": number(mv.auc), "drifted": bool(mv.drifted), "threshold": number(mv.threshold),
-                "top_features": [{"column": name, "importance": number(value)} for name, value in mv.top_features],
+            "multivariate": None
+            if mv is None
+            else {
+                "auc": number(mv.auc),
+                "drifted": bool(mv.drifted),
+                "threshold": number(mv.threshold),
+                "top_features": [
+                    {"column": name, "importance": number(value)} for name, value in mv.top_features
+                ],
                 "note": mv.note,
             },
         },
@@ -87,9 +99,17 @@ def drift_json(overview: DriftOverview, per_window: bool = False) -> Json:
     }
     if per_window:
         result["windows"] = [
-            {"start": moment(w.start), "column": c.column, "rows": int(w.n_rows), "test": c.method,
-             "statistic": number(c.statistic), "threshold": number(c.threshold), "drifted": bool(c.drifted)}
-            for w in overview.windows for c in w.report.columns
+            {
+                "start": moment(w.start),
+                "column": c.column,
+                "rows": int(w.n_rows),
+                "test": c.method,
+                "statistic": number(c.statistic),
+                "threshold": number(c.threshold),
+                "drifted": bool(c.drifted),
+            }
+            for w in overview.windows
+            for c in w.report.columns
         ]
     return result
 
@@ -99,9 +119,16 @@ def drift_json(overview: DriftOverview, per_window: bool = False) -> Json:
 
 def criterion_json(criterion: Criterion) -> Json:
     """One success criterion as stored (``id`` is null for a task default)."""
-    return {"id": criterion.id, "metric": criterion.metric, "comparison": criterion.comparison,
-            "threshold": number(criterion.threshold), "window": criterion.window,
-            "min_labels": int(criterion.min_labels), "default": bool(criterion.is_default), "text": criterion.text}
+    return {
+        "id": criterion.id,
+        "metric": criterion.metric,
+        "comparison": criterion.comparison,
+        "threshold": number(criterion.threshold),
+        "window": criterion.window,
+        "min_labels": int(criterion.min_labels),
+        "default": bool(criterion.is_default),
+        "text": criterion.text,
+    }
 
 
 def _track_json(track: CriterionTrack) -> Json:
@@ -110,14 +137,26 @@ def _track_json(track: CriterionTrack) -> Json:
         "criterion": criterion_json(track.criterion),
         "status": (current.status if current else CriterionStatus.INSUFFICIENT).value,
         "window": day(track.current_window),
-        "value": None if current is None else {
-            "value": number(current.value), "lower": number(current.lower), "upper": number(current.upper),
-            "n": int(current.n), "reason": current.reason},
-        "last_judged": None if track.latest_judged is None else {
-            "window": day(track.latest_judged[0]), "status": track.latest_judged[1].status.value,
-            "value": number(track.latest_judged[1].value)},
-        "history": [{"window": day(start), "status": r.status.value, "value": number(r.value)}
-                    for start, r in track.windows],
+        "value": None
+        if current is None
+        else {
+            "value": number(current.value),
+            "lower": number(current.lower),
+            "upper": number(current.upper),
+            "n": int(current.n),
+            "reason": current.reason,
+        },
+        "last_judged": None
+        if track.latest_judged is None
+        else {
+            "window": day(track.latest_judged[0]),
+            "status": track.latest_judged[1].status.value,
+            "value": number(track.latest_judged[1].value),
+        },
+        "history": [
+            {"window": day(start), "status": r.status.value, "value": number(r.value)}
+            for start, r in track.windows
+        ],
     }
 
 
@@ -129,19 +168,32 @@ def performance_json(overview: PerformanceOverview) -> Json:
         "start": day(overview.start),
         "end": day(overview.last_day),
         "criteria": [_track_json(track) for track in overview.criteria],
-        "windows": [{
-            "start": day(w.start), "complete": bool(w.complete), "predictions": int(w.n_rows),
-            "labelled": int(w.n_labelled), "label_coverage": number(w.label_coverage),
-            "label_delay_hours": number(w.label_delay_hours),
-            "metrics": {name: metric_json(v) for name, v in w.metrics.items()},
-            "estimated": {name: metric_json(v) for name, v in w.estimates.items()},
-        } for w in overview.windows],
-        "development_vs_production": [{
-            "metric": gap.metric, "development": number(gap.development),
-            "production": metric_json(gap.production), "difference": number(gap.difference),
-        } for gap in overview.development_vs_production()],
-        "versions": [{"version": version or None, "metrics": {name: number(v.value) for name, v in values.items()}}
-                     for version, values in overview.versions.items()],
+        "windows": [
+            {
+                "start": day(w.start),
+                "complete": bool(w.complete),
+                "predictions": int(w.n_rows),
+                "labelled": int(w.n_labelled),
+                "label_coverage": number(w.label_coverage),
+                "label_delay_hours": number(w.label_delay_hours),
+                "metrics": {name: metric_json(v) for name, v in w.metrics.items()},
+                "estimated": {name: metric_json(v) for name, v in w.estimates.items()},
+            }
+            for w in overview.windows
+        ],
+        "development_vs_production": [
+            {
+                "metric": gap.metric,
+                "development": number(gap.development),
+                "production": metric_json(gap.production),
+                "difference": number(gap.difference),
+            }
+            for gap in overview.development_vs_production()
+        ],
+        "versions": [
+            {"version": version or None, "metrics": {name: number(v.value) for name, v in values.items()}}
+            for version, values in overview.versions.items()
+        ],
     }
 
 
@@ -157,11 +209,22 @@ def item_json(result: ItemResult) -> Json:
     """One checklist item's result with its evidence and what would make it pass."""
     evidence = result.evidence
     return {
-        "key": result.item.key, "section": result.item.section, "title": result.item.title,
-        "kind": result.item.kind, "critical": bool(result.item.critical), "status": result.status.value,
-        "points": number(result.status.points), "finding": result.reason,
-        "evidence": None if evidence is None else {
-            "figure": evidence.figure, "window": evidence.window, "page": evidence.page, "link": evidence.link},
+        "key": result.item.key,
+        "section": result.item.section,
+        "title": result.item.title,
+        "kind": result.item.kind,
+        "critical": bool(result.item.critical),
+        "status": result.status.value,
+        "points": number(result.status.points),
+        "finding": result.reason,
+        "evidence": None
+        if evidence is None
+        else {
+            "figure": evidence.figure,
+            "window": evidence.window,
+            "page": evidence.page,
+            "link": evidence.link,
+        },
         "to_pass": result.item.how_to_pass if result.status.holds_back else "",
     }
 
@@ -192,12 +255,16 @@ def gate_json(result: GateResult) -> Json:
 def _model_json(m: ModelOverview) -> Json:
     a = m.readiness
     return {
-        "model": m.name, "task": m.task, "owner": m.owner, "description": m.description,
+        "model": m.name,
+        "task": m.task,
+        "owner": m.owner,
+        "description": m.description,
         "status": None if a is None else a.score.status.value,
         "score": None if a is None else number(a.score.score_0_100),
         "sections": None if a is None else _sections(a),
-        "holding_back": [] if a is None else [
-            {"key": b.item.key, "title": b.item.title, "status": b.status.value} for b in a.score.blockers],
+        "holding_back": []
+        if a is None
+        else [{"key": b.item.key, "title": b.item.title, "status": b.status.value} for b in a.score.blockers],
         "drifting_features": [] if a is None else list(a.drifted_features),
         "drifting_outputs": [] if a is None else list(a.drifted_outputs),
         "criteria_status": None if a is None else a.criteria_status.value,
@@ -219,10 +286,12 @@ def models_json(portfolio: Portfolio) -> list[Json]:
 
 def history_json(history: pd.DataFrame) -> list[Json]:
     """``checklist history --json``: the recorded score per UTC day, oldest first."""
-    return [{
-        "day": day(pd.Timestamp(row["day"]).to_pydatetime()),
-        "score": number(row["score"]),
-        "status": ReadinessStatus.parse(row["status"]).value,
-        "sections": {s: number(row.get(s)) for s in SECTIONS},
-    } for row in history.to_dict("records")]
-
+    return [
+        {
+            "day": day(pd.Timestamp(row["day"]).to_pydatetime()),
+            "score": number(row["score"]),
+            "status": ReadinessStatus.parse(row["status"]).value,
+            "sections": {s: number(row.get(s)) for s in SECTIONS},
+        }
+        for row in history.to_dict("records")
+    ]

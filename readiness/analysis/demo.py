@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -64,8 +64,12 @@ MS_PER_HOUR = 3_600_000
 MS_PER_DAY = 24 * MS_PER_HOUR
 
 # Relative traffic per hour of day (UTC), one curve per kind of service.
-PAYMENTS_HOURS = np.array([2, 1.5, 1, 1, 1, 1.5, 3, 5, 7, 8, 8, 8.5, 9, 9, 8.5, 8, 8, 8.5, 9, 9, 8, 6, 4, 3], float)
-APPLICATION_HOURS = np.array([.5, .3, .2, .2, .2, .4, 1, 3, 6, 8, 9, 9, 8, 8.5, 9, 9, 8, 7, 6, 5, 4, 3, 2, 1], float)
+PAYMENTS_HOURS = np.array(
+    [2, 1.5, 1, 1, 1, 1.5, 3, 5, 7, 8, 8, 8.5, 9, 9, 8.5, 8, 8, 8.5, 9, 9, 8, 6, 4, 3], float
+)
+APPLICATION_HOURS = np.array(
+    [0.5, 0.3, 0.2, 0.2, 0.2, 0.4, 1, 3, 6, 8, 9, 9, 8, 8.5, 9, 9, 8, 7, 6, 5, 4, 3, 2, 1], float
+)
 FORECAST_HOURS = np.array([1, 1, 1, 2, 6, 9, 8, 6, 5, 5, 5, 4, 4, 4, 4, 4, 4, 3, 3, 2, 2, 1, 1, 1], float)
 # Relative traffic per weekday, Monday first.
 PAYMENTS_WEEK = np.array([0.96, 0.95, 0.97, 1.0, 1.08, 1.12, 0.98])
@@ -138,8 +142,11 @@ class DemoSummary:
 
     def lines(self) -> list[str]:
         """One human-readable line per model plus a total line."""
-        rows = [f"{m.name} ({m.task}): {m.n_baseline:,} baseline rows, {m.n_predictions:,} predictions, "
-                f"{m.n_labels:,} labels" for m in self.models]
+        rows = [
+            f"{m.name} ({m.task}): {m.n_baseline:,} baseline rows, {m.n_predictions:,} predictions, "
+            f"{m.n_labels:,} labels"
+            for m in self.models
+        ]
         span = f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
         return [*rows, f"total: {self.n_predictions:,} predictions, {self.n_labels:,} labels, {span} UTC"]
 
@@ -200,21 +207,36 @@ def write_model(store: Store, model: DemoModel, today: date | None = None) -> Se
     names = [f.name for f in model.features]
     today = today or datetime.now(UTC).date()
     with store.begin() as conn:
-        row = store.create_model(model.name, model.task, model.positive_class, model.owner,
-                                 model.description, DEMO_ACTOR, conn=conn)
+        row = store.create_model(
+            model.name,
+            model.task,
+            model.positive_class,
+            model.owner,
+            model.description,
+            DEMO_ACTOR,
+            conn=conn,
+        )
         store.add_baseline(conn, row, model.baseline, model.features, model.classes, "demo baseline", None)
         n_predictions = store.append_predictions(conn, row, model.log, names, None)
         store.insert_labels(conn, row.id, model.labels, None)
         for c in model.criteria:
             write_criterion(store, conn, row.id, c, DEMO_ACTOR)
         for a in model.attestations:
-            attested = new_attestation(a.item, a.owner, f"{EVIDENCE_SITE}/{model.name}/{a.item.replace('_', '-')}",
-                                       today - timedelta(days=a.days_ago), a.days_valid)
+            attested = new_attestation(
+                a.item,
+                a.owner,
+                f"{EVIDENCE_SITE}/{model.name}/{a.item.replace('_', '-')}",
+                today - timedelta(days=a.days_ago),
+                a.days_valid,
+            )
             write_attestation(store, conn, row.id, attested, DEMO_ACTOR)
         if model.not_applicable:
-            write_config(store, conn, row.id, ChecklistConfig(not_applicable=dict(model.not_applicable)), DEMO_ACTOR)
-        store.audit(conn, "demo.seed", row.id, DEMO_ACTOR,
-                    {"predictions": n_predictions, "labels": len(model.labels)})
+            write_config(
+                store, conn, row.id, ChecklistConfig(not_applicable=dict(model.not_applicable)), DEMO_ACTOR
+            )
+        store.audit(
+            conn, "demo.seed", row.id, DEMO_ACTOR, {"predictions": n_predictions, "labels": len(model.labels)}
+        )
     return SeededModel(model.name, model.task, len(model.baseline), n_predictions, len(model.labels))
 
 
@@ -236,8 +258,9 @@ def _rng(seed: int, stream: int) -> np.random.Generator:
     return np.random.default_rng([seed, stream])
 
 
-def arrival_times(rng: np.random.Generator, window: LogWindow, per_day: float, hours: np.ndarray,
-                  weekdays: np.ndarray) -> np.ndarray:
+def arrival_times(
+    rng: np.random.Generator, window: LogWindow, per_day: float, hours: np.ndarray, weekdays: np.ndarray
+) -> np.ndarray:
     """Sorted prediction times (datetime64[ms], naive UTC) with daily and weekly traffic patterns."""
     first_weekday = window.start.weekday()
     day_factor = weekdays[(first_weekday + np.arange(window.days)) % 7]
@@ -248,8 +271,9 @@ def arrival_times(rng: np.random.Generator, window: LogWindow, per_day: float, h
     return np.datetime64(window.start, "ms") + np.sort(offset).astype("timedelta64[ms]")
 
 
-def latencies(rng: np.random.Generator, n: int, median_ms: float, sigma: float = 0.45,
-              tail_share: float = 0.01) -> np.ndarray:
+def latencies(
+    rng: np.random.Generator, n: int, median_ms: float, sigma: float = 0.45, tail_share: float = 0.01
+) -> np.ndarray:
     """Serving latencies: lognormal around a median with a rare slow tail, rounded to 0.1 ms."""
     base = median_ms * rng.lognormal(0.0, sigma, n)
     slow = rng.random(n) < tail_share
@@ -261,15 +285,27 @@ def request_ids(prefix: str, n: int) -> np.ndarray:
     return np.array([f"{prefix}-{i:08d}" for i in range(1, n + 1)], dtype=object)
 
 
-def delayed_labels(rng: np.random.Generator, times: np.ndarray, ids: np.ndarray, truth: np.ndarray,
-                   share: float, delay_days: Callable[[int], np.ndarray], now: datetime) -> pd.DataFrame:
+def delayed_labels(
+    rng: np.random.Generator,
+    times: np.ndarray,
+    ids: np.ndarray,
+    truth: np.ndarray,
+    share: float,
+    delay_days: Callable[[int], np.ndarray],
+    now: datetime,
+) -> pd.DataFrame:
     """Labels for a share of predictions, each arriving after a delay; only those arrived by ``now``."""
     n = len(times)
     delays = (delay_days(n) * MS_PER_DAY).astype("int64").astype("timedelta64[ms]")
     received = times + delays
     keep = (rng.random(n) < share) & (received <= np.datetime64(now, "ms"))
-    frame = pd.DataFrame({"request_id": ids[keep], "label": truth[keep],
-                          "received_at": received[keep].astype("datetime64[us]")})
+    frame = pd.DataFrame(
+        {
+            "request_id": ids[keep],
+            "label": truth[keep],
+            "received_at": received[keep].astype("datetime64[us]"),
+        }
+    )
     return frame.sort_values("received_at", kind="stable").reset_index(drop=True)
 
 
@@ -279,14 +315,19 @@ def _draw(rng: np.random.Generator, options: Sequence[str], probs: np.ndarray, n
     return np.asarray(options, dtype=object)[index]
 
 
-def _draw_by_class(rng: np.random.Generator, options: Sequence[str], probs_if_true: np.ndarray,
-                   probs_if_false: np.ndarray, flag: np.ndarray) -> np.ndarray:
+def _draw_by_class(
+    rng: np.random.Generator,
+    options: Sequence[str],
+    probs_if_true: np.ndarray,
+    probs_if_false: np.ndarray,
+    flag: np.ndarray,
+) -> np.ndarray:
     yes = _draw(rng, options, probs_if_true, len(flag))
     no = _draw(rng, options, probs_if_false, len(flag))
     return np.where(flag, yes, no)
 
 
-def _codes(frame: pd.DataFrame, categories: dict[str, Sequence[str]]) -> np.ndarray:
+def _codes(frame: pd.DataFrame, categories: Mapping[str, Sequence[str]]) -> np.ndarray:
     """A float matrix for tree models: categorical columns as fixed integer codes."""
     columns = []
     for name in frame.columns:
@@ -297,7 +338,7 @@ def _codes(frame: pd.DataFrame, categories: dict[str, Sequence[str]]) -> np.ndar
     return np.column_stack(columns)
 
 
-def _specs(frame: pd.DataFrame, categorical: Sequence[str]) -> tuple[FeatureSpec, ...]:
+def _specs(frame: pd.DataFrame, categorical: Collection[str]) -> tuple[FeatureSpec, ...]:
     return tuple(FeatureSpec(c, "categorical" if c in categorical else "numeric") for c in frame.columns)
 
 
@@ -314,10 +355,21 @@ def _number_text(values: np.ndarray) -> np.ndarray:
     return np.array([repr(float(v)) for v in values], dtype=object)
 
 
-def _log_frame(features: pd.DataFrame, times: np.ndarray, ids: np.ndarray, version: np.ndarray | str,
-               prediction: np.ndarray, score: np.ndarray | None, latency: np.ndarray) -> pd.DataFrame:
-    columns = {"timestamp": pd.Series(times).astype("datetime64[us]").dt.tz_localize("UTC"),
-               "request_id": ids, "model_version": version, "prediction": prediction}
+def _log_frame(
+    features: pd.DataFrame,
+    times: np.ndarray,
+    ids: np.ndarray,
+    version: np.ndarray | str,
+    prediction: np.ndarray,
+    score: np.ndarray | None,
+    latency: np.ndarray,
+) -> pd.DataFrame:
+    columns = {
+        "timestamp": pd.Series(times).astype("datetime64[us]").dt.tz_localize("UTC"),
+        "request_id": ids,
+        "model_version": version,
+        "prediction": prediction,
+    }
     if score is not None:
         columns["score"] = score
     columns["latency_ms"] = latency
@@ -334,38 +386,70 @@ def _days_since_start(times: np.ndarray, window: LogWindow) -> np.ndarray:
 # after the drift (Not ready). demand: no rollback drill and no on-call runbook yet, and its
 # privacy review expired 20 days ago (At risk); human oversight does not apply to it.
 
-CREDIT_ATTESTATIONS = tuple(DemoAttestation(item, owner, days) for item, owner, days in (
-    ("privacy_review", "M. Rossi", 84), ("data_lineage_documented", "J. Chen", 80), ("model_card", "J. Chen", 75),
-    ("fairness_review", "M. Rossi", 70), ("reproducible_training", "J. Chen", 75),
-    ("rollback_drill", "S. Patel", 45), ("on_call_runbook", "S. Patel", 40), ("alerts_routed", "S. Patel", 40),
-    ("human_oversight", "M. Rossi", 30), ("retraining_plan", "J. Chen", 25)))
-FRAUD_ATTESTATIONS = tuple(DemoAttestation(item, owner, days) for item, owner, days in (
-    ("privacy_review", "A. Okafor", 100), ("model_card", "A. Okafor", 95), ("reproducible_training", "L. Novak", 90),
-    ("on_call_runbook", "L. Novak", 60), ("alerts_routed", "L. Novak", 60)))
+CREDIT_ATTESTATIONS = tuple(
+    DemoAttestation(item, owner, days)
+    for item, owner, days in (
+        ("privacy_review", "M. Rossi", 84),
+        ("data_lineage_documented", "J. Chen", 80),
+        ("model_card", "J. Chen", 75),
+        ("fairness_review", "M. Rossi", 70),
+        ("reproducible_training", "J. Chen", 75),
+        ("rollback_drill", "S. Patel", 45),
+        ("on_call_runbook", "S. Patel", 40),
+        ("alerts_routed", "S. Patel", 40),
+        ("human_oversight", "M. Rossi", 30),
+        ("retraining_plan", "J. Chen", 25),
+    )
+)
+FRAUD_ATTESTATIONS = tuple(
+    DemoAttestation(item, owner, days)
+    for item, owner, days in (
+        ("privacy_review", "A. Okafor", 100),
+        ("model_card", "A. Okafor", 95),
+        ("reproducible_training", "L. Novak", 90),
+        ("on_call_runbook", "L. Novak", 60),
+        ("alerts_routed", "L. Novak", 60),
+    )
+)
 DEMAND_ATTESTATIONS = (
     DemoAttestation("privacy_review", "K. Berg", 200),  # 180 days valid: expired 20 days ago
-    *(DemoAttestation(item, owner, days) for item, owner, days in (
-        ("data_lineage_documented", "K. Berg", 70), ("model_card", "T. Silva", 70), ("fairness_review", "K. Berg", 65),
-        ("reproducible_training", "T. Silva", 60), ("alerts_routed", "T. Silva", 50),
-        ("retraining_plan", "T. Silva", 35))),
+    *(
+        DemoAttestation(item, owner, days)
+        for item, owner, days in (
+            ("data_lineage_documented", "K. Berg", 70),
+            ("model_card", "T. Silva", 70),
+            ("fairness_review", "K. Berg", 65),
+            ("reproducible_training", "T. Silva", 60),
+            ("alerts_routed", "T. Silva", 50),
+            ("retraining_plan", "T. Silva", 35),
+        )
+    ),
 )
-DEMAND_NOT_APPLICABLE = (("human_oversight", "Forecasts only feed replenishment orders that planners review "
-                                             "and approve; the model makes no decision on its own."),)
+DEMAND_NOT_APPLICABLE = (
+    (
+        "human_oversight",
+        "Forecasts only feed replenishment orders that planners review "
+        "and approve; the model makes no decision on its own.",
+    ),
+)
 
 
 # -- fraud: binary, device_trust drifts from week 6 ---------------------------------------
 
 MERCHANTS = ("grocery", "fuel", "restaurants", "apparel", "electronics", "travel", "gaming", "digital_goods")
-MERCHANTS_LEGIT = np.array([.28, .14, .20, .12, .08, .08, .05, .05])
-MERCHANTS_FRAUD = np.array([.08, .06, .06, .10, .25, .15, .12, .18])
+MERCHANTS_LEGIT = np.array([0.28, 0.14, 0.20, 0.12, 0.08, 0.08, 0.05, 0.05])
+MERCHANTS_FRAUD = np.array([0.08, 0.06, 0.06, 0.10, 0.25, 0.15, 0.12, 0.18])
 COUNTRIES = ("US", "GB", "DE", "FR", "NL", "ES", "BR", "NG")
-COUNTRIES_LEGIT = np.array([.55, .12, .10, .08, .05, .05, .03, .02])
-COUNTRIES_FRAUD = np.array([.40, .10, .07, .06, .04, .05, .13, .15])
+COUNTRIES_LEGIT = np.array([0.55, 0.12, 0.10, 0.08, 0.05, 0.05, 0.03, 0.02])
+COUNTRIES_FRAUD = np.array([0.40, 0.10, 0.07, 0.06, 0.04, 0.05, 0.13, 0.15])
 FRAUD_CATEGORIES = {"merchant_category": MERCHANTS, "country": COUNTRIES}
 
 
-def fraud_population(rng: np.random.Generator, hours: np.ndarray, trust_shift: np.ndarray | float = 0.0,
-                     ) -> tuple[pd.DataFrame, np.ndarray]:
+def fraud_population(
+    rng: np.random.Generator,
+    hours: np.ndarray,
+    trust_shift: np.ndarray | float = 0.0,
+) -> tuple[pd.DataFrame, np.ndarray]:
     """Transactions at given hours: features as the model sees them (shifted trust) and true fraud."""
     # Fraud is likelier at night. trust_shift moves only the observed device_trust towards 1;
     # the true trust, which fraud depends on, is unchanged.
@@ -373,16 +457,18 @@ def fraud_population(rng: np.random.Generator, hours: np.ndarray, trust_shift: n
     night = (hours < 6) | (hours >= 23)
     fraud = rng.random(n) < np.where(night, 0.045, 0.017)
     true_trust = np.where(fraud, rng.beta(2.2, 4.5, n), rng.beta(6.0, 2.2, n))
-    features = pd.DataFrame({
-        "amount": np.round(np.where(fraud, rng.lognormal(3.9, 1.1, n), rng.lognormal(3.6, 1.0, n)), 2),
-        "account_age_days": np.round(np.where(fraud, rng.exponential(250, n), rng.gamma(2.0, 450, n))),
-        "txn_velocity_1h": np.where(fraud, rng.poisson(2.0, n), rng.poisson(1.2, n)).astype(float),
-        "device_trust": np.round(true_trust + trust_shift * (1.0 - true_trust), 3),
-        "hour": hours.astype(float),
-        "card_present": (rng.random(n) < np.where(fraud, 0.30, 0.55)).astype(float),
-        "merchant_category": _draw_by_class(rng, MERCHANTS, MERCHANTS_FRAUD, MERCHANTS_LEGIT, fraud),
-        "country": _draw_by_class(rng, COUNTRIES, COUNTRIES_FRAUD, COUNTRIES_LEGIT, fraud),
-    })
+    features = pd.DataFrame(
+        {
+            "amount": np.round(np.where(fraud, rng.lognormal(3.9, 1.1, n), rng.lognormal(3.6, 1.0, n)), 2),
+            "account_age_days": np.round(np.where(fraud, rng.exponential(250, n), rng.gamma(2.0, 450, n))),
+            "txn_velocity_1h": np.where(fraud, rng.poisson(2.0, n), rng.poisson(1.2, n)).astype(float),
+            "device_trust": np.round(true_trust + trust_shift * (1.0 - true_trust), 3),
+            "hour": hours.astype(float),
+            "card_present": (rng.random(n) < np.where(fraud, 0.30, 0.55)).astype(float),
+            "merchant_category": _draw_by_class(rng, MERCHANTS, MERCHANTS_FRAUD, MERCHANTS_LEGIT, fraud),
+            "country": _draw_by_class(rng, COUNTRIES, COUNTRIES_FRAUD, COUNTRIES_LEGIT, fraud),
+        }
+    )
     return features, fraud
 
 
@@ -391,16 +477,25 @@ def drift_shift(days: np.ndarray) -> np.ndarray:
     return DRIFT_SHIFT * np.clip((days - DRIFT_START_DAY) / DRIFT_RAMP_DAYS, 0.0, 1.0)
 
 
-def _fit_tree_classifier(features: pd.DataFrame, y: np.ndarray, categories: dict[str, Sequence[str]],
-                         random_state: int) -> HistGradientBoostingClassifier:
+def _fit_tree_classifier(
+    features: pd.DataFrame, y: np.ndarray, categories: Mapping[str, Sequence[str]], random_state: int
+) -> HistGradientBoostingClassifier:
     mask = [c in categories for c in features.columns]
-    model = HistGradientBoostingClassifier(max_iter=150, learning_rate=0.08, min_samples_leaf=40,
-                                           l2_regularization=1.0, early_stopping=False,
-                                           categorical_features=mask, random_state=random_state)
+    model = HistGradientBoostingClassifier(
+        max_iter=150,
+        learning_rate=0.08,
+        min_samples_leaf=40,
+        l2_regularization=1.0,
+        early_stopping=False,
+        categorical_features=mask,
+        random_state=random_state,
+    )
     return model.fit(_codes(features, categories), y)
 
 
-def _score(model: Any, features: pd.DataFrame, categories: dict[str, Sequence[str]] | None = None) -> np.ndarray:
+def _score(
+    model: Any, features: pd.DataFrame, categories: Mapping[str, Sequence[str]] | None = None
+) -> np.ndarray:
     matrix = _codes(features, categories) if categories is not None else features
     return np.round(model.predict_proba(matrix)[:, 1], 4)
 
@@ -415,32 +510,51 @@ def build_fraud(seed: int = 7, today: date | None = None, scale: float = 1.0) ->
     base, base_fraud = features[TRAIN_ROWS:].reset_index(drop=True), fraud[TRAIN_ROWS:]
     base_score = _score(model, base, FRAUD_CATEGORIES)
     threshold = _threshold_for_recall(base_score, base_fraud, 0.9)
-    baseline = base.assign(prediction=_class_text(base_score >= threshold), score=base_score,
-                           label=_class_text(base_fraud))
+    baseline = base.assign(
+        prediction=_class_text(base_score >= threshold), score=base_score, label=_class_text(base_fraud)
+    )
 
     times = arrival_times(rng, window, 1100 * scale, PAYMENTS_HOURS, PAYMENTS_WEEK)
     hours = (times.astype("int64") // MS_PER_HOUR) % 24
     live, live_fraud = fraud_population(rng, hours, drift_shift(_days_since_start(times, window)))
     score = _score(model, live, FRAUD_CATEGORIES)
     ids = request_ids("fraud", len(times))
-    log = _log_frame(live, times, ids, "1.4.2", _class_text(score >= threshold), score,
-                     latencies(rng, len(times), 42.0))
-    labels = delayed_labels(rng, times, ids, _class_text(live_fraud), 0.9,
-                            lambda k: 2.0 + 18.0 * rng.beta(1.5, 3.0, k), window.now)
+    log = _log_frame(
+        live, times, ids, "1.4.2", _class_text(score >= threshold), score, latencies(rng, len(times), 42.0)
+    )
+    labels = delayed_labels(
+        rng,
+        times,
+        ids,
+        _class_text(live_fraud),
+        0.9,
+        lambda k: 2.0 + 18.0 * rng.beta(1.5, 3.0, k),
+        window.now,
+    )
     criteria = (_weekly("recall", ">=", 0.75, 50), _weekly("false_positive_rate", "<=", 0.05, 50))
-    return DemoModel("fraud", "binary", "1", "Payments Risk",
-                     "Card-transaction fraud classifier (gradient boosting); blocks or reviews flagged payments.",
-                     _specs(base, FRAUD_CATEGORIES), ("0", "1"), baseline, log, labels, criteria,
-                     FRAUD_ATTESTATIONS)
+    return DemoModel(
+        "fraud",
+        "binary",
+        "1",
+        "Payments Risk",
+        "Card-transaction fraud classifier (gradient boosting); blocks or reviews flagged payments.",
+        _specs(base, FRAUD_CATEGORIES),
+        ("0", "1"),
+        baseline,
+        log,
+        labels,
+        criteria,
+        FRAUD_ATTESTATIONS,
+    )
 
 
 # -- credit: binary, healthy, champion and challenger -------------------------------------
 
 PURPOSES = ("debt_consolidation", "home_improvement", "car", "business", "education", "medical")
-PURPOSE_SHARE = np.array([.38, .18, .17, .10, .09, .08])
+PURPOSE_SHARE = np.array([0.38, 0.18, 0.17, 0.10, 0.09, 0.08])
 PURPOSE_RISK = np.array([0.1, -0.3, -0.2, 0.6, 0.3, 0.4])
 HOMES = ("rent", "mortgage", "own")
-HOME_SHARE = np.array([.42, .43, .15])
+HOME_SHARE = np.array([0.42, 0.43, 0.15])
 HOME_RISK = np.array([0.25, -0.1, -0.3])
 CREDIT_CATEGORIES = {"loan_purpose": PURPOSES, "home_ownership": HOMES}
 CREDIT_FLAG_RATE = 0.15  # the lender declines (predicts default for) the riskiest 15%
@@ -456,18 +570,33 @@ def credit_population(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, n
     accounts = rng.poisson(6, n).astype(float)
     purpose = _draw(rng, PURPOSES, PURPOSE_SHARE, n)
     home = _draw(rng, HOMES, HOME_SHARE, n)
-    logit = (-2.35 - 0.014 * (score - 690) + 3.5 * (dti - 0.23) + 0.6 * np.log(loan / income / 0.27)
-             - 0.04 * years + 0.03 * (accounts - 6)
-             + pd.Series(purpose).map(dict(zip(PURPOSES, PURPOSE_RISK))).to_numpy()
-             + pd.Series(home).map(dict(zip(HOMES, HOME_RISK))).to_numpy())
+    logit = (
+        -2.35
+        - 0.014 * (score - 690)
+        + 3.5 * (dti - 0.23)
+        + 0.6 * np.log(loan / income / 0.27)
+        - 0.04 * years
+        + 0.03 * (accounts - 6)
+        + pd.Series(purpose).map(dict(zip(PURPOSES, PURPOSE_RISK, strict=False))).to_numpy()
+        + pd.Series(home).map(dict(zip(HOMES, HOME_RISK, strict=False))).to_numpy()
+    )
     default = rng.random(n) < 1.0 / (1.0 + np.exp(-logit))
-    features = pd.DataFrame({"income": income, "loan_amount": loan, "debt_to_income": dti,
-                             "credit_score": score, "employment_years": years, "open_accounts": accounts,
-                             "loan_purpose": purpose, "home_ownership": home})
+    features = pd.DataFrame(
+        {
+            "income": income,
+            "loan_amount": loan,
+            "debt_to_income": dti,
+            "credit_score": score,
+            "employment_years": years,
+            "open_accounts": accounts,
+            "loan_purpose": purpose,
+            "home_ownership": home,
+        }
+    )
     return features, default
 
 
-def _fit_logistic(features: pd.DataFrame, y: np.ndarray, categories: dict[str, Sequence[str]]) -> Pipeline:
+def _fit_logistic(features: pd.DataFrame, y: np.ndarray, categories: Mapping[str, Sequence[str]]) -> Pipeline:
     numeric = [c for c in features.columns if c not in categories]
     encoder = OneHotEncoder(categories=[list(categories[c]) for c in categories], handle_unknown="ignore")
     columns = ColumnTransformer([("num", StandardScaler(), numeric), ("cat", encoder, list(categories))])
@@ -485,9 +614,12 @@ def build_credit(seed: int = 7, today: date | None = None, scale: float = 1.0) -
     base, base_y = features[TRAIN_ROWS:].reset_index(drop=True), default[TRAIN_ROWS:]
     base_score = _score(champion, base)
     threshold = float(np.quantile(base_score, 1.0 - CREDIT_FLAG_RATE))
-    challenger_threshold = float(np.quantile(_score(challenger, base, CREDIT_CATEGORIES), 1.0 - CREDIT_FLAG_RATE))
-    baseline = base.assign(prediction=_class_text(base_score >= threshold), score=base_score,
-                           label=_class_text(base_y))
+    challenger_threshold = float(
+        np.quantile(_score(challenger, base, CREDIT_CATEGORIES), 1.0 - CREDIT_FLAG_RATE)
+    )
+    baseline = base.assign(
+        prediction=_class_text(base_score >= threshold), score=base_score, label=_class_text(base_y)
+    )
 
     times = arrival_times(rng, window, 800 * scale, APPLICATION_HOURS, APPLICATION_WEEK)
     live, live_y = credit_population(rng, len(times))
@@ -499,16 +631,30 @@ def build_credit(seed: int = 7, today: date | None = None, scale: float = 1.0) -
     latency = np.where(on_challenger, latencies(rng, len(times), 80.0), latencies(rng, len(times), 60.0, 0.4))
     ids = request_ids("credit", len(times))
     log = _log_frame(live, times, ids, version, _class_text(flagged), score, latency)
-    labels = delayed_labels(rng, times, ids, _class_text(live_y), 0.7,
-                            lambda k: rng.uniform(14.0, 30.0, k), window.now)
+    labels = delayed_labels(
+        rng, times, ids, _class_text(live_y), 0.7, lambda k: rng.uniform(14.0, 30.0, k), window.now
+    )
     # 1000 labels a week: about 120 defaults and 150 declines, so recall and precision are judged
     # to within about +-0.08; with 200 a partly labelled week failed recall >= 0.3 on noise alone
-    criteria = (_weekly("roc_auc", ">=", 0.7, 1000), _weekly("precision", ">=", 0.25, 1000),
-                _weekly("recall", ">=", 0.3, 1000))
-    return DemoModel("credit", "binary", "1", "Lending Analytics",
-                     "Probability of default for consumer loan applications; declines the riskiest 15%.",
-                     _specs(base, CREDIT_CATEGORIES), ("0", "1"), baseline, log, labels, criteria,
-                     CREDIT_ATTESTATIONS)
+    criteria = (
+        _weekly("roc_auc", ">=", 0.7, 1000),
+        _weekly("precision", ">=", 0.25, 1000),
+        _weekly("recall", ">=", 0.3, 1000),
+    )
+    return DemoModel(
+        "credit",
+        "binary",
+        "1",
+        "Lending Analytics",
+        "Probability of default for consumer loan applications; declines the riskiest 15%.",
+        _specs(base, CREDIT_CATEGORIES),
+        ("0", "1"),
+        baseline,
+        log,
+        labels,
+        criteria,
+        CREDIT_ATTESTATIONS,
+    )
 
 
 # -- demand: regression with weekly seasonality -------------------------------------------
@@ -526,12 +672,23 @@ def demand_population(rng: np.random.Generator, weekday: np.ndarray) -> tuple[pd
     promo = (rng.random(n) < 0.15).astype(float)
     temperature = np.round(rng.normal(17.0, 5.0, n), 1)
     price = np.round(rng.normal(5.0, 0.6, n).clip(2.5, 8.0), 2)
-    mean = (STORE_LEVEL[store] * WEEKDAY_EFFECT[weekday] * np.where(promo > 0, 1.35, 1.0)
-            * (1.0 + 0.012 * (temperature - 17.0)) * (price / 5.0) ** -1.3)
+    mean = (
+        STORE_LEVEL[store]
+        * WEEKDAY_EFFECT[weekday]
+        * np.where(promo > 0, 1.35, 1.0)
+        * (1.0 + 0.012 * (temperature - 17.0))
+        * (price / 5.0) ** -1.3
+    )
     units = rng.poisson(rng.gamma(12.0, mean / 12.0)).astype(float)
-    features = pd.DataFrame({"store_id": np.asarray(STORES, dtype=object)[store],
-                             "day_of_week": weekday.astype(float), "promo": promo,
-                             "temperature": temperature, "price": price})
+    features = pd.DataFrame(
+        {
+            "store_id": np.asarray(STORES, dtype=object)[store],
+            "day_of_week": weekday.astype(float),
+            "promo": promo,
+            "temperature": temperature,
+            "price": price,
+        }
+    )
     return features, units
 
 
@@ -542,8 +699,14 @@ def build_demand(seed: int = 7, today: date | None = None, scale: float = 1.0) -
     n = TRAIN_ROWS + BASELINE_ROWS
     features, units = demand_population(rng, rng.integers(0, 7, n))
     mask = [c in DEMAND_CATEGORIES for c in features.columns]
-    model = HistGradientBoostingRegressor(max_iter=150, learning_rate=0.08, early_stopping=False,
-                                          categorical_features=mask, random_state=seed, loss="poisson")
+    model = HistGradientBoostingRegressor(
+        max_iter=150,
+        learning_rate=0.08,
+        early_stopping=False,
+        categorical_features=mask,
+        random_state=seed,
+        loss="poisson",
+    )
     model.fit(_codes(features[:TRAIN_ROWS], DEMAND_CATEGORIES), units[:TRAIN_ROWS])
     base, base_units = features[TRAIN_ROWS:].reset_index(drop=True), units[TRAIN_ROWS:]
     base_pred = np.round(model.predict(_codes(base, DEMAND_CATEGORIES)), 1)
@@ -556,13 +719,25 @@ def build_demand(seed: int = 7, today: date | None = None, scale: float = 1.0) -
     pred = np.round(model.predict(_codes(live, DEMAND_CATEGORIES)), 1)
     ids = request_ids("demand", len(times))
     log = _log_frame(live, times, ids, "3.1.0", _number_text(pred), None, latencies(rng, len(times), 75.0))
-    labels = delayed_labels(rng, times, ids, _number_text(live_units), 1.0,
-                            lambda k: 1.0 + rng.uniform(0.0, 0.25, k), window.now)
+    labels = delayed_labels(
+        rng, times, ids, _number_text(live_units), 1.0, lambda k: 1.0 + rng.uniform(0.0, 0.25, k), window.now
+    )
     criteria = (_weekly("mae", "<=", mae_limit, 100), _weekly("latency_p95", "<=", 200.0, 0))
-    return DemoModel("demand", "regression", None, "Supply Chain",
-                     "Next-day unit demand per store and item (gradient boosting, Poisson loss).",
-                     _specs(base, DEMAND_CATEGORIES), (), baseline, log, labels, criteria,
-                     DEMAND_ATTESTATIONS, DEMAND_NOT_APPLICABLE)
+    return DemoModel(
+        "demand",
+        "regression",
+        None,
+        "Supply Chain",
+        "Next-day unit demand per store and item (gradient boosting, Poisson loss).",
+        _specs(base, DEMAND_CATEGORIES),
+        (),
+        baseline,
+        log,
+        labels,
+        criteria,
+        DEMAND_ATTESTATIONS,
+        DEMAND_NOT_APPLICABLE,
+    )
 
 
 BUILDERS: tuple[Builder, ...] = (build_fraud, build_credit, build_demand)
@@ -583,15 +758,19 @@ def write_samples(folder: Path, seed: int = 11) -> list[Path]:
     base_score, live_score = _score(model, base), _score(model, live)
     threshold = float(np.quantile(base_score, 1.0 - CREDIT_FLAG_RATE))
     folder.mkdir(parents=True, exist_ok=True)
-    baseline = base.assign(y_pred=(base_score >= threshold).astype(int), y_pred_proba=base_score,
-                           y_true=base_y.astype(int))
+    baseline = base.assign(
+        y_pred=(base_score >= threshold).astype(int), y_pred_proba=base_score, y_true=base_y.astype(int)
+    )
     paths = [_write_csv(baseline, folder / "loan_baseline.csv", ",")]
     offsets = np.sort(rng.integers(0, 3 * MS_PER_DAY, len(live))).astype("timedelta64[ms]")
     stamps = pd.DatetimeIndex(np.datetime64(SAMPLE_START, "ms") + offsets).strftime("%Y-%m-%dT%H:%M:%SZ")
     ids = np.array([f"loan-{i:05d}" for i in range(1, len(live) + 1)])
     live_frame = pd.concat([pd.DataFrame({"ts": stamps, "request_id": ids}), live], axis=1).assign(
-        y_pred=(live_score >= threshold).astype(int), y_pred_proba=live_score,
-        version="2.3.0", latency=latencies(rng, len(live), 60.0, 0.4))
+        y_pred=(live_score >= threshold).astype(int),
+        y_pred_proba=live_score,
+        version="2.3.0",
+        latency=latencies(rng, len(live), 60.0, 0.4),
+    )
     paths.append(_write_csv(live_frame, folder / "loan_live.csv", ";"))
     labelled = np.sort(rng.choice(len(live), size=200, replace=False))
     labels = pd.DataFrame({"request_id": ids[labelled], "y_true": live_y[labelled].astype(int)})
@@ -600,7 +779,8 @@ def write_samples(folder: Path, seed: int = 11) -> list[Path]:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path, sep: str) -> Path:
-    whole = {c: frame[c].astype("int64") for c in frame.select_dtypes("float").columns
-             if (frame[c] % 1 == 0).all()}
+    whole = {
+        c: frame[c].astype("int64") for c in frame.select_dtypes("float").columns if (frame[c] % 1 == 0).all()
+    }
     frame.assign(**whole).to_csv(path, sep=sep, index=False, lineterminator="\n")
     return path

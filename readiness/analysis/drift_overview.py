@@ -26,7 +26,14 @@ from readiness.core.drift import (
     column_drift,
 )
 from readiness.core.multivariate import MultivariateDrift, classifier_drift
-from readiness.core.profiles import FrameProfile, Reference, merge_all, profile_frame, raw_log_frame, typed_log_frame
+from readiness.core.profiles import (
+    FrameProfile,
+    Reference,
+    merge_all,
+    profile_frame,
+    raw_log_frame,
+    typed_log_frame,
+)
 from readiness.core.quality import ColumnQuality, QualityReport, column_quality, quality_report
 from readiness.core.records import Baseline, FeatureSpec, Model, features_from_json
 from readiness.core.windows import MAX_HOUR_RANGE, WINDOWS, check_window, choose_window, window_starts
@@ -94,10 +101,18 @@ class DriftColumn:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form (snake_case keys, booleans for verdicts, null for missing numbers)."""
         return {
-            "column": self.column, "kind": self.kind, "test": self.test, "statistic": _plain(self.statistic),
-            "p_value": _plain(self.p_value), "threshold": _plain(self.threshold), "analyzed": self.analyzed,
-            "drifted": self.drifted, "psi": _plain(self.psi), "missing_share": _plain(self.missing_share),
-            "quality": list(self.quality), "note": self.note,
+            "column": self.column,
+            "kind": self.kind,
+            "test": self.test,
+            "statistic": _plain(self.statistic),
+            "p_value": _plain(self.p_value),
+            "threshold": _plain(self.threshold),
+            "analyzed": self.analyzed,
+            "drifted": self.drifted,
+            "psi": _plain(self.psi),
+            "missing_share": _plain(self.missing_share),
+            "quality": list(self.quality),
+            "note": self.note,
         }
 
 
@@ -158,9 +173,17 @@ def _capped(column: ColumnDrift) -> float:
 
 def _drift_column(c: ColumnDrift, flags: tuple[str, ...]) -> DriftColumn:
     return DriftColumn(
-        column=c.column, kind=c.kind, test=c.method, statistic=c.statistic,
-        p_value=c.p_adjusted if c.p_adjusted is not None else c.p_value, threshold=c.threshold,
-        analyzed=c.analyzed, drifted=c.drifted, psi=c.psi, missing_share=c.missing_share, quality=flags,
+        column=c.column,
+        kind=c.kind,
+        test=c.method,
+        statistic=c.statistic,
+        p_value=c.p_adjusted if c.p_adjusted is not None else c.p_value,
+        threshold=c.threshold,
+        analyzed=c.analyzed,
+        drifted=c.drifted,
+        psi=c.psi,
+        missing_share=c.missing_share,
+        quality=flags,
         note=c.note,
     )
 
@@ -171,6 +194,7 @@ def _plain(value: float | None) -> float | None:
 
 def test_choices(store: Store, model: Model) -> tuple[FeatureSpec, ...]:
     """Every column drift is computed on (features, prediction, score) with its kind, for a per-column test picker."""
+
     def compute() -> tuple[FeatureSpec, ...]:
         baseline = store.active_baseline(model.id)
         return () if baseline is None else load_reference(store, model, baseline).specs
@@ -180,6 +204,7 @@ def test_choices(store: Store, model: Model) -> tuple[FeatureSpec, ...]:
 
 def log_range(store: Store, model: Model) -> LogRange:
     """The days a model's stored profiles cover, for range pickers."""
+
     def compute() -> LogRange:
         baseline = store.active_baseline(model.id)
         if baseline is None:
@@ -215,9 +240,17 @@ def drift_overview(
     return cached(store, model, "drift_overview", args, lambda: _analyze(store, model, *args))
 
 
-def _analyze(store: Store, model: Model, start: date | datetime | None, end: date | datetime | None,
-             window: str | None, options: DriftOptions, multivariate: bool, multivariate_rows: int,
-             calibrated: bool) -> DriftOverview:
+def _analyze(
+    store: Store,
+    model: Model,
+    start: date | datetime | None,
+    end: date | datetime | None,
+    window: str | None,
+    options: DriftOptions,
+    multivariate: bool,
+    multivariate_rows: int,
+    calibrated: bool,
+) -> DriftOverview:
     baseline = store.active_baseline(model.id)
     if baseline is None:
         raise NoDataError(f"Model {model.name!r} has no baseline yet: upload one on the Data page first.")
@@ -227,25 +260,46 @@ def _analyze(store: Store, model: Model, start: date | datetime | None, end: dat
     if not days:
         raise NoDataError(
             f"Model {model.name!r} has no predictions between {_day(lo)} and {_day(hi, -1)}. "
-            "Pick a range that holds predictions (the Overview shows each model's dates).")
+            "Pick a range that holds predictions (the Overview shows each model's dates)."
+        )
     lo = lo or days[0][0]
     hi = hi or days[-1][0] + timedelta(days=1)
     window = window or choose_window(sum(p.n_rows for _, p in days), lo, hi)
     check_window(window)
-    windows = _hour_profiles(store, model, reference, lo, hi) if window == "hour" else _merge_days(days, window)
+    windows = (
+        _hour_profiles(store, model, reference, lo, hi) if window == "hour" else _merge_days(days, window)
+    )
     current = merge_all(p for _, p in windows)
     if calibrated:
         options = calibrated_options(store, baseline, reference, windows, options)
     report = column_drift(reference, current, options)
     timeline_options = replace(options, noise_reps=min(options.noise_reps, TIMELINE_NOISE_REPS))
-    timeline = tuple(WindowDrift(s, p.n_rows, column_drift(reference, p, timeline_options)) for s, p in windows)
+    timeline = tuple(
+        WindowDrift(s, p.n_rows, column_drift(reference, p, timeline_options)) for s, p in windows
+    )
     mv = _multivariate(store, model, baseline, lo, hi, multivariate_rows) if multivariate else None
-    return DriftOverview(model, lo, hi, window, reference, current, report, timeline,
-                         quality_report(reference, windows), column_quality(reference, current), mv)
+    return DriftOverview(
+        model,
+        lo,
+        hi,
+        window,
+        reference,
+        current,
+        report,
+        timeline,
+        quality_report(reference, windows),
+        column_quality(reference, current),
+        mv,
+    )
 
 
-def calibrated_options(store: Store, baseline: Baseline, reference: Reference,
-                       windows: list[tuple[datetime, FrameProfile]], options: DriftOptions) -> DriftOptions:
+def calibrated_options(
+    store: Store,
+    baseline: Baseline,
+    reference: Reference,
+    windows: list[tuple[datetime, FrameProfile]],
+    options: DriftOptions,
+) -> DriftOptions:
     """Options whose thresholds come from the baseline: chunks the size of a typical window.
 
     The baseline needs at least five chunks, so windows larger than a fifth of it are
@@ -259,22 +313,34 @@ def calibrated_options(store: Store, baseline: Baseline, reference: Reference,
     return calibrate_thresholds(reference, frame, chunk, options).options(options)
 
 
-def _bounds(start: date | datetime | None, end: date | datetime | None) -> tuple[datetime | None, datetime | None]:
-    lo = datetime.combine(start, datetime.min.time()) if isinstance(start, date) and not isinstance(start, datetime) else start
-    hi = end
-    if isinstance(end, date) and not isinstance(end, datetime):
-        hi = datetime.combine(end, datetime.min.time()) + timedelta(days=1)  # end date is inclusive
+def _as_datetime(value: date | datetime | None, days: int = 0) -> datetime | None:
+    """A datetime or None unchanged; a date as its midnight, ``days`` later."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.combine(value, datetime.min.time()) + timedelta(days=days)
+
+
+def _bounds(
+    start: date | datetime | None, end: date | datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    lo = _as_datetime(start)
+    hi = _as_datetime(end, days=1)  # an end date is inclusive
     if lo is not None and hi is not None and hi <= lo:
         raise NoDataError(f"The range ends ({_day(hi, -1)}) before it starts ({_day(lo)}); swap the dates.")
     return lo, hi
 
 
 def _day(moment: datetime | None, shift: int = 0) -> str:
-    return "the first prediction" if moment is None and shift == 0 else (
-        "the last prediction" if moment is None else f"{moment + timedelta(days=shift):%Y-%m-%d}")
+    return (
+        "the first prediction"
+        if moment is None and shift == 0
+        else ("the last prediction" if moment is None else f"{moment + timedelta(days=shift):%Y-%m-%d}")
+    )
 
 
-def _merge_days(days: list[tuple[datetime, FrameProfile]], window: str) -> list[tuple[datetime, FrameProfile]]:
+def _merge_days(
+    days: list[tuple[datetime, FrameProfile]], window: str
+) -> list[tuple[datetime, FrameProfile]]:
     if window == "day":
         return days
     starts = window_starts(pd.Series([d for d, _ in days]), window)
@@ -284,21 +350,26 @@ def _merge_days(days: list[tuple[datetime, FrameProfile]], window: str) -> list[
     return [(start, merge_all(profiles)) for start, profiles in groups.items()]
 
 
-def _hour_profiles(store: Store, model: Model, reference: Reference, lo: datetime, hi: datetime
-                   ) -> list[tuple[datetime, FrameProfile]]:
+def _hour_profiles(
+    store: Store, model: Model, reference: Reference, lo: datetime, hi: datetime
+) -> list[tuple[datetime, FrameProfile]]:
     if hi - lo > MAX_HOUR_RANGE:
         raise NoDataError(
             f"Hourly windows are profiled from raw rows, so the range may span at most "
-            f"{MAX_HOUR_RANGE.days} days; this one spans {(hi - lo).days}. Pick a shorter range or day windows.")
+            f"{MAX_HOUR_RANGE.days} days; this one spans {(hi - lo).days}. Pick a shorter range or day windows."
+        )
     raw = raw_rows(store, model.id, lo, hi)
     frame = raw_log_frame(raw, reference)
     hours = window_starts(raw["timestamp"], "hour")
-    return [(pd.Timestamp(h).to_pydatetime(), profile_frame(part, reference))
-            for h, part in frame.groupby(hours.to_numpy(), sort=True)]
+    return [
+        (pd.Timestamp(h).to_pydatetime(), profile_frame(part, reference))
+        for h, part in frame.groupby(hours.to_numpy(), sort=True)
+    ]
 
 
-def _multivariate(store: Store, model: Model, baseline: Baseline, lo: datetime, hi: datetime, n: int
-                  ) -> MultivariateDrift:
+def _multivariate(
+    store: Store, model: Model, baseline: Baseline, lo: datetime, hi: datetime, n: int
+) -> MultivariateDrift:
     names = list(baseline.feature_names)
     reference = features_from_json(sample_baseline(store, baseline.id, n), names)
     current = features_from_json(sample_predictions(store, model.id, lo, hi, n), names)

@@ -26,10 +26,14 @@ class GateResult:
     assessment: Assessment
 
 
-def gate(store: Store, model: Model, min_score: float | None = None, now: datetime | None = None) -> GateResult:
+def gate(
+    store: Store, model: Model, min_score: float | None = None, now: datetime | None = None
+) -> GateResult:
     """Pass when no critical item failed and the score is at least ``min_score`` (default: the Ready band)."""
     if min_score is not None and (isinstance(min_score, bool) or not 0 <= min_score <= 100):
-        raise ChecklistError(f"The minimum score is {min_score!r}: use a number from 0 to 100, e.g. --min-score 70.")
+        raise ChecklistError(
+            f"The minimum score is {min_score!r}: use a number from 0 to 100, e.g. --min-score 70."
+        )
     assessment = assess_model(store, model, now)
     needed = float(min_score) if min_score is not None else assessment.config.bands.ready
     score = assessment.score
@@ -40,9 +44,12 @@ def gate(store: Store, model: Model, min_score: float | None = None, now: dateti
         return GateResult(False, _one_line(reason), needed, assessment)
     if score.score_0_100 is None or score.score_0_100 < needed:
         shown = "no score" if score.score_0_100 is None else f"score {score.score_0_100:.0f} < {needed:g}"
-        blockers = "; ".join(f"{b.item.title} ({status_words(b)}): {b.reason.rstrip('.')}" for b in score.blockers)
+        blockers = "; ".join(
+            f"{b.item.title} ({status_words(b)}): {b.reason.rstrip('.')}" for b in score.blockers
+        )
         reason = f"{name}: blocked, {shown} ({score.status.label})" + (
-            f"; holding it back: {blockers}" if blockers else "")
+            f"; holding it back: {blockers}" if blockers else ""
+        )
         return GateResult(False, _one_line(reason), needed, assessment)
     reason = f"{name}: passes, score {score.score_0_100:.0f} >= {needed:g} ({score.status.label})"
     return GateResult(True, reason, needed, assessment)

@@ -16,7 +16,13 @@ import pandas as pd
 from readiness.analysis.assessment import assess_model, record_score
 from readiness.analysis.refresh import refresh_model
 from readiness.core.csvread import CsvFile, read_csv_bytes
-from readiness.core.mapping import REQUIRED_ROLES, ROLES_BY_KIND, ColumnMapping, check_mapping, propose_mapping
+from readiness.core.mapping import (
+    REQUIRED_ROLES,
+    ROLES_BY_KIND,
+    ColumnMapping,
+    check_mapping,
+    propose_mapping,
+)
 from readiness.core.records import TASKS, FeatureSpec, Model
 from readiness.core.validate import (
     ValidFrame,
@@ -41,7 +47,7 @@ __all__ = [  # what the Data page and the CLI use from here
     "preview_upload",
 ]
 
-Progress = Callable[[float, str], None]
+Progress = Callable[[float, str], object]  # what the callback returns is ignored
 PREVIEW_ROWS = 20
 
 
@@ -97,8 +103,10 @@ class IngestResult:
     def message(self) -> str:
         """One sentence for people: what happened."""
         if self.already_ingested:
-            return (f"{self.filename} was already ingested for model {self.model!r} "
-                    f"({self.kind}); no rows were added.")
+            return (
+                f"{self.filename} was already ingested for model {self.model!r} "
+                f"({self.kind}); no rows were added."
+            )
         text = f"Stored {self.rows_added:,} {self.kind} row(s) from {self.filename} for model {self.model!r}"
         if self.created_model:
             text += " (new model)"
@@ -157,8 +165,17 @@ def ingest_csv(
     return _ingest_labels(store, existing, csv, mapping, filename, actor, report)
 
 
-def _ingest_baseline(store: Store, name: str, existing: Model | None, csv: CsvFile, mapping: ColumnMapping,
-                     spec: ModelSpec | None, filename: str, actor: str, report: Progress) -> IngestResult:
+def _ingest_baseline(
+    store: Store,
+    name: str,
+    existing: Model | None,
+    csv: CsvFile,
+    mapping: ColumnMapping,
+    spec: ModelSpec | None,
+    filename: str,
+    actor: str,
+    report: Progress,
+) -> IngestResult:
     if existing is not None:
         task, positive = existing.task, existing.positive_class
     elif spec is not None:
@@ -175,19 +192,32 @@ def _ingest_baseline(store: Store, name: str, existing: Model | None, csv: CsvFi
         if model is None:
             spec = spec or ModelSpec(task, positive)
             model = store.create_model(name, task, positive, spec.owner, spec.description, actor, conn=conn)
-        ingestion_id = store.record_ingestion(conn, model.id, "baseline", filename, csv.content_hash,
-                                              len(valid.frame), actor)
+        ingestion_id = store.record_ingestion(
+            conn, model.id, "baseline", filename, csv.content_hash, len(valid.frame), actor
+        )
         store.add_baseline(conn, model, valid.frame, valid.features, valid.classes, filename, ingestion_id)
-        store.audit(conn, "ingest.baseline", model.id, actor,
-                    {"file": filename, "rows": len(valid.frame), "features": [f.name for f in valid.features]})
+        store.audit(
+            conn,
+            "ingest.baseline",
+            model.id,
+            actor,
+            {"file": filename, "rows": len(valid.frame), "features": [f.name for f in valid.features]},
+        )
     report(0.8, "Profiling the log against the new baseline")
     _after_storing(store, model)
     report(1.0, "Done")
     return IngestResult(name, "baseline", filename, len(valid.frame), False, existing is None, valid.features)
 
 
-def _ingest_live(store: Store, model: Model, csv: CsvFile, mapping: ColumnMapping, filename: str,
-                 actor: str, report: Progress) -> IngestResult:
+def _ingest_live(
+    store: Store,
+    model: Model,
+    csv: CsvFile,
+    mapping: ColumnMapping,
+    filename: str,
+    actor: str,
+    report: Progress,
+) -> IngestResult:
     baseline = store.active_baseline(model.id)
     if baseline is None:
         raise DataValidationError(
@@ -198,16 +228,26 @@ def _ingest_live(store: Store, model: Model, csv: CsvFile, mapping: ColumnMappin
     report(0.4, f"Storing {len(valid.frame):,} predictions")
     with store.begin() as conn:
         _refuse_known_request_ids(store, conn, model, valid)
-        ingestion_id = store.record_ingestion(conn, model.id, "live", filename, csv.content_hash,
-                                              len(valid.frame), actor)
+        ingestion_id = store.record_ingestion(
+            conn, model.id, "live", filename, csv.content_hash, len(valid.frame), actor
+        )
         store.append_predictions(conn, model, valid.frame, baseline.feature_names, ingestion_id)
         store.audit(conn, "ingest.live", model.id, actor, {"file": filename, "rows": len(valid.frame)})
     report(0.8, "Profiling for drift and performance")
     _after_storing(store, model)
     report(1.0, "Done")
     ts = valid.frame["timestamp"]
-    return IngestResult(model.name, "live", filename, len(valid.frame), False, False, valid.features,
-                        ts.min().to_pydatetime(), ts.max().to_pydatetime())
+    return IngestResult(
+        model.name,
+        "live",
+        filename,
+        len(valid.frame),
+        False,
+        False,
+        valid.features,
+        ts.min().to_pydatetime(),
+        ts.max().to_pydatetime(),
+    )
 
 
 def _refuse_known_request_ids(store: Store, conn, model: Model, valid: ValidFrame) -> None:
@@ -223,8 +263,15 @@ def _refuse_known_request_ids(store: Store, conn, model: Model, valid: ValidFram
         )
 
 
-def _ingest_labels(store: Store, model: Model, csv: CsvFile, mapping: ColumnMapping, filename: str,
-                   actor: str, report: Progress) -> IngestResult:
+def _ingest_labels(
+    store: Store,
+    model: Model,
+    csv: CsvFile,
+    mapping: ColumnMapping,
+    filename: str,
+    actor: str,
+    report: Progress,
+) -> IngestResult:
     baseline = store.active_baseline(model.id)
     known = baseline.classes if baseline is not None and model.task != "regression" else None
     frame = validate_labels(csv.frame, mapping, model.task, known)
@@ -239,15 +286,30 @@ def _ingest_labels(store: Store, model: Model, csv: CsvFile, mapping: ColumnMapp
             )
         keep = frame[frame["request_id"].isin(matched)]
         report(0.5, f"Storing {len(keep):,} labels")
-        ingestion_id = store.record_ingestion(conn, model.id, "labels", filename, csv.content_hash, len(keep), actor)
+        ingestion_id = store.record_ingestion(
+            conn, model.id, "labels", filename, csv.content_hash, len(keep), actor
+        )
         replaced = store.replace_labels(conn, model, keep, ingestion_id)
-        store.audit(conn, "ingest.labels", model.id, actor,
-                    {"file": filename, "rows": len(keep), "unmatched": len(frame) - len(keep)})
+        store.audit(
+            conn,
+            "ingest.labels",
+            model.id,
+            actor,
+            {"file": filename, "rows": len(keep), "unmatched": len(frame) - len(keep)},
+        )
     report(0.8, "Updating performance for the labelled days")
     _after_storing(store, model)
     report(1.0, "Done")
-    return IngestResult(model.name, "labels", filename, len(keep), False, False,
-                        labels_updated=replaced, labels_unmatched=len(frame) - len(keep))
+    return IngestResult(
+        model.name,
+        "labels",
+        filename,
+        len(keep),
+        False,
+        False,
+        labels_updated=replaced,
+        labels_unmatched=len(frame) - len(keep),
+    )
 
 
 def _after_storing(store: Store, model: Model) -> None:

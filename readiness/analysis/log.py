@@ -58,12 +58,16 @@ def log_predictions(
     model_row = store.get_model(model)
     baseline = store.active_baseline(model_row.id)
     if baseline is None:
-        raise DataValidationError(f"Model {model!r} has no baseline yet; ingest one before logging predictions.")
+        raise DataValidationError(
+            f"Model {model!r} has no baseline yet; ingest one before logging predictions."
+        )
     mapping = ColumnMapping(roles={r: r for r in ROLES if r in frame.columns})
     valid = validate_live(text, mapping, model_row.task, baseline, "the logged rows")
     with store.begin() as conn:
         if "request_id" in valid.frame:
-            known = store.existing_request_ids(conn, model_row.id, valid.frame["request_id"].dropna().tolist())
+            known = store.existing_request_ids(
+                conn, model_row.id, valid.frame["request_id"].dropna().tolist()
+            )
             if known:
                 raise DataValidationError(
                     f"{len(known)} request id(s) are already logged for model {model!r} "

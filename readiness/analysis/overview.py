@@ -117,11 +117,16 @@ class Portfolio:
 
     def worst_first(self) -> tuple[ModelOverview, ...]:
         """Not ready, then At risk, then Ready; the lowest score first within a status; unassessed first."""
+
         def rank(model: ModelOverview) -> tuple[int, float, str]:
             if model.readiness is None:
                 return (-1, -1.0, model.name)
             score = model.readiness.score
-            return (score.status.rank, score.score_0_100 if score.score_0_100 is not None else -1.0, model.name)
+            return (
+                score.status.rank,
+                score.score_0_100 if score.score_0_100 is not None else -1.0,
+                model.name,
+            )
 
         return tuple(sorted(self.models, key=rank))
 

@@ -110,24 +110,42 @@ class PerformanceOverview:
         for w in self.windows:
             value = w.metrics.get(name)
             estimate = w.estimates.get(name)
-            rows.append({
-                "start": w.start, "value": value.value if value else None,
-                "lower": value.lower if value else None, "upper": value.upper if value else None,
-                "n": value.n if value else 0, "labelled": w.n_labelled, "complete": w.complete,
-                "estimate": estimate.value if estimate else None,
-                "estimate_lower": estimate.lower if estimate else None,
-                "estimate_upper": estimate.upper if estimate else None,
-            })
+            rows.append(
+                {
+                    "start": w.start,
+                    "value": value.value if value else None,
+                    "lower": value.lower if value else None,
+                    "upper": value.upper if value else None,
+                    "n": value.n if value else 0,
+                    "labelled": w.n_labelled,
+                    "complete": w.complete,
+                    "estimate": estimate.value if estimate else None,
+                    "estimate_lower": estimate.lower if estimate else None,
+                    "estimate_upper": estimate.upper if estimate else None,
+                }
+            )
         return pd.DataFrame(rows)
 
     def coverage_table(self) -> pd.DataFrame:
         """Label coverage and median label delay per window."""
-        return pd.DataFrame([{"start": w.start, "coverage": w.label_coverage, "delay_hours": w.label_delay_hours,
-                              "predictions": w.n_rows, "labelled": w.n_labelled} for w in self.windows])
+        return pd.DataFrame(
+            [
+                {
+                    "start": w.start,
+                    "coverage": w.label_coverage,
+                    "delay_hours": w.label_delay_hours,
+                    "predictions": w.n_rows,
+                    "labelled": w.n_labelled,
+                }
+                for w in self.windows
+            ]
+        )
 
     def development_vs_production(self) -> tuple[DevelopmentGap, ...]:
         """Each quality metric on the baseline and in production."""
-        return tuple(DevelopmentGap(name, dev.value, self.production.get(name)) for name, dev in self.baseline.items())
+        return tuple(
+            DevelopmentGap(name, dev.value, self.production.get(name)) for name, dev in self.baseline.items()
+        )
 
 
 def performance_overview(
@@ -147,8 +165,14 @@ def performance_overview(
     return cached(store, model, "performance_overview", args, lambda: _analyze(store, model, *args))
 
 
-def _analyze(store: Store, model: Model, start: date | datetime | None, end: date | datetime | None,
-             window: str, as_of: datetime) -> PerformanceOverview:
+def _analyze(
+    store: Store,
+    model: Model,
+    start: date | datetime | None,
+    end: date | datetime | None,
+    window: str,
+    as_of: datetime,
+) -> PerformanceOverview:
     baseline = store.active_baseline(model.id)
     if baseline is None:
         raise NoDataError(f"Model {model.name!r} has no baseline yet: upload one on the Data page first.")
@@ -160,42 +184,79 @@ def _analyze(store: Store, model: Model, start: date | datetime | None, end: dat
     lo = lo or records[0].day
     hi = hi or records[-1].day + timedelta(days=1)
     names = quality_metrics(model) + OPERATIONS
-    windows = tuple(_window_metrics(model, baseline, start_, group, window, names, as_of)
-                    for start_, group in group_by_window(records, window).items())
+    windows = tuple(
+        _window_metrics(model, baseline, start_, group, window, names, as_of)
+        for start_, group in group_by_window(records, window).items()
+    )
     total = merge_records(records, model, baseline, lo)
     return PerformanceOverview(
-        model=model, window=window, start=lo, end=hi, windows=windows,
+        model=model,
+        window=window,
+        start=lo,
+        end=hi,
+        windows=windows,
         criteria=tuple(track_criterion(c, records, model, baseline, as_of) for c in criteria),
         baseline=compute_all(development_performance(store, model, baseline), quality_metrics(model)),
         production=compute_all(total, quality_metrics(model)),
-        versions={version: compute_all(merge_records(group, model, baseline, lo, version), quality_metrics(model))
-                  for version, group in _by_version(records).items()},
+        versions={
+            version: compute_all(merge_records(group, model, baseline, lo, version), quality_metrics(model))
+            for version, group in _by_version(records).items()
+        },
         total=total,
     )
 
 
 def development_performance(store: Store, model: Model, baseline: Baseline) -> DayRecord:
     """The baseline's outputs and labels as one record (development performance), cached per data version."""
-    return cached(store, model, "development", (baseline.id,),
-                  lambda: development_record(model, baseline, baseline_outputs(store, baseline)))
+    return cached(
+        store,
+        model,
+        "development",
+        (baseline.id,),
+        lambda: development_record(model, baseline, baseline_outputs(store, baseline)),
+    )
 
 
-def _bounds(start: date | datetime | None, end: date | datetime | None) -> tuple[datetime | None, datetime | None]:
-    lo = datetime.combine(start, datetime.min.time()) if isinstance(start, date) and not isinstance(start, datetime) else start
-    hi = (datetime.combine(end, datetime.min.time()) + timedelta(days=1)
-          if isinstance(end, date) and not isinstance(end, datetime) else end)
+def _bounds(
+    start: date | datetime | None, end: date | datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    lo = (
+        datetime.combine(start, datetime.min.time())
+        if isinstance(start, date) and not isinstance(start, datetime)
+        else start
+    )
+    hi = (
+        datetime.combine(end, datetime.min.time()) + timedelta(days=1)
+        if isinstance(end, date) and not isinstance(end, datetime)
+        else end
+    )
     if lo is not None and hi is not None and hi <= lo:
         raise NoDataError("The range ends before it starts; swap the dates.")
     return lo, hi
 
 
-def _window_metrics(model: Model, baseline: Baseline, start: datetime, group: list[DayRecord], window: str,
-                    names: tuple[str, ...], as_of: datetime) -> WindowMetrics:
+def _window_metrics(
+    model: Model,
+    baseline: Baseline,
+    start: datetime,
+    group: list[DayRecord],
+    window: str,
+    names: tuple[str, ...],
+    as_of: datetime,
+) -> WindowMetrics:
     record = merge_records(group, model, baseline, start)
     end = next_window_start(start, window)
     estimates = estimation.estimate_from_aggregate(record.estimate) if record.estimate is not None else {}
-    return WindowMetrics(start, end, end <= as_of, record.n_rows, record.n_labelled,
-                         label_delay_hours(record), compute_all(record, names), estimates)
+    return WindowMetrics(
+        start,
+        end,
+        end <= as_of,
+        record.n_rows,
+        record.n_labelled,
+        label_delay_hours(record),
+        compute_all(record, names),
+        estimates,
+    )
 
 
 def _by_version(records: list[DayRecord]) -> dict[str, list[DayRecord]]:

@@ -27,14 +27,18 @@ class Refreshed:
     @property
     def message(self) -> str:
         """One line for people."""
-        return (f"{self.model}: profiled {self.profiles.rows_profiled:,} new prediction(s) "
-                f"({self.profiles.days_touched} day(s)); recomputed performance for "
-                f"{self.performance.days_recomputed} day(s).")
+        return (
+            f"{self.model}: profiled {self.profiles.rows_profiled:,} new prediction(s) "
+            f"({self.profiles.days_touched} day(s)); recomputed performance for "
+            f"{self.performance.days_recomputed} day(s)."
+        )
 
 
 def refresh_model(store: Store, model: Model, progress: Callable[[int], None] | None = None) -> Refreshed:
     """Profile the model's new predictions and recompute the performance of the days new rows or labels touched."""
-    return Refreshed(model.name, refresh_profiles(store, model, progress=progress), refresh_performance(store, model))
+    return Refreshed(
+        model.name, refresh_profiles(store, model, progress=progress), refresh_performance(store, model)
+    )
 
 
 def refresh_all(store: Store) -> tuple[Refreshed, ...]:

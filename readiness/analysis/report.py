@@ -11,6 +11,7 @@ or labels still gets a report, which says what is missing where the part would b
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 from collections.abc import Callable, Iterable, Sequence
@@ -51,7 +52,9 @@ T = TypeVar("T")
 def model_report_html(store: Store, model: Model, now: datetime | None = None) -> str:
     """One model's readiness report as one self-contained HTML page (built once per data version and hour)."""
     generated, as_of = _moments(now)
-    return cached(store, model, "model_report", (as_of,), lambda: _model_report(store, model, generated, as_of))
+    return cached(
+        store, model, "model_report", (as_of,), lambda: _model_report(store, model, generated, as_of)
+    )
 
 
 def _model_report(store: Store, model: Model, generated: datetime, as_of: datetime) -> str:
@@ -76,7 +79,9 @@ def _model_report(store: Store, model: Model, generated: datetime, as_of: dateti
 def portfolio_report_html(store: Store, now: datetime | None = None) -> str:
     """Every model's readiness on one self-contained HTML page (built once per data version and hour)."""
     generated, as_of = _moments(now)
-    return cached_for_store(store, "portfolio_report", (as_of,), lambda: _portfolio_report(store, generated, as_of))
+    return cached_for_store(
+        store, "portfolio_report", (as_of,), lambda: _portfolio_report(store, generated, as_of)
+    )
 
 
 def _portfolio_report(store: Store, generated: datetime, as_of: datetime) -> str:
@@ -127,8 +132,10 @@ def _no_log_text(store: Store, assessment: Assessment) -> str:
     model = assessment.model
     if store.active_baseline(model.id) is None:
         return f"Model {model.name!r} has no baseline yet: upload one on the Data page first."
-    return (f"Model {model.name!r} has no predictions before {assessment.as_of:%Y-%m-%d %H:%M} UTC: "
-            "upload a prediction log on the Data page.")
+    return (
+        f"Model {model.name!r} has no predictions before {assessment.as_of:%Y-%m-%d %H:%M} UTC: "
+        "upload a prediction log on the Data page."
+    )
 
 
 def _performance(store: Store, assessment: Assessment) -> tuple[PerformanceOverview | None, str]:
@@ -137,8 +144,9 @@ def _performance(store: Store, assessment: Assessment) -> tuple[PerformanceOverv
         return None, _no_log_text(store, assessment)
     end = assessment.recent.end
     start = window_start(end - timedelta(weeks=TREND_WEEKS), "week")
-    return _attempt(lambda: performance_overview(store, assessment.model, start, end, "week",
-                                                 now=assessment.as_of))
+    return _attempt(
+        lambda: performance_overview(store, assessment.model, start, end, "week", now=assessment.as_of)
+    )
 
 
 def _drift(store: Store, assessment: Assessment) -> tuple[DriftOverview | None, str]:
@@ -146,16 +154,23 @@ def _drift(store: Store, assessment: Assessment) -> tuple[DriftOverview | None, 
     if assessment.recent is None:
         return None, _no_log_text(store, assessment)
     period = assessment.recent
-    return _attempt(lambda: drift_overview(store, assessment.model, period.start, period.end,
-                                           window="day", multivariate=False))
+    return _attempt(
+        lambda: drift_overview(
+            store, assessment.model, period.start, period.end, window="day", multivariate=False
+        )
+    )
 
 
 def _history(store: Store, assessment: Assessment) -> pd.DataFrame:
     """Recorded daily scores before the assessment's day, then the assessment itself as the newest point."""
     history = score_history(store, assessment.model)
     day = datetime.combine(assessment.as_of.date(), time())
-    current = {"day": day, "score": assessment.score.score_0_100, "status": assessment.score.status.value,
-               **{s: assessment.section_percent(s) for s in SECTIONS}}
+    current = {
+        "day": day,
+        "score": assessment.score.score_0_100,
+        "status": assessment.score.status.value,
+        **{s: assessment.section_percent(s) for s in SECTIONS},
+    }
     earlier = history[history["day"] < day].to_dict("records")
     return pd.DataFrame([*earlier, current], columns=list(history.columns))
 
@@ -178,16 +193,18 @@ class PortfolioRow:
         if self.readiness is None:
             return (-1, -1.0, self.overview.name)
         score = self.readiness.score
-        return (score.status.rank, -1.0 if score.score_0_100 is None else score.score_0_100,
-                self.overview.name)
+        return (
+            score.status.rank,
+            -1.0 if score.score_0_100 is None else score.score_0_100,
+            self.overview.name,
+        )
 
 
 def _portfolio_rows(store: Store, as_of: datetime) -> tuple[PortfolioRow, ...]:
     """Every model's overview with its assessment (not recorded), worst first."""
     rows = []
     for overview in portfolio_overview(store, as_of, readiness=False).models:
-        model = overview.model
-        assessment, problem = _attempt(lambda: assess_model(store, model, as_of))
+        assessment, problem = _attempt(functools.partial(assess_model, store, overview.model, as_of))
         rows.append(PortfolioRow(replace(overview, readiness=assessment), problem))
     return tuple(sorted(rows, key=lambda r: r.rank))
 
@@ -274,23 +291,33 @@ def _percent(value: float | None) -> str:
 
 
 def _section_title(section: str) -> str:
-    """"operations" -> "Operations"."""
+    """ "operations" -> "Operations"."""
     return charts.SECTION_TITLES.get(section, section.capitalize())
 
 
 def _figure_html(figure: go.Figure, number: int) -> str:
     """A plotly figure as a div with a stable id; only the page's first figure (0) carries plotly.js."""
     height = f"{figure.layout.height or 420}px"
-    return pio.to_html(figure, full_html=False, include_plotlyjs=number == 0, config=PLOT_CONFIG,
-                       default_width="100%", default_height=height, div_id=f"chart-{number}")
+    return pio.to_html(
+        figure,
+        full_html=False,
+        include_plotlyjs=number == 0,
+        config=PLOT_CONFIG,
+        default_width="100%",
+        default_height=height,
+        div_id=f"chart-{number}",
+    )
 
 
 def _page(title: str, parts: Sequence[str]) -> str:
     """The whole page: head with inline CSS, then the parts in order."""
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-            f"<title>{_e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
-            + "\n".join(parts) + "\n</main>\n</body>\n</html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{_e(title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
+        + "\n".join(parts)
+        + "\n</main>\n</body>\n</html>\n"
+    )
 
 
 # --------------------------------------------------------------------------- model report parts
@@ -299,14 +326,20 @@ def _page(title: str, parts: Sequence[str]) -> str:
 def _model_header(store: Store, model: Model, generated: datetime, assessment: Assessment | None) -> str:
     """Title, generation time, data period and what the model is."""
     positive = f" (positive class {model.positive_class})" if model.positive_class else ""
-    facts = [("Task", model.task + positive), ("Owner", model.owner or "not set"),
-             ("Description", model.description or "none"), ("Data", _data_period(store, model)),
-             ("Checked", _checked_periods(assessment) if assessment else "not assessed")]
+    facts = [
+        ("Task", model.task + positive),
+        ("Owner", model.owner or "not set"),
+        ("Description", model.description or "none"),
+        ("Data", _data_period(store, model)),
+        ("Checked", _checked_periods(assessment) if assessment else "not assessed"),
+    ]
     rows = "".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts)
-    return (f"<header><h1>Readiness report: {_e(model.name)}</h1>"
-            f'<p class="meta">Generated {generated:%Y-%m-%d %H:%M} UTC'
-            + (f" · assessed as of {assessment.as_of:%Y-%m-%d %H:%M} UTC" if assessment else "")
-            + f'</p><dl class="facts">{rows}</dl></header>')
+    return (
+        f"<header><h1>Readiness report: {_e(model.name)}</h1>"
+        f'<p class="meta">Generated {generated:%Y-%m-%d %H:%M} UTC'
+        + (f" · assessed as of {assessment.as_of:%Y-%m-%d %H:%M} UTC" if assessment else "")
+        + f'</p><dl class="facts">{rows}</dl></header>'
+    )
 
 
 def _data_period(store: Store, model: Model) -> str:
@@ -316,8 +349,10 @@ def _data_period(store: Store, model: Model) -> str:
     if not stats.n_predictions:
         return f"No predictions logged yet; {baseline}."
     coverage = f"{stats.label_coverage:.0%}" if stats.label_coverage is not None else "n/a"
-    return (f"{stats.n_predictions:,} predictions from {stats.first_timestamp:%Y-%m-%d} to "
-            f"{stats.last_timestamp:%Y-%m-%d} (UTC); labels for {coverage}; {baseline}.")
+    return (
+        f"{stats.n_predictions:,} predictions from {stats.first_timestamp:%Y-%m-%d} to "
+        f"{stats.last_timestamp:%Y-%m-%d} (UTC); labels for {coverage}; {baseline}."
+    )
 
 
 def _checked_periods(assessment: Assessment) -> str:
@@ -326,8 +361,10 @@ def _checked_periods(assessment: Assessment) -> str:
         return "nothing yet: no logged predictions to check"
     margins = assessment.config.margins
     end = assessment.recent.end - timedelta(days=1)
-    return (f"drift, data quality and latency on {assessment.recent.text}; performance, volume and outputs "
-            f"on the {margins.lookback_days} days to {end:%Y-%m-%d}")
+    return (
+        f"drift, data quality and latency on {assessment.recent.text}; performance, volume and outputs "
+        f"on the {margins.lookback_days} days to {end:%Y-%m-%d}"
+    )
 
 
 def _weakest(assessment: Assessment) -> list[str]:
@@ -347,10 +384,12 @@ def _verdict(assessment: Assessment) -> str:
         points = f"{s.points:g} of {s.applicable} points" if s.applicable else "nothing applies"
         percent = _percent(assessment.section_percent(s.section))
         rows.append([f"{_e(_section_title(s.section))}{mark}", percent, _e(points)])
-    return (f'<section class="verdict"><div class="verdict-badge">{_badge(assessment, big=True)}'
-            f'<p class="why">{_e(_status_reason(assessment, weakest))}</p></div>'
-            f'<div class="verdict-sections">{_table(["Section", "Score", "Points"], rows, "sections")}</div>'
-            "</section>")
+    return (
+        f'<section class="verdict"><div class="verdict-badge">{_badge(assessment, big=True)}'
+        f'<p class="why">{_e(_status_reason(assessment, weakest))}</p></div>'
+        f'<div class="verdict-sections">{_table(["Section", "Score", "Points"], rows, "sections")}</div>'
+        "</section>"
+    )
 
 
 def _status_reason(assessment: Assessment, weakest: list[str]) -> str:
@@ -359,14 +398,19 @@ def _status_reason(assessment: Assessment, weakest: list[str]) -> str:
     if score.score_0_100 is None:
         return "No checklist item applies yet, so there is no score."
     names = _and([_section_title(s) for s in weakest]) if len(weakest) < len(SECTIONS) else "every section"
-    text = (f"The score is the weakest section's: {names} at {score.score_0_100:.0f}%, "
-            "because all four matter.")
+    text = (
+        f"The score is the weakest section's: {names} at {score.score_0_100:.0f}%, because all four matter."
+    )
     if score.critical_failures:
         failed = "; ".join(r.item.title for r in score.critical_failures)
         return f"{text} A critical item fails ({failed}), so the model is Not ready whatever the score."
-    band = (f"from {bands.ready:g}" if score.status == ReadinessStatus.READY else
-            f"from {bands.at_risk:g} to under {bands.ready:g}" if score.status == ReadinessStatus.AT_RISK else
-            f"under {bands.at_risk:g}")
+    band = (
+        f"from {bands.ready:g}"
+        if score.status == ReadinessStatus.READY
+        else f"from {bands.at_risk:g} to under {bands.ready:g}"
+        if score.status == ReadinessStatus.AT_RISK
+        else f"under {bands.at_risk:g}"
+    )
     return f"{text} {score.status.label} is the band {band}."
 
 
@@ -375,8 +419,10 @@ def _holding_back(assessment: Assessment) -> str:
     score = assessment.score
     first = {r.item.key: r for r in (*score.critical_failures, *score.blockers)}
     if not first:
-        return ('<section class="first"><h2>What holds it back</h2>'
-                "<p>Nothing: every applicable item passes or is attested.</p></section>")
+        return (
+            '<section class="first"><h2>What holds it back</h2>'
+            "<p>Nothing: every applicable item passes or is attested.</p></section>"
+        )
     cards = "".join(_item_card(r) for r in first.values())
     return f'<section class="first"><h2>What holds it back</h2>{cards}</section>'
 
@@ -384,10 +430,12 @@ def _holding_back(assessment: Assessment) -> str:
 def _item_card(result: ItemResult) -> str:
     """One item to fix: title, status, finding, evidence and what would make it pass."""
     critical = '<span class="pill s-critical">Critical</span> ' if result.item.critical else ""
-    return (f'<div class="card"><h3>{critical}{_pill(result.status)} {_e(result.item.title)}</h3>'
-            f"<p><strong>Finding:</strong> {_e(result.reason)}</p>"
-            f"<p><strong>Evidence:</strong> {_evidence(result)}</p>"
-            f"<p><strong>To pass:</strong> {_e(result.item.how_to_pass)}</p></div>")
+    return (
+        f'<div class="card"><h3>{critical}{_pill(result.status)} {_e(result.item.title)}</h3>'
+        f"<p><strong>Finding:</strong> {_e(result.reason)}</p>"
+        f"<p><strong>Evidence:</strong> {_evidence(result)}</p>"
+        f"<p><strong>To pass:</strong> {_e(result.item.how_to_pass)}</p></div>"
+    )
 
 
 def _evidence(result: ItemResult) -> str:
@@ -408,22 +456,41 @@ def _evidence(result: ItemResult) -> str:
 def _open_items(store: Store, assessment: Assessment) -> str:
     """Every failing, unknown or expired item with its finding, evidence, window, page and fix."""
     notes = _notes(store, assessment)
-    rows = [[_e(_section_title(r.item.section)),
-             _e(r.item.title) + (' <span class="pill s-critical">Critical</span>' if r.item.critical else ""),
-             _pill(r.status), _e(r.reason) + notes.get(r.item.key, ""),
-             _e(r.evidence.figure) if r.evidence else "",
-             _e(r.evidence.window) if r.evidence else "",
-             _where(r), _e(r.item.how_to_pass)]
-            for r in assessment.results if r.status.holds_back]
+    rows = [
+        [
+            _e(_section_title(r.item.section)),
+            _e(r.item.title) + (' <span class="pill s-critical">Critical</span>' if r.item.critical else ""),
+            _pill(r.status),
+            _e(r.reason) + notes.get(r.item.key, ""),
+            _e(r.evidence.figure) if r.evidence else "",
+            _e(r.evidence.window) if r.evidence else "",
+            _where(r),
+            _e(r.item.how_to_pass),
+        ]
+        for r in assessment.results
+        if r.status.holds_back
+    ]
     if not rows:
-        return ("<section><h2>Items not passing (0)</h2>"
-                "<p>None: every applicable item passes or is attested.</p></section>")
-    headers = ["Section", "Item", "Status", "Finding", "Evidence", "Window", "Where in the app",
-               "What would make it pass"]
-    return (f"<section><h2>Items not passing ({len(rows)})</h2>"
-            "<p>Failures, unknowns (not enough data, or not attested yet) and expired attestations "
-            "all score 0.</p>"
-            f"{_table(headers, rows, 'items')}</section>")
+        return (
+            "<section><h2>Items not passing (0)</h2>"
+            "<p>None: every applicable item passes or is attested.</p></section>"
+        )
+    headers = [
+        "Section",
+        "Item",
+        "Status",
+        "Finding",
+        "Evidence",
+        "Window",
+        "Where in the app",
+        "What would make it pass",
+    ]
+    return (
+        f"<section><h2>Items not passing ({len(rows)})</h2>"
+        "<p>Failures, unknowns (not enough data, or not attested yet) and expired attestations "
+        "all score 0.</p>"
+        f"{_table(headers, rows, 'items')}</section>"
+    )
 
 
 def _where(result: ItemResult) -> str:
@@ -439,24 +506,32 @@ def _where(result: ItemResult) -> str:
 def _notes(store: Store, assessment: Assessment) -> dict[str, str]:
     """Attestation notes by item key, as escaped HTML to append to a finding."""
     found = current_attestations(store, assessment.model.id, assessment.as_of.date())
-    return {key: f'<br><span class="note">Note: {_e(att.note)}</span>'
-            for key, att in found.items() if att.note}
+    return {
+        key: f'<br><span class="note">Note: {_e(att.note)}</span>' for key, att in found.items() if att.note
+    }
 
 
-def _criteria_section(store: Store, assessment: Assessment, performance: PerformanceOverview | None,
-                      problem: str) -> str:
+def _criteria_section(
+    store: Store, assessment: Assessment, performance: PerformanceOverview | None, problem: str
+) -> str:
     """The success criteria with their status in the newest complete window (or why they are not judged)."""
     if performance is None:
         criteria, _ = _attempt(lambda: model_criteria(store, assessment.model))
-        listed = "".join(f"<li>{_e(c.text)}{' (task default)' if c.is_default else ''}</li>"
-                         for c in criteria or ())
-        return (f"<section><h2>Success criteria</h2>{_missing('Criteria status', problem)}"
-                + (f"<ul>{listed}</ul>" if listed else "") + "</section>")
+        listed = "".join(
+            f"<li>{_e(c.text)}{' (task default)' if c.is_default else ''}</li>" for c in criteria or ()
+        )
+        return (
+            f"<section><h2>Success criteria</h2>{_missing('Criteria status', problem)}"
+            + (f"<ul>{listed}</ul>" if listed else "")
+            + "</section>"
+        )
     rows = [_criterion_cells(track) for track in performance.criteria]
     headers = ["Criterion", "Status", "Week from", "Value [95% interval]", "Rows", "Last judged"]
-    return (f"<section><h2>Success criteria</h2><p>Status in the newest complete week; \"last judged\" is "
-            f"the newest week with enough labels (labels arrive late). Checklist verdict on the criteria: "
-            f"{_e(assessment.criteria_status.label)}.</p>{_table(headers, rows, 'criteria')}</section>")
+    return (
+        f'<section><h2>Success criteria</h2><p>Status in the newest complete week; "last judged" is '
+        f"the newest week with enough labels (labels arrive late). Checklist verdict on the criteria: "
+        f"{_e(assessment.criteria_status.label)}.</p>{_table(headers, rows, 'criteria')}</section>"
+    )
 
 
 def _criterion_cells(track: CriterionTrack) -> list[str]:
@@ -500,19 +575,25 @@ class Chart:
     wide: bool = True
 
 
-def _charts_section(store: Store, assessment: Assessment, performance: PerformanceOverview | None,
-                    problem: str) -> str:
+def _charts_section(
+    store: Store, assessment: Assessment, performance: PerformanceOverview | None, problem: str
+) -> str:
     """The key charts (plotly.js inlined with the first) and the drift table."""
     bands = assessment.config.bands
     chart_list = [
         Chart("Readiness score", charts.score_gauge(assessment), wide=False),
         Chart("Section scores (the weakest decides)", charts.section_gauges(assessment), wide=False),
-        Chart("Score history", charts.score_history_figure(_history(store, assessment), bands),
-              "Recorded daily scores; the newest point is this report's assessment."),
+        Chart(
+            "Score history",
+            charts.score_history_figure(_history(store, assessment), bands),
+            "Recorded daily scores; the newest point is this report's assessment.",
+        ),
         _trend_chart(performance, problem),
     ]
-    return (f'<section class="charts"><h2>Key charts</h2><div class="grid">{_render_charts(chart_list)}</div>'
-            f"{_drift_section(store, assessment)}</section>")
+    return (
+        f'<section class="charts"><h2>Key charts</h2><div class="grid">{_render_charts(chart_list)}</div>'
+        f"{_drift_section(store, assessment)}</section>"
+    )
 
 
 def _render_charts(chart_list: Sequence[Chart]) -> str:
@@ -525,8 +606,9 @@ def _render_charts(chart_list: Sequence[Chart]) -> str:
             out.append(f'<div class="{css}"><h3>{_e(chart.title)}</h3>{missing}</div>')
             continue
         caption = f'<p class="caption">{_e(chart.note)}</p>' if chart.note else ""
-        out.append(f'<div class="{css}"><h3>{_e(chart.title)}</h3>{_figure_html(chart.figure, drawn)}'
-                   f"{caption}</div>")
+        out.append(
+            f'<div class="{css}"><h3>{_e(chart.title)}</h3>{_figure_html(chart.figure, drawn)}{caption}</div>'
+        )
         drawn += 1
     return "".join(out)
 
@@ -538,12 +620,18 @@ def _trend_chart(performance: PerformanceOverview | None, problem: str) -> Chart
         return Chart(title, None, problem)
     primary = primary_criterion([track.criterion for track in performance.criteria])
     if primary is None:
-        return Chart(title, None, "No success criterion needs labels, so there is no quality metric to "
-                                  "follow: set one on the Settings page.")
+        return Chart(
+            title,
+            None,
+            "No success criterion needs labels, so there is no quality metric to "
+            "follow: set one on the Settings page.",
+        )
     figure = charts.metric_trend_figure(performance, primary.metric, primary.threshold, primary.comparison)
-    return Chart(f"Primary metric: {primary.metric}", figure,
-                 f"Criterion: {primary.text}. Weeks from {performance.start:%Y-%m-%d}; "
-                 "the band is the 95% interval.")
+    return Chart(
+        f"Primary metric: {primary.metric}",
+        figure,
+        f"Criterion: {primary.text}. Weeks from {performance.start:%Y-%m-%d}; the band is the 95% interval.",
+    )
 
 
 def _drift_section(store: Store, assessment: Assessment) -> str:
@@ -553,19 +641,39 @@ def _drift_section(store: Store, assessment: Assessment) -> str:
         return f"<h3>Drift in the newest week</h3>{_missing('Drift', problem)}"
     rows = [_drift_cells(column) for column in overview.columns()[:DRIFT_ROWS]]
     report = overview.report
-    headers = ["Column", "Type", "Test", "Statistic", "p-value", "Threshold", "Drift", "PSI",
-               "Quality / note"]
+    headers = [
+        "Column",
+        "Type",
+        "Test",
+        "Statistic",
+        "p-value",
+        "Threshold",
+        "Drift",
+        "PSI",
+        "Quality / note",
+    ]
     period = assessment.recent.text if assessment.recent else ""
-    return (f"<h3>Drift in the newest week ({_e(period)})</h3><p>{report.n_drifted} of {report.n_analyzed} "
-            f"columns drift against the baseline ({overview.n_current:,} predictions); the {len(rows)} most "
-            f"severe are shown (all on the Drift page).</p>{_table(headers, rows, 'drift')}")
+    return (
+        f"<h3>Drift in the newest week ({_e(period)})</h3><p>{report.n_drifted} of {report.n_analyzed} "
+        f"columns drift against the baseline ({overview.n_current:,} predictions); the {len(rows)} most "
+        f"severe are shown (all on the Drift page).</p>{_table(headers, rows, 'drift')}"
+    )
 
 
 def _drift_cells(c: DriftColumn) -> list[str]:
     """One column's row of the drift table."""
     verdict = "drift" if c.drifted else ("ok" if c.analyzed else "not analyzed")
-    return [_e(c.column), _e(c.kind), _e(c.test), _num(c.statistic), _num(c.p_value), _num(c.threshold),
-            _pill_text(verdict), _num(c.psi), _e("; ".join(c.quality) or c.note)]
+    return [
+        _e(c.column),
+        _e(c.kind),
+        _e(c.test),
+        _num(c.statistic),
+        _num(c.p_value),
+        _num(c.threshold),
+        _pill_text(verdict),
+        _num(c.psi),
+        _e("; ".join(c.quality) or c.note),
+    ]
 
 
 # --------------------------------------------------------------------------- passing items and footer
@@ -579,9 +687,11 @@ def _passing_items(store: Store, assessment: Assessment) -> str:
         done = [r for r in assessment.by_section(section) if not r.status.holds_back]
         if not done:
             continue
-        items = "".join(f"<li>{_pill(r.status)} {_e(r.item.title)}{_passing_detail(r)}"
-                        f"{notes.get(r.item.key, '')}</li>" for r in done)
-        blocks.append(f"<h3>{_e(_section_title(section))}</h3><ul class=\"compact\">{items}</ul>")
+        items = "".join(
+            f"<li>{_pill(r.status)} {_e(r.item.title)}{_passing_detail(r)}{notes.get(r.item.key, '')}</li>"
+            for r in done
+        )
+        blocks.append(f'<h3>{_e(_section_title(section))}</h3><ul class="compact">{items}</ul>')
     if not blocks:
         return "<section><h2>Passing items</h2><p>None yet.</p></section>"
     return f'<section class="passing"><h2>Passing items</h2>{"".join(blocks)}</section>'
@@ -602,7 +712,7 @@ def _how_it_works(bands: Bands, per_model: bool = False) -> str:
     """The footer: how points, sections, the score and the status are computed."""
     own = " (defaults; some models set their own)" if per_model else ""
     return (
-        '<footer><h2>How the score works</h2><ul>'
+        "<footer><h2>How the score works</h2><ul>"
         "<li>Each checklist item scores points: an automatic check that passes 1, a valid attestation 1/2, "
         "a failure, an unknown (not enough data, or not attested) or an expired attestation 0.</li>"
         "<li>Items marked not applicable (with a reason) leave the denominator.</li>"
@@ -628,20 +738,34 @@ def _portfolio_header(rows: Sequence[PortfolioRow], generated: datetime) -> str:
             counts[r.readiness.score.status] += 1
     firsts = [r.overview.first_timestamp for r in rows if r.overview.first_timestamp is not None]
     lasts = [r.overview.last_timestamp for r in rows if r.overview.last_timestamp is not None]
-    period = (f"predictions from {min(firsts):%Y-%m-%d} to {max(lasts):%Y-%m-%d} (UTC)" if firsts
-              else "no predictions logged yet")
+    period = (
+        f"predictions from {min(firsts):%Y-%m-%d} to {max(lasts):%Y-%m-%d} (UTC)"
+        if firsts
+        else "no predictions logged yet"
+    )
     summary = ", ".join(f"{n} {status.label}" for status, n in counts.items())
     models = f"{len(rows)} model{'' if len(rows) == 1 else 's'}"
-    return (f'<header><h1>Readiness report: all models</h1><p class="meta">Generated '
-            f"{generated:%Y-%m-%d %H:%M} UTC · {models}: {_e(summary)} · {_e(period)}</p></header>")
+    return (
+        f'<header><h1>Readiness report: all models</h1><p class="meta">Generated '
+        f"{generated:%Y-%m-%d %H:%M} UTC · {models}: {_e(summary)} · {_e(period)}</p></header>"
+    )
 
 
 def _portfolio_table(rows: Sequence[PortfolioRow]) -> str:
     """One row per model, worst status first."""
     if not rows:
         return "<section><p>No models yet: upload a baseline on the Data page to create one.</p></section>"
-    headers = ["Model", "Status", "Score", *(_section_title(s) for s in SECTIONS), "Holding it back", "Drift",
-               "Criteria", "Freshness", "Predictions"]
+    headers = [
+        "Model",
+        "Status",
+        "Score",
+        *(_section_title(s) for s in SECTIONS),
+        "Holding it back",
+        "Drift",
+        "Criteria",
+        "Freshness",
+        "Predictions",
+    ]
     table = _table(headers, (_portfolio_cells(r) for r in rows), "portfolio")
     return f"<section><h2>Models, worst first</h2>{table}</section>"
 
@@ -653,27 +777,42 @@ def _portfolio_cells(row: PortfolioRow) -> list[str]:
     sections = [_percent(a.section_percent(s)) if a else "n/a" for s in SECTIONS]
     hours = f" ({ov.freshness_hours:,.1f} h)" if ov.freshness_hours is not None else ""
     coverage = f"; labels {ov.label_coverage:.0%}" if ov.label_coverage is not None else ""
-    return [name, _badge(a), _e(a.score_text if a else "n/a"), *sections,
-            _e(ov.holding_back or ("none" if a else row.problem)), _e(ov.drift_text), _e(ov.criteria_text),
-            _e(ov.freshness.label + hours), _e(f"{ov.n_predictions:,}{coverage}")]
+    return [
+        name,
+        _badge(a),
+        _e(a.score_text if a else "n/a"),
+        *sections,
+        _e(ov.holding_back or ("none" if a else row.problem)),
+        _e(ov.drift_text),
+        _e(ov.criteria_text),
+        _e(ov.freshness.label + hours),
+        _e(f"{ov.n_predictions:,}{coverage}"),
+    ]
 
 
 def _portfolio_model(row: PortfolioRow) -> str:
     """A compact section per model: status, what it is, critical failures and blockers."""
     ov, a = row.overview, row.readiness
-    head = (f'<section class="model" id="model-{_e(ov.name)}"><h2>{_e(ov.name)} {_badge(a)}</h2>'
-            f'<p class="meta">{_e(ov.task)} · owner {_e(ov.owner or "not set")} · {_e(ov.summary)}</p>'
-            f"<p>{_e(ov.description)}</p>")
+    head = (
+        f'<section class="model" id="model-{_e(ov.name)}"><h2>{_e(ov.name)} {_badge(a)}</h2>'
+        f'<p class="meta">{_e(ov.task)} · owner {_e(ov.owner or "not set")} · {_e(ov.summary)}</p>'
+        f"<p>{_e(ov.description)}</p>"
+    )
     if a is None:
         return head + _missing("Readiness", row.problem) + "</section>"
     critical = "".join(f"<li>{_e(r.item.title)}: {_e(r.reason)}</li>" for r in a.score.critical_failures)
-    blockers = "".join(f"<li>{_pill(r.status)} {_e(r.item.title)}: {_e(r.reason)} <em>To pass:</em> "
-                       f"{_e(r.item.how_to_pass)}</li>" for r in a.score.blockers)
-    return (head + f"<p>{_e(_status_reason(a, _weakest(a)))}</p>"
-            + (f"<h3>Critical failures</h3><ul>{critical}</ul>" if critical else "")
-            + (f"<h3>Holding it back</h3><ul>{blockers}</ul>" if blockers
-               else "<p>Nothing holds it back.</p>")
-            + "</section>")
+    blockers = "".join(
+        f"<li>{_pill(r.status)} {_e(r.item.title)}: {_e(r.reason)} <em>To pass:</em> "
+        f"{_e(r.item.how_to_pass)}</li>"
+        for r in a.score.blockers
+    )
+    return (
+        head
+        + f"<p>{_e(_status_reason(a, _weakest(a)))}</p>"
+        + (f"<h3>Critical failures</h3><ul>{critical}</ul>" if critical else "")
+        + (f"<h3>Holding it back</h3><ul>{blockers}</ul>" if blockers else "<p>Nothing holds it back.</p>")
+        + "</section>"
+    )
 
 
 CSS = """

@@ -50,20 +50,29 @@ def segment_features(store: Store, model: Model) -> tuple[str, ...]:
     return tuple(f.name for f in baseline.features if f.kind == "categorical") if baseline else ()
 
 
-def segment_performance(store: Store, model: Model, feature: str, start: date | None = None,
-                        end: date | None = None, max_rows: int = MAX_ROWS) -> SegmentPerformance:
+def segment_performance(
+    store: Store,
+    model: Model,
+    feature: str,
+    start: date | None = None,
+    end: date | None = None,
+    max_rows: int = MAX_ROWS,
+) -> SegmentPerformance:
     """Quality metrics per value of a categorical feature (top values, the rest pooled)."""
     args = (feature, start, end, max_rows)
     return cached(store, model, "segment_performance", args, lambda: _segments(store, model, *args))
 
 
-def _segments(store: Store, model: Model, feature: str, start: date | None, end: date | None,
-              max_rows: int) -> SegmentPerformance:
+def _segments(
+    store: Store, model: Model, feature: str, start: date | None, end: date | None, max_rows: int
+) -> SegmentPerformance:
     baseline = store.active_baseline(model.id)
     choices = segment_features(store, model)
     if baseline is None or feature not in choices:
-        raise SegmentError(f"{feature!r} is not a categorical feature of model {model.name!r}; "
-                           f"choose one of: {', '.join(choices) or 'none (the model has no categorical features)'}.")
+        raise SegmentError(
+            f"{feature!r} is not a categorical feature of model {model.name!r}; "
+            f"choose one of: {', '.join(choices) or 'none (the model has no categorical features)'}."
+        )
     lo = datetime.combine(start, datetime.min.time()) if start is not None else None
     hi = datetime.combine(end, datetime.min.time()) + timedelta(days=1) if end is not None else None
     frame = newest_labelled_rows(store, model.id, lo, hi, max_rows)

@@ -25,12 +25,20 @@ from readiness.core.criteria import (
     CRITERION_WINDOWS,
     DEFAULT_MIN_LABELS,
     Criterion,
+    new_criterion,
     parse_criterion,
 )
 from readiness.core.metrics import METRICS, metrics_for_task
 from readiness.core.records import Model
 from readiness.storage import settings as stored
-from readiness.storage.settings import add_criterion, attest, load_config, model_criteria, remove_criterion, withdraw
+from readiness.storage.settings import (
+    add_criterion,
+    attest,
+    load_config,
+    model_criteria,
+    remove_criterion,
+    withdraw,
+)
 from readiness.storage.store import Store
 
 __all__ = [  # what the Settings and Checklist pages and the CLI use from here
@@ -50,6 +58,7 @@ __all__ = [  # what the Settings and Checklist pages and the CLI use from here
     "mark_not_applicable",
     "metrics_for_task",
     "model_criteria",
+    "new_criterion",
     "parse_criterion",
     "remove_criterion",
     "set_bands",
@@ -74,14 +83,18 @@ def checklist_config(store: Store, model: Model) -> ChecklistConfig:
     return load_config(store, model.id)
 
 
-def mark_not_applicable(store: Store, model: Model, item_key: str, reason: str, actor: str = "") -> ChecklistConfig:
+def mark_not_applicable(
+    store: Store, model: Model, item_key: str, reason: str, actor: str = ""
+) -> ChecklistConfig:
     """Mark one item not applicable to the model, with the reason (it leaves the score's denominator)."""
     return stored.update_config(store, model, lambda c: with_not_applicable(c, item_key, reason), actor)
 
 
 def mark_applicable(store: Store, model: Model, item_key: str, actor: str = "") -> ChecklistConfig:
     """Undo :func:`mark_not_applicable` for one item."""
-    return stored.update_config(store, model, lambda c: without_not_applicable(c, item_key, model.name), actor)
+    return stored.update_config(
+        store, model, lambda c: without_not_applicable(c, item_key, model.name), actor
+    )
 
 
 def set_margins(store: Store, model: Model, actor: str = "", **values: Any) -> ChecklistConfig:
@@ -94,7 +107,9 @@ def set_bands(store: Store, model: Model, ready: float, at_risk: float, actor: s
     return stored.update_config(store, model, lambda c: with_bands(c, ready, at_risk), actor)
 
 
-def set_critical(store: Store, model: Model, item_key: str, critical: bool, actor: str = "") -> ChecklistConfig:
+def set_critical(
+    store: Store, model: Model, item_key: str, critical: bool, actor: str = ""
+) -> ChecklistConfig:
     """Make one item critical (a failure means Not ready) or not, for this model."""
     return stored.update_config(store, model, lambda c: with_critical(c, item_key, critical), actor)
 
@@ -102,7 +117,9 @@ def set_critical(store: Store, model: Model, item_key: str, critical: bool, acto
 def audit_trail(store: Store, model: Model, limit: int = 200) -> tuple[AuditEntry, ...]:
     """The model's audit trail, newest first: uploads, criteria, attestations and configuration."""
     entries = store.audit_entries(model, limit)
-    return tuple(AuditEntry(row.at, row.actor, row.action, _details(row.detail)) for row in entries.itertuples())
+    return tuple(
+        AuditEntry(row.at, row.actor, row.action, _details(row.detail)) for row in entries.itertuples()
+    )
 
 
 def _details(detail: Any) -> str:
@@ -112,7 +129,12 @@ def _details(detail: Any) -> str:
     if "text" in detail:
         return f"{detail['text']} ({detail['reason']})" if "reason" in detail else str(detail["text"])
     if {"metric", "comparison", "threshold"} <= detail.keys():
-        return Criterion(None, detail["metric"], detail["comparison"], float(detail["threshold"]),
-                         detail.get("window", "week"), int(detail.get("min_labels") or 0)).text
+        return Criterion(
+            None,
+            detail["metric"],
+            detail["comparison"],
+            float(detail["threshold"]),
+            detail.get("window", "week"),
+            int(detail.get("min_labels") or 0),
+        ).text
     return ", ".join(f"{k}={v}" for k, v in detail.items())
-

@@ -38,8 +38,6 @@ MAX_URL = 2_000
 MAX_BLOCKERS = 2
 
 
-
-
 @dataclass(frozen=True)
 class ChecklistItem:
     """One check of the readiness checklist, automatic (from the logs) or attested (signed)."""
@@ -74,77 +72,196 @@ def _att(key: str, section: str, title: str, how: str) -> ChecklistItem:
 
 DEFAULT_ITEMS: tuple[ChecklistItem, ...] = (
     # data: is what the model sees in production what it was built on?
-    _auto("schema_matches_baseline", "data", "Live features match the baseline's columns and types",
-          "Log the same feature columns, with the same types, as the baseline; or upload a new "
-          "baseline if the change is intended.", critical=True),
-    _auto("missing_within_baseline", "data", "Missing values are no more frequent than in the baseline",
-          "Find the feature whose missing rate rose (Drift page, data quality) and fix the upstream source."),
-    _auto("values_within_domain", "data", "Feature values stay within the baseline's ranges and categories",
-          "Check the out-of-range values and unseen categories on the Drift page and fix or filter them "
-          "upstream, or upload a baseline that covers them."),
-    _auto("no_feature_drift", "data", "No feature has drifted from the baseline",
-          "Review the drifted features on the Drift page; retrain or refresh the baseline if the "
-          "shift is genuine."),
-    _auto("label_coverage", "data", "Enough predictions receive labels to measure performance",
-          "Upload delayed labels (Data page) for a larger share of predictions."),
-    _att("privacy_review", "data", "Personal data use has been reviewed",
-         "Have the privacy owner review the features and attest with a link to the review."),
-    _att("data_lineage_documented", "data", "Where each feature comes from is documented",
-         "Document each feature's source and transformation and attest with a link to it."),
+    _auto(
+        "schema_matches_baseline",
+        "data",
+        "Live features match the baseline's columns and types",
+        "Log the same feature columns, with the same types, as the baseline; or upload a new "
+        "baseline if the change is intended.",
+        critical=True,
+    ),
+    _auto(
+        "missing_within_baseline",
+        "data",
+        "Missing values are no more frequent than in the baseline",
+        "Find the feature whose missing rate rose (Drift page, data quality) and fix the upstream source.",
+    ),
+    _auto(
+        "values_within_domain",
+        "data",
+        "Feature values stay within the baseline's ranges and categories",
+        "Check the out-of-range values and unseen categories on the Drift page and fix or filter them "
+        "upstream, or upload a baseline that covers them.",
+    ),
+    _auto(
+        "no_feature_drift",
+        "data",
+        "No feature has drifted from the baseline",
+        "Review the drifted features on the Drift page; retrain or refresh the baseline if the "
+        "shift is genuine.",
+    ),
+    _auto(
+        "label_coverage",
+        "data",
+        "Enough predictions receive labels to measure performance",
+        "Upload delayed labels (Data page) for a larger share of predictions.",
+    ),
+    _att(
+        "privacy_review",
+        "data",
+        "Personal data use has been reviewed",
+        "Have the privacy owner review the features and attest with a link to the review.",
+    ),
+    _att(
+        "data_lineage_documented",
+        "data",
+        "Where each feature comes from is documented",
+        "Document each feature's source and transformation and attest with a link to it.",
+    ),
     # model: does it do its job, and as well as in development?
-    _auto("criteria_met", "model", "The model meets its success criteria",
-          "See the failing criterion on the Performance page; improve the model or revisit the "
-          "criterion with its owner.", critical=True),
-    _auto("beats_trivial_baseline", "model", "The model beats a trivial baseline",
-          "The model does no better than always predicting the majority class (or the mean): retrain it."),
-    _auto("calibrated", "model", "Predicted scores match observed rates",
-          "Check the calibration chart on the Performance page; recalibrate the scores (or the bias) "
-          "on recent labelled data."),
-    _auto("score_distribution_stable", "model", "The score distribution matches the baseline's",
-          "Look at the score (or prediction) drift on the Drift page and find the feature or population "
-          "change behind it."),
-    _auto("production_matches_development", "model", "Production performance matches development",
-          "Compare development and production on the Performance page; find what differs (data, "
-          "population, labels) and retrain if needed."),
-    _att("model_card", "model", "A model card describes purpose, data and limits",
-         "Write a model card (intended use, training data, limits) and attest with a link to it."),
-    _att("fairness_review", "model", "Performance across groups has been reviewed",
-         "Review performance per segment (Performance page) with the model owner and attest with a link."),
-    _att("reproducible_training", "model", "Training can be reproduced",
-         "Version the training code, data and settings and attest with a link to the run."),
+    _auto(
+        "criteria_met",
+        "model",
+        "The model meets its success criteria",
+        "See the failing criterion on the Performance page; improve the model or revisit the "
+        "criterion with its owner.",
+        critical=True,
+    ),
+    _auto(
+        "beats_trivial_baseline",
+        "model",
+        "The model beats a trivial baseline",
+        "The model does no better than always predicting the majority class (or the mean): retrain it.",
+    ),
+    _auto(
+        "calibrated",
+        "model",
+        "Predicted scores match observed rates",
+        "Check the calibration chart on the Performance page; recalibrate the scores (or the bias) "
+        "on recent labelled data.",
+    ),
+    _auto(
+        "score_distribution_stable",
+        "model",
+        "The score distribution matches the baseline's",
+        "Look at the score (or prediction) drift on the Drift page and find the feature or population "
+        "change behind it.",
+    ),
+    _auto(
+        "production_matches_development",
+        "model",
+        "Production performance matches development",
+        "Compare development and production on the Performance page; find what differs (data, "
+        "population, labels) and retrain if needed.",
+    ),
+    _att(
+        "model_card",
+        "model",
+        "A model card describes purpose, data and limits",
+        "Write a model card (intended use, training data, limits) and attest with a link to it.",
+    ),
+    _att(
+        "fairness_review",
+        "model",
+        "Performance across groups has been reviewed",
+        "Review performance per segment (Performance page) with the model owner and attest with a link.",
+    ),
+    _att(
+        "reproducible_training",
+        "model",
+        "Training can be reproduced",
+        "Version the training code, data and settings and attest with a link to the run.",
+    ),
     # operations: is it served reliably?
-    _auto("outputs_valid", "operations", "Every prediction is a valid output",
-          "Find the invalid predictions (missing, score outside 0-1, unknown class) in the log and fix "
-          "the service.", critical=True),
-    _auto("latency_within_slo", "operations", "Prediction latency is within its objective",
-          "See latency on the Performance page; speed up the service or agree a new objective "
-          "(a latency_p95 criterion on Settings)."),
-    _auto("log_volume_continuous", "operations", "Predictions are logged without gaps",
-          "Find the days with (almost) no predictions and fix the service or the logging pipeline."),
-    _auto("model_version_recorded", "operations", "Each prediction records the model version",
-          "Log model_version with every prediction (map a version column when uploading)."),
-    _att("rollback_drill", "operations", "Rolling back to the previous model has been rehearsed",
-         "Rehearse a rollback and attest with a link to its record."),
-    _att("on_call_runbook", "operations", "An on-call rota and incident runbook exist",
-         "Name who is on call and write a runbook for the model's common failures; attest with a link."),
+    _auto(
+        "outputs_valid",
+        "operations",
+        "Every prediction is a valid output",
+        "Find the invalid predictions (missing, score outside 0-1, unknown class) in the log and fix "
+        "the service.",
+        critical=True,
+    ),
+    _auto(
+        "latency_within_slo",
+        "operations",
+        "Prediction latency is within its objective",
+        "See latency on the Performance page; speed up the service or agree a new objective "
+        "(a latency_p95 criterion on Settings).",
+    ),
+    _auto(
+        "log_volume_continuous",
+        "operations",
+        "Predictions are logged without gaps",
+        "Find the days with (almost) no predictions and fix the service or the logging pipeline.",
+    ),
+    _auto(
+        "model_version_recorded",
+        "operations",
+        "Each prediction records the model version",
+        "Log model_version with every prediction (map a version column when uploading).",
+    ),
+    _att(
+        "rollback_drill",
+        "operations",
+        "Rolling back to the previous model has been rehearsed",
+        "Rehearse a rollback and attest with a link to its record.",
+    ),
+    _att(
+        "on_call_runbook",
+        "operations",
+        "An on-call rota and incident runbook exist",
+        "Name who is on call and write a runbook for the model's common failures; attest with a link.",
+    ),
     # monitoring: would we notice when it goes wrong?
-    _auto("log_fresh", "monitoring", "The latest logs are recent",
-          "Upload the latest prediction logs, or fix the job that sends them."),
-    _auto("criteria_defined", "monitoring", "The owner has set the model's own success criteria",
-          "Set success criteria on the Settings page; task defaults are only a starting point."),
-    _auto("performance_measured", "monitoring", "Performance is measured on recent windows",
-          "Upload labels for recent predictions so every criterion is judged on a recent window."),
-    _auto("no_quality_regression", "monitoring", "Performance has not fallen against earlier windows",
-          "Find when performance fell on the Performance page and investigate the data or model change."),
-    _auto("estimate_agrees", "monitoring", "The label-free estimate agrees with measured performance",
-          "The relation between score and outcome has changed (concept drift): retrain on recent "
-          "labelled data; until then do not rely on the estimate."),
-    _att("alerts_routed", "monitoring", "Alerts reach a named owner",
-         "Route drift and performance alerts to an owner and attest with a link to the routing."),
-    _att("human_oversight", "monitoring", "A person reviews the model's decisions where needed",
-         "Define who reviews which decisions and attest with a link to the procedure."),
-    _att("retraining_plan", "monitoring", "There is a plan for when and how to retrain",
-         "Write the retraining triggers and steps and attest with a link to the plan."),
+    _auto(
+        "log_fresh",
+        "monitoring",
+        "The latest logs are recent",
+        "Upload the latest prediction logs, or fix the job that sends them.",
+    ),
+    _auto(
+        "criteria_defined",
+        "monitoring",
+        "The owner has set the model's own success criteria",
+        "Set success criteria on the Settings page; task defaults are only a starting point.",
+    ),
+    _auto(
+        "performance_measured",
+        "monitoring",
+        "Performance is measured on recent windows",
+        "Upload labels for recent predictions so every criterion is judged on a recent window.",
+    ),
+    _auto(
+        "no_quality_regression",
+        "monitoring",
+        "Performance has not fallen against earlier windows",
+        "Find when performance fell on the Performance page and investigate the data or model change.",
+    ),
+    _auto(
+        "estimate_agrees",
+        "monitoring",
+        "The label-free estimate agrees with measured performance",
+        "The relation between score and outcome has changed (concept drift): retrain on recent "
+        "labelled data; until then do not rely on the estimate.",
+    ),
+    _att(
+        "alerts_routed",
+        "monitoring",
+        "Alerts reach a named owner",
+        "Route drift and performance alerts to an owner and attest with a link to the routing.",
+    ),
+    _att(
+        "human_oversight",
+        "monitoring",
+        "A person reviews the model's decisions where needed",
+        "Define who reviews which decisions and attest with a link to the procedure.",
+    ),
+    _att(
+        "retraining_plan",
+        "monitoring",
+        "There is a plan for when and how to retrain",
+        "Write the retraining triggers and steps and attest with a link to the plan.",
+    ),
 )
 ITEMS_BY_KEY = {item.key: item for item in DEFAULT_ITEMS}
 
@@ -234,12 +351,16 @@ def new_attestation(
         )
     owner = (owner or "").strip()
     if len(owner) > MAX_OWNER:
-        raise ChecklistError(f"The owner of the attestation of {item_key!r} is {len(owner)} characters long; "
-                             f"use at most {MAX_OWNER}.")
+        raise ChecklistError(
+            f"The owner of the attestation of {item_key!r} is {len(owner)} characters long; "
+            f"use at most {MAX_OWNER}."
+        )
     note = (note or "").strip()
     if len(note) > MAX_NOTE:
-        raise ChecklistError(f"The note of the attestation of {item_key!r} is {len(note)} characters long; "
-                             f"use at most {MAX_NOTE}.")
+        raise ChecklistError(
+            f"The note of the attestation of {item_key!r} is {len(note)} characters long; "
+            f"use at most {MAX_NOTE}."
+        )
     url = check_evidence_url(item_key, evidence_url)
     return Attestation(item_key, owner, today, today + timedelta(days=days), url, note)
 
@@ -252,8 +373,13 @@ def check_evidence_url(item_key: str, url: str) -> str:
     """
     text = (url or "").strip() if isinstance(url, str) else ""
     parts = urlsplit(text) if text else None
-    usable = (parts is not None and parts.scheme.lower() in ("http", "https") and parts.netloc
-              and not any(ch.isspace() or ord(ch) < 32 for ch in text) and len(text) <= MAX_URL)
+    usable = (
+        parts is not None
+        and parts.scheme.lower() in ("http", "https")
+        and parts.netloc
+        and not any(ch.isspace() or ord(ch) < 32 for ch in text)
+        and len(text) <= MAX_URL
+    )
     if not usable:
         shown = text if len(text) <= 80 else text[:77] + "..."
         raise ChecklistError(
@@ -304,7 +430,9 @@ def attested_result(item: ChecklistItem, att: Attestation | None, today: date) -
     )
     if attestation_valid(att, today):
         return ItemResult(item, ItemStatus.ATTESTED, evidence, f"Attested by {att.owner}.")
-    return ItemResult(item, ItemStatus.EXPIRED, evidence, f"Attestation expired on {att.expires_at.isoformat()}.")
+    return ItemResult(
+        item, ItemStatus.EXPIRED, evidence, f"Attestation expired on {att.expires_at.isoformat()}."
+    )
 
 
 def status_words(result: ItemResult) -> str:
@@ -318,8 +446,13 @@ def status_words(result: ItemResult) -> str:
     return _WORDS[result.status]
 
 
-_WORDS = {ItemStatus.PASS: "passing", ItemStatus.FAIL: "failing", ItemStatus.ATTESTED: "attested",
-          ItemStatus.EXPIRED: "attestation expired", ItemStatus.NOT_APPLICABLE: "not applicable"}
+_WORDS = {
+    ItemStatus.PASS: "passing",
+    ItemStatus.FAIL: "failing",
+    ItemStatus.ATTESTED: "attested",
+    ItemStatus.EXPIRED: "attestation expired",
+    ItemStatus.NOT_APPLICABLE: "not applicable",
+}
 
 
 def points(result: ItemResult) -> float | None:
@@ -345,8 +478,10 @@ class Bands:
         for name in ("ready", "at_risk"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
-                raise ChecklistError(f"The {name.replace('_', ' ')} band is {value!r}, not a number: "
-                                     "enter a score between 0 and 100.")
+                raise ChecklistError(
+                    f"The {name.replace('_', ' ')} band is {value!r}, not a number: "
+                    "enter a score between 0 and 100."
+                )
         if not 0 <= self.at_risk <= self.ready <= 100:
             raise ChecklistError(
                 f"The status bands are out of order (ready {self.ready}, at risk {self.at_risk}). "
@@ -423,12 +558,14 @@ def score_checklist(results: Sequence[ItemResult], bands: Bands = Bands()) -> Re
     # Critical failures first, then the weakest section's failures, then the next-weakest's.
     order = {s: i for i, s in enumerate(SECTIONS)}
     holding_back = [(i, r) for i, r in enumerate(results) if r.status.holds_back]
-    holding_back.sort(key=lambda ir: (
-        not (ir[1].item.critical and ir[1].status == ItemStatus.FAIL),
-        percent.get(ir[1].item.section, 100.0),
-        order[ir[1].item.section],
-        ir[0],
-    ))
+    holding_back.sort(
+        key=lambda ir: (
+            not (ir[1].item.critical and ir[1].status == ItemStatus.FAIL),
+            percent.get(ir[1].item.section, 100.0),
+            order[ir[1].item.section],
+            ir[0],
+        )
+    )
     blockers = tuple(r for _, r in holding_back[:MAX_BLOCKERS])
 
     return ReadinessScore(score, status, tuple(sections), blockers, critical_failures, bands)

@@ -54,21 +54,46 @@ class Margins:
             _check_margin(f.name, value, whole=f.type == "int")
 
 
-_SHARES = frozenset({"missing_margin", "out_of_range_share", "unseen_share", "min_label_coverage", "max_ece",
-                     "max_bias_share", "dev_gap", "regression_margin", "max_invalid_share",
-                     "min_day_volume_share"})
-_POSITIVE = frozenset({"recent_days", "lookback_days", "criteria_windows", "max_label_age_days",
-                       "regression_windows", "latency_slo_ms", "freshness_hours", "schema_sample_rows"})
+_SHARES = frozenset(
+    {
+        "missing_margin",
+        "out_of_range_share",
+        "unseen_share",
+        "min_label_coverage",
+        "max_ece",
+        "max_bias_share",
+        "dev_gap",
+        "regression_margin",
+        "max_invalid_share",
+        "min_day_volume_share",
+    }
+)
+_POSITIVE = frozenset(
+    {
+        "recent_days",
+        "lookback_days",
+        "criteria_windows",
+        "max_label_age_days",
+        "regression_windows",
+        "latency_slo_ms",
+        "freshness_hours",
+        "schema_sample_rows",
+    }
+)
 
 
 def _check_margin(name: str, value: Any, whole: bool) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ChecklistError(f"The checklist margin {name} is {value!r}, not a number: enter a finite number.")
+        raise ChecklistError(
+            f"The checklist margin {name} is {value!r}, not a number: enter a finite number."
+        )
     if whole and value != int(value):
         raise ChecklistError(f"The checklist margin {name} is {value!r}: enter a whole number.")
     if name in _SHARES and not 0 <= value <= 1:
-        raise ChecklistError(f"The checklist margin {name} is {value:g}, but it is a share: enter a value "
-                             f"between 0 and 1 (for {value:g}% write {value / 100:g}).")
+        raise ChecklistError(
+            f"The checklist margin {name} is {value:g}, but it is a share: enter a value "
+            f"between 0 and 1 (for {value:g}% write {value / 100:g})."
+        )
     if name in _POSITIVE and value <= 0:
         raise ChecklistError(f"The checklist margin {name} is {value:g}: enter a value above 0.")
     if name not in _SHARES | _POSITIVE and value < 0:
@@ -88,11 +113,15 @@ class ChecklistConfig:
         for key, reason in self.not_applicable.items():
             _known(key)
             if not isinstance(reason, str) or not reason.strip():
-                raise ChecklistError(f"Checklist item {key!r} is marked not applicable without a reason. "
-                                     "Say why it does not apply to this model.")
+                raise ChecklistError(
+                    f"Checklist item {key!r} is marked not applicable without a reason. "
+                    "Say why it does not apply to this model."
+                )
             if len(reason) > MAX_REASON:
-                raise ChecklistError(f"The reason why {key!r} does not apply is {len(reason)} characters long; "
-                                     f"use at most {MAX_REASON}.")
+                raise ChecklistError(
+                    f"The reason why {key!r} does not apply is {len(reason)} characters long; "
+                    f"use at most {MAX_REASON}."
+                )
         for key, value in self.critical.items():
             _known(key)
             if not isinstance(value, bool):
@@ -101,16 +130,26 @@ class ChecklistConfig:
         object.__setattr__(self, "critical", MappingProxyType(dict(self.critical)))
 
     def __hash__(self) -> int:
-        return hash((self.margins, self.bands, tuple(sorted(self.not_applicable.items())),
-                     tuple(sorted(self.critical.items()))))
+        return hash(
+            (
+                self.margins,
+                self.bands,
+                tuple(sorted(self.not_applicable.items())),
+                tuple(sorted(self.critical.items())),
+            )
+        )
 
     def __reduce__(self) -> tuple[Any, ...]:  # mappingproxy cannot be pickled
         return (ChecklistConfig, (self.margins, self.bands, dict(self.not_applicable), dict(self.critical)))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form (what is stored)."""
-        return {"margins": asdict(self.margins), "bands": asdict(self.bands),
-                "not_applicable": dict(self.not_applicable), "critical": dict(self.critical)}
+        return {
+            "margins": asdict(self.margins),
+            "bands": asdict(self.bands),
+            "not_applicable": dict(self.not_applicable),
+            "critical": dict(self.critical),
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ChecklistConfig:
@@ -118,15 +157,23 @@ class ChecklistConfig:
         margins = dict(data.get("margins") or {})
         unknown = sorted(set(margins) - {f.name for f in fields(Margins)})
         if unknown:
-            raise ChecklistError(f"Unknown checklist margin(s) {', '.join(map(repr, unknown))}. Known: "
-                                 f"{', '.join(f.name for f in fields(Margins))}.")
-        return cls(Margins(**margins), Bands(**dict(data.get("bands") or {})),
-                   dict(data.get("not_applicable") or {}), dict(data.get("critical") or {}))
+            raise ChecklistError(
+                f"Unknown checklist margin(s) {', '.join(map(repr, unknown))}. Known: "
+                f"{', '.join(f.name for f in fields(Margins))}."
+            )
+        return cls(
+            Margins(**margins),
+            Bands(**dict(data.get("bands") or {})),
+            dict(data.get("not_applicable") or {}),
+            dict(data.get("critical") or {}),
+        )
 
 
 def _known(key: str) -> None:
     if key not in ITEMS_BY_KEY:
-        raise ChecklistError(f"There is no checklist item {key!r}. Use one of: {', '.join(sorted(ITEMS_BY_KEY))}.")
+        raise ChecklistError(
+            f"There is no checklist item {key!r}. Use one of: {', '.join(sorted(ITEMS_BY_KEY))}."
+        )
 
 
 def with_not_applicable(config: ChecklistConfig, item_key: str, reason: str) -> ChecklistConfig:
@@ -138,8 +185,10 @@ def without_not_applicable(config: ChecklistConfig, item_key: str, model_name: s
     """Undo :func:`with_not_applicable` for one item; raise ChecklistError when it was not marked."""
     _known(item_key)
     if item_key not in config.not_applicable:
-        raise ChecklistError(f"Checklist item {item_key!r} of model {model_name!r} is not marked not applicable, "
-                             "so there is nothing to undo.")
+        raise ChecklistError(
+            f"Checklist item {item_key!r} of model {model_name!r} is not marked not applicable, "
+            "so there is nothing to undo."
+        )
     return replace(config, not_applicable={k: v for k, v in config.not_applicable.items() if k != item_key})
 
 
@@ -148,8 +197,9 @@ def with_margins(config: ChecklistConfig, **values: Any) -> ChecklistConfig:
     known = {f.name for f in fields(Margins)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ChecklistError(f"Unknown checklist margin(s) {', '.join(map(repr, unknown))}. Known: "
-                             f"{', '.join(sorted(known))}.")
+        raise ChecklistError(
+            f"Unknown checklist margin(s) {', '.join(map(repr, unknown))}. Known: {', '.join(sorted(known))}."
+        )
     return replace(config, margins=replace(config.margins, **values))
 
 

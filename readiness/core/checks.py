@@ -65,8 +65,9 @@ class SchemaSample:
     extra: Mapping[str, int]
 
 
-def _result(item: ChecklistItem, status: ItemStatus, reason: str, figure: str, period: Period | str | None,
-            page: str) -> ItemResult:
+def _result(
+    item: ChecklistItem, status: ItemStatus, reason: str, figure: str, period: Period | str | None, page: str
+) -> ItemResult:
     window = period.text if isinstance(period, Period) else (period or "")
     return ItemResult(item, status, Evidence(figure, window, page), reason)
 
@@ -94,8 +95,13 @@ def _no_period(item: ChecklistItem, page: str, what: str = "predictions") -> Ite
 # --------------------------------------------------------------------------- data
 
 
-def check_schema(item: ChecklistItem, sample: SchemaSample | None, features: Mapping[str, str],
-                 period: Period | None, numeric_share: float = 0.9) -> ItemResult:
+def check_schema(
+    item: ChecklistItem,
+    sample: SchemaSample | None,
+    features: Mapping[str, str],
+    period: Period | None,
+    numeric_share: float = 0.9,
+) -> ItemResult:
     """Every baseline feature arrives, numeric ones as numbers, and no unknown feature appears.
 
     ``features`` maps each baseline feature to "numeric" or "categorical"; a numeric
@@ -104,8 +110,13 @@ def check_schema(item: ChecklistItem, sample: SchemaSample | None, features: Map
     if sample is None or sample.n_rows == 0 or period is None:
         return _no_period(item, "Drift")
     absent = [f for f in features if sample.present.get(f, 0) == 0]
-    changed = [f for f, kind in features.items() if kind == "numeric" and sample.values.get(f, 0)
-               and sample.non_numeric.get(f, 0) / sample.values[f] > 1 - numeric_share]
+    changed = [
+        f
+        for f, kind in features.items()
+        if kind == "numeric"
+        and sample.values.get(f, 0)
+        and sample.non_numeric.get(f, 0) / sample.values[f] > 1 - numeric_share
+    ]
     extra = sorted(sample.extra, key=lambda k: (-sample.extra[k], k))
     figure = f"{sample.n_rows:,} sampled rows, {len(features)} baseline features"
     problems = []
@@ -116,33 +127,74 @@ def check_schema(item: ChecklistItem, sample: SchemaSample | None, features: Map
     if extra:
         problems.append(f"features the baseline lacks: {_listed(extra)}")
     if problems:
-        return _result(item, ItemStatus.FAIL, "Live rows do not match the baseline (" + "; ".join(problems) + ").",
-                       figure, period, "Drift")
-    return _result(item, ItemStatus.PASS, f"All {len(features)} baseline features arrive with their types, and no others.",
-                   figure, period, "Drift")
+        return _result(
+            item,
+            ItemStatus.FAIL,
+            "Live rows do not match the baseline (" + "; ".join(problems) + ").",
+            figure,
+            period,
+            "Drift",
+        )
+    return _result(
+        item,
+        ItemStatus.PASS,
+        f"All {len(features)} baseline features arrive with their types, and no others.",
+        figure,
+        period,
+        "Drift",
+    )
 
 
-def check_missing(item: ChecklistItem, quality: Sequence[ColumnQuality], features: Sequence[str],
-                  margin: float, period: Period | None) -> ItemResult:
+def check_missing(
+    item: ChecklistItem,
+    quality: Sequence[ColumnQuality],
+    features: Sequence[str],
+    margin: float,
+    period: Period | None,
+) -> ItemResult:
     """No feature's missing share exceeds the baseline's by more than ``margin``."""
     rows = [q for q in quality if q.column in features]
     if period is None or not rows or all(q.n_rows == 0 for q in rows):
         return _no_period(item, "Drift")
-    worse = sorted((q for q in rows if q.n_rows and q.missing_share > q.missing_share_baseline + margin),
-                   key=lambda q: q.missing_share_baseline - q.missing_share)
+    worse = sorted(
+        (q for q in rows if q.n_rows and q.missing_share > q.missing_share_baseline + margin),
+        key=lambda q: q.missing_share_baseline - q.missing_share,
+    )
     worst = max(rows, key=lambda q: q.missing_share - q.missing_share_baseline)
     if worse:
-        listed = [f"{q.column} {_pct(q.missing_share)} (baseline {_pct(q.missing_share_baseline)})" for q in worse]
-        return _result(item, ItemStatus.FAIL, f"Missing more often than in the baseline: {_listed(listed)}.",
-                       f"{len(worse)} of {len(rows)} features over the baseline + {_pct(margin)}", period, "Drift")
-    figure = (f"largest rise {worst.column}: {_pct(worst.missing_share)} vs {_pct(worst.missing_share_baseline)} "
-              f"(allowed + {_pct(margin)})")
-    return _result(item, ItemStatus.PASS, f"All {len(rows)} features are missing no more often than in the baseline "
-                   f"(+ {_pct(margin)}).", figure, period, "Drift")
+        listed = [
+            f"{q.column} {_pct(q.missing_share)} (baseline {_pct(q.missing_share_baseline)})" for q in worse
+        ]
+        return _result(
+            item,
+            ItemStatus.FAIL,
+            f"Missing more often than in the baseline: {_listed(listed)}.",
+            f"{len(worse)} of {len(rows)} features over the baseline + {_pct(margin)}",
+            period,
+            "Drift",
+        )
+    figure = (
+        f"largest rise {worst.column}: {_pct(worst.missing_share)} vs {_pct(worst.missing_share_baseline)} "
+        f"(allowed + {_pct(margin)})"
+    )
+    return _result(
+        item,
+        ItemStatus.PASS,
+        f"All {len(rows)} features are missing no more often than in the baseline (+ {_pct(margin)}).",
+        figure,
+        period,
+        "Drift",
+    )
 
 
-def check_domain(item: ChecklistItem, quality: Sequence[ColumnQuality], features: Sequence[str],
-                 out_of_range: float, unseen: float, period: Period | None) -> ItemResult:
+def check_domain(
+    item: ChecklistItem,
+    quality: Sequence[ColumnQuality],
+    features: Sequence[str],
+    out_of_range: float,
+    unseen: float,
+    period: Period | None,
+) -> ItemResult:
     """Numeric values stay within the baseline's range and categories within its categories."""
     rows = [q for q in quality if q.column in features]
     if period is None or not rows or all(q.n_rows == 0 for q in rows):
@@ -155,10 +207,22 @@ def check_domain(item: ChecklistItem, quality: Sequence[ColumnQuality], features
             problems.append(f"{q.column}: {_pct(q.unseen_share)} unseen categories")
     limits = f"limits {_pct(out_of_range)} out of range, {_pct(unseen)} unseen"
     if problems:
-        return _result(item, ItemStatus.FAIL, f"Values outside the baseline's domain: {_listed(problems)}.",
-                       f"{len(problems)} feature(s) over the {limits}", period, "Drift")
-    return _result(item, ItemStatus.PASS, f"All {len(rows)} features stay within the baseline's ranges and categories.",
-                   limits, period, "Drift")
+        return _result(
+            item,
+            ItemStatus.FAIL,
+            f"Values outside the baseline's domain: {_listed(problems)}.",
+            f"{len(problems)} feature(s) over the {limits}",
+            period,
+            "Drift",
+        )
+    return _result(
+        item,
+        ItemStatus.PASS,
+        f"All {len(rows)} features stay within the baseline's ranges and categories.",
+        limits,
+        period,
+        "Drift",
+    )
 
 
 def _drift_figure(c: ColumnDrift) -> str:
@@ -168,35 +232,70 @@ def _drift_figure(c: ColumnDrift) -> str:
     return f"{c.column}: {c.method} {c.statistic:.3g} (drift from {c.threshold:g})"
 
 
-def check_feature_drift(item: ChecklistItem, report: DriftReport | None, features: Sequence[str],
-                        period: Period | None) -> ItemResult:
+def check_feature_drift(
+    item: ChecklistItem, report: DriftReport | None, features: Sequence[str], period: Period | None
+) -> ItemResult:
     """No baseline feature drifted in the period (default tests, corrected across columns)."""
     if report is None or period is None:
         return _no_period(item, "Drift")
     columns = [c for c in report.columns if c.column in features and c.analyzed]
     if not columns:
-        return _result(item, ItemStatus.UNKNOWN, "No feature could be analyzed for drift.", "no analyzable feature",
-                       period, "Drift")
+        return _result(
+            item,
+            ItemStatus.UNKNOWN,
+            "No feature could be analyzed for drift.",
+            "no analyzable feature",
+            period,
+            "Drift",
+        )
     drifted = [c for c in columns if c.drifted]
     if drifted:
-        return _result(item, ItemStatus.FAIL, f"{len(drifted)} of {len(columns)} features drifted: "
-                       f"{_listed([c.column for c in drifted])}.", _drift_figure(drifted[0]), period, "Drift")
-    return _result(item, ItemStatus.PASS, f"None of {len(columns)} features drifted.", _drift_figure(columns[0]),
-                   period, "Drift")
+        return _result(
+            item,
+            ItemStatus.FAIL,
+            f"{len(drifted)} of {len(columns)} features drifted: {_listed([c.column for c in drifted])}.",
+            _drift_figure(drifted[0]),
+            period,
+            "Drift",
+        )
+    return _result(
+        item,
+        ItemStatus.PASS,
+        f"None of {len(columns)} features drifted.",
+        _drift_figure(columns[0]),
+        period,
+        "Drift",
+    )
 
 
-def check_label_coverage(item: ChecklistItem, n_rows: int, n_labelled: int, minimum: float,
-                         period: Period | None) -> ItemResult:
+def check_label_coverage(
+    item: ChecklistItem, n_rows: int, n_labelled: int, minimum: float, period: Period | None
+) -> ItemResult:
     """At least ``minimum`` of the predictions old enough to have a label have one."""
     if period is None or n_rows == 0:
-        return _result(item, ItemStatus.UNKNOWN, "No predictions old enough to expect labels yet.", "no data",
-                       period, "Performance")
+        return _result(
+            item,
+            ItemStatus.UNKNOWN,
+            "No predictions old enough to expect labels yet.",
+            "no data",
+            period,
+            "Performance",
+        )
     share = n_labelled / n_rows
     figure = f"{n_labelled:,} of {n_rows:,} predictions labelled ({_pct(share)}; needs {_pct(minimum)})"
     if share >= minimum:
-        return _result(item, ItemStatus.PASS, f"{_pct(share)} of predictions have labels.", figure, period, "Performance")
-    return _result(item, ItemStatus.FAIL, f"Only {_pct(share)} of predictions have labels; at least {_pct(minimum)} are "
-                   "needed to measure performance.", figure, period, "Performance")
+        return _result(
+            item, ItemStatus.PASS, f"{_pct(share)} of predictions have labels.", figure, period, "Performance"
+        )
+    return _result(
+        item,
+        ItemStatus.FAIL,
+        f"Only {_pct(share)} of predictions have labels; at least {_pct(minimum)} are "
+        "needed to measure performance.",
+        figure,
+        period,
+        "Performance",
+    )
 
 
 # --------------------------------------------------------------------------- model
@@ -206,6 +305,10 @@ def _window_text(start: datetime, criterion: Criterion) -> str:
     return f"{criterion.window} from {start:%Y-%m-%d}"
 
 
+# A criterion track, the window its evidence shows, and how many windows were judged.
+_JudgedTrack = tuple[CriterionTrack, tuple[datetime, CriterionResult], int]
+
+
 def check_criteria(item: ChecklistItem, tracks: Sequence[CriterionTrack], n_windows: int) -> ItemResult:
     """Every criterion passes in its newest ``n_windows`` complete windows with enough labels.
 
@@ -213,8 +316,12 @@ def check_criteria(item: ChecklistItem, tracks: Sequence[CriterionTrack], n_wind
     unknown, because an unmeasured criterion is not a met one.
     """
     if not tracks:
-        return _result(item, ItemStatus.UNKNOWN, "The model has no success criteria.", "no criteria", None, "Settings")
-    failing, unjudged, passing = [], [], []
+        return _result(
+            item, ItemStatus.UNKNOWN, "The model has no success criteria.", "no criteria", None, "Settings"
+        )
+    failing: list[_JudgedTrack] = []
+    passing: list[_JudgedTrack] = []
+    unjudged: list[CriterionTrack] = []
     for track in tracks:
         judged = track.judged_windows[-n_windows:]
         if not judged:
@@ -224,21 +331,43 @@ def check_criteria(item: ChecklistItem, tracks: Sequence[CriterionTrack], n_wind
         (failing if bad else passing).append((track, bad[-1] if bad else judged[-1], len(judged)))
     if failing:
         track, (start, r), _ = failing[0]
-        figure = f"{track.criterion.metric} {_num(r.value)} vs {track.criterion.comparison} " \
-                 f"{track.criterion.threshold:g} ({r.n:,} labels)"
-        names = [f"{t.criterion.text} ({_num(res.value)} in the {_window_text(s, t.criterion)})"
-                 for t, (s, res), _ in failing]
-        return _result(item, ItemStatus.FAIL, f"{len(failing)} of {len(tracks)} criteria fail: {_listed(names)}.", figure,
-                       _window_text(start, track.criterion), "Performance")
+        figure = (
+            f"{track.criterion.metric} {_num(r.value)} vs {track.criterion.comparison} "
+            f"{track.criterion.threshold:g} ({r.n:,} labels)"
+        )
+        names = [
+            f"{t.criterion.text} ({_num(res.value)} in the {_window_text(s, t.criterion)})"
+            for t, (s, res), _ in failing
+        ]
+        return _result(
+            item,
+            ItemStatus.FAIL,
+            f"{len(failing)} of {len(tracks)} criteria fail: {_listed(names)}.",
+            figure,
+            _window_text(start, track.criterion),
+            "Performance",
+        )
     if unjudged:
         names = [t.criterion.text for t in unjudged]
-        return _result(item, ItemStatus.UNKNOWN, f"Not enough labels yet to judge: {_listed(names)}.",
-                       f"{len(unjudged)} of {len(tracks)} criteria without a judged window", None, "Performance")
+        return _result(
+            item,
+            ItemStatus.UNKNOWN,
+            f"Not enough labels yet to judge: {_listed(names)}.",
+            f"{len(unjudged)} of {len(tracks)} criteria without a judged window",
+            None,
+            "Performance",
+        )
     newest = max(start for _, (start, _), _ in passing)
-    track, (start, r), k = passing[0]
+    track, (start, r), _k = passing[0]
     figure = f"{track.criterion.metric} {_num(r.value)} vs {track.criterion.comparison} {track.criterion.threshold:g}"
-    return _result(item, ItemStatus.PASS, f"All {len(tracks)} criteria pass in their newest judged windows "
-                   f"(up to {n_windows} each).", figure, f"windows up to {newest:%Y-%m-%d}", "Performance")
+    return _result(
+        item,
+        ItemStatus.PASS,
+        f"All {len(tracks)} criteria pass in their newest judged windows (up to {n_windows} each).",
+        figure,
+        f"windows up to {newest:%Y-%m-%d}",
+        "Performance",
+    )
 
 
 def _majority_share(agg: m.MulticlassAggregate) -> float:
@@ -246,7 +375,9 @@ def _majority_share(agg: m.MulticlassAggregate) -> float:
     return float(counts.max() / counts.sum()) if counts.sum() else 0.0
 
 
-def check_trivial_baseline(item: ChecklistItem, task: str, quality: object, period: Period | None) -> ItemResult:
+def check_trivial_baseline(
+    item: ChecklistItem, task: str, quality: object, period: Period | None
+) -> ItemResult:
     """The model beats a trivial baseline on the period's labelled predictions.
 
     Binary with scores: ROC AUC's lower 95% bound above 0.5 (a constant score); binary
@@ -282,27 +413,45 @@ def check_trivial_baseline(item: ChecklistItem, task: str, quality: object, peri
     return _result(item, ItemStatus.FAIL, f"Does not clearly beat {what}.", figure, period, "Performance")
 
 
-def check_calibration(item: ChecklistItem, task: str, quality: object, max_ece: float, max_bias_share: float,
-                      period: Period | None) -> ItemResult:
+def check_calibration(
+    item: ChecklistItem,
+    task: str,
+    quality: object,
+    max_ece: float,
+    max_bias_share: float,
+    period: Period | None,
+) -> ItemResult:
     """Binary: expected calibration error at most ``max_ece``; regression: mean error within a share of the mean.
 
     Regression fails only when the bias exceeds ``max_bias_share`` of the mean label AND its
     95% interval excludes 0. Multiclass logs carry no class probabilities: not applicable.
     """
     if task == "multiclass":
-        return ItemResult(item, ItemStatus.NOT_APPLICABLE, Evidence("no class probabilities logged", "", "Performance"),
-                          "Multiclass logs carry no class probabilities to calibrate.")
+        return ItemResult(
+            item,
+            ItemStatus.NOT_APPLICABLE,
+            Evidence("no class probabilities logged", "", "Performance"),
+            "Multiclass logs carry no class probabilities to calibrate.",
+        )
     if task == "binary" and isinstance(quality, m.BinaryAggregate) and period is not None:
         if quality.n and not quality.n_scored:
-            return ItemResult(item, ItemStatus.NOT_APPLICABLE, Evidence("no scores logged", period.text, "Performance"),
-                              "The model logs no scores, so there is nothing to calibrate.")
+            return ItemResult(
+                item,
+                ItemStatus.NOT_APPLICABLE,
+                Evidence("no scores logged", period.text, "Performance"),
+                "The model logs no scores, so there is nothing to calibrate.",
+            )
         ece = m.expected_calibration_error(quality)
         if ece.value is None:
             return _no_period(item, "Performance", "scored, labelled predictions")
         figure = f"expected calibration error {ece.value:.3f} (at most {max_ece:g}) on {ece.n:,} rows"
         if ece.value <= max_ece:
-            return _result(item, ItemStatus.PASS, "Scores match the observed rates.", figure, period, "Performance")
-        return _result(item, ItemStatus.FAIL, "Scores and observed rates disagree.", figure, period, "Performance")
+            return _result(
+                item, ItemStatus.PASS, "Scores match the observed rates.", figure, period, "Performance"
+            )
+        return _result(
+            item, ItemStatus.FAIL, "Scores and observed rates disagree.", figure, period, "Performance"
+        )
     if task == "regression" and isinstance(quality, m.RegressionAggregate) and period is not None:
         if quality.n < 2:
             return _no_period(item, "Performance", "labelled predictions")
@@ -310,35 +459,69 @@ def check_calibration(item: ChecklistItem, task: str, quality: object, max_ece: 
         variance = max(quality.sum_sq_error / quality.n - bias * bias, 0.0) * quality.n / (quality.n - 1)
         half = m.Z95 * (variance / quality.n) ** 0.5
         allowed = max_bias_share * abs(quality.mean_y)
-        figure = (f"mean error {bias:+.3g} [{bias - half:+.3g}, {bias + half:+.3g}] against a mean label of "
-                  f"{quality.mean_y:.3g} (allowed ± {allowed:.3g})")
+        figure = (
+            f"mean error {bias:+.3g} [{bias - half:+.3g}, {bias + half:+.3g}] against a mean label of "
+            f"{quality.mean_y:.3g} (allowed ± {allowed:.3g})"
+        )
         if abs(bias) > allowed and abs(bias) > half:
             side = "over" if bias > 0 else "under"
-            return _result(item, ItemStatus.FAIL, f"Predictions {side}estimate on average.", figure, period, "Performance")
-        return _result(item, ItemStatus.PASS, "Predictions are unbiased on average.", figure, period, "Performance")
+            return _result(
+                item,
+                ItemStatus.FAIL,
+                f"Predictions {side}estimate on average.",
+                figure,
+                period,
+                "Performance",
+            )
+        return _result(
+            item, ItemStatus.PASS, "Predictions are unbiased on average.", figure, period, "Performance"
+        )
     return _no_period(item, "Performance", "labelled predictions")
 
 
-def check_score_stability(item: ChecklistItem, report: DriftReport | None, column: str,
-                          period: Period | None) -> ItemResult:
+def check_score_stability(
+    item: ChecklistItem, report: DriftReport | None, column: str, period: Period | None
+) -> ItemResult:
     """The score (binary) or prediction distribution did not drift from the baseline's."""
     if report is None or period is None:
         return _no_period(item, "Drift")
     try:
         c = report[column]
     except KeyError:
-        return _result(item, ItemStatus.UNKNOWN, f"No {column} distribution to compare.", "not profiled", period, "Drift")
+        return _result(
+            item, ItemStatus.UNKNOWN, f"No {column} distribution to compare.", "not profiled", period, "Drift"
+        )
     if not c.analyzed:
-        return _result(item, ItemStatus.UNKNOWN, f"The {column} distribution could not be analyzed: {c.note}", "not analyzed",
-                       period, "Drift")
+        return _result(
+            item,
+            ItemStatus.UNKNOWN,
+            f"The {column} distribution could not be analyzed: {c.note}",
+            "not analyzed",
+            period,
+            "Drift",
+        )
     if c.drifted:
-        return _result(item, ItemStatus.FAIL, f"The {column} distribution drifted from the baseline's.", _drift_figure(c),
-                       period, "Drift")
-    return _result(item, ItemStatus.PASS, f"The {column} distribution matches the baseline's.", _drift_figure(c), period, "Drift")
+        return _result(
+            item,
+            ItemStatus.FAIL,
+            f"The {column} distribution drifted from the baseline's.",
+            _drift_figure(c),
+            period,
+            "Drift",
+        )
+    return _result(
+        item,
+        ItemStatus.PASS,
+        f"The {column} distribution matches the baseline's.",
+        _drift_figure(c),
+        period,
+        "Drift",
+    )
 
 
-def worse_beyond_margin(value: m.MetricValue | CriterionResult, reference: float, margin: float,
-                        direction: str) -> bool:
+def worse_beyond_margin(
+    value: m.MetricValue | CriterionResult, reference: float, margin: float, direction: str
+) -> bool:
     """True when ``value`` is worse than ``reference`` by more than ``margin`` (relative), interval included.
 
     >>> v = m.MetricValue("recall", 0.5, 0.45, 0.55, 400, "Wilson")
@@ -354,36 +537,69 @@ def worse_beyond_margin(value: m.MetricValue | CriterionResult, reference: float
     return best > reference + margin * abs(reference)
 
 
-def check_dev_gap(item: ChecklistItem, metric: str, development: m.MetricValue | None,
-                  production: m.MetricValue | None, margin: float, period: Period | None) -> ItemResult:
+def check_dev_gap(
+    item: ChecklistItem,
+    metric: str,
+    development: m.MetricValue | None,
+    production: m.MetricValue | None,
+    margin: float,
+    period: Period | None,
+) -> ItemResult:
     """The primary metric in production is not worse than on the baseline by more than ``margin``."""
     if development is None or development.value is None:
-        return _result(item, ItemStatus.UNKNOWN, f"The baseline has no labels to measure {metric} in development.",
-                       "no development value", None, "Performance")
+        return _result(
+            item,
+            ItemStatus.UNKNOWN,
+            f"The baseline has no labels to measure {metric} in development.",
+            "no development value",
+            None,
+            "Performance",
+        )
     if production is None or production.value is None or period is None:
         return _no_period(item, "Performance", "labelled production predictions")
     direction = m.METRICS[metric].direction
-    interval = (f" [{production.lower:.3f}, {production.upper:.3f}]" if production.lower is not None else "")
-    figure = (f"{metric} {production.value:.3f}{interval} in production vs {development.value:.3f} in development "
-              f"(allowed {_pct(margin)} worse)")
+    interval = f" [{production.lower:.3f}, {production.upper:.3f}]" if production.lower is not None else ""
+    figure = (
+        f"{metric} {production.value:.3f}{interval} in production vs {development.value:.3f} in development "
+        f"(allowed {_pct(margin)} worse)"
+    )
     if worse_beyond_margin(production, development.value, margin, direction):
-        return _result(item, ItemStatus.FAIL, f"{metric} in production is clearly worse than in development.", figure,
-                       period, "Performance")
-    return _result(item, ItemStatus.PASS, f"{metric} in production is in line with development.", figure, period,
-                   "Performance")
+        return _result(
+            item,
+            ItemStatus.FAIL,
+            f"{metric} in production is clearly worse than in development.",
+            figure,
+            period,
+            "Performance",
+        )
+    return _result(
+        item,
+        ItemStatus.PASS,
+        f"{metric} in production is in line with development.",
+        figure,
+        period,
+        "Performance",
+    )
 
 
 # --------------------------------------------------------------------------- operations
 
 
-def check_outputs(item: ChecklistItem, operations: m.LatencyAggregate | None, unknown_classes: int,
-                  max_invalid_share: float, period: Period | None) -> ItemResult:
+def check_outputs(
+    item: ChecklistItem,
+    operations: m.LatencyAggregate | None,
+    unknown_classes: int,
+    max_invalid_share: float,
+    period: Period | None,
+) -> ItemResult:
     """At most ``max_invalid_share`` of outputs are invalid (no prediction, score outside [0, 1], unknown class)."""
     if operations is None or operations.n == 0 or period is None:
         return _no_period(item, "Performance")
     invalid = operations.invalid + unknown_classes
     share = invalid / operations.n
-    figure = f"{invalid:,} invalid of {operations.n:,} predictions ({share:.3%}; at most {max_invalid_share:.2%})"
+    figure = (
+        f"{invalid:,} invalid of {operations.n:,} predictions ({share:.3%}; at most {max_invalid_share:.2%})"
+    )
     if share <= max_invalid_share:
         return _result(item, ItemStatus.PASS, "Outputs are valid.", figure, period, "Performance")
     parts = []
@@ -391,37 +607,65 @@ def check_outputs(item: ChecklistItem, operations: m.LatencyAggregate | None, un
         parts.append(f"{operations.invalid:,} without a prediction or with a score outside 0-1")
     if unknown_classes:
         parts.append(f"{unknown_classes:,} predicting a class the baseline does not have")
-    return _result(item, ItemStatus.FAIL, f"Invalid outputs: {'; '.join(parts)}.", figure, period, "Performance")
+    return _result(
+        item, ItemStatus.FAIL, f"Invalid outputs: {'; '.join(parts)}.", figure, period, "Performance"
+    )
 
 
-def check_latency(item: ChecklistItem, operations: m.LatencyAggregate | None, slo_ms: float, source: str,
-                  period: Period | None) -> ItemResult:
+def check_latency(
+    item: ChecklistItem,
+    operations: m.LatencyAggregate | None,
+    slo_ms: float,
+    source: str,
+    period: Period | None,
+) -> ItemResult:
     """p95 latency over the period is within the objective ``slo_ms``."""
     if operations is None or period is None or operations.n == 0:
         return _no_period(item, "Performance")
-    if operations.n_timed == 0:
-        return _result(item, ItemStatus.UNKNOWN, "No latency is logged (latency_ms), so it cannot be checked.",
-                       "no timed predictions", period, "Performance")
     p95 = m.latency_quantile(operations, 0.95)
+    if p95.value is None:  # exactly when no row is timed
+        return _result(
+            item,
+            ItemStatus.UNKNOWN,
+            "No latency is logged (latency_ms), so it cannot be checked.",
+            "no timed predictions",
+            period,
+            "Performance",
+        )
     figure = f"p95 {p95.value:,.0f} ms (objective {slo_ms:,.0f} ms, {source}) on {p95.n:,} rows"
     if p95.value <= slo_ms:
-        return _result(item, ItemStatus.PASS, "Latency is within its objective.", figure, period, "Performance")
+        return _result(
+            item, ItemStatus.PASS, "Latency is within its objective.", figure, period, "Performance"
+        )
     return _result(item, ItemStatus.FAIL, "Latency is above its objective.", figure, period, "Performance")
 
 
-def check_volume(item: ChecklistItem, daily: Sequence[tuple[date, int]], min_share: float,
-                 period: Period | None) -> ItemResult:
+def check_volume(
+    item: ChecklistItem, daily: Sequence[tuple[date, int]], min_share: float, period: Period | None
+) -> ItemResult:
     """No complete day of the period has fewer predictions than ``min_share`` of the median day."""
     if period is None or not daily:
         return _no_period(item, "Overview")
     counts = sorted(n for _, n in daily)
-    median = counts[len(counts) // 2] if len(counts) % 2 else (counts[len(counts) // 2 - 1] + counts[len(counts) // 2]) / 2
+    median = (
+        counts[len(counts) // 2]
+        if len(counts) % 2
+        else (counts[len(counts) // 2 - 1] + counts[len(counts) // 2]) / 2
+    )
     gaps = [day for day, n in daily if n < min_share * median]
-    figure = f"{len(daily)} days, median {median:,.0f} predictions a day (a gap is under {_pct(min_share)} of it)"
+    figure = (
+        f"{len(daily)} days, median {median:,.0f} predictions a day (a gap is under {_pct(min_share)} of it)"
+    )
     if gaps:
         days = [f"{d:%Y-%m-%d}" for d in gaps]
-        return _result(item, ItemStatus.FAIL, f"{len(gaps)} day(s) with (almost) no predictions: {_listed(days)}.", figure,
-                       period, "Overview")
+        return _result(
+            item,
+            ItemStatus.FAIL,
+            f"{len(gaps)} day(s) with (almost) no predictions: {_listed(days)}.",
+            figure,
+            period,
+            "Overview",
+        )
     return _result(item, ItemStatus.PASS, "Predictions were logged every day.", figure, period, "Overview")
 
 
@@ -431,44 +675,84 @@ def check_versions(item: ChecklistItem, n_rows: int, n_unversioned: int, period:
         return _no_period(item, "Performance")
     figure = f"{n_rows - n_unversioned:,} of {n_rows:,} predictions carry a model version"
     if n_unversioned == 0:
-        return _result(item, ItemStatus.PASS, "Every prediction records its model version.", figure, period, "Performance")
-    return _result(item, ItemStatus.FAIL, f"{n_unversioned:,} predictions have no model version.", figure, period, "Performance")
+        return _result(
+            item,
+            ItemStatus.PASS,
+            "Every prediction records its model version.",
+            figure,
+            period,
+            "Performance",
+        )
+    return _result(
+        item,
+        ItemStatus.FAIL,
+        f"{n_unversioned:,} predictions have no model version.",
+        figure,
+        period,
+        "Performance",
+    )
 
 
 # --------------------------------------------------------------------------- monitoring
 
 
-def check_freshness(item: ChecklistItem, last_prediction: datetime | None, as_of: datetime,
-                    max_hours: float) -> ItemResult:
+def check_freshness(
+    item: ChecklistItem, last_prediction: datetime | None, as_of: datetime, max_hours: float
+) -> ItemResult:
     """The newest prediction is at most ``max_hours`` old."""
     if last_prediction is None:
         return _no_period(item, "Overview")
     hours = max((as_of - last_prediction).total_seconds() / 3600, 0.0)
-    figure = f"last prediction {last_prediction:%Y-%m-%d %H:%M} UTC, {hours:,.1f} h ago (at most {max_hours:g} h)"
+    figure = (
+        f"last prediction {last_prediction:%Y-%m-%d %H:%M} UTC, {hours:,.1f} h ago (at most {max_hours:g} h)"
+    )
     if hours <= max_hours:
         return _result(item, ItemStatus.PASS, "Logs are fresh.", figure, "", "Overview")
-    return _result(item, ItemStatus.FAIL, f"No prediction logged for {hours / 24:,.1f} days.", figure, "", "Overview")
+    return _result(
+        item, ItemStatus.FAIL, f"No prediction logged for {hours / 24:,.1f} days.", figure, "", "Overview"
+    )
 
 
 def check_criteria_defined(item: ChecklistItem, criteria: Sequence[Criterion]) -> ItemResult:
     """The model has its own stored success criteria, not just task defaults."""
     stored = [c for c in criteria if not c.is_default]
     if stored:
-        return _result(item, ItemStatus.PASS, f"{len(stored)} criteria set for this model.", _listed([c.text for c in stored]),
-                       "", "Settings")
-    return _result(item, ItemStatus.FAIL, "Only the task's default criteria are in use.", "task defaults", "", "Settings")
+        return _result(
+            item,
+            ItemStatus.PASS,
+            f"{len(stored)} criteria set for this model.",
+            _listed([c.text for c in stored]),
+            "",
+            "Settings",
+        )
+    return _result(
+        item, ItemStatus.FAIL, "Only the task's default criteria are in use.", "task defaults", "", "Settings"
+    )
 
 
-def check_performance_measured(item: ChecklistItem, tracks: Sequence[CriterionTrack], as_of: datetime,
-                               max_age_days: int) -> ItemResult:
+def check_performance_measured(
+    item: ChecklistItem, tracks: Sequence[CriterionTrack], as_of: datetime, max_age_days: int
+) -> ItemResult:
     """Every criterion that needs labels was judged on a window starting within ``max_age_days``."""
     labelled = [t for t in tracks if not t.criterion.is_operations]
     if not labelled:
-        return _result(item, ItemStatus.FAIL, "No success criterion needs labels, so model quality is not measured.",
-                       "no label-based criterion", "", "Settings")
+        return _result(
+            item,
+            ItemStatus.FAIL,
+            "No success criterion needs labels, so model quality is not measured.",
+            "no label-based criterion",
+            "",
+            "Settings",
+        )
     if not any(t.windows for t in labelled):
-        return _result(item, ItemStatus.UNKNOWN, "No labelled predictions yet, so performance cannot be measured.",
-                       "no windows", "", "Performance")
+        return _result(
+            item,
+            ItemStatus.UNKNOWN,
+            "No labelled predictions yet, so performance cannot be measured.",
+            "no windows",
+            "",
+            "Performance",
+        )
     oldest_allowed = as_of - timedelta(days=max_age_days)
     stale = []
     newest: list[datetime] = []
@@ -480,64 +764,135 @@ def check_performance_measured(item: ChecklistItem, tracks: Sequence[CriterionTr
             newest.append(judged[0])
     figure = f"the newest judged window must start on or after {oldest_allowed:%Y-%m-%d}"
     if stale:
-        return _result(item, ItemStatus.FAIL, f"Not judged on a recent window: {_listed(stale)}.", figure, "", "Performance")
-    return _result(item, ItemStatus.PASS, f"Every criterion was judged on a window from {min(newest):%Y-%m-%d} or later.",
-                   figure, "", "Performance")
+        return _result(
+            item,
+            ItemStatus.FAIL,
+            f"Not judged on a recent window: {_listed(stale)}.",
+            figure,
+            "",
+            "Performance",
+        )
+    return _result(
+        item,
+        ItemStatus.PASS,
+        f"Every criterion was judged on a window from {min(newest):%Y-%m-%d} or later.",
+        figure,
+        "",
+        "Performance",
+    )
 
 
 def check_regression(item: ChecklistItem, track: CriterionTrack | None, margin: float, k: int) -> ItemResult:
     """The newest judged window of the primary criterion is not worse than the ``k`` before it."""
     if track is None:
-        return _result(item, ItemStatus.UNKNOWN, "No label-based criterion to follow over time.", "no criterion", "",
-                       "Performance")
+        return _result(
+            item,
+            ItemStatus.UNKNOWN,
+            "No label-based criterion to follow over time.",
+            "no criterion",
+            "",
+            "Performance",
+        )
     judged = track.judged_windows
     if len(judged) < 2:
-        return _result(item, ItemStatus.UNKNOWN, "Fewer than two judged windows: nothing to compare yet.",
-                       f"{len(judged)} judged window(s)", "", "Performance")
-    (start, newest), earlier = judged[-1], [r.value for _, r in judged[-1 - k:-1] if r.value is not None]
+        return _result(
+            item,
+            ItemStatus.UNKNOWN,
+            "Fewer than two judged windows: nothing to compare yet.",
+            f"{len(judged)} judged window(s)",
+            "",
+            "Performance",
+        )
+    (start, newest), earlier = judged[-1], [r.value for _, r in judged[-1 - k : -1] if r.value is not None]
     metric = track.criterion.metric
     reference = sum(earlier) / len(earlier)
     interval = f" [{newest.lower:.3f}, {newest.upper:.3f}]" if newest.lower is not None else ""
-    figure = (f"{metric} {_num(newest.value)}{interval} vs {reference:.3f} on average over the {len(earlier)} "
-              f"earlier window(s) (allowed {_pct(margin)} worse)")
+    figure = (
+        f"{metric} {_num(newest.value)}{interval} vs {reference:.3f} on average over the {len(earlier)} "
+        f"earlier window(s) (allowed {_pct(margin)} worse)"
+    )
     window = _window_text(start, track.criterion)
     if worse_beyond_margin(newest, reference, margin, m.METRICS[metric].direction):
-        return _result(item, ItemStatus.FAIL, f"{metric} fell in the newest judged window.", figure, window, "Performance")
-    return _result(item, ItemStatus.PASS, f"{metric} holds up against earlier windows.", figure, window, "Performance")
+        return _result(
+            item,
+            ItemStatus.FAIL,
+            f"{metric} fell in the newest judged window.",
+            figure,
+            window,
+            "Performance",
+        )
+    return _result(
+        item, ItemStatus.PASS, f"{metric} holds up against earlier windows.", figure, window, "Performance"
+    )
 
 
-def check_estimate(item: ChecklistItem, task: str, has_scores: bool,
-                   windows: Sequence[tuple[datetime, CriterionResult, m.MetricValue | None]]) -> ItemResult:
+def check_estimate(
+    item: ChecklistItem,
+    task: str,
+    has_scores: bool,
+    windows: Sequence[tuple[datetime, CriterionResult, m.MetricValue | None]],
+) -> ItemResult:
     """In recent judged windows, the label-free estimate's interval overlaps the measured one.
 
     Disjoint intervals mean the score no longer means what it meant on the baseline (concept
     drift), so the estimate cannot be trusted while labels are missing.
     """
     if task != "binary":
-        return ItemResult(item, ItemStatus.NOT_APPLICABLE, Evidence("label-free estimates are for binary models", "",
-                                                         "Performance"),
-                          "Label-free performance estimates exist for binary classifiers only.")
+        return ItemResult(
+            item,
+            ItemStatus.NOT_APPLICABLE,
+            Evidence("label-free estimates are for binary models", "", "Performance"),
+            "Label-free performance estimates exist for binary classifiers only.",
+        )
     if not has_scores:
-        return ItemResult(item, ItemStatus.NOT_APPLICABLE, Evidence("no scores logged", "", "Performance"),
-                          "The model logs no scores, so performance cannot be estimated without labels.")
-    usable = [(s, r, e) for s, r, e in windows if e is not None and e.value is not None and r.value is not None]
+        return ItemResult(
+            item,
+            ItemStatus.NOT_APPLICABLE,
+            Evidence("no scores logged", "", "Performance"),
+            "The model logs no scores, so performance cannot be estimated without labels.",
+        )
+    usable = [
+        (s, r, r.value, e, e.value)
+        for s, r, e in windows
+        if e is not None and e.value is not None and r.value is not None
+    ]
     if not usable:
-        return _result(item, ItemStatus.UNKNOWN, "No judged window has both a measured and an estimated value.",
-                       "nothing to compare", "", "Performance")
-    for start, measured, estimate in reversed(usable):
-        m_lo = measured.lower if measured.lower is not None else measured.value
-        m_hi = measured.upper if measured.upper is not None else measured.value
-        e_lo = estimate.lower if estimate.lower is not None else estimate.value
-        e_hi = estimate.upper if estimate.upper is not None else estimate.value
+        return _result(
+            item,
+            ItemStatus.UNKNOWN,
+            "No judged window has both a measured and an estimated value.",
+            "nothing to compare",
+            "",
+            "Performance",
+        )
+    for start, measured, m_value, estimate, e_value in reversed(usable):
+        m_lo = measured.lower if measured.lower is not None else m_value
+        m_hi = measured.upper if measured.upper is not None else m_value
+        e_lo = estimate.lower if estimate.lower is not None else e_value
+        e_hi = estimate.upper if estimate.upper is not None else e_value
         if e_hi < m_lo or e_lo > m_hi:
-            figure = (f"{measured.criterion.metric} measured {measured.value:.3f} [{m_lo:.3f}, {m_hi:.3f}], "
-                      f"estimated {estimate.value:.3f} [{e_lo:.3f}, {e_hi:.3f}]")
-            return _result(item, ItemStatus.FAIL, "The estimate and the measured value disagree.", figure,
-                           _window_text(start, measured.criterion), "Performance")
-    start, measured, estimate = usable[-1]
-    figure = f"{measured.criterion.metric} measured {measured.value:.3f}, estimated {estimate.value:.3f}"
-    return _result(item, ItemStatus.PASS, f"The estimate agrees with the labels in {len(usable)} judged window(s).", figure,
-                   _window_text(start, measured.criterion), "Performance")
+            figure = (
+                f"{measured.criterion.metric} measured {m_value:.3f} [{m_lo:.3f}, {m_hi:.3f}], "
+                f"estimated {e_value:.3f} [{e_lo:.3f}, {e_hi:.3f}]"
+            )
+            return _result(
+                item,
+                ItemStatus.FAIL,
+                "The estimate and the measured value disagree.",
+                figure,
+                _window_text(start, measured.criterion),
+                "Performance",
+            )
+    start, measured, m_value, estimate, e_value = usable[-1]
+    figure = f"{measured.criterion.metric} measured {m_value:.3f}, estimated {e_value:.3f}"
+    return _result(
+        item,
+        ItemStatus.PASS,
+        f"The estimate agrees with the labels in {len(usable)} judged window(s).",
+        figure,
+        _window_text(start, measured.criterion),
+        "Performance",
+    )
 
 
 def primary_criterion(criteria: Sequence[Criterion]) -> Criterion | None:
@@ -551,5 +906,7 @@ def latency_objective(criteria: Sequence[Criterion], configured: float | None) -
         return float(configured), "checklist setting"
     criterion = next((c for c in criteria if c.metric == "latency_p95"), None)
     if criterion is not None:
-        return criterion.threshold, "latency_p95 criterion" + (" (task default)" if criterion.is_default else "")
+        return criterion.threshold, "latency_p95 criterion" + (
+            " (task default)" if criterion.is_default else ""
+        )
     return DEFAULT_LATENCY_SLO_MS, "default"

@@ -19,9 +19,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from readiness.core.metrics import METRICS, LatencyAggregate, MetricValue, metrics_for_task
 from readiness.core.status import CriterionStatus
 from readiness.errors import CriterionError
-from readiness.core.metrics import METRICS, LatencyAggregate, MetricValue, metrics_for_task
 
 COMPARISONS = (">=", "<=")
 CRITERION_WINDOWS = ("day", "week", "month")
@@ -31,12 +31,24 @@ EXAMPLE = "recall >= 0.8 per week, with at least 200 labels"
 
 # Metrics whose values live in [0, 1] (proportions, areas, calibration errors) and R^2 (at
 # most 1); every other metric is non-negative. A threshold outside its range is a mistake.
-_UNIT_INTERVAL = frozenset({
-    "accuracy", "precision", "recall", "f1", "false_positive_rate", "specificity", "roc_auc", "pr_auc",
-    "brier", "ece", "macro_f1", "weighted_f1", "invalid_rate",
-})
+_UNIT_INTERVAL = frozenset(
+    {
+        "accuracy",
+        "precision",
+        "recall",
+        "f1",
+        "false_positive_rate",
+        "specificity",
+        "roc_auc",
+        "pr_auc",
+        "brier",
+        "ece",
+        "macro_f1",
+        "weighted_f1",
+        "invalid_rate",
+    }
+)
 _AT_MOST_ONE = frozenset({"r2"})
-
 
 
 @dataclass(frozen=True)
@@ -82,9 +94,16 @@ class Criterion:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
-        return {"id": self.id, "metric": self.metric, "comparison": self.comparison,
-                "threshold": self.threshold, "window": self.window, "min_labels": self.min_labels,
-                "default": self.is_default, "text": self.text}
+        return {
+            "id": self.id,
+            "metric": self.metric,
+            "comparison": self.comparison,
+            "threshold": self.threshold,
+            "window": self.window,
+            "min_labels": self.min_labels,
+            "default": self.is_default,
+            "text": self.text,
+        }
 
 
 @dataclass(frozen=True)
@@ -122,10 +141,16 @@ def _default(metric: str, comparison: str, threshold: float, min_labels: int) ->
 
 _OPERATIONS_DEFAULTS = (_default("latency_p95", "<=", 500.0, 0), _default("invalid_rate", "<=", 0.01, 0))
 DEFAULT_CRITERIA: dict[str, tuple[Criterion, ...]] = {
-    "binary": (_default("roc_auc", ">=", 0.70, 100), _default("false_positive_rate", "<=", 0.10, 100),
-               *_OPERATIONS_DEFAULTS),
-    "multiclass": (_default("accuracy", ">=", 0.70, 100), _default("macro_f1", ">=", 0.60, 100),
-                   *_OPERATIONS_DEFAULTS),
+    "binary": (
+        _default("roc_auc", ">=", 0.70, 100),
+        _default("false_positive_rate", "<=", 0.10, 100),
+        *_OPERATIONS_DEFAULTS,
+    ),
+    "multiclass": (
+        _default("accuracy", ">=", 0.70, 100),
+        _default("macro_f1", ">=", 0.60, 100),
+        *_OPERATIONS_DEFAULTS,
+    ),
     "regression": (_default("r2", ">=", 0.50, 100), *_OPERATIONS_DEFAULTS),
 }
 
@@ -138,7 +163,9 @@ _NUMBER = re.compile(r"([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)(?![\w.])\s*")
 _WINDOW = re.compile(r"(?:per|each|every)\s+(\w+)|(daily|weekly|monthly)\b", re.IGNORECASE)
 _MINIMUM = re.compile(
     r"\b(?:with\s+)?(?:at\s+least|min(?:imum)?(?:[\s_]labels)?)\s*[=:]?\s*(\S+?)"
-    r"(?:\s+(?:labels|labelled rows|rows|predictions))?(?=[\s,;]|$)", re.IGNORECASE)
+    r"(?:\s+(?:labels|labelled rows|rows|predictions))?(?=[\s,;]|$)",
+    re.IGNORECASE,
+)
 _ADVERBS = {"daily": "day", "weekly": "week", "monthly": "month"}
 _CANONICAL_COMPARISON = {">=": ">=", "=>": ">=", "≥": ">=", "<=": "<=", "=<": "<=", "≤": "<="}
 
@@ -161,8 +188,10 @@ def parse_criterion(text: str, window: str = "week", min_labels: int | None = No
     threshold, rest = _read_threshold(source, metric, rest)
     window, min_labels, rest = _read_options(source, rest, window, min_labels)
     if rest.strip(" ,;"):
-        raise CriterionError(f"Cannot read {rest.strip(' ,;')!r} in criterion {source!r}: after the threshold "
-                             f"write 'per day|week|month' and 'with at least N labels', e.g. {EXAMPLE!r}.")
+        raise CriterionError(
+            f"Cannot read {rest.strip(' ,;')!r} in criterion {source!r}: after the threshold "
+            f"write 'per day|week|month' and 'with at least N labels', e.g. {EXAMPLE!r}."
+        )
     if min_labels is None:
         min_labels = 0 if metric in OPERATIONS_METRICS else DEFAULT_MIN_LABELS
     return check_criterion(Criterion(None, metric, comparison, threshold, window, min_labels))
@@ -175,7 +204,7 @@ def _read_metric(source: str) -> tuple[str, str]:
     name = match.group(1).lower()
     if name not in METRICS:
         raise CriterionError(_unknown_metric(name, tuple(METRICS)))
-    return name, source[match.end():]
+    return name, source[match.end() :]
 
 
 def _read_comparison(source: str, metric: str, rest: str) -> tuple[str, str]:
@@ -183,20 +212,24 @@ def _read_comparison(source: str, metric: str, rest: str) -> tuple[str, str]:
     found = match.group(1) if match else (rest.split() or ["nothing"])[0]
     if match is None or found not in _CANONICAL_COMPARISON:
         better = _better_comparison(metric)
-        raise CriterionError(f"Criterion {source!r} has {found!r} where the comparison goes: write '>=' or '<=' "
-                             f"after the metric, e.g. '{metric} {better} ...'.")
-    return _CANONICAL_COMPARISON[found], rest[match.end():]
+        raise CriterionError(
+            f"Criterion {source!r} has {found!r} where the comparison goes: write '>=' or '<=' "
+            f"after the metric, e.g. '{metric} {better} ...'."
+        )
+    return _CANONICAL_COMPARISON[found], rest[match.end() :]
 
 
 def _read_threshold(source: str, metric: str, rest: str) -> tuple[float, str]:
     match = _NUMBER.match(rest)
     if match is None:
         found = (rest.split() or ["nothing"])[0]
-        raise CriterionError(f"The threshold of {source!r} is {found!r}, not a number: write e.g. {EXAMPLE!r}.")
-    rest = rest[match.end():]
+        raise CriterionError(
+            f"The threshold of {source!r} is {found!r}, not a number: write e.g. {EXAMPLE!r}."
+        )
+    rest = rest[match.end() :]
     unit = METRICS[metric].unit
-    if unit and rest.lower().startswith(unit) and not rest[len(unit):len(unit) + 1].isalnum():
-        rest = rest[len(unit):]
+    if unit and rest.lower().startswith(unit) and not rest[len(unit) : len(unit) + 1].isalnum():
+        rest = rest[len(unit) :]
     return float(match.group(1)), rest
 
 
@@ -205,15 +238,17 @@ def _read_options(source: str, rest: str, window: str, min_labels: int | None) -
     if window_match is not None:
         said = (window_match.group(1) or "").lower()
         window = _ADVERBS.get((window_match.group(2) or "").lower(), said.rstrip("s"))
-        rest = rest[:window_match.start()] + " " + rest[window_match.end():]
+        rest = rest[: window_match.start()] + " " + rest[window_match.end() :]
     minimum_match = _MINIMUM.search(rest)
     if minimum_match is not None:
         count = minimum_match.group(1)
         if not re.fullmatch(r"[-+]?\d+", count):
-            raise CriterionError(f"The minimum in {source!r} is {count!r}, not a whole number: "
-                                 "write e.g. 'with at least 200 labels' or 'min 200'.")
+            raise CriterionError(
+                f"The minimum in {source!r} is {count!r}, not a whole number: "
+                "write e.g. 'with at least 200 labels' or 'min 200'."
+            )
         min_labels = int(count)
-        rest = rest[:minimum_match.start()] + " " + rest[minimum_match.end():]
+        rest = rest[: minimum_match.start()] + " " + rest[minimum_match.end() :]
     return window, min_labels, rest
 
 
@@ -222,34 +257,72 @@ def _read_options(source: str, rest: str, window: str, min_labels: int | None) -
 
 def check_criterion(criterion: Criterion, task: str | None = None) -> Criterion:
     """Return the criterion if it is usable (for ``task`` when given), else raise CriterionError."""
-    metric = criterion.metric
-    if metric not in METRICS:
-        raise CriterionError(_unknown_metric(metric, tuple(METRICS)))
-    if task is not None and metric not in metrics_for_task(task):
-        raise CriterionError(f"Metric {metric!r} does not apply to a {task} model. "
-                             f"Choose one of: {', '.join(metrics_for_task(task))}.")
-    better = _better_comparison(metric)
-    if criterion.comparison not in COMPARISONS:
-        raise CriterionError(f"Comparison {criterion.comparison!r} is not supported: use '>=' or '<=' "
-                             f"(for {metric}, '{better}').")
-    if criterion.comparison != better:
-        direction = METRICS[metric].direction
-        raise CriterionError(
-            f"'{metric} {criterion.comparison} ...' asks for a {'lower' if better == '>=' else 'higher'} "
-            f"{metric}, but {metric} is {direction}-is-better: use '{metric} {better} "
-            f"{_shown(criterion.threshold)}' to require at {'least' if better == '>=' else 'most'} that value.")
-    _check_threshold(metric, criterion.threshold)
-    if criterion.window not in CRITERION_WINDOWS:
-        raise CriterionError(f"Unknown window {criterion.window!r} for {metric}: choose one of "
-                             f"{', '.join(CRITERION_WINDOWS)} (e.g. 'per week').")
-    minimum = criterion.min_labels
-    if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < 0:
-        raise CriterionError(f"The minimum number of labels for {metric} is {criterion.min_labels!r}: "
-                             "use a whole number of 0 or more (0 judges every window, however few labels).")
+    _check_parts(
+        criterion.metric,
+        criterion.comparison,
+        criterion.threshold,
+        criterion.window,
+        criterion.min_labels,
+        task,
+    )
     return criterion
 
 
-def _check_threshold(metric: str, threshold: Any) -> None:
+def new_criterion(
+    metric: str,
+    comparison: str,
+    threshold: float | None,
+    window: str = "week",
+    min_labels: int = 0,
+    task: str | None = None,
+) -> Criterion:
+    """A criterion from form fields (the threshold may be empty), checked as :func:`check_criterion` does.
+
+    >>> new_criterion("recall", ">=", 0.8, "week", 200).text
+    'recall >= 0.80 per week, with at least 200 labels'
+    """
+    number = _check_parts(metric, comparison, threshold, window, min_labels, task)
+    return Criterion(None, metric, comparison, number, window, min_labels)
+
+
+def _check_parts(
+    metric: str, comparison: str, threshold: object, window: str, min_labels: object, task: str | None
+) -> float:
+    """Raise CriterionError for the first unusable part of a criterion; return its threshold."""
+    if metric not in METRICS:
+        raise CriterionError(_unknown_metric(metric, tuple(METRICS)))
+    if task is not None and metric not in metrics_for_task(task):
+        raise CriterionError(
+            f"Metric {metric!r} does not apply to a {task} model. "
+            f"Choose one of: {', '.join(metrics_for_task(task))}."
+        )
+    better = _better_comparison(metric)
+    if comparison not in COMPARISONS:
+        raise CriterionError(
+            f"Comparison {comparison!r} is not supported: use '>=' or '<=' (for {metric}, '{better}')."
+        )
+    if comparison != better:
+        direction = METRICS[metric].direction
+        raise CriterionError(
+            f"'{metric} {comparison} ...' asks for a {'lower' if better == '>=' else 'higher'} "
+            f"{metric}, but {metric} is {direction}-is-better: use '{metric} {better} "
+            f"{_shown(threshold)}' to require at {'least' if better == '>=' else 'most'} that value."
+        )
+    number = _check_threshold(metric, threshold)
+    if window not in CRITERION_WINDOWS:
+        raise CriterionError(
+            f"Unknown window {window!r} for {metric}: choose one of "
+            f"{', '.join(CRITERION_WINDOWS)} (e.g. 'per week')."
+        )
+    if isinstance(min_labels, bool) or not isinstance(min_labels, int) or min_labels < 0:
+        raise CriterionError(
+            f"The minimum number of labels for {metric} is {min_labels!r}: "
+            "use a whole number of 0 or more (0 judges every window, however few labels)."
+        )
+    return number
+
+
+def _check_threshold(metric: str, threshold: object) -> float:
     if threshold is None or isinstance(threshold, bool) or not isinstance(threshold, int | float):
         found = "missing" if threshold is None else f"{threshold!r}, not a number"
         raise CriterionError(f"The threshold for {metric} is {found}: enter a number, e.g. {EXAMPLE!r}.")
@@ -258,12 +331,18 @@ def _check_threshold(metric: str, threshold: Any) -> None:
     low = None if metric in _AT_MOST_ONE else 0.0
     high = 1.0 if metric in _UNIT_INTERVAL or metric in _AT_MOST_ONE else None
     if (low is not None and threshold < low) or (high is not None and threshold > high):
-        span = f"between {low:g} and {high:g}" if low is not None and high is not None else (
-            f"at most {high:g}" if high is not None else f"at least {low:g}")
+        span = (
+            f"between {low:g} and {high:g}"
+            if low is not None and high is not None
+            else (f"at most {high:g}" if high is not None else f"at least {low:g}")
+        )
         percent = metric in _UNIT_INTERVAL and 1 < threshold <= 100
         hint = f" (for {threshold:g}% write {threshold / 100:g})" if percent else ""
-        raise CriterionError(f"The threshold for {metric} is {threshold:g}, but {metric} is always {span}: "
-                             f"enter a threshold in that range{hint}.")
+        raise CriterionError(
+            f"The threshold for {metric} is {threshold:g}, but {metric} is always {span}: "
+            f"enter a threshold in that range{hint}."
+        )
+    return threshold
 
 
 def _better_comparison(metric: str) -> str:
@@ -303,12 +382,29 @@ def evaluate_criterion(criterion: Criterion, value: MetricValue, n_labelled: int
         reason = f"no value: {value.note}" if value.note else "no value"
         return CriterionResult(criterion, CriterionStatus.INSUFFICIENT, None, None, None, n_labelled, reason)
     if n_labelled < criterion.min_labels:
-        reason = f"only {n_labelled} {counted} in the window; the criterion needs at least {criterion.min_labels}"
-        return CriterionResult(criterion, CriterionStatus.INSUFFICIENT, value.value, value.lower, value.upper, n_labelled, reason)
+        reason = (
+            f"only {n_labelled} {counted} in the window; the criterion needs at least {criterion.min_labels}"
+        )
+        return CriterionResult(
+            criterion, CriterionStatus.INSUFFICIENT, value.value, value.lower, value.upper, n_labelled, reason
+        )
     passed = criterion.passes(value.value)
-    reason = (f"{value.value:.4g} {'meets' if passed else 'misses'} "
-              f"{criterion.comparison} {format_threshold(criterion.threshold)}")
-    if value.lower is not None and value.upper is not None and value.lower <= criterion.threshold <= value.upper:
+    reason = (
+        f"{value.value:.4g} {'meets' if passed else 'misses'} "
+        f"{criterion.comparison} {format_threshold(criterion.threshold)}"
+    )
+    if (
+        value.lower is not None
+        and value.upper is not None
+        and value.lower <= criterion.threshold <= value.upper
+    ):
         reason += "; the 95% interval includes the threshold, so more labels may change the verdict"
-    return CriterionResult(criterion, CriterionStatus.PASS if passed else CriterionStatus.FAIL, value.value, value.lower, value.upper,
-                           n_labelled, reason)
+    return CriterionResult(
+        criterion,
+        CriterionStatus.PASS if passed else CriterionStatus.FAIL,
+        value.value,
+        value.lower,
+        value.upper,
+        n_labelled,
+        reason,
+    )

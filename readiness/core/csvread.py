@@ -156,8 +156,11 @@ def sniff_delimiter(text: str) -> str:
     best, best_key = ",", (False, 0.0, 0)
     for delimiter in DELIMITERS:
         try:
-            rows = [row for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
-                    if not _blank(row, delimiter)]
+            rows = [
+                row
+                for row in csv.reader(io.StringIO(sample, newline=""), delimiter=delimiter)
+                if not _blank(row, delimiter)
+            ]
         except csv.Error:
             continue
         if len(lines) > 50 and len(rows) > 2:

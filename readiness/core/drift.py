@@ -35,7 +35,6 @@ import pandas as pd
 from scipy import stats
 
 from readiness.core import drift_stats as ds
-from readiness.errors import CalibrationError, DriftOptionsError, SchemaMismatchError
 from readiness.core.profiles import (
     CategoricalProfile,
     ColumnReference,
@@ -48,23 +47,24 @@ from readiness.core.profiles import (
     subtract,
 )
 from readiness.core.records import FeatureSpec
+from readiness.errors import CalibrationError, DriftOptionsError, SchemaMismatchError
 
 ALPHA = 0.05
 P_VALUE_METHODS = ("ks", "chisquare", "z", "anderson", "cramer_von_mises")
-DISTANCE_THRESHOLDS: Mapping[str, float] = MappingProxyType({
-    "wasserstein": 0.1,
-    "jensenshannon": 0.1,
-    "psi": 0.2,
-    "hellinger": 0.1,
-    "kl_div": 0.1,
-    "tvd": 0.1,
-})
+DISTANCE_THRESHOLDS: Mapping[str, float] = MappingProxyType(
+    {
+        "wasserstein": 0.1,
+        "jensenshannon": 0.1,
+        "psi": 0.2,
+        "hellinger": 0.1,
+        "kl_div": 0.1,
+        "tvd": 0.1,
+    }
+)
 METHODS = P_VALUE_METHODS + tuple(DISTANCE_THRESHOLDS)
 NUMERIC_ONLY = frozenset({"ks", "wasserstein", "anderson", "cramer_von_mises"})
 NEEDS_RAW = frozenset({"anderson", "cramer_von_mises"})
 AGAINST = ("rest", "full")
-
-
 
 
 # --------------------------------------------------------------------------- options and results
@@ -115,22 +115,27 @@ class DriftOptions:
     def _check(self) -> None:
         unknown = {c: m for c, m in self.methods.items() if m not in METHODS}
         if unknown:
-            raise DriftOptionsError(
-                f"Unknown drift method(s) {unknown}: choose one of {', '.join(METHODS)}.")
+            raise DriftOptionsError(f"Unknown drift method(s) {unknown}: choose one of {', '.join(METHODS)}.")
         if self.correction not in ds.CORRECTIONS:
             raise DriftOptionsError(
-                f"Unknown p-value correction {self.correction!r}: choose one of {', '.join(ds.CORRECTIONS)}.")
-        bad = {c: t for c, t in {**self.thresholds, **self.statistic_thresholds}.items()
-               if not (isinstance(t, Real) and math.isfinite(t) and t >= 0)}
+                f"Unknown p-value correction {self.correction!r}: choose one of {', '.join(ds.CORRECTIONS)}."
+            )
+        bad = {
+            c: t
+            for c, t in {**self.thresholds, **self.statistic_thresholds}.items()
+            if not (isinstance(t, Real) and math.isfinite(t) and t >= 0)
+        }
         if bad:
             raise DriftOptionsError(f"Thresholds must be finite numbers >= 0; found {bad}.")
         if not 0 < self.dataset_share <= 1:
             raise DriftOptionsError(
-                f"dataset_share must be in (0, 1]; found {self.dataset_share}. Use e.g. 0.5.")
+                f"dataset_share must be in (0, 1]; found {self.dataset_share}. Use e.g. 0.5."
+            )
         if not 0 < self.noise_quantile < 1 or self.noise_reps < 10:
             raise DriftOptionsError(
                 f"The noise floor needs 0 < noise_quantile < 1 and noise_reps >= 10; found "
-                f"{self.noise_quantile} and {self.noise_reps}. Use e.g. 0.99 and 200.")
+                f"{self.noise_quantile} and {self.noise_reps}. Use e.g. 0.99 and 200."
+            )
 
 
 def _options_from_dict(values: dict[str, Any]) -> DriftOptions:
@@ -238,22 +243,28 @@ def _check_method(column: ColumnReference, method: str) -> None:
     if method in NUMERIC_ONLY and column.kind != "numeric":
         raise DriftOptionsError(
             f"Method {method!r} needs a numeric column, but {column.name!r} is categorical. "
-            "Choose chisquare, jensenshannon, psi, hellinger, kl_div or tvd.")
+            "Choose chisquare, jensenshannon, psi, hellinger, kl_div or tvd."
+        )
     if method == "z" and column.n_unique > 2:
         raise DriftOptionsError(
             f"Method 'z' compares one proportion, so it needs a binary column; {column.name!r} "
-            f"has {column.n_unique} distinct baseline values. Choose chisquare or jensenshannon.")
+            f"has {column.n_unique} distinct baseline values. Choose chisquare or jensenshannon."
+        )
 
 
 def _check_options(reference: Reference, options: DriftOptions) -> None:
     names = set(reference.names)
-    for what, mapping in (("methods", options.methods), ("thresholds", options.thresholds),
-                          ("statistic_thresholds", options.statistic_thresholds)):
+    for what, mapping in (
+        ("methods", options.methods),
+        ("thresholds", options.thresholds),
+        ("statistic_thresholds", options.statistic_thresholds),
+    ):
         unknown = sorted(set(mapping) - names)
         if unknown:
             raise DriftOptionsError(
                 f"Drift {what} name column(s) {unknown} that the baseline does not have; "
-                f"its columns are {sorted(names)}. Fix the names or drop those settings.")
+                f"its columns are {sorted(names)}. Fix the names or drop those settings."
+            )
     for name, method in options.methods.items():
         _check_method(reference[name], method)
 
@@ -275,19 +286,41 @@ class _Pair:
     def numeric(self) -> bool:
         return isinstance(self.ref, NumericReference)
 
+    def numeric_sides(self) -> tuple[NumericReference, NumericProfile, NumericProfile]:
+        """Reference and both profiles of a numeric column (only numeric methods ask)."""
+        ref, base, cur = self.ref, self.base, self.cur
+        if (
+            isinstance(ref, NumericReference)
+            and isinstance(base, NumericProfile)
+            and isinstance(cur, NumericProfile)
+        ):
+            return ref, base, cur
+        raise TypeError(f"Column {ref.name!r} is {ref.kind}, not numeric with numeric profiles.")
+
     def vectors(self) -> tuple[np.ndarray, np.ndarray]:
         if self.numeric:
             return np.asarray(self.base.counts, dtype=np.int64), np.asarray(self.cur.counts, dtype=np.int64)
-        return self.base.vector(), self.cur.vector()
+        base, cur = self.base, self.cur
+        if isinstance(base, CategoricalProfile) and isinstance(cur, CategoricalProfile):
+            return base.vector(), cur.vector()
+        raise TypeError(f"Column {self.ref.name!r} is categorical but has numeric profiles.")
 
     def bounds(self) -> np.ndarray:
-        low = min(self.base.minimum, self.cur.minimum)
-        high = max(self.base.maximum, self.cur.maximum)
-        return ds.bin_bounds(self.ref.edges, low, high)
+        ref, base, cur = self.numeric_sides()
+        low = min(base.minimum, cur.minimum)
+        high = max(base.maximum, cur.maximum)
+        return ds.bin_bounds(ref.edges, low, high)
 
-    def raw_small(self, cap: int) -> bool:
-        return (self.raw_base is not None and self.raw_cur is not None
-                and self.raw_base.size <= cap and self.raw_cur.size <= cap)
+    def raw_small(self, cap: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Both raw value arrays when each holds at most ``cap`` values, else None."""
+        if (
+            self.raw_base is not None
+            and self.raw_cur is not None
+            and self.raw_base.size <= cap
+            and self.raw_cur.size <= cap
+        ):
+            return self.raw_base, self.raw_cur
+        return None
 
 
 def _skip_note(pair: _Pair) -> str:
@@ -305,9 +338,10 @@ def _skip_note(pair: _Pair) -> str:
 def _resolve(pair: _Pair, options: DriftOptions, n_reference: int) -> tuple[str, str]:
     """Method for the column and a note when the column's shape forced a choice."""
     method = options.methods.get(pair.ref.name) or default_method(
-        pair.ref, n_reference, options.small_reference)
+        pair.ref, n_reference, options.small_reference
+    )
     note = "constant column" if pair.ref.n_unique == 1 else ""
-    if method == "wasserstein" and not pair.base.std > 0:
+    if method == "wasserstein" and not pair.numeric_sides()[1].std > 0:
         method = "jensenshannon"
         note = "constant column: no spread to norm Wasserstein by, used jensenshannon"
     return method, note
@@ -320,15 +354,15 @@ def _measure(method: str, pair: _Pair, options: DriftOptions) -> tuple[ds.StatRe
             return None, False
         test = ds.anderson_darling if method == "anderson" else ds.cramer_von_mises
         return test(pair.raw_base, pair.raw_cur, options.raw_sample, options.seed), True
-    exact = pair.raw_small(options.raw_cap)
+    raw = pair.raw_small(options.raw_cap)
     if method == "ks":
-        if exact:
-            return ds.ks_exact(pair.raw_base, pair.raw_cur), True
+        if raw is not None:
+            return ds.ks_exact(*raw), True
         ref, cur = pair.vectors()
         return ds.ks_binned(ref, cur), False
     if method == "wasserstein":
-        if exact:
-            return ds.StatResult(ds.wasserstein_exact(pair.raw_base, pair.raw_cur)), True
+        if raw is not None:
+            return ds.StatResult(ds.wasserstein_exact(*raw)), True
         return ds.StatResult(float(_distance_fn(method, pair)(*pair.vectors()))), False
     ref, cur = pair.vectors()
     if method == "chisquare":
@@ -342,8 +376,9 @@ def _measure(method: str, pair: _Pair, options: DriftOptions) -> tuple[ds.StatRe
 def _distance_fn(method: str, pair: _Pair) -> Callable[[np.ndarray, np.ndarray], Any]:
     """The distance as a function of two count arrays (batched over leading axes)."""
     if method == "wasserstein":
-        bounds, scale = pair.bounds(), pair.base.std
-        step = bool(pair.ref.discrete)
+        ref, base, _ = pair.numeric_sides()
+        bounds, scale = pair.bounds(), base.std
+        step = bool(ref.discrete)
         return lambda r, c: ds.wasserstein_binned(r, c, bounds, scale, step)
     return {
         "jensenshannon": ds.jensen_shannon,
@@ -414,31 +449,63 @@ def _analyze(pair: _Pair, options: DriftOptions, level: float) -> ColumnDrift:
     skip = _skip_note(pair)
     method, note = _resolve(pair, options, pair.base.n) if not skip else (options.methods.get(name, ""), skip)
     base = dict(
-        column=name, kind=pair.ref.kind, n_reference=pair.base.n, n_current=pair.cur.n,
-        missing_share=pair.cur.missing_share, missing_share_reference=pair.base.missing_share,
+        column=name,
+        kind=pair.ref.kind,
+        n_reference=pair.base.n,
+        n_current=pair.cur.n,
+        missing_share=pair.cur.missing_share,
+        missing_share_reference=pair.base.missing_share,
         **_unseen(pair),
     )
     calibrated = options.statistic_thresholds.get(name)
     on = "statistic" if calibrated is not None or method in DISTANCE_THRESHOLDS else "p_value"
-    threshold = calibrated if calibrated is not None else options.thresholds.get(
-        name, default_threshold(method) if method else ALPHA)
+    threshold = (
+        calibrated
+        if calibrated is not None
+        else options.thresholds.get(name, default_threshold(method) if method else ALPHA)
+    )
     result, exact = (None, False) if skip else _measure(method, pair, options)
     if result is None:
         note = note or "needs raw values: pass the reference and current frames"
-        return ColumnDrift(method=method or "none", statistic=None, p_value=None, p_adjusted=None,
-                           threshold=threshold, threshold_on=on, drifted=False, psi=None,
-                           noise_floor=None, exact=False, note=note, **base)
+        return ColumnDrift(
+            method=method or "none",
+            statistic=None,
+            p_value=None,
+            p_adjusted=None,
+            threshold=threshold,
+            threshold_on=on,
+            drifted=False,
+            psi=None,
+            noise_floor=None,
+            exact=False,
+            note=note,
+            **base,
+        )
     floor = None
     # The floor can only overturn a statistic at or past its threshold; below it, skip the bootstrap.
     if method in DISTANCE_THRESHOLDS and options.noise_floor and result.statistic >= threshold:
-        floor = noise_floor(_distance_fn(method, pair), *pair.vectors(), options.noise_reps,
-                            level, _column_seed(options, name))
+        floor = noise_floor(
+            _distance_fn(method, pair),
+            *pair.vectors(),
+            options.noise_reps,
+            level,
+            _column_seed(options, name),
+        )
     above_floor = floor is None or result.statistic > floor
     drifted = on == "statistic" and result.statistic >= threshold and above_floor
     return ColumnDrift(
-        method=method, statistic=result.statistic, p_value=result.p_value, p_adjusted=None,
-        threshold=threshold, threshold_on=on, drifted=drifted, psi=float(ds.psi(*pair.vectors())),
-        noise_floor=floor, exact=exact, note=note, **base,
+        method=method,
+        statistic=result.statistic,
+        p_value=result.p_value,
+        p_adjusted=None,
+        threshold=threshold,
+        threshold_on=on,
+        drifted=drifted,
+        psi=float(ds.psi(*pair.vectors())),
+        noise_floor=floor,
+        exact=exact,
+        note=note,
+        **base,
     )
 
 
@@ -452,10 +519,12 @@ def _unseen(pair: _Pair) -> dict[str, Any]:
 
 def _correct(results: list[ColumnDrift], correction: str) -> list[ColumnDrift]:
     """Adjust the p-values that decide verdicts across columns and set those verdicts."""
-    tested = [i for i, r in enumerate(results) if r.threshold_on == "p_value" and r.p_value is not None]
-    adjusted = ds.adjust_p_values([results[i].p_value for i in tested], correction)
+    tested = [
+        (i, r.p_value) for i, r in enumerate(results) if r.threshold_on == "p_value" and r.p_value is not None
+    ]
+    adjusted = ds.adjust_p_values([p for _, p in tested], correction)
     out = list(results)
-    for i, p in zip(tested, adjusted):
+    for (i, _), p in zip(tested, adjusted, strict=False):
         r = out[i]
         out[i] = replace(r, p_adjusted=float(p), drifted=bool(p < r.threshold))
     return out
@@ -487,9 +556,19 @@ def column_drift(
     _check_profile(reference, current)
     _check_options(reference, options)
     pairs = [
-        _Pair(column, reference.baseline[column.name], current[column.name],
-              *_raw_pair(column, reference.baseline[column.name], current[column.name],
-                         reference_frame, current_frame, options))
+        _Pair(
+            column,
+            reference.baseline[column.name],
+            current[column.name],
+            *_raw_pair(
+                column,
+                reference.baseline[column.name],
+                current[column.name],
+                reference_frame,
+                current_frame,
+                options,
+            ),
+        )
         for column in reference.columns
     ]
     level = floor_level(options, sum(_judged_by_distance(pair, options) for pair in pairs))
@@ -506,8 +585,14 @@ def _report(results: list[ColumnDrift], options: DriftOptions) -> DriftReport:
     n_analyzed = sum(r.analyzed for r in ordered)
     n_drifted = sum(r.drifted for r in ordered)
     share = n_drifted / n_analyzed if n_analyzed else 0.0
-    return DriftReport(tuple(ordered), n_drifted, n_analyzed, share,
-                       bool(n_analyzed and share >= options.dataset_share), options)
+    return DriftReport(
+        tuple(ordered),
+        n_drifted,
+        n_analyzed,
+        share,
+        bool(n_analyzed and share >= options.dataset_share),
+        options,
+    )
 
 
 def _check_profile(reference: Reference, current: FrameProfile) -> None:
@@ -515,12 +600,14 @@ def _check_profile(reference: Reference, current: FrameProfile) -> None:
         raise SchemaMismatchError(
             f"The current profile was built against another baseline (reference id "
             f"{current.reference_id}, expected {reference.fingerprint}). Recompute it with "
-            "profile_frame(frame, reference) for the active baseline.")
+            "profile_frame(frame, reference) for the active baseline."
+        )
     missing = [name for name in reference.names if name not in current.columns]
     if missing:
         raise SchemaMismatchError(
             f"The current profile lacks baseline column(s) {missing}. Profile the current data "
-            "with profile_frame(frame, reference).")
+            "with profile_frame(frame, reference)."
+        )
 
 
 def _raw_pair(
@@ -544,7 +631,8 @@ def _raw_pair(
 def _finite(frame: pd.DataFrame, name: str) -> np.ndarray:
     if name not in frame.columns:
         raise SchemaMismatchError(
-            f"The raw frame lacks column {name!r}. Pass the frames the profiles were built from.")
+            f"The raw frame lacks column {name!r}. Pass the frames the profiles were built from."
+        )
     x = frame[name].to_numpy(dtype=np.float64, na_value=np.nan)
     return x[np.isfinite(x)]
 
@@ -619,7 +707,7 @@ def calibrate_thresholds(
     methods: dict[str, str] = {}
     full = reference.baseline
     for start in chunks:
-        part = reference_frame.iloc[start:start + window]
+        part = reference_frame.iloc[start : start + window]
         chunk = profile_frame(part, reference)
         rest = subtract(full, chunk) if against == "rest" else full
         for column in reference.columns:
@@ -631,8 +719,14 @@ def calibrate_thresholds(
             result, _ = _measure(method, pair, options)
             if result is not None:
                 stats[column.name].append(result.statistic)
-    return Calibration(window, against, k, tuple(
-        _calibrated(name, methods[name], values, k) for name, values in stats.items() if len(values) >= 2))
+    return Calibration(
+        window,
+        against,
+        k,
+        tuple(
+            _calibrated(name, methods[name], values, k) for name, values in stats.items() if len(values) >= 2
+        ),
+    )
 
 
 def _chunks(reference: Reference, frame: pd.DataFrame, window: int, against: str) -> range:
@@ -641,12 +735,14 @@ def _chunks(reference: Reference, frame: pd.DataFrame, window: int, against: str
     if len(frame) != reference.baseline.n_rows:
         raise CalibrationError(
             f"The frame has {len(frame)} rows but the reference was built from "
-            f"{reference.baseline.n_rows}: pass the baseline frame the reference came from.")
+            f"{reference.baseline.n_rows}: pass the baseline frame the reference came from."
+        )
     n_chunks = len(frame) // window if window > 0 else 0
     if n_chunks < 2:
         raise CalibrationError(
             f"A window of {window} rows cuts the {len(frame)}-row baseline into {n_chunks} chunk(s); "
-            f"calibration needs at least 2. Choose a window of at most {len(frame) // 2} rows.")
+            f"calibration needs at least 2. Choose a window of at most {len(frame) // 2} rows."
+        )
     return range(0, n_chunks * window, window)
 
 
@@ -667,8 +763,8 @@ def _calibration_pair(
     if not (method in NEEDS_RAW or (base.n <= options.raw_cap and cur.n <= options.raw_cap)):
         return _Pair(column, base, cur)
     values = frame[column.name].to_numpy(dtype=np.float64, na_value=np.nan)
-    part = values[start:start + window]
-    other = np.concatenate([values[:start], values[start + window:]]) if against == "rest" else values
+    part = values[start : start + window]
+    other = np.concatenate([values[:start], values[start + window :]]) if against == "rest" else values
     return _Pair(column, base, cur, other[np.isfinite(other)], part[np.isfinite(part)])
 
 

@@ -65,8 +65,9 @@ def subsample(values: ArrayLike, max_n: int = RAW_SAMPLE, seed: int = 0) -> np.n
 # --------------------------------------------------------------------------- Kolmogorov-Smirnov
 
 
-def ks_binned(ref_counts: ArrayLike, cur_counts: ArrayLike, n_ref: int | None = None,
-              n_cur: int | None = None) -> StatResult:
+def ks_binned(
+    ref_counts: ArrayLike, cur_counts: ArrayLike, n_ref: int | None = None, n_cur: int | None = None
+) -> StatResult:
     """Two-sample KS from histograms: the largest CDF gap at the bin edges.
 
     The p-value is scipy's asymptotic one (``kstwo`` at the effective n = n*m/(n+m)), as in
@@ -244,8 +245,9 @@ def _linear_area(d0: np.ndarray, d1: np.ndarray) -> np.ndarray:
     return np.where(same, total / 2, crossing)
 
 
-def wasserstein_error_bound(ref_counts: ArrayLike, cur_counts: ArrayLike, bounds: ArrayLike,
-                            scale: float = 1.0) -> float:
+def wasserstein_error_bound(
+    ref_counts: ArrayLike, cur_counts: ArrayLike, bounds: ArrayLike, scale: float = 1.0
+) -> float:
     """Bound on |exact - binned| Wasserstein: sum over bins of width * max(p_ref, p_cur) / scale.
 
     Inside a bin of width w each true CDF stays between its values at the bin's ends, and so
@@ -274,8 +276,9 @@ def wasserstein_exact(reference: ArrayLike, current: ArrayLike, scale: float | N
 # --------------------------------------------------------------------------- raw-value tests
 
 
-def anderson_darling(reference: ArrayLike, current: ArrayLike, max_n: int = RAW_SAMPLE,
-                     seed: int = 0) -> StatResult:
+def anderson_darling(
+    reference: ArrayLike, current: ArrayLike, max_n: int = RAW_SAMPLE, seed: int = 0
+) -> StatResult:
     """k-sample Anderson-Darling (scipy, midrank) on seeded subsamples of at most ``max_n``.
 
     scipy interpolates the p-value from tables and caps it to [0.001, 0.25].
@@ -292,8 +295,9 @@ def anderson_darling(reference: ArrayLike, current: ArrayLike, max_n: int = RAW_
     return StatResult(float(result.statistic), float(result.pvalue))
 
 
-def cramer_von_mises(reference: ArrayLike, current: ArrayLike, max_n: int = RAW_SAMPLE,
-                     seed: int = 0) -> StatResult:
+def cramer_von_mises(
+    reference: ArrayLike, current: ArrayLike, max_n: int = RAW_SAMPLE, seed: int = 0
+) -> StatResult:
     """Two-sample Cramér-von Mises (scipy) on seeded subsamples of at most ``max_n``."""
     x, y = subsample(reference, max_n, seed), subsample(current, max_n, seed + 1)
     if x.size < 2 or y.size < 2:

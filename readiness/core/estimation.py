@@ -59,10 +59,10 @@ idea NannyML calls CBPE):
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
@@ -83,7 +83,6 @@ METHOD_AUC = (
     "CBPE expected ROC AUC (fractional labels, binned calibrated probabilities); normal interval "
     "by the delta method plus within-bin order and calibrator terms"
 )
-
 
 
 # --------------------------------------------------------------------------- calibration
@@ -324,9 +323,16 @@ class EstimationAggregate:
             agg = cls(
                 n=int(data["n"]),
                 n_predicted_positive=int(data["n_predicted_positive"]),
-                **{name: float(data[name]) for name in _SCALARS[2:]},
+                expected_tp=float(data["expected_tp"]),
+                expected_fp=float(data["expected_fp"]),
+                expected_fn=float(data["expected_fn"]),
+                expected_tn=float(data["expected_tn"]),
+                var_predicted_positive=float(data["var_predicted_positive"]),
+                var_predicted_negative=float(data["var_predicted_negative"]),
                 hist_count=_pair(data["hist_count"], int),
-                **{name: _pair(data[name], float) for name in _HISTOGRAMS[1:]},
+                hist_p=_pair(data["hist_p"], float),
+                hist_var=_pair(data["hist_var"], float),
+                hist_sd=_pair(data["hist_sd"], float),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise _bad_dict("estimation aggregate", exc) from exc
@@ -345,9 +351,10 @@ _SCALARS = (
     "var_predicted_negative",
 )
 _HISTOGRAMS = ("hist_count", "hist_p", "hist_var", "hist_sd")
+_T = TypeVar("_T")
 
 
-def _pair(value: Any, kind: type) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+def _pair(value: Any, kind: Callable[[Any], _T]) -> tuple[tuple[_T, ...], tuple[_T, ...]]:
     first, second = value
     return tuple(kind(v) for v in first), tuple(kind(v) for v in second)
 
@@ -440,7 +447,7 @@ def merge_all(
 
 
 def _add_pairs(a: tuple[tuple[Any, ...], ...], b: tuple[tuple[Any, ...], ...]) -> Any:
-    return tuple(tuple(x + y for x, y in zip(ha, hb)) for ha, hb in zip(a, b))
+    return tuple(tuple(x + y for x, y in zip(ha, hb, strict=False)) for ha, hb in zip(a, b, strict=False))
 
 
 # --------------------------------------------------------------------------- estimates

@@ -26,16 +26,69 @@ ROLES_BY_KIND = {
 }
 # Candidate names per role, best first; compared after lower-casing and folding spaces/dashes.
 ROLE_ALIASES: dict[str, tuple[str, ...]] = {
-    "timestamp": ("timestamp", "ts", "time", "datetime", "date_time", "event_time", "event_timestamp",
-                  "prediction_time", "predicted_at", "scored_at", "created_at", "date"),
-    "prediction": ("prediction", "y_pred", "pred", "predicted", "predicted_class", "predicted_label",
-                   "prediction_label", "yhat", "y_hat", "forecast", "output"),
-    "score": ("score", "y_pred_proba", "y_proba", "y_score", "pred_proba", "proba", "probability",
-              "prob", "predicted_probability", "prediction_score", "confidence"),
-    "label": ("label", "y_true", "target", "y", "actual", "ground_truth", "truth", "outcome",
-              "true_label", "class"),
-    "request_id": ("request_id", "id", "prediction_id", "request", "event_id", "uuid", "row_id",
-                   "record_id", "transaction_id"),
+    "timestamp": (
+        "timestamp",
+        "ts",
+        "time",
+        "datetime",
+        "date_time",
+        "event_time",
+        "event_timestamp",
+        "prediction_time",
+        "predicted_at",
+        "scored_at",
+        "created_at",
+        "date",
+    ),
+    "prediction": (
+        "prediction",
+        "y_pred",
+        "pred",
+        "predicted",
+        "predicted_class",
+        "predicted_label",
+        "prediction_label",
+        "yhat",
+        "y_hat",
+        "forecast",
+        "output",
+    ),
+    "score": (
+        "score",
+        "y_pred_proba",
+        "y_proba",
+        "y_score",
+        "pred_proba",
+        "proba",
+        "probability",
+        "prob",
+        "predicted_probability",
+        "prediction_score",
+        "confidence",
+    ),
+    "label": (
+        "label",
+        "y_true",
+        "target",
+        "y",
+        "actual",
+        "ground_truth",
+        "truth",
+        "outcome",
+        "true_label",
+        "class",
+    ),
+    "request_id": (
+        "request_id",
+        "id",
+        "prediction_id",
+        "request",
+        "event_id",
+        "uuid",
+        "row_id",
+        "record_id",
+        "transaction_id",
+    ),
     "model_version": ("model_version", "version", "model_ver"),
     "latency_ms": ("latency_ms", "latency", "duration_ms", "response_time_ms", "elapsed_ms"),
 }
@@ -98,9 +151,9 @@ def propose_mapping(columns: Sequence[str], kind: str) -> ColumnMapping:
     roles: dict[str, str] = {}
     for role in ROLES_BY_KIND[kind]:
         for alias in ROLE_ALIASES[role]:
-            column = by_normal.get(alias)
-            if column is not None and column not in roles.values():
-                roles[role] = column
+            found = by_normal.get(alias)
+            if found is not None and found not in roles.values():
+                roles[role] = found
                 break
     ignore: tuple[str, ...] = ()
     if kind == "labels":
@@ -165,7 +218,9 @@ def check_mapping(mapping: ColumnMapping, columns: Sequence[str], kind: str, fil
             )
     both = set(mapping.categorical) & set(mapping.numeric)
     if both:
-        raise MappingError(f"Column(s) {', '.join(map(repr, sorted(both)))} are marked both categorical and numeric.")
+        raise MappingError(
+            f"Column(s) {', '.join(map(repr, sorted(both)))} are marked both categorical and numeric."
+        )
 
 
 def _check_kind(kind: str) -> None:

@@ -59,15 +59,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 from scipy import special, stats
 
 from readiness.core.records import TASKS
-from readiness.errors import MetricsError
 from readiness.core.validate import canonical_class
+from readiness.errors import MetricsError
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 SCORE_BINS = 1000
@@ -84,8 +84,7 @@ BOOTSTRAP_SEED = 0
 INSUFFICIENT = "insufficient data"
 
 
-
-ArrayLike = Union[Sequence[Any], np.ndarray, pd.Series]
+ArrayLike: TypeAlias = Sequence[Any] | np.ndarray | pd.Series
 
 
 # --------------------------------------------------------------------------- results
@@ -114,8 +113,15 @@ class MetricValue:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
-        return {"name": self.name, "value": self.value, "lower": self.lower, "upper": self.upper,
-                "n": self.n, "method": self.method, "note": self.note}
+        return {
+            "name": self.name,
+            "value": self.value,
+            "lower": self.lower,
+            "upper": self.upper,
+            "n": self.n,
+            "method": self.method,
+            "note": self.note,
+        }
 
 
 @dataclass(frozen=True)
@@ -133,7 +139,13 @@ def _insufficient(name: str, n: int, method: str, why: str = "") -> MetricValue:
 
 
 def _interval(
-    name: str, value: float, lo: float, hi: float, n: int, method: str, note: str = "",
+    name: str,
+    value: float,
+    lo: float,
+    hi: float,
+    n: int,
+    method: str,
+    note: str = "",
 ) -> MetricValue:
     """A MetricValue whose interval is widened, if need be, to contain the estimate."""
     return MetricValue(name, float(value), float(min(lo, value)), float(max(hi, value)), n, method, note)
@@ -193,8 +205,10 @@ BOOTSTRAP_MAX_CELLS = 200
 
 
 def _bootstrap(
-    cells: np.ndarray, statistic: Callable[[np.ndarray], np.ndarray],
-    replicates: int = BOOTSTRAP_REPLICATES, seed: int = BOOTSTRAP_SEED,
+    cells: np.ndarray,
+    statistic: Callable[[np.ndarray], np.ndarray],
+    replicates: int = BOOTSTRAP_REPLICATES,
+    seed: int = BOOTSTRAP_SEED,
 ) -> tuple[float, float] | None:
     """Percentile 95% interval of ``statistic`` over multinomial resamples of count ``cells``.
 
@@ -218,8 +232,10 @@ def _bootstrap(
 
 
 def _bootstrap_method(what: str) -> str:
-    return (f"bootstrap 95% percentile interval ({BOOTSTRAP_REPLICATES} multinomial resamples of "
-            f"{what}, Poisson for large counts, seed {BOOTSTRAP_SEED})")
+    return (
+        f"bootstrap 95% percentile interval ({BOOTSTRAP_REPLICATES} multinomial resamples of "
+        f"{what}, Poisson for large counts, seed {BOOTSTRAP_SEED})"
+    )
 
 
 # --------------------------------------------------------------------------- input helpers
@@ -247,15 +263,18 @@ def _floats(values: ArrayLike, what: str) -> np.ndarray:
         sample = series.dropna().head(3).tolist()
         raise MetricsError(
             f"The {what} must be numbers, but some are not (e.g. {sample!r}). "
-            f"Clean the {what} or check which column was mapped to them.") from exc
+            f"Clean the {what} or check which column was mapped to them."
+        ) from exc
 
 
 def _check_lengths(**arrays: Any) -> None:
     lengths = {name: len(a) for name, a in arrays.items() if a is not None}
     if len(set(lengths.values())) > 1:
         found = ", ".join(f"{k}: {v}" for k, v in lengths.items())
-        raise MetricsError(f"The arrays must have one entry per row, but their lengths differ ({found}). "
-                           "Pass columns of the same frame.")
+        raise MetricsError(
+            f"The arrays must have one entry per row, but their lengths differ ({found}). "
+            "Pass columns of the same frame."
+        )
 
 
 def _ints(values: Iterable[Any]) -> tuple[int, ...]:
@@ -318,7 +337,11 @@ class BinaryAggregate:
 
     @classmethod
     def from_arrays(
-        cls, labels: ArrayLike, predictions: ArrayLike, scores: ArrayLike | None = None, *,
+        cls,
+        labels: ArrayLike,
+        predictions: ArrayLike,
+        scores: ArrayLike | None = None,
+        *,
         positive_class: Any,
     ) -> BinaryAggregate:
         """Aggregate labelled rows; rows without label or prediction are skipped.
@@ -348,10 +371,17 @@ class BinaryAggregate:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
         return {
-            "kind": "binary", "tp": self.tp, "fp": self.fp, "tn": self.tn, "fn": self.fn,
-            "positive_hist": list(self.positive_hist), "negative_hist": list(self.negative_hist),
-            "log_loss_sum": self.log_loss_sum, "log_loss_sq_sum": self.log_loss_sq_sum,
-            "brier_sum": self.brier_sum, "brier_sq_sum": self.brier_sq_sum,
+            "kind": "binary",
+            "tp": self.tp,
+            "fp": self.fp,
+            "tn": self.tn,
+            "fn": self.fn,
+            "positive_hist": list(self.positive_hist),
+            "negative_hist": list(self.negative_hist),
+            "log_loss_sum": self.log_loss_sum,
+            "log_loss_sq_sum": self.log_loss_sq_sum,
+            "brier_sum": self.brier_sum,
+            "brier_sq_sum": self.brier_sq_sum,
             "calibration_count": list(self.calibration_count),
             "calibration_score_sum": list(self.calibration_score_sum),
             "calibration_positives": list(self.calibration_positives),
@@ -362,11 +392,18 @@ class BinaryAggregate:
         """Read back what ``to_dict`` wrote."""
         try:
             agg = cls(
-                int(data["tp"]), int(data["fp"]), int(data["tn"]), int(data["fn"]),
-                _ints(data["positive_hist"]), _ints(data["negative_hist"]),
-                float(data["log_loss_sum"]), float(data["log_loss_sq_sum"]),
-                float(data["brier_sum"]), float(data["brier_sq_sum"]),
-                _ints(data["calibration_count"]), _fl(data["calibration_score_sum"]),
+                int(data["tp"]),
+                int(data["fp"]),
+                int(data["tn"]),
+                int(data["fn"]),
+                _ints(data["positive_hist"]),
+                _ints(data["negative_hist"]),
+                float(data["log_loss_sum"]),
+                float(data["log_loss_sq_sum"]),
+                float(data["brier_sum"]),
+                float(data["brier_sq_sum"]),
+                _ints(data["calibration_count"]),
+                _fl(data["calibration_score_sum"]),
                 _ints(data["calibration_positives"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
@@ -388,42 +425,70 @@ def _score_part(tp: int, fp: int, tn: int, fn: int, s: np.ndarray, y: np.ndarray
     brier = (s - y) ** 2
     cal = np.searchsorted(CALIBRATION_EDGES[1:-1], s)  # sklearn's calibration_curve bins
     return BinaryAggregate(
-        tp, fp, tn, fn,
-        positive_hist=_ints(hist[SCORE_BINS:]), negative_hist=_ints(hist[:SCORE_BINS]),
-        log_loss_sum=float(loss.sum()), log_loss_sq_sum=float(np.dot(loss, loss)),
-        brier_sum=float(brier.sum()), brier_sq_sum=float(np.dot(brier, brier)),
+        tp,
+        fp,
+        tn,
+        fn,
+        positive_hist=_ints(hist[SCORE_BINS:]),
+        negative_hist=_ints(hist[:SCORE_BINS]),
+        log_loss_sum=float(loss.sum()),
+        log_loss_sq_sum=float(np.dot(loss, loss)),
+        brier_sum=float(brier.sum()),
+        brier_sq_sum=float(np.dot(brier, brier)),
         calibration_count=_ints(np.bincount(cal, minlength=CALIBRATION_BINS)),
         calibration_score_sum=_fl(np.bincount(cal, weights=s, minlength=CALIBRATION_BINS)),
         calibration_positives=_ints(np.bincount(cal, weights=y, minlength=CALIBRATION_BINS)),
     )
 
 
-_BINARY_SCORE_FIELDS = ("positive_hist", "negative_hist", "log_loss_sum", "log_loss_sq_sum", "brier_sum",
-                        "brier_sq_sum", "calibration_count", "calibration_score_sum", "calibration_positives")
+_BINARY_SCORE_FIELDS = (
+    "positive_hist",
+    "negative_hist",
+    "log_loss_sum",
+    "log_loss_sq_sum",
+    "brier_sum",
+    "brier_sq_sum",
+    "calibration_count",
+    "calibration_score_sum",
+    "calibration_positives",
+)
 
 
 def _merge_binary(items: Sequence[BinaryAggregate]) -> BinaryAggregate:
     for item in items:
         _check_shape(item, "binary aggregate")
     return BinaryAggregate(
-        *(sum(getattr(a, f) for a in items) for f in ("tp", "fp", "tn", "fn")),
+        tp=sum(a.tp for a in items),
+        fp=sum(a.fp for a in items),
+        tn=sum(a.tn for a in items),
+        fn=sum(a.fn for a in items),
         positive_hist=_sum_ints(a.positive_hist for a in items),
         negative_hist=_sum_ints(a.negative_hist for a in items),
-        **{f: math.fsum(getattr(a, f) for a in items)
-           for f in ("log_loss_sum", "log_loss_sq_sum", "brier_sum", "brier_sq_sum")},
+        log_loss_sum=math.fsum(a.log_loss_sum for a in items),
+        log_loss_sq_sum=math.fsum(a.log_loss_sq_sum for a in items),
+        brier_sum=math.fsum(a.brier_sum for a in items),
+        brier_sq_sum=math.fsum(a.brier_sq_sum for a in items),
         calibration_count=_sum_ints(a.calibration_count for a in items),
-        calibration_score_sum=tuple(math.fsum(col) for col in zip(*(a.calibration_score_sum for a in items))),
+        calibration_score_sum=tuple(
+            math.fsum(col) for col in zip(*(a.calibration_score_sum for a in items), strict=False)
+        ),
         calibration_positives=_sum_ints(a.calibration_positives for a in items),
     )
 
 
 def _check_shape(agg: BinaryAggregate, what: str) -> None:
-    lengths = (len(agg.positive_hist), len(agg.negative_hist), len(agg.calibration_count),
-               len(agg.calibration_score_sum), len(agg.calibration_positives))
+    lengths = (
+        len(agg.positive_hist),
+        len(agg.negative_hist),
+        len(agg.calibration_count),
+        len(agg.calibration_score_sum),
+        len(agg.calibration_positives),
+    )
     if lengths != (SCORE_BINS, SCORE_BINS) + (CALIBRATION_BINS,) * 3:
         raise MetricsError(
             f"The {what} has {lengths[0]} score bins and {lengths[2]} calibration bins; this version "
-            f"uses {SCORE_BINS} and {CALIBRATION_BINS}. Recompute the aggregate from the raw rows.")
+            f"uses {SCORE_BINS} and {CALIBRATION_BINS}. Recompute the aggregate from the raw rows."
+        )
 
 
 def _sum_ints(columns: Iterable[tuple[int, ...]]) -> tuple[int, ...]:
@@ -459,7 +524,10 @@ class MulticlassAggregate:
 
     @classmethod
     def from_arrays(
-        cls, labels: ArrayLike, predictions: ArrayLike, classes: Sequence[Any],
+        cls,
+        labels: ArrayLike,
+        predictions: ArrayLike,
+        classes: Sequence[Any],
     ) -> MulticlassAggregate:
         """Aggregate labelled rows against the baseline's class list.
 
@@ -483,8 +551,12 @@ class MulticlassAggregate:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
-        return {"kind": "multiclass", "classes": list(self.classes),
-                "matrix": [list(row) for row in self.matrix], "unknown": self.unknown}
+        return {
+            "kind": "multiclass",
+            "classes": list(self.classes),
+            "matrix": [list(row) for row in self.matrix],
+            "unknown": self.unknown,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MulticlassAggregate:
@@ -503,11 +575,13 @@ class MulticlassAggregate:
 
 def _class_list(classes: Sequence[Any]) -> tuple[str, ...]:
     names = tuple(canonical_class(c) for c in classes)
-    if not names or None in names or len(set(names)) != len(names):
+    present = tuple(name for name in names if name is not None)
+    if not names or len(present) != len(names) or len(set(present)) != len(present):
         raise MetricsError(
             f"The class list must hold distinct, non-missing classes; found {list(classes)!r}. "
-            "Pass the baseline's classes.")
-    return names  # type: ignore[return-value]
+            "Pass the baseline's classes."
+        )
+    return present
 
 
 def _merge_multiclass(items: Sequence[MulticlassAggregate]) -> MulticlassAggregate:
@@ -515,7 +589,8 @@ def _merge_multiclass(items: Sequence[MulticlassAggregate]) -> MulticlassAggrega
     if len(lists) != 1:
         raise MetricsError(
             f"Cannot merge multiclass aggregates over different class lists ({sorted(map(list, lists))}). "
-            "Recompute the older windows against the active baseline's classes.")
+            "Recompute the older windows against the active baseline's classes."
+        )
     total = np.sum([a.array() for a in items], axis=0)
     matrix = tuple(_ints(row) for row in total)
     return MulticlassAggregate(items[0].classes, matrix, sum(a.unknown for a in items))
@@ -572,10 +647,16 @@ class RegressionAggregate:
             ape = np.abs(e[nonzero]) / np.abs(y[nonzero])
             mean_y = float(y.mean())
             return cls(
-                n=int(y.size), sum_error=float(e.sum()), sum_abs_error=float(np.abs(e).sum()),
-                sum_sq_error=float(e2.sum()), sum_quartic_error=float(np.dot(e2, e2)),
-                n_nonzero=int(nonzero.sum()), sum_ape=float(ape.sum()), sum_sq_ape=float(np.dot(ape, ape)),
-                mean_y=mean_y, ss_y=float(np.sum((y - mean_y) ** 2)),
+                n=int(y.size),
+                sum_error=float(e.sum()),
+                sum_abs_error=float(np.abs(e).sum()),
+                sum_sq_error=float(e2.sum()),
+                sum_quartic_error=float(np.dot(e2, e2)),
+                n_nonzero=int(nonzero.sum()),
+                sum_ape=float(ape.sum()),
+                sum_sq_ape=float(np.dot(ape, ape)),
+                mean_y=mean_y,
+                ss_y=float(np.sum((y - mean_y) ** 2)),
             )
 
     def to_dict(self) -> dict[str, Any]:
@@ -586,14 +667,34 @@ class RegressionAggregate:
     def from_dict(cls, data: Mapping[str, Any]) -> RegressionAggregate:
         """Read back what ``to_dict`` wrote."""
         try:
-            return cls(**{f: (int if f in ("n", "n_nonzero") else float)(data[f])
-                          for f in _REGRESSION_FIELDS})
+            return cls(
+                n=int(data["n"]),
+                sum_error=float(data["sum_error"]),
+                sum_abs_error=float(data["sum_abs_error"]),
+                sum_sq_error=float(data["sum_sq_error"]),
+                sum_quartic_error=float(data["sum_quartic_error"]),
+                n_nonzero=int(data["n_nonzero"]),
+                sum_ape=float(data["sum_ape"]),
+                sum_sq_ape=float(data["sum_sq_ape"]),
+                mean_y=float(data["mean_y"]),
+                ss_y=float(data["ss_y"]),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise _bad_dict("regression aggregate", exc) from exc
 
 
-_REGRESSION_FIELDS = ("n", "sum_error", "sum_abs_error", "sum_sq_error", "sum_quartic_error", "n_nonzero",
-                      "sum_ape", "sum_sq_ape", "mean_y", "ss_y")
+_REGRESSION_FIELDS = (
+    "n",
+    "sum_error",
+    "sum_abs_error",
+    "sum_sq_error",
+    "sum_quartic_error",
+    "n_nonzero",
+    "sum_ape",
+    "sum_sq_ape",
+    "mean_y",
+    "ss_y",
+)
 _REGRESSION_SUMS = _REGRESSION_FIELDS[1:5] + _REGRESSION_FIELDS[6:8]
 
 
@@ -652,7 +753,8 @@ class LatencyAggregate:
         if np.any(x < 0):
             raise MetricsError(
                 f"Latencies are milliseconds >= 0, but {int(np.sum(x < 0))} are negative "
-                f"(e.g. {float(x[x < 0][0])!r}). Fix the latency column.")
+                f"(e.g. {float(x[x < 0][0])!r}). Fix the latency column."
+            )
         flags = 0 if invalid is None else int(np.sum(np.asarray(invalid, dtype=bool)))
         timed = x[np.isfinite(x)]
         if timed.size == 0:
@@ -663,9 +765,15 @@ class LatencyAggregate:
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form; min/max are None when no row is timed."""
         timed = self.n_timed > 0
-        return {"kind": "latency", "n": self.n, "invalid": self.invalid, "counts": list(self.counts),
-                "min": self.minimum if timed else None, "max": self.maximum if timed else None,
-                "total_ms": self.total_ms}
+        return {
+            "kind": "latency",
+            "n": self.n,
+            "invalid": self.invalid,
+            "counts": list(self.counts),
+            "min": self.minimum if timed else None,
+            "max": self.maximum if timed else None,
+            "total_ms": self.total_ms,
+        }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LatencyAggregate:
@@ -673,9 +781,14 @@ class LatencyAggregate:
         try:
             counts = _ints(data["counts"])
             timed = sum(counts) > 0
-            agg = cls(int(data["n"]), int(data["invalid"]), counts,
-                      float(data["min"]) if timed else math.inf, float(data["max"]) if timed else -math.inf,
-                      float(data["total_ms"]))
+            agg = cls(
+                int(data["n"]),
+                int(data["invalid"]),
+                counts,
+                float(data["min"]) if timed else math.inf,
+                float(data["max"]) if timed else -math.inf,
+                float(data["total_ms"]),
+            )
         except (KeyError, TypeError, ValueError) as exc:
             raise _bad_dict("latency aggregate", exc) from exc
         _check_latency_bins(agg)
@@ -686,16 +799,19 @@ def _check_latency_bins(agg: LatencyAggregate) -> None:
     if len(agg.counts) != LATENCY_BINS + 2:
         raise MetricsError(
             f"The latency aggregate has {len(agg.counts)} bins; this version uses {LATENCY_BINS + 2}. "
-            "Recompute it from the raw rows.")
+            "Recompute it from the raw rows."
+        )
 
 
 def _merge_latency(items: Sequence[LatencyAggregate]) -> LatencyAggregate:
     for item in items:
         _check_latency_bins(item)
     return LatencyAggregate(
-        n=sum(a.n for a in items), invalid=sum(a.invalid for a in items),
+        n=sum(a.n for a in items),
+        invalid=sum(a.invalid for a in items),
         counts=_sum_ints(a.counts for a in items),
-        minimum=min(a.minimum for a in items), maximum=max(a.maximum for a in items),
+        minimum=min(a.minimum for a in items),
+        maximum=max(a.maximum for a in items),
         total_ms=math.fsum(a.total_ms for a in items),
     )
 
@@ -720,7 +836,7 @@ def invalid_output_flags(predictions: ArrayLike, scores: ArrayLike | None = None
 # --------------------------------------------------------------------------- merging
 
 
-Aggregate = Union[BinaryAggregate, MulticlassAggregate, RegressionAggregate, LatencyAggregate]
+Aggregate: TypeAlias = BinaryAggregate | MulticlassAggregate | RegressionAggregate | LatencyAggregate
 _MERGERS: dict[type, Callable[[Sequence[Any]], Any]] = {
     BinaryAggregate: _merge_binary,
     MulticlassAggregate: _merge_multiclass,
@@ -745,29 +861,40 @@ def merge_all(items: Iterable[Aggregate], start: Aggregate | None = None) -> Agg
     if not aggregates:
         raise MetricsError(
             "There are no aggregates to merge: the chosen range holds no windows. "
-            "Pick a range with data, or pass start=<Aggregate>.empty().")
+            "Pick a range with data, or pass start=<Aggregate>.empty()."
+        )
     kinds = {type(a) for a in aggregates}
     if len(kinds) != 1 or next(iter(kinds)) not in _MERGERS:
         names = sorted(k.__name__ for k in kinds)
-        raise MetricsError(f"Cannot merge {names}: merge aggregates of one kind (binary, multiclass, "
-                           "regression or latency) at a time.")
+        raise MetricsError(
+            f"Cannot merge {names}: merge aggregates of one kind (binary, multiclass, "
+            "regression or latency) at a time."
+        )
     return _MERGERS[kinds.pop()](aggregates)
 
 
 def aggregate_from_dict(data: Mapping[str, Any]) -> Aggregate:
     """Read back any aggregate written by ``to_dict`` (dispatch on its ``kind``)."""
-    readers = {"binary": BinaryAggregate, "multiclass": MulticlassAggregate,
-               "regression": RegressionAggregate, "latency": LatencyAggregate}
+    readers: dict[str, Callable[[Mapping[str, Any]], Aggregate]] = {
+        "binary": BinaryAggregate.from_dict,
+        "multiclass": MulticlassAggregate.from_dict,
+        "regression": RegressionAggregate.from_dict,
+        "latency": LatencyAggregate.from_dict,
+    }
     kind = data.get("kind") if isinstance(data, Mapping) else None
     if kind not in readers:
-        raise MetricsError(f"Unknown aggregate kind {kind!r}: expected one of {sorted(readers)}. "
-                           "Pass what an aggregate's to_dict() wrote.")
-    return readers[kind].from_dict(data)
+        raise MetricsError(
+            f"Unknown aggregate kind {kind!r}: expected one of {sorted(readers)}. "
+            "Pass what an aggregate's to_dict() wrote."
+        )
+    return readers[kind](data)
 
 
 def _bad_dict(what: str, exc: Exception) -> MetricsError:
-    return MetricsError(f"The stored {what} is malformed ({type(exc).__name__}: {exc}). "
-                        "Recompute it from raw rows; it must be what to_dict() wrote.")
+    return MetricsError(
+        f"The stored {what} is malformed ({type(exc).__name__}: {exc}). "
+        "Recompute it from raw rows; it must be what to_dict() wrote."
+    )
 
 
 # --------------------------------------------------------------------------- binary metrics
@@ -980,8 +1107,9 @@ def log_loss(agg: BinaryAggregate) -> MetricValue:
     unavailable = _no_scores("log_loss", agg, "mean")
     if unavailable:
         return unavailable
-    return _mean_with_se("log_loss", agg.log_loss_sum, agg.log_loss_sq_sum, agg.n_scored, "scored rows",
-                         _scored_note(agg))
+    return _mean_with_se(
+        "log_loss", agg.log_loss_sum, agg.log_loss_sq_sum, agg.n_scored, "scored rows", _scored_note(agg)
+    )
 
 
 def brier_score_loss(agg: BinaryAggregate) -> MetricValue:
@@ -989,8 +1117,9 @@ def brier_score_loss(agg: BinaryAggregate) -> MetricValue:
     unavailable = _no_scores("brier", agg, "mean")
     if unavailable:
         return unavailable
-    return _mean_with_se("brier", agg.brier_sum, agg.brier_sq_sum, agg.n_scored, "scored rows",
-                         _scored_note(agg))
+    return _mean_with_se(
+        "brier", agg.brier_sum, agg.brier_sq_sum, agg.n_scored, "scored rows", _scored_note(agg)
+    )
 
 
 def expected_calibration_error(agg: BinaryAggregate) -> MetricValue:
@@ -1112,8 +1241,9 @@ def mean_absolute_percentage_error(agg: RegressionAggregate) -> MetricValue:
     """Mean |e| / |y| as a fraction (like sklearn) over rows with y != 0, normal interval."""
     left_out = agg.n - agg.n_nonzero
     note = f"{left_out} rows with label 0 left out" if left_out else ""
-    return _mean_with_se("mape", agg.sum_ape, agg.sum_sq_ape, agg.n_nonzero, "rows with a nonzero label",
-                         note)
+    return _mean_with_se(
+        "mape", agg.sum_ape, agg.sum_sq_ape, agg.n_nonzero, "rows with a nonzero label", note
+    )
 
 
 def r2_score(agg: RegressionAggregate) -> MetricValue:
@@ -1154,8 +1284,10 @@ def latency_quantile(agg: LatencyAggregate, q: float) -> MetricValue:
     if not 0.0 <= q <= 1.0:
         raise MetricsError(f"A quantile must be between 0 and 1; got {q!r}. Use e.g. 0.95 for p95.")
     name = f"latency_p{q * 100:g}"
-    method = (f"binned quantile (relative error <= {LATENCY_RELATIVE_ERROR:.1%}), "
-              "binomial order-statistic 95% interval")
+    method = (
+        f"binned quantile (relative error <= {LATENCY_RELATIVE_ERROR:.1%}), "
+        "binomial order-statistic 95% interval"
+    )
     n = agg.n_timed
     if n == 0:
         return _insufficient(name, 0, method, "no timed predictions")
@@ -1234,38 +1366,45 @@ class MetricSpec:
 
 
 def _spec(
-    name: str, tasks: tuple[str, ...], direction: str, aggregate: Any,
-    function: Callable[[Any], MetricValue], unit: str = "",
+    name: str,
+    tasks: tuple[str, ...],
+    direction: str,
+    aggregate: Any,
+    function: Callable[[Any], MetricValue],
+    unit: str = "",
 ) -> MetricSpec:
     aggregates = aggregate if isinstance(aggregate, tuple) else (aggregate,)
     return MetricSpec(name, tasks, direction, aggregates, function, unit)
 
 
 _B, _M, _R, _L = BinaryAggregate, MulticlassAggregate, RegressionAggregate, LatencyAggregate
-METRICS: dict[str, MetricSpec] = {s.name: s for s in (
-    _spec("accuracy", ("binary", "multiclass"), "higher", (_B, _M), accuracy_score),
-    _spec("precision", ("binary",), "higher", _B, precision_score),
-    _spec("recall", ("binary",), "higher", _B, recall_score),
-    _spec("f1", ("binary",), "higher", _B, f1_score),
-    _spec("false_positive_rate", ("binary",), "lower", _B, false_positive_rate),
-    _spec("specificity", ("binary",), "higher", _B, specificity_score),
-    _spec("roc_auc", ("binary",), "higher", _B, roc_auc_score),
-    _spec("pr_auc", ("binary",), "higher", _B, average_precision_score),
-    _spec("log_loss", ("binary",), "lower", _B, log_loss),
-    _spec("brier", ("binary",), "lower", _B, brier_score_loss),
-    _spec("ece", ("binary",), "lower", _B, expected_calibration_error),
-    _spec("macro_f1", ("multiclass",), "higher", _M, macro_f1_score),
-    _spec("weighted_f1", ("multiclass",), "higher", _M, weighted_f1_score),
-    _spec("mae", ("regression",), "lower", _R, mean_absolute_error),
-    _spec("rmse", ("regression",), "lower", _R, root_mean_squared_error),
-    _spec("mape", ("regression",), "lower", _R, mean_absolute_percentage_error),
-    _spec("r2", ("regression",), "higher", _R, r2_score),
-    _spec("latency_p50", TASKS, "lower", _L, latency_p50, "ms"),
-    _spec("latency_p95", TASKS, "lower", _L, latency_p95, "ms"),
-    _spec("latency_p99", TASKS, "lower", _L, latency_p99, "ms"),
-    _spec("volume", TASKS, "higher", _L, volume, "predictions"),
-    _spec("invalid_rate", TASKS, "lower", _L, invalid_output_rate),
-)}
+METRICS: dict[str, MetricSpec] = {
+    s.name: s
+    for s in (
+        _spec("accuracy", ("binary", "multiclass"), "higher", (_B, _M), accuracy_score),
+        _spec("precision", ("binary",), "higher", _B, precision_score),
+        _spec("recall", ("binary",), "higher", _B, recall_score),
+        _spec("f1", ("binary",), "higher", _B, f1_score),
+        _spec("false_positive_rate", ("binary",), "lower", _B, false_positive_rate),
+        _spec("specificity", ("binary",), "higher", _B, specificity_score),
+        _spec("roc_auc", ("binary",), "higher", _B, roc_auc_score),
+        _spec("pr_auc", ("binary",), "higher", _B, average_precision_score),
+        _spec("log_loss", ("binary",), "lower", _B, log_loss),
+        _spec("brier", ("binary",), "lower", _B, brier_score_loss),
+        _spec("ece", ("binary",), "lower", _B, expected_calibration_error),
+        _spec("macro_f1", ("multiclass",), "higher", _M, macro_f1_score),
+        _spec("weighted_f1", ("multiclass",), "higher", _M, weighted_f1_score),
+        _spec("mae", ("regression",), "lower", _R, mean_absolute_error),
+        _spec("rmse", ("regression",), "lower", _R, root_mean_squared_error),
+        _spec("mape", ("regression",), "lower", _R, mean_absolute_percentage_error),
+        _spec("r2", ("regression",), "higher", _R, r2_score),
+        _spec("latency_p50", TASKS, "lower", _L, latency_p50, "ms"),
+        _spec("latency_p95", TASKS, "lower", _L, latency_p95, "ms"),
+        _spec("latency_p99", TASKS, "lower", _L, latency_p99, "ms"),
+        _spec("volume", TASKS, "higher", _L, volume, "predictions"),
+        _spec("invalid_rate", TASKS, "lower", _L, invalid_output_rate),
+    )
+}
 
 
 def metrics_for_task(task: str) -> tuple[str, ...]:
@@ -1290,6 +1429,8 @@ def compute_metric(name: str, aggregate: Aggregate) -> MetricValue:
         raise MetricsError(f"Unknown metric {name!r}. Known metrics: {', '.join(METRICS)}.")
     if not isinstance(aggregate, spec.aggregates):
         needed = " or ".join(a.__name__ for a in spec.aggregates)
-        raise MetricsError(f"Metric {name!r} needs a {needed}, but got a {type(aggregate).__name__}. "
-                           "Pass the aggregate for the model's task (latency metrics use LatencyAggregate).")
+        raise MetricsError(
+            f"Metric {name!r} needs a {needed}, but got a {type(aggregate).__name__}. "
+            "Pass the aggregate for the model's task (latency metrics use LatencyAggregate)."
+        )
     return spec.function(aggregate)

@@ -22,8 +22,8 @@ from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
-from readiness.errors import SchemaMismatchError
 from readiness.core.records import FeatureSpec
+from readiness.errors import SchemaMismatchError
 
 MIN_ROWS_PER_SIDE = 50
 MAX_CATEGORIES = 50
@@ -90,7 +90,9 @@ def classifier_drift(
     aucs, importances = [0.5] * folds, np.zeros(x.shape[1])
     if varying.any():
         with threadpool_limits(1):
-            aucs, importances[varying] = _cross_validate(x[:, varying], y, is_categorical[varying], folds, seed)
+            aucs, importances[varying] = _cross_validate(
+                x[:, varying], y, is_categorical[varying], folds, seed
+            )
     auc, auc_std = float(np.mean(aucs)), float(np.std(aucs, ddof=1))
     lower = auc - 2 * max(hanley_mcneil_se(auc, n, n), auc_std / math.sqrt(folds))
     drifted = bool(auc >= threshold and lower > 0.5)
@@ -117,9 +119,9 @@ def hanley_mcneil_se(auc: float, n_positive: int, n_negative: int) -> float:
     """
     q1 = auc / (2 - auc)
     q2 = 2 * auc**2 / (1 + auc)
-    variance = (
-        auc * (1 - auc) + (n_positive - 1) * (q1 - auc**2) + (n_negative - 1) * (q2 - auc**2)
-    ) / (n_positive * n_negative)
+    variance = (auc * (1 - auc) + (n_positive - 1) * (q1 - auc**2) + (n_negative - 1) * (q2 - auc**2)) / (
+        n_positive * n_negative
+    )
     return math.sqrt(max(variance, 0.0))
 
 
@@ -194,7 +196,9 @@ def _check_columns(reference: pd.DataFrame, current: pd.DataFrame, features: Seq
             )
 
 
-def _insufficient(reference: pd.DataFrame, current: pd.DataFrame, threshold: float, method: str) -> MultivariateDrift:
+def _insufficient(
+    reference: pd.DataFrame, current: pd.DataFrame, threshold: float, method: str
+) -> MultivariateDrift:
     """The result when a side has too few rows to train and score a classifier."""
     note = (
         f"insufficient data: {len(reference)} reference and {len(current)} current rows; "
@@ -273,7 +277,7 @@ def _cross_validate(
 
 def _top_features(names: Sequence[str], importances: np.ndarray) -> tuple[tuple[str, float], ...]:
     """Up to five (column, importance) pairs with positive importance, largest first."""
-    ranked = sorted(zip(names, importances), key=lambda item: (-item[1], item[0]))
+    ranked = sorted(zip(names, importances, strict=False), key=lambda item: (-item[1], item[0]))
     rounded = [(name, round(float(value), 4)) for name, value in ranked]
     return tuple((name, value) for name, value in rounded if value > 0)[:TOP_FEATURES]
 
@@ -284,7 +288,9 @@ def _note(auc: float, lower: float, threshold: float, drifted: bool, n_ref: int,
     if drifted:
         verdict = f"drift: a classifier tells the two sets apart (AUC {auc:.3f} >= {threshold})"
     elif auc >= threshold:
-        verdict = f"no drift: AUC {auc:.3f} is above {threshold} but its lower bound {lower:.3f} is not above 0.5"
+        verdict = (
+            f"no drift: AUC {auc:.3f} is above {threshold} but its lower bound {lower:.3f} is not above 0.5"
+        )
     else:
         verdict = f"no drift: the two sets are hard to tell apart (AUC {auc:.3f} < {threshold})"
     return f"{verdict}; {n} rows per side{sampled}."

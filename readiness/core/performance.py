@@ -22,6 +22,7 @@ from readiness.core.criteria import Criterion, CriterionResult, evaluate_criteri
 from readiness.core.records import Baseline, Model
 from readiness.core.status import CriterionStatus
 from readiness.core.windows import next_window_start, window_starts
+from readiness.errors import MetricsError
 
 OPERATIONS = ("volume", "invalid_rate", "latency_p50", "latency_p95", "latency_p99")
 PERFORMANCE_WINDOWS = ("day", "week", "month")
@@ -42,13 +43,14 @@ class DayRecord:
 
     def to_json(self) -> str:
         """The aggregates as JSON text (what the store keeps); :meth:`from_json` reads it back."""
-        return json.dumps({
-            "quality": self.quality.to_dict(),
-            "operations": self.operations.to_dict(),
-            "delay": self.delay.to_dict(),
-            "estimate": self.estimate.to_dict() if self.estimate is not None else None,
-        })
-
+        return json.dumps(
+            {
+                "quality": self.quality.to_dict(),
+                "operations": self.operations.to_dict(),
+                "delay": self.delay.to_dict(),
+                "estimate": self.estimate.to_dict() if self.estimate is not None else None,
+            }
+        )
 
     @classmethod
     def from_json(cls, day: datetime, version: str, n_rows: int, n_labelled: int, text: str) -> DayRecord:
@@ -56,11 +58,25 @@ class DayRecord:
         data = json.loads(text)
         estimate = data.get("estimate")
         return cls(
-            day, version, n_rows, n_labelled,
-            m.aggregate_from_dict(data["quality"]), m.aggregate_from_dict(data["operations"]),
-            m.aggregate_from_dict(data["delay"]),
+            day,
+            version,
+            n_rows,
+            n_labelled,
+            m.aggregate_from_dict(data["quality"]),
+            _latency(m.aggregate_from_dict(data["operations"])),
+            _latency(m.aggregate_from_dict(data["delay"])),
             estimation.EstimationAggregate.from_dict(estimate) if estimate else None,
         )
+
+
+def _latency(aggregate: m.Aggregate) -> m.LatencyAggregate:
+    """An operations or delay aggregate, which is always a latency aggregate."""
+    if not isinstance(aggregate, m.LatencyAggregate):
+        raise MetricsError(
+            f"Expected a latency aggregate, got a {aggregate.kind} one. "
+            "Recompute the day records from the raw rows."
+        )
+    return aggregate
 
 
 def empty_quality(model: Model, baseline: Baseline) -> Any:
@@ -77,16 +93,25 @@ def quality_aggregate(model: Model, baseline: Baseline, frame: pd.DataFrame) -> 
     labelled = frame[frame["label"].notna()]
     if model.task == "binary":
         scores = labelled["score"] if labelled["score"].notna().any() else None
-        return m.BinaryAggregate.from_arrays(labelled["label"], labelled["prediction"], scores,
-                                             positive_class=model.positive_class)
+        return m.BinaryAggregate.from_arrays(
+            labelled["label"], labelled["prediction"], scores, positive_class=model.positive_class
+        )
     if model.task == "multiclass":
         return m.MulticlassAggregate.from_arrays(labelled["label"], labelled["prediction"], baseline.classes)
-    return m.RegressionAggregate.from_arrays(pd.to_numeric(labelled["label"], errors="coerce"),
-                                             pd.to_numeric(labelled["prediction"], errors="coerce"))
+    return m.RegressionAggregate.from_arrays(
+        pd.to_numeric(labelled["label"], errors="coerce"),
+        pd.to_numeric(labelled["prediction"], errors="coerce"),
+    )
 
 
-def day_record(model: Model, baseline: Baseline, calibrator: estimation.ScoreCalibrator | None,
-               day: datetime, version: str, frame: pd.DataFrame) -> DayRecord:
+def day_record(
+    model: Model,
+    baseline: Baseline,
+    calibrator: estimation.ScoreCalibrator | None,
+    day: datetime,
+    version: str,
+    frame: pd.DataFrame,
+) -> DayRecord:
     """All aggregates of one day and version from its raw rows."""
     scores = pd.to_numeric(frame["score"], errors="coerce")
     invalid = m.invalid_output_flags(frame["prediction"], scores if scores.notna().any() else None)
@@ -97,20 +122,39 @@ def day_record(model: Model, baseline: Baseline, calibrator: estimation.ScoreCal
     if model.task == "binary" and calibrator is not None and scores.notna().any():
         usable = scores.between(0, 1)
         positive = frame["prediction"].astype(str) == str(model.positive_class)
-        estimate = estimation.aggregate_window(calibrator, scores[usable].to_numpy(), positive[usable].to_numpy())
-    return DayRecord(day, version, len(frame), int(frame["label"].notna().sum()),
-                     quality_aggregate(model, baseline, frame), operations, delay, estimate)
+        estimate = estimation.aggregate_window(
+            calibrator, scores[usable].to_numpy(), positive[usable].to_numpy()
+        )
+    return DayRecord(
+        day,
+        version,
+        len(frame),
+        int(frame["label"].notna().sum()),
+        quality_aggregate(model, baseline, frame),
+        operations,
+        delay,
+        estimate,
+    )
 
 
-def merge_records(records: list[DayRecord], model: Model, baseline: Baseline, start: datetime,
-                  version: str = "*", estimate: bool = True) -> DayRecord:
+def merge_records(
+    records: list[DayRecord],
+    model: Model,
+    baseline: Baseline,
+    start: datetime,
+    version: str = "*",
+    estimate: bool = True,
+) -> DayRecord:
     """One record for a set of days (and versions; "*" merges all versions); ``estimate=False`` skips the estimate."""
     estimates = [r.estimate for r in records if r.estimate is not None] if estimate else []
     return DayRecord(
-        start, version, sum(r.n_rows for r in records), sum(r.n_labelled for r in records),
+        start,
+        version,
+        sum(r.n_rows for r in records),
+        sum(r.n_labelled for r in records),
         m.merge_all([r.quality for r in records], start=empty_quality(model, baseline)),
-        m.merge_all([r.operations for r in records], start=m.LatencyAggregate.empty()),
-        m.merge_all([r.delay for r in records], start=m.LatencyAggregate.empty()),
+        _latency(m.merge_all([r.operations for r in records], start=m.LatencyAggregate.empty())),
+        _latency(m.merge_all([r.delay for r in records], start=m.LatencyAggregate.empty())),
         estimation.merge_all(estimates) if estimates else None,
     )
 
@@ -150,7 +194,11 @@ class CriterionTrack:
     @property
     def judged_windows(self) -> tuple[tuple[datetime, CriterionResult], ...]:
         """Every complete window with enough data for a pass or fail, oldest first."""
-        return tuple((start, r) for start, r in self.windows[: self._complete] if r.status != CriterionStatus.INSUFFICIENT)
+        return tuple(
+            (start, r)
+            for start, r in self.windows[: self._complete]
+            if r.status != CriterionStatus.INSUFFICIENT
+        )
 
     @property
     def _complete(self) -> int:
@@ -179,8 +227,9 @@ def compute_all(record: DayRecord, names: tuple[str, ...]) -> dict[str, m.Metric
     return out
 
 
-def track_criterion(criterion: Criterion, records: list[DayRecord], model: Model, baseline: Baseline,
-                    as_of: datetime) -> CriterionTrack:
+def track_criterion(
+    criterion: Criterion, records: list[DayRecord], model: Model, baseline: Baseline, as_of: datetime
+) -> CriterionTrack:
     """One criterion judged in each of its windows over day records; windows ending by ``as_of`` are complete."""
     results = []
     current = current_start = None
@@ -198,5 +247,13 @@ def track_criterion(criterion: Criterion, records: list[DayRecord], model: Model
 def development_record(model: Model, baseline: Baseline, outputs: pd.DataFrame) -> DayRecord:
     """The baseline's outputs and labels (prediction, score, label) as one record: development performance."""
     empty = merge_records([], model, baseline, datetime.min)
-    return DayRecord(datetime.min, "baseline", len(outputs), int(outputs["label"].notna().sum()),
-                     quality_aggregate(model, baseline, outputs), empty.operations, empty.delay, None)
+    return DayRecord(
+        datetime.min,
+        "baseline",
+        len(outputs),
+        int(outputs["label"].notna().sum()),
+        quality_aggregate(model, baseline, outputs),
+        empty.operations,
+        empty.delay,
+        None,
+    )

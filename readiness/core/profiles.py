@@ -28,13 +28,13 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
 
-from readiness.errors import ProfileError, SchemaMismatchError
 from readiness.core.records import Baseline, FeatureSpec, Model, features_from_json
+from readiness.errors import ProfileError, SchemaMismatchError
 
 DEFAULT_BINS = 100
 DEFAULT_TOP_K = 200
@@ -42,7 +42,6 @@ MAX_UNSEEN = 200
 MAX_RARE = 10_000
 TAIL_LEVELS = (0.0005, 0.001, 0.002, 0.005)
 KINDS = ("numeric", "categorical")
-
 
 
 # --------------------------------------------------------------------------- references
@@ -109,7 +108,7 @@ class CategoricalReference:
         }
 
 
-ColumnReference = Union[NumericReference, CategoricalReference]
+ColumnReference: TypeAlias = NumericReference | CategoricalReference
 
 
 # --------------------------------------------------------------------------- profiles
@@ -224,7 +223,7 @@ class CategoricalProfile:
         }
 
 
-ColumnProfile = Union[NumericProfile, CategoricalProfile]
+ColumnProfile: TypeAlias = NumericProfile | CategoricalProfile
 
 
 @dataclass(frozen=True)
@@ -306,7 +305,8 @@ class Reference:
         if fingerprint(columns) != stored:
             raise ProfileError(
                 "The stored reference does not match its fingerprint: it was edited or "
-                "corrupted. Rebuild it from the baseline with build_reference().")
+                "corrupted. Rebuild it from the baseline with build_reference()."
+            )
         return cls(columns, baseline, stored)
 
 
@@ -328,7 +328,8 @@ def build_reference(
     """
     _check_columns(frame, columns)
     built = [
-        _build_numeric(spec.name, frame[spec.name], bins) if spec.kind == "numeric"
+        _build_numeric(spec.name, frame[spec.name], bins)
+        if spec.kind == "numeric"
         else _build_categorical(spec.name, frame[spec.name], top_k)
         for spec in columns
     ]
@@ -425,7 +426,8 @@ def _empty_column(column: ColumnReference) -> ColumnProfile:
 
 def _profile_columns(frame: pd.DataFrame, columns: Sequence[ColumnReference], key: str) -> FrameProfile:
     profiles = {
-        c.name: profile_numeric(frame[c.name], c) if isinstance(c, NumericReference)
+        c.name: profile_numeric(frame[c.name], c)
+        if isinstance(c, NumericReference)
         else profile_categorical(frame[c.name], c)
         for c in columns
     }
@@ -472,7 +474,7 @@ def _categorical_from_counts(
     np.add.at(in_top, position[known], numbers[known])
     rest_names, rest_counts = names[~known], numbers[~known]
     rare = np.ones(len(rest_names), dtype=bool) if column.rare_truncated else rest_names.isin(column.rare)
-    unseen = sorted(zip(rest_names[~rare].tolist(), rest_counts[~rare].tolist()))
+    unseen = sorted(zip(rest_names[~rare].tolist(), rest_counts[~rare].tolist(), strict=False))
     kept = tuple((str(k), int(v)) for k, v in unseen[:MAX_UNSEEN])
     return CategoricalProfile(
         n=int(numbers.sum()),
@@ -573,7 +575,8 @@ def merge_all(profiles: Iterable[Any], start: Any = None) -> Any:
     if not items:
         raise ProfileError(
             "There are no profiles to merge: the chosen range holds no data. "
-            "Pick a range with data, or pass start=empty_profile(reference).")
+            "Pick a range with data, or pass start=empty_profile(reference)."
+        )
     kinds = {type(p) for p in items}
     if len(kinds) != 1:
         raise ProfileError(f"Cannot merge profiles of different kinds ({sorted(k.__name__ for k in kinds)}).")
@@ -592,7 +595,8 @@ def _stack(items: Sequence[Any], what: str) -> np.ndarray:
     if len(lengths) != 1:
         raise ProfileError(
             f"Cannot merge {what} profiles with different bins ({sorted(lengths)} counts): they were "
-            "built against different baselines. Recompute them against the active baseline.")
+            "built against different baselines. Recompute them against the active baseline."
+        )
     return np.array([p.counts for p in items], dtype=np.int64).reshape(len(items), -1).sum(axis=0)
 
 
@@ -635,7 +639,8 @@ def _merge_frames(items: Sequence[FrameProfile]) -> FrameProfile:
     if len(keys) != 1:
         raise ProfileError(
             f"Cannot merge profiles built against different baselines (reference ids {sorted(keys)}). "
-            "Recompute the older windows against the active baseline.")
+            "Recompute the older windows against the active baseline."
+        )
     names = list(items[0].columns)
     if any(list(p.columns) != names for p in items):
         raise ProfileError("Cannot merge frame profiles with different columns.")
@@ -654,15 +659,26 @@ def subtract(a: Any, b: Any) -> Any:
     """
     if isinstance(a, NumericProfile) and isinstance(b, NumericProfile):
         counts = np.subtract(a.counts, b.counts)
-        return replace(a, n=a.n - b.n, missing=a.missing - b.missing, sum=a.sum - b.sum,
-                       sum_sq=a.sum_sq - b.sum_sq, counts=tuple(counts.tolist()))
+        return replace(
+            a,
+            n=a.n - b.n,
+            missing=a.missing - b.missing,
+            sum=a.sum - b.sum,
+            sum_sq=a.sum_sq - b.sum_sq,
+            counts=tuple(counts.tolist()),
+        )
     if isinstance(a, CategoricalProfile) and isinstance(b, CategoricalProfile):
         removed = dict(b.unseen)
         unseen = tuple((k, v - removed.get(k, 0)) for k, v in a.unseen if v - removed.get(k, 0) > 0)
         total = a.unseen_total - b.unseen_total
         return CategoricalProfile(
-            a.n - b.n, a.missing - b.missing, tuple(np.subtract(a.counts, b.counts).tolist()),
-            a.other - b.other, unseen, max(total - sum(v for _, v in unseen), 0))
+            a.n - b.n,
+            a.missing - b.missing,
+            tuple(np.subtract(a.counts, b.counts).tolist()),
+            a.other - b.other,
+            unseen,
+            max(total - sum(v for _, v in unseen), 0),
+        )
     if isinstance(a, FrameProfile) and isinstance(b, FrameProfile):
         columns = {name: subtract(p, b.columns[name]) for name, p in a.columns.items()}
         return FrameProfile(a.reference_id, a.n_rows - b.n_rows, columns)
@@ -703,19 +719,29 @@ def profile_from_dict(data: Mapping[str, Any]) -> ColumnProfile:
 
 def _column_reference_from_dict(data: Mapping[str, Any]) -> ColumnReference:
     if data["kind"] == "numeric":
-        return NumericReference(str(data["name"]), tuple(float(e) for e in data["edges"]),
-                                bool(data["discrete"]), int(data["n_unique"]), float(data["shift"]))
+        return NumericReference(
+            str(data["name"]),
+            tuple(float(e) for e in data["edges"]),
+            bool(data["discrete"]),
+            int(data["n_unique"]),
+            float(data["shift"]),
+        )
     if data["kind"] == "categorical":
-        return CategoricalReference(str(data["name"]), tuple(str(c) for c in data["categories"]),
-                                    frozenset(str(c) for c in data["rare"]), bool(data["rare_truncated"]),
-                                    int(data["n_unique"]))
+        return CategoricalReference(
+            str(data["name"]),
+            tuple(str(c) for c in data["categories"]),
+            frozenset(str(c) for c in data["rare"]),
+            bool(data["rare_truncated"]),
+            int(data["n_unique"]),
+        )
     raise ValueError(f"unknown column kind {data['kind']!r}")
 
 
 def _bad_dict(what: str, exc: Exception) -> ProfileError:
     return ProfileError(
         f"The stored {what} is malformed ({type(exc).__name__}: {exc}). "
-        "Recompute it from raw rows; it must be what to_dict() wrote.")
+        "Recompute it from raw rows; it must be what to_dict() wrote."
+    )
 
 
 # --------------------------------------------------------------------------- input checks
@@ -725,14 +751,15 @@ def _check_columns(frame: pd.DataFrame, columns: Sequence[FeatureSpec]) -> None:
     bad_kinds = [f"{c.name}={c.kind!r}" for c in columns if c.kind not in KINDS]
     if bad_kinds:
         raise ProfileError(
-            f"Unknown column kind for {', '.join(bad_kinds)}: "
-            "each column must be 'numeric' or 'categorical'.")
+            f"Unknown column kind for {', '.join(bad_kinds)}: each column must be 'numeric' or 'categorical'."
+        )
     missing = [c.name for c in columns if c.name not in frame.columns]
     if missing:
         raise SchemaMismatchError(
             f"The frame lacks the baseline column(s) {', '.join(map(repr, missing))}; "
             f"it has {', '.join(map(repr, map(str, frame.columns[:20])))}. "
-            "Provide every baseline column (values may be missing) or rebuild the baseline.")
+            "Provide every baseline column (values may be missing) or rebuild the baseline."
+        )
 
 
 def _as_float(values: pd.Series | np.ndarray, name: str) -> np.ndarray:
@@ -746,7 +773,8 @@ def _as_float(values: pd.Series | np.ndarray, name: str) -> np.ndarray:
         sample = pd.Series(values).dropna().head(3).tolist()
         raise ProfileError(
             f"Column {name!r} is declared numeric but holds values that are not numbers "
-            f"(e.g. {sample!r}). Declare it categorical, or clean the values.") from exc
+            f"(e.g. {sample!r}). Declare it categorical, or clean the values."
+        ) from exc
 
 
 def _series_counts(values: pd.Series, name: str) -> tuple[pd.Series, int]:
@@ -791,7 +819,8 @@ def raw_log_frame(raw: pd.DataFrame, reference: Reference) -> pd.DataFrame:
     features = features_from_json(raw["features"].tolist())
     features.index = raw.index
     merged = pd.concat(
-        [features.drop(columns=["prediction", "score"], errors="ignore"), raw[["prediction", "score"]]], axis=1
+        [features.drop(columns=["prediction", "score"], errors="ignore"), raw[["prediction", "score"]]],
+        axis=1,
     )
     return typed_log_frame(merged, reference.specs)
 

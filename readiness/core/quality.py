@@ -60,7 +60,9 @@ class QualityReport:
 
 
 def column_quality(
-    reference: Reference, profile: FrameProfile, window_start: datetime | None = None,
+    reference: Reference,
+    profile: FrameProfile,
+    window_start: datetime | None = None,
     missing_margin: float = MISSING_MARGIN,
 ) -> tuple[ColumnQuality, ...]:
     """Quality of every reference column in one profile (a window, or a merged range)."""
@@ -72,7 +74,8 @@ def column_quality(
 
 
 def quality_report(
-    reference: Reference, windows: Sequence[tuple[datetime, FrameProfile]],
+    reference: Reference,
+    windows: Sequence[tuple[datetime, FrameProfile]],
     missing_margin: float = MISSING_MARGIN,
 ) -> QualityReport:
     """Quality of every column in every window.
@@ -85,12 +88,19 @@ def quality_report(
     >>> quality_report(ref, [(datetime(2026, 11, 1), window)]).rows[0].flags
     ('missing 25% (baseline 0%)', '33% outside the baseline range')
     """
-    rows = [row for start, profile in windows for row in column_quality(reference, profile, start, missing_margin)]
+    rows = [
+        row for start, profile in windows for row in column_quality(reference, profile, start, missing_margin)
+    ]
     return QualityReport(tuple(rows), missing_margin)
 
 
-def _one(name: str, base: NumericProfile | CategoricalProfile, current: NumericProfile | CategoricalProfile,
-         window_start: datetime | None, margin: float) -> ColumnQuality:
+def _one(
+    name: str,
+    base: NumericProfile | CategoricalProfile,
+    current: NumericProfile | CategoricalProfile,
+    window_start: datetime | None,
+    margin: float,
+) -> ColumnQuality:
     n_rows = current.n + current.missing
     flags: list[str] = []
     if n_rows and current.n == 0 and base.n > 0:
@@ -107,7 +117,18 @@ def _one(name: str, base: NumericProfile | CategoricalProfile, current: NumericP
         unseen = unseen_total / current.n if current.n else 0.0
         if unseen > UNSEEN_LIMIT:
             examples = ", ".join(repr(value) for value, _ in current.unseen[:3])
-            flags.append(f"{unseen:.0%} unseen categories ({examples})" if examples else
-                         f"{unseen:.0%} unseen categories")
-    return ColumnQuality(window_start, name, n_rows, current.missing_share, base.missing_share,
-                         out_of_range, unseen, tuple(flags))
+            flags.append(
+                f"{unseen:.0%} unseen categories ({examples})"
+                if examples
+                else f"{unseen:.0%} unseen categories"
+            )
+    return ColumnQuality(
+        window_start,
+        name,
+        n_rows,
+        current.missing_share,
+        base.missing_share,
+        out_of_range,
+        unseen,
+        tuple(flags),
+    )

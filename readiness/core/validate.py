@@ -15,10 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from readiness.errors import DataValidationError, ModelConfigError, SchemaMismatchError
 from readiness.core.mapping import ColumnMapping
-from readiness.core.records import MAX_MODEL_VERSION, MAX_REQUEST_ID
-from readiness.core.records import Baseline, FeatureSpec
+from readiness.core.records import MAX_MODEL_VERSION, MAX_REQUEST_ID, Baseline, FeatureSpec
+from readiness.errors import DataValidationError, ModelConfigError, SchemaMismatchError
 
 NUMERIC_SHARE = 0.9  # a column with at least this share of numbers is numeric with bad values
 FIRST_LINE = 2  # data row 0 is line 2 of the file (line 1 is the header)
@@ -59,10 +58,10 @@ def canonical_class(value: object) -> str | None:
     return text
 
 
-def _line(frame: pd.DataFrame, mask: pd.Series) -> tuple[int, object]:
+def _line(values: pd.Series, mask: pd.Series) -> tuple[int, object]:
     """File line and value of the first row where mask is true."""
     position = int(np.flatnonzero(mask.to_numpy())[0])
-    return position + FIRST_LINE, frame.iloc[position]
+    return position + FIRST_LINE, values.iloc[position]
 
 
 def _to_number(values: pd.Series) -> pd.Series:
@@ -84,8 +83,11 @@ def numeric_column(raw: pd.Series, column: str, what: str) -> pd.Series:
     infinite = np.isinf(numbers)
     if infinite.any():
         line, value = _line(raw, infinite)
-        fix = ("Replace it with a probability in [0, 1]." if what == "Score column"
-               else "Replace it with a finite number or leave the cell empty.")
+        fix = (
+            "Replace it with a probability in [0, 1]."
+            if what == "Score column"
+            else "Replace it with a finite number or leave the cell empty."
+        )
         raise DataValidationError(
             f"{what} {column!r} has an infinite value at line {line} ({value!r}). {fix}"
         )
@@ -100,7 +102,9 @@ def looks_numeric(raw: pd.Series) -> bool:
     return bool(_to_number(present).notna().mean() >= NUMERIC_SHARE)
 
 
-def infer_features(frame: pd.DataFrame, columns: Sequence[str], mapping: ColumnMapping) -> tuple[FeatureSpec, ...]:
+def infer_features(
+    frame: pd.DataFrame, columns: Sequence[str], mapping: ColumnMapping
+) -> tuple[FeatureSpec, ...]:
     """Decide numeric or categorical per feature: mapping first, else by content."""
     specs = []
     for column in columns:
@@ -230,39 +234,42 @@ def _labels_as_task(raw: pd.Series, column: str, task: str, known: Sequence[str]
 
 
 def reserved_columns(
-    frame: pd.DataFrame, mapping: ColumnMapping, task: str, known_classes: Sequence[str] | None,
+    frame: pd.DataFrame,
+    mapping: ColumnMapping,
+    task: str,
+    known_classes: Sequence[str] | None,
 ) -> pd.DataFrame:
     """Canonical reserved columns that the mapping provides (timestamp, prediction, ...)."""
     out: dict[str, pd.Series] = {}
     col = mapping.column_for
-    if col("timestamp"):
-        out["timestamp"] = timestamps(frame[col("timestamp")], col("timestamp"))
-    if col("prediction"):
-        raw = frame[col("prediction")]
+    if timestamp := col("timestamp"):
+        out["timestamp"] = timestamps(frame[timestamp], timestamp)
+    if prediction := col("prediction"):
+        raw = frame[prediction]
         missing = raw.isna()
         if missing.any():
             line, _ = _line(raw, missing)
             raise DataValidationError(
-                f"Prediction column {col('prediction')!r} is empty at line {line}; every row needs a prediction."
+                f"Prediction column {prediction!r} is empty at line {line}; every row needs a prediction."
             )
-        out["prediction"] = class_column(raw, col("prediction"), task, known_classes, "prediction")
-    if col("score"):
-        out["score"] = scores(frame[col("score")], col("score"))
-    if col("label"):
-        out["label"] = _labels_as_task(frame[col("label")], col("label"), task, known_classes)
-    if col("request_id"):
-        out["request_id"] = request_ids(frame[col("request_id")], col("request_id"))
-    if col("model_version"):
-        versions = frame[col("model_version")].map(lambda v: str(v).strip(), na_action="ignore")
-        _check_length(versions, col("model_version"), "Model version column", MAX_MODEL_VERSION)
+        out["prediction"] = class_column(raw, prediction, task, known_classes, "prediction")
+    if score := col("score"):
+        out["score"] = scores(frame[score], score)
+    if label := col("label"):
+        out["label"] = _labels_as_task(frame[label], label, task, known_classes)
+    if request_id := col("request_id"):
+        out["request_id"] = request_ids(frame[request_id], request_id)
+    if model_version := col("model_version"):
+        versions = frame[model_version].map(lambda v: str(v).strip(), na_action="ignore")
+        _check_length(versions, model_version, "Model version column", MAX_MODEL_VERSION)
         out["model_version"] = versions
-    if col("latency_ms"):
-        latency = numeric_column(frame[col("latency_ms")], col("latency_ms"), "Latency column")
+    if latency_ms := col("latency_ms"):
+        latency = numeric_column(frame[latency_ms], latency_ms, "Latency column")
         negative = latency < 0
         if negative.any():
-            line, value = _line(frame[col("latency_ms")], negative)
+            line, value = _line(frame[latency_ms], negative)
             raise DataValidationError(
-                f"Latency column {col('latency_ms')!r} is negative at line {line} ({value!r}); latencies are milliseconds >= 0."
+                f"Latency column {latency_ms!r} is negative at line {line} ({value!r}); latencies are milliseconds >= 0."
             )
         out["latency_ms"] = latency
     return pd.DataFrame(out, index=frame.index)
@@ -287,14 +294,19 @@ def _check_length(values: pd.Series, column: str, what: str, limit: int) -> None
     long = values.map(len, na_action="ignore").fillna(0) > limit
     if long.any():
         line, value = _line(values, long)
+        text = str(value)  # values are stripped strings: str() is the identity here
         raise DataValidationError(
-            f"{what} {column!r} has a value of {len(value):,} characters at line {line} "
-            f"({value[:40]!r}...); at most {limit} fit. Shorten those values or map another column."
+            f"{what} {column!r} has a value of {len(text):,} characters at line {line} "
+            f"({text[:40]!r}...); at most {limit} fit. Shorten those values or map another column."
         )
 
 
 def validate_baseline(
-    frame: pd.DataFrame, mapping: ColumnMapping, task: str, positive_class: str | None, filename: str,
+    frame: pd.DataFrame,
+    mapping: ColumnMapping,
+    task: str,
+    positive_class: str | None,
+    filename: str,
 ) -> ValidFrame:
     """Validate a baseline file: typed features, classes that fit the task, valid scores."""
     features = infer_features(frame, mapping.feature_columns(list(frame.columns)), mapping)
@@ -306,8 +318,16 @@ def validate_baseline(
     reserved = reserved_columns(frame, mapping, task, None)
     classes: tuple[str, ...] = ()
     if task != "regression":
-        seen = pd.concat([reserved.get("prediction", pd.Series(dtype=object)),
-                          reserved.get("label", pd.Series(dtype=object))]).dropna().unique()
+        seen = (
+            pd.concat(
+                [
+                    reserved.get("prediction", pd.Series(dtype=object)),
+                    reserved.get("label", pd.Series(dtype=object)),
+                ]
+            )
+            .dropna()
+            .unique()
+        )
         classes = tuple(sorted(map(str, seen)))
         check_classes(task, positive_class, classes, filename)
     if "score" in reserved and task != "binary":
@@ -320,7 +340,11 @@ def validate_baseline(
 
 
 def validate_live(
-    frame: pd.DataFrame, mapping: ColumnMapping, task: str, baseline: Baseline, filename: str,
+    frame: pd.DataFrame,
+    mapping: ColumnMapping,
+    task: str,
+    baseline: Baseline,
+    filename: str,
 ) -> ValidFrame:
     """Validate a live log against the model's baseline features, classes and the contract."""
     columns = mapping.feature_columns(list(frame.columns))
@@ -359,7 +383,9 @@ def check_schema(frame: pd.DataFrame, columns: Sequence[str], baseline: Baseline
         )
 
 
-def validate_labels(frame: pd.DataFrame, mapping: ColumnMapping, task: str, known: Sequence[str] | None) -> pd.DataFrame:
+def validate_labels(
+    frame: pd.DataFrame, mapping: ColumnMapping, task: str, known: Sequence[str] | None
+) -> pd.DataFrame:
     """Validate a delayed-labels file: unique request ids and labels that fit the task."""
     ids = request_ids(frame[mapping.roles["request_id"]], mapping.roles["request_id"])
     raw_labels = frame[mapping.roles["label"]]

@@ -19,7 +19,6 @@ MAX_WINDOWS = 120
 MAX_HOUR_RANGE = timedelta(days=3)
 
 
-
 def check_window(window: str) -> str:
     """Return the window name if known, else raise WindowError listing the choices."""
     if window not in WINDOWS:

@@ -20,7 +20,12 @@ from readiness.storage.store import Store
 
 
 def record_day(
-    store: Store, model: Model, day: date, score: float | None, status: str, sections: Mapping[str, float | None]
+    store: Store,
+    model: Model,
+    day: date,
+    score: float | None,
+    status: str,
+    sections: Mapping[str, float | None],
 ) -> None:
     """Store a model's score, status and section percents as its UTC day's, replacing an earlier one that day."""
     with store.begin() as conn:
@@ -28,7 +33,12 @@ def record_day(
             conn,
             t.readiness_history,
             {"model_id": model.id, "day": datetime.combine(day, time())},
-            {"score": score, "status": str(status), "sections": json.dumps(dict(sections)), "computed_at": utcnow()},
+            {
+                "score": score,
+                "status": str(status),
+                "sections": json.dumps(dict(sections)),
+                "computed_at": utcnow(),
+            },
         )
 
 

@@ -46,7 +46,9 @@ def baseline_outputs(store: Store, baseline: Baseline) -> pd.DataFrame:
     return frame
 
 
-def fit_baseline_calibrator(store: Store, model: Model, baseline: Baseline) -> estimation.ScoreCalibrator | None:
+def fit_baseline_calibrator(
+    store: Store, model: Model, baseline: Baseline
+) -> estimation.ScoreCalibrator | None:
     """Calibrate scores on the baseline's (score, label) pairs; None for non-binary models."""
     if model.task != "binary":
         return None
@@ -135,8 +137,13 @@ def day_rows(store: Store, model_id: int, start: datetime, end: datetime) -> pd.
     p, lab = t.predictions, t.labels
     query = (
         select(
-            p.c.timestamp, p.c.model_version, p.c.prediction, p.c.score, p.c.latency_ms,
-            effective_label().label("label"), lab.c.received_at,
+            p.c.timestamp,
+            p.c.model_version,
+            p.c.prediction,
+            p.c.score,
+            p.c.latency_ms,
+            effective_label().label("label"),
+            lab.c.received_at,
         )
         .select_from(LABELLED_LOG)
         .where(p.c.model_id == model_id, p.c.timestamp >= start, p.c.timestamp < end)
@@ -150,7 +157,11 @@ def day_rows(store: Store, model_id: int, start: datetime, end: datetime) -> pd.
 
 
 def _recompute_day(
-    store: Store, model: Model, baseline: Baseline, calibrator: estimation.ScoreCalibrator | None, day: datetime
+    store: Store,
+    model: Model,
+    baseline: Baseline,
+    calibrator: estimation.ScoreCalibrator | None,
+    day: datetime,
 ) -> None:
     frame = day_rows(store, model.id, day, day + timedelta(days=1))
     records = [
@@ -161,7 +172,9 @@ def _recompute_day(
         _replace_day(conn, model, baseline, day, records)
 
 
-def _replace_day(conn: Connection, model: Model, baseline: Baseline, day: datetime, records: list[DayRecord]) -> None:
+def _replace_day(
+    conn: Connection, model: Model, baseline: Baseline, day: datetime, records: list[DayRecord]
+) -> None:
     w = t.perf_windows
     conn.execute(delete(w).where(w.c.baseline_id == baseline.id, w.c.window_start == day))
     if records:
@@ -169,8 +182,12 @@ def _replace_day(conn: Connection, model: Model, baseline: Baseline, day: dateti
             w.insert(),
             [
                 {
-                    "model_id": model.id, "baseline_id": baseline.id, "window_start": r.day,
-                    "model_version": r.version, "n_rows": r.n_rows, "n_labelled": r.n_labelled,
+                    "model_id": model.id,
+                    "baseline_id": baseline.id,
+                    "window_start": r.day,
+                    "model_version": r.version,
+                    "n_rows": r.n_rows,
+                    "n_labelled": r.n_labelled,
                     "data": r.to_json(),
                 }
                 for r in records

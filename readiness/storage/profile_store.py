@@ -17,7 +17,14 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Connection, delete, func, select, update
 
-from readiness.core.profiles import FrameProfile, Reference, baseline_reference, merge, profile_frame, raw_log_frame
+from readiness.core.profiles import (
+    FrameProfile,
+    Reference,
+    baseline_reference,
+    merge,
+    profile_frame,
+    raw_log_frame,
+)
 from readiness.core.records import Baseline, Model, utcnow
 from readiness.core.windows import window_starts
 from readiness.storage import schema as t
@@ -144,7 +151,9 @@ def _read_chunk(store: Store, model_id: int, watermark: int, limit: int) -> pd.D
         )
 
 
-def _merge_chunk(conn: Connection, model: Model, baseline: Baseline, reference: Reference, raw: pd.DataFrame) -> int:
+def _merge_chunk(
+    conn: Connection, model: Model, baseline: Baseline, reference: Reference, raw: pd.DataFrame
+) -> int:
     frame = raw_log_frame(raw, reference)
     days = window_starts(raw["timestamp"], "day")
     touched = 0
@@ -189,9 +198,9 @@ def day_profiles(
 def profile_span(store: Store, baseline: Baseline) -> ProfileSpan:
     """The days a baseline's stored profiles cover and the rows in them (no profile: Nones and 0)."""
     p = t.profiles.c
-    query = select(func.min(p.window_start), func.max(p.window_start), func.coalesce(func.sum(p.n_rows), 0)).where(
-        p.baseline_id == baseline.id
-    )
+    query = select(
+        func.min(p.window_start), func.max(p.window_start), func.coalesce(func.sum(p.n_rows), 0)
+    ).where(p.baseline_id == baseline.id)
     with store.engine.connect() as conn:
         first, last, n = conn.execute(query).one()
     return ProfileSpan(first, last, int(n))

@@ -94,7 +94,9 @@ def newest_rows(store: Store, model_id: int, lo: datetime, hi: datetime, n: int)
     range the uniform sample draws from, so the newest inserts are always looked at.
     """
     p = t.predictions
-    query = select(p.c.timestamp, p.c.features).where(p.c.model_id == model_id).order_by(p.c.id.desc()).limit(n)
+    query = (
+        select(p.c.timestamp, p.c.features).where(p.c.model_id == model_id).order_by(p.c.id.desc()).limit(n)
+    )
     with store.engine.connect() as conn:
         rows = conn.execute(query).all()
     return [features for ts, features in rows if lo <= ts < hi]

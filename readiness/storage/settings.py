@@ -43,7 +43,9 @@ def model_criteria(store: Store, model: Model) -> tuple[Criterion, ...]:
     return stored or DEFAULT_CRITERIA[model.task]
 
 
-def write_criterion(store: Store, conn: Connection, model_id: int, criterion: Criterion, actor: str = "") -> None:
+def write_criterion(
+    store: Store, conn: Connection, model_id: int, criterion: Criterion, actor: str = ""
+) -> None:
     """Insert one (validated) criterion and its audit entry inside the caller's transaction."""
     values = {
         "metric": criterion.metric,
@@ -132,7 +134,9 @@ def attest(
     return att
 
 
-def write_attestation(store: Store, conn: Connection, model_id: int, att: Attestation, actor: str = "") -> None:
+def write_attestation(
+    store: Store, conn: Connection, model_id: int, att: Attestation, actor: str = ""
+) -> None:
     """Insert one (validated) attestation and its audit entry inside the caller's transaction."""
     conn.execute(
         t.attestations.insert().values(
@@ -170,7 +174,9 @@ def withdraw(store: Store, model: Model, item_key: str, actor: str = "") -> int:
                 f"Checklist item {item_key!r} of model {model.name!r} has no attestation to withdraw."
             )
         conn.execute(delete(t.attestations).where(a.model_id == model.id, a.item == item_key))
-        store.audit(conn, "checklist.withdraw", model.id, actor, {"item": item_key, "attestations": len(found)})
+        store.audit(
+            conn, "checklist.withdraw", model.id, actor, {"item": item_key, "attestations": len(found)}
+        )
     return len(found)
 
 
@@ -185,7 +191,12 @@ def current_attestations(store: Store, model_id: int, as_of: date | None = None)
     newest: dict[str, Attestation] = {}
     for row in rows:
         newest[row.item] = Attestation(
-            row.item, row.owner, _day(row.attested_at), _day(row.expires_at), row.evidence_url or "", row.note or ""
+            row.item,
+            row.owner,
+            _day(row.attested_at),
+            _day(row.expires_at),
+            row.evidence_url or "",
+            row.note or "",
         )
     return newest
 
@@ -212,7 +223,9 @@ def load_config(store: Store, model_id: int, conn: Connection | None = None) -> 
     return ChecklistConfig.from_dict(json.loads(text)) if text else ChecklistConfig()
 
 
-def write_config(store: Store, conn: Connection, model_id: int, config: ChecklistConfig, actor: str = "") -> None:
+def write_config(
+    store: Store, conn: Connection, model_id: int, config: ChecklistConfig, actor: str = ""
+) -> None:
     """Store a model's configuration (replacing the previous one) and its audit entry, in the caller's transaction."""
     data = json.dumps(config.to_dict(), sort_keys=True)
     upsert(conn, t.checklist_config, {"model_id": model_id}, {"data": data, "updated_at": utcnow()})

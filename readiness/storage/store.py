@@ -6,8 +6,8 @@ data, never SQL text. Writers take a connection so a caller can make one transac
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
 import uuid
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,11 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, create_engine, event, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    CursorResult,
+    Engine,
+    String,
+    create_engine,
+    event,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.engine import make_url
 
-from readiness.storage import schema as t
-from readiness.storage.sql import LABELLED_LOG, chunks, effective_label
 from readiness.config import database_url
 from readiness.core.records import (
     TASKS,
@@ -33,6 +42,8 @@ from readiness.core.records import (
     validate_model_name,
 )
 from readiness.errors import ModelConfigError, UnknownModelError
+from readiness.storage import schema as t
+from readiness.storage.sql import LABELLED_LOG, chunks, effective_label
 
 INSERT_CHUNK_ROWS = 20_000
 
@@ -160,12 +171,14 @@ class Store:
             )
         if task != "binary":
             positive_class = None
-        for what, value, column in (("Owner", owner, t.models.c.owner),
-                                    ("Positive class", positive_class, t.models.c.positive_class)):
-            if value is not None and len(str(value)) > column.type.length:
+        for what, value, column in (
+            ("Owner", owner, t.models.c.owner),
+            ("Positive class", positive_class, t.models.c.positive_class),
+        ):
+            if value is not None and len(str(value)) > _length(column):
                 raise ModelConfigError(
                     f"{what} of model {name!r} is {len(str(value))} characters long; "
-                    f"use at most {column.type.length}."
+                    f"use at most {_length(column)}."
                 )
         with self._conn(conn) as c:
             if self._find(c, name) is not None:
@@ -244,21 +257,21 @@ class Store:
         ingestion_id: int | None,
     ) -> int:
         """Store a canonical baseline frame and make it the model's only active baseline."""
-        conn.execute(
-            update(t.baselines).where(t.baselines.c.model_id == model.id).values(active=False)
-        )
-        baseline_id = conn.execute(
-            t.baselines.insert().values(
-                model_id=model.id,
-                name=_fit(name, t.baselines.c.name),
-                ingestion_id=ingestion_id,
-                n_rows=len(frame),
-                features=[{"name": f.name, "kind": f.kind} for f in features],
-                classes=list(classes),
-                active=True,
-                created_at=utcnow(),
+        conn.execute(update(t.baselines).where(t.baselines.c.model_id == model.id).values(active=False))
+        baseline_id = _inserted_id(
+            conn.execute(
+                t.baselines.insert().values(
+                    model_id=model.id,
+                    name=_fit(name, t.baselines.c.name),
+                    ingestion_id=ingestion_id,
+                    n_rows=len(frame),
+                    features=[{"name": f.name, "kind": f.kind} for f in features],
+                    classes=list(classes),
+                    active=True,
+                    created_at=utcnow(),
+                )
             )
-        ).inserted_primary_key[0]
+        )
         rows = _reserved_records(frame, ("prediction", "score", "label"))
         feature_json = features_to_json(frame[[f.name for f in features]])
         for row, text in zip(rows, feature_json, strict=True):
@@ -270,8 +283,12 @@ class Store:
     def read_baseline(self, baseline: Baseline) -> pd.DataFrame:
         """A baseline's rows as a frame: features, then prediction, score, label."""
         query = (
-            select(t.baseline_rows.c.prediction, t.baseline_rows.c.score, t.baseline_rows.c.label,
-                   t.baseline_rows.c.features)
+            select(
+                t.baseline_rows.c.prediction,
+                t.baseline_rows.c.score,
+                t.baseline_rows.c.label,
+                t.baseline_rows.c.features,
+            )
             .where(t.baseline_rows.c.baseline_id == baseline.id)
             .order_by(t.baseline_rows.c.id)
         )
@@ -283,7 +300,11 @@ class Store:
     # -- predictions and labels ---------------------------------------------------------
 
     def append_predictions(
-        self, conn: Connection, model: Model, frame: pd.DataFrame, feature_names: Sequence[str],
+        self,
+        conn: Connection,
+        model: Model,
+        frame: pd.DataFrame,
+        feature_names: Sequence[str],
         ingestion_id: int | None,
     ) -> int:
         """Insert canonical prediction rows (see ingest) in chunks; return how many."""
@@ -316,15 +337,24 @@ class Store:
         return found
 
     def read_predictions(
-        self, model: Model, start: datetime | None = None, end: datetime | None = None,
+        self,
+        model: Model,
+        start: datetime | None = None,
+        end: datetime | None = None,
         limit: int | None = None,
     ) -> pd.DataFrame:
         """Raw predictions of one model (features expanded, delayed labels joined), oldest first."""
         p = t.predictions
         query = (
             select(
-                p.c.timestamp, p.c.request_id, p.c.model_version, p.c.prediction, p.c.score,
-                effective_label().label("label"), p.c.latency_ms, p.c.features,
+                p.c.timestamp,
+                p.c.request_id,
+                p.c.model_version,
+                p.c.prediction,
+                p.c.score,
+                effective_label().label("label"),
+                p.c.latency_ms,
+                p.c.features,
             )
             .select_from(LABELLED_LOG)
             .where(p.c.model_id == model.id)
@@ -343,30 +373,55 @@ class Store:
         features = features_from_json(raw["features"].tolist(), names)
         return pd.concat([raw.drop(columns="features"), features], axis=1)
 
-    def replace_labels(self, conn: Connection, model: Model, frame: pd.DataFrame, ingestion_id: int | None) -> int:
+    def replace_labels(
+        self, conn: Connection, model: Model, frame: pd.DataFrame, ingestion_id: int | None
+    ) -> int:
         """Store delayed labels (``request_id``, ``label``), replacing earlier ones of the same ids; return how many were replaced."""
         replaced = self.labelled_request_ids(conn, model.id, frame["request_id"].tolist())
         for chunk in chunks(replaced):
-            conn.execute(t.labels.delete().where(t.labels.c.model_id == model.id, t.labels.c.request_id.in_(chunk)))
+            conn.execute(
+                t.labels.delete().where(t.labels.c.model_id == model.id, t.labels.c.request_id.in_(chunk))
+            )
         self.insert_labels(conn, model.id, frame, ingestion_id)
         return len(replaced)
 
-    def insert_labels(self, conn: Connection, model_id: int, frame: pd.DataFrame, ingestion_id: int | None) -> None:
+    def insert_labels(
+        self, conn: Connection, model_id: int, frame: pd.DataFrame, ingestion_id: int | None
+    ) -> None:
         """Insert delayed labels (``request_id``, ``label`` and optionally ``received_at``; default: now)."""
-        received = (frame["received_at"].to_numpy(dtype="datetime64[us]").tolist() if "received_at" in frame
-                    else [utcnow()] * len(frame))
-        rows = [{"model_id": model_id, "request_id": r, "label": label, "received_at": at, "ingestion_id": ingestion_id}
-                for r, label, at in zip(frame["request_id"], frame["label"], received, strict=True)]
+        received = (
+            frame["received_at"].to_numpy(dtype="datetime64[us]").tolist()
+            if "received_at" in frame
+            else [utcnow()] * len(frame)
+        )
+        rows = [
+            {
+                "model_id": model_id,
+                "request_id": r,
+                "label": label,
+                "received_at": at,
+                "ingestion_id": ingestion_id,
+            }
+            for r, label, at in zip(frame["request_id"], frame["label"], received, strict=True)
+        ]
         _insert_chunked(conn, t.labels, rows)
 
-    def prediction_bounds(self, model_id: int, before: datetime | None = None) -> tuple[datetime | None, datetime | None]:
+    def prediction_bounds(
+        self, model_id: int, before: datetime | None = None
+    ) -> tuple[datetime | None, datetime | None]:
         """The first and the last prediction timestamp of a model (the last before ``before`` when given)."""
         p = t.predictions
-        last = func.max(p.c.timestamp)
+        last: ColumnElement[Any] = func.max(p.c.timestamp)
         if before is not None:
-            last = select(func.max(p.c.timestamp)).where(p.c.model_id == model_id, p.c.timestamp < before).scalar_subquery()
+            last = (
+                select(func.max(p.c.timestamp))
+                .where(p.c.model_id == model_id, p.c.timestamp < before)
+                .scalar_subquery()
+            )
         with self.engine.connect() as c:
-            first, newest = c.execute(select(func.min(p.c.timestamp), last).where(p.c.model_id == model_id)).one()
+            first, newest = c.execute(
+                select(func.min(p.c.timestamp), last).where(p.c.model_id == model_id)
+            ).one()
         return first, newest
 
     def model_stats(self) -> list[ModelStats]:
@@ -374,7 +429,9 @@ class Store:
         p, b = t.predictions, t.baselines
         labelled = func.count(effective_label())
         log_query = (
-            select(p.c.model_id, func.count(p.c.id), labelled, func.min(p.c.timestamp), func.max(p.c.timestamp))
+            select(
+                p.c.model_id, func.count(p.c.id), labelled, func.min(p.c.timestamp), func.max(p.c.timestamp)
+            )
             .select_from(LABELLED_LOG)
             .group_by(p.c.model_id)
         )
@@ -390,11 +447,18 @@ class Store:
 
     def data_version(self, model: Model) -> DataVersion:
         """The model's :class:`DataVersion`, read in one statement of index seeks."""
+
         def newest(column: Any, model_column: Any) -> Any:
-            return select(func.coalesce(func.max(column), 0)).where(model_column == model.id).scalar_subquery()
+            return (
+                select(func.coalesce(func.max(column), 0)).where(model_column == model.id).scalar_subquery()
+            )
 
         def state(column: Any, table: Any) -> Any:
-            return select(func.coalesce(func.max(column), -1)).where(table.c.model_id == model.id).scalar_subquery()
+            return (
+                select(func.coalesce(func.max(column), -1))
+                .where(table.c.model_id == model.id)
+                .scalar_subquery()
+            )
 
         b = t.baselines.c
         query = select(
@@ -423,35 +487,55 @@ class Store:
             return c.execute(query).first()
 
     def record_ingestion(
-        self, conn: Connection, model_id: int, kind: str, filename: str, content_hash: str,
-        n_rows: int, actor: str,
+        self,
+        conn: Connection,
+        model_id: int,
+        kind: str,
+        filename: str,
+        content_hash: str,
+        n_rows: int,
+        actor: str,
     ) -> int:
         """Remember an ingested file so the same bytes are not stored twice."""
         result = conn.execute(
             t.ingestions.insert().values(
-                model_id=model_id, kind=kind, filename=_fit(filename, t.ingestions.c.filename),
-                content_hash=content_hash, n_rows=n_rows, actor=_fit(actor, t.ingestions.c.actor),
+                model_id=model_id,
+                kind=kind,
+                filename=_fit(filename, t.ingestions.c.filename),
+                content_hash=content_hash,
+                n_rows=n_rows,
+                actor=_fit(actor, t.ingestions.c.actor),
                 created_at=utcnow(),
             )
         )
-        return int(result.inserted_primary_key[0])
+        return _inserted_id(result)
 
     def audit(self, conn: Connection, action: str, model_id: int | None, actor: str, detail: dict) -> None:
         """Append one entry to the audit trail, inside the caller's transaction."""
         conn.execute(
-            t.audit_log.insert().values(at=utcnow(), actor=_fit(actor, t.audit_log.c.actor), action=action,
-                                        model_id=model_id,
-                                        detail=detail)
+            t.audit_log.insert().values(
+                at=utcnow(),
+                actor=_fit(actor, t.audit_log.c.actor),
+                action=action,
+                model_id=model_id,
+                detail=detail,
+            )
         )
 
     def audit_entries(self, model: Model | None = None, limit: int = 200) -> pd.DataFrame:
         """The newest audit entries (at, actor, action, model_id, detail), optionally for one model."""
         a = t.audit_log
-        query = select(a.c.at, a.c.actor, a.c.action, a.c.model_id, a.c.detail).order_by(a.c.id.desc()).limit(limit)
+        query = (
+            select(a.c.at, a.c.actor, a.c.action, a.c.model_id, a.c.detail)
+            .order_by(a.c.id.desc())
+            .limit(limit)
+        )
         if model is not None:
             query = query.where(a.c.model_id == model.id)
         with self.engine.connect() as c:
-            return pd.DataFrame(c.execute(query).all(), columns=["at", "actor", "action", "model_id", "detail"])
+            return pd.DataFrame(
+                c.execute(query).all(), columns=["at", "actor", "action", "model_id", "detail"]
+            )
 
     def count_rows(self, table: str, model_id: int | None = None) -> int:
         """Row count of one store table, optionally for one model (for tests and summaries)."""
@@ -471,10 +555,26 @@ class Store:
                 yield c
 
 
-def _fit(text: str, column: Any) -> str:
+def _length(column: ColumnElement[Any]) -> int:
+    """The declared length of a ``String(n)`` column."""
+    kind = column.type
+    if not isinstance(kind, String) or kind.length is None:
+        raise TypeError(f"Column {column} is not a String column with a length.")
+    return kind.length
+
+
+def _inserted_id(result: CursorResult[Any]) -> int:
+    """The primary key of the row a single-row INSERT just added."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("The INSERT returned no primary key.")
+    return int(key[0])
+
+
+def _fit(text: str, column: ColumnElement[Any]) -> str:
     """Keep the end of a long file name or actor so it fits its column (PostgreSQL enforces it)."""
-    limit = column.type.length
-    return text if not text or len(text) <= limit else "..." + text[-(limit - 3):]
+    limit = _length(column)
+    return text if not text or len(text) <= limit else "..." + text[-(limit - 3) :]
 
 
 def _reserved_records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
