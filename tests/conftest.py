@@ -8,6 +8,7 @@ dropped afterwards, so tests never see each other's rows.
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import sys
 import uuid
@@ -87,9 +88,16 @@ def _seed(tmp_path_factory, folder: str, today: date) -> Path:
 
     path = tmp_path_factory.mktemp(folder) / "demo.db"
     store = Store.open(f"sqlite:///{path}")
-    seed_demo(store, today=today, scale=DEMO_SCALE)
+    summary = seed_demo(store, today=today, scale=DEMO_SCALE)
     sealed(store)
+    path.with_suffix(".summary.pickle").write_bytes(pickle.dumps(summary))
     return path
+
+
+@pytest.fixture(scope="session")
+def demo_summary(demo_path):
+    """What seeding the fixed-date demo (:func:`demo_path`) reported (a DemoSummary)."""
+    return pickle.loads(demo_path.with_suffix(".summary.pickle").read_bytes())
 
 
 @pytest.fixture(scope="session")

@@ -15,9 +15,8 @@ from readiness import ingest_csv, preview_upload
 from readiness.analysis.demo import (
     DRIFT_RAMP_DAYS,
     DRIFT_START_DAY,
-    DemoSummary,
+    DemoModel,
     build_fraud,
-    build_models,
     demo_is_needed,
     demo_window,
     seed_demo,
@@ -42,12 +41,9 @@ def seeded(demo_path) -> Store:
 
 
 @pytest.fixture(scope="module")
-def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[Store, DemoSummary]:
-    """A demo seeded here at a tiny scale, for the tests about seeding itself."""
-    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('demo') / 'tiny.db'}")
-    assert demo_is_needed(store)
-    yield store, seed_demo(store, seed=7, today=TODAY, scale=TINY)
-    store.engine.dispose()
+def tiny_fraud() -> DemoModel:
+    """The fraud model built in memory at a tiny scale (nothing stored)."""
+    return build_fraud(seed=7, today=TODAY, scale=TINY)
 
 
 def baseline_of(store: Store, name: str) -> pd.DataFrame:
@@ -132,21 +128,21 @@ def test_three_models_with_their_tasks_owners_and_baselines(seeded):
     assert store.active_baseline(models["demand"].id).classes == ()
 
 
-def test_volume_and_summary_match_the_store(seeded, tiny):
+def test_volume_and_summary_match_the_store(seeded, demo_summary, tiny_fraud):
     # about 2,400 predictions a day over 90 days at full scale: over 200,000
-    assert seeded.count_rows("predictions") >= 200_000 * SCALE
-    store, summary = tiny
-    assert summary.n_predictions >= 200_000 * TINY
-    # the volume scales with ``scale``
-    assert summary.n_predictions == pytest.approx(seeded.count_rows("predictions") * TINY / SCALE, rel=0.1)
+    summary = demo_summary  # what seeding the shared demo reported
+    assert summary.n_predictions >= 200_000 * SCALE
     assert (summary.start, summary.end) == (demo_window(TODAY).start, demo_window(TODAY).now)
-    assert summary.n_predictions == store.count_rows("predictions")
-    assert summary.n_labels == store.count_rows("labels")
+    assert summary.n_predictions == seeded.count_rows("predictions")
+    assert summary.n_labels == seeded.count_rows("labels")
     for m in summary.models:
-        model = store.get_model(m.name)
-        assert m.n_predictions == store.count_rows("predictions", model.id)
-        assert m.n_labels == store.count_rows("labels", model.id)
+        model = seeded.get_model(m.name)
+        assert m.n_predictions == seeded.count_rows("predictions", model.id)
+        assert m.n_labels == seeded.count_rows("labels", model.id)
     assert len(summary.lines()) == 4
+    # the volume scales with ``scale``
+    fraud = next(m for m in summary.models if m.name == "fraud")
+    assert len(tiny_fraud.log) == pytest.approx(fraud.n_predictions * TINY / SCALE, rel=0.1)
 
 
 def test_log_covers_the_90_days_up_to_today_with_a_daily_pattern(logs):
@@ -170,30 +166,25 @@ def test_latencies_are_realistic(seeded, logs):
     assert criteria_of(store, "demand")["latency_p95"][:2] == ("<=", 200.0)
 
 
-def test_seeding_is_deterministic_for_a_seed_and_date(tiny):
-    """The same seed, date and scale give the same rows; what a seed stores is what the builders make."""
-    store, summary = tiny  # seed 7 at the tiny scale
-    first, second = build_models(7, TODAY, TINY), build_models(7, TODAY, TINY)
-    for a, b in zip(first, second, strict=True):
-        pd.testing.assert_frame_equal(a.baseline, b.baseline)
-        pd.testing.assert_frame_equal(a.log, b.log)
-        pd.testing.assert_frame_equal(a.labels, b.labels)
-    assert [(m.name, m.n_predictions, m.n_labels) for m in summary.models] == [
-        (m.name, len(m.log), len(m.labels)) for m in first
-    ]
-    stored = log_of(store, "fraud").head(50)
-    assert np.allclose(
-        stored["score"].to_numpy(dtype=float), first[0].log["score"].head(50).to_numpy(dtype=float)
-    )
+def test_seeding_is_deterministic_for_a_seed_and_date(seeded, tiny_fraud):
+    """The same seed, date and scale give the same rows; what a seed stores is what the builder makes."""
+    again = build_fraud(seed=7, today=TODAY, scale=TINY)
+    pd.testing.assert_frame_equal(tiny_fraud.baseline, again.baseline)
+    pd.testing.assert_frame_equal(tiny_fraud.log, again.log)
+    pd.testing.assert_frame_equal(tiny_fraud.labels, again.labels)
+    stored = log_of(seeded, "fraud").head(50)  # the shared demo: seed 7 at SCALE
+    built = build_fraud(seed=7, today=TODAY, scale=SCALE).log["score"].head(50)
+    assert np.allclose(stored["score"].to_numpy(dtype=float), built.to_numpy(dtype=float))
     other = build_fraud(seed=8, today=TODAY, scale=TINY).log["score"].head(50)
-    assert not np.array_equal(other.to_numpy(), stored["score"].to_numpy())
+    assert not np.array_equal(other.to_numpy(), tiny_fraud.log["score"].head(50).to_numpy())
 
 
-def test_seeding_refuses_a_store_that_has_the_demo_models(tiny):
-    store, _ = tiny
-    assert not demo_is_needed(store)
+def test_seeding_refuses_a_store_that_has_the_demo_models(demo_store):
+    assert not demo_is_needed(demo_store)
+    before = demo_store.count_rows("predictions")
     with pytest.raises(ModelConfigError, match="already has model"):
-        seed_demo(store, today=TODAY, scale=0.01)
+        seed_demo(demo_store, today=TODAY, scale=0.01)
+    assert demo_store.count_rows("predictions") == before
 
 
 # -- the fraud drift story ----------------------------------------------------------------

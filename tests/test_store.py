@@ -109,7 +109,8 @@ def assert_round_trip(sent: pd.DataFrame, back: pd.DataFrame) -> None:
 def test_log_predictions_round_trip_exactly(store, frame):
     name = fresh_name("log")
     add_model_with_baseline(store, name)
-    assert log_predictions(store, name, frame) == len(frame)
+    # the refresh after logging is covered by the CSV round trip below; this one is about storage
+    assert log_predictions(store, name, frame, refresh=False) == len(frame)
     back = store.read_predictions(store.get_model(name))
     assert len(back) == len(frame)
     assert_round_trip(frame, back)

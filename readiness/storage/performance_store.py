@@ -24,6 +24,8 @@ from readiness.storage import schema as t
 from readiness.storage.sql import LABELLED_LOG, effective_label
 from readiness.storage.store import Store
 
+RUN_DAYS = 14  # consecutive days read in one query when a refresh recomputes them
+
 
 @dataclass(frozen=True)
 class PerformanceRefresh:
@@ -73,10 +75,12 @@ def refresh_performance(
     calibrator = (
         estimation.ScoreCalibrator.from_dict(json.loads(state.calibrator)) if state.calibrator else None
     )
-    for i, day in enumerate(sorted(days)):
-        _recompute_day(store, model, baseline, calibrator, day)
+    done = 0
+    for run in _runs(sorted(days)):
+        _recompute_days(store, model, baseline, calibrator, run)
+        done += len(run)
         if progress is not None:
-            progress(i + 1, len(days))
+            progress(done, len(days))
     with store.begin() as conn:
         conn.execute(
             update(t.perf_state)
@@ -156,20 +160,45 @@ def day_rows(store: Store, model_id: int, start: datetime, end: datetime) -> pd.
     return frame
 
 
-def _recompute_day(
+def _runs(days: list[datetime], longest: int = RUN_DAYS) -> list[list[datetime]]:
+    """Sorted days cut into runs of consecutive days, at most ``longest`` each (one bounded read per run).
+
+    >>> d = [datetime(2026, 1, i) for i in (1, 2, 3, 7)]
+    >>> [[x.day for x in run] for run in _runs(d, longest=2)]
+    [[1, 2], [3], [7]]
+    """
+    runs: list[list[datetime]] = []
+    for day in days:
+        if runs and len(runs[-1]) < longest and day - runs[-1][-1] == timedelta(days=1):
+            runs[-1].append(day)
+        else:
+            runs.append([day])
+    return runs
+
+
+def _recompute_days(
     store: Store,
     model: Model,
     baseline: Baseline,
     calibrator: estimation.ScoreCalibrator | None,
-    day: datetime,
+    run: list[datetime],
 ) -> None:
-    frame = day_rows(store, model.id, day, day + timedelta(days=1))
-    records = [
-        day_record(model, baseline, calibrator, day, version, part)
-        for version, part in frame.groupby("model_version", sort=True)
-    ]
+    """Recompute a run of consecutive days from their raw rows, read at once, written in one transaction."""
+    frame = day_rows(store, model.id, run[0], run[-1] + timedelta(days=1))
+    by_day = frame.groupby(frame["timestamp"].dt.floor("D"), sort=True) if not frame.empty else ()
+    parts = {pd.Timestamp(day).to_pydatetime(): part for day, part in by_day}
     with store.begin() as conn:
-        _replace_day(conn, model, baseline, day, records)
+        for day in run:
+            part = parts.get(day)
+            records = (
+                []
+                if part is None
+                else [
+                    day_record(model, baseline, calibrator, day, version, rows)
+                    for version, rows in part.groupby("model_version", sort=True)
+                ]
+            )
+            _replace_day(conn, model, baseline, day, records)
 
 
 def _replace_day(
