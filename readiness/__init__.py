@@ -1,6 +1,7 @@
 """Readiness: is each ML model ready for, and healthy in, production?
 
-The analysis package behind the dashboard. It never imports streamlit.
+The package behind the dashboard, in three layers (core, storage, analysis; see
+docs/architecture.md). It never imports streamlit. What a service needs is exported here.
 """
 
 from readiness.analysis.ingest import IngestResult, ModelSpec, ingest_csv, preview_upload

@@ -39,32 +39,21 @@ def run(db: Path | str, *args: str) -> int:
     return main(["--database", url, *args])
 
 
+def ingest_base(db, files, *extra: str) -> int:
+    """The CLI ingesting files/base.csv as model "shop"'s baseline, with its columns mapped."""
+    mapped = ("--map", "y_hat=prediction", "--map", "proba=score", "--map", "truth=label")
+    return run(
+        db, "ingest", "--model", "shop", "--kind", "baseline", str(files / "base.csv"), *mapped, *extra
+    )
+
+
 def url_of(store: Store) -> str:
     return store.engine.url.render_as_string(hide_password=False)
 
 
 def test_ingest_with_mapping_pairs_creates_model_and_stores_rows(files, capsys):
     db = files / "cli.db"
-    assert (
-        run(
-            db,
-            "ingest",
-            "--model",
-            "shop",
-            "--kind",
-            "baseline",
-            str(files / "base.csv"),
-            "--map",
-            "y_hat=prediction",
-            "--map",
-            "proba=score",
-            "--map",
-            "truth=label",
-            "--owner",
-            "Ana",
-        )
-        == 0
-    )
+    assert ingest_base(db, files, "--owner", "Ana") == 0
     assert "Stored 3 baseline row(s)" in capsys.readouterr().out
     assert (
         run(
@@ -92,21 +81,7 @@ def test_ingest_with_mapping_pairs_creates_model_and_stores_rows(files, capsys):
 
 def test_models_json_lists_volume(files, capsys):
     db = files / "cli.db"
-    run(
-        db,
-        "ingest",
-        "--model",
-        "shop",
-        "--kind",
-        "baseline",
-        str(files / "base.csv"),
-        "--map",
-        "y_hat=prediction",
-        "--map",
-        "proba=score",
-        "--map",
-        "truth=label",
-    )
+    ingest_base(db, files)
     capsys.readouterr()
     assert run(db, "models", "--json") == 0
     rows = json.loads(capsys.readouterr().out)
@@ -150,21 +125,7 @@ def test_bad_input_exits_2_with_one_line(files, capsys, monkeypatch, args, fragm
 
 def test_demo_refuses_a_database_with_models_unless_if_empty(files, capsys):
     db = files / "cli.db"
-    run(
-        db,
-        "ingest",
-        "--model",
-        "shop",
-        "--kind",
-        "baseline",
-        str(files / "base.csv"),
-        "--map",
-        "y_hat=prediction",
-        "--map",
-        "proba=score",
-        "--map",
-        "truth=label",
-    )
+    ingest_base(db, files)
     assert run(db, "demo", "--if-empty") == 0
     assert "not seeded" in capsys.readouterr().out
     assert run(db, "demo") == 2
@@ -244,21 +205,7 @@ def test_drift_tests_per_column_and_calibration(drift_db, capsys):
 @pytest.fixture
 def shop_db(files):
     db = files / "cli.db"
-    run(
-        db,
-        "ingest",
-        "--model",
-        "shop",
-        "--kind",
-        "baseline",
-        str(files / "base.csv"),
-        "--map",
-        "y_hat=prediction",
-        "--map",
-        "proba=score",
-        "--map",
-        "truth=label",
-    )
+    ingest_base(db, files)
     return db
 
 

@@ -36,7 +36,14 @@ from readiness.core.profiles import (
 )
 from readiness.core.quality import ColumnQuality, QualityReport, column_quality, quality_report
 from readiness.core.records import Baseline, FeatureSpec, Model, features_from_json
-from readiness.core.windows import MAX_HOUR_RANGE, WINDOWS, check_window, choose_window, window_starts
+from readiness.core.windows import (
+    MAX_HOUR_RANGE,
+    WINDOWS,
+    check_window,
+    choose_window,
+    date_range,
+    window_starts,
+)
 from readiness.errors import NoDataError
 from readiness.storage.profile_store import day_profiles, load_reference, profile_span
 from readiness.storage.samples import raw_rows, sample_baseline, sample_predictions
@@ -255,7 +262,7 @@ def _analyze(
     if baseline is None:
         raise NoDataError(f"Model {model.name!r} has no baseline yet: upload one on the Data page first.")
     reference = load_reference(store, model, baseline)
-    lo, hi = _bounds(start, end)
+    lo, hi = date_range(start, end)
     days = day_profiles(store, baseline, lo, hi)
     if not days:
         raise NoDataError(
@@ -311,23 +318,6 @@ def calibrated_options(
     if len(frame) < 10:
         raise NoDataError(f"The baseline has {len(frame)} rows; calibrating thresholds needs at least 10.")
     return calibrate_thresholds(reference, frame, chunk, options).options(options)
-
-
-def _as_datetime(value: date | datetime | None, days: int = 0) -> datetime | None:
-    """A datetime or None unchanged; a date as its midnight, ``days`` later."""
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.combine(value, datetime.min.time()) + timedelta(days=days)
-
-
-def _bounds(
-    start: date | datetime | None, end: date | datetime | None
-) -> tuple[datetime | None, datetime | None]:
-    lo = _as_datetime(start)
-    hi = _as_datetime(end, days=1)  # an end date is inclusive
-    if lo is not None and hi is not None and hi <= lo:
-        raise NoDataError(f"The range ends ({_day(hi, -1)}) before it starts ({_day(lo)}); swap the dates.")
-    return lo, hi
 
 
 def _day(moment: datetime | None, shift: int = 0) -> str:

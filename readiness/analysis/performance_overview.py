@@ -32,7 +32,7 @@ from readiness.core.performance import (
     track_criterion,
 )
 from readiness.core.records import Baseline, Model, utcnow
-from readiness.core.windows import check_window, next_window_start
+from readiness.core.windows import check_window, date_range, next_window_start
 from readiness.errors import NoDataError
 from readiness.storage.performance_store import baseline_outputs, day_records
 from readiness.storage.settings import model_criteria
@@ -177,7 +177,7 @@ def _analyze(
     if baseline is None:
         raise NoDataError(f"Model {model.name!r} has no baseline yet: upload one on the Data page first.")
     criteria: tuple[Criterion, ...] = model_criteria(store, model)
-    lo, hi = _bounds(start, end)
+    lo, hi = date_range(start, end)
     records = day_records(store, baseline, lo, hi)
     if not records:
         raise NoDataError(f"Model {model.name!r} has no predictions in the chosen range; pick another range.")
@@ -215,24 +215,6 @@ def development_performance(store: Store, model: Model, baseline: Baseline) -> D
         (baseline.id,),
         lambda: development_record(model, baseline, baseline_outputs(store, baseline)),
     )
-
-
-def _bounds(
-    start: date | datetime | None, end: date | datetime | None
-) -> tuple[datetime | None, datetime | None]:
-    lo = (
-        datetime.combine(start, datetime.min.time())
-        if isinstance(start, date) and not isinstance(start, datetime)
-        else start
-    )
-    hi = (
-        datetime.combine(end, datetime.min.time()) + timedelta(days=1)
-        if isinstance(end, date) and not isinstance(end, datetime)
-        else end
-    )
-    if lo is not None and hi is not None and hi <= lo:
-        raise NoDataError("The range ends before it starts; swap the dates.")
-    return lo, hi
 
 
 def _window_metrics(

@@ -9,12 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
 
 from readiness.analysis.cache import cached
 from readiness.core import metrics as m
 from readiness.core.performance import quality_aggregate
 from readiness.core.records import Model
+from readiness.core.windows import date_range
 from readiness.errors import SegmentError
 from readiness.storage.samples import newest_labelled_rows
 from readiness.storage.store import Store
@@ -73,8 +74,7 @@ def _segments(
             f"{feature!r} is not a categorical feature of model {model.name!r}; "
             f"choose one of: {', '.join(choices) or 'none (the model has no categorical features)'}."
         )
-    lo = datetime.combine(start, datetime.min.time()) if start is not None else None
-    hi = datetime.combine(end, datetime.min.time()) + timedelta(days=1) if end is not None else None
+    lo, hi = date_range(start, end)
     frame = newest_labelled_rows(store, model.id, lo, hi, max_rows)
     values = frame["features"].map(lambda text: json.loads(text).get(feature))
     values = values.map(lambda v: MISSING if v is None else str(v))

@@ -6,11 +6,11 @@ Hour windows are profiled from raw rows on demand, for short ranges only.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
-from readiness.errors import WindowError
+from readiness.errors import NoDataError, WindowError
 
 WINDOWS = ("hour", "day", "week", "month")
 STORED_WINDOW = "day"
@@ -91,3 +91,26 @@ def choose_window(n_rows: int, first: datetime | None, last: datetime | None) ->
     if days / 7 <= MAX_WINDOWS * 4 and n_rows / max(days / 7, 1) >= MIN_ROWS_PER_WINDOW / 5:
         return "week"
     return "month"
+
+
+def date_range(
+    start: date | datetime | None, end: date | datetime | None
+) -> tuple[datetime | None, datetime | None]:
+    """[lo, hi) of a range whose dates are inclusive (a datetime is taken as it is; None is open).
+
+    >>> date_range(date(2026, 11, 1), date(2026, 11, 30))
+    (datetime.datetime(2026, 11, 1, 0, 0), datetime.datetime(2026, 12, 1, 0, 0))
+    """
+    lo, hi = _moment(start), _moment(end, days=1)
+    if lo is not None and hi is not None and hi <= lo:
+        raise NoDataError(
+            f"The range ends ({hi - timedelta(days=1):%Y-%m-%d}) before it starts ({lo:%Y-%m-%d}); swap the dates."
+        )
+    return lo, hi
+
+
+def _moment(value: date | datetime | None, days: int = 0) -> datetime | None:
+    """A datetime or None unchanged; a date as its midnight, ``days`` later."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time()) + timedelta(days=days)
