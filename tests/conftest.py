@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pickle
 import shutil
+import subprocess
 import sys
 import uuid
 from datetime import UTC, date, datetime
@@ -83,15 +84,63 @@ def copy_store(template: Path, tmp_path: Path, name: str = "copy.db") -> Store:
     return Store.open(f"sqlite:///{target}")
 
 
-def _seed(tmp_path_factory, folder: str, today: date) -> Path:
-    from readiness.analysis.demo import seed_demo
+SEED_SCRIPT = """
+import pickle, sys
+from datetime import date
+from pathlib import Path
+from readiness.analysis.demo import seed_demo
+from readiness.storage.store import Store
 
-    path = tmp_path_factory.mktemp(folder) / "demo.db"
-    store = Store.open(f"sqlite:///{path}")
-    summary = seed_demo(store, today=today, scale=DEMO_SCALE)
-    sealed(store)
-    path.with_suffix(".summary.pickle").write_bytes(pickle.dumps(summary))
-    return path
+path, today, scale = Path(sys.argv[1]), date.fromisoformat(sys.argv[2]), float(sys.argv[3])
+store = Store.open(f"sqlite:///{path}")
+summary = seed_demo(store, today=today, scale=scale)
+with store.engine.connect() as conn:
+    conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+store.engine.dispose()
+path.with_suffix(".summary.pickle").write_bytes(pickle.dumps(summary))
+"""
+
+
+class DemoSeeds:
+    """The session's two demos, seeded side by side in subprocesses the first time either is asked for.
+
+    The suite itself runs on one core; seeding both demos at once on the machine's second core
+    halves the time the first demo test waits. Each demo is a sealed SQLite file.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.running: dict[str, tuple[Path, subprocess.Popen]] = {}
+
+    def start(self) -> None:
+        """Start both seeds (once)."""
+        if self.running:
+            return
+        for name, today in (("fixed", DEMO_TODAY), ("live", datetime.now(UTC).date())):
+            path = self.folder / f"{name}-demo.db"
+            log = (self.folder / f"{name}-seed.log").open("wb")
+            command = [sys.executable, "-c", SEED_SCRIPT, str(path), today.isoformat(), str(DEMO_SCALE)]
+            env = {**os.environ, "PYTHONPATH": str(TESTS_DIR.parent)}
+            self.running[name] = (
+                path,
+                subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env),
+            )
+
+    def path(self, name: str) -> Path:
+        """The sealed demo file, once its seed has finished (a failed seed fails the test with its log)."""
+        self.start()
+        path, process = self.running[name]
+        code = process.wait(timeout=900)
+        if code != 0:
+            log = (self.folder / f"{name}-seed.log").read_text(errors="replace")[-3000:]
+            pytest.fail(f"Seeding the {name} demo failed with exit code {code}:\n{log}")
+        return path
+
+
+@pytest.fixture(scope="session")
+def demo_seeds(tmp_path_factory) -> DemoSeeds:
+    """Both session demos, seeded in parallel on first use."""
+    return DemoSeeds(tmp_path_factory.mktemp("demos"))
 
 
 @pytest.fixture(scope="session")
@@ -101,13 +150,13 @@ def demo_summary(demo_path):
 
 
 @pytest.fixture(scope="session")
-def demo_path(tmp_path_factory) -> Path:
+def demo_path(demo_seeds) -> Path:
     """The seeded demo at 0.4 scale as of 2026-11-15, built once per run; tests read it, never write it.
 
-    About 25 s to seed, so every test that reads a fixed-date demo shares this one file;
+    About 20 s to seed (beside the live demo), so every test that reads a fixed-date demo shares this file;
     a test that writes takes :func:`demo_store` (a copy) instead.
     """
-    return _seed(tmp_path_factory, "shared-demo", DEMO_TODAY)
+    return demo_seeds.path("fixed")
 
 
 @pytest.fixture
@@ -119,13 +168,13 @@ def demo_store(demo_path, tmp_path) -> Store:
 
 
 @pytest.fixture(scope="session")
-def live_demo_path(tmp_path_factory) -> Path:
+def live_demo_path(demo_seeds) -> Path:
     """The seeded demo at 0.4 scale as of today (UTC), built once per run, for what judges by the real clock.
 
     Pages and browser tests run the app, which assesses as of now; the demo's statuses hold
     on every weekday, so they do not depend on which day the suite runs.
     """
-    return _seed(tmp_path_factory, "live-demo", datetime.now(UTC).date())
+    return demo_seeds.path("live")
 
 
 @pytest.fixture(scope="session")
