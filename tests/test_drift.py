@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pickle
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
@@ -96,7 +97,11 @@ def test_exactly_the_shifted_columns_are_flagged(n):
     assert set(report.drifted_columns) == SHIFTED
     assert report.n_drifted == 6 and report.n_analyzed == 15 and report.share_drifted == pytest.approx(0.4)
     assert not report.dataset_drifted
-    assert {c.method for c in report.columns} == {"wasserstein", "jensenshannon"}
+    assert {c.method for c in report.columns} == {"ks_chisquare", "chisquare"}
+    assert all(c.explanation.startswith("Drifted" if c.drifted else "Steady") for c in report.columns)
+    cutoff = drift_between_frames(reference_frame, current_frame, SPECS, DriftOptions(rule="cutoff"))
+    assert set(cutoff.drifted_columns) == SHIFTED
+    assert {c.method for c in cutoff.columns} == {"wasserstein", "jensenshannon"}
     # from profiles alone (no raw values) the verdicts are the same
     reference = build_reference(reference_frame, SPECS)
     binned = column_drift(reference, profile_frame(current_frame, reference))
@@ -133,11 +138,27 @@ def test_noise_floor_stops_sampling_noise_alarms_on_many_categories():
     rng = np.random.default_rng(7)
     a, b = _synthetic(2000, rng), _synthetic(2000, rng)
     spec = [FeatureSpec("c3", "categorical")]
-    report = drift_between_frames(a, b, spec)
+    cutoff = DriftOptions(rule="cutoff")
+    report = drift_between_frames(a, b, spec, cutoff)
     c3 = report["c3"]
     assert c3.method == "jensenshannon" and c3.statistic >= 0.1  # what a fixed threshold would flag
     assert c3.noise_floor > c3.statistic and not c3.drifted
-    assert drift_between_frames(a, b, spec, DriftOptions(noise_floor=False))["c3"].drifted
+    assert "sampling noise" in c3.explanation
+    assert drift_between_frames(a, b, spec, replace(cutoff, noise_floor=False))["c3"].drifted
+    assert drift_between_frames(a, b, spec)["c3"].method == "chisquare"  # the default rule
+
+
+@pytest.mark.parametrize(("n_ref", "n_cur"), [(600, 600), (2_000, 2_000), (50_000, 200), (50_000, 5_000)])
+def test_chi_square_with_rare_categories_pooled_holds_its_level(n_ref, n_cur):
+    """200 categories, most of them rare: without pooling the chi-square p-values would be too small."""
+    rng = np.random.default_rng(n_ref + n_cur)
+    p = _zipf(200, 0.8)
+    values = [
+        ds.chi_square(*ds.pool_rare(rng.multinomial(n_ref, p), rng.multinomial(n_cur, p))).p_value
+        for _ in range(3000)
+    ]
+    assert 0.035 <= np.mean(np.array(values) < 0.05) <= 0.065
+    assert np.mean(np.array(values) < 0.01) <= 0.018
 
 
 def test_noise_floor_quantile_and_level():
@@ -168,11 +189,15 @@ def test_noise_floor_quantile_and_level():
 )
 def test_default_method(values, kind, small, large):
     reference = build_reference(pd.DataFrame({"v": values}), [FeatureSpec("v", kind)])
-    assert default_method(reference["v"], 1000) == small
-    assert default_method(reference["v"], 1001) == large
+    assert default_method(reference["v"], 1000, rule="cutoff") == small
+    assert default_method(reference["v"], 1001, rule="cutoff") == large
+    tested = "ks_chisquare" if small == "ks" else "chisquare"
+    assert default_method(reference["v"], 10) == default_method(reference["v"], 10**6) == tested
     frame = pd.DataFrame({"v": values})
-    report = drift_between_frames(frame, frame, [FeatureSpec("v", kind)])
+    report = drift_between_frames(frame, frame, [FeatureSpec("v", kind)], DriftOptions(rule="cutoff"))
     assert report["v"].method == small and report["v"].psi == 0.0 and not report["v"].drifted
+    report = drift_between_frames(frame, frame, [FeatureSpec("v", kind)])
+    assert report["v"].method == tested and report["v"].effect == 0.0 and not report["v"].drifted
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -204,10 +229,15 @@ def test_raw_only_methods_need_the_frames():
 def test_small_frames_use_exact_statistics():
     rng = np.random.default_rng(4)
     a, b = pd.DataFrame({"x": rng.normal(size=800)}), pd.DataFrame({"x": rng.normal(0.2, 1, 600)})
-    result = drift_between_frames(a, b, [FeatureSpec("x", "numeric")])["x"]
+    result = drift_between_frames(a, b, [FeatureSpec("x", "numeric")], DriftOptions(rule="cutoff"))["x"]
     expected = stats.ks_2samp(a["x"], b["x"])
     assert result.method == "ks" and result.exact
     assert (result.statistic, result.p_value) == pytest.approx((expected.statistic, expected.pvalue))
+    both = drift_between_frames(a, b, [FeatureSpec("x", "numeric")])["x"]
+    assert (
+        both.method == "ks_chisquare" and both.exact and both.statistic == pytest.approx(expected.statistic)
+    )
+    assert both.p_value <= min(1.0, 2 * expected.pvalue) + 1e-12  # the smaller of KS and chi-square, doubled
     options = DriftOptions(methods={"x": "wasserstein"})
     result = drift_between_frames(a, b, [FeatureSpec("x", "numeric")], options)["x"]
     assert result.statistic == pytest.approx(stats.wasserstein_distance(a["x"], b["x"]) / np.std(a["x"]))
@@ -216,9 +246,16 @@ def test_small_frames_use_exact_statistics():
 def test_thresholds_are_overridable_per_column():
     rng = np.random.default_rng(5)
     a, b = _synthetic(3000, rng), _synthetic(3000, rng, shifted=True)
-    report = drift_between_frames(a, b, SPECS, DriftOptions(thresholds={"n0": 0.9, "c0": 0.5}))
+    options = DriftOptions(rule="cutoff", thresholds={"n0": 0.9, "c0": 0.5})
+    report = drift_between_frames(a, b, SPECS, options)
     assert not report["n0"].drifted and report["n0"].threshold == 0.9
     assert not report["c0"].drifted and report["n1"].drifted
+    report = drift_between_frames(
+        a, b, SPECS, DriftOptions(min_effect_numeric=0.9, min_effect_categorical=0.5)
+    )
+    assert not report["n0"].drifted and report["n0"].effect_threshold == 0.9
+    assert "under the 0.9 that counts" in report["n0"].explanation
+    assert not report["c0"].drifted and not report["n1"].drifted and report["c1"].drifted  # c1 moves 56%
 
 
 # --------------------------------------------------------------------------- user errors
@@ -315,9 +352,11 @@ def test_p_values_are_corrected_across_columns():
         names = [r.column for r in reports["none"].columns]
         adjusted = ds.adjust_p_values(raw, correction)
         assert [by_name[n].p_adjusted for n in names] == pytest.approx(list(adjusted))
-        assert all(r.drifted == (r.p_adjusted < 0.05) for r in report.columns)
+        assert all(
+            r.drifted == (r.p_adjusted < 0.05 and r.effect >= r.effect_threshold) for r in report.columns
+        )
     assert reports["bonferroni"].n_drifted <= reports["bh"].n_drifted <= reports["none"].n_drifted
-    assert set(reports["bh"].drifted_columns) == SHIFTED
+    assert SHIFTED <= set(reports["bh"].drifted_columns) and reports["bh"].n_drifted <= len(SHIFTED) + 1
 
 
 def test_report_is_sorted_by_severity_and_judges_the_dataset():
@@ -361,7 +400,7 @@ def test_calibrated_thresholds_are_mean_plus_three_std_of_chunk_statistics():
     rng = np.random.default_rng(11)
     frame = _synthetic(8000, rng)
     reference = build_reference(frame, SPECS)
-    calibration = calibrate_thresholds(reference, frame, window=1000)
+    calibration = calibrate_thresholds(reference, frame, window=1000, options=DriftOptions(rule="cutoff"))
     c3 = next(c for c in calibration.columns if c.column == "c3")
     values = []
     for start in range(0, 8000, 1000):
@@ -389,8 +428,9 @@ def test_calibration_against_the_full_baseline_and_for_p_value_tests():
     rng = np.random.default_rng(12)
     frame = _synthetic(900, rng)
     reference = build_reference(frame, SPECS)
-    full = calibrate_thresholds(reference, frame, window=300, against="full")
-    rest = calibrate_thresholds(reference, frame, window=300)
+    cutoff = DriftOptions(rule="cutoff")
+    full = calibrate_thresholds(reference, frame, window=300, options=cutoff, against="full")
+    rest = calibrate_thresholds(reference, frame, window=300, options=cutoff)
     assert {c.method for c in full.columns} == {"ks", "chisquare", "z"}
     # a chunk is part of the full baseline, which pulls the statistic down
     assert all(f.mean <= r.mean + 1e-12 for f, r in zip(full.columns, rest.columns, strict=False))

@@ -1,13 +1,22 @@
 """Column drift: which columns of the current data moved away from the baseline.
 
-Default test per column (docs/drift.md, "Tests"): with at most 1000 reference
-values, KS for numeric columns with more than 5 distinct values, two-proportion z for binary
-columns, chi-square otherwise, drift at p < 0.05; with more, Wasserstein distance normed by
-the reference std for numeric columns with more than 5 distinct values and Jensen-Shannon
-distance otherwise, drift at >= 0.1. PSI is always reported. Every method is selectable and
-every threshold overridable per column.
+The default rule (``rule="test"``, docs/drift.md "Tests") asks two questions of every column:
 
-Two guards against false alarms:
+* is the change beyond what sampling alone produces at these two sample sizes? Numeric
+  columns with more than 5 distinct values: KS on the histograms and chi-square on about 20
+  bins of equal baseline mass (the smaller p-value, doubled); other columns: chi-square on
+  the categories, rare ones pooled. p-values are corrected across columns
+  (Benjamini-Hochberg), drift at adjusted p < 0.05;
+* is it at least a small practical effect? Numeric: values moved by >= 0.05 standard
+  deviations on average (Wasserstein-1 over a robust spread); categorical: >= 2% of rows
+  changed category (total variation). So a million rows do not make a 0.02 sd shift news.
+
+The widely used fixed cut-offs stay available as ``rule="cutoff"``: with at most 1000
+reference values, KS / z / chi-square at p < 0.05; with more, Wasserstein distance normed by
+the reference std (numeric) or Jensen-Shannon distance (categorical) >= 0.1. PSI is always
+reported. Every method is selectable and every threshold overridable per column.
+
+Two guards against false alarms of distance methods:
 
 * distances are compared with a *noise floor*: a high quantile of the same distance between
   multinomial resamples of the pooled histogram at the actual sample sizes. A distance only
@@ -50,7 +59,9 @@ from readiness.core.records import FeatureSpec
 from readiness.errors import CalibrationError, DriftOptionsError, SchemaMismatchError
 
 ALPHA = 0.05
-P_VALUE_METHODS = ("ks", "chisquare", "z", "anderson", "cramer_von_mises")
+RULES = ("test", "cutoff")
+MIN_EFFECT = MappingProxyType({"numeric": 0.05, "categorical": 0.02})
+P_VALUE_METHODS = ("ks_chisquare", "ks", "chisquare", "z", "anderson", "cramer_von_mises")
 DISTANCE_THRESHOLDS: Mapping[str, float] = MappingProxyType(
     {
         "wasserstein": 0.1,
@@ -62,9 +73,25 @@ DISTANCE_THRESHOLDS: Mapping[str, float] = MappingProxyType(
     }
 )
 METHODS = P_VALUE_METHODS + tuple(DISTANCE_THRESHOLDS)
-NUMERIC_ONLY = frozenset({"ks", "wasserstein", "anderson", "cramer_von_mises"})
+NUMERIC_ONLY = frozenset({"ks_chisquare", "ks", "wasserstein", "anderson", "cramer_von_mises"})
 NEEDS_RAW = frozenset({"anderson", "cramer_von_mises"})
 AGAINST = ("rest", "full")
+METHOD_NAMES: Mapping[str, str] = MappingProxyType(
+    {
+        "ks_chisquare": "KS and chi-square",
+        "ks": "KS",
+        "chisquare": "chi-square",
+        "z": "two-proportion z",
+        "anderson": "Anderson-Darling",
+        "cramer_von_mises": "Cramér-von Mises",
+        "wasserstein": "normed Wasserstein distance",
+        "jensenshannon": "Jensen-Shannon distance",
+        "psi": "PSI",
+        "hellinger": "Hellinger distance",
+        "kl_div": "KL divergence",
+        "tvd": "total variation distance",
+    }
+)
 
 
 # --------------------------------------------------------------------------- options and results
@@ -79,7 +106,9 @@ class DriftOptions:
     """How column drift is judged; the defaults are those of docs/drift.md.
 
     ``methods``/``thresholds`` override the default test and its threshold per column (the
-    threshold is the significance level for p-value tests). ``statistic_thresholds`` (from
+    threshold is the significance level for p-value tests). ``rule`` is "test" (sampling test
+    and a practical effect of at least ``min_effect_numeric`` sd / ``min_effect_categorical``
+    share) or "cutoff" (fixed distance cut-offs). ``statistic_thresholds`` (from
     :func:`calibrate_thresholds`) judge a column by its statistic instead, p-value tests too.
     Raw values, when given, are used for exact KS and Wasserstein up to ``raw_cap`` values per
     side, and (subsampled to ``raw_sample``) for Anderson-Darling and Cramér-von Mises.
@@ -89,6 +118,9 @@ class DriftOptions:
     thresholds: Mapping[str, float] = field(default_factory=dict)
     statistic_thresholds: Mapping[str, float] = field(default_factory=dict)
     correction: str = "bh"
+    rule: str = "test"
+    min_effect_numeric: float = MIN_EFFECT["numeric"]
+    min_effect_categorical: float = MIN_EFFECT["categorical"]
     dataset_share: float = 0.5
     small_reference: int = 1000
     noise_floor: bool = True
@@ -116,6 +148,13 @@ class DriftOptions:
         unknown = {c: m for c, m in self.methods.items() if m not in METHODS}
         if unknown:
             raise DriftOptionsError(f"Unknown drift method(s) {unknown}: choose one of {', '.join(METHODS)}.")
+        if self.rule not in RULES:
+            raise DriftOptionsError(f"Unknown drift rule {self.rule!r}: choose one of {', '.join(RULES)}.")
+        effects = (self.min_effect_numeric, self.min_effect_categorical)
+        if not all(isinstance(e, Real) and math.isfinite(e) and e >= 0 for e in effects):
+            raise DriftOptionsError(
+                f"Minimum effects must be finite numbers >= 0; found {effects}. Use e.g. 0.05 and 0.02."
+            )
         if self.correction not in ds.CORRECTIONS:
             raise DriftOptionsError(
                 f"Unknown p-value correction {self.correction!r}: choose one of {', '.join(ds.CORRECTIONS)}."
@@ -172,6 +211,9 @@ class ColumnDrift:
     unseen_share: float = 0.0
     exact: bool = False
     note: str = ""
+    effect: float | None = None
+    effect_threshold: float | None = None
+    explanation: str = ""
 
     @property
     def analyzed(self) -> bool:
@@ -185,7 +227,10 @@ class ColumnDrift:
             return -1.0
         if self.threshold_on == "p_value":
             p = self.p_adjusted if self.p_adjusted is not None else self.p_value
-            return self.threshold / max(p or 0.0, 1e-300)
+            chance = self.threshold / max(p or 0.0, 1e-300)
+            if self.effect_threshold and self.effect is not None:
+                return min(chance, self.effect / self.effect_threshold)
+            return chance
         return self.statistic / self.threshold if self.threshold > 0 else math.inf
 
 
@@ -215,14 +260,18 @@ class DriftReport:
 # --------------------------------------------------------------------------- method choice
 
 
-def default_method(column: ColumnReference, n_reference: int, small_reference: int = 1000) -> str:
-    """The default test for a column given how many reference values it has (see docs/drift.md).
+def default_method(
+    column: ColumnReference, n_reference: int, small_reference: int = 1000, rule: str = "test"
+) -> str:
+    """The default test for a column under a rule, given how many reference values it has.
 
     >>> ref = NumericReference("x", (0.0, 1.0, 1.5), True, 2, 0.0)
-    >>> default_method(ref, 500), default_method(ref, 5000)
-    ('z', 'jensenshannon')
+    >>> default_method(ref, 5000), default_method(ref, 500, rule="cutoff"), default_method(ref, 5000, rule="cutoff")
+    ('chisquare', 'z', 'jensenshannon')
     """
     numeric_spread = column.kind == "numeric" and column.n_unique > 5
+    if rule == "test":
+        return "ks_chisquare" if numeric_spread else "chisquare"
     if n_reference <= small_reference:
         if numeric_spread:
             return "ks"
@@ -338,7 +387,7 @@ def _skip_note(pair: _Pair) -> str:
 def _resolve(pair: _Pair, options: DriftOptions, n_reference: int) -> tuple[str, str]:
     """Method for the column and a note when the column's shape forced a choice."""
     method = options.methods.get(pair.ref.name) or default_method(
-        pair.ref, n_reference, options.small_reference
+        pair.ref, n_reference, options.small_reference, options.rule
     )
     note = "constant column" if pair.ref.n_unique == 1 else ""
     if method == "wasserstein" and not pair.numeric_sides()[1].std > 0:
@@ -355,6 +404,12 @@ def _measure(method: str, pair: _Pair, options: DriftOptions) -> tuple[ds.StatRe
         test = ds.anderson_darling if method == "anderson" else ds.cramer_von_mises
         return test(pair.raw_base, pair.raw_cur, options.raw_sample, options.seed), True
     raw = pair.raw_small(options.raw_cap)
+    if method == "ks_chisquare":
+        ref, cur = pair.vectors()
+        ks = ds.ks_exact(*raw) if raw is not None else ds.ks_binned(ref, cur)
+        chi = ds.chi_square(*ds.pool_ordered(ref, cur))
+        p = min(1.0, 2 * min(_p(ks), _p(chi)))
+        return ds.StatResult(ks.statistic, p), raw is not None
     if method == "ks":
         if raw is not None:
             return ds.ks_exact(*raw), True
@@ -366,11 +421,16 @@ def _measure(method: str, pair: _Pair, options: DriftOptions) -> tuple[ds.StatRe
         return ds.StatResult(float(_distance_fn(method, pair)(*pair.vectors()))), False
     ref, cur = pair.vectors()
     if method == "chisquare":
-        return ds.chi_square(ref, cur), False
+        pool = ds.pool_rare if not pair.numeric or pair.ref.n_unique <= 5 else ds.pool_ordered
+        return ds.chi_square(*pool(ref, cur)), False
     if method == "z":
         first = 1 if pair.numeric else 0  # the reference's first value (bin 0 is the lower outer bin)
         return ds.z_proportions(int(ref[first]), pair.base.n, int(cur[first]), pair.cur.n), False
     return ds.StatResult(float(_distance_fn(method, pair)(ref, cur))), False
+
+
+def _p(result: ds.StatResult) -> float:
+    return 1.0 if result.p_value is None else result.p_value
 
 
 def _distance_fn(method: str, pair: _Pair) -> Callable[[np.ndarray, np.ndarray], Any]:
@@ -493,7 +553,10 @@ def _analyze(pair: _Pair, options: DriftOptions, level: float) -> ColumnDrift:
         )
     above_floor = floor is None or result.statistic > floor
     drifted = on == "statistic" and result.statistic >= threshold and above_floor
-    return ColumnDrift(
+    effect, least = _effect(pair, options) if options.rule == "test" else (None, None)
+    if on == "statistic":
+        least = None
+    column = ColumnDrift(
         method=method,
         statistic=result.statistic,
         p_value=result.p_value,
@@ -505,8 +568,93 @@ def _analyze(pair: _Pair, options: DriftOptions, level: float) -> ColumnDrift:
         noise_floor=floor,
         exact=exact,
         note=note,
+        effect=effect,
+        effect_threshold=least,
         **base,
     )
+    return replace(column, explanation=explain(column))
+
+
+def _effect(pair: _Pair, options: DriftOptions) -> tuple[float, float]:
+    """How big the change is in practice, and the least that counts as drift.
+
+    Numeric columns with spread: Wasserstein-1 over a robust spread (how many standard
+    deviations values moved on average); others: total variation (share of rows that changed
+    category or bin).
+    """
+    if pair.numeric and pair.ref.n_unique > 5:
+        ref, base, _ = pair.numeric_sides()
+        bounds = pair.bounds()
+        scale = _spread(base, ref, bounds)
+        if scale > 0:
+            moved = ds.wasserstein_binned(*pair.vectors(), bounds, scale, bool(ref.discrete))
+            return float(moved), options.min_effect_numeric
+    return float(ds.total_variation(*pair.vectors())), options.min_effect_categorical
+
+
+def _spread(base: NumericProfile, ref: NumericReference, bounds: np.ndarray) -> float:
+    """The baseline's standard deviation, or IQR / 1.349 when smaller (heavy tails inflate the std)."""
+    if ref.discrete:
+        return base.std
+    quartiles = [ds.histogram_quantile(base.counts, bounds, q) for q in (0.25, 0.75)]
+    robust = (quartiles[1] - quartiles[0]) / 1.349
+    return min(base.std, robust) if robust > 0 else base.std
+
+
+def explain(c: ColumnDrift) -> str:
+    """One plain sentence on why a column drifted or not.
+
+    >>> c = ColumnDrift("x", "numeric", "ks_chisquare", 0.06, 1e-9, 1e-8, 0.05, "p_value", True,
+    ...                 0.1, None, 20000, 5000, 0.0, 0.0, effect=0.12, effect_threshold=0.05)
+    >>> print(explain(c))
+    Drifted: values moved by 0.12 standard deviations on average, more than chance produces with 5,000 rows against the baseline's 20,000 (odds under 1 in a million), and past the 0.05 that counts as a change.
+    """
+    if c.statistic is None:
+        return f"Not analyzed: {c.note or 'no values to compare'}."
+    if c.threshold_on == "statistic":
+        return _explain_cutoff(c)
+    p = c.p_adjusted if c.p_adjusted is not None else c.p_value
+    sizes = f"{c.n_current:,} rows against the baseline's {c.n_reference:,}"
+    beyond = p is not None and p < c.threshold
+    if c.effect is None or c.effect_threshold is None:
+        if beyond:
+            return f"Drifted: a change this large turns up by chance {_odds(p)} with {sizes}."
+        return f"Steady: within what chance produces with {sizes}."
+    moved, least = _effect_words(c)
+    if c.drifted:
+        return (
+            f"Drifted: {moved}, more than chance produces with {sizes} ({_odds(p)}), "
+            f"and past the {least} that counts as a change."
+        )
+    if beyond:
+        return f"Steady: {moved}; a real change with {sizes}, but under the {least} that counts."
+    return f"Steady: {moved}, within what chance produces with {sizes}."
+
+
+def _effect_words(c: ColumnDrift) -> tuple[str, str]:
+    effect, least = c.effect or 0.0, c.effect_threshold or 0.0
+    if c.method in NUMERIC_ONLY or c.kind == "numeric" and c.method not in ("chisquare", "z"):
+        return f"values moved by {effect:.2f} standard deviations on average", f"{least:g}"
+    return f"{effect:.1%} of rows changed category", f"{least:.0%}"
+
+
+def _odds(p: float | None) -> str:
+    if p is None:
+        return "odds unknown"
+    if p <= 1e-6:
+        return "odds under 1 in a million"
+    return f"odds about 1 in {round(1 / p):,}"
+
+
+def _explain_cutoff(c: ColumnDrift) -> str:
+    name = METHOD_NAMES.get(c.method, c.method)
+    stat = f"{name} {c.statistic:.3g}"
+    if c.drifted:
+        floor = f", above the {c.noise_floor:.3g} sampling noise reaches" if c.noise_floor is not None else ""
+        return f"Drifted: {stat} is at or past its cut-off {c.threshold:g}{floor}."
+    if c.statistic is not None and c.statistic >= c.threshold and c.noise_floor is not None:
+        return f"Steady: {stat} reaches its cut-off {c.threshold:g} but not the {c.noise_floor:.3g} that sampling noise alone reaches at these sizes."
+    return f"Steady: {stat} is under its cut-off {c.threshold:g}."
 
 
 def _unseen(pair: _Pair) -> dict[str, Any]:
@@ -526,7 +674,9 @@ def _correct(results: list[ColumnDrift], correction: str) -> list[ColumnDrift]:
     out = list(results)
     for (i, _), p in zip(tested, adjusted, strict=False):
         r = out[i]
-        out[i] = replace(r, p_adjusted=float(p), drifted=bool(p < r.threshold))
+        large = r.effect_threshold is None or (r.effect is not None and r.effect >= r.effect_threshold)
+        judged = replace(r, p_adjusted=float(p), drifted=bool(p < r.threshold and large))
+        out[i] = replace(judged, explanation=explain(judged))
     return out
 
 
@@ -551,7 +701,7 @@ def column_drift(
     >>> ref = build_reference(frame, [FeatureSpec("x", "numeric")])
     >>> report = column_drift(ref, profile_frame(frame + 500, ref))
     >>> report["x"].method, round(report["x"].statistic, 2), report.dataset_drifted
-    ('wasserstein', 0.87, True)
+    ('ks_chisquare', 0.25, True)
     """
     _check_profile(reference, current)
     _check_options(reference, options)
@@ -648,7 +798,7 @@ def drift_between_frames(
     >>> a = pd.DataFrame({"c": ["x", "y"] * 50})
     >>> report = drift_between_frames(a, a, [FeatureSpec("c", "categorical")])
     >>> report["c"].method, report["c"].drifted
-    ('z', False)
+    ('chisquare', False)
     """
     reference = build_reference(reference_frame, columns)
     current = profile_frame(current_frame, reference)

@@ -132,6 +132,92 @@ def chi_square(ref_counts: ArrayLike, cur_counts: ArrayLike) -> StatResult:
     return StatResult(float(result.statistic), float(result.pvalue))
 
 
+MIN_EXPECTED = 5  # cells expected to hold fewer values of the smaller sample are pooled
+ORDERED_CELLS = 20  # chi-square on numeric bins: about this many cells of equal baseline mass
+
+
+def pool_ordered(
+    ref_counts: ArrayLike,
+    cur_counts: ArrayLike,
+    cells: int = ORDERED_CELLS,
+    min_expected: float = MIN_EXPECTED,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Adjacent bins pooled into at most ``cells`` of about equal reference mass, none sparse.
+
+    Each pooled cell is expected (under no change) to hold at least ``min_expected`` values
+    of the smaller sample, so the chi-square approximation holds; bins outside the baseline
+    range join their neighbours.
+
+    >>> [c.tolist() for c in pool_ordered([0, 10, 10, 10, 10, 0], [1, 9, 10, 10, 11, 2], cells=2)]
+    [[20.0, 20.0], [20.0, 23.0]]
+    """
+    ref, cur = np.asarray(ref_counts, dtype=np.float64), np.asarray(cur_counts, dtype=np.float64)
+    p = shares(ref) if ref.sum() > 0 else shares(ref + cur)
+    middle = np.cumsum(p) - p / 2
+    group = np.minimum((middle * cells).astype(np.int64), cells - 1)
+    ref_g = np.bincount(group, ref, cells)
+    cur_g = np.bincount(group, cur, cells)
+    return _merge_adjacent(ref_g, cur_g, _needed(ref, cur, min_expected))
+
+
+def pool_rare(
+    ref_counts: ArrayLike, cur_counts: ArrayLike, min_expected: float = MIN_EXPECTED
+) -> tuple[np.ndarray, np.ndarray]:
+    """Categories expected to hold fewer than ``min_expected`` values of the smaller sample, pooled into one.
+
+    >>> [c.tolist() for c in pool_rare([50, 45, 3, 2], [50, 45, 2, 3])]
+    [[50.0, 45.0, 5.0], [50.0, 45.0, 5.0]]
+    """
+    ref, cur = np.asarray(ref_counts, dtype=np.float64), np.asarray(cur_counts, dtype=np.float64)
+    need = _needed(ref, cur, min_expected)
+    pooled = ref + cur
+    small = pooled < need
+    if not small.any():
+        return ref, cur
+    keep = np.flatnonzero(~small)
+    rest_r, rest_c = ref[small].sum(), cur[small].sum()
+    if rest_r + rest_c < need and keep.size:
+        smallest = keep[np.argmin(pooled[keep])]
+        rest_r, rest_c = rest_r + ref[smallest], rest_c + cur[smallest]
+        keep = keep[keep != smallest]
+    return np.append(ref[keep], rest_r), np.append(cur[keep], rest_c)
+
+
+def _needed(ref: np.ndarray, cur: np.ndarray, min_expected: float) -> float:
+    """Pooled count a cell needs so the smaller sample expects ``min_expected`` values in it."""
+    smaller = min(ref.sum(), cur.sum())
+    return min_expected * (ref.sum() + cur.sum()) / smaller if smaller > 0 else 0.0
+
+
+def _merge_adjacent(ref: np.ndarray, cur: np.ndarray, need: float) -> tuple[np.ndarray, np.ndarray]:
+    out_r: list[float] = []
+    out_c: list[float] = []
+    acc_r = acc_c = 0.0
+    for r, c in zip(ref.tolist(), cur.tolist(), strict=True):
+        acc_r, acc_c = acc_r + r, acc_c + c
+        if acc_r + acc_c >= need and acc_r + acc_c > 0:
+            out_r.append(acc_r)
+            out_c.append(acc_c)
+            acc_r = acc_c = 0.0
+    if acc_r + acc_c > 0:
+        if out_r:
+            out_r[-1] += acc_r
+            out_c[-1] += acc_c
+        else:
+            out_r, out_c = [acc_r], [acc_c]
+    return np.array(out_r), np.array(out_c)
+
+
+def histogram_quantile(counts: ArrayLike, bounds: ArrayLike, level: float) -> float:
+    """The ``level`` quantile of a histogram, linear inside each bin.
+
+    >>> histogram_quantile([1, 1, 2], [0.0, 1.0, 2.0, 4.0], 0.75)
+    3.0
+    """
+    cdf = np.concatenate([[0.0], np.cumsum(shares(counts))])
+    return float(np.interp(level, cdf, np.asarray(bounds, dtype=np.float64)))
+
+
 def z_proportions(ref_hits: int, n_ref: int, cur_hits: int, n_cur: int) -> StatResult:
     """Two-proportion z test (pooled variance), two-sided; the statistic is |z|.
 
