@@ -19,6 +19,7 @@ from readiness.analysis.drift_overview import DriftOverview
 from readiness.analysis.performance_overview import PerformanceOverview
 from readiness.core import metrics as m
 from readiness.core.checklist import Bands, band_status
+from readiness.core.drift_stats import bin_bounds, histogram_quantile
 from readiness.core.profiles import (
     CategoricalProfile,
     CategoricalReference,
@@ -94,29 +95,59 @@ def _numeric_distribution(ref: NumericReference, base: NumericProfile, live: Num
         figure.update_xaxes(title_text="Value", type="category")
         figure.update_yaxes(title_text="Share of rows", tickformat=".0%")
         return figure
-    step = max(1, math.ceil((len(edges) - 1) / MAX_BARS))  # merge adjacent bins for a readable chart
-    kept = edges[::step] if (len(edges) - 1) % step == 0 else np.append(edges[::step], edges[-1])
-    widths = np.diff(kept)
-    middles = kept[:-1] + widths / 2
-    groups = np.arange(len(edges) - 1) // step
-    for name, share, color in (("Baseline", base_share, BASELINE_COLOR), ("Live", live_share, LIVE_COLOR)):
-        inner = np.bincount(groups, weights=share[1:-1], minlength=len(widths))
-        density = np.divide(inner, widths, out=np.zeros_like(inner), where=widths > 0)
+    grid = even_grid(ref, base, live)
+    for name, profile, color in (("Baseline", base, BASELINE_COLOR), ("Live", live, LIVE_COLOR)):
+        bounds = bin_bounds(edges, profile.minimum, profile.maximum)
+        share = rebin(_shares(profile.counts), bounds, grid)
         figure.add_bar(
-            x=middles,
-            y=density,
-            width=widths,
+            x=(grid[:-1] + grid[1:]) / 2,
+            y=share,
+            width=np.diff(grid),
             name=name,
             marker_color=color,
             opacity=0.55,
-            customdata=inner,
-            hovertemplate="%{x:.4g}: %{customdata:.1%} of rows<extra>" + name + "</extra>",
+            hovertemplate="%{x:.4g}: %{y:.1%} of rows<extra>" + name + "</extra>",
         )
     outside = live_share[0] + live_share[-1]
     subtitle = f"{outside:.1%} of live values fall outside the baseline range" if outside >= 0.001 else ""
     figure.update_xaxes(title_text="Value" + (f" ({subtitle})" if subtitle else ""))
-    figure.update_yaxes(title_text="Density (share of rows per unit)")
+    figure.update_yaxes(title_text="Share of rows", tickformat=".0%", rangemode="tozero")
     return figure
+
+
+def even_grid(
+    ref: NumericReference, base: NumericProfile, live: NumericProfile, bars: int = MAX_BARS
+) -> np.ndarray:
+    """Edges of ``bars`` equal-width bars over where 99% of both sides' values lie.
+
+    Quantile bins are narrow where values crowd (a score near 0), so drawing them as they are
+    gives density spikes that hide every other bar; equal widths keep the chart readable.
+    """
+    ends = []
+    for profile in (base, live):
+        if profile.n:
+            bounds = bin_bounds(ref.edges, profile.minimum, profile.maximum)
+            ends += [histogram_quantile(profile.counts, bounds, q) for q in (0.005, 0.995)]
+    low, high = (min(ends), max(ends)) if ends else (0.0, 1.0)
+    if not high > low:
+        low, high = low - 0.5, high + 0.5
+    return np.linspace(low, high, bars + 1)
+
+
+def rebin(shares: np.ndarray, bounds: np.ndarray, grid: np.ndarray) -> np.ndarray:
+    """Shares over bins [bounds[i], bounds[i+1]] moved onto the grid's bars (uniform inside a bin).
+
+    Values beyond the grid go to the first or last bar, so the bars always hold every row.
+
+    >>> rebin(np.array([0.5, 0.5]), np.array([0.0, 1.0, 2.0]), np.array([0.0, 0.5, 2.0])).tolist()
+    [0.25, 0.75]
+    """
+    lo, width = bounds[:-1], np.diff(bounds)
+    inner = grid[1:-1, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        part = np.where(width > 0, np.clip((inner - lo) / width, 0.0, 1.0), (inner >= lo).astype(float))
+    below = np.concatenate([[0.0], part @ shares, [shares.sum()]])
+    return np.clip(np.diff(below), 0.0, None)
 
 
 def _categorical_distribution(
