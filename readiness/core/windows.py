@@ -17,6 +17,7 @@ STORED_WINDOW = "day"
 MIN_ROWS_PER_WINDOW = 500
 MAX_WINDOWS = 120
 MAX_HOUR_RANGE = timedelta(days=3)
+WEEKS_FROM_DAYS = 28
 
 
 def check_window(window: str) -> str:
@@ -72,23 +73,32 @@ def next_window_start(start: datetime, window: str) -> datetime:
     return (pd.Timestamp(start) + pd.offsets.MonthBegin(1)).to_pydatetime()
 
 
-def choose_window(n_rows: int, first: datetime | None, last: datetime | None) -> str:
+def choose_window(n_rows: int, first: datetime | None, last: datetime | None, allow_hour: bool = True) -> str:
     """Pick the window size that gives enough rows per window and not too many windows.
 
-    >>> choose_window(200_000, datetime(2026, 8, 1), datetime(2026, 11, 1))
+    Logs of four weeks or more get weeks when each week holds enough rows: daily windows
+    on a log with a weekly rhythm would call every weekend "drift". ``allow_hour=False``
+    never picks hours (they are profiled from raw rows, so only on request).
+
+    >>> choose_window(200_000, datetime(2026, 11, 1), datetime(2026, 11, 15))
     'day'
-    >>> choose_window(20_000, datetime(2026, 1, 1), datetime(2026, 11, 1))
+    >>> choose_window(200_000, datetime(2026, 8, 1), datetime(2026, 11, 1))
     'week'
+    >>> choose_window(2_000, datetime(2016, 1, 1), datetime(2026, 11, 1))
+    'month'
     """
     if n_rows == 0 or first is None or last is None:
         return "day"
     span = max(last - first, timedelta(hours=1))
     days = span / timedelta(days=1)
-    if span <= MAX_HOUR_RANGE and n_rows / max(days * 24, 1) >= MIN_ROWS_PER_WINDOW:
+    weekly = n_rows / max(days / 7, 1)
+    if allow_hour and span <= MAX_HOUR_RANGE and n_rows / max(days * 24, 1) >= MIN_ROWS_PER_WINDOW:
         return "hour"
+    if days >= WEEKS_FROM_DAYS and days / 7 <= MAX_WINDOWS and weekly >= MIN_ROWS_PER_WINDOW / 5:
+        return "week"
     if n_rows / max(days, 1) >= MIN_ROWS_PER_WINDOW and days <= MAX_WINDOWS:
         return "day"
-    if days / 7 <= MAX_WINDOWS * 4 and n_rows / max(days / 7, 1) >= MIN_ROWS_PER_WINDOW / 5:
+    if days / 7 <= MAX_WINDOWS * 4 and weekly >= MIN_ROWS_PER_WINDOW / 5:
         return "week"
     return "month"
 
