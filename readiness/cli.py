@@ -66,7 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
     drift.add_argument("--start", type=_date, help="first day, YYYY-MM-DD (default: first prediction)")
     drift.add_argument("--end", type=_date, help="last day, inclusive, YYYY-MM-DD (default: last prediction)")
     drift.add_argument(
-        "--window", choices=WINDOWS, help="also list every column per window (hour, day, week, month)"
+        "--window",
+        choices=WINDOWS,
+        help="window size: hour, day, week or month (default: chosen from volume)",
+    )
+    drift.add_argument(
+        "--rule",
+        choices=("test", "cutoff"),
+        default="test",
+        help="test: beyond sampling noise and a practical effect (default); cutoff: fixed distance cut-offs",
     )
     drift.add_argument(
         "--correction",
@@ -302,7 +310,7 @@ def _drift(args: argparse.Namespace) -> int:
     from readiness.analysis.drift_overview import drift_overview
 
     store = _open(args)
-    options = DriftOptions(methods=_tests(args.test), correction=args.correction)
+    options = DriftOptions(methods=_tests(args.test), correction=args.correction, rule=args.rule)
     overview = drift_overview(
         store,
         _model(store, args),
@@ -313,44 +321,45 @@ def _drift(args: argparse.Namespace) -> int:
         multivariate=not args.no_multivariate,
         calibrated=args.calibrate,
     )
-    result = drift_json(overview, per_window=args.window is not None)
+    result = drift_json(overview)
     if args.json:
         _print_json(result)
         return 0
-    summary = result["summary"]
-    print(
+    print(drift_text(result))
+    return 0
+
+
+def drift_text(result: dict) -> str:
+    """``drift`` for people: what drifts now and since when, then every column."""
+    summary, now = result["summary"], result["summary"]["now"]
+    columns = result["columns"]
+    drifting = [c for c in columns if c["drifting_now"]]
+    lines = [
         f"Model {summary['model']}: {summary['predictions']:,} predictions, {summary['start']} to "
-        f"{summary['end']} (per {summary['window']})"
-    )
-    print(
-        f"Columns drifting: {summary['columns_drifting']} of {summary['columns_analyzed']}"
-        f" ({', '.join(summary['drifted']) or 'none'}); dataset drift: {'yes' if summary['dataset_drift'] else 'no'}"
-    )
-    mv = summary["multivariate"]
-    if mv is not None:
-        auc = "n/a" if mv["auc"] is None else f"{mv['auc']:.3f}"
-        print(f"Multivariate: AUC {auc} ({'drift' if mv['drifted'] else 'no drift'}); {mv['note']}")
-    print()
+        f"{summary['end']}, per {summary['window']}.",
+        f"Drifting now ({now['period']}, {now['rows']:,} predictions): "
+        f"{len(drifting)} of {summary['columns_analyzed']} columns.",
+    ]
+    lines += [f"  {c['column']}: since {c['since']}. {c['explanation']}" for c in drifting]
+    recovered = [c for c in columns if not c["drifting_now"] and c["recovered_on"]]
+    lines += [f"  {c['column']}: recovered on {c['recovered_on']}." for c in recovered]
+    lines.append(f"Data as a whole: {summary['dataset_explanation']}")
     rows = [
         {
             "column": c["column"],
-            "kind": c["kind"],
-            "test": c["test"],
-            "statistic": c["statistic"],
-            "p-value": c["p_value"],
-            "threshold": c["threshold"],
-            "drift": "drift" if c["drifted"] else ("ok" if c["analyzed"] else "not analyzed"),
-            "PSI": c["psi"],
-            "missing": c["missing_share"],
+            "now": "drifting" if c["drifting_now"] else ("steady" if c["analyzed"] else "not analyzed"),
+            "since": c["since"] or "",
+            "recovered on": c["recovered_on"] or "",
+            "test": c["method"],
+            "statistic": "" if c["statistic"] is None else f"{c['statistic']:.4g}",
+            "p-value": "" if c["p_value"] is None else f"{c['p_value']:.2g}",
+            "effect": "" if c["effect"] is None else f"{c['effect']:.3g}",
             "quality": "; ".join(c["quality"]),
         }
-        for c in result["columns"]
+        for c in columns
     ]
-    print(pd.DataFrame(rows).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    if args.window:
-        print()
-        print(pd.DataFrame(result["windows"]).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
-    return 0
+    lines += ["", pd.DataFrame(rows).to_string(index=False)]
+    return "\n".join(lines)
 
 
 def _performance(args: argparse.Namespace) -> int:

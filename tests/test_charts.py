@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
 from readiness.analysis.charts import distribution_figure, drift_heatmap, share_drifted_figure
 from readiness.analysis.drift_overview import drift_overview
+from readiness.core.profiles import build_reference, profile_frame
+from readiness.core.records import FeatureSpec
 from tests.drift_fixtures import DAYS, drifting_store
 
 
@@ -15,15 +19,36 @@ def overview(tmp_path_factory):
     return drift_overview(store, store.get_model("shop"), window="day", multivariate=False)
 
 
-def test_numeric_distribution_is_a_density_histogram_of_both_sides(overview):
+def test_numeric_distribution_is_a_histogram_of_equal_bars_holding_every_row(overview):
     figure = distribution_figure(overview.reference, overview.current, "amount")
     assert figure.layout.title.text == "amount: baseline vs live distribution"
     assert [trace.name for trace in figure.data] == ["Baseline", "Live"]
-    assert figure.layout.yaxis.title.text.startswith("Density")
+    assert figure.layout.yaxis.title.text == "Share of rows" and figure.layout.yaxis.tickformat == ".0%"
     for trace in figure.data:
-        assert 3 <= len(trace.x) <= 40
-        total = sum(y * w for y, w in zip(trace.y, trace.width, strict=True))
-        assert total == pytest.approx(1.0, abs=0.05)  # inner bins hold nearly every row
+        assert len(trace.x) == 40 and max(trace.width) == pytest.approx(min(trace.width))
+        assert sum(trace.y) == pytest.approx(1.0)  # every row is in a bar
+
+
+@pytest.mark.parametrize("draw", ["crowded_score", "heavy_tail", "constant", "shifted_away"])
+def test_distribution_bars_cover_the_data_and_the_axis_stays_sane(draw):
+    """A score crowded near 0 once drew density spikes up to 3e14 and no visible bars."""
+    rng = np.random.default_rng(1)
+    base, live = {
+        "crowded_score": (rng.beta(0.05, 20, 5000), rng.beta(0.05, 15, 5000)),
+        "heavy_tail": (rng.standard_t(1.2, 5000), rng.standard_t(1.2, 5000)),
+        "constant": (np.full(5000, 3.0), np.full(5000, 3.0)),
+        "shifted_away": (rng.normal(0, 1, 5000), rng.normal(500, 1, 5000)),
+    }[draw]
+    reference = build_reference(pd.DataFrame({"v": base}), [FeatureSpec("v", "numeric")])
+    figure = distribution_figure(reference, profile_frame(pd.DataFrame({"v": live}), reference), "v")
+    for trace, values in zip(figure.data, (base, live), strict=True):
+        y = np.asarray(trace.y, dtype=float)
+        assert sum(y) == pytest.approx(1.0) and y.max() <= 1.0 + 1e-9
+        if trace.width is not None:  # equal bars over the central 99% of both sides
+            x, half = np.asarray(trace.x, dtype=float), np.asarray(trace.width, dtype=float) / 2
+            inside = (values >= (x - half).min()) & (values <= (x + half).max())
+            assert inside.mean() >= 0.98
+            assert (y > 0.001).sum() >= 1
 
 
 def test_categorical_distribution_shows_shares_with_other_and_unseen(overview):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import numpy as np
@@ -12,7 +13,8 @@ from readiness.core import checks as c
 from readiness.core import metrics as m
 from readiness.core.checklist import ITEMS_BY_KEY
 from readiness.core.criteria import Criterion, CriterionResult, evaluate_criterion
-from readiness.core.drift import ColumnDrift, DriftOptions, DriftReport
+from readiness.core.drift import ColumnDrift, DriftOptions, DriftReport, explain
+from readiness.core.drift_now import DriftNow, WindowDrift, drift_now
 from readiness.core.performance import CriterionTrack
 from readiness.core.quality import ColumnQuality
 from readiness.core.status import CriterionStatus
@@ -46,7 +48,7 @@ def drift(
     threshold_on: str = "statistic",
     p: float | None = None,
 ) -> ColumnDrift:
-    return ColumnDrift(
+    column = ColumnDrift(
         column,
         "numeric",
         method,
@@ -63,6 +65,16 @@ def drift(
         0.0,
         0.0,
     )
+    return replace(column, explanation=explain(column))
+
+
+WEEK = datetime(2026, 11, 2)
+
+
+def weekly(*reports: DriftReport) -> DriftNow:
+    """The drift state now of weekly windows from 2 Nov 2026, one report each, all complete."""
+    timeline = [WindowDrift(WEEK + timedelta(weeks=i), 7000, r) for i, r in enumerate(reports)]
+    return drift_now(timeline, "week", None)
 
 
 def report(*columns: ColumnDrift) -> DriftReport:
@@ -159,20 +171,33 @@ def test_domain_flags_out_of_range_and_unseen_shares_over_their_limits():
     )
 
 
-def test_feature_drift_lists_drifted_features_most_severe_first():
-    rep = report(drift("device_trust", True, 0.83), drift("amount", False, 0.03), drift("score", True, 0.12))
-    result = c.check_feature_drift(item("no_feature_drift"), rep, ["device_trust", "amount"], PERIOD)
+def test_feature_drift_names_what_drifts_now_and_since_when():
+    calm = report(drift("device_trust", False, 0.02), drift("amount", False, 0.03), drift("score", False))
+    moved = report(
+        drift("device_trust", True, 0.83), drift("amount", False, 0.03), drift("score", True, 0.12)
+    )
+    now = weekly(calm, moved, moved, moved)
+    result = c.check_feature_drift(item("no_feature_drift"), now, ["device_trust", "amount"])
     assert result.status == "fail"
-    assert result.reason == "1 of 2 features drifted: device_trust."  # score is not a feature
-    assert result.evidence.figure == "device_trust: wasserstein 0.83 (drift from 0.1)"
-    quiet = report(drift("amount", False, 0.03))
-    assert c.check_feature_drift(item("no_feature_drift"), quiet, ["amount"], PERIOD).status == "pass"
+    assert result.reason == (  # score is not a feature
+        "1 of 2 features drifting in the week of 23 Nov 2026: device_trust since 9 Nov 2026 (3 weeks)."
+    )
+    assert result.evidence.figure == (
+        "device_trust: Drifted: normed Wasserstein distance 0.83 is at or past its cut-off 0.1."
+    )
+    assert result.evidence.window == "2026-11-23 to 2026-11-29"
+    recovered = weekly(calm, moved, calm)
+    assert c.check_feature_drift(item("no_feature_drift"), recovered, ["device_trust"]).status == "pass"
+    assert recovered["device_trust"].recovered_on == datetime(2026, 11, 16)
 
 
 def test_p_value_drift_evidence_shows_the_adjusted_p_value():
-    rep = report(drift("country", True, 30.0, "chisquare", "p_value", p=0.0004))
-    result = c.check_feature_drift(item("no_feature_drift"), rep, ["country"], PERIOD)
-    assert result.evidence.figure == "country: chisquare p = 0.0004 (drift below 0.05)"
+    now = weekly(report(drift("country", True, 30.0, "chisquare", "p_value", p=0.0004)))
+    result = c.check_feature_drift(item("no_feature_drift"), now, ["country"])
+    assert result.evidence.figure == (
+        "country: Drifted: chance alone produces a change this large about 1 in 2,500 times with 7,000 rows "
+        "against the baseline's 5,000."
+    )
 
 
 def test_label_coverage_against_its_minimum():
@@ -294,13 +319,22 @@ def test_calibration_regression_by_mean_error_and_not_applicable_cases():
 
 
 def test_score_stability_reads_the_score_column_verdict():
-    rep = report(drift("score", True, 0.124), drift("amount", False))
-    result = c.check_score_stability(item("score_distribution_stable"), rep, "score", PERIOD)
-    assert result.status == "fail" and result.evidence.figure == "score: wasserstein 0.124 (drift from 0.1)"
+    now = weekly(report(drift("score", True, 0.124), drift("amount", False)))
+    result = c.check_score_stability(item("score_distribution_stable"), now, ("score", "prediction"))
+    assert result.status == "fail"
     assert (
-        c.check_score_stability(item("score_distribution_stable"), rep, "prediction", PERIOD).status
-        == "unknown"
+        result.evidence.figure
+        == "score: Drifted: normed Wasserstein distance 0.124 is at or past its cut-off 0.1."
     )
+    assert result.reason == (
+        "The score distribution drifts from the baseline's in the week of 2 Nov 2026: score since 2 Nov 2026 (1 week)."
+    )
+    assert (
+        c.check_score_stability(item("score_distribution_stable"), now, ("prediction",)).status == "unknown"
+    )
+    both = weekly(report(drift("score", True, 0.124), drift("prediction", True, 0.2)))
+    reason = c.check_score_stability(item("score_distribution_stable"), both, ("score", "prediction")).reason
+    assert reason.startswith("The score and prediction distributions drift from the baseline's")
 
 
 @pytest.mark.parametrize(

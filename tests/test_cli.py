@@ -154,15 +154,20 @@ def drift_db(tmp_path_factory) -> Path:
 def test_drift_prints_the_summary_and_json(drift_db, capsys):
     db = drift_db
     assert run(db, "drift", "--model", "shop", "--no-multivariate") == 0
-    out = capsys.readouterr().out
-    assert "Columns drifting: 1 of 5 (amount)" in out
-    assert run(db, "drift", "--model", "shop", "--window", "week", "--json", "--start", "2026-10-12") == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].startswith("Drifting now (the week of 12 Oct 2026, 2,100 predictions): 1 of 5 columns.")
+    assert out[2].startswith("  amount: since 2026-10-05. Drifted: values moved by")  # what drifts leads
+    assert run(db, "drift", "--model", "shop", "--window", "day", "--json", "--start", "2026-10-12") == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["summary"]["start"] == "2026-10-12" and result["summary"]["drifted"] == ["amount"]
-    assert {row["start"] for row in result["windows"]} == {"2026-10-12T00:00:00Z", "2026-10-19T00:00:00Z"}
-    assert all(isinstance(row["drifted"], bool) for row in result["windows"])
-    assert result["summary"]["multivariate"]["drifted"] is True
-    assert result["summary"]["columns_drifting"] == 1 and result["summary"]["dataset_drift"] in (True, False)
+    summary = result["summary"]
+    assert summary["start"] == "2026-10-12" and summary["drifting"] == ["amount"]
+    assert summary["now"]["start"] == "2026-10-20T00:00:00Z" and summary["now"]["complete"] is True
+    amount = result["columns"][0]
+    assert amount["column"] == "amount" and amount["since"] == "2026-10-12"  # the range starts drifted
+    assert [w["start"][:10] for w in amount["series"]][:2] == ["2026-10-12", "2026-10-13"]
+    assert all(isinstance(w["drifted"], bool) for w in amount["series"])
+    assert summary["multivariate"]["drifted"] is True
+    assert summary["columns_drifting"] == 1 and summary["dataset_drift"] in (True, False)
 
 
 def test_drift_bad_date_and_empty_range_exit_2(drift_db, capsys):
@@ -194,8 +199,13 @@ def test_drift_tests_per_column_and_calibration(drift_db, capsys):
         == 0
     )
     columns = {row["column"]: row for row in json.loads(capsys.readouterr().out)["columns"]}
-    assert columns["age"]["test"] == "ks" and columns["region"]["test"] == "chisquare"
-    assert columns["amount"]["drifted"] is True and columns["amount"]["analyzed"] is True
+    assert columns["age"]["method"] == "ks" and columns["region"]["method"] == "chisquare"
+    assert columns["amount"]["drifting_now"] is True and columns["amount"]["analyzed"] is True
+    assert run(db, "drift", "--model", "shop", "--no-multivariate", "--json", "--rule", "cutoff") == 0
+    cutoff = {row["column"]: row for row in json.loads(capsys.readouterr().out)["columns"]}
+    assert (
+        cutoff["age"]["method"] == "wasserstein" and cutoff["amount"]["drifting_now"] is True
+    )  # 2000 > 1000 rows
     assert run(db, "drift", "--model", "shop", "--no-multivariate", "--test", "age=magic") == 2
     assert "Unknown drift method" in capsys.readouterr().err
     assert run(db, "drift", "--model", "shop", "--no-multivariate", "--test", "agex") == 2

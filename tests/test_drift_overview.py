@@ -55,8 +55,21 @@ def test_the_shifted_column_is_flagged_and_the_others_are_not(overview):
     assert overview.report.drifted_columns == ("amount",)
     assert overview.n_current == DAYS * ROWS_PER_DAY
     columns = overview.columns()
-    assert columns[0].column == "amount" and columns[0].drifted
+    assert columns[0].column == "amount" and columns[0].drifting_now and columns[0].drifted_in_range
     assert {c.column for c in columns} == {"amount", "age", "region", "prediction", "score"}
+    assert not any(c.drifting_now for c in columns[1:])
+
+
+def test_the_page_says_what_drifts_now_and_since_when(overview):
+    now = overview.now
+    assert now.window == "day" and now.start == datetime(2026, 10, 20) and now.complete  # the log's last day
+    assert now.drifting == ("amount",)
+    amount = overview.columns()[0]
+    assert amount.since == datetime(2026, 10, 1 + SHIFT_DAY) and amount.recovered_on is None
+    assert amount.run == f"since {1 + SHIFT_DAY} Oct 2026 ({DAYS - SHIFT_DAY} days)"
+    assert amount.explanation.startswith("Drifted: values moved by 1.")
+    assert [w.drifted for w in amount.series] == [False] * SHIFT_DAY + [True] * (DAYS - SHIFT_DAY)
+    assert "1 of 5 columns drift on their own in 20 Oct 2026" in overview.dataset_text()
 
 
 def test_heatmap_matrix_shows_when_the_drift_started(overview):
@@ -152,11 +165,14 @@ def test_options_reach_the_report(store, shop):
 
 
 def test_summary_is_plain_json(overview):
-    result = json.loads(json.dumps(drift_json(overview, per_window=True), allow_nan=False))
-    assert result["summary"]["drifted"] == ["amount"]
+    result = json.loads(json.dumps(drift_json(overview), allow_nan=False))
+    assert result["summary"]["drifting"] == ["amount"] and result["summary"]["range"]["drifted"] == ["amount"]
     assert result["summary"]["multivariate"]["drifted"] is True
-    assert len(result["windows"]) == DAYS * 5
-    assert result["columns"][0]["column"] == "amount" and result["columns"][0]["drifted"] is True
+    assert result["summary"]["now"]["start"] == "2026-10-20T00:00:00Z"
+    amount = result["columns"][0]
+    assert (amount["column"], amount["drifting_now"], amount["since"]) == ("amount", True, "2026-10-11")
+    assert amount["method"] == "ks_chisquare" and amount["p_value"] < 0.05 and amount["effect"] > 1
+    assert len(amount["series"]) == DAYS and amount["series"][-1]["drifted"] is True
 
 
 def test_model_without_baseline_or_live_rows(tmp_path):

@@ -94,7 +94,7 @@ def test_drift_json_follows_its_schema(demo_url, capsys):
     document = run_json(capsys, demo_url, "drift", "--model", "fraud", "--json", "--window", "week")
     check("drift", document)
     assert document["summary"]["dataset_drift"] in (True, False)
-    assert "device_trust" in document["summary"]["drifted"]
+    assert "device_trust" in document["summary"]["drifting"]
     check("drift", run_json(capsys, demo_url, "drift", "--model", "demand", "--json", "--no-multivariate"))
 
 

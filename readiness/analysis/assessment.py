@@ -43,7 +43,14 @@ from readiness.core.checklist import (
 )
 from readiness.core.checklist_config import ChecklistConfig, Margins
 from readiness.core.criteria import Criterion, CriterionResult
-from readiness.core.drift import DriftOptions, DriftReport, column_drift
+from readiness.core.drift_now import (
+    DriftNow,
+    complete_end,
+    default_window,
+    drift_now,
+    drift_timeline,
+    window_profiles,
+)
 from readiness.core.metrics import MetricValue
 from readiness.core.performance import (
     CriterionTrack,
@@ -78,10 +85,11 @@ class Assessment:
     config: ChecklistConfig
     last_prediction: datetime | None
     recent: c.Period | None
-    drifted_features: tuple[str, ...]  # baseline features drifting in the recent period, most severe first
+    drifted_features: tuple[str, ...]  # baseline features drifting now, the longest-running first
     drifted_outputs: tuple[str, ...]  # "prediction" and/or "score" when they drift
     criteria_failing: tuple[str, ...]
     criteria_status: CriteriaState
+    drift: DriftNow | None = None  # every column's state in the latest complete window
 
     @property
     def score_text(self) -> str:
@@ -149,7 +157,7 @@ class _Facts:
     lookback: c.Period | None
     reference: Reference | None
     current: FrameProfile | None
-    report: DriftReport | None
+    drift: DriftNow | None
     quality: tuple[ColumnQuality, ...]
     sample: c.SchemaSample | None
     tracks: tuple[CriterionTrack, ...]
@@ -202,7 +210,7 @@ def _assess(store: Store, model: Model, as_of: datetime) -> Assessment:
             ItemStatus.PASS: CriteriaState.MET,
         }.get(criteria_item.status, CriteriaState.INSUFFICIENT)
     )
-    drifted = [col.column for col in facts.report.columns if col.drifted] if facts.report else []
+    drifted = list(facts.drift.drifting) if facts.drift else []
     features = set(_features(facts))
     return Assessment(
         model,
@@ -216,6 +224,7 @@ def _assess(store: Store, model: Model, as_of: datetime) -> Assessment:
         tuple(d for d in drifted if d not in features),
         failing,
         status,
+        facts.drift,
     )
 
 
@@ -260,7 +269,7 @@ def _gather(
     reference = stored.reference
     days = [(d, p) for d, p in stored.profiles if recent.start <= d < recent.end]
     current = merge_all((p for _, p in days), start=None) if days else None
-    report = column_drift(reference, current, DriftOptions()) if current is not None else None
+    drift = _drift_now(reference, [(d, p) for d, p in stored.profiles if d < end], end, as_of)
     quality = column_quality(reference, current, None, margins.missing_margin) if current is not None else ()
     sample = _schema_sample(store, model, baseline, recent, margins.schema_sample_rows)
 
@@ -304,7 +313,7 @@ def _gather(
         lookback,
         reference,
         current,
-        report,
+        drift,
         quality,
         sample,
         tracks,
@@ -352,6 +361,17 @@ def _stored(store: Store, model: Model, baseline: Baseline) -> _Stored:
             tuple(day_records(store, baseline)),
         ),
     )
+
+
+def _drift_now(
+    reference: Reference, days: Sequence[tuple[datetime, FrameProfile]], end: datetime, as_of: datetime
+) -> DriftNow | None:
+    """The Drift page's default view: default windows over the whole log up to ``end``, judged now."""
+    if not days:
+        return None
+    window = default_window(days)
+    timeline = drift_timeline(reference, window_profiles(days, window))
+    return drift_now(timeline, window, complete_end(end, as_of), days[0][0])
 
 
 def _schema_sample(
@@ -464,7 +484,7 @@ AUTOMATIC = {
     "values_within_domain": lambda item, f: c.check_domain(
         item, f.quality, _features(f), f.margins.out_of_range_share, f.margins.unseen_share, f.recent
     ),
-    "no_feature_drift": lambda item, f: c.check_feature_drift(item, f.report, _features(f), f.recent),
+    "no_feature_drift": lambda item, f: c.check_feature_drift(item, f.drift, _features(f)),
     "label_coverage": lambda item, f: c.check_label_coverage(
         item, f.coverage[1], f.coverage[2], f.margins.min_label_coverage, f.coverage[0]
     ),
@@ -481,7 +501,7 @@ AUTOMATIC = {
         f.lookback,
     ),
     "score_distribution_stable": lambda item, f: c.check_score_stability(
-        item, f.report, "score" if _has_scores(f) else "prediction", f.recent
+        item, f.drift, ("score", "prediction") if _has_scores(f) else ("prediction",)
     ),
     "production_matches_development": _dev_gap,
     "outputs_valid": lambda item, f: c.check_outputs(

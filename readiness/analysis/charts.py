@@ -97,7 +97,7 @@ def _numeric_distribution(ref: NumericReference, base: NumericProfile, live: Num
         return figure
     grid = even_grid(ref, base, live)
     for name, profile, color in (("Baseline", base, BASELINE_COLOR), ("Live", live, LIVE_COLOR)):
-        bounds = bin_bounds(edges, profile.minimum, profile.maximum)
+        bounds = profile_bounds(ref, profile)
         share = rebin(_shares(profile.counts), bounds, grid)
         figure.add_bar(
             x=(grid[:-1] + grid[1:]) / 2,
@@ -126,12 +126,25 @@ def even_grid(
     ends = []
     for profile in (base, live):
         if profile.n:
-            bounds = bin_bounds(ref.edges, profile.minimum, profile.maximum)
+            bounds = profile_bounds(ref, profile)
             ends += [histogram_quantile(profile.counts, bounds, q) for q in (0.005, 0.995)]
     low, high = (min(ends), max(ends)) if ends else (0.0, 1.0)
     if not high > low:
         low, high = low - 0.5, high + 0.5
     return np.linspace(low, high, bars + 1)
+
+
+def profile_bounds(ref: NumericReference, profile: NumericProfile) -> np.ndarray:
+    """Where each of a profile's bins really spans, the outer bins closed by the profile's min and max.
+
+    When every value lies beyond the baseline's range, the outer bin starts at the profile's
+    own minimum (or ends at its maximum), not at the baseline's edge.
+    """
+    bounds = bin_bounds(ref.edges, profile.minimum, profile.maximum)
+    if len(bounds) > 2 and profile.n:
+        bounds[-2] = max(bounds[-2], min(profile.minimum, bounds[-1]))
+        bounds[1] = min(bounds[1], max(profile.maximum, bounds[0]))
+    return bounds
 
 
 def rebin(shares: np.ndarray, bounds: np.ndarray, grid: np.ndarray) -> np.ndarray:

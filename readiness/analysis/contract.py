@@ -67,21 +67,29 @@ def metric_json(value: MetricValue | None) -> Json | None:
 # --------------------------------------------------------------------------- drift
 
 
-def drift_json(overview: DriftOverview, per_window: bool = False) -> Json:
-    """``drift --json``: the range's verdicts, every column, and (with ``per_window``) every column per window."""
-    report, mv = overview.report, overview.multivariate
-    result: Json = {
+def drift_json(overview: DriftOverview) -> Json:
+    """``drift --json``: what drifts now (the latest complete window), every column with its run and series."""
+    report, mv, now = overview.report, overview.multivariate, overview.now
+    return {
         "summary": {
             "model": overview.model.name,
             "start": day(overview.start),
             "end": day(overview.last_day),
             "window": overview.window,
             "predictions": int(overview.n_current),
-            "columns_analyzed": int(report.n_analyzed),
-            "columns_drifting": int(report.n_drifted),
-            "share_drifting": number(report.share_drifted),
-            "dataset_drift": bool(report.dataset_drifted),
-            "drifted": list(report.drifted_columns),
+            "now": {
+                "start": moment(now.start),
+                "end": moment(now.end),
+                "period": now.period,
+                "complete": bool(now.complete),
+                "rows": int(now.n_rows),
+            },
+            "columns_analyzed": int(now.n_analyzed),
+            "columns_drifting": len(now.drifting),
+            "drifting": list(now.drifting),
+            "dataset_drift": bool(overview.dataset_drifted),
+            "dataset_explanation": overview.dataset_text(),
+            "rule": report.options.rule,
             "correction": report.options.correction,
             "multivariate": None
             if mv is None
@@ -94,24 +102,14 @@ def drift_json(overview: DriftOverview, per_window: bool = False) -> Json:
                 ],
                 "note": mv.note,
             },
+            "range": {
+                "columns_drifting": int(report.n_drifted),
+                "drifted": list(report.drifted_columns),
+                "share_drifting": number(report.share_drifted),
+            },
         },
         "columns": [column.to_dict() for column in overview.columns()],
     }
-    if per_window:
-        result["windows"] = [
-            {
-                "start": moment(w.start),
-                "column": c.column,
-                "rows": int(w.n_rows),
-                "test": c.method,
-                "statistic": number(c.statistic),
-                "threshold": number(c.threshold),
-                "drifted": bool(c.drifted),
-            }
-            for w in overview.windows
-            for c in w.report.columns
-        ]
-    return result
 
 
 # --------------------------------------------------------------------------- performance

@@ -8,7 +8,7 @@ Results come from the one result cache, keyed on the model's data version.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -17,6 +17,7 @@ import pandas as pd
 
 from readiness.analysis.cache import cached
 from readiness.core.drift import (
+    METHOD_NAMES,
     METHODS,
     NUMERIC_ONLY,
     ColumnDrift,
@@ -24,6 +25,18 @@ from readiness.core.drift import (
     DriftReport,
     calibrate_thresholds,
     column_drift,
+)
+from readiness.core.drift_now import (
+    ColumnNow,
+    DriftNow,
+    WindowDrift,
+    complete_end,
+    day_label,
+    default_window,
+    drift_now,
+    drift_timeline,
+    run_length,
+    window_profiles,
 )
 from readiness.core.multivariate import MultivariateDrift, classifier_drift
 from readiness.core.profiles import (
@@ -35,7 +48,7 @@ from readiness.core.profiles import (
     typed_log_frame,
 )
 from readiness.core.quality import ColumnQuality, QualityReport, column_quality, quality_report
-from readiness.core.records import Baseline, FeatureSpec, Model, features_from_json
+from readiness.core.records import Baseline, FeatureSpec, Model, features_from_json, utcnow
 from readiness.core.windows import (
     MAX_HOUR_RANGE,
     WINDOWS,
@@ -51,6 +64,7 @@ from readiness.storage.store import Store
 
 __all__ = [  # what the Drift page and the CLI use from here
     "METHODS",
+    "METHOD_NAMES",
     "NUMERIC_ONLY",
     "WINDOWS",
     "ColumnDrift",
@@ -66,16 +80,6 @@ __all__ = [  # what the Drift page and the CLI use from here
 
 MULTIVARIATE_ROWS = 3_000  # per side: AUC standard error about 0.01, under a second to fit
 MULTIVARIATE_FOLDS = 3
-TIMELINE_NOISE_REPS = 50  # per-window verdicts: a coarser noise floor keeps 90 windows fast
-
-
-@dataclass(frozen=True)
-class WindowDrift:
-    """Column drift of one window against the baseline."""
-
-    start: datetime
-    n_rows: int
-    report: DriftReport
 
 
 @dataclass(frozen=True)
@@ -89,38 +93,86 @@ class LogRange:
 
 
 @dataclass(frozen=True)
+class WindowVerdict:
+    """One column in one window: drifted (None when it could not be analyzed) and the numbers."""
+
+    start: datetime
+    rows: int
+    drifted: bool | None
+    statistic: float | None
+    p_value: float | None
+    effect: float | None
+
+
+@dataclass(frozen=True)
 class DriftColumn:
-    """One column's row of the drift table: its verdict with the quality flags of the whole range."""
+    """One column's row of the drift table: drifting now and since when, with the evidence.
+
+    ``method`` to ``explanation`` describe the latest complete window's verdict;
+    ``drifted_in_range`` is the verdict of the whole range merged into one sample.
+    """
 
     column: str
     kind: str
-    test: str
+    drifting_now: bool
+    since: datetime | None
+    recovered_on: datetime | None
+    run: str
+    method: str
     statistic: float | None
     p_value: float | None  # adjusted across columns when the test gives one
-    threshold: float
+    threshold: float | None
+    effect: float | None
+    effect_threshold: float | None
+    explanation: str
     analyzed: bool
-    drifted: bool
-    psi: float | None
+    drifted_in_range: bool
     missing_share: float
     quality: tuple[str, ...]
     note: str
+    series: tuple[WindowVerdict, ...]
+
+    @property
+    def state(self) -> str:
+        """The state now in words: "drifting", "steady" or "not analyzed"."""
+        return "drifting" if self.drifting_now else ("steady" if self.analyzed else "not analyzed")
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form (snake_case keys, booleans for verdicts, null for missing numbers)."""
         return {
             "column": self.column,
             "kind": self.kind,
-            "test": self.test,
+            "drifting_now": self.drifting_now,
+            "since": _iso_day(self.since),
+            "recovered_on": _iso_day(self.recovered_on),
+            "method": self.method,
             "statistic": _plain(self.statistic),
             "p_value": _plain(self.p_value),
             "threshold": _plain(self.threshold),
+            "effect": _plain(self.effect),
+            "effect_threshold": _plain(self.effect_threshold),
+            "explanation": self.explanation,
             "analyzed": self.analyzed,
-            "drifted": self.drifted,
-            "psi": _plain(self.psi),
+            "drifted_in_range": self.drifted_in_range,
             "missing_share": _plain(self.missing_share),
             "quality": list(self.quality),
             "note": self.note,
+            "series": [
+                {
+                    "start": f"{w.start:%Y-%m-%dT%H:%M:%SZ}",
+                    "rows": int(w.rows),
+                    "drifted": w.drifted,
+                    "statistic": _plain(w.statistic),
+                    "p_value": _plain(w.p_value),
+                    "effect": _plain(w.effect),
+                }
+                for w in self.series
+            ],
         }
+
+
+def _iso_day(moment: datetime | None) -> str | None:
+    return None if moment is None else f"{moment:%Y-%m-%d}"
 
 
 @dataclass(frozen=True)
@@ -138,6 +190,37 @@ class DriftOverview:
     quality: QualityReport
     range_quality: tuple[ColumnQuality, ...]
     multivariate: MultivariateDrift | None
+    now: DriftNow
+
+    @property
+    def dataset_drifted(self) -> bool:
+        """The data as a whole changed now: half the columns drift, or a classifier tells the rows apart."""
+        share = len(self.now.drifting) / self.now.n_analyzed if self.now.n_analyzed else 0.0
+        return share >= self.report.options.dataset_share or bool(
+            self.multivariate and self.multivariate.drifted
+        )
+
+    def dataset_text(self) -> str:
+        """One sentence on the data as a whole, reconciling the column count and the classifier."""
+        k, n = len(self.now.drifting), self.now.n_analyzed
+        columns = f"{k} of {n} columns drift on their own"
+        mv = self.multivariate
+        if mv is None or mv.auc is None:
+            return f"{columns} in {self.now.period}." if k else f"No column drifts in {self.now.period}."
+        auc = f"AUC {mv.auc:.2f}"
+        if mv.drifted and k == 0:
+            return (
+                f"No column drifts on its own in {self.now.period}, but together they changed: a classifier "
+                f"tells live rows from baseline rows ({auc})."
+            )
+        if mv.drifted:
+            return f"{columns} in {self.now.period}, and a classifier tells live rows from baseline rows ({auc})."
+        if k:
+            return (
+                f"{columns} in {self.now.period}, but the change is too small for a classifier to tell live rows "
+                f"from baseline rows ({auc})."
+            )
+        return f"No column drifts in {self.now.period}, and a classifier cannot tell live rows from baseline rows ({auc})."
 
     @property
     def n_current(self) -> int:
@@ -150,14 +233,17 @@ class DriftOverview:
         return self.end - timedelta(days=1)
 
     def columns(self) -> tuple[DriftColumn, ...]:
-        """One row per column, most severe first, with the quality flags of the whole range."""
+        """One row per column, drifting now first (longest run first), with the whole range's quality flags."""
         flags = {q.column: q.flags for q in self.range_quality}
-        return tuple(_drift_column(c, flags.get(c.column, ())) for c in self.report.columns)
+        return tuple(
+            _drift_column(c, self.now, self.report[c.column], self.windows, flags.get(c.column, ()))
+            for c in self.now.columns
+        )
 
     def severity_matrix(self) -> pd.DataFrame:
         """Columns x window starts: effective severity, capped at 5 (>= 1 means drift)."""
         data = {w.start: {c.column: _capped(c) for c in w.report.columns} for w in self.windows}
-        order = [c.column for c in self.report.columns]
+        order = [c.column for c in self.now.columns]
         return pd.DataFrame(data).reindex(order)
 
 
@@ -178,21 +264,50 @@ def _capped(column: ColumnDrift) -> float:
     return float(min(effective_severity(column), 5.0))
 
 
-def _drift_column(c: ColumnDrift, flags: tuple[str, ...]) -> DriftColumn:
+def _drift_column(
+    c: ColumnNow, now: DriftNow, whole: ColumnDrift, windows: tuple[WindowDrift, ...], flags: tuple[str, ...]
+) -> DriftColumn:
+    latest = c.latest
+    series = tuple(_verdict(w, c.column) for w in windows)
     return DriftColumn(
         column=c.column,
         kind=c.kind,
-        test=c.method,
-        statistic=c.statistic,
-        p_value=c.p_adjusted if c.p_adjusted is not None else c.p_value,
-        threshold=c.threshold,
+        drifting_now=c.drifting,
+        since=c.since,
+        recovered_on=c.recovered_on,
+        run=run_text(c, now),
+        method=latest.method if latest else "none",
+        statistic=latest.statistic if latest else None,
+        p_value=(latest.p_adjusted if latest.p_adjusted is not None else latest.p_value) if latest else None,
+        threshold=latest.threshold if latest else None,
+        effect=latest.effect if latest else None,
+        effect_threshold=latest.effect_threshold if latest else None,
+        explanation=c.explanation,
         analyzed=c.analyzed,
-        drifted=c.drifted,
-        psi=c.psi,
-        missing_share=c.missing_share,
+        drifted_in_range=whole.drifted,
+        missing_share=latest.missing_share if latest else whole.missing_share,
         quality=flags,
-        note=c.note,
+        note=latest.note if latest else whole.note,
+        series=series,
     )
+
+
+def run_text(c: ColumnNow, now: DriftNow) -> str:
+    """The run in words: "since 1 Apr 2019 (22 weeks)", "recovered on 3 Jun 2019" or ""."""
+    if c.drifting and c.since is not None and now.end is not None:
+        return f"since {day_label(c.since)} ({run_length(c.since, now.end, now.window)})"
+    if c.recovered_on is not None:
+        return f"recovered on {day_label(c.recovered_on)}"
+    return ""
+
+
+def _verdict(w: WindowDrift, name: str) -> WindowVerdict:
+    try:
+        c = w.report[name]
+    except KeyError:
+        return WindowVerdict(w.start, w.n_rows, None, None, None, None)
+    p = c.p_adjusted if c.p_adjusted is not None else c.p_value
+    return WindowVerdict(w.start, w.n_rows, c.drifted if c.analyzed else None, c.statistic, p, c.effect)
 
 
 def _plain(value: float | None) -> float | None:
@@ -219,7 +334,9 @@ def log_range(store: Store, model: Model) -> LogRange:
         span = profile_span(store, baseline)
         if span.first_day is None or span.last_day is None:
             return LogRange(None, None, 0, "day")
-        window = choose_window(span.n_rows, span.first_day, span.last_day + timedelta(days=1))
+        window = choose_window(
+            span.n_rows, span.first_day, span.last_day + timedelta(days=1), allow_hour=False
+        )
         return LogRange(span.first_day.date(), span.last_day.date(), span.n_rows, window)
 
     return cached(store, model, "log_range", (), compute)
@@ -235,15 +352,17 @@ def drift_overview(
     multivariate: bool = True,
     multivariate_rows: int = MULTIVARIATE_ROWS,
     calibrated: bool = False,
+    as_of: datetime | None = None,
 ) -> DriftOverview:
     """Drift of a model's log in [start, end] (dates inclusive) against its baseline.
 
     ``window`` is hour, day, week or month (default: chosen from volume); hour windows are
     profiled from raw rows and allowed for ranges of up to three days. ``calibrated`` judges
     every column by thresholds learned from the baseline itself (mean + 3 std of the statistic
-    over baseline chunks the size of a typical window).
+    over baseline chunks the size of a typical window). ``now`` judges the latest window
+    complete by ``as_of`` (default: now).
     """
-    args = (start, end, window, options, multivariate, multivariate_rows, calibrated)
+    args = (start, end, window, options, multivariate, multivariate_rows, calibrated, as_of)
     return cached(store, model, "drift_overview", args, lambda: _analyze(store, model, *args))
 
 
@@ -257,6 +376,7 @@ def _analyze(
     multivariate: bool,
     multivariate_rows: int,
     calibrated: bool,
+    as_of: datetime | None,
 ) -> DriftOverview:
     baseline = store.active_baseline(model.id)
     if baseline is None:
@@ -271,20 +391,23 @@ def _analyze(
         )
     lo = lo or days[0][0]
     hi = hi or days[-1][0] + timedelta(days=1)
-    window = window or choose_window(sum(p.n_rows for _, p in days), lo, hi)
+    window = window or default_window(days)
     check_window(window)
     windows = (
-        _hour_profiles(store, model, reference, lo, hi) if window == "hour" else _merge_days(days, window)
+        _hour_profiles(store, model, reference, lo, hi) if window == "hour" else window_profiles(days, window)
     )
     current = merge_all(p for _, p in windows)
     if calibrated:
         options = calibrated_options(store, baseline, reference, windows, options)
     report = column_drift(reference, current, options)
-    timeline_options = replace(options, noise_reps=min(options.noise_reps, TIMELINE_NOISE_REPS))
-    timeline = tuple(
-        WindowDrift(s, p.n_rows, column_drift(reference, p, timeline_options)) for s, p in windows
+    timeline = drift_timeline(reference, windows, options)
+    log_end = min(hi, days[-1][0] + timedelta(days=1))
+    now = drift_now(timeline, window, complete_end(log_end, as_of or utcnow()), max(lo, days[0][0]))
+    mv = (
+        _multivariate(store, model, baseline, now.start or lo, min(now.end or hi, hi), multivariate_rows)
+        if multivariate
+        else None
     )
-    mv = _multivariate(store, model, baseline, lo, hi, multivariate_rows) if multivariate else None
     return DriftOverview(
         model,
         lo,
@@ -297,6 +420,7 @@ def _analyze(
         quality_report(reference, windows),
         column_quality(reference, current),
         mv,
+        now,
     )
 
 
@@ -326,18 +450,6 @@ def _day(moment: datetime | None, shift: int = 0) -> str:
         if moment is None and shift == 0
         else ("the last prediction" if moment is None else f"{moment + timedelta(days=shift):%Y-%m-%d}")
     )
-
-
-def _merge_days(
-    days: list[tuple[datetime, FrameProfile]], window: str
-) -> list[tuple[datetime, FrameProfile]]:
-    if window == "day":
-        return days
-    starts = window_starts(pd.Series([d for d, _ in days]), window)
-    groups: dict[datetime, list[FrameProfile]] = {}
-    for start, (_, profile) in zip(starts, days, strict=True):
-        groups.setdefault(start.to_pydatetime(), []).append(profile)
-    return [(start, merge_all(profiles)) for start, profiles in groups.items()]
 
 
 def _hour_profiles(

@@ -8,6 +8,7 @@ from datetime import datetime
 from readiness.analysis.assessment import Assessment, assess_model
 from readiness.analysis.cache import cached_for_store
 from readiness.core.checklist import status_words
+from readiness.core.checks import column_since
 from readiness.core.records import Model, utcnow
 from readiness.core.status import CriteriaState, Freshness, ReadinessStatus
 from readiness.storage.store import Store
@@ -50,12 +51,19 @@ class ModelOverview:
 
     @property
     def drift_text(self) -> str:
-        """Drift in words: which columns drift in the newest week, "no drift", or "n/a"."""
-        if self.readiness is None or self.readiness.recent is None:
+        """Drift in words, as on the Drift page: what drifts in the latest complete window and since when."""
+        readiness = self.readiness
+        now = readiness.drift if readiness is not None else None
+        if readiness is None or now is None or now.start is None:
             return "n/a"
-        drifted, outputs = self.readiness.drifted_features, self.readiness.drifted_outputs
-        text = f"{len(drifted)} feature(s) drifting: {', '.join(drifted)}" if drifted else "no feature drift"
-        return text + (f"; {' and '.join(outputs)} drifting" if outputs else "")
+        drifting = [now[name] for name in now.drifting]
+        features = [c for c in drifting if c.column in readiness.drifted_features]
+        outputs = [c for c in drifting if c.column in readiness.drifted_outputs]
+        named = ", ".join(column_since(c, now) for c in features)
+        text = f"{len(features)} feature(s) drifting: {named}" if features else "no feature drifting"
+        if outputs:
+            text += "; " + " and ".join(column_since(c, now) for c in outputs) + " drifting"
+        return f"{text} ({now.period})"
 
     @property
     def criteria_text(self) -> str:

@@ -26,11 +26,12 @@ import plotly.io as pio
 from readiness.analysis import charts
 from readiness.analysis.assessment import Assessment, assess_model, score_history
 from readiness.analysis.cache import cached, cached_for_store
-from readiness.analysis.drift_overview import DriftColumn, DriftOverview, drift_overview
+from readiness.analysis.drift_overview import run_text
 from readiness.analysis.overview import ModelOverview, portfolio_overview
 from readiness.analysis.performance_overview import PerformanceOverview, performance_overview
 from readiness.core.checklist import SECTIONS, Bands, ItemResult
 from readiness.core.checks import primary_criterion
+from readiness.core.drift_now import ColumnNow, DriftNow
 from readiness.core.performance import CriterionTrack
 from readiness.core.records import Model, utcnow
 from readiness.core.status import CriterionStatus, ItemStatus, ReadinessStatus
@@ -146,18 +147,6 @@ def _performance(store: Store, assessment: Assessment) -> tuple[PerformanceOverv
     start = window_start(end - timedelta(weeks=TREND_WEEKS), "week")
     return _attempt(
         lambda: performance_overview(store, assessment.model, start, end, "week", now=assessment.as_of)
-    )
-
-
-def _drift(store: Store, assessment: Assessment) -> tuple[DriftOverview | None, str]:
-    """Column drift over the assessment's recent period (the newest week), or why there is none."""
-    if assessment.recent is None:
-        return None, _no_log_text(store, assessment)
-    period = assessment.recent
-    return _attempt(
-        lambda: drift_overview(
-            store, assessment.model, period.start, period.end, window="day", multivariate=False
-        )
     )
 
 
@@ -361,8 +350,9 @@ def _checked_periods(assessment: Assessment) -> str:
         return "nothing yet: no logged predictions to check"
     margins = assessment.config.margins
     end = assessment.recent.end - timedelta(days=1)
+    drift = f"drift in {assessment.drift.period}; " if assessment.drift is not None else ""
     return (
-        f"drift, data quality and latency on {assessment.recent.text}; performance, volume and outputs "
+        f"{drift}data quality and latency on {assessment.recent.text}; performance, volume and outputs "
         f"on the {margins.lookback_days} days to {end:%Y-%m-%d}"
     )
 
@@ -635,45 +625,24 @@ def _trend_chart(performance: PerformanceOverview | None, problem: str) -> Chart
 
 
 def _drift_section(store: Store, assessment: Assessment) -> str:
-    """The newest week's most drifted columns, most severe first."""
-    overview, problem = _drift(store, assessment)
-    if overview is None:
-        return f"<h3>Drift in the newest week</h3>{_missing('Drift', problem)}"
-    rows = [_drift_cells(column) for column in overview.columns()[:DRIFT_ROWS]]
-    report = overview.report
-    headers = [
-        "Column",
-        "Type",
-        "Test",
-        "Statistic",
-        "p-value",
-        "Threshold",
-        "Drift",
-        "PSI",
-        "Quality / note",
-    ]
-    period = assessment.recent.text if assessment.recent else ""
+    """What drifts in the latest complete window and since when, as on the Drift page and the checklist."""
+    now = assessment.drift
+    if now is None or now.start is None:
+        return f"<h3>Drift now</h3>{_missing('Drift', _no_log_text(store, assessment))}"
+    shown = now.columns[:DRIFT_ROWS]
+    rows = [_drift_cells(column, now) for column in shown]
+    headers = ["Column", "Now", "Since / recovered", "What changed"]
     return (
-        f"<h3>Drift in the newest week ({_e(period)})</h3><p>{report.n_drifted} of {report.n_analyzed} "
-        f"columns drift against the baseline ({overview.n_current:,} predictions); the {len(rows)} most "
-        f"severe are shown (all on the Drift page).</p>{_table(headers, rows, 'drift')}"
+        f"<h3>Drift now ({_e(now.period)})</h3><p>{len(now.drifting)} of {now.n_analyzed} columns drift "
+        f"against the baseline ({now.n_rows:,} predictions in the window); the {len(rows)} most "
+        f"relevant are shown (all on the Drift page).</p>{_table(headers, rows, 'drift')}"
     )
 
 
-def _drift_cells(c: DriftColumn) -> list[str]:
+def _drift_cells(c: ColumnNow, now: DriftNow) -> list[str]:
     """One column's row of the drift table."""
-    verdict = "drift" if c.drifted else ("ok" if c.analyzed else "not analyzed")
-    return [
-        _e(c.column),
-        _e(c.kind),
-        _e(c.test),
-        _num(c.statistic),
-        _num(c.p_value),
-        _num(c.threshold),
-        _pill_text(verdict),
-        _num(c.psi),
-        _e("; ".join(c.quality) or c.note),
-    ]
+    verdict = "drift" if c.drifting else ("ok" if c.analyzed else "not analyzed")
+    return [_e(c.column), _pill_text(verdict), _e(run_text(c, now)), _e(c.explanation)]
 
 
 # --------------------------------------------------------------------------- passing items and footer

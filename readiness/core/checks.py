@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from readiness.core import metrics as m
 from readiness.core.checklist import ChecklistItem, Evidence, ItemResult
 from readiness.core.criteria import Criterion, CriterionResult
-from readiness.core.drift import ColumnDrift, DriftReport
+from readiness.core.drift_now import ColumnNow, DriftNow, day_label, run_length
 from readiness.core.performance import CriterionTrack
 from readiness.core.quality import ColumnQuality
 from readiness.core.status import CriterionStatus, ItemStatus
@@ -225,20 +225,30 @@ def check_domain(
     )
 
 
-def _drift_figure(c: ColumnDrift) -> str:
-    if c.threshold_on == "p_value":
-        p = c.p_adjusted if c.p_adjusted is not None else c.p_value
-        return f"{c.column}: {c.method} p = {p:.2g} (drift below {c.threshold:g})"
-    return f"{c.column}: {c.method} {c.statistic:.3g} (drift from {c.threshold:g})"
+def drift_period(now: DriftNow) -> Period | None:
+    """The latest window a drift verdict judged, as a check period."""
+    return Period(now.start, now.end) if now.start is not None and now.end is not None else None
 
 
-def check_feature_drift(
-    item: ChecklistItem, report: DriftReport | None, features: Sequence[str], period: Period | None
-) -> ItemResult:
-    """No baseline feature drifted in the period (default tests, corrected across columns)."""
-    if report is None or period is None:
+def column_since(column: ColumnNow, now: DriftNow) -> str:
+    """A drifting column with its run: "amount since 7 Apr 2026 (8 weeks)"."""
+    if not column.drifting or column.since is None or now.end is None:
+        return column.column
+    return (
+        f"{column.column} since {day_label(column.since)} ({run_length(column.since, now.end, now.window)})"
+    )
+
+
+def _drift_figure(column: ColumnNow) -> str:
+    return f"{column.column}: {column.explanation}"
+
+
+def check_feature_drift(item: ChecklistItem, now: DriftNow | None, features: Sequence[str]) -> ItemResult:
+    """No baseline feature drifts in the latest complete window (the Drift page's "drifting now")."""
+    period = drift_period(now) if now is not None else None
+    if now is None or period is None:
         return _no_period(item, "Drift")
-    columns = [c for c in report.columns if c.column in features and c.analyzed]
+    columns = [c for c in now.columns if c.column in features and c.analyzed]
     if not columns:
         return _result(
             item,
@@ -248,12 +258,13 @@ def check_feature_drift(
             period,
             "Drift",
         )
-    drifted = [c for c in columns if c.drifted]
+    drifted = [c for c in columns if c.drifting]
     if drifted:
         return _result(
             item,
             ItemStatus.FAIL,
-            f"{len(drifted)} of {len(columns)} features drifted: {_listed([c.column for c in drifted])}.",
+            f"{len(drifted)} of {len(columns)} features drifting in {now.period}: "
+            f"{_listed([column_since(c, now) for c in drifted])}.",
             _drift_figure(drifted[0]),
             period,
             "Drift",
@@ -261,7 +272,7 @@ def check_feature_drift(
     return _result(
         item,
         ItemStatus.PASS,
-        f"None of {len(columns)} features drifted.",
+        f"None of {len(columns)} features drifting in {now.period}.",
         _drift_figure(columns[0]),
         period,
         "Drift",
@@ -479,41 +490,46 @@ def check_calibration(
     return _no_period(item, "Performance", "labelled predictions")
 
 
-def check_score_stability(
-    item: ChecklistItem, report: DriftReport | None, column: str, period: Period | None
-) -> ItemResult:
-    """The score (binary) or prediction distribution did not drift from the baseline's."""
-    if report is None or period is None:
+def check_score_stability(item: ChecklistItem, now: DriftNow | None, columns: Sequence[str]) -> ItemResult:
+    """The model's outputs (score, prediction) do not drift in the latest complete window."""
+    period = drift_period(now) if now is not None else None
+    if now is None or period is None:
         return _no_period(item, "Drift")
-    try:
-        c = report[column]
-    except KeyError:
+    present = [now[name] for name in columns if name in {c.column for c in now.columns}]
+    what = " and ".join(columns) if len(columns) > 1 else columns[0] if columns else "output"
+    if not present:
         return _result(
-            item, ItemStatus.UNKNOWN, f"No {column} distribution to compare.", "not profiled", period, "Drift"
+            item, ItemStatus.UNKNOWN, f"No {what} distribution to compare.", "not profiled", period, "Drift"
         )
-    if not c.analyzed:
+    analyzed = [c for c in present if c.analyzed]
+    if not analyzed:
+        note = present[0].latest.note if present[0].latest is not None else "no values in the window"
         return _result(
             item,
             ItemStatus.UNKNOWN,
-            f"The {column} distribution could not be analyzed: {c.note}",
+            f"The {present[0].column} distribution could not be analyzed: {note}",
             "not analyzed",
             period,
             "Drift",
         )
-    if c.drifted:
+    drifting = [c for c in analyzed if c.drifting]
+    if drifting:
+        names = " and ".join(c.column for c in drifting)
         return _result(
             item,
             ItemStatus.FAIL,
-            f"The {column} distribution drifted from the baseline's.",
-            _drift_figure(c),
+            f"The {names} distribution{'s' if len(drifting) > 1 else ''} drift{'' if len(drifting) > 1 else 's'} "
+            f"from the baseline's in {now.period}: {'; '.join(column_since(c, now) for c in drifting)}.",
+            _drift_figure(drifting[0]),
             period,
             "Drift",
         )
+    names = " and ".join(c.column for c in analyzed)
     return _result(
         item,
         ItemStatus.PASS,
-        f"The {column} distribution matches the baseline's.",
-        _drift_figure(c),
+        f"The {names} distribution{'s match' if len(analyzed) > 1 else ' matches'} the baseline's in {now.period}.",
+        _drift_figure(analyzed[0]),
         period,
         "Drift",
     )

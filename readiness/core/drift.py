@@ -8,7 +8,7 @@ The default rule (``rule="test"``, docs/drift.md "Tests") asks two questions of 
   the categories, rare ones pooled. p-values are corrected across columns
   (Benjamini-Hochberg), drift at adjusted p < 0.05;
 * is it at least a small practical effect? Numeric: values moved by >= 0.05 standard
-  deviations on average (Wasserstein-1 over a robust spread); categorical: >= 2% of rows
+  deviations on average (Wasserstein-1 over the baseline std); categorical: >= 2% of rows
   changed category (total variation). So a million rows do not make a 0.02 sd shift news.
 
 The widely used fixed cut-offs stay available as ``rule="cutoff"``: with at most 1000
@@ -578,27 +578,16 @@ def _analyze(pair: _Pair, options: DriftOptions, level: float) -> ColumnDrift:
 def _effect(pair: _Pair, options: DriftOptions) -> tuple[float, float]:
     """How big the change is in practice, and the least that counts as drift.
 
-    Numeric columns with spread: Wasserstein-1 over a robust spread (how many standard
-    deviations values moved on average); others: total variation (share of rows that changed
+    Numeric columns with spread: Wasserstein-1 over the baseline's standard deviation (how
+    many standard deviations values moved on average); others: total variation (share of rows that changed
     category or bin).
     """
     if pair.numeric and pair.ref.n_unique > 5:
         ref, base, _ = pair.numeric_sides()
-        bounds = pair.bounds()
-        scale = _spread(base, ref, bounds)
-        if scale > 0:
-            moved = ds.wasserstein_binned(*pair.vectors(), bounds, scale, bool(ref.discrete))
+        if base.std > 0:
+            moved = ds.wasserstein_binned(*pair.vectors(), pair.bounds(), base.std, bool(ref.discrete))
             return float(moved), options.min_effect_numeric
     return float(ds.total_variation(*pair.vectors())), options.min_effect_categorical
-
-
-def _spread(base: NumericProfile, ref: NumericReference, bounds: np.ndarray) -> float:
-    """The baseline's standard deviation, or IQR / 1.349 when smaller (heavy tails inflate the std)."""
-    if ref.discrete:
-        return base.std
-    quartiles = [ds.histogram_quantile(base.counts, bounds, q) for q in (0.25, 0.75)]
-    robust = (quartiles[1] - quartiles[0]) / 1.349
-    return min(base.std, robust) if robust > 0 else base.std
 
 
 def explain(c: ColumnDrift) -> str:
@@ -618,12 +607,12 @@ def explain(c: ColumnDrift) -> str:
     beyond = p is not None and p < c.threshold
     if c.effect is None or c.effect_threshold is None:
         if beyond:
-            return f"Drifted: a change this large turns up by chance {_odds(p)} with {sizes}."
+            return f"Drifted: chance alone produces a change this large {_odds(p)} times with {sizes}."
         return f"Steady: within what chance produces with {sizes}."
     moved, least = _effect_words(c)
     if c.drifted:
         return (
-            f"Drifted: {moved}, more than chance produces with {sizes} ({_odds(p)}), "
+            f"Drifted: {moved}, more than chance produces with {sizes} (odds {_odds(p)}), "
             f"and past the {least} that counts as a change."
         )
     if beyond:
@@ -633,17 +622,17 @@ def explain(c: ColumnDrift) -> str:
 
 def _effect_words(c: ColumnDrift) -> tuple[str, str]:
     effect, least = c.effect or 0.0, c.effect_threshold or 0.0
-    if c.method in NUMERIC_ONLY or c.kind == "numeric" and c.method not in ("chisquare", "z"):
+    if c.method in NUMERIC_ONLY or (c.kind == "numeric" and c.method not in ("chisquare", "z")):
         return f"values moved by {effect:.2f} standard deviations on average", f"{least:g}"
     return f"{effect:.1%} of rows changed category", f"{least:.0%}"
 
 
 def _odds(p: float | None) -> str:
     if p is None:
-        return "odds unknown"
+        return "unknown"
     if p <= 1e-6:
-        return "odds under 1 in a million"
-    return f"odds about 1 in {round(1 / p):,}"
+        return "under 1 in a million"
+    return f"about 1 in {round(1 / p):,}"
 
 
 def _explain_cutoff(c: ColumnDrift) -> str:
