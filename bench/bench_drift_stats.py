@@ -58,8 +58,15 @@ def _zipf(k: int, a: float = 1.0) -> np.ndarray:
     return w / w.sum()
 
 
-CATEGORICAL = {"cat2": [0.7, 0.3], "cat3": [0.5, 0.3, 0.2], "cat5": [0.3, 0.25, 0.2, 0.15, 0.1]}
-CATEGORICAL |= {"cat10": _zipf(10), "cat30": _zipf(30), "cat50": _zipf(50, 0.8), "cat200": _zipf(200, 0.8)}
+CATEGORICAL: dict[str, np.ndarray] = {
+    "cat2": np.array([0.7, 0.3]),
+    "cat3": np.array([0.5, 0.3, 0.2]),
+    "cat5": np.array([0.3, 0.25, 0.2, 0.15, 0.1]),
+    "cat10": _zipf(10),
+    "cat30": _zipf(30),
+    "cat50": _zipf(50, 0.8),
+    "cat200": _zipf(200, 0.8),
+}
 CATEGORY_SHIFT = ("cat5", 0, 0.03)  # column, category index, change of its share
 
 

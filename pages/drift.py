@@ -1,12 +1,13 @@
 """Drift: which columns moved away from the baseline, since when, and the data quality behind it."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pandas as pd
 import streamlit as st
 
 from readiness.analysis.charts import distribution_figure, drift_heatmap, share_drifted_figure
 from readiness.analysis.drift_overview import (
+    METHOD_NAMES,
     METHODS,
     NUMERIC_ONLY,
     DriftOptions,
@@ -17,7 +18,18 @@ from readiness.errors import ReadinessError
 from shell import model_log_range, require_shell, selected_model
 
 CORRECTIONS = {"Benjamini-Hochberg": "bh", "Bonferroni": "bonferroni", "None": "none"}
+RULES = {"Beyond chance, and big enough to matter": "test", "Fixed cut-offs": "cutoff"}
 WINDOWS = ["auto", "hour", "day", "week", "month"]
+
+
+def _day(moment: datetime | None) -> str:
+    """A run's date for the table: "5 Oct 2026", or blank when there is none."""
+    return "" if moment is None else f"{moment.day} {moment:%b %Y}"
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    """A number for the technical table; "—" where a test gives none (a distance has no p-value)."""
+    return "—" if value is None or value != value else format(value, spec)
 
 
 store = require_shell()
@@ -44,20 +56,33 @@ window = middle.selectbox(
     help=f"'auto' picks by volume (here: {span.suggested_window}). "
     "Hourly windows work for ranges up to three days.",
 )
-correction = right.selectbox(
-    "p-value correction",
-    list(CORRECTIONS),
-    key="drift_correction",
-    help="Corrects p-value tests across columns so a healthy stream raises few alarms.",
-)
-multivariate = st.toggle(
-    "Multivariate check (a classifier tries to tell baseline from live rows)",
+multivariate = right.toggle(
+    "Multivariate check",
     value=True,
     key="drift_multivariate",
+    help="A classifier tries to tell baseline rows from rows of the latest window; if it can, the "
+    "data changed as a whole even where single columns look steady.",
 )
 start, end = picked if isinstance(picked, tuple) and len(picked) == 2 else (span.first_day, span.last_day)
 
 with st.expander("Tests and thresholds"):
+    rule = RULES[
+        st.radio(
+            "Drift rule",
+            list(RULES),
+            key="drift_rule",
+            help="Default: a column drifts when its change is beyond what sampling alone produces at "
+            "the window's size (KS and chi-square tests, corrected across columns) and big enough to "
+            "matter (0.05 standard deviations, or 2% of rows changing category). Fixed cut-offs: "
+            "normed Wasserstein or Jensen-Shannon distance of at least 0.1, the rule most tools use.",
+        )
+    ]
+    correction = st.selectbox(
+        "Correction for testing many columns",
+        list(CORRECTIONS),
+        key="drift_correction",
+        help="Benjamini-Hochberg (default) keeps false alarms rare when many columns are tested at once.",
+    )
     calibrated = (
         st.radio(
             "Thresholds",
@@ -94,7 +119,7 @@ methods = {row["Column"]: row["Test"] for row in tests.to_dict("records") if row
 
 try:
     with st.spinner("Comparing the log with the baseline..."):
-        options = DriftOptions(methods=methods, correction=CORRECTIONS[correction])
+        options = DriftOptions(methods=methods, correction=CORRECTIONS[correction], rule=rule)
         overview = drift_overview(
             store,
             model,
@@ -109,69 +134,105 @@ except ReadinessError as exc:
     st.error(str(exc))
     st.stop()
 
-report = overview.report
-a, b, c, d = st.columns(4)
-a.metric("Columns drifting", f"{report.n_drifted} of {report.n_analyzed}")
-b.metric(
-    "Dataset drift",
-    "yes" if report.dataset_drifted else "no",
-    help=f"Yes when at least {report.options.dataset_share:.0%} of columns drift.",
+now = overview.now
+rows = overview.columns()
+a, b, c = st.columns(3)
+a.metric(
+    "Drifting now",
+    f"{len(now.drifting)} of {now.n_analyzed} columns",
+    help=f"In the latest complete {overview.window}: {now.period}, {now.n_rows:,} predictions.",
 )
-if overview.multivariate is not None and overview.multivariate.auc == overview.multivariate.auc:
-    c.metric(
-        "Multivariate AUC",
-        f"{overview.multivariate.auc:.3f}",
-        delta="drift" if overview.multivariate.drifted else "no drift",
-        delta_color="inverse" if overview.multivariate.drifted else "off",
-        help=overview.multivariate.note,
-    )
-d.metric(
-    "Predictions compared",
+b.metric("Data as a whole", "changed" if overview.dataset_drifted else "steady", help=overview.dataset_text())
+c.metric(
+    "Predictions in the range",
     f"{overview.n_current:,}",
     help=f"{overview.start:%Y-%m-%d} to {overview.end - timedelta(days=1):%Y-%m-%d}, per {overview.window}",
 )
-if report.drifted_columns:
-    st.warning("Drifting: " + ", ".join(report.drifted_columns))
-if overview.multivariate is not None and overview.multivariate.top_features:
+st.caption(overview.dataset_text())
+drifting = [r for r in rows if r.drifting_now]
+if drifting:
+    st.warning(f"Drifting now ({now.period}): " + "; ".join(f"{r.column} {r.run}" for r in drifting))
+recovered = [r for r in rows if not r.drifting_now and r.recovered_on is not None]
+if recovered:
+    st.info("Recovered: " + "; ".join(f"{r.column} {r.run}" for r in recovered))
+
+now_tab, range_tab, details_tab = st.tabs(["Drifting now", "Whole range vs baseline", "Technical details"])
+with now_tab:
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Column": r.column,
+                    "Now": r.state,
+                    "Since": _day(r.since),
+                    "Recovered on": _day(r.recovered_on),
+                    "What changed": r.explanation,
+                    "Quality": "; ".join(r.quality),
+                }
+                for r in rows
+            ],
+            columns=["Column", "Now", "Since", "Recovered on", "What changed", "Quality"],
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Since": st.column_config.TextColumn(
+                help="First window of the column's current run of drifted windows."
+            ),
+            "Recovered on": st.column_config.TextColumn(
+                help="First steady window after the column's last drifted run."
+            ),
+            "What changed": st.column_config.TextColumn(width="large"),
+        },
+    )
+with range_tab:
     st.caption(
-        "Columns that best tell live from baseline rows: "
-        + ", ".join(f"{name} ({importance:.3f})" for name, importance in overview.multivariate.top_features)
+        f"The whole range ({overview.start:%d %b %Y} to {overview.end - timedelta(days=1):%d %b %Y}, "
+        f"{overview.n_current:,} predictions) merged into one sample and compared with the baseline. "
+        "Large samples make small changes detectable, so read this with the per-window view."
+    )
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Column": col.column,
+                    "Over the range": "drift"
+                    if col.drifted
+                    else ("steady" if col.analyzed else "not analyzed"),
+                    "What changed": col.explanation,
+                }
+                for col in overview.report.columns
+            ],
+            columns=["Column", "Over the range", "What changed"],
+        ),
+        hide_index=True,
+        width="stretch",
+    )
+with details_tab:
+    st.caption("The latest window's test per column, for data scientists.")
+    st.dataframe(
+        pd.DataFrame(
+            [
+                {
+                    "Column": r.column,
+                    "Type": r.kind,
+                    "Test": METHOD_NAMES.get(r.method, r.method),
+                    "Statistic": _fmt(r.statistic, ".4g"),
+                    "p-value (adjusted)": _fmt(r.p_value, ".2g"),
+                    "Threshold": _fmt(r.threshold, "g"),
+                    "Effect": _fmt(r.effect, ".3g"),
+                    "Least effect that counts": _fmt(r.effect_threshold, "g"),
+                    "Missing": f"{r.missing_share:.1%}",
+                    "Note": r.note,
+                }
+                for r in rows
+            ]
+        ),
+        hide_index=True,
+        width="stretch",
     )
 
-st.subheader("Every column, most severe first")
-columns_table = pd.DataFrame(
-    [
-        {
-            "Column": c.column,
-            "Type": c.kind,
-            "Test": c.test,
-            "Statistic": c.statistic,
-            "p-value": c.p_value,
-            "Threshold": c.threshold,
-            "Drift": "drift" if c.drifted else ("ok" if c.analyzed else "not analyzed"),
-            "PSI": c.psi,
-            "Missing": c.missing_share,
-            "Quality": "; ".join(c.quality),
-            "Note": c.note,
-        }
-        for c in overview.columns()
-    ]
-)
-st.dataframe(
-    columns_table,
-    hide_index=True,
-    width="stretch",
-    column_config={
-        "Statistic": st.column_config.NumberColumn(format="%.4f"),
-        "p-value": st.column_config.NumberColumn(format="%.2e"),
-        "PSI": st.column_config.NumberColumn(
-            format="%.3f", help="Population stability index; > 0.2 is a large shift."
-        ),
-        "Missing": st.column_config.NumberColumn(format="percent"),
-    },
-)
-
-names = [col.column for col in report.columns]
+names = [r.column for r in rows]
 column = st.selectbox("Distribution of", names, key=f"drift_column_{model.name}")
 st.plotly_chart(distribution_figure(overview.reference, overview.current, column), key="drift_distribution")
 

@@ -182,10 +182,10 @@ def test_drift_page_flags_the_demo_fraud_drift_and_draws_the_heatmap(browser, de
     with new_page(browser) as page:
         open_app(page, f"{demo_app}/drift?model=fraud")  # a deep link, as a shared URL would be
         main = page.get_by_test_id("stMain")
-        expect(main.get_by_text("Every column, most severe first")).to_be_visible(timeout=SLOW_MS)
-        expect(main.get_by_test_id("stAlert").filter(has_text="Drifting:")).to_contain_text(
-            "device_trust", timeout=SLOW_MS
-        )
+        warning = main.get_by_test_id("stAlert").filter(has_text="Drifting now (the week of")
+        expect(warning).to_have_count(1, timeout=SLOW_MS)
+        expect(warning).to_contain_text(re.compile(r"device_trust since \d{1,2} \w{3} \d{4} \(\d+ weeks\)"))
+        expect(main.get_by_role("tab", name="Drifting now")).to_be_visible(timeout=SLOW_MS)
         heatmap = main.locator(".js-plotly-plot").filter(has_text="When did drift start?")
         expect(heatmap.locator(".heatmaplayer image")).to_have_count(1, timeout=SLOW_MS)
         heatmap.scroll_into_view_if_needed()

@@ -156,7 +156,12 @@ def test_data_page_reports_an_unreadable_file(fraud_store):
 
 def drift_table(at: AppTest):
     """The Drift page's per-column table (the test editor is a dataframe element too)."""
-    return next(frame.value for frame in at.dataframe if "Drift" in frame.value.columns)
+    return next(frame.value for frame in at.dataframe if "Since" in frame.value.columns)
+
+
+def details_table(at: AppTest):
+    """The Drift page's technical table: test, statistic and p-value per column."""
+    return next(frame.value for frame in at.dataframe if "p-value (adjusted)" in frame.value.columns)
 
 
 @pytest.fixture(scope="module")
@@ -181,10 +186,21 @@ def test_drift_page_flags_the_shifted_column_and_draws_the_charts(drift_db):
     at = app(query="shop")
     at.switch_page("pages/drift.py").run()
     assert not at.exception, at.exception
-    assert [m.value for m in at.metric][:2] == ["1 of 5", "no"]
-    assert at.warning[0].value == "Drifting: amount"
+    assert [m.value for m in at.metric][:2] == ["1 of 5 columns", "changed"]
+    assert any(
+        "1 of 5 columns drift on their own in the week of 12 Oct 2026, and a classifier tells live rows"
+        in c.value
+        for c in at.caption
+    )
+    assert at.warning[0].value == "Drifting now (the week of 12 Oct 2026): amount since 5 Oct 2026 (2 weeks)"
     table = drift_table(at)
-    assert table.loc[0, "Column"] == "amount" and table.loc[0, "Drift"] == "drift"
+    assert table.loc[0, "Column"] == "amount" and table.loc[0, "Now"] == "drifting"
+    assert table.loc[0, "Since"] == "5 Oct 2026" and table.loc[0, "Recovered on"] == ""
+    assert "None" not in table.to_string()
+    assert table.loc[0, "What changed"].startswith("Drifted: values moved by")
+    assert (table["Now"][1:] == "steady").all()
+    details = details_table(at)
+    assert "None" not in details.to_string() and "nan" not in details.to_string()
     titles = [chart.proto.spec for chart in at.get("plotly_chart")]
     assert any("amount: baseline vs live distribution" in spec for spec in titles)
     assert any("When did drift start?" in spec for spec in titles)
@@ -220,12 +236,21 @@ def test_drift_page_without_live_rows_says_what_to_upload(fraud_store):
 def test_drift_page_can_calibrate_thresholds_on_the_baseline(drift_db):
     at = app(query="shop")
     at.switch_page("pages/drift.py").run()
-    default_threshold = drift_table(at).loc[0, "Threshold"]
+    default_threshold = details_table(at).loc[0, "Threshold"]
     at.radio(key="drift_thresholds").set_value("Calibrated on the baseline").run()
     assert not at.exception
     table = drift_table(at)
-    assert table.loc[0, "Column"] == "amount" and table.loc[0, "Drift"] == "drift"
-    assert table.loc[0, "Threshold"] != default_threshold
+    assert table.loc[0, "Column"] == "amount" and table.loc[0, "Now"] == "drifting"
+    assert details_table(at).loc[0, "Threshold"] != default_threshold
+
+
+def test_drift_page_can_use_the_fixed_cut_offs(drift_db):
+    at = app(query="shop")
+    at.switch_page("pages/drift.py").run()
+    at.radio(key="drift_rule").set_value("Fixed cut-offs").run()
+    assert not at.exception
+    assert details_table(at).loc[0, "Test"] == "normed Wasserstein distance"
+    assert drift_table(at).loc[0, "Now"] == "drifting"
 
 
 def settings(query: str = "fraud") -> AppTest:
@@ -482,7 +507,7 @@ def test_checklist_page_shows_gauges_every_item_and_the_evidence(shared_demo):
     assert "**Attested**" in item_label(at, "A model card describes purpose, data and limits")
     assert "**Not attested**" in item_label(at, ROLLBACK_TITLE)
     texts = [m.value for m in at.markdown]
-    assert any(text.startswith("**Evidence:** device_trust: wasserstein") for text in texts)
+    assert any(text.startswith("**Evidence:** device_trust: Drifted: values moved by") for text in texts)
     assert any("[Open the evidence](https://wiki.example.com/ml/fraud/model-card)" in text for text in texts)
     assert any(text.startswith("**To pass:** Review the drifted features") for text in texts)
     assert at.subheader[0].value == "fraud is :red[:material/cancel: Not ready]"
