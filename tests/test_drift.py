@@ -491,3 +491,15 @@ def test_a_large_shift_is_flagged(p):
     moved = frame.assign(x=frame["x"] + 3 * frame["x"].std() + 1, c="unseen")
     report = drift_between_frames(frame, moved, RANDOM_SPECS)
     assert {"x", "c"} <= set(report.drifted_columns)
+
+
+def test_the_statistics_bench_meets_every_target():
+    """bench/bench_drift_stats.py --check: false-alarm rates, detection rates and the 1M-row effect floor."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parent.parent / "bench" / "bench_drift_stats.py"
+    done = subprocess.run([sys.executable, str(bench), "--check", "--quick"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "| NO |" not in done.stdout and done.stdout.count("| yes |") == 7
