@@ -3,6 +3,7 @@
 import streamlit as st
 
 from readiness.analysis.ingest import (
+    DATE_FORMATS,
     REQUIRED_ROLES,
     ROLES_BY_KIND,
     TASKS,
@@ -29,6 +30,7 @@ ROLE_TITLES = {
     "latency_ms": "Latency (ms)",
 }
 NONE = "(none)"
+DATE_CHOICES = {"Automatic": "", **{f"{k.capitalize()} ({v})": v for k, v in DATE_FORMATS.items()}}
 NEW_MODEL = "New model..."
 
 store = require_shell()
@@ -132,7 +134,20 @@ if kind != "labels":
             key=f"categorical_{upload.file_id}",
             help="Numbers that are really codes (zip, store id). Text columns are categorical anyway.",
         )
-mapping = ColumnMapping(roles=roles, ignore=tuple(ignore), categorical=tuple(categorical))
+date_format = ""
+if kind == "live":
+    date_format = DATE_CHOICES[
+        st.selectbox(
+            "Date format",
+            list(DATE_CHOICES),
+            key=f"date_format_{upload.file_id}",
+            help="How the timestamp column writes dates. Automatic reads ISO 8601 (2026-02-13T14:05:00Z), "
+            "and dates like 13/02/2026 when the file shows which part is the day.",
+        )
+    ]
+mapping = ColumnMapping(
+    roles=roles, ignore=tuple(ignore), categorical=tuple(categorical), date_format=date_format
+)
 if kind != "labels":
     st.caption("Features: " + (", ".join(mapping.feature_columns(preview.columns)) or "none"))
 

@@ -58,6 +58,8 @@ def card(model: ModelOverview) -> None:
     """One model: status and score, section scores, what holds it back, drift, criteria, volume, links."""
     st.subheader(model.name, anchor=False)
     st.caption(f"{model.task} · owner: {model.owner or 'unassigned'}")
+    if model.error:
+        st.error(model.error)
     readiness = model.readiness
     if readiness is not None:
         status = readiness.score.status

@@ -10,6 +10,7 @@ import argparse
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -54,6 +55,13 @@ def build_parser() -> argparse.ArgumentParser:
         default=[],
         metavar="COLUMN=ROLE",
         help="override the proposed mapping, e.g. y_hat=prediction, notes=ignore, zip=categorical",
+    )
+    ingest.add_argument(
+        "--date-format",
+        default="",
+        metavar="FORMAT",
+        help="how the timestamp column is written when it is not ISO 8601: dayfirst, monthfirst or a "
+        "strptime format such as '%%d/%%m/%%Y %%H:%%M' (default: ISO 8601, or what the file proves)",
     )
     ingest.add_argument("--task", choices=TASKS, help="task of a new model (default: proposed from labels)")
     ingest.add_argument("--positive-class", help="positive class of a new binary model")
@@ -272,6 +280,7 @@ def _ingest(args: argparse.Namespace) -> int:
     data = args.file.read_bytes()
     frame = read_csv_bytes(data, args.file.name).frame
     mapping = parse_mapping_pairs(args.map, propose_mapping(list(frame.columns), args.kind))
+    mapping = replace(mapping, date_format=args.date_format)
     spec = None
     if args.kind == "baseline":
         task, positive = args.task, args.positive_class
@@ -434,9 +443,9 @@ def _models(args: argparse.Namespace) -> int:
         rows = [
             {
                 "Model": m.name,
-                "Status": m.readiness.score.status.label if m.readiness else "n/a",
+                "Status": m.readiness.score.status.label if m.readiness else ("error" if m.error else "n/a"),
                 "Score": m.readiness.score_text if m.readiness else "n/a",
-                "Holding it back": m.holding_back,
+                "Holding it back": m.error or m.holding_back,
                 "Task": m.task,
                 "Predictions": m.n_predictions,
                 "Last prediction": m.last_timestamp,

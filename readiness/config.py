@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+
+import pandas as pd
+
+from readiness.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "readiness.db"
@@ -31,3 +36,47 @@ def max_upload_bytes() -> int:
     raw = os.environ.get(MAX_UPLOAD_MB_ENV, "").strip()
     megabytes = float(raw) if raw else DEFAULT_MAX_UPLOAD_MB
     return int(megabytes * 1024 * 1024)
+
+
+EARLIEST = pd.Timestamp("1990-01-01", tz="UTC")
+AHEAD = pd.Timedelta(hours=24)
+
+
+@dataclass(frozen=True)
+class TimestampRange:
+    """The times a prediction may carry: from ``earliest`` to ``ahead`` past the moment of upload.
+
+    A log stamped 1970-01-01 or 9999-12-31 is a broken clock or a misread format, not a
+    prediction; refusing it at the door keeps every later read of the model working.
+    """
+
+    earliest: pd.Timestamp = EARLIEST
+    ahead: pd.Timedelta = AHEAD
+
+    def latest(self, now: pd.Timestamp | None = None) -> pd.Timestamp:
+        """The latest acceptable time, as of ``now`` (default: the current time)."""
+        return (now if now is not None else pd.Timestamp.now(tz="UTC")) + self.ahead
+
+
+DEFAULT_RANGE = TimestampRange()
+EARLIEST_ENV = "READINESS_EARLIEST_TIMESTAMP"
+AHEAD_HOURS_ENV = "READINESS_MAX_HOURS_AHEAD"
+
+
+def timestamp_range() -> TimestampRange:
+    """The plausible prediction times: ``$READINESS_EARLIEST_TIMESTAMP`` (default 1990-01-01) to
+    ``$READINESS_MAX_HOURS_AHEAD`` hours (default 24) past now.
+
+    A value that cannot be read raises ConfigError naming the variable.
+    """
+    earliest_text = os.environ.get(EARLIEST_ENV, "").strip()
+    ahead_text = os.environ.get(AHEAD_HOURS_ENV, "").strip()
+    try:
+        earliest = pd.Timestamp(earliest_text, tz="UTC") if earliest_text else EARLIEST
+        ahead = pd.Timedelta(hours=float(ahead_text)) if ahead_text else AHEAD
+    except (ValueError, TypeError) as exc:
+        raise ConfigError(
+            f"Cannot read {EARLIEST_ENV}={earliest_text!r} / {AHEAD_HOURS_ENV}={ahead_text!r}: {exc}. "
+            "Use a date such as 1990-01-01 and a number of hours such as 24."
+        ) from exc
+    return TimestampRange(earliest, ahead)

@@ -14,6 +14,10 @@ class ReadinessError(Exception):
 # -- files and the log contract ---------------------------------------------------------
 
 
+class ConfigError(ReadinessError):
+    """A setting read from the environment has a value that cannot be used."""
+
+
 class FileFormatError(ReadinessError):
     """The uploaded bytes are not a usable CSV (empty, unreadable, too big, bad header)."""
 

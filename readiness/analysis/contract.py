@@ -274,6 +274,7 @@ def _model_json(m: ModelOverview) -> Json:
         "hours_since_last_prediction": number(m.freshness_hours),
         "freshness": m.freshness.value,
         "baseline_rows": int(m.baseline_rows),
+        "error": m.error,
     }
 
 

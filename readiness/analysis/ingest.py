@@ -15,6 +15,7 @@ import pandas as pd
 
 from readiness.analysis.assessment import assess_model, record_score
 from readiness.analysis.refresh import refresh_model
+from readiness.config import timestamp_range
 from readiness.core.csvread import CsvFile, read_csv_bytes
 from readiness.core.mapping import (
     REQUIRED_ROLES,
@@ -25,6 +26,7 @@ from readiness.core.mapping import (
 )
 from readiness.core.records import TASKS, FeatureSpec, Model
 from readiness.core.validate import (
+    DATE_FORMATS,
     ValidFrame,
     canonical_class,
     propose_task,
@@ -36,6 +38,7 @@ from readiness.errors import DataValidationError, LabelJoinError, ModelConfigErr
 from readiness.storage.store import Store
 
 __all__ = [  # what the Data page and the CLI use from here
+    "DATE_FORMATS",
     "REQUIRED_ROLES",
     "ROLES_BY_KIND",
     "TASKS",
@@ -224,7 +227,7 @@ def _ingest_live(
             f"Model {model.name!r} has no baseline yet. Upload its baseline (reference) CSV first, "
             "so live features can be checked against it."
         )
-    valid = validate_live(csv.frame, mapping, model.task, baseline, filename)
+    valid = validate_live(csv.frame, mapping, model.task, baseline, filename, timestamp_range())
     report(0.4, f"Storing {len(valid.frame):,} predictions")
     with store.begin() as conn:
         _refuse_known_request_ids(store, conn, model, valid)

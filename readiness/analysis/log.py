@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from readiness.analysis.refresh import refresh_model
+from readiness.config import timestamp_range
 from readiness.core.mapping import REQUIRED_ROLES, ROLES, ColumnMapping
 from readiness.core.validate import validate_live
 from readiness.errors import DataValidationError
@@ -62,7 +63,7 @@ def log_predictions(
             f"Model {model!r} has no baseline yet; ingest one before logging predictions."
         )
     mapping = ColumnMapping(roles={r: r for r in ROLES if r in frame.columns})
-    valid = validate_live(text, mapping, model_row.task, baseline, "the logged rows")
+    valid = validate_live(text, mapping, model_row.task, baseline, "the logged rows", timestamp_range())
     with store.begin() as conn:
         if "request_id" in valid.frame:
             known = store.existing_request_ids(

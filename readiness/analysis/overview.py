@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from readiness.analysis.assessment import Assessment, assess_model
 from readiness.analysis.cache import cached_for_store
@@ -12,6 +14,8 @@ from readiness.core.checks import column_since
 from readiness.core.records import Model, utcnow
 from readiness.core.status import CriteriaState, Freshness, ReadinessStatus
 from readiness.storage.store import Store
+
+LOG = logging.getLogger(__name__)
 
 STALE_AFTER_HOURS = 24.0
 
@@ -28,6 +32,7 @@ class ModelOverview:
     baseline_rows: int
     freshness_hours: float | None
     readiness: Assessment | None = None
+    error: str = ""  # why the model could not be assessed; the portfolio goes on without it
 
     @property
     def name(self) -> str:
@@ -161,7 +166,16 @@ def portfolio_overview(store: Store, now: datetime | None = None, readiness: boo
                 label_coverage=stats.label_coverage,
                 baseline_rows=stats.baseline_rows,
                 freshness_hours=max(hours, 0.0) if hours is not None else None,
-                readiness=assess_model(store, stats.model, now) if readiness else None,
+                **(_assessed(store, stats.model, now) if readiness else {}),
             )
         )
     return Portfolio(tuple(rows), as_of)
+
+
+def _assessed(store: Store, model: Model, now: datetime | None) -> dict[str, Any]:
+    """The model's assessment, or the reason it failed: one model's bad data never hides the others."""
+    try:
+        return {"readiness": assess_model(store, model, now)}
+    except Exception as exc:
+        LOG.exception("Assessing model %r failed", model.name)
+        return {"error": f"Could not assess {model.name!r}: {type(exc).__name__}: {exc}"}

@@ -112,6 +112,9 @@ class ColumnMapping:
     ignore: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
     numeric: tuple[str, ...] = ()
+    date_format: str = (
+        ""  # strptime format for the timestamp column; "" reads ISO 8601 or what the file proves
+    )
 
     def column_for(self, role: str) -> str | None:
         """The file column mapped to a role, or None."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from readiness.config import DEFAULT_RANGE, TimestampRange
 from readiness.core.mapping import ColumnMapping
 from readiness.core.records import MAX_MODEL_VERSION, MAX_REQUEST_ID, Baseline, FeatureSpec
 from readiness.errors import DataValidationError, ModelConfigError, SchemaMismatchError
@@ -161,26 +162,116 @@ def scores(raw: pd.Series, column: str) -> pd.Series:
     return values
 
 
-def timestamps(raw: pd.Series, column: str) -> pd.Series:
-    """Parse ISO 8601 (or other unambiguous) timestamps to UTC; naive ones are taken as UTC."""
+DATE_FORMATS = {"day first": "dayfirst", "month first": "monthfirst"}
+_NUMERIC_DATE = r"^\s*(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2,4})\b"
+
+
+def timestamps(
+    raw: pd.Series,
+    column: str,
+    date_format: str = "",
+    allowed: TimestampRange = DEFAULT_RANGE,
+    now: pd.Timestamp | None = None,
+) -> pd.Series:
+    """Parse timestamps to UTC (naive ones are taken as UTC) and check they are plausible.
+
+    ISO 8601 is read as it is. Dates such as ``13/02/2026`` are read day-first or
+    month-first only when the file itself proves which (a first part above 12 means day-first);
+    a file where both readings are valid and differ is refused unless ``date_format`` says how
+    to read it: "dayfirst", "monthfirst", or a strptime format such as ``%d/%m/%Y %H:%M``.
+
+    >>> timestamps(pd.Series(["13/02/2026", "01/02/2026"]), "ts").dt.strftime("%d %b").tolist()
+    ['13 Feb', '01 Feb']
+    """
     missing = raw.isna()
     if missing.any():
         line, _ = _line(raw, missing)
         raise DataValidationError(
             f"Timestamp column {column!r} is empty at line {line}. Every live prediction needs a time."
         )
-    text = raw.str.strip()
-    parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
-    if parsed.isna().any():
-        parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed")
+    text = raw.astype(str).str.strip()
+    if date_format in DATE_FORMATS.values():
+        dayfirst = date_format == "dayfirst"
+        parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed", dayfirst=dayfirst)
+        hint = f"Every time must be a date written {'day' if dayfirst else 'month'} first, or ISO 8601."
+    elif date_format:
+        parsed = pd.to_datetime(text, errors="coerce", utc=True, format=date_format)
+        hint = f"Every time must follow the date format {date_format!r}, or choose another format."
+    else:
+        parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
+        hint = "Use ISO 8601, for example 2026-03-01T14:05:00Z."
+        if parsed.isna().any():
+            dayfirst = _day_first(text, column)
+            parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed", dayfirst=dayfirst)
     bad = parsed.isna()
     if bad.any():
         line, value = _line(raw, bad)
         raise DataValidationError(
             f"Timestamp column {column!r} has an unreadable time at line {line}: {value!r} "
-            f"({int(bad.sum())} row(s)). Use ISO 8601, for example 2026-03-01T14:05:00Z."
+            f"({int(bad.sum())} row(s)). {hint}"
         )
+    _check_range(parsed, raw, column, allowed, now)
     return parsed.astype("datetime64[us, UTC]")
+
+
+def _day_first(text: pd.Series, column: str) -> bool:
+    """Whether numeric dates such as 03/04/2026 are day-first, as the file proves; refuse when it cannot."""
+    parts = text.str.extract(_NUMERIC_DATE)
+    found = parts[0].notna()
+    if not found.any():
+        return False
+    first, second = parts.loc[found, 0].astype(int), parts.loc[found, 1].astype(int)
+    day_first, month_first = first > 12, second > 12
+    if day_first.any() and month_first.any():
+        a, b = day_first[day_first].index[0], month_first[month_first].index[0]
+        raise DataValidationError(
+            f"Timestamp column {column!r} mixes day-first and month-first dates: {text[a]!r} at line "
+            f"{_line_of(text, a)} and {text[b]!r} at line {_line_of(text, b)}. Write every date the same way, "
+            "preferably ISO 8601 (2026-02-13T14:05:00Z)."
+        )
+    if day_first.any() or month_first.any():
+        return bool(day_first.any())
+    differ = first != second
+    if differ.any():
+        i = differ[differ].index[0]
+        value = text[i]
+        raise DataValidationError(
+            f"Timestamp column {column!r} has dates that read two ways: {value!r} at line {_line_of(text, i)} is "
+            f"{_reading(value, True)} day-first and {_reading(value, False)} month-first, and no date in the file "
+            "settles which. Choose the date format (CLI: --date-format dayfirst or monthfirst; "
+            "Data page: Date format), or write ISO 8601 (2026-02-01)."
+        )
+    return False
+
+
+def _line_of(values: pd.Series, label: object) -> int:
+    return int(values.index.get_loc(label)) + FIRST_LINE
+
+
+def _reading(value: str, dayfirst: bool) -> str:
+    moment = pd.to_datetime(value, dayfirst=dayfirst, format="mixed")
+    return f"{moment.day} {moment:%b %Y}"
+
+
+def _check_range(
+    parsed: pd.Series, raw: pd.Series, column: str, allowed: TimestampRange, now: pd.Timestamp | None
+) -> None:
+    latest = allowed.latest(now)
+    for mask, what in (
+        (parsed < allowed.earliest, f"before {allowed.earliest:%Y-%m-%d}"),
+        (parsed > latest, f"more than {_hours(allowed.ahead)} ahead of now ({latest:%Y-%m-%d %H:%M} UTC)"),
+    ):
+        if mask.any():
+            line, value = _line(raw, mask)
+            raise DataValidationError(
+                f"Timestamp column {column!r} has {value!r} at line {line}, {what} ({int(mask.sum())} row(s)). "
+                "A time like this is a broken clock or a misread date format; fix those rows or the format."
+            )
+
+
+def _hours(delta: pd.Timedelta) -> str:
+    hours = delta / pd.Timedelta(hours=1)
+    return f"{hours:g} hour{'' if hours == 1 else 's'}"
 
 
 def class_column(raw: pd.Series, column: str, task: str, known: Sequence[str] | None, role: str) -> pd.Series:
@@ -238,12 +329,13 @@ def reserved_columns(
     mapping: ColumnMapping,
     task: str,
     known_classes: Sequence[str] | None,
+    allowed: TimestampRange = DEFAULT_RANGE,
 ) -> pd.DataFrame:
     """Canonical reserved columns that the mapping provides (timestamp, prediction, ...)."""
     out: dict[str, pd.Series] = {}
     col = mapping.column_for
     if timestamp := col("timestamp"):
-        out["timestamp"] = timestamps(frame[timestamp], timestamp)
+        out["timestamp"] = timestamps(frame[timestamp], timestamp, mapping.date_format, allowed)
     if prediction := col("prediction"):
         raw = frame[prediction]
         missing = raw.isna()
@@ -345,12 +437,13 @@ def validate_live(
     task: str,
     baseline: Baseline,
     filename: str,
+    allowed: TimestampRange = DEFAULT_RANGE,
 ) -> ValidFrame:
     """Validate a live log against the model's baseline features, classes and the contract."""
     columns = mapping.feature_columns(list(frame.columns))
     check_schema(frame, columns, baseline, filename)
     known = baseline.classes if task != "regression" else None
-    reserved = reserved_columns(frame, mapping, task, known)
+    reserved = reserved_columns(frame, mapping, task, known, allowed)
     if "score" in reserved and task != "binary":
         raise DataValidationError(
             f"{filename} maps a score column, but this model is {task}; scores only apply to binary models."

@@ -1,0 +1,146 @@
+"""Timestamps that cannot break a model: ambiguous dates refused, implausible ones refused, bad rows isolated."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from readiness import Store, ingest_csv
+from readiness.analysis.overview import portfolio_overview
+from readiness.cli import main
+from readiness.config import TimestampRange, timestamp_range
+from readiness.core.mapping import ColumnMapping
+from readiness.core.validate import timestamps
+from readiness.errors import ConfigError, DataValidationError
+from tests.factories import baseline_csv, live_frame, table_counts
+
+NOW = pd.Timestamp("2026-12-02T12:00:00Z")
+
+
+def parse(values: list[str], date_format: str = "", **kwargs) -> list[str]:
+    parsed = timestamps(pd.Series(values, dtype=object), "ts", date_format, now=NOW, **kwargs)
+    return parsed.dt.strftime("%Y-%m-%d %H:%M").tolist()
+
+
+def test_iso_times_are_read_as_they_are():
+    assert parse(["2026-02-01T14:05:00Z", "2026-02-13 08:00"]) == ["2026-02-01 14:05", "2026-02-13 08:00"]
+
+
+def test_a_day_above_12_settles_the_whole_file_as_day_first():
+    assert parse(["13/02/2026", "01/02/2026 10:30"]) == ["2026-02-13 00:00", "2026-02-01 10:30"]
+    assert parse(["02/13/2026", "01/02/2026"]) == ["2026-02-13 00:00", "2026-01-02 00:00"]  # month first
+
+
+def test_dates_that_read_two_ways_are_refused_with_both_readings():
+    with pytest.raises(DataValidationError) as refused:
+        parse(["01/02/2026", "03/04/2026"])
+    message = str(refused.value)
+    assert "'01/02/2026' at line 2 is 1 Feb 2026 day-first and 2 Jan 2026 month-first" in message
+    assert "--date-format dayfirst or monthfirst" in message
+    assert parse(["01/02/2026", "03/04/2026"], "dayfirst") == ["2026-02-01 00:00", "2026-04-03 00:00"]
+    assert parse(["01/02/2026", "03/04/2026"], "monthfirst") == ["2026-01-02 00:00", "2026-03-04 00:00"]
+    assert parse(["01.02.2026 14:00"], "%d.%m.%Y %H:%M") == ["2026-02-01 14:00"]
+    assert parse(["05/05/2026"]) == ["2026-05-05 00:00"]  # both readings agree: nothing to ask
+
+
+def test_a_file_mixing_day_first_and_month_first_is_refused():
+    with pytest.raises(
+        DataValidationError, match="mixes day-first and month-first dates: '13/02/2026' at line 2"
+    ):
+        parse(["13/02/2026", "02/13/2026"])
+
+
+@pytest.mark.parametrize(
+    ("value", "words"),
+    [("9999-01-01T00:00:00Z", "more than 24 hours ahead of now"), ("1970-01-01", "before 1990-01-01")],
+)
+def test_implausible_times_are_refused_with_their_line(value, words):
+    with pytest.raises(DataValidationError, match=f"'{value}' at line 3, {words}"):
+        parse(["2026-11-01T00:00:00Z", value])
+
+
+def test_the_plausible_range_is_configurable(monkeypatch):
+    monkeypatch.setenv("READINESS_EARLIEST_TIMESTAMP", "1960-01-01")
+    monkeypatch.setenv("READINESS_MAX_HOURS_AHEAD", "0.5")
+    allowed = timestamp_range()
+    assert allowed == TimestampRange(pd.Timestamp("1960-01-01", tz="UTC"), pd.Timedelta(minutes=30))
+    assert parse(["1970-01-01"], allowed=allowed) == ["1970-01-01 00:00"]
+    with pytest.raises(DataValidationError, match=r"more than 0\.5 hours ahead"):
+        parse(["2026-12-02T13:00:00Z"], allowed=allowed)
+    monkeypatch.setenv("READINESS_MAX_HOURS_AHEAD", "soon")
+    with pytest.raises(ConfigError, match="READINESS_MAX_HOURS_AHEAD='soon'"):
+        timestamp_range()
+
+
+def test_an_ambiguous_or_year_9999_upload_writes_nothing_and_models_lists_every_model(tmp_path, capsys):
+    url = f"sqlite:///{tmp_path / 'ts.db'}"
+    store = Store.open(url)
+    for name in ("alpha", "beta"):
+        ingest_csv(store, name, "baseline", baseline_csv(300), "baseline.csv")
+    ambiguous = live_frame(20)
+    ambiguous["timestamp"] = [f"{(i % 12) + 1:02d}/{(i % 11) + 1:02d}/2026 10:{i:02d}" for i in range(20)]
+    future = live_frame(20)
+    future.loc[5, "timestamp"] = "9999-01-01T00:00:00Z"
+    counts = table_counts(store)
+    for name, frame in (("ambiguous.csv", ambiguous), ("future.csv", future)):
+        path = tmp_path / name
+        frame.to_csv(path, index=False)
+        assert main(["--database", url, "ingest", "--model", "alpha", "--kind", "live", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "read two ways" in err and "'9999-01-01T00:00:00Z' at line 7" in err
+    assert table_counts(store) == counts  # nothing half-written
+    dayfirst = [
+        "ingest",
+        "--model",
+        "alpha",
+        "--kind",
+        "live",
+        str(tmp_path / "ambiguous.csv"),
+        "--date-format",
+        "dayfirst",
+    ]
+    assert main(["--database", url, *dayfirst]) == 0
+    capsys.readouterr()
+    assert main(["--database", url, "models", "--json"]) == 0
+    listed = {m["model"]: m for m in json.loads(capsys.readouterr().out)}
+    assert set(listed) == {"alpha", "beta"} and listed["alpha"]["predictions"] == 20
+    assert listed["alpha"]["first_prediction"] == "2026-01-01T10:00:00Z"  # 01/01, read day-first
+
+
+def test_one_model_that_cannot_be_assessed_does_not_hide_the_others(tmp_path, monkeypatch, capsys):
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    store = Store.open(url)
+    for name in ("alpha", "beta"):
+        ingest_csv(store, name, "baseline", baseline_csv(300), "baseline.csv")
+    from readiness.analysis import overview
+
+    real = overview.assess_model
+
+    def broken(store, model, now=None):
+        if model.name == "alpha":
+            raise OverflowError("date value out of range")
+        return real(store, model, now)
+
+    monkeypatch.setattr(overview, "assess_model", broken)
+    portfolio = portfolio_overview(store)
+    by_name = {m.name: m for m in portfolio.models}
+    assert (
+        by_name["alpha"].readiness is None
+        and "OverflowError: date value out of range" in by_name["alpha"].error
+    )
+    assert by_name["beta"].readiness is not None and by_name["beta"].error == ""
+    assert main(["--database", url, "models"]) == 0
+    out = capsys.readouterr().out
+    assert "alpha" in out and "error" in out and "beta" in out
+    assert main(["--database", url, "models", "--json"]) == 0
+    listed = {m["model"]: m for m in json.loads(capsys.readouterr().out)}
+    assert listed["alpha"]["status"] is None and listed["alpha"]["error"].startswith(
+        "Could not assess 'alpha'"
+    )
+    assert listed["beta"]["error"] == ""
+
+
+def test_the_mapping_carries_the_date_format():
+    assert ColumnMapping().date_format == ""
