@@ -61,6 +61,11 @@ def model_picker(store: Store) -> str | None:
     elif st.session_state.get("model") not in names:
         st.session_state["model"] = from_url if from_url in names else names[0]
     choice = st.sidebar.selectbox("Model", names, key="model", help="Every page shows this model.")
+    if from_url is not None and from_url not in names:
+        st.warning(
+            f"There is no model named {from_url!r} (the link may be old or mistyped); showing {choice!r}. "
+            f"Models: {', '.join(names)}."
+        )
     st.query_params["model"] = choice
     st.session_state["model_in_url"] = choice
     return choice

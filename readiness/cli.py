@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -240,6 +241,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReadinessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:
+        # the reader (``| head``) closed the pipe: stop quietly, and keep Python from
+        # complaining again when it flushes stdout at exit
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 def _open(args: argparse.Namespace) -> Store:
@@ -601,7 +608,9 @@ def _gate(args: argparse.Namespace) -> int:
     if args.json:
         _print_json(gate_json(result))
     else:
-        print(result.reason, file=sys.stdout if result.passed else sys.stderr)
+        print(result.reason)
+        if not result.passed:
+            print(result.reason, file=sys.stderr)  # CI logs that show only stderr still say why
     return 0 if result.passed else EXIT_NOT_READY
 
 

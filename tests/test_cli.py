@@ -377,3 +377,22 @@ def test_gate_command_records_the_score_it_judged(healthy, capsys):
     row = _today_row(healthy, "shop")
     assert (data["score"], data["status"]) == (row["score"], row["status"])
     assert data["passed"] is False and data["as_of"].endswith(":00:00Z")
+
+
+def test_json_piped_into_head_exits_quietly(demo_path):
+    """A reader that stops early (``| head``) is not an error: no BrokenPipeError traceback."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{demo_path}"
+    command = [sys.executable, "-m", "readiness", "--database", url, "drift", "--model", "fraud"]
+    reader = subprocess.Popen(  # 90 daily windows x 10 columns: about 200 kB, more than a pipe holds
+        [*command, "--json", "--no-multivariate", "--window", "day"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert reader.stdout is not None and reader.stdout.read(10) == b'{\n  "summa'
+    reader.stdout.close()  # what head does after its lines
+    _, err = reader.communicate(timeout=120)
+    assert reader.returncode == 0 and b"BrokenPipe" not in err and b"Traceback" not in err, err.decode()

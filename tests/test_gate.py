@@ -118,6 +118,7 @@ def test_cli_gate_exit_codes_and_one_line_reason(healthy, shop_url, capsys):
     assert run(shop_url, "gate", "--model", "shop", "--min-score", "70") == 1
     captured = capsys.readouterr()
     assert captured.err.startswith("shop: blocked, score ") and captured.err.count("\n") == 1
+    assert captured.out == captured.err  # the reason on stdout in both cases, repeated on stderr when blocked
     # the CLI gate records the day's score (the gate function itself does not)
     history = score_history(healthy, model)
     assert len(history) == 1  # as of now (this hour): today's score

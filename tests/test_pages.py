@@ -631,3 +631,13 @@ def test_report_page_offers_the_model_and_portfolio_reports(fraud_store):
     assert "python -m readiness report --model fraud --out" in at.code[0].value
     assert "python -m readiness report --all" in at.code[0].value
     assert at.get("iframe")
+
+
+def test_an_unknown_model_in_the_link_is_named_in_a_warning(fraud_store):
+    at = app(query="no-such-model")
+    assert not at.exception
+    assert (
+        "There is no model named 'no-such-model'" in at.warning[0].value
+        and "showing 'fraud'" in at.warning[0].value
+    )
+    assert at.query_params["model"] == ["fraud"] or at.query_params["model"] == "fraud"
