@@ -10,6 +10,7 @@ from readiness.analysis.ingest import (
     ColumnMapping,
     ModelSpec,
     ingest_csv,
+    max_upload_mb,
     preview_upload,
 )
 from readiness.errors import ReadinessError
@@ -69,7 +70,12 @@ UPLOAD_LABELS = {
     "live": "Live predictions CSV",
     "labels": "Delayed labels CSV (request_id, label)",
 }
-upload = st.file_uploader(UPLOAD_LABELS[kind], type=["csv", "tsv", "txt"], key=f"upload_file_{kind}")
+upload = st.file_uploader(
+    UPLOAD_LABELS[kind],
+    type=["csv", "tsv", "txt"],
+    key=f"upload_file_{kind}",
+    max_upload_size=max_upload_mb(),  # the limit ingestion enforces, so the widget never promises more
+)
 if upload is None:
     st.stop()
 

@@ -14,7 +14,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "readiness.db"
 DATABASE_URL_ENV = "READINESS_DATABASE_URL"
 MAX_UPLOAD_MB_ENV = "READINESS_MAX_UPLOAD_MB"
-DEFAULT_MAX_UPLOAD_MB = 200
+DEFAULT_MAX_UPLOAD_MB = 500
 
 
 def database_url(explicit: str | None = None) -> str:
@@ -31,11 +31,29 @@ def database_url(explicit: str | None = None) -> str:
     return f"sqlite:///{DEFAULT_DB_PATH}"
 
 
-def max_upload_bytes() -> int:
-    """Return the largest CSV size accepted for ingestion, in bytes (``$READINESS_MAX_UPLOAD_MB``)."""
+def _upload_megabytes() -> float:
     raw = os.environ.get(MAX_UPLOAD_MB_ENV, "").strip()
-    megabytes = float(raw) if raw else DEFAULT_MAX_UPLOAD_MB
-    return int(megabytes * 1024 * 1024)
+    try:
+        megabytes = float(raw) if raw else float(DEFAULT_MAX_UPLOAD_MB)
+    except ValueError:
+        megabytes = -1.0
+    if not megabytes > 0:
+        raise ConfigError(f"{MAX_UPLOAD_MB_ENV}={raw!r} is not a positive number of megabytes; use e.g. 500.")
+    return megabytes
+
+
+def max_upload_mb() -> int:
+    """The largest file accepted for ingestion in whole MB, for the upload widget (at least 1).
+
+    ``$READINESS_MAX_UPLOAD_MB``, default 500: a million-row log of 15 features (about 250 MB)
+    fits with room to spare.
+    """
+    return max(int(_upload_megabytes()), 1)
+
+
+def max_upload_bytes() -> int:
+    """Return the largest file size accepted for ingestion, in bytes (``$READINESS_MAX_UPLOAD_MB``)."""
+    return int(_upload_megabytes() * 1024 * 1024)
 
 
 EARLIEST = pd.Timestamp("1990-01-01", tz="UTC")

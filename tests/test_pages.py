@@ -641,3 +641,33 @@ def test_an_unknown_model_in_the_link_is_named_in_a_warning(fraud_store):
         and "showing 'fraud'" in at.warning[0].value
     )
     assert at.query_params["model"] == ["fraud"] or at.query_params["model"] == "fraud"
+
+
+def test_the_uploader_promises_the_limit_ingestion_enforces(db_url, monkeypatch):
+    monkeypatch.setenv("READINESS_MAX_UPLOAD_MB", "3")
+    at = app()
+    at.switch_page("pages/data.py").run()
+    assert at.file_uploader(key="upload_file_baseline").proto.max_upload_size_mb == 3
+    monkeypatch.delenv("READINESS_MAX_UPLOAD_MB")
+    at = app()
+    at.switch_page("pages/data.py").run()
+    assert at.file_uploader(key="upload_file_baseline").proto.max_upload_size_mb == 500  # a 1M-row log fits
+
+
+def test_a_live_upload_with_dates_that_read_two_ways_asks_for_the_format(fraud_store):
+    ambiguous = (
+        b"ts,request_id,amount,country,y_pred,y_pred_proba\n"
+        b"03/11/2026 10:00,r3,1.5,DE,1,0.8\n04/11/2026 11:00,r4,2.0,FR,0,0.3\n"
+    )
+    at = app(query="fraud")
+    at.switch_page("pages/data.py").run()
+    at.radio(key="upload_kind").set_value("Live predictions").run()
+    at.file_uploader(key="upload_file_live").upload("ambiguous.csv", ambiguous, "text/csv").run()
+    at.button[0].click().run()
+    assert "read two ways" in at.error[0].value and "Date format" in at.error[0].value
+    assert fraud_store.count_rows("predictions") == 2
+    date_format = next(s for s in at.selectbox if s.label == "Date format")
+    date_format.set_value("Day first (dayfirst)").run()
+    at.button[0].click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert fraud_store.count_rows("predictions") == 4

@@ -15,7 +15,7 @@ import pandas as pd
 
 from readiness.analysis.assessment import assess_model, record_score
 from readiness.analysis.refresh import refresh_model
-from readiness.config import timestamp_range
+from readiness.config import max_upload_mb, timestamp_range
 from readiness.core.csvread import CsvFile, read_csv_bytes
 from readiness.core.mapping import (
     REQUIRED_ROLES,
@@ -47,6 +47,7 @@ __all__ = [  # what the Data page and the CLI use from here
     "ModelSpec",
     "UploadPreview",
     "ingest_csv",
+    "max_upload_mb",
     "preview_upload",
 ]
 

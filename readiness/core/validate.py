@@ -221,7 +221,10 @@ def _day_first(text: pd.Series, column: str) -> bool:
     if not found.any():
         return False
     first, second = parts.loc[found, 0].astype(int), parts.loc[found, 1].astype(int)
-    day_first, month_first = first > 12, second > 12
+    day_first, month_first = (
+        (first > 12) & (second <= 12),
+        (second > 12) & (first <= 12),
+    )  # both > 12: unreadable
     if day_first.any() and month_first.any():
         a, b = day_first[day_first].index[0], month_first[month_first].index[0]
         raise DataValidationError(
@@ -231,7 +234,7 @@ def _day_first(text: pd.Series, column: str) -> bool:
         )
     if day_first.any() or month_first.any():
         return bool(day_first.any())
-    differ = first != second
+    differ = (first != second) & (first <= 12) & (second <= 12)
     if differ.any():
         i = differ[differ].index[0]
         value = text[i]
