@@ -109,10 +109,12 @@ def card(model: ModelOverview) -> None:
                 st.switch_page(path)
 
 
-columns = st.columns(min(len(portfolio.models), 3))
-for i, model in enumerate(portfolio.worst_first()):
-    with columns[i % len(columns)].container(border=True):
-        card(model)
+ordered = portfolio.worst_first()
+per_row = min(len(ordered), 3)
+for row in range(0, len(ordered), per_row):  # a row of columns at a time: on a phone they stack in order
+    for slot, model in zip(st.columns(per_row), ordered[row : row + per_row], strict=False):
+        with slot.container(border=True):
+            card(model)
 
 st.subheader("All models", anchor=False)
 section_columns = {

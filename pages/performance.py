@@ -138,7 +138,13 @@ if classes:
         st.plotly_chart(calibration_figure(quality), key="perf_calibration")
 
 slo = thresholds.get("latency_p95")
-st.plotly_chart(latency_figure(overview, slo.threshold if slo else None), key="perf_latency")
+if overview.logs_latency:
+    st.plotly_chart(latency_figure(overview, slo.threshold if slo else None), key="perf_latency")
+else:
+    st.info(
+        "No serving latency is logged for this model in the range, so there is no latency chart. "
+        "Log a latency_ms column (milliseconds per prediction) to see p50, p95 and p99 here."
+    )
 st.plotly_chart(coverage_figure(overview), key="perf_coverage")
 
 if len(overview.versions) > 1:

@@ -671,3 +671,15 @@ def test_a_live_upload_with_dates_that_read_two_ways_asks_for_the_format(fraud_s
     at.button[0].click().run()
     assert not at.error, [e.value for e in at.error]
     assert fraud_store.count_rows("predictions") == 4
+
+
+def test_performance_page_says_so_when_no_latency_is_logged(drift_db):
+    at = app(query="shop")  # the drifting fixture logs no latency
+    at.switch_page("pages/performance.py").run()
+    assert not at.exception, at.exception
+    assert any("No serving latency is logged" in i.value for i in at.info)
+    assert not any("Serving latency" in chart.proto.spec for chart in at.get("plotly_chart"))
+    confusion = next(
+        chart.proto.spec for chart in at.get("plotly_chart") if "Confusion matrix" in chart.proto.spec
+    )
+    assert "positive (1)" in confusion and "negative (not 1)" in confusion

@@ -307,7 +307,7 @@ def classes_of(model: Model, quality: object) -> tuple[str, ...]:
     """The class labels a confusion matrix of this aggregate shows; () for regression."""
     if isinstance(quality, m.BinaryAggregate):
         positive = model.positive_class or "1"
-        return (f"not {positive}", positive)
+        return (f"negative (not {positive})", f"positive ({positive})")
     if isinstance(quality, m.MulticlassAggregate):
         return tuple(quality.classes)
     return ()

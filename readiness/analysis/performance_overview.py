@@ -104,6 +104,11 @@ class PerformanceOverview:
         """The last day of the range (its end is exclusive)."""
         return self.end - timedelta(days=1)
 
+    @property
+    def logs_latency(self) -> bool:
+        """Whether any prediction in the range carries a serving latency."""
+        return bool(self.metric_series("latency_p95")["value"].notna().any())
+
     def metric_series(self, name: str) -> pd.DataFrame:
         """One row per window: value, interval, rows it rests on, whether it is complete, and the estimate."""
         rows = []
