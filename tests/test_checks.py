@@ -504,3 +504,13 @@ def test_primary_criterion_is_the_first_that_needs_labels():
 def test_period_text():
     assert PERIOD.text == "2026-11-24 to 2026-11-30" and PERIOD.days == 7
     assert c.Period(datetime(2026, 11, 24), datetime(2026, 11, 25)).text == "2026-11-24"
+
+
+def test_unjudged_criteria_say_why_labels_latency_or_time():
+    tracks = [track(RECALL, [None, None]), track(LATENCY, [None, None])]
+    result = c.check_criteria(item("criteria_met"), tracks, n_windows=2)
+    assert result.status == "unknown"
+    assert result.reason == (
+        "Not enough labels yet to judge: recall >= 0.75 per week, with at least 50 labels. "
+        "No latency is logged to judge: latency_p95 <= 200 ms per week (log latency_ms with each prediction)."
+    )

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from readiness import ModelSpec, ReadinessError, ingest_csv
+from readiness import ModelSpec, ReadinessError, ingest_csv, log_predictions
 from readiness.analysis.settings import (
     AuditEntry,
     add_criterion,
@@ -20,13 +20,14 @@ from readiness.core.criteria import (
     Criterion,
     check_criterion,
     evaluate_criterion,
+    logged_defaults,
     parse_criterion,
 )
 from readiness.core.metrics import METRICS, MetricValue, metrics_for_task
 from readiness.core.status import CriterionStatus
 from readiness.errors import CriterionError
 from readiness.storage.store import Store
-from tests.factories import baseline_csv
+from tests.factories import REGIONS, baseline_csv
 
 POSITIVE = {"binary": "1", "multiclass": None, "regression": None}
 
@@ -167,9 +168,29 @@ def test_operations_metrics_come_from_the_registry():
 
 
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
-def test_a_new_model_uses_its_task_defaults(sqlite_store, task):
+def test_a_new_model_uses_its_task_defaults_for_what_it_logs(sqlite_store, task):
     with_model(sqlite_store, "new", task)
-    assert model_criteria(sqlite_store, sqlite_store.get_model("new")) == DEFAULT_CRITERIA[task]
+    model = sqlite_store.get_model("new")
+    without_latency = tuple(c for c in DEFAULT_CRITERIA[task] if c.metric != "latency_p95")
+    assert model_criteria(sqlite_store, model) == without_latency  # nothing logged with a latency yet
+    log_predictions(sqlite_store, "new", [_timed_row(task)])
+    assert model_criteria(sqlite_store, model) == DEFAULT_CRITERIA[task]
+
+
+def _timed_row(task: str) -> dict:
+    prediction = {"binary": 1, "multiclass": "cat", "regression": 12.0}[task]
+    row = {"timestamp": "2026-11-02T10:00:00Z", "prediction": prediction, "latency_ms": 40.0}
+    return {
+        **row,
+        "amount": 12.5,
+        "age": 40,
+        "region": REGIONS[0],
+        **({"score": 0.9} if task == "binary" else {}),
+    }
+
+
+def test_defaults_include_accuracy_for_binary_models():
+    assert [c.metric for c in DEFAULT_CRITERIA["binary"]][:2] == ["roc_auc", "accuracy"]
 
 
 def test_model_criteria_of_an_unknown_model_names_the_known_ones(memory_store):
@@ -209,7 +230,7 @@ def test_add_replace_and_remove_are_audited(store):
     assert store.audit_entries(model)["detail"][0]["reason"] == "removed"
 
     remove_criterion(store, model, replaced.id)
-    assert model_criteria(store, model) == DEFAULT_CRITERIA["binary"], "back on defaults"
+    assert model_criteria(store, model) == logged_defaults(DEFAULT_CRITERIA["binary"], 0), "back on defaults"
 
 
 def test_same_metric_in_another_window_is_kept_beside(store):
@@ -224,7 +245,7 @@ def test_criteria_belong_to_one_model(store):
     with_model(store, "a")
     with_model(store, "b")
     mine = add_criterion(store, store.get_model("a"), parse_criterion("recall >= 0.8"))
-    assert model_criteria(store, store.get_model("b")) == DEFAULT_CRITERIA["binary"]
+    assert model_criteria(store, store.get_model("b")) == logged_defaults(DEFAULT_CRITERIA["binary"], 0)
     with pytest.raises(CriterionError, match="Model 'b' has no stored criteria"):
         remove_criterion(store, store.get_model("b"), mine.id)
     assert model_criteria(store, store.get_model("a")) == (mine,)
@@ -270,7 +291,7 @@ def test_add_refuses_invalid_criteria_and_stores_nothing(memory_store, criterion
         add_criterion(memory_store, model, criterion)
     for fragment in fragments:
         assert fragment in str(caught.value)
-    assert model_criteria(memory_store, model) == DEFAULT_CRITERIA["binary"]
+    assert model_criteria(memory_store, model) == logged_defaults(DEFAULT_CRITERIA["binary"], 0)
     assert actions(memory_store) == before
 
 

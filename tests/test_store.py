@@ -82,7 +82,8 @@ def logged_frames(draw, cell_text=logged_text):
     column = lambda values: draw(st.lists(values, min_size=n, max_size=n))  # noqa: E731
     frame = {c: column(st.one_of(finite, st.none())) for c in NUMERIC}
     frame.update({c: column(st.one_of(cell_text, st.none())) for c in CATEGORICAL})
-    frame["timestamp"] = column(st.datetimes(datetime(1970, 1, 1), datetime(2100, 1, 1), timezones=zones))
+    # times the log accepts: from 1990 to now (later ones are refused, tests/test_timestamps.py)
+    frame["timestamp"] = column(st.datetimes(datetime(1990, 1, 2), datetime(2025, 12, 31), timezones=zones))
     frame["score"] = column(st.floats(0, 1))
     frame["prediction"] = [int(s >= 0.5) for s in frame["score"]]
     frame["request_id"] = draw(st.lists(cell_text, min_size=n, max_size=n, unique=True))

@@ -28,6 +28,7 @@ import pandas as pd
 
 from readiness.analysis.cache import cached
 from readiness.analysis.performance_overview import development_performance
+from readiness.analysis.settings import model_criteria
 from readiness.core import checks as c
 from readiness.core import estimation
 from readiness.core.checklist import (
@@ -70,7 +71,7 @@ from readiness.storage import history
 from readiness.storage.performance_store import day_records
 from readiness.storage.profile_store import day_profiles, load_reference
 from readiness.storage.samples import newest_rows, sample_predictions
-from readiness.storage.settings import current_attestations, load_config, model_criteria
+from readiness.storage.settings import current_attestations, load_config
 from readiness.storage.store import Store
 
 

@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from readiness.analysis.cache import cached
+from readiness.analysis.settings import model_criteria
 from readiness.core import estimation
 from readiness.core import metrics as m
 from readiness.core.criteria import Criterion
@@ -35,7 +36,6 @@ from readiness.core.records import Baseline, Model, utcnow
 from readiness.core.windows import check_window, date_range, next_window_start
 from readiness.errors import NoDataError
 from readiness.storage.performance_store import baseline_outputs, day_records
-from readiness.storage.settings import model_criteria
 from readiness.storage.store import Store
 
 __all__ = [  # what the Performance page and the CLI use from here

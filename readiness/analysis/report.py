@@ -29,6 +29,7 @@ from readiness.analysis.cache import cached, cached_for_store
 from readiness.analysis.drift_overview import run_text
 from readiness.analysis.overview import ModelOverview, portfolio_overview
 from readiness.analysis.performance_overview import PerformanceOverview, performance_overview
+from readiness.analysis.settings import model_criteria
 from readiness.core.checklist import SECTIONS, Bands, ItemResult
 from readiness.core.checks import primary_criterion
 from readiness.core.drift_now import ColumnNow, DriftNow
@@ -37,7 +38,7 @@ from readiness.core.records import Model, utcnow
 from readiness.core.status import CriterionStatus, ItemStatus, ReadinessStatus
 from readiness.core.windows import window_start
 from readiness.errors import ReadinessError
-from readiness.storage.settings import current_attestations, model_criteria
+from readiness.storage.settings import current_attestations
 from readiness.storage.store import Store
 
 TREND_WEEKS = 8

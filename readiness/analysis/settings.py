@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from readiness.analysis.cache import cached
 from readiness.core.checklist import DEFAULT_ITEMS, DEFAULT_VALIDITY_DAYS
 from readiness.core.checklist_config import (
     ChecklistConfig,
@@ -25,17 +26,18 @@ from readiness.core.criteria import (
     CRITERION_WINDOWS,
     DEFAULT_MIN_LABELS,
     Criterion,
+    logged_defaults,
     new_criterion,
     parse_criterion,
 )
 from readiness.core.metrics import METRICS, metrics_for_task
 from readiness.core.records import Model
 from readiness.storage import settings as stored
+from readiness.storage.performance_store import day_records
 from readiness.storage.settings import (
     add_criterion,
     attest,
     load_config,
-    model_criteria,
     remove_criterion,
     withdraw,
 )
@@ -66,6 +68,24 @@ __all__ = [  # what the Settings and Checklist pages and the CLI use from here
     "set_margins",
     "withdraw",
 ]
+
+
+def model_criteria(store: Store, model: Model) -> tuple[Criterion, ...]:
+    """The model's criteria: those its owner set, or its task's defaults for what its log records.
+
+    The latency default only applies once a prediction carries a latency, so a log without
+    latency is never judged on it (and never reads "not enough labels" for it).
+    """
+
+    def compute() -> tuple[Criterion, ...]:
+        criteria = stored.model_criteria(store, model)
+        if not any(c.is_default for c in criteria):
+            return criteria
+        baseline = store.active_baseline(model.id)
+        records = day_records(store, baseline) if baseline is not None else []
+        return logged_defaults(criteria, sum(r.operations.n_timed for r in records))
+
+    return cached(store, model, "criteria", (), compute)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 
 from readiness.core import metrics as m
 from readiness.core.checklist import ChecklistItem, Evidence, ItemResult
-from readiness.core.criteria import Criterion, CriterionResult
+from readiness.core.criteria import OPERATIONS_METRICS, Criterion, CriterionResult
 from readiness.core.drift_now import ColumnNow, DriftNow, day_label, run_length
 from readiness.core.performance import CriterionTrack
 from readiness.core.quality import ColumnQuality
@@ -320,6 +320,28 @@ def _window_text(start: datetime, criterion: Criterion) -> str:
 _JudgedTrack = tuple[CriterionTrack, tuple[datetime, CriterionResult], int]
 
 
+def _unjudged_reason(unjudged: Sequence[CriterionTrack]) -> str:
+    """Why criteria have no judged window, in the words that fit each: labels, latency, or time."""
+    metrics = [(t.criterion.metric, t.criterion.text) for t in unjudged]
+    labels = [text for metric, text in metrics if metric not in OPERATIONS_METRICS]
+    latency = [
+        text for metric, text in metrics if metric in OPERATIONS_METRICS and metric.startswith("latency_")
+    ]
+    other = [
+        text for metric, text in metrics if metric in OPERATIONS_METRICS and not metric.startswith("latency_")
+    ]
+    parts = []
+    if labels:
+        parts.append(f"Not enough labels yet to judge: {_listed(labels)}.")
+    if latency:
+        parts.append(
+            f"No latency is logged to judge: {_listed(latency)} (log latency_ms with each prediction)."
+        )
+    if other:
+        parts.append(f"No complete window yet to judge: {_listed(other)}.")
+    return " ".join(parts)
+
+
 def check_criteria(item: ChecklistItem, tracks: Sequence[CriterionTrack], n_windows: int) -> ItemResult:
     """Every criterion passes in its newest ``n_windows`` complete windows with enough labels.
 
@@ -359,11 +381,10 @@ def check_criteria(item: ChecklistItem, tracks: Sequence[CriterionTrack], n_wind
             "Performance",
         )
     if unjudged:
-        names = [t.criterion.text for t in unjudged]
         return _result(
             item,
             ItemStatus.UNKNOWN,
-            f"Not enough labels yet to judge: {_listed(names)}.",
+            _unjudged_reason(unjudged),
             f"{len(unjudged)} of {len(tracks)} criteria without a judged window",
             None,
             "Performance",

@@ -16,6 +16,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,6 +144,7 @@ _OPERATIONS_DEFAULTS = (_default("latency_p95", "<=", 500.0, 0), _default("inval
 DEFAULT_CRITERIA: dict[str, tuple[Criterion, ...]] = {
     "binary": (
         _default("roc_auc", ">=", 0.70, 100),
+        _default("accuracy", ">=", 0.70, 100),
         _default("false_positive_rate", "<=", 0.10, 100),
         *_OPERATIONS_DEFAULTS,
     ),
@@ -407,4 +409,17 @@ def evaluate_criterion(criterion: Criterion, value: MetricValue, n_labelled: int
         value.upper,
         n_labelled,
         reason,
+    )
+
+
+def logged_defaults(criteria: Sequence[Criterion], timed_rows: int) -> tuple[Criterion, ...]:
+    """Task defaults that judge only what the log records: no latency default without a logged latency.
+
+    Criteria the owner set are kept as they are (a missing latency then shows as such).
+
+    >>> [c.metric for c in logged_defaults(DEFAULT_CRITERIA["regression"], timed_rows=0)]
+    ['r2', 'invalid_rate']
+    """
+    return tuple(
+        c for c in criteria if not (c.is_default and c.metric.startswith("latency_") and timed_rows == 0)
     )
