@@ -11,6 +11,7 @@ from readiness.analysis.ingest import (
     ModelSpec,
     ingest_csv,
     max_upload_mb,
+    missing_roles,
     preview_upload,
 )
 from readiness.errors import ReadinessError
@@ -41,6 +42,19 @@ st.caption(
     "as they arrive, delayed labels (request_id, label). Comma, semicolon or tab separated."
 )
 
+NEXT_STEP = {  # after storing a kind of file: what to upload next, and the choice that does it
+    "baseline": ("Now upload live predictions for {model}.", "Live predictions"),
+    "live": (
+        "Next, upload delayed labels for {model} as they arrive, or see it on the Drift page.",
+        "Delayed labels",
+    ),
+}
+
+
+def _go_to(kind_label: str) -> None:
+    st.session_state["upload_kind"] = kind_label
+
+
 last = st.session_state.pop("last_ingest", None)
 if last is not None:
     (st.info if last.already_ingested else st.success)(last.message)
@@ -49,6 +63,10 @@ if last is not None:
             {"Feature": [f.name for f in last.features], "Type": [f.kind for f in last.features]},
             hide_index=True,
         )
+    if last.kind in NEXT_STEP:
+        text, next_kind = NEXT_STEP[last.kind]
+        st.info(text.format(model=last.model), icon=":material/arrow_forward:")
+        st.button(f"Upload {next_kind.lower()}", key="next_step", on_click=_go_to, args=(next_kind,))
 
 kind = KINDS[st.radio("What are you uploading?", list(KINDS), horizontal=True, key="upload_kind")]
 names = [m.name for m in store.list_models()]
@@ -160,7 +178,18 @@ if kind != "labels":
 st.subheader("Preview")
 st.dataframe(preview.head, hide_index=True)
 
-if st.button(f"Confirm mapping and store {kind}", type="primary", disabled=not model_name):
+still_needed = missing_roles(mapping, kind)
+if still_needed:
+    st.warning(
+        "Choose the column that holds the "
+        + " and the ".join(ROLE_TITLES[r].lower() for r in still_needed)
+        + " above: a "
+        + {"baseline": "baseline", "live": "live log", "labels": "labels file"}[kind]
+        + " needs it."
+    )
+if st.button(
+    f"Confirm mapping and store {kind}", type="primary", disabled=not model_name or bool(still_needed)
+):
     bar = st.progress(0.0, text="Starting")
     try:
         result = ingest_csv(

@@ -7,6 +7,7 @@ import pytest
 from readiness.core.mapping import (
     ColumnMapping,
     check_mapping,
+    missing_roles,
     normalize_name,
     parse_mapping_pairs,
     propose_mapping,
@@ -158,7 +159,7 @@ def test_check_accepts_a_complete_mapping():
         ("live", ["prediction", "amount"], "timestamp"),
         ("live", ["timestamp", "amount"], "prediction"),
         ("baseline", ["amount", "label"], "prediction"),
-        ("labels", ["request_id", "note"], "label"),
+        ("labels", ["request_id", "note", "comment"], "label"),  # two candidates: none is proposed
         ("labels", ["label", "note"], "request_id"),
     ],
 )
@@ -195,3 +196,23 @@ def test_column_both_categorical_and_numeric():
     mapping = ColumnMapping(roles={"prediction": "p"}, categorical=("zip",), numeric=("zip",))
     with pytest.raises(MappingError, match=r"'zip' are marked both categorical and numeric"):
         check_mapping(mapping, ["p", "zip"], "baseline", "f.csv")
+
+
+def test_a_labels_files_only_column_besides_the_id_is_proposed_as_its_label():
+    assert propose_mapping(["id", "repaid"], "labels").roles == {"request_id": "id", "label": "repaid"}
+    assert "label" not in propose_mapping(["id", "repaid", "note"], "labels").roles  # two candidates: ask
+
+
+def test_two_columns_mapped_to_one_role_are_refused_naming_both():
+    with pytest.raises(
+        MappingError, match="Both 'p_a' and 'p_b' are mapped to 'score', which takes one column"
+    ):
+        parse_mapping_pairs(["p_a=score", "p_b=score"])
+    assert (
+        parse_mapping_pairs(["p_a=score"], propose_mapping(["proba", "p_a"], "live")).roles["score"] == "p_a"
+    )
+
+
+def test_missing_roles_names_what_a_kind_of_file_still_needs():
+    assert missing_roles(ColumnMapping(), "labels") == ("request_id", "label")
+    assert missing_roles(propose_mapping(["ts", "y_pred"], "live"), "live") == ()

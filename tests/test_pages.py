@@ -683,3 +683,32 @@ def test_performance_page_says_so_when_no_latency_is_logged(drift_db):
         chart.proto.spec for chart in at.get("plotly_chart") if "Confusion matrix" in chart.proto.spec
     )
     assert "positive (1)" in confusion and "negative (not 1)" in confusion
+
+
+def test_confirm_waits_for_every_required_role_and_says_which(fraud_store):
+    at = app(query="fraud")
+    at.switch_page("pages/data.py").run()
+    at.radio(key="upload_kind").set_value("Live predictions").run()
+    unnamed = b"when,request_id,amount,country,y_pred,y_pred_proba\n2026-11-03T10:00:00Z,r9,1.5,DE,1,0.8\n"
+    at.file_uploader(key="upload_file_live").upload("live.csv", unnamed, "text/csv").run()
+    assert any("Choose the column that holds the timestamp above" in w.value for w in at.warning)
+    assert at.button[0].disabled
+    timestamp = next(s for s in at.selectbox if s.label.startswith("Timestamp"))
+    timestamp.set_value("when").run()
+    assert not at.button[0].disabled
+    at.button[0].click().run()
+    assert not at.error, [e.value for e in at.error]
+    assert fraud_store.count_rows("predictions") == 3
+    assert any("upload delayed labels for fraud" in i.value for i in at.info)
+
+
+def test_after_a_baseline_the_page_offers_the_live_upload(db_url):
+    at = app()
+    at.switch_page("pages/data.py").run()
+    at.selectbox(key="upload_model_baseline").set_value("New model...").run()
+    at.text_input(key="new_model_name").set_value("churn").run()
+    at.file_uploader(key="upload_file_baseline").upload("base.csv", BASELINE, "text/csv").run()
+    at.button[0].click().run()
+    assert any("Now upload live predictions for churn." in i.value for i in at.info)
+    at.button(key="next_step").click().run()
+    assert at.radio(key="upload_kind").value == "Live predictions"

@@ -22,6 +22,7 @@ from readiness.core.mapping import (
     ROLES_BY_KIND,
     ColumnMapping,
     check_mapping,
+    missing_roles,
     propose_mapping,
 )
 from readiness.core.records import TASKS, FeatureSpec, Model
@@ -48,6 +49,7 @@ __all__ = [  # what the Data page and the CLI use from here
     "UploadPreview",
     "ingest_csv",
     "max_upload_mb",
+    "missing_roles",
     "preview_upload",
 ]
 

@@ -160,8 +160,21 @@ def propose_mapping(columns: Sequence[str], kind: str) -> ColumnMapping:
                 break
     ignore: tuple[str, ...] = ()
     if kind == "labels":
+        rest = [c for c in columns if c not in roles.values()]
+        if "label" not in roles and "request_id" in roles and len(rest) == 1:
+            roles["label"] = rest[0]  # a labels file's only column besides the id is its label
         ignore = tuple(c for c in columns if c not in roles.values())
     return ColumnMapping(roles=roles, ignore=ignore)
+
+
+def missing_roles(mapping: ColumnMapping, kind: str) -> tuple[str, ...]:
+    """Required roles of a file kind that the mapping leaves unset.
+
+    >>> missing_roles(ColumnMapping(roles={"prediction": "y"}), "live")
+    ('timestamp',)
+    """
+    _check_kind(kind)
+    return tuple(role for role in REQUIRED_ROLES[kind] if role not in mapping.roles)
 
 
 def parse_mapping_pairs(pairs: Iterable[str], base: ColumnMapping | None = None) -> ColumnMapping:
@@ -171,6 +184,7 @@ def parse_mapping_pairs(pairs: Iterable[str], base: ColumnMapping | None = None)
     {'prediction': 'y_hat'}
     """
     mapping = base or ColumnMapping()
+    given: dict[str, str] = {}  # role -> column, as the pairs set them
     for pair in pairs:
         column, sep, word = pair.rpartition("=")
         column, word = column.strip(), word.strip().lower()  # header names are stripped too
@@ -187,6 +201,12 @@ def parse_mapping_pairs(pairs: Iterable[str], base: ColumnMapping | None = None)
         elif word == "numeric":
             mapping = replace(mapping, numeric=(*mapping.numeric, column))
         else:
+            if word in given and given[word] != column:
+                raise MappingError(
+                    f"Both {given[word]!r} and {column!r} are mapped to {word!r}, which takes one column. "
+                    f"Keep one of the two (map the other to ignore, or leave it a feature)."
+                )
+            given[word] = column
             cleared = {r: c for r, c in mapping.roles.items() if c != column}
             mapping = replace(mapping, roles=cleared).with_role(word, column)
     return mapping
