@@ -10,6 +10,7 @@ from readiness.analysis.ingest import (
     ColumnMapping,
     ModelSpec,
     ingest_csv,
+    log_has_ended,
     max_upload_mb,
     missing_roles,
     preview_upload,
@@ -178,6 +179,18 @@ if kind != "labels":
 st.subheader("Preview")
 st.dataframe(preview.head, hide_index=True)
 
+historical = None
+ended = log_has_ended(preview, mapping)
+if ended is not None:
+    historical = st.checkbox(
+        f"This log has ended (its newest prediction is from {ended.day} {ended:%b %Y}): judge it as a "
+        "historical log, as of its own end",
+        value=True,
+        key=f"historical_{upload.file_id}",
+        help="Windows, drift and criteria are then judged up to the log's last day, and freshness does not "
+        "apply. Untick for a live service that stopped logging; Settings changes it later.",
+    )
+
 still_needed = missing_roles(mapping, kind)
 if still_needed:
     st.warning(
@@ -202,6 +215,7 @@ if st.button(
             spec,
             actor="dashboard",
             progress=lambda f, text: bar.progress(f, text=text),
+            historical=historical,
         )
     except ReadinessError as exc:
         bar.empty()

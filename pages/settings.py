@@ -10,10 +10,12 @@ from readiness.analysis.settings import (
     METRICS,
     add_criterion,
     audit_trail,
+    checklist_config,
     metrics_for_task,
     model_criteria,
     new_criterion,
     remove_criterion,
+    set_historical,
 )
 from readiness.errors import ReadinessError
 from shell import require_shell, selected_model
@@ -119,6 +121,22 @@ if stored:
         else:
             st.session_state["settings_done"] = f"Removed: {removed.text}"
             st.rerun()
+
+st.subheader("How the log is judged")
+config = checklist_config(store, model)
+historical = st.toggle(
+    "Historical log",
+    value=config.historical,
+    key=f"historical_{name}",
+    help="A finished log (an archive, a backtest) is judged as of its own end: windows, drift and "
+    "criteria up to its last day, and freshness does not apply. A live service is judged as of now.",
+)
+if historical != config.historical:
+    set_historical(store, model, historical, actor="dashboard")
+    st.session_state["settings_done"] = (
+        "Judged as a historical log, as of its end." if historical else "Judged as a live service, as of now."
+    )
+    st.rerun()
 
 st.subheader("Audit trail")
 st.caption("Every change to this model: uploads, criteria, newest first.")

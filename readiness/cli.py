@@ -12,7 +12,7 @@ import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FORMAT",
         help="how the timestamp column is written when it is not ISO 8601: dayfirst, monthfirst or a "
         "strptime format such as '%%d/%%m/%%Y %%H:%%M' (default: ISO 8601, or what the file proves)",
+    )
+    ingest.add_argument(
+        "--historical",
+        choices=("yes", "no"),
+        help="live files: yes judges the model as a finished log, as of its own end; no as a live service",
     )
     ingest.add_argument("--task", choices=TASKS, help="task of a new model (default: proposed from labels)")
     ingest.add_argument("--positive-class", help="positive class of a new binary model")
@@ -225,6 +230,11 @@ def _checklist_parser(sub: argparse._SubParsersAction) -> None:
         metavar="ITEM=yes|no",
         help="make an item critical or not, e.g. calibrated=yes",
     )
+    configure.add_argument(
+        "--historical",
+        choices=("yes", "no"),
+        help="yes: a finished log, judged as of its own end (freshness does not apply); no: a live service",
+    )
     history = actions.add_parser("history", help="the recorded score per day")
     history.add_argument("--backfill", type=int, metavar="DAYS", help="first recompute the last DAYS days")
     history.add_argument("--step", type=int, default=1, help="with --backfill: every STEP-th day (default 1)")
@@ -297,8 +307,22 @@ def _ingest(args: argparse.Namespace) -> int:
             positive = positive or proposed
         spec = ModelSpec(task, positive, args.owner, args.description)
     store = Store.open(args.database)
-    result = ingest_csv(store, args.model, args.kind, data, args.file.name, mapping, spec, args.actor)
+    historical = None if args.historical is None else args.historical == "yes"
+    result = ingest_csv(
+        store, args.model, args.kind, data, args.file.name, mapping, spec, args.actor, historical=historical
+    )
     print(result.message)
+    last = result.last_timestamp.replace(tzinfo=None) if result.last_timestamp is not None else None
+    if (
+        args.kind == "live"
+        and historical is None
+        and last is not None
+        and utcnow() - last > timedelta(days=2)
+    ):
+        print(
+            f"This log ends {last:%Y-%m-%d}. If it is a finished log, judge it as of its own end: "
+            f"python -m readiness checklist configure --model {args.model} --historical yes"
+        )
     return 0
 
 
@@ -559,6 +583,8 @@ def _configure(store: Store, model: Model, args: argparse.Namespace) -> None:
         if not sep or value.strip().lower() not in ("yes", "no", "true", "false"):
             raise ReadinessError(f"Cannot read {pair!r}: write ITEM=yes or ITEM=no, e.g. calibrated=yes.")
         settings.set_critical(store, model, key.strip(), value.strip().lower() in ("yes", "true"), args.actor)
+    if args.historical:
+        settings.set_historical(store, model, args.historical == "yes", args.actor)
     _print_json(settings.checklist_config(store, model).to_dict())
 
 

@@ -696,10 +696,16 @@ def test_confirm_waits_for_every_required_role_and_says_which(fraud_store):
     timestamp = next(s for s in at.selectbox if s.label.startswith("Timestamp"))
     timestamp.set_value("when").run()
     assert not at.button[0].disabled
+    ended = next(c for c in at.checkbox if c.label.startswith("This log has ended"))
+    assert ended.value and "3 Nov 2026" in ended.label  # a log older than the freshness objective
     at.button[0].click().run()
     assert not at.error, [e.value for e in at.error]
     assert fraud_store.count_rows("predictions") == 3
     assert any("upload delayed labels for fraud" in i.value for i in at.info)
+    assert any("judged as a historical log" in s.value for s in at.success)
+    from readiness.analysis.settings import checklist_config
+
+    assert checklist_config(fraud_store, fraud_store.get_model("fraud")).historical
 
 
 def test_after_a_baseline_the_page_offers_the_live_upload(db_url):

@@ -28,7 +28,7 @@ import pandas as pd
 
 from readiness.analysis.cache import cached
 from readiness.analysis.performance_overview import development_performance
-from readiness.analysis.settings import model_criteria
+from readiness.analysis.settings import judged_at, model_criteria
 from readiness.core import checks as c
 from readiness.core import estimation
 from readiness.core.checklist import (
@@ -175,8 +175,9 @@ class _Facts:
 
 def _assess(store: Store, model: Model, as_of: datetime) -> Assessment:
     config = load_config(store, model.id)
-    facts = _gather(store, model, store.active_baseline(model.id), as_of, config.margins)
-    attestations = current_attestations(store, model.id, as_of.date())
+    moment = judged_at(store, model, as_of, config)
+    facts = _gather(store, model, store.active_baseline(model.id), moment, config.margins)
+    attestations = current_attestations(store, model.id, as_of.date())  # attestations expire in real time
     results = []
     for item in DEFAULT_ITEMS:
         if item.key in config.critical:
@@ -192,6 +193,8 @@ def _assess(store: Store, model: Model, as_of: datetime) -> Assessment:
             )
         elif item.kind == "attested":
             results.append(attested_result(item, attestations.get(item.key), as_of.date()))
+        elif item.key == "log_fresh" and config.historical and facts.last_prediction is not None:
+            results.append(_historical_freshness(item, facts.last_prediction))
         else:
             results.append(AUTOMATIC[item.key](item, facts))
     score = score_checklist(results, config.bands)
@@ -226,6 +229,17 @@ def _assess(store: Store, model: Model, as_of: datetime) -> Assessment:
         failing,
         status,
         facts.drift,
+    )
+
+
+def _historical_freshness(item: ChecklistItem, last: datetime) -> ItemResult:
+    """A historical log is finished: freshness does not apply, and the result says where the log ends."""
+    ends = f"{last.day} {last:%b %Y}"
+    return ItemResult(
+        item,
+        ItemStatus.NOT_APPLICABLE,
+        Evidence(f"log ends {ends}", "", "Overview"),
+        f"Historical log: it ends {ends} and is judged as of its end; freshness applies to a live service.",
     )
 
 

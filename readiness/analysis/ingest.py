@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pandas as pd
 
 from readiness.analysis.assessment import assess_model, record_score
 from readiness.analysis.refresh import refresh_model
+from readiness.analysis.settings import set_historical
 from readiness.config import max_upload_mb, timestamp_range
 from readiness.core.csvread import CsvFile, read_csv_bytes
 from readiness.core.mapping import (
@@ -25,7 +26,7 @@ from readiness.core.mapping import (
     missing_roles,
     propose_mapping,
 )
-from readiness.core.records import TASKS, FeatureSpec, Model
+from readiness.core.records import TASKS, FeatureSpec, Model, utcnow
 from readiness.core.validate import (
     DATE_FORMATS,
     ValidFrame,
@@ -36,6 +37,7 @@ from readiness.core.validate import (
     validate_live,
 )
 from readiness.errors import DataValidationError, LabelJoinError, ModelConfigError
+from readiness.storage.settings import load_config
 from readiness.storage.store import Store
 
 __all__ = [  # what the Data page and the CLI use from here
@@ -48,6 +50,7 @@ __all__ = [  # what the Data page and the CLI use from here
     "ModelSpec",
     "UploadPreview",
     "ingest_csv",
+    "log_has_ended",
     "max_upload_mb",
     "missing_roles",
     "preview_upload",
@@ -104,6 +107,7 @@ class IngestResult:
     last_timestamp: datetime | None = None
     labels_updated: int = 0
     labels_unmatched: int = 0
+    historical: bool = False  # this first log had ended, so the model is judged as a historical log
 
     @property
     def message(self) -> str:
@@ -120,6 +124,12 @@ class IngestResult:
             text += f", {self.first_timestamp:%Y-%m-%d %H:%M} to {self.last_timestamp:%Y-%m-%d %H:%M} UTC"
         if self.kind == "labels":
             text += f"; {self.labels_updated:,} replaced earlier labels, {self.labels_unmatched:,} matched no prediction"
+        if self.historical and self.last_timestamp is not None:
+            last = self.last_timestamp
+            text += (
+                f". The log ends {last.day} {last:%b %Y}, so the model is judged as a historical log, as of "
+                "its own end (change this in Settings)"
+            )
         return text + "."
 
 
@@ -143,8 +153,12 @@ def ingest_csv(
     new_model: ModelSpec | None = None,
     actor: str = "",
     progress: Progress | None = None,
+    historical: bool | None = None,
 ) -> IngestResult:
     """Validate and store one CSV for a model in a single transaction, then refresh its aggregates.
+
+    ``historical`` (live files) records whether the model is judged as a finished log, as of its
+    own end (True), or as a live service (False); None leaves the setting as it is.
 
     A baseline for an unknown model creates it (from ``new_model``, or a task proposed from
     the labels). Live and label files need an existing model with a baseline. After the
@@ -167,7 +181,7 @@ def ingest_csv(
         return _ingest_baseline(store, model, existing, csv, mapping, new_model, filename, actor, report)
     assert existing is not None
     if kind == "live":
-        return _ingest_live(store, existing, csv, mapping, filename, actor, report)
+        return _ingest_live(store, existing, csv, mapping, filename, actor, report, historical)
     return _ingest_labels(store, existing, csv, mapping, filename, actor, report)
 
 
@@ -223,6 +237,7 @@ def _ingest_live(
     filename: str,
     actor: str,
     report: Progress,
+    historical: bool | None = None,
 ) -> IngestResult:
     baseline = store.active_baseline(model.id)
     if baseline is None:
@@ -239,10 +254,11 @@ def _ingest_live(
         )
         store.append_predictions(conn, model, valid.frame, baseline.feature_names, ingestion_id)
         store.audit(conn, "ingest.live", model.id, actor, {"file": filename, "rows": len(valid.frame)})
+    ts = valid.frame["timestamp"]
+    judged_historical = _judge_as(store, model, historical, actor) if historical is not None else False
     report(0.8, "Profiling for drift and performance")
     _after_storing(store, model)
     report(1.0, "Done")
-    ts = valid.frame["timestamp"]
     return IngestResult(
         model.name,
         "live",
@@ -253,7 +269,33 @@ def _ingest_live(
         valid.features,
         ts.min().to_pydatetime(),
         ts.max().to_pydatetime(),
+        historical=judged_historical,
     )
+
+
+def _judge_as(store: Store, model: Model, historical: bool, actor: str) -> bool:
+    """Record whether the model is judged as a historical log (audited when it changes); return it."""
+    if load_config(store, model.id).historical != historical:
+        set_historical(store, model, historical, actor or "ingest")
+    return historical
+
+
+def log_has_ended(
+    preview: UploadPreview, mapping: ColumnMapping, freshness_hours: float = 36.0
+) -> datetime | None:
+    """The newest time of a live upload when it is older than the freshness objective (a finished log), else None.
+
+    The Data page then offers to judge the model as a historical log, as of the log's own end.
+    """
+    column = mapping.column_for("timestamp")
+    if preview.kind != "live" or column is None or column not in preview.csv.frame:
+        return None
+    values = pd.to_datetime(preview.csv.frame[column], errors="coerce", utc=True, format="mixed")
+    newest = values.max()
+    if pd.isna(newest):
+        return None
+    newest = newest.tz_localize(None).to_pydatetime()
+    return newest if utcnow() - newest > timedelta(hours=freshness_hours) else None
 
 
 def _refuse_known_request_ids(store: Store, conn, model: Model, valid: ValidFrame) -> None:

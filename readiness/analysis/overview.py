@@ -91,6 +91,8 @@ class ModelOverview:
         """No predictions yet, fresh, or stale (no prediction in a day)."""
         if self.freshness_hours is None:
             return Freshness.NO_PREDICTIONS
+        if self.readiness is not None and self.readiness.config.historical:
+            return Freshness.HISTORICAL
         return Freshness.STALE if self.freshness_hours > STALE_AFTER_HOURS else Freshness.FRESH
 
     @property
@@ -100,11 +102,14 @@ class ModelOverview:
             base = f"baseline of {self.baseline_rows:,} rows" if self.baseline_rows else "no baseline yet"
             return f"No predictions logged yet; {base}."
         coverage = f"{self.label_coverage:.0%}" if self.label_coverage is not None else "n/a"
-        return (
+        span = (
             f"{self.n_predictions:,} predictions from {self.first_timestamp:%Y-%m-%d} to "
             f"{self.last_timestamp:%Y-%m-%d}; labels for {coverage}; "
-            f"last prediction {self.freshness_hours:.1f} h ago ({self.freshness.label})."
         )
+        if self.freshness == Freshness.HISTORICAL and self.last_timestamp is not None:
+            last = self.last_timestamp
+            return span + f"historical log, ends {last.day} {last:%b %Y} (judged as of its end)."
+        return span + f"last prediction {self.freshness_hours:.1f} h ago ({self.freshness.label})."
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from readiness.analysis.cache import cached
-from readiness.analysis.settings import model_criteria
+from readiness.analysis.settings import judged_at, model_criteria
 from readiness.core import estimation
 from readiness.core import metrics as m
 from readiness.core.criteria import Criterion
@@ -165,7 +165,7 @@ def performance_overview(
     if window not in PERFORMANCE_WINDOWS:
         check_window(window)
         raise NoDataError(f"Performance windows are day, week or month; got {window!r}.")
-    as_of = now or utcnow().replace(minute=0, second=0, microsecond=0)
+    as_of = judged_at(store, model, now or utcnow().replace(minute=0, second=0, microsecond=0))
     args = (start, end, window, as_of)
     return cached(store, model, "performance_overview", args, lambda: _analyze(store, model, *args))
 

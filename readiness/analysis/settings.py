@@ -7,8 +7,8 @@ version, so every cached analysis of the model is recomputed on its next view.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, replace
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from readiness.analysis.cache import cached
@@ -56,6 +56,7 @@ __all__ = [  # what the Settings and Checklist pages and the CLI use from here
     "attest",
     "audit_trail",
     "checklist_config",
+    "judged_at",
     "mark_applicable",
     "mark_not_applicable",
     "metrics_for_task",
@@ -65,6 +66,7 @@ __all__ = [  # what the Settings and Checklist pages and the CLI use from here
     "remove_criterion",
     "set_bands",
     "set_critical",
+    "set_historical",
     "set_margins",
     "withdraw",
 ]
@@ -120,6 +122,24 @@ def mark_applicable(store: Store, model: Model, item_key: str, actor: str = "") 
 def set_margins(store: Store, model: Model, actor: str = "", **values: Any) -> ChecklistConfig:
     """Change some margins of the model's checklist, e.g. ``set_margins(store, model, max_ece=0.03)``."""
     return stored.update_config(store, model, lambda c: with_margins(c, **values), actor)
+
+
+def judged_at(store: Store, model: Model, as_of: datetime, config: ChecklistConfig | None = None) -> datetime:
+    """When the model's log is judged: ``as_of``, or for a historical log the end of its last day.
+
+    The checklist and the Performance page both judge a finished log as of its own end, so
+    their windows (and verdicts) are the same.
+    """
+    historical = (config or stored.load_config(store, model.id)).historical
+    last = store.prediction_bounds(model.id, before=as_of)[1] if historical else None
+    if last is None:
+        return as_of
+    return min(as_of, datetime.combine(last.date(), time()) + timedelta(days=1))
+
+
+def set_historical(store: Store, model: Model, historical: bool, actor: str = "") -> ChecklistConfig:
+    """Judge the model as a finished (historical) log, as of its own end, or as a live service."""
+    return stored.update_config(store, model, lambda c: replace(c, historical=historical), actor)
 
 
 def set_bands(store: Store, model: Model, ready: float, at_risk: float, actor: str = "") -> ChecklistConfig:

@@ -108,6 +108,7 @@ class ChecklistConfig:
     bands: Bands = field(default_factory=Bands)
     not_applicable: Mapping[str, str] = field(default_factory=dict)  # item key -> reason
     critical: Mapping[str, bool] = field(default_factory=dict)  # item key -> override
+    historical: bool = False  # a finished log: judged as of its own end, freshness does not apply
 
     def __post_init__(self) -> None:
         for key, reason in self.not_applicable.items():
@@ -136,11 +137,15 @@ class ChecklistConfig:
                 self.bands,
                 tuple(sorted(self.not_applicable.items())),
                 tuple(sorted(self.critical.items())),
+                self.historical,
             )
         )
 
     def __reduce__(self) -> tuple[Any, ...]:  # mappingproxy cannot be pickled
-        return (ChecklistConfig, (self.margins, self.bands, dict(self.not_applicable), dict(self.critical)))
+        return (
+            ChecklistConfig,
+            (self.margins, self.bands, dict(self.not_applicable), dict(self.critical), self.historical),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form (what is stored)."""
@@ -149,6 +154,7 @@ class ChecklistConfig:
             "bands": asdict(self.bands),
             "not_applicable": dict(self.not_applicable),
             "critical": dict(self.critical),
+            "historical": self.historical,
         }
 
     @classmethod
@@ -166,6 +172,7 @@ class ChecklistConfig:
             Bands(**dict(data.get("bands") or {})),
             dict(data.get("not_applicable") or {}),
             dict(data.get("critical") or {}),
+            bool(data.get("historical", False)),
         )
 
 

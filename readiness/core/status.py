@@ -115,3 +115,4 @@ class Freshness(_Worded):
     NO_PREDICTIONS = ("no_predictions", "no predictions yet", 0)
     STALE = ("stale", "stale", 1)
     FRESH = ("fresh", "fresh", 2)
+    HISTORICAL = ("historical", "historical log", 3)  # a finished log: judged as of its own end

@@ -1,0 +1,120 @@
+"""A finished log is judged as of its own end: no staleness failure, drift and criteria lead instead."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from readiness import Store, ingest_csv
+from readiness.analysis.assessment import assess_model
+from readiness.analysis.overview import portfolio_overview
+from readiness.analysis.performance_overview import performance_overview
+from readiness.analysis.settings import checklist_config, set_historical
+from readiness.core.mapping import parse_mapping_pairs, propose_mapping
+from readiness.core.records import utcnow
+from readiness.core.status import CriterionStatus, Freshness, ItemStatus
+from tests.factories import to_csv_bytes
+
+START, DAYS, SHIFT_DAY, PER_DAY = pd.Timestamp("2019-01-01"), 300, 150, 60
+
+
+def car_loans(n: int, rng: np.random.Generator, shift: float = 0.0) -> pd.DataFrame:
+    """Seven features, a repaid label and a score that tracks it."""
+    income = rng.lognormal(10.5, 0.4, n)
+    repaid = (rng.random(n) < 0.7).astype(int)
+    score = np.clip(0.35 + 0.4 * repaid + rng.normal(0, 0.15, n), 0, 1).round(4)
+    return pd.DataFrame(
+        {
+            "income": income.round(2),
+            "loan_amount": (rng.lognormal(9, 0.5, n) * (1 + shift)).round(2),
+            "age": rng.integers(21, 70, n),
+            "term_months": rng.choice([12, 24, 36, 48, 60], n),
+            "employment_years": rng.integers(0, 30, n),
+            "region": rng.choice(["north", "south", "east", "west"], n),
+            "purpose": rng.choice(["car", "home", "education"], n, p=[0.6, 0.3, 0.1]),
+            "y_pred_proba": score,
+            "y_pred": (score >= 0.5).astype(int),
+            "repaid": repaid,
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def files():
+    rng = np.random.default_rng(2019)
+    baseline = car_loans(3000, rng)
+    baseline.insert(0, "id", [f"b{i}" for i in range(len(baseline))])
+    days = []
+    for day in range(DAYS):
+        part = car_loans(PER_DAY, rng, shift=0.8 if day >= SHIFT_DAY else 0.0)
+        times = START + pd.Timedelta(days=day) + pd.to_timedelta(np.arange(PER_DAY) * 600, unit="s")
+        part.insert(0, "timestamp", times.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        part.insert(0, "id", [f"d{day}-{i}" for i in range(PER_DAY)])
+        days.append(part)
+    live = pd.concat(days, ignore_index=True)
+    labels = live[["id", "repaid"]]
+    return baseline, live.drop(columns="repaid"), labels
+
+
+@pytest.fixture(scope="module")
+def archive(files, tmp_path_factory):
+    baseline, live, labels = files
+    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('archive') / 'loans.db'}")
+    mapping = parse_mapping_pairs(["repaid=label"], propose_mapping(list(baseline.columns), "baseline"))
+    ingest_csv(store, "car-loan", "baseline", to_csv_bytes(baseline), "baseline.csv", mapping)
+    result = ingest_csv(store, "car-loan", "live", to_csv_bytes(live), "live.csv", historical=True)
+    ingest_csv(store, "car-loan", "labels", to_csv_bytes(labels), "labels.csv")
+    yield store, result
+    store.engine.dispose()
+
+
+def test_the_upload_records_a_historical_log_and_says_so(archive):
+    store, result = archive
+    assert result.historical and "The log ends 27 Oct 2019, so the model is judged as a historical log" in (
+        result.message
+    )
+    assert checklist_config(store, store.get_model("car-loan")).historical
+
+
+def test_a_historical_log_is_judged_as_of_its_end(archive):
+    store, _ = archive
+    model = store.get_model("car-loan")
+    now = utcnow()
+    a = assess_model(store, model, now)
+    fresh = a.result("log_fresh")
+    assert fresh.status == ItemStatus.NOT_APPLICABLE and "it ends 27 Oct 2019" in fresh.reason
+    assert not any("No prediction logged for" in r.reason for r in a.results)
+    drift = a.result("no_feature_drift")
+    assert drift.status == ItemStatus.FAIL and "loan_amount since" in drift.reason and "2019" in drift.reason
+    assert a.drifted_features == ("loan_amount",)
+    blockers = [b.item.key for b in a.score.blockers]
+    assert "log_fresh" not in blockers
+    performance = performance_overview(
+        store, model, now=now
+    )  # the Performance page, judged at the log's end too
+    on_page = {
+        t.criterion.text
+        for t in performance.criteria
+        if any(
+            r.status == CriterionStatus.FAIL
+            for _, r in t.judged_windows[-a.config.margins.criteria_windows :]
+        )
+    }
+    assert set(a.criteria_failing) == on_page
+    assert performance.criteria and all(
+        t.judged_windows for t in performance.criteria if not t.criterion.is_operations
+    )
+    card = next(m for m in portfolio_overview(store, now).models if m.name == "car-loan")
+    assert card.freshness == Freshness.HISTORICAL and "historical log, ends 27 Oct 2019" in card.summary
+
+
+def test_switching_back_to_a_live_service_judges_as_of_now(archive, tmp_path):
+    store, _ = archive
+    model = store.get_model("car-loan")
+    set_historical(store, model, False, actor="test")
+    try:
+        live = assess_model(store, model, utcnow())
+        assert live.result("log_fresh").status == ItemStatus.FAIL
+    finally:
+        set_historical(store, model, True, actor="test")
