@@ -482,10 +482,13 @@ def test_labels_whose_ids_match_no_prediction(store):
     assert "(first: 'q-1')" in message
 
 
-@pytest.mark.parametrize(("header", "role"), [("id_x,label", "request_id"), ("request_id,verdict", "label")])
+@pytest.mark.parametrize(
+    ("header", "role"),
+    [("id_x,label", "request_id"), ("request_id,verdict,note", "label")],  # two candidates: none proposed
+)
 def test_labels_without_a_required_column(store, header, role):
     add_live(store, n=5)
-    data = f"{header}\nr-1,1\n".encode()
+    data = f"{header}\nr-1,1{',x' if header.count(',') == 2 else ''}\n".encode()
     message = expect_nothing_written(
         store,
         table_counts(store),
@@ -823,3 +826,10 @@ def test_new_baseline_replaces_the_active_one(store):
     assert baseline.feature_names == ("amount", "age", "region", "device")
     assert len(baseline_rows(store, "fraud")) == 30
     assert store.count_rows("baselines") == 2
+
+
+
+def test_a_labels_files_only_column_besides_the_id_is_its_label(store):
+    add_live(store, n=5)
+    result = ingest_csv(store, "fraud", "labels", b"request_id,repaid\nr-1,1\nr-2,0\n", "repaid.csv")
+    assert result.rows_added == 2
