@@ -828,7 +828,6 @@ def test_new_baseline_replaces_the_active_one(store):
     assert store.count_rows("baselines") == 2
 
 
-
 def test_a_labels_files_only_column_besides_the_id_is_its_label(store):
     add_live(store, n=5)
     result = ingest_csv(store, "fraud", "labels", b"request_id,repaid\nr-1,1\nr-2,0\n", "repaid.csv")
