@@ -186,6 +186,7 @@ def test_drift_page_flags_the_demo_fraud_drift_and_draws_the_heatmap(browser, de
         expect(warning).to_have_count(1, timeout=SLOW_MS)
         expect(warning).to_contain_text(re.compile(r"device_trust since \d{1,2} \w{3} \d{4} \(\d+ weeks\)"))
         expect(main.get_by_role("tab", name="Drifting now")).to_be_visible(timeout=SLOW_MS)
+        docs_screenshot(page, "drift.png")  # the answer first: what drifts now, and since when
         heatmap = main.locator(".js-plotly-plot").filter(has_text="When did drift start?")
         expect(heatmap.locator(".heatmaplayer image")).to_have_count(1, timeout=SLOW_MS)
         heatmap.scroll_into_view_if_needed()
@@ -194,7 +195,6 @@ def test_drift_page_flags_the_demo_fraud_drift_and_draws_the_heatmap(browser, de
         page.screenshot(path=str(ARTIFACTS / "drift.png"))
         heatmap.evaluate("e => { e.style.scrollMarginTop = '70px'; e.scrollIntoView({block: 'start'}); }")
         expect(heatmap).to_be_in_viewport(timeout=SLOW_MS)
-        docs_screenshot(page, "drift.png")
 
 
 def test_performance_page_shows_the_demo_fraud_recall_failure(browser, demo_app):
