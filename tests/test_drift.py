@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from bench.bench_drift_stats import known_shift
 from readiness.core import drift_stats as ds
 from readiness.core.drift import (
     DISTANCE_THRESHOLDS,
@@ -46,8 +47,6 @@ def _zipf(k: int, a: float) -> np.ndarray:
     return w / w.sum()
 
 
-C0 = (np.array([0.4, 0.3, 0.15, 0.1, 0.05]), np.array([0.2, 0.3, 0.2, 0.15, 0.15]))
-C1 = (_zipf(10, 1.0), _zipf(10, 1.0)[::-1])
 SPECS = [FeatureSpec(f"n{i}", "numeric") for i in range(10)] + [
     FeatureSpec(f"c{i}", "categorical") for i in range(5)
 ]
@@ -57,33 +56,10 @@ SHIFTED = {"n0", "n1", "n2", "n3", "c0", "c1"}
 def _synthetic(n: int, rng: np.random.Generator, shifted: bool = False) -> pd.DataFrame:
     """10 numeric + 5 categorical columns; ``shifted`` moves n0-n2 by 0.5 std, scales n3, changes c0, c1.
 
-    c3 has 200 categories and never shifts: at 2k rows its Jensen-Shannon distance from
-    sampling noise alone is above 0.1.
+    The statistics bench's known-shift set (one generator for both). c3 has 200 categories and
+    never shifts: at 2k rows its Jensen-Shannon distance from sampling noise alone is above 0.1.
     """
-    s = 0.5 if shifted else 0.0
-    lognormal_std = np.sqrt((np.e**0.25 - 1) * np.e**0.25)
-    x8 = rng.normal(0, 1, n)
-    x8[rng.random(n) < 0.1] = np.nan
-    pick = 1 if shifted else 0
-    return pd.DataFrame(
-        {
-            "n0": rng.normal(s, 1, n),
-            "n1": rng.lognormal(0, 0.5, n) + s * lognormal_std,
-            "n2": rng.uniform(0, 1, n) + s / np.sqrt(12),
-            "n3": rng.normal(10, 2 * (1.5 if shifted else 1.0), n),
-            "n4": rng.normal(0, 1, n),
-            "n5": rng.exponential(3, n),
-            "n6": rng.poisson(4, n).astype(float),
-            "n7": rng.standard_t(5, n),
-            "n8": x8,
-            "n9": rng.gamma(2, 2, n) * 1000 + 1e6,
-            "c0": _names(5)[rng.choice(5, n, p=C0[pick])],
-            "c1": _names(10)[rng.choice(10, n, p=C1[pick])],
-            "c2": _names(2)[(rng.random(n) < 0.3).astype(int)],
-            "c3": _names(200)[rng.choice(200, n, p=_zipf(200, 0.8))],
-            "c4": _names(20)[rng.integers(0, 20, n)],
-        }
-    )
+    return known_shift(n, rng, shifted)
 
 
 # --------------------------------------------------------------------------- the headline properties
