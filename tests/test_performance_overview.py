@@ -111,3 +111,20 @@ def test_errors_for_missing_baseline_data_and_bad_windows(tmp_path):
         performance_overview(store, fresh)
     with pytest.raises(NoDataError, match="day, week or month"):
         performance_overview(store, fresh, window="hour")
+
+
+def test_partly_labelled_windows_are_drawn_as_provisional_not_as_a_plunge(demo, now):
+    from readiness.analysis.charts import metric_trend_figure
+
+    overview = overview_of(demo, "credit", now=now)
+    series = overview.metric_series("roc_auc")
+    share = series["labelled"] / series["predictions"]
+    assert series["provisional"].any() and not series["provisional"].all()
+    assert (share[series["provisional"] & series["complete"]] < share[~series["provisional"]].median()).all()
+    figure = metric_trend_figure(overview, "roc_auc", 0.7, ">=")
+    by_name = {trace.name: trace for trace in figure.data}
+    measured, early = by_name["Measured (labels)"], by_name["Provisional (labels still arriving)"]
+    firm = series[series["value"].notna() & ~series["provisional"]]
+    assert list(measured.x) == list(firm["start"])  # the line joins firm windows only
+    assert early.marker.symbol == "circle-open" and len(early.x) >= 1
+    assert "labelled so far" in early.hovertemplate

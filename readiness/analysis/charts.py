@@ -252,7 +252,9 @@ def metric_trend_figure(
 ) -> go.Figure:
     """A metric per window with its 95% band, the criterion's threshold and the label-free estimate."""
     series = overview.metric_series(metric)
-    usable = series[series["value"].notna()]
+    measured = series[series["value"].notna()]
+    usable = measured[~measured["provisional"]]
+    early = measured[measured["provisional"]]
     figure = go.Figure()
     figure.add_scatter(
         x=list(usable["start"]) + list(usable["start"])[::-1],
@@ -272,6 +274,17 @@ def metric_trend_figure(
         customdata=usable["n"],
         hovertemplate="%{x|%Y-%m-%d}: %{y:.3f} (n=%{customdata})<extra></extra>",
     )
+    if not early.empty:
+        figure.add_scatter(
+            x=early["start"],
+            y=early["value"],
+            mode="markers",
+            name="Provisional (labels still arriving)",
+            marker={"symbol": "circle-open", "color": BASELINE_COLOR, "size": 9, "opacity": 0.6},
+            customdata=list(zip(early["labelled"], early["predictions"], strict=True)),
+            hovertemplate="%{x|%Y-%m-%d}: %{y:.3f}, provisional: %{customdata[0]:,} of "
+            "%{customdata[1]:,} predictions labelled so far<extra></extra>",
+        )
     missing = series[series["value"].isna()]
     if not missing.empty:
         figure.add_scatter(

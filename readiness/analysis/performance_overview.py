@@ -84,6 +84,24 @@ class DevelopmentGap:
         return self.production.value - self.development
 
 
+def provisional_windows(series: pd.DataFrame) -> pd.Series:
+    """Windows whose value may still move: not over yet, or labelled at under half the range's usual rate.
+
+    Labels arrive late, so the newest windows rest on the few that came quickly; drawn like the
+    others they read as a plunge.
+
+    >>> frame = pd.DataFrame({"complete": [True, True, True], "labelled": [900, 950, 120], "predictions": [1000] * 3})
+    >>> provisional_windows(frame).tolist()
+    [False, False, True]
+    """
+    if series.empty:
+        return pd.Series([], dtype=bool)
+    share = series["labelled"] / series["predictions"].where(series["predictions"] > 0)
+    usual = share[series["complete"]].median()
+    low = share < 0.5 * usual if pd.notna(usual) else pd.Series(False, index=series.index)
+    return (~series["complete"].astype(bool)) | low.fillna(False)
+
+
 @dataclass(frozen=True)
 class PerformanceOverview:
     """Performance of a model's log in a range against its criteria and its baseline."""
@@ -123,13 +141,16 @@ class PerformanceOverview:
                     "upper": value.upper if value else None,
                     "n": value.n if value else 0,
                     "labelled": w.n_labelled,
+                    "predictions": w.n_rows,
                     "complete": w.complete,
                     "estimate": estimate.value if estimate else None,
                     "estimate_lower": estimate.lower if estimate else None,
                     "estimate_upper": estimate.upper if estimate else None,
                 }
             )
-        return pd.DataFrame(rows)
+        series = pd.DataFrame(rows)
+        series["provisional"] = provisional_windows(series)
+        return series
 
     def coverage_table(self) -> pd.DataFrame:
         """Label coverage and median label delay per window."""
