@@ -57,24 +57,28 @@ if any(track.criterion.is_default for track in overview.criteria):
 cards = st.columns(min(len(overview.criteria), 4) or 1)
 for i, track in enumerate(overview.criteria):
     result = track.current
-    status = result.status if result else CriterionStatus.INSUFFICIENT
+    judged = track.latest_judged
+    waiting = (result is None or result.status == CriterionStatus.INSUFFICIENT) and judged is not None
+    # while the newest window waits for labels, lead with the newest judged one (as the checklist does)
+    start_shown, headline = (judged[0], judged[1]) if waiting and judged else (track.current_window, result)
+    status = headline.status if headline else CriterionStatus.INSUFFICIENT
     colour, icon = STATUS_STYLE[status]
     with cards[i % len(cards)].container(border=True):
         st.markdown(f"**{track.criterion.text}**")
-        value = f"{result.value:.3f}" if result and result.value is not None else "n/a"
+        value = f"{headline.value:.3f}" if headline and headline.value is not None else "n/a"
         st.markdown(f":{colour}[{icon} **{status.label}**] · {value}")
-        if result and result.lower is not None:
+        if headline and headline.lower is not None:
             st.caption(
-                f"95% interval {result.lower:.3f} to {result.upper:.3f}; "
-                f"{result.n:,} rows; window from {track.current_window:%Y-%m-%d}"
+                f"95% interval {headline.lower:.3f} to {headline.upper:.3f}; "
+                f"{headline.n:,} rows; {overview.window} from {start_shown:%Y-%m-%d}"
             )
-        elif result and result.reason:
-            st.caption(result.reason)
-        judged = track.latest_judged
-        if status == CriterionStatus.INSUFFICIENT and judged is not None:
+        elif headline and headline.reason:
+            st.caption(headline.reason)
+        if waiting:
             st.caption(
-                f"Labels still arriving. Last judged window, from {judged[0]:%Y-%m-%d}: "
-                f"**{judged[1].status.label}** ({judged[1].value:.3f})."
+                f"Newest judged {overview.window}. Labels are still arriving for the {overview.window} from "
+                f"{track.current_window:%Y-%m-%d}"
+                + (f" ({result.reason})." if result and result.reason else ".")
             )
 
 st.subheader("Trends")

@@ -390,7 +390,10 @@ def test_performance_page_for_regression_and_versions(shared_demo):
     assert not at.exception
     versions = next(frame.value for frame in at.dataframe if "Version" in frame.value.columns)
     assert set(versions["Version"]) == {"2.3.0", "2.4.0-rc1"}
-    assert any("Labels still arriving" in c.value for c in at.caption)
+    assert any("Labels are still arriving for the week from" in c.value for c in at.caption)
+    assert not any(
+        "insufficient data" in m.value.lower() for m in at.markdown if "·" in m.value
+    )  # Ready: no grey lead
 
 
 def test_performance_page_metric_picker_and_month_window(shared_demo):
