@@ -160,7 +160,7 @@ if kind != "labels":
             help="Numbers that are really codes (zip, store id). Text columns are categorical anyway.",
         )
 date_format = ""
-if kind == "live":
+if kind in ("live", "baseline") and "timestamp" in roles:
     date_format = DATE_CHOICES[
         st.selectbox(
             "Date format",

@@ -832,3 +832,15 @@ def test_a_labels_files_only_column_besides_the_id_is_its_label(store):
     add_live(store, n=5)
     result = ingest_csv(store, "fraud", "labels", b"request_id,repaid\nr-1,1\nr-2,0\n", "repaid.csv")
     assert result.rows_added == 2
+
+
+def test_a_baseline_with_timestamps_keeps_them_out_of_the_features(store):
+    frame = binary_frame(50)
+    frame.insert(
+        0, "timestamp", pd.date_range("2018-01-01", periods=50, freq="D").strftime("%Y-%m-%dT%H:%M:%SZ")
+    )
+    result = ingest_csv(store, "dated", "baseline", to_csv_bytes(frame), "dated.csv")
+    assert "timestamp" not in [f.name for f in result.features]
+    assert "2018-01-01 00:00 to 2018-02-19 00:00 UTC (the development period)" in result.message
+    live = live_frame(5)
+    ingest_csv(store, "dated", "live", to_csv_bytes(live), "live.csv")  # the live log needs no extra column

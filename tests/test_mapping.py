@@ -71,10 +71,10 @@ def test_the_exact_contract_name_wins_over_an_alias():
     assert mapping.feature_columns(["id", "request_id", "target", "label", "prediction"]) == ["id", "target"]
 
 
-def test_baseline_files_have_no_timestamp_role():
+def test_a_baseline_keeps_its_timestamps_as_a_role_not_a_feature():
     mapping = propose_mapping(["timestamp", "y_pred", "x"], "baseline")
-    assert mapping.column_for("timestamp") is None
-    assert mapping.roles == {"prediction": "y_pred"}
+    assert mapping.roles == {"timestamp": "timestamp", "prediction": "y_pred"}
+    assert mapping.feature_columns(["timestamp", "y_pred", "x"]) == ["x"]
 
 
 def test_labels_files_map_id_and_target_and_ignore_the_rest():
@@ -187,9 +187,9 @@ def test_one_column_mapped_to_two_roles():
 
 
 def test_role_that_does_not_apply_to_the_kind():
-    mapping = ColumnMapping(roles={"prediction": "p", "timestamp": "t"})
-    with pytest.raises(MappingError, match=r"Role 'timestamp' does not apply to a baseline file"):
-        check_mapping(mapping, ["p", "t"], "baseline", "f.csv")
+    mapping = ColumnMapping(roles={"request_id": "id", "label": "y", "timestamp": "t"})
+    with pytest.raises(MappingError, match=r"Role 'timestamp' does not apply to a labels file"):
+        check_mapping(mapping, ["id", "y", "t"], "labels", "f.csv")
 
 
 def test_column_both_categorical_and_numeric():

@@ -121,7 +121,10 @@ class IngestResult:
         if self.created_model:
             text += " (new model)"
         if self.first_timestamp is not None:
-            text += f", {self.first_timestamp:%Y-%m-%d %H:%M} to {self.last_timestamp:%Y-%m-%d %H:%M} UTC"
+            period = " (the development period)" if self.kind == "baseline" else ""
+            text += (
+                f", {self.first_timestamp:%Y-%m-%d %H:%M} to {self.last_timestamp:%Y-%m-%d %H:%M} UTC{period}"
+            )
         if self.kind == "labels":
             text += f"; {self.labels_updated:,} replaced earlier labels, {self.labels_unmatched:,} matched no prediction"
         if self.historical and self.last_timestamp is not None:
@@ -226,7 +229,18 @@ def _ingest_baseline(
     report(0.8, "Profiling the log against the new baseline")
     _after_storing(store, model)
     report(1.0, "Done")
-    return IngestResult(name, "baseline", filename, len(valid.frame), False, existing is None, valid.features)
+    times = valid.frame.get("timestamp")  # the development period, when the baseline has times
+    return IngestResult(
+        name,
+        "baseline",
+        filename,
+        len(valid.frame),
+        False,
+        existing is None,
+        valid.features,
+        times.min().to_pydatetime() if times is not None else None,
+        times.max().to_pydatetime() if times is not None else None,
+    )
 
 
 def _ingest_live(

@@ -20,7 +20,7 @@ REQUIRED_ROLES = {
     "labels": ("request_id", "label"),
 }
 ROLES_BY_KIND = {
-    "baseline": ("prediction", "score", "label", "request_id", "model_version", "latency_ms"),
+    "baseline": ("timestamp", "prediction", "score", "label", "request_id", "model_version", "latency_ms"),
     "live": ROLES,
     "labels": ("request_id", "label"),
 }
