@@ -9,6 +9,7 @@ from readiness.analysis.ingest import (
     TASKS,
     ColumnMapping,
     ModelSpec,
+    check_upload,
     ingest_csv,
     log_has_ended,
     max_upload_mb,
@@ -191,7 +192,14 @@ if ended is not None:
         "apply. Untick for a live service that stopped logging; Settings changes it later.",
     )
 
+problem = ""
 still_needed = missing_roles(mapping, kind)
+if not still_needed and model_name:
+    try:
+        check_upload(store, model_name, preview, mapping, spec)  # as Confirm would, storing nothing
+    except ReadinessError as exc:
+        problem = str(exc)
+        st.error(f"Before storing: {problem}")
 if still_needed:
     st.warning(
         "Choose the column that holds the "
@@ -201,7 +209,9 @@ if still_needed:
         + " needs it."
     )
 if st.button(
-    f"Confirm mapping and store {kind}", type="primary", disabled=not model_name or bool(still_needed)
+    f"Confirm mapping and store {kind}",
+    type="primary",
+    disabled=not model_name or bool(still_needed) or bool(problem),
 ):
     bar = st.progress(0.0, text="Starting")
     try:

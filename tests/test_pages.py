@@ -142,8 +142,9 @@ def test_data_page_shows_a_validation_error_and_stores_nothing(fraud_store):
     at.radio(key="upload_kind").set_value("Live predictions").run()
     bad = LIVE.replace(b"2026-11-02T11:00:00Z", b"yesterday-ish")
     at.file_uploader(key="upload_file_live").upload("bad.csv", bad, "text/csv").run()
-    at.button[0].click().run()
+    assert at.error[0].value.startswith("Before storing:")  # checked at preview, before Confirm
     assert "unreadable time at line 3" in at.error[0].value
+    assert at.button[0].disabled
     assert fraud_store.count_rows("predictions") == 2
 
 
@@ -666,9 +667,8 @@ def test_a_live_upload_with_dates_that_read_two_ways_asks_for_the_format(fraud_s
     at.switch_page("pages/data.py").run()
     at.radio(key="upload_kind").set_value("Live predictions").run()
     at.file_uploader(key="upload_file_live").upload("ambiguous.csv", ambiguous, "text/csv").run()
-    at.button[0].click().run()
     assert "read two ways" in at.error[0].value and "Date format" in at.error[0].value
-    assert fraud_store.count_rows("predictions") == 2
+    assert at.button[0].disabled and fraud_store.count_rows("predictions") == 2
     date_format = next(s for s in at.selectbox if s.label == "Date format")
     date_format.set_value("Day first (dayfirst)").run()
     at.button[0].click().run()

@@ -49,6 +49,7 @@ __all__ = [  # what the Data page and the CLI use from here
     "IngestResult",
     "ModelSpec",
     "UploadPreview",
+    "check_upload",
     "ingest_csv",
     "log_has_ended",
     "max_upload_mb",
@@ -80,6 +81,7 @@ class UploadPreview:
     head: pd.DataFrame
     proposed_task: str | None
     proposed_positive_class: str | None
+    filename: str = "upload.csv"
 
     @property
     def columns(self) -> list[str]:
@@ -143,7 +145,7 @@ def preview_upload(data: bytes, kind: str, filename: str = "upload.csv") -> Uplo
     task = positive = None
     if kind == "baseline" and (mapping.column_for("label") or mapping.column_for("prediction")):
         task, positive = propose_task(csv.frame, mapping)
-    return UploadPreview(csv, kind, mapping, csv.frame.head(PREVIEW_ROWS), task, positive)
+    return UploadPreview(csv, kind, mapping, csv.frame.head(PREVIEW_ROWS), task, positive, filename)
 
 
 def ingest_csv(
@@ -186,6 +188,42 @@ def ingest_csv(
     if kind == "live":
         return _ingest_live(store, existing, csv, mapping, filename, actor, report, historical)
     return _ingest_labels(store, existing, csv, mapping, filename, actor, report)
+
+
+def check_upload(
+    store: Store,
+    model: str,
+    preview: UploadPreview,
+    mapping: ColumnMapping,
+    new_model: ModelSpec | None = None,
+) -> None:
+    """Validate an upload exactly as storing it would, and store nothing; raise the error a store would.
+
+    The Data page calls it before Confirm, so a bad value is named (with its line) while the
+    user can still change the mapping or the file.
+    """
+    csv, kind, filename = preview.csv, preview.kind, preview.filename
+    check_mapping(mapping, list(csv.frame.columns), kind, filename)
+    existing = store.find_model(model)
+    if kind == "baseline":
+        if existing is not None:
+            task, positive = existing.task, existing.positive_class
+        elif new_model is not None:
+            task, positive = new_model.task, new_model.positive_class
+        else:
+            task, positive = propose_task(csv.frame, mapping)
+        positive = canonical_class(positive) if positive is not None else None
+        validate_baseline(csv.frame, mapping, task, positive, filename)
+        return
+    found = existing or store.get_model(model)  # raises UnknownModelError naming the known models
+    baseline = store.active_baseline(found.id)
+    if kind == "live":
+        if baseline is None:
+            raise DataValidationError(f"Model {model!r} has no baseline yet. Upload its baseline CSV first.")
+        validate_live(csv.frame, mapping, found.task, baseline, filename, timestamp_range())
+        return
+    known = baseline.classes if baseline is not None and found.task != "regression" else None
+    validate_labels(csv.frame, mapping, found.task, known)
 
 
 def _ingest_baseline(
