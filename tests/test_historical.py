@@ -118,3 +118,14 @@ def test_switching_back_to_a_live_service_judges_as_of_now(archive, tmp_path):
         assert live.result("log_fresh").status == ItemStatus.FAIL
     finally:
         set_historical(store, model, True, actor="test")
+
+
+def test_a_historical_logs_label_delay_is_unknown_not_the_gap_to_today(archive):
+    from readiness.analysis.charts import coverage_figure
+
+    store, _ = archive
+    overview = performance_overview(store, store.get_model("car-loan"), now=utcnow())
+    assert not overview.label_delay_known
+    figure = coverage_figure(overview)
+    assert [trace.name for trace in figure.data] == ["Label coverage"]
+    assert "label delay unknown for a historical log" in figure.layout.title.text

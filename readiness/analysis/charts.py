@@ -422,16 +422,20 @@ def coverage_figure(overview: PerformanceOverview) -> go.Figure:
     table = overview.coverage_table()
     figure = go.Figure()
     figure.add_bar(x=table["start"], y=table["coverage"], name="Label coverage", marker_color=BASELINE_COLOR)
-    figure.add_scatter(
-        x=table["start"],
-        y=table["delay_hours"] / 24,
-        mode="lines+markers",
-        name="Median label delay (days)",
-        yaxis="y2",
-        line={"color": LIVE_COLOR},
-    )
+    if overview.label_delay_known:
+        figure.add_scatter(
+            x=table["start"],
+            y=table["delay_hours"] / 24,
+            mode="lines+markers",
+            name="Median label delay (days)",
+            yaxis="y2",
+            line={"color": LIVE_COLOR},
+        )
+    title = f"Labels: coverage and delay per {overview.window}"
+    if not overview.label_delay_known:  # the labels of a finished log arrived by upload: no real delay
+        title = f"Labels: coverage per {overview.window} (label delay unknown for a historical log)"
     figure.update_layout(
-        title=f"Labels: coverage and delay per {overview.window}",
+        title=title,
         yaxis={"title": {"text": "Share of predictions labelled"}, "tickformat": ".0%", "range": [0, 1]},
         yaxis2={
             "title": {"text": "Median delay (days)"},

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 import pandas as pd
 
 from readiness.analysis.cache import cached
-from readiness.analysis.settings import judged_at, model_criteria
+from readiness.analysis.settings import checklist_config, judged_at, model_criteria
 from readiness.core import estimation
 from readiness.core import metrics as m
 from readiness.core.criteria import Criterion
@@ -116,6 +116,7 @@ class PerformanceOverview:
     production: Mapping[str, m.MetricValue]
     versions: Mapping[str, Mapping[str, m.MetricValue]]
     total: DayRecord
+    label_delay_known: bool = True  # False for a historical log: its labels arrived by upload, long after
 
     @property
     def last_day(self) -> datetime:
@@ -229,6 +230,7 @@ def _analyze(
             for version, group in _by_version(records).items()
         },
         total=total,
+        label_delay_known=not checklist_config(store, model).historical,
     )
 
 
