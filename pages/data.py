@@ -1,5 +1,8 @@
 """Data: upload a baseline, live predictions or delayed labels; confirm the mapping; store."""
 
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
 from readiness.analysis.ingest import (
@@ -51,6 +54,25 @@ NEXT_STEP = {  # after storing a kind of file: what to upload next, and the choi
         "Delayed labels",
     ),
 }
+
+
+def _once(key: tuple, compute: Callable[[], Any]) -> Any:
+    """A check over the whole file, kept until the file, model or mapping changes (not redone per widget click)."""
+    memo = st.session_state.setdefault("upload_checks", {})
+    if key not in memo:
+        if len(memo) > 20:  # a few files and mappings a session; never a growing pile
+            memo.clear()
+        memo[key] = compute()
+    return memo[key]
+
+
+def _problem_of(model_name: str, preview, mapping, spec) -> str:
+    """What storing the upload would refuse, in its own words, or "" when it would store."""
+    try:
+        check_upload(store, model_name, preview, mapping, spec)  # as Confirm would, storing nothing
+    except ReadinessError as exc:
+        return str(exc)
+    return ""
 
 
 def _go_to(kind_label: str) -> None:
@@ -181,7 +203,8 @@ st.subheader("Preview")
 st.dataframe(preview.head, hide_index=True)
 
 historical = None
-ended = log_has_ended(preview, mapping)
+checked = (upload.file_id, kind, model_name, repr(mapping), repr(spec))  # what the checks below depend on
+ended = _once(("ended", *checked), lambda: log_has_ended(preview, mapping))
 if ended is not None:
     historical = st.checkbox(
         f"This log has ended (its newest prediction is from {ended.day} {ended:%b %Y}): judge it as a "
@@ -195,10 +218,8 @@ if ended is not None:
 problem = ""
 still_needed = missing_roles(mapping, kind)
 if not still_needed and model_name:
-    try:
-        check_upload(store, model_name, preview, mapping, spec)  # as Confirm would, storing nothing
-    except ReadinessError as exc:
-        problem = str(exc)
+    problem = _once(("check", *checked), lambda: _problem_of(model_name, preview, mapping, spec))
+    if problem:
         st.error(f"Before storing: {problem}")
 if still_needed:
     st.warning(
@@ -231,6 +252,7 @@ if st.button(
         bar.empty()
         st.error(str(exc))
     else:
+        st.session_state.pop("upload_checks", None)
         st.session_state["last_ingest"] = result
         st.session_state["select_model_next"] = result.model
         st.rerun()

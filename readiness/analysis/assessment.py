@@ -26,6 +26,7 @@ from datetime import date, datetime, time, timedelta
 
 import pandas as pd
 
+from readiness.analysis.aggregates import stored_aggregates
 from readiness.analysis.cache import cached
 from readiness.analysis.performance_overview import development_performance
 from readiness.analysis.settings import judged_at, model_criteria
@@ -68,8 +69,6 @@ from readiness.core.status import CriteriaState, CriterionStatus, ItemStatus
 from readiness.core.windows import window_start
 from readiness.errors import ChecklistError
 from readiness.storage import history
-from readiness.storage.performance_store import day_records
-from readiness.storage.profile_store import day_profiles, load_reference
 from readiness.storage.samples import newest_rows, sample_predictions
 from readiness.storage.settings import current_attestations, load_config
 from readiness.storage.store import Store
@@ -280,7 +279,7 @@ def _gather(
     recent = c.Period(end - timedelta(days=margins.recent_days), end)
     lookback = c.Period(end - timedelta(days=margins.lookback_days), end)
 
-    stored = _stored(store, model, baseline)
+    stored = stored_aggregates(store, model, baseline)
     reference = stored.reference
     days = [(d, p) for d, p in stored.profiles if recent.start <= d < recent.end]
     current = merge_all((p for _, p in days), start=None) if days else None
@@ -351,30 +350,6 @@ def _daily_volume(records: Sequence[DayRecord], period: c.Period) -> tuple[tuple
     return tuple(
         (period.start.date() + timedelta(days=i), counts.get(period.start.date() + timedelta(days=i), 0))
         for i in range(period.days)
-    )
-
-
-@dataclass(frozen=True)
-class _Stored:
-    """A baseline's reference and every stored day profile and day record, decoded once per data version."""
-
-    reference: Reference
-    profiles: tuple[tuple[datetime, FrameProfile], ...]
-    records: tuple[DayRecord, ...]
-
-
-def _stored(store: Store, model: Model, baseline: Baseline) -> _Stored:
-    """Decoding stored aggregates is most of an assessment's cost; a day-by-day history pays it once."""
-    return cached(
-        store,
-        model,
-        "stored_aggregates",
-        (baseline.id,),
-        lambda: _Stored(
-            load_reference(store, model, baseline),
-            tuple(day_profiles(store, baseline)),
-            tuple(day_records(store, baseline)),
-        ),
     )
 
 

@@ -26,7 +26,7 @@ from readiness.core.mapping import (
     missing_roles,
     propose_mapping,
 )
-from readiness.core.records import TASKS, FeatureSpec, Model, utcnow
+from readiness.core.records import TASKS, Baseline, FeatureSpec, Model, utcnow
 from readiness.core.validate import (
     DATE_FORMATS,
     ValidFrame,
@@ -206,24 +206,49 @@ def check_upload(
     check_mapping(mapping, list(csv.frame.columns), kind, filename)
     existing = store.find_model(model)
     if kind == "baseline":
-        if existing is not None:
-            task, positive = existing.task, existing.positive_class
-        elif new_model is not None:
-            task, positive = new_model.task, new_model.positive_class
-        else:
-            task, positive = propose_task(csv.frame, mapping)
-        positive = canonical_class(positive) if positive is not None else None
+        task, positive = _baseline_task(existing, new_model, csv, mapping)
         validate_baseline(csv.frame, mapping, task, positive, filename)
         return
     found = existing or store.get_model(model)  # raises UnknownModelError naming the known models
-    baseline = store.active_baseline(found.id)
     if kind == "live":
-        if baseline is None:
-            raise DataValidationError(f"Model {model!r} has no baseline yet. Upload its baseline CSV first.")
-        validate_live(csv.frame, mapping, found.task, baseline, filename, timestamp_range())
-        return
-    known = baseline.classes if baseline is not None and found.task != "regression" else None
-    validate_labels(csv.frame, mapping, found.task, known)
+        _validated_live(store, found, csv, mapping, filename)
+    else:
+        _validated_labels(store, found, csv, mapping)
+
+
+def _baseline_task(
+    existing: Model | None, spec: ModelSpec | None, csv: CsvFile, mapping: ColumnMapping
+) -> tuple[str, str | None]:
+    """The task and positive class a baseline is validated for: the model's, the new model's, or proposed."""
+    if existing is not None:
+        task, positive = existing.task, existing.positive_class
+    elif spec is not None:
+        task, positive = spec.task, spec.positive_class
+    else:
+        task, positive = propose_task(csv.frame, mapping)
+    if task not in TASKS:
+        raise ModelConfigError(f"Unknown task {task!r}: choose one of {', '.join(TASKS)}.")
+    return task, canonical_class(positive) if positive is not None else None
+
+
+def _validated_live(
+    store: Store, model: Model, csv: CsvFile, mapping: ColumnMapping, filename: str
+) -> tuple[Baseline, ValidFrame]:
+    """The model's baseline and the live file validated against it."""
+    baseline = store.active_baseline(model.id)
+    if baseline is None:
+        raise DataValidationError(
+            f"Model {model.name!r} has no baseline yet. Upload its baseline (reference) CSV first, "
+            "so live features can be checked against it."
+        )
+    return baseline, validate_live(csv.frame, mapping, model.task, baseline, filename, timestamp_range())
+
+
+def _validated_labels(store: Store, model: Model, csv: CsvFile, mapping: ColumnMapping) -> pd.DataFrame:
+    """A labels file validated against the model's task and known classes."""
+    baseline = store.active_baseline(model.id)
+    known = baseline.classes if baseline is not None and model.task != "regression" else None
+    return validate_labels(csv.frame, mapping, model.task, known)
 
 
 def _ingest_baseline(
@@ -237,15 +262,7 @@ def _ingest_baseline(
     actor: str,
     report: Progress,
 ) -> IngestResult:
-    if existing is not None:
-        task, positive = existing.task, existing.positive_class
-    elif spec is not None:
-        task, positive = spec.task, spec.positive_class
-    else:
-        task, positive = propose_task(csv.frame, mapping)
-    if task not in TASKS:
-        raise ModelConfigError(f"Unknown task {task!r}: choose one of {', '.join(TASKS)}.")
-    positive = canonical_class(positive) if positive is not None else None
+    task, positive = _baseline_task(existing, spec, csv, mapping)
     valid = validate_baseline(csv.frame, mapping, task, positive, filename)
     report(0.4, f"Storing {len(valid.frame):,} baseline rows")
     with store.begin() as conn:
@@ -291,13 +308,7 @@ def _ingest_live(
     report: Progress,
     historical: bool | None = None,
 ) -> IngestResult:
-    baseline = store.active_baseline(model.id)
-    if baseline is None:
-        raise DataValidationError(
-            f"Model {model.name!r} has no baseline yet. Upload its baseline (reference) CSV first, "
-            "so live features can be checked against it."
-        )
-    valid = validate_live(csv.frame, mapping, model.task, baseline, filename, timestamp_range())
+    baseline, valid = _validated_live(store, model, csv, mapping, filename)
     report(0.4, f"Storing {len(valid.frame):,} predictions")
     with store.begin() as conn:
         _refuse_known_request_ids(store, conn, model, valid)
@@ -372,9 +383,7 @@ def _ingest_labels(
     actor: str,
     report: Progress,
 ) -> IngestResult:
-    baseline = store.active_baseline(model.id)
-    known = baseline.classes if baseline is not None and model.task != "regression" else None
-    frame = validate_labels(csv.frame, mapping, model.task, known)
+    frame = _validated_labels(store, model, csv, mapping)
     with store.begin() as conn:
         ids = frame["request_id"].tolist()
         matched = store.existing_request_ids(conn, model.id, ids)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from readiness.analysis.aggregates import stored_aggregates
 from readiness.analysis.cache import cached
 from readiness.core.checklist import DEFAULT_ITEMS, DEFAULT_VALIDITY_DAYS
 from readiness.core.checklist_config import (
@@ -33,7 +34,6 @@ from readiness.core.criteria import (
 from readiness.core.metrics import METRICS, metrics_for_task
 from readiness.core.records import Model
 from readiness.storage import settings as stored
-from readiness.storage.performance_store import day_records
 from readiness.storage.settings import (
     add_criterion,
     attest,
@@ -84,7 +84,7 @@ def model_criteria(store: Store, model: Model) -> tuple[Criterion, ...]:
         if not any(c.is_default for c in criteria):
             return criteria
         baseline = store.active_baseline(model.id)
-        records = day_records(store, baseline) if baseline is not None else []
+        records = stored_aggregates(store, model, baseline).records if baseline is not None else ()
         return logged_defaults(criteria, sum(r.operations.n_timed for r in records))
 
     return cached(store, model, "criteria", (), compute)

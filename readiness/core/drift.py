@@ -556,7 +556,7 @@ def _analyze(pair: _Pair, options: DriftOptions, level: float) -> ColumnDrift:
     effect, least = _effect(pair, options) if options.rule == "test" else (None, None)
     if on == "statistic":
         least = None
-    column = ColumnDrift(
+    return ColumnDrift(
         method=method,
         statistic=result.statistic,
         p_value=result.p_value,
@@ -572,7 +572,6 @@ def _analyze(pair: _Pair, options: DriftOptions, level: float) -> ColumnDrift:
         effect_threshold=least,
         **base,
     )
-    return replace(column, explanation=explain(column))
 
 
 def _effect(pair: _Pair, options: DriftOptions) -> tuple[float, float]:
@@ -664,8 +663,7 @@ def _correct(results: list[ColumnDrift], correction: str) -> list[ColumnDrift]:
     for (i, _), p in zip(tested, adjusted, strict=False):
         r = out[i]
         large = r.effect_threshold is None or (r.effect is not None and r.effect >= r.effect_threshold)
-        judged = replace(r, p_adjusted=float(p), drifted=bool(p < r.threshold and large))
-        out[i] = replace(judged, explanation=explain(judged))
+        out[i] = replace(r, p_adjusted=float(p), drifted=bool(p < r.threshold and large))
     return out
 
 
@@ -720,6 +718,7 @@ def _judged_by_distance(pair: _Pair, options: DriftOptions) -> bool:
 
 
 def _report(results: list[ColumnDrift], options: DriftOptions) -> DriftReport:
+    results = [replace(r, explanation=explain(r)) for r in results]  # once every verdict is final
     ordered = sorted(results, key=lambda r: (not r.drifted, not r.analyzed, -r.severity, r.column))
     n_analyzed = sum(r.analyzed for r in ordered)
     n_drifted = sum(r.drifted for r in ordered)
