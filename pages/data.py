@@ -44,7 +44,7 @@ store = require_shell()
 st.title("Data")
 st.caption(
     "Upload a baseline (the data the model was developed on), then live prediction logs and, "
-    "as they arrive, delayed labels (request_id, label). Comma, semicolon or tab separated."
+    "as they arrive, delayed labels (request_id, label). CSV (comma, semicolon or tab separated) or Parquet."
 )
 
 NEXT_STEP = {  # after storing a kind of file: what to upload next, and the choice that does it
@@ -108,13 +108,13 @@ if target == NEW_MODEL:
     model_name = st.text_input("New model name", placeholder="e.g. churn-v1", key="new_model_name").strip()
 
 UPLOAD_LABELS = {
-    "baseline": "Baseline CSV",
-    "live": "Live predictions CSV",
-    "labels": "Delayed labels CSV (request_id, label)",
+    "baseline": "Baseline file (CSV or Parquet)",
+    "live": "Live predictions file (CSV or Parquet)",
+    "labels": "Delayed labels file (request_id, label; CSV or Parquet)",
 }
 upload = st.file_uploader(
     UPLOAD_LABELS[kind],
-    type=["csv", "tsv", "txt"],
+    type=["csv", "tsv", "txt", "parquet", "pq"],
     key=f"upload_file_{kind}",
     max_upload_size=max_upload_mb(),  # the limit ingestion enforces, so the widget never promises more
 )
@@ -129,7 +129,12 @@ except ReadinessError as exc:
 
 st.caption(
     f"Read {preview.n_rows:,} rows and {len(preview.columns)} columns "
-    f"({preview.csv.encoding}, {preview.csv.delimiter_name}-separated)."
+    f"({preview.table.described})."
+    + (
+        " Lines in messages count as in a CSV export of it (the header is line 1)."
+        if preview.table.format == "parquet"
+        else ""
+    )
 )
 
 if target == NEW_MODEL:

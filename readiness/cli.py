@@ -18,11 +18,11 @@ from pathlib import Path
 import pandas as pd
 
 from readiness.core.checklist import DEFAULT_VALIDITY_DAYS
-from readiness.core.csvread import read_csv_bytes
 from readiness.core.drift import METHODS, DriftOptions
 from readiness.core.mapping import KINDS, check_mapping, parse_mapping_pairs, propose_mapping
 from readiness.core.records import TASKS, Model, utcnow
 from readiness.core.status import ReadinessStatus
+from readiness.core.tablefile import read_table_bytes
 from readiness.core.validate import propose_task
 from readiness.core.windows import WINDOWS
 from readiness.errors import ReadinessError
@@ -295,7 +295,7 @@ def _ingest(args: argparse.Namespace) -> int:
     if not args.file.is_file():
         raise ReadinessError(f"No such file: {args.file}. Check the path.")
     data = args.file.read_bytes()
-    frame = read_csv_bytes(data, args.file.name).frame
+    frame = read_table_bytes(data, args.file.name).frame
     mapping = parse_mapping_pairs(args.map, propose_mapping(list(frame.columns), args.kind))
     mapping = replace(mapping, date_format=args.date_format)
     spec = None

@@ -134,10 +134,12 @@ def test_upload_baseline_and_live_then_see_model_on_overview(browser, tmp_path):
         choose(page, main, "Model", "New model...")
         main.get_by_label("New model name").fill("churn")
         main.get_by_label("New model name").press("Enter")
-        upload_and_store(page, "Baseline (reference data)", "Baseline CSV", baseline, "baseline")
+        upload_and_store(
+            page, "Baseline (reference data)", "Baseline file (CSV or Parquet)", baseline, "baseline"
+        )
         expect(sidebar_model(page)).to_have_value("churn", timeout=SLOW_MS)
 
-        upload_and_store(page, "Live predictions", "Live predictions CSV", live, "live")
+        upload_and_store(page, "Live predictions", "Live predictions file (CSV or Parquet)", live, "live")
         page.screenshot(path=str(ARTIFACTS / "data-page.png"), full_page=True)
 
         sidebar_link(page, "Overview").click()

@@ -7,7 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from readiness.core.csvread import content_hash, decode_bytes, read_csv_bytes, sniff_delimiter
+from readiness.core.csvread import decode_bytes, read_csv_bytes, sniff_delimiter
+from readiness.core.tablefile import content_hash
 from readiness.errors import FileFormatError
 
 # -- good input -----------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import copy_store, sealed
 from streamlit.runtime.pages_manager import PagesManager
@@ -134,6 +135,25 @@ def test_data_page_uploads_a_baseline_for_a_new_model(db_url):
     assert "Stored 4 baseline row(s)" in at.success[0].value
     assert at.sidebar.selectbox(key="model").value == "churn"
     assert Store.open(db_url).get_model("churn").positive_class == "1"
+
+
+def test_data_page_stores_a_parquet_baseline(db_url):
+    import io
+
+    frame = pd.read_csv(io.BytesIO(BASELINE))
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer)
+    at = app()
+    at.switch_page("pages/data.py").run()
+    at.selectbox(key="upload_model_baseline").set_value("New model...").run()
+    at.text_input(key="new_model_name").set_value("churn-pq").run()
+    at.file_uploader(key="upload_file_baseline").upload(
+        "base.parquet", buffer.getvalue(), "application/octet-stream"
+    ).run()
+    assert not at.error, [e.value for e in at.error]
+    assert any("(Parquet)" in c.value for c in at.caption)
+    at.button[0].click().run()
+    assert "Stored 4 baseline row(s) from base.parquet" in at.success[0].value
 
 
 def test_data_page_shows_a_validation_error_and_stores_nothing(fraud_store):

@@ -17,7 +17,6 @@ from readiness.analysis.assessment import assess_model, record_score
 from readiness.analysis.refresh import refresh_model
 from readiness.analysis.settings import set_historical
 from readiness.config import max_upload_mb, timestamp_range
-from readiness.core.csvread import CsvFile, read_csv_bytes
 from readiness.core.mapping import (
     REQUIRED_ROLES,
     ROLES_BY_KIND,
@@ -27,6 +26,7 @@ from readiness.core.mapping import (
     propose_mapping,
 )
 from readiness.core.records import TASKS, Baseline, FeatureSpec, Model, utcnow
+from readiness.core.tablefile import TableFile, read_table_bytes
 from readiness.core.validate import (
     DATE_FORMATS,
     ValidFrame,
@@ -75,7 +75,7 @@ class ModelSpec:
 class UploadPreview:
     """What the user sees before confirming: how the file was read and the proposed mapping."""
 
-    csv: CsvFile
+    table: TableFile
     kind: str
     mapping: ColumnMapping
     head: pd.DataFrame
@@ -86,12 +86,12 @@ class UploadPreview:
     @property
     def columns(self) -> list[str]:
         """The file's columns in order."""
-        return list(self.csv.frame.columns)
+        return list(self.table.frame.columns)
 
     @property
     def n_rows(self) -> int:
         """Data rows in the file."""
-        return len(self.csv.frame)
+        return len(self.table.frame)
 
 
 @dataclass(frozen=True)
@@ -140,12 +140,12 @@ class IngestResult:
 
 def preview_upload(data: bytes, kind: str, filename: str = "upload.csv") -> UploadPreview:
     """Read an upload and propose a column mapping (and, for a baseline, the task)."""
-    csv = read_csv_bytes(data, filename)
-    mapping = propose_mapping(list(csv.frame.columns), kind)
+    table = read_table_bytes(data, filename)
+    mapping = propose_mapping(list(table.frame.columns), kind)
     task = positive = None
     if kind == "baseline" and (mapping.column_for("label") or mapping.column_for("prediction")):
-        task, positive = propose_task(csv.frame, mapping)
-    return UploadPreview(csv, kind, mapping, csv.frame.head(PREVIEW_ROWS), task, positive, filename)
+        task, positive = propose_task(table.frame, mapping)
+    return UploadPreview(table, kind, mapping, table.frame.head(PREVIEW_ROWS), task, positive, filename)
 
 
 def ingest_csv(
@@ -172,22 +172,22 @@ def ingest_csv(
     """
     report = progress or (lambda _f, _m: None)
     report(0.05, f"Reading {filename}")
-    csv = read_csv_bytes(data, filename)
-    mapping = mapping or propose_mapping(list(csv.frame.columns), kind)
-    check_mapping(mapping, list(csv.frame.columns), kind, filename)
+    table = read_table_bytes(data, filename)
+    mapping = mapping or propose_mapping(list(table.frame.columns), kind)
+    check_mapping(mapping, list(table.frame.columns), kind, filename)
     existing = store.find_model(model)
-    if existing is not None and store.find_ingestion(existing.id, kind, csv.content_hash) is not None:
+    if existing is not None and store.find_ingestion(existing.id, kind, table.content_hash) is not None:
         report(1.0, "Already ingested")
         return IngestResult(model, kind, filename, 0, True, False)
     if existing is None and kind != "baseline":
         store.get_model(model)  # raises UnknownModelError naming the known models
     report(0.2, "Validating")
     if kind == "baseline":
-        return _ingest_baseline(store, model, existing, csv, mapping, new_model, filename, actor, report)
+        return _ingest_baseline(store, model, existing, table, mapping, new_model, filename, actor, report)
     assert existing is not None
     if kind == "live":
-        return _ingest_live(store, existing, csv, mapping, filename, actor, report, historical)
-    return _ingest_labels(store, existing, csv, mapping, filename, actor, report)
+        return _ingest_live(store, existing, table, mapping, filename, actor, report, historical)
+    return _ingest_labels(store, existing, table, mapping, filename, actor, report)
 
 
 def check_upload(
@@ -202,22 +202,22 @@ def check_upload(
     The Data page calls it before Confirm, so a bad value is named (with its line) while the
     user can still change the mapping or the file.
     """
-    csv, kind, filename = preview.csv, preview.kind, preview.filename
-    check_mapping(mapping, list(csv.frame.columns), kind, filename)
+    table, kind, filename = preview.table, preview.kind, preview.filename
+    check_mapping(mapping, list(table.frame.columns), kind, filename)
     existing = store.find_model(model)
     if kind == "baseline":
-        task, positive = _baseline_task(existing, new_model, csv, mapping)
-        validate_baseline(csv.frame, mapping, task, positive, filename)
+        task, positive = _baseline_task(existing, new_model, table, mapping)
+        validate_baseline(table.frame, mapping, task, positive, filename)
         return
     found = existing or store.get_model(model)  # raises UnknownModelError naming the known models
     if kind == "live":
-        _validated_live(store, found, csv, mapping, filename)
+        _validated_live(store, found, table, mapping, filename)
     else:
-        _validated_labels(store, found, csv, mapping)
+        _validated_labels(store, found, table, mapping)
 
 
 def _baseline_task(
-    existing: Model | None, spec: ModelSpec | None, csv: CsvFile, mapping: ColumnMapping
+    existing: Model | None, spec: ModelSpec | None, table: TableFile, mapping: ColumnMapping
 ) -> tuple[str, str | None]:
     """The task and positive class a baseline is validated for: the model's, the new model's, or proposed."""
     if existing is not None:
@@ -225,14 +225,14 @@ def _baseline_task(
     elif spec is not None:
         task, positive = spec.task, spec.positive_class
     else:
-        task, positive = propose_task(csv.frame, mapping)
+        task, positive = propose_task(table.frame, mapping)
     if task not in TASKS:
         raise ModelConfigError(f"Unknown task {task!r}: choose one of {', '.join(TASKS)}.")
     return task, canonical_class(positive) if positive is not None else None
 
 
 def _validated_live(
-    store: Store, model: Model, csv: CsvFile, mapping: ColumnMapping, filename: str
+    store: Store, model: Model, table: TableFile, mapping: ColumnMapping, filename: str
 ) -> tuple[Baseline, ValidFrame]:
     """The model's baseline and the live file validated against it."""
     baseline = store.active_baseline(model.id)
@@ -241,29 +241,29 @@ def _validated_live(
             f"Model {model.name!r} has no baseline yet. Upload its baseline (reference) CSV first, "
             "so live features can be checked against it."
         )
-    return baseline, validate_live(csv.frame, mapping, model.task, baseline, filename, timestamp_range())
+    return baseline, validate_live(table.frame, mapping, model.task, baseline, filename, timestamp_range())
 
 
-def _validated_labels(store: Store, model: Model, csv: CsvFile, mapping: ColumnMapping) -> pd.DataFrame:
+def _validated_labels(store: Store, model: Model, table: TableFile, mapping: ColumnMapping) -> pd.DataFrame:
     """A labels file validated against the model's task and known classes."""
     baseline = store.active_baseline(model.id)
     known = baseline.classes if baseline is not None and model.task != "regression" else None
-    return validate_labels(csv.frame, mapping, model.task, known)
+    return validate_labels(table.frame, mapping, model.task, known)
 
 
 def _ingest_baseline(
     store: Store,
     name: str,
     existing: Model | None,
-    csv: CsvFile,
+    table: TableFile,
     mapping: ColumnMapping,
     spec: ModelSpec | None,
     filename: str,
     actor: str,
     report: Progress,
 ) -> IngestResult:
-    task, positive = _baseline_task(existing, spec, csv, mapping)
-    valid = validate_baseline(csv.frame, mapping, task, positive, filename)
+    task, positive = _baseline_task(existing, spec, table, mapping)
+    valid = validate_baseline(table.frame, mapping, task, positive, filename)
     report(0.4, f"Storing {len(valid.frame):,} baseline rows")
     with store.begin() as conn:
         model = existing
@@ -271,7 +271,7 @@ def _ingest_baseline(
             spec = spec or ModelSpec(task, positive)
             model = store.create_model(name, task, positive, spec.owner, spec.description, actor, conn=conn)
         ingestion_id = store.record_ingestion(
-            conn, model.id, "baseline", filename, csv.content_hash, len(valid.frame), actor
+            conn, model.id, "baseline", filename, table.content_hash, len(valid.frame), actor
         )
         store.add_baseline(conn, model, valid.frame, valid.features, valid.classes, filename, ingestion_id)
         store.audit(
@@ -301,19 +301,19 @@ def _ingest_baseline(
 def _ingest_live(
     store: Store,
     model: Model,
-    csv: CsvFile,
+    table: TableFile,
     mapping: ColumnMapping,
     filename: str,
     actor: str,
     report: Progress,
     historical: bool | None = None,
 ) -> IngestResult:
-    baseline, valid = _validated_live(store, model, csv, mapping, filename)
+    baseline, valid = _validated_live(store, model, table, mapping, filename)
     report(0.4, f"Storing {len(valid.frame):,} predictions")
     with store.begin() as conn:
         _refuse_known_request_ids(store, conn, model, valid)
         ingestion_id = store.record_ingestion(
-            conn, model.id, "live", filename, csv.content_hash, len(valid.frame), actor
+            conn, model.id, "live", filename, table.content_hash, len(valid.frame), actor
         )
         store.append_predictions(conn, model, valid.frame, baseline.feature_names, ingestion_id)
         store.audit(conn, "ingest.live", model.id, actor, {"file": filename, "rows": len(valid.frame)})
@@ -351,9 +351,9 @@ def log_has_ended(
     The Data page then offers to judge the model as a historical log, as of the log's own end.
     """
     column = mapping.column_for("timestamp")
-    if preview.kind != "live" or column is None or column not in preview.csv.frame:
+    if preview.kind != "live" or column is None or column not in preview.table.frame:
         return None
-    values = pd.to_datetime(preview.csv.frame[column], errors="coerce", utc=True, format="mixed")
+    values = pd.to_datetime(preview.table.frame[column], errors="coerce", utc=True, format="mixed")
     newest = values.max()
     if pd.isna(newest):
         return None
@@ -377,13 +377,13 @@ def _refuse_known_request_ids(store: Store, conn, model: Model, valid: ValidFram
 def _ingest_labels(
     store: Store,
     model: Model,
-    csv: CsvFile,
+    table: TableFile,
     mapping: ColumnMapping,
     filename: str,
     actor: str,
     report: Progress,
 ) -> IngestResult:
-    frame = _validated_labels(store, model, csv, mapping)
+    frame = _validated_labels(store, model, table, mapping)
     with store.begin() as conn:
         ids = frame["request_id"].tolist()
         matched = store.existing_request_ids(conn, model.id, ids)
@@ -396,7 +396,7 @@ def _ingest_labels(
         keep = frame[frame["request_id"].isin(matched)]
         report(0.5, f"Storing {len(keep):,} labels")
         ingestion_id = store.record_ingestion(
-            conn, model.id, "labels", filename, csv.content_hash, len(keep), actor
+            conn, model.id, "labels", filename, table.content_hash, len(keep), actor
         )
         replaced = store.replace_labels(conn, model, keep, ingestion_id)
         store.audit(

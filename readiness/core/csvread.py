@@ -1,4 +1,4 @@
-"""Turn uploaded bytes into a frame of strings, or say exactly why they are not a usable CSV.
+"""Turn uploaded CSV bytes into a frame of strings, or say exactly why they are not a usable CSV.
 
 Reads comma, semicolon and tab delimiters; UTF-8 (with or without BOM), UTF-16 with BOM,
 Windows-1252 and latin-1; quoted fields. Every cell stays a string here: typing happens in
@@ -8,61 +8,33 @@ Windows-1252 and latin-1; quoted fields. Every cell stays a string here: typing 
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
-from dataclasses import dataclass
 
 import pandas as pd
 
-from readiness.config import max_upload_bytes
+from readiness.core.tablefile import (
+    DELIMITER_NAMES,
+    TableFile,
+    check_header,
+    check_size,
+    content_hash,
+)
 from readiness.errors import FileFormatError
 
 DELIMITERS = (",", ";", "\t")
-DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 MISSING_MARKERS = ["", "NA", "N/A", "NaN", "nan", "NULL", "null", "None", "none", "#N/A"]
-MEGABYTE = 1024 * 1024  # as READINESS_MAX_UPLOAD_MB counts them
 # C0 controls except tab, CR and LF; DEL and the C1 range. One regex scan, not a Python loop.
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
-@dataclass(frozen=True)
-class CsvFile:
-    """A parsed CSV: its cells as strings plus how it was read."""
-
-    frame: pd.DataFrame
-    delimiter: str
-    encoding: str
-    content_hash: str
-    n_bytes: int
-
-    @property
-    def delimiter_name(self) -> str:
-        """The delimiter in words: comma, semicolon or tab."""
-        return DELIMITER_NAMES[self.delimiter]
-
-
-def content_hash(data: bytes) -> str:
-    """SHA-256 of the raw bytes: the identity of an upload.
-
-    >>> content_hash(b"a,b\\n1,2\\n")[:12]
-    '492d5ea49605'
-    """
-    return hashlib.sha256(data).hexdigest()
-
-
-def read_csv_bytes(data: bytes, filename: str = "upload.csv", max_bytes: int | None = None) -> CsvFile:
+def read_csv_bytes(data: bytes, filename: str = "upload.csv", max_bytes: int | None = None) -> TableFile:
     """Parse CSV bytes into a frame of strings; raise FileFormatError with the reason and fix.
 
     >>> read_csv_bytes(b"a;b\\n1;x\\n").frame.to_dict("list")
     {'a': ['1'], 'b': ['x']}
     """
-    limit = max_upload_bytes() if max_bytes is None else max_bytes
-    if len(data) > limit:
-        raise FileFormatError(
-            f"{filename} is {_megabytes(len(data))} MB, over the {_megabytes(limit)} MB limit. "
-            "Split it into smaller files, or raise READINESS_MAX_UPLOAD_MB."
-        )
+    check_size(data, filename, max_bytes)
     empty = FileFormatError(f"{filename} is empty. Export the data again with a header row and rows.")
     if not data.strip():
         raise empty
@@ -100,7 +72,7 @@ def read_csv_bytes(data: bytes, filename: str = "upload.csv", max_bytes: int | N
             "Remove blank or odd characters before the header and save it as CSV (UTF-8) again."
         )
     frame.columns = header
-    return CsvFile(frame, delimiter, encoding, content_hash(data), len(data))
+    return TableFile(frame, delimiter, encoding, content_hash(data), len(data))
 
 
 def decode_bytes(data: bytes, filename: str = "upload.csv") -> tuple[str, str]:
@@ -114,7 +86,8 @@ def decode_bytes(data: bytes, filename: str = "upload.csv") -> tuple[str, str]:
     if nul >= 0:
         raise FileFormatError(
             f"{filename} is not text: it has a NUL byte at offset {nul}, as binary files "
-            "(Excel, Parquet, zip) do. Save or export it as CSV (UTF-8) and upload that."
+            "(Excel, zip) do, and it is not a whole Parquet file either. "
+            "Save or export it as CSV (UTF-8) or Parquet and upload that."
         )
     for encoding in ("utf-8-sig", "cp1252", "latin-1"):
         try:
@@ -132,12 +105,6 @@ def decode_bytes(data: bytes, filename: str = "upload.csv") -> tuple[str, str]:
                 "Save or export it as CSV (UTF-8) and upload that."
             )
     raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
-
-
-def _megabytes(n_bytes: int) -> str:
-    """Bytes as megabytes for messages, with enough digits that a small limit is not '0.0'."""
-    value = n_bytes / MEGABYTE
-    return f"{value:.1f}" if value >= 0.1 else f"{value:.2g}"
 
 
 def sniff_delimiter(text: str) -> str:
@@ -188,18 +155,7 @@ def _header(text: str, delimiter: str, filename: str) -> list[str]:
         names = [cell.strip() for cell in next(rows, [])]
         if not names:
             raise FileFormatError(f"{filename} is empty. Export the data again with a header row and rows.")
-        blank = [i + 1 for i, name in enumerate(names) if not name]
-        if blank:
-            raise FileFormatError(
-                f"{filename}: header column(s) {', '.join(map(str, blank))} have no name. "
-                "Give every column a name in the first row."
-            )
-        duplicates = sorted({name for name in names if names.count(name) > 1})
-        if duplicates:
-            raise FileFormatError(
-                f"{filename} has duplicate column names: {', '.join(repr(d) for d in duplicates)}. "
-                "Rename them so every column name is unique."
-            )
+        check_header(names, filename)
         for row in rows:  # pandas pads short rows and may take a longer first row as an index
             if len(row) != len(names):
                 raise FileFormatError(
