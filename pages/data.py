@@ -35,6 +35,7 @@ ROLE_TITLES = {
     "request_id": "Request id",
     "model_version": "Model version",
     "latency_ms": "Latency (ms)",
+    "label_time": "Label arrival time (when it became known)",
 }
 NONE = "(none)"
 DATE_CHOICES = {"Automatic": "", **{f"{k.capitalize()} ({v})": v for k, v in DATE_FORMATS.items()}}
@@ -188,13 +189,13 @@ if kind != "labels":
             help="Numbers that are really codes (zip, store id). Text columns are categorical anyway.",
         )
 date_format = ""
-if kind in ("live", "baseline") and "timestamp" in roles:
+if "timestamp" in roles or "label_time" in roles:
     date_format = DATE_CHOICES[
         st.selectbox(
             "Date format",
             list(DATE_CHOICES),
             key=f"date_format_{upload.file_id}",
-            help="How the timestamp column writes dates. Automatic reads ISO 8601 (2026-02-13T14:05:00Z), "
+            help="How the time column writes dates. Automatic reads ISO 8601 (2026-02-13T14:05:00Z), "
             "and dates like 13/02/2026 when the file shows which part is the day.",
         )
     ]

@@ -129,3 +129,38 @@ def test_a_historical_logs_label_delay_is_unknown_not_the_gap_to_today(archive):
     figure = coverage_figure(overview)
     assert [trace.name for trace in figure.data] == ["Label coverage"]
     assert "label delay unknown for a historical log" in figure.layout.title.text
+
+
+def test_stated_label_arrival_times_give_a_historical_log_its_real_label_delay(files, tmp_path):
+    baseline, live, labels = files
+    store = Store.open(f"sqlite:///{tmp_path / 'arrivals.db'}")
+    mapping = parse_mapping_pairs(["repaid=label"], propose_mapping(list(baseline.columns), "baseline"))
+    ingest_csv(store, "car-loan", "baseline", to_csv_bytes(baseline), "baseline.csv", mapping)
+    ingest_csv(store, "car-loan", "live", to_csv_bytes(live), "live.csv", historical=True)
+    stated = labels.assign(
+        resolved_at=(pd.to_datetime(live["timestamp"]) + pd.Timedelta(days=30)).dt.strftime(
+            "%Y-%m-%dT%H:%M:%SZ"
+        )
+    )
+    stated.loc[stated.index[:100], "resolved_at"] = None  # an arrival not stated counts from nowhere
+    label_mapping = propose_mapping(list(stated.columns), "labels")
+    assert label_mapping.roles == {"request_id": "id", "label": "repaid", "label_time": "resolved_at"}
+    ingest_csv(store, "car-loan", "labels", to_csv_bytes(stated), "labels.csv", label_mapping)
+    overview = performance_overview(store, store.get_model("car-loan"), now=utcnow())
+    assert overview.label_delay_known
+    delays = {w.label_delay_hours for w in overview.windows if w.n_labelled}
+    assert delays and all(abs(d - 30 * 24) < 0.05 * 30 * 24 for d in delays)  # the sketch's bin width
+    store.engine.dispose()
+
+
+def test_a_live_service_without_stated_arrivals_counts_label_delay_from_the_upload(files, tmp_path):
+    baseline, live, labels = files
+    store = Store.open(f"sqlite:///{tmp_path / 'service.db'}")
+    mapping = parse_mapping_pairs(["repaid=label"], propose_mapping(list(baseline.columns), "baseline"))
+    ingest_csv(store, "car-loan", "baseline", to_csv_bytes(baseline), "baseline.csv", mapping)
+    ingest_csv(store, "car-loan", "live", to_csv_bytes(live), "live.csv", historical=False)
+    ingest_csv(store, "car-loan", "labels", to_csv_bytes(labels), "labels.csv")
+    overview = performance_overview(store, store.get_model("car-loan"), now=utcnow())
+    assert overview.label_delay_known
+    assert min(w.label_delay_hours for w in overview.windows if w.n_labelled) > 365 * 24
+    store.engine.dispose()

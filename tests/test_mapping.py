@@ -216,3 +216,16 @@ def test_two_columns_mapped_to_one_role_are_refused_naming_both():
 def test_missing_roles_names_what_a_kind_of_file_still_needs():
     assert missing_roles(ColumnMapping(), "labels") == ("request_id", "label")
     assert missing_roles(propose_mapping(["ts", "y_pred"], "live"), "live") == ()
+
+
+def test_a_labels_files_arrival_time_is_its_own_role_and_the_rest_is_the_label():
+    mapping = propose_mapping(["id", "received_at", "repaid"], "labels")
+    assert mapping.roles == {"request_id": "id", "label_time": "received_at", "label": "repaid"}
+    assert "label_time" not in propose_mapping(["ts", "id", "x", "received_at"], "live").roles
+    with pytest.raises(MappingError, match="'label_time' does not apply to a live file"):
+        check_mapping(
+            ColumnMapping(roles={"timestamp": "t", "prediction": "p", "label_time": "a"}),
+            ["t", "p", "a"],
+            "live",
+            "f.csv",
+        )

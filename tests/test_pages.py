@@ -156,6 +156,22 @@ def test_data_page_stores_a_parquet_baseline(db_url):
     assert "Stored 4 baseline row(s) from base.parquet" in at.success[0].value
 
 
+def test_data_page_proposes_a_labels_files_arrival_time_and_stores_it(fraud_store):
+    at = app(query="fraud")
+    at.switch_page("pages/data.py").run()
+    at.radio(key="upload_kind").set_value("Delayed labels").run()
+    labels = b"request_id,outcome,labelled_at\nr1,1,2026-11-05T08:00:00Z\nr2,0,2026-11-06T09:30:00Z\n"
+    at.file_uploader(key="upload_file_labels").upload("labels.csv", labels, "text/csv").run()
+    arrival = next(s for s in at.selectbox if s.label.startswith("Label arrival time"))
+    assert arrival.value == "labelled_at"
+    assert next(s for s in at.selectbox if s.label.startswith("Label (ground truth)")).value == "outcome"
+    at.button[0].click().run()
+    assert "Stored 2 labels row(s)" in at.success[0].value, [e.value for e in at.error]
+    with fraud_store.engine.connect() as conn:
+        stored = conn.exec_driver_sql("SELECT request_id, arrived_at FROM labels ORDER BY request_id").all()
+    assert [(r, str(a)[:16]) for r, a in stored] == [("r1", "2026-11-05 08:00"), ("r2", "2026-11-06 09:30")]
+
+
 def test_data_page_shows_a_validation_error_and_stores_nothing(fraud_store):
     at = app(query="fraud")
     at.switch_page("pages/data.py").run()

@@ -351,3 +351,28 @@ def test_count_rows_per_model(store):
     ingest_csv(store, "b", "live", live_csv(3), "l.csv")
     assert store.count_rows("predictions") == 10
     assert store.count_rows("predictions", store.get_model("a").id) == 7
+
+
+def test_opening_a_database_from_before_label_arrival_times_adds_the_column(tmp_path):
+    from sqlalchemy import inspect, text
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    old = Store.open(url)
+    with old.engine.begin() as conn:
+        conn.execute(text("ALTER TABLE labels DROP COLUMN arrived_at"))  # as created before the column
+        conn.execute(
+            text(
+                "INSERT INTO models (name, task, owner, description, created_at) VALUES ('m', 'binary', '', '', '2026-01-01')"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO labels (model_id, request_id, label, received_at) VALUES (1, 'r1', '1', '2026-01-02')"
+            )
+        )
+    old.engine.dispose()
+    store = Store.open(url)
+    assert "arrived_at" in {c["name"] for c in inspect(store.engine).get_columns("labels")}
+    with store.engine.connect() as conn:
+        assert conn.execute(text("SELECT request_id, arrived_at FROM labels")).all() == [("r1", None)]
+    store.engine.dispose()

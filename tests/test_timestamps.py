@@ -144,3 +144,22 @@ def test_one_model_that_cannot_be_assessed_does_not_hide_the_others(tmp_path, mo
 
 def test_the_mapping_carries_the_date_format():
     assert ColumnMapping().date_format == ""
+
+
+def test_a_labels_file_states_arrival_times_parsed_as_timestamps_with_empty_cells_unknown():
+    from readiness.core.mapping import ColumnMapping
+    from readiness.core.validate import validate_labels
+
+    frame = pd.DataFrame(
+        {"id": ["a", "b", "c"], "y": ["1", "0", "1"], "at": ["13/02/2026", None, "01/02/2026"]}
+    )
+    mapping = ColumnMapping(roles={"request_id": "id", "label": "y", "label_time": "at"})
+    valid = validate_labels(frame, mapping, "binary", ["0", "1"])
+    assert valid["arrived_at"].tolist()[0] == pd.Timestamp("2026-02-13")
+    assert pd.isna(valid["arrived_at"].iloc[1])
+    bad = frame.assign(at=["2026-02-13", "soon", None])
+    with pytest.raises(DataValidationError, match=r"'at' has an unreadable time at line 3: 'soon'"):
+        validate_labels(bad, mapping, "binary", ["0", "1"])
+    future = frame.assign(at=["2026-02-13", "9999-01-01", None])
+    with pytest.raises(DataValidationError, match="line 3"):
+        validate_labels(future, mapping, "binary", ["0", "1"])

@@ -248,7 +248,7 @@ def _validated_labels(store: Store, model: Model, table: TableFile, mapping: Col
     """A labels file validated against the model's task and known classes."""
     baseline = store.active_baseline(model.id)
     known = baseline.classes if baseline is not None and model.task != "regression" else None
-    return validate_labels(table.frame, mapping, model.task, known)
+    return validate_labels(table.frame, mapping, model.task, known, timestamp_range())
 
 
 def _ingest_baseline(

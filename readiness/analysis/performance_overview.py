@@ -116,7 +116,7 @@ class PerformanceOverview:
     production: Mapping[str, m.MetricValue]
     versions: Mapping[str, Mapping[str, m.MetricValue]]
     total: DayRecord
-    label_delay_known: bool = True  # False for a historical log: its labels arrived by upload, long after
+    label_delay_known: bool = True  # False for a historical log whose label files stated no arrival times
 
     @property
     def last_day(self) -> datetime:
@@ -211,8 +211,10 @@ def _analyze(
     lo = lo or records[0].day
     hi = hi or records[-1].day + timedelta(days=1)
     names = quality_metrics(model) + OPERATIONS
+    # a historical log's labels came by upload, long after: only arrival times its files stated count
+    stated_only = checklist_config(store, model).historical
     windows = tuple(
-        _window_metrics(model, baseline, start_, group, window, names, as_of)
+        _window_metrics(model, baseline, start_, group, window, names, as_of, stated_only)
         for start_, group in group_by_window(records, window).items()
     )
     total = merge_records(records, model, baseline, lo)
@@ -230,7 +232,7 @@ def _analyze(
             for version, group in _by_version(records).items()
         },
         total=total,
-        label_delay_known=not checklist_config(store, model).historical,
+        label_delay_known=not stated_only or total.stated_delay.n > 0,
     )
 
 
@@ -253,6 +255,7 @@ def _window_metrics(
     window: str,
     names: tuple[str, ...],
     as_of: datetime,
+    stated_only: bool = False,
 ) -> WindowMetrics:
     record = merge_records(group, model, baseline, start)
     end = next_window_start(start, window)
@@ -263,7 +266,7 @@ def _window_metrics(
         end <= as_of,
         record.n_rows,
         record.n_labelled,
-        label_delay_hours(record),
+        label_delay_hours(record, stated_only=stated_only),
         compute_all(record, names),
         estimates,
     )

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field, replace
 
 from readiness.errors import MappingError
 
-ROLES = ("timestamp", "prediction", "score", "label", "request_id", "model_version", "latency_ms")
+LOG_ROLES = ("timestamp", "prediction", "score", "label", "request_id", "model_version", "latency_ms")
+ROLES = (*LOG_ROLES, "label_time")
 KINDS = ("baseline", "live", "labels")
 REQUIRED_ROLES = {
     "baseline": ("prediction",),
@@ -21,8 +22,8 @@ REQUIRED_ROLES = {
 }
 ROLES_BY_KIND = {
     "baseline": ("timestamp", "prediction", "score", "label", "request_id", "model_version", "latency_ms"),
-    "live": ROLES,
-    "labels": ("request_id", "label"),
+    "live": LOG_ROLES,
+    "labels": ("request_id", "label", "label_time"),  # label_time: when the label became known
 }
 # Candidate names per role, best first; compared after lower-casing and folding spaces/dashes.
 ROLE_ALIASES: dict[str, tuple[str, ...]] = {
@@ -91,6 +92,21 @@ ROLE_ALIASES: dict[str, tuple[str, ...]] = {
     ),
     "model_version": ("model_version", "version", "model_ver"),
     "latency_ms": ("latency_ms", "latency", "duration_ms", "response_time_ms", "elapsed_ms"),
+    "label_time": (
+        "label_time",
+        "label_timestamp",
+        "labelled_at",
+        "labeled_at",
+        "label_date",
+        "label_received_at",
+        "received_at",
+        "arrived_at",
+        "arrival_time",
+        "resolved_at",
+        "observed_at",
+        "outcome_time",
+        "outcome_date",
+    ),  # never a bare "timestamp": in a labels file that is as often the prediction's time
 }
 MAPPING_WORDS = (*ROLES, "ignore", "categorical", "numeric")
 

@@ -10,7 +10,7 @@ layer stores and reads day records, the analyses merge them.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -40,6 +40,8 @@ class DayRecord:
     operations: m.LatencyAggregate
     delay: m.LatencyAggregate  # label delays, in hours (a latency sketch read in hours, not ms)
     estimate: estimation.EstimationAggregate | None
+    # delays of the labels whose arrival time their file stated (the rest count from their upload)
+    stated_delay: m.LatencyAggregate = field(default_factory=m.LatencyAggregate.empty)
 
     def to_json(self) -> str:
         """The aggregates as JSON text (what the store keeps); :meth:`from_json` reads it back."""
@@ -49,6 +51,7 @@ class DayRecord:
                 "operations": self.operations.to_dict(),
                 "delay": self.delay.to_dict(),
                 "estimate": self.estimate.to_dict() if self.estimate is not None else None,
+                "stated_delay": self.stated_delay.to_dict(),
             }
         )
 
@@ -66,6 +69,9 @@ class DayRecord:
             _latency(m.aggregate_from_dict(data["operations"])),
             _latency(m.aggregate_from_dict(data["delay"])),
             estimation.EstimationAggregate.from_dict(estimate) if estimate else None,
+            _latency(m.aggregate_from_dict(data["stated_delay"]))
+            if "stated_delay" in data
+            else m.LatencyAggregate.empty(),
         )
 
 
@@ -116,8 +122,11 @@ def day_record(
     scores = pd.to_numeric(frame["score"], errors="coerce")
     invalid = m.invalid_output_flags(frame["prediction"], scores if scores.notna().any() else None)
     operations = m.LatencyAggregate.from_arrays(pd.to_numeric(frame["latency_ms"], errors="coerce"), invalid)
-    delay_hours = (frame["received_at"] - frame["timestamp"]).dt.total_seconds() / 3600
-    delay = m.LatencyAggregate.from_arrays(delay_hours[frame["received_at"].notna()].clip(lower=0))
+    stated = frame["arrived_at"] if "arrived_at" in frame else pd.Series(pd.NaT, index=frame.index)
+    arrived = stated.fillna(frame["received_at"])  # an unstated arrival counts from the upload
+    delay_hours = ((arrived - frame["timestamp"]).dt.total_seconds() / 3600).clip(lower=0)
+    delay = m.LatencyAggregate.from_arrays(delay_hours[arrived.notna()])
+    stated_delay = m.LatencyAggregate.from_arrays(delay_hours[stated.notna()])
     estimate = None
     if model.task == "binary" and calibrator is not None and scores.notna().any():
         usable = scores.between(0, 1)
@@ -134,6 +143,7 @@ def day_record(
         operations,
         delay,
         estimate,
+        stated_delay,
     )
 
 
@@ -156,6 +166,7 @@ def merge_records(
         _latency(m.merge_all([r.operations for r in records], start=m.LatencyAggregate.empty())),
         _latency(m.merge_all([r.delay for r in records], start=m.LatencyAggregate.empty())),
         estimation.merge_all(estimates) if estimates else None,
+        _latency(m.merge_all([r.stated_delay for r in records], start=m.LatencyAggregate.empty())),
     )
 
 
@@ -170,9 +181,9 @@ def group_by_window(records: list[DayRecord], window: str) -> dict[datetime, lis
     return groups
 
 
-def label_delay_hours(record: DayRecord, q: float = 0.5) -> float | None:
-    """A quantile of label delay in hours (None without labels)."""
-    value = m.latency_quantile(record.delay, q)
+def label_delay_hours(record: DayRecord, q: float = 0.5, stated_only: bool = False) -> float | None:
+    """A quantile of label delay in hours (None without labels); ``stated_only`` counts only stated arrivals."""
+    value = m.latency_quantile(record.stated_delay if stated_only else record.delay, q)
     return value.value
 
 

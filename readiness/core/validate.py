@@ -172,8 +172,11 @@ def timestamps(
     date_format: str = "",
     allowed: TimestampRange = DEFAULT_RANGE,
     now: pd.Timestamp | None = None,
+    optional: bool = False,
 ) -> pd.Series:
     """Parse timestamps to UTC (naive ones are taken as UTC) and check they are plausible.
+
+    Empty cells are refused, or left NaT when ``optional``.
 
     ISO 8601 is read as it is. Dates such as ``13/02/2026`` are read day-first or
     month-first only when the file itself proves which (a first part above 12 means day-first);
@@ -184,7 +187,7 @@ def timestamps(
     ['13 Feb', '01 Feb']
     """
     missing = raw.isna()
-    if missing.any():
+    if missing.any() and not optional:
         line, _ = _line(raw, missing)
         raise DataValidationError(
             f"Timestamp column {column!r} is empty at line {line}. Every live prediction needs a time."
@@ -200,10 +203,10 @@ def timestamps(
     else:
         parsed = pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601")
         hint = "Use ISO 8601, for example 2026-03-01T14:05:00Z."
-        if parsed.isna().any():
-            dayfirst = _day_first(text, column)
+        if (parsed.isna() & ~missing).any():
+            dayfirst = _day_first(text.where(~missing), column)
             parsed = pd.to_datetime(text, errors="coerce", utc=True, format="mixed", dayfirst=dayfirst)
-    bad = parsed.isna()
+    bad = parsed.isna() & ~missing
     if bad.any():
         line, value = _line(raw, bad)
         raise DataValidationError(
@@ -480,9 +483,17 @@ def check_schema(frame: pd.DataFrame, columns: Sequence[str], baseline: Baseline
 
 
 def validate_labels(
-    frame: pd.DataFrame, mapping: ColumnMapping, task: str, known: Sequence[str] | None
+    frame: pd.DataFrame,
+    mapping: ColumnMapping,
+    task: str,
+    known: Sequence[str] | None,
+    allowed: TimestampRange = DEFAULT_RANGE,
 ) -> pd.DataFrame:
-    """Validate a delayed-labels file: unique request ids and labels that fit the task."""
+    """Validate a delayed-labels file: unique request ids, labels that fit the task, and arrival times.
+
+    A mapped ``label_time`` column (when each label became known) gives the ``arrived_at``
+    column, naive UTC; an empty cell is an arrival not stated.
+    """
     ids = request_ids(frame[mapping.roles["request_id"]], mapping.roles["request_id"])
     raw_labels = frame[mapping.roles["label"]]
     missing = raw_labels.isna() | ids.isna()
@@ -492,7 +503,12 @@ def validate_labels(
             f"Line {line} of the labels file has an empty request id or label; every row needs both."
         )
     labels = _labels_as_task(raw_labels, mapping.roles["label"], task, known)
-    return pd.DataFrame({"request_id": ids, "label": labels})
+    valid = pd.DataFrame({"request_id": ids, "label": labels})
+    column = mapping.column_for("label_time")
+    if column is not None:
+        arrived = timestamps(frame[column], column, mapping.date_format, allowed, optional=True)
+        valid["arrived_at"] = arrived.dt.tz_localize(None)
+    return valid
 
 
 def propose_task(frame: pd.DataFrame, mapping: ColumnMapping) -> tuple[str, str | None]:

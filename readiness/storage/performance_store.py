@@ -148,6 +148,7 @@ def day_rows(store: Store, model_id: int, start: datetime, end: datetime) -> pd.
             p.c.latency_ms,
             effective_label().label("label"),
             lab.c.received_at,
+            lab.c.arrived_at,
         )
         .select_from(LABELLED_LOG)
         .where(p.c.model_id == model_id, p.c.timestamp >= start, p.c.timestamp < end)
@@ -157,6 +158,7 @@ def day_rows(store: Store, model_id: int, start: datetime, end: datetime) -> pd.
     frame["model_version"] = frame["model_version"].fillna("").astype(str)
     frame["timestamp"] = pd.to_datetime(frame["timestamp"])
     frame["received_at"] = pd.to_datetime(frame["received_at"])
+    frame["arrived_at"] = pd.to_datetime(frame["arrived_at"])
     return frame
 
 

@@ -112,7 +112,8 @@ labels = Table(
     Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
     Column("request_id", String(MAX_REQUEST_ID), nullable=False),
     Column("label", Text, nullable=False),
-    Column("received_at", DateTime, nullable=False),
+    Column("received_at", DateTime, nullable=False),  # when the store got it
+    Column("arrived_at", DateTime, nullable=True),  # when it became known, where the file stated it
     Column("ingestion_id", ForeignKey("ingestions.id"), nullable=True),
     UniqueConstraint("model_id", "request_id", name="uq_label_request"),
     # the performance refresh reads "this model's labels past the watermark" as a range seek

@@ -24,9 +24,11 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
     update,
 )
+from sqlalchemy import text as sql_text
 from sqlalchemy.engine import make_url
 
 from readiness.config import database_url
@@ -130,6 +132,7 @@ class Store:
         """Open (and if needed create) the store at a URL or the configured default."""
         engine = make_engine(url)
         t.metadata.create_all(engine)
+        _add_new_columns(engine)
         for table in t.metadata.sorted_tables:  # indexes added since a database was created
             for index in table.indexes:
                 index.create(engine, checkfirst=True)
@@ -388,21 +391,21 @@ class Store:
     def insert_labels(
         self, conn: Connection, model_id: int, frame: pd.DataFrame, ingestion_id: int | None
     ) -> None:
-        """Insert delayed labels (``request_id``, ``label`` and optionally ``received_at``; default: now)."""
-        received = (
-            frame["received_at"].to_numpy(dtype="datetime64[us]").tolist()
-            if "received_at" in frame
-            else [utcnow()] * len(frame)
-        )
+        """Insert delayed labels (``request_id``, ``label``; optionally ``received_at``, default now, and ``arrived_at``)."""
+        received = _times(frame, "received_at") if "received_at" in frame else [utcnow()] * len(frame)
+        arrived = _times(frame, "arrived_at") if "arrived_at" in frame else [None] * len(frame)
         rows = [
             {
                 "model_id": model_id,
                 "request_id": r,
                 "label": label,
                 "received_at": at,
+                "arrived_at": known,
                 "ingestion_id": ingestion_id,
             }
-            for r, label, at in zip(frame["request_id"], frame["label"], received, strict=True)
+            for r, label, at, known in zip(
+                frame["request_id"], frame["label"], received, arrived, strict=True
+            )
         ]
         _insert_chunked(conn, t.labels, rows)
 
@@ -592,6 +595,27 @@ def _reserved_records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[
         for column in columns:
             record.setdefault(column, None)
     return records
+
+
+def _add_new_columns(engine: Engine) -> None:
+    """Add the nullable columns the schema gained since a database was created (e.g. ``labels.arrived_at``)."""
+    existing = inspect(engine)
+    quote = engine.dialect.identifier_preparer.quote
+    for table in t.metadata.sorted_tables:
+        present = {column["name"] for column in existing.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in present or not column.nullable:
+                continue
+            kind = column.type.compile(dialect=engine.dialect)
+            with engine.begin() as conn:  # names come from our own schema, quoted as the dialect does
+                conn.execute(
+                    sql_text(f"ALTER TABLE {quote(table.name)} ADD COLUMN {quote(column.name)} {kind}")
+                )
+
+
+def _times(frame: pd.DataFrame, column: str) -> list[datetime | None]:
+    """A time column as naive datetimes, None where missing."""
+    return frame[column].to_numpy(dtype="datetime64[us]").tolist()
 
 
 def _insert_chunked(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
