@@ -188,7 +188,7 @@ with now_tab:
 with range_tab:
     st.caption(
         f"The whole range ({overview.start:%d %b %Y} to {overview.end - timedelta(days=1):%d %b %Y}, "
-        f"{overview.n_current:,} predictions) merged into one sample and compared with the baseline. "
+        f"{overview.n_current:,} predictions) merged into one sample and compared with {overview.baseline_text}. "
         "Large samples make small changes detectable, so read this with the per-window view."
     )
     st.dataframe(

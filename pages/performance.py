@@ -102,8 +102,12 @@ for name in shown + ([extra] if extra != "(none)" else []):
     )
 
 st.subheader("Development vs production")
+development = (
+    f"development data, {overview.development_period}" if overview.development_period else "development data"
+)
 st.caption(
-    "The same metrics on the baseline (development data) and on the labelled production log of the range."
+    f"The same metrics on the baseline ({development}) and on the labelled production log of the range "
+    f"({overview.start:%d %b %Y} to {overview.last_day:%d %b %Y})."
 )
 dev_vs_prod = pd.DataFrame(
     [

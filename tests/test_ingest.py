@@ -24,7 +24,7 @@ from factories import (
 from readiness import ModelSpec, ingest_csv, preview_upload
 from readiness.analysis.assessment import score_history
 from readiness.analysis.refresh import refresh_model
-from readiness.core.mapping import ColumnMapping, parse_mapping_pairs
+from readiness.core.mapping import ColumnMapping, parse_mapping_pairs, propose_mapping
 from readiness.core.records import utcnow
 from readiness.errors import (
     DataValidationError,
@@ -844,3 +844,24 @@ def test_a_baseline_with_timestamps_keeps_them_out_of_the_features(store):
     assert "2018-01-01 00:00 to 2018-02-19 00:00 UTC (the development period)" in result.message
     live = live_frame(5)
     ingest_csv(store, "dated", "live", to_csv_bytes(live), "live.csv")  # the live log needs no extra column
+
+
+def test_a_baselines_development_period_is_stored_and_named_where_it_is_compared(store):
+    from readiness.analysis.drift_overview import drift_overview
+    from readiness.analysis.performance_overview import performance_overview
+
+    frame = binary_frame(50)
+    frame.insert(0, "timestamp", pd.date_range("2018-01-01", periods=50, freq="D").strftime("%d/%m/%Y"))
+    mapping = parse_mapping_pairs(["timestamp=timestamp"], propose_mapping(list(frame.columns), "baseline"))
+    mapping = ColumnMapping(mapping.roles, date_format="dayfirst")
+    ingest_csv(store, "dated", "baseline", to_csv_bytes(frame), "dated.csv", mapping)
+    live = live_frame(60, with_label=True)
+    ingest_csv(store, "dated", "live", to_csv_bytes(live), "live.csv")
+    model = store.get_model("dated")
+    assert store.active_baseline(model.id).period == "1 Jan 2018 to 19 Feb 2018"
+    assert performance_overview(store, model).development_period == "1 Jan 2018 to 19 Feb 2018"
+    assert drift_overview(store, model).baseline_text == (
+        "the baseline (50 rows, development period 1 Jan 2018 to 19 Feb 2018)"
+    )
+    ingest_csv(store, "undated", "baseline", to_csv_bytes(binary_frame(20)), "plain.csv")
+    assert store.active_baseline(store.get_model("undated").id).period == ""

@@ -191,6 +191,12 @@ class DriftOverview:
     range_quality: tuple[ColumnQuality, ...]
     multivariate: MultivariateDrift | None
     now: DriftNow
+    baseline: Baseline | None = None  # what the log is compared with (its rows, its period)
+
+    @property
+    def baseline_text(self) -> str:
+        """What the log is compared with, in a phrase ("the baseline (3,000 rows, development period ...)")."""
+        return self.baseline.described() if self.baseline is not None else "the baseline"
 
     @property
     def dataset_drifted(self) -> bool:
@@ -421,6 +427,7 @@ def _analyze(
         column_quality(reference, current),
         mv,
         now,
+        baseline,
     )
 
 

@@ -264,6 +264,10 @@ def _ingest_baseline(
 ) -> IngestResult:
     task, positive = _baseline_task(existing, spec, table, mapping)
     valid = validate_baseline(table.frame, mapping, task, positive, filename)
+    times = valid.frame.get("timestamp")  # the development period, when the baseline has times
+    period = None
+    if times is not None:
+        period = (_naive(times.min()), _naive(times.max()))
     report(0.4, f"Storing {len(valid.frame):,} baseline rows")
     with store.begin() as conn:
         model = existing
@@ -273,7 +277,9 @@ def _ingest_baseline(
         ingestion_id = store.record_ingestion(
             conn, model.id, "baseline", filename, table.content_hash, len(valid.frame), actor
         )
-        store.add_baseline(conn, model, valid.frame, valid.features, valid.classes, filename, ingestion_id)
+        store.add_baseline(
+            conn, model, valid.frame, valid.features, valid.classes, filename, ingestion_id, period
+        )
         store.audit(
             conn,
             "ingest.baseline",
@@ -284,7 +290,6 @@ def _ingest_baseline(
     report(0.8, "Profiling the log against the new baseline")
     _after_storing(store, model)
     report(1.0, "Done")
-    times = valid.frame.get("timestamp")  # the development period, when the baseline has times
     return IngestResult(
         name,
         "baseline",
@@ -293,9 +298,16 @@ def _ingest_baseline(
         False,
         existing is None,
         valid.features,
-        times.min().to_pydatetime() if times is not None else None,
-        times.max().to_pydatetime() if times is not None else None,
+        period[0] if period else None,
+        period[1] if period else None,
     )
+
+
+def _naive(moment: pd.Timestamp) -> datetime:
+    """A timestamp as the naive UTC datetime the store keeps."""
+    if moment.tzinfo is not None:
+        moment = moment.tz_convert("UTC").tz_localize(None)
+    return moment.to_pydatetime()
 
 
 def _ingest_live(

@@ -116,6 +116,7 @@ class PerformanceOverview:
     production: Mapping[str, m.MetricValue]
     versions: Mapping[str, Mapping[str, m.MetricValue]]
     total: DayRecord
+    development_period: str = ""  # the baseline's period in words, when its file had timestamps
     label_delay_known: bool = True  # False for a historical log whose label files stated no arrival times
 
     @property
@@ -232,6 +233,7 @@ def _analyze(
             for version, group in _by_version(records).items()
         },
         total=total,
+        development_period=baseline.period,
         label_delay_known=not stated_only or total.stated_delay.n > 0,
     )
 

@@ -63,6 +63,29 @@ class Baseline:
     features: tuple[FeatureSpec, ...]
     classes: tuple[str, ...]
     created_at: datetime
+    period_start: datetime | None = None  # the development period, when the file had timestamps
+    period_end: datetime | None = None
+
+    @property
+    def period(self) -> str:
+        """The development period in words ("" when the baseline had no timestamps).
+
+        >>> Baseline(1, 1, "b.csv", 9, (), (), datetime(2026, 1, 1), datetime(2018, 1, 1), datetime(2018, 12, 31, 23)).period
+        '1 Jan 2018 to 31 Dec 2018'
+        """
+        if self.period_start is None or self.period_end is None:
+            return ""
+        first, last = self.period_start, self.period_end
+        return f"{first.day} {first:%b %Y} to {last.day} {last:%b %Y}"
+
+    def described(self) -> str:
+        """The baseline in a phrase: its rows and, when known, its development period.
+
+        >>> Baseline(1, 1, "b.csv", 3000, (), (), datetime(2026, 1, 1)).described()
+        'the baseline (3,000 rows)'
+        """
+        period = f", development period {self.period}" if self.period else ""
+        return f"the baseline ({self.n_rows:,} rows{period})"
 
     @property
     def feature_names(self) -> tuple[str, ...]:

@@ -69,6 +69,8 @@ baselines = Table(
     Column("n_rows", Integer, nullable=False),
     Column("features", JSON, nullable=False),  # [{"name": str, "kind": "numeric"|"categorical"}]
     Column("classes", JSON, nullable=False),  # class labels seen (classification), else []
+    Column("period_start", DateTime, nullable=True),  # the development period, when the file had times
+    Column("period_end", DateTime, nullable=True),
     Column("active", Boolean, nullable=False, default=True),
     Column("created_at", DateTime, nullable=False),
 )

@@ -93,6 +93,8 @@ def _baseline(row: Any) -> Baseline:
         features=features,
         classes=tuple(row.classes),
         created_at=row.created_at,
+        period_start=row.period_start,
+        period_end=row.period_end,
     )
 
 
@@ -258,8 +260,12 @@ class Store:
         classes: Sequence[str],
         name: str,
         ingestion_id: int | None,
+        period: tuple[datetime, datetime] | None = None,
     ) -> int:
-        """Store a canonical baseline frame and make it the model's only active baseline."""
+        """Store a canonical baseline frame and make it the model's only active baseline.
+
+        ``period`` is the development period (first and last timestamp) when the file had times.
+        """
         conn.execute(update(t.baselines).where(t.baselines.c.model_id == model.id).values(active=False))
         baseline_id = _inserted_id(
             conn.execute(
@@ -272,6 +278,8 @@ class Store:
                     classes=list(classes),
                     active=True,
                     created_at=utcnow(),
+                    period_start=period[0] if period else None,
+                    period_end=period[1] if period else None,
                 )
             )
         )
