@@ -199,6 +199,8 @@ if "timestamp" in roles or "label_time" in roles:
             "and dates like 13/02/2026 when the file shows which part is the day.",
         )
     ]
+if preview.label_guess is not None and roles.get("label") == preview.label_guess.column:
+    st.caption(preview.label_guess.reason)
 mapping = ColumnMapping(
     roles=roles, ignore=tuple(ignore), categorical=tuple(categorical), date_format=date_format
 )

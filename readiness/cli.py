@@ -19,7 +19,7 @@ import pandas as pd
 
 from readiness.core.checklist import DEFAULT_VALIDITY_DAYS
 from readiness.core.drift import METHODS, DriftOptions
-from readiness.core.mapping import KINDS, check_mapping, parse_mapping_pairs, propose_mapping
+from readiness.core.mapping import KINDS, check_mapping, parse_mapping_pairs
 from readiness.core.records import TASKS, Model, utcnow
 from readiness.core.status import ReadinessStatus
 from readiness.core.tablefile import read_table_bytes
@@ -290,14 +290,17 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from readiness.analysis.ingest import ModelSpec, ingest_csv
+    from readiness.analysis.ingest import ModelSpec, ingest_csv, propose_upload_mapping
 
     if not args.file.is_file():
         raise ReadinessError(f"No such file: {args.file}. Check the path.")
     data = args.file.read_bytes()
     frame = read_table_bytes(data, args.file.name).frame
-    mapping = parse_mapping_pairs(args.map, propose_mapping(list(frame.columns), args.kind))
+    names_and_values, guess = propose_upload_mapping(frame, args.kind)
+    mapping = parse_mapping_pairs(args.map, names_and_values)
     mapping = replace(mapping, date_format=args.date_format)
+    if guess is not None and mapping.column_for("label") == guess.column:
+        print(guess.reason + f" Map another with --map COLUMN=label, or --map {guess.column}=ignore.")
     spec = None
     if args.kind == "baseline":
         task, positive = args.task, args.positive_class

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -14,47 +13,13 @@ from readiness.analysis.settings import checklist_config, set_historical
 from readiness.core.mapping import parse_mapping_pairs, propose_mapping
 from readiness.core.records import utcnow
 from readiness.core.status import CriterionStatus, Freshness, ItemStatus
+from tests.car_loan import car_loan_files
 from tests.factories import to_csv_bytes
-
-START, DAYS, SHIFT_DAY, PER_DAY = pd.Timestamp("2019-01-01"), 300, 150, 60
-
-
-def car_loans(n: int, rng: np.random.Generator, shift: float = 0.0) -> pd.DataFrame:
-    """Seven features, a repaid label and a score that tracks it."""
-    income = rng.lognormal(10.5, 0.4, n)
-    repaid = (rng.random(n) < 0.7).astype(int)
-    score = np.clip(0.35 + 0.4 * repaid + rng.normal(0, 0.15, n), 0, 1).round(4)
-    return pd.DataFrame(
-        {
-            "income": income.round(2),
-            "loan_amount": (rng.lognormal(9, 0.5, n) * (1 + shift)).round(2),
-            "age": rng.integers(21, 70, n),
-            "term_months": rng.choice([12, 24, 36, 48, 60], n),
-            "employment_years": rng.integers(0, 30, n),
-            "region": rng.choice(["north", "south", "east", "west"], n),
-            "purpose": rng.choice(["car", "home", "education"], n, p=[0.6, 0.3, 0.1]),
-            "y_pred_proba": score,
-            "y_pred": (score >= 0.5).astype(int),
-            "repaid": repaid,
-        }
-    )
 
 
 @pytest.fixture(scope="module")
 def files():
-    rng = np.random.default_rng(2019)
-    baseline = car_loans(3000, rng)
-    baseline.insert(0, "id", [f"b{i}" for i in range(len(baseline))])
-    days = []
-    for day in range(DAYS):
-        part = car_loans(PER_DAY, rng, shift=0.8 if day >= SHIFT_DAY else 0.0)
-        times = START + pd.Timedelta(days=day) + pd.to_timedelta(np.arange(PER_DAY) * 600, unit="s")
-        part.insert(0, "timestamp", times.strftime("%Y-%m-%dT%H:%M:%SZ"))
-        part.insert(0, "id", [f"d{day}-{i}" for i in range(PER_DAY)])
-        days.append(part)
-    live = pd.concat(days, ignore_index=True)
-    labels = live[["id", "repaid"]]
-    return baseline, live.drop(columns="repaid"), labels
+    return car_loan_files()
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ from readiness.analysis.assessment import assess_model, record_score
 from readiness.analysis.refresh import refresh_model
 from readiness.analysis.settings import set_historical
 from readiness.config import max_upload_mb, timestamp_range
+from readiness.core.label_guess import LabelGuess, guess_label
 from readiness.core.mapping import (
     REQUIRED_ROLES,
     ROLES_BY_KIND,
@@ -55,6 +56,7 @@ __all__ = [  # what the Data page and the CLI use from here
     "max_upload_mb",
     "missing_roles",
     "preview_upload",
+    "propose_upload_mapping",
 ]
 
 Progress = Callable[[float, str], object]  # what the callback returns is ignored
@@ -82,6 +84,7 @@ class UploadPreview:
     proposed_task: str | None
     proposed_positive_class: str | None
     filename: str = "upload.csv"
+    label_guess: LabelGuess | None = None  # a label proposed from its values, not its name
 
     @property
     def columns(self) -> list[str]:
@@ -138,14 +141,25 @@ class IngestResult:
         return text + "."
 
 
+def propose_upload_mapping(frame: pd.DataFrame, kind: str) -> tuple[ColumnMapping, LabelGuess | None]:
+    """The proposed mapping of a file: roles from column names, then a label from its values when no name gave one."""
+    mapping = propose_mapping(list(frame.columns), kind)
+    guess = guess_label(frame, mapping) if kind != "labels" else None
+    if guess is not None:
+        mapping = mapping.with_role("label", guess.column)
+    return mapping, guess
+
+
 def preview_upload(data: bytes, kind: str, filename: str = "upload.csv") -> UploadPreview:
     """Read an upload and propose a column mapping (and, for a baseline, the task)."""
     table = read_table_bytes(data, filename)
-    mapping = propose_mapping(list(table.frame.columns), kind)
+    mapping, guess = propose_upload_mapping(table.frame, kind)
     task = positive = None
     if kind == "baseline" and (mapping.column_for("label") or mapping.column_for("prediction")):
         task, positive = propose_task(table.frame, mapping)
-    return UploadPreview(table, kind, mapping, table.frame.head(PREVIEW_ROWS), task, positive, filename)
+    return UploadPreview(
+        table, kind, mapping, table.frame.head(PREVIEW_ROWS), task, positive, filename, guess
+    )
 
 
 def ingest_csv(
@@ -173,7 +187,7 @@ def ingest_csv(
     report = progress or (lambda _f, _m: None)
     report(0.05, f"Reading {filename}")
     table = read_table_bytes(data, filename)
-    mapping = mapping or propose_mapping(list(table.frame.columns), kind)
+    mapping = mapping or propose_upload_mapping(table.frame, kind)[0]
     check_mapping(mapping, list(table.frame.columns), kind, filename)
     existing = store.find_model(model)
     if existing is not None and store.find_ingestion(existing.id, kind, table.content_hash) is not None:

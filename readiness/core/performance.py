@@ -122,8 +122,10 @@ def day_record(
     scores = pd.to_numeric(frame["score"], errors="coerce")
     invalid = m.invalid_output_flags(frame["prediction"], scores if scores.notna().any() else None)
     operations = m.LatencyAggregate.from_arrays(pd.to_numeric(frame["latency_ms"], errors="coerce"), invalid)
+    received = frame["received_at"].astype("datetime64[us]")
     stated = frame["arrived_at"] if "arrived_at" in frame else pd.Series(pd.NaT, index=frame.index)
-    arrived = stated.fillna(frame["received_at"])  # an unstated arrival counts from the upload
+    stated = stated.astype("datetime64[us]")
+    arrived = stated.fillna(received)  # an unstated arrival counts from the upload
     delay_hours = ((arrived - frame["timestamp"]).dt.total_seconds() / 3600).clip(lower=0)
     delay = m.LatencyAggregate.from_arrays(delay_hours[arrived.notna()])
     stated_delay = m.LatencyAggregate.from_arrays(delay_hours[stated.notna()])
