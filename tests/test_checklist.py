@@ -84,9 +84,9 @@ def test_weakest_section_decides_and_every_section_is_shown():
     ]
     assert [s.score for s in score.sections] == pytest.approx([1.0, 5 / 7, 6.5 / 7, 0.5])
     assert score.critical_failures == ()
-    # Blockers come from the weakest section (monitoring) first, in catalogue order.
-    assert _keys(score.blockers) == ["monitoring_2", "monitoring_5"]
-    assert [b.status for b in score.blockers] == [ItemStatus.UNKNOWN, ItemStatus.EXPIRED]
+    # A failure (what the logs show is wrong) leads; then what is unknown, weakest section first.
+    assert _keys(score.blockers) == ["model_6", "monitoring_2"]
+    assert [b.status for b in score.blockers] == [ItemStatus.FAIL, ItemStatus.UNKNOWN]
 
 
 def test_all_pass_is_ready_at_100():

@@ -555,12 +555,14 @@ def score_checklist(results: Sequence[ItemResult], bands: Bands = Bands()) -> Re
     critical_failures = tuple(r for r in results if r.item.critical and r.status == ItemStatus.FAIL)
     status = ReadinessStatus.NOT_READY if critical_failures else band_status(score, bands)
 
-    # Critical failures first, then the weakest section's failures, then the next-weakest's.
+    # Critical failures first, then the other failures (what the logs show is wrong), then what
+    # is unknown or expired; within each, the weakest section's first.
     order = {s: i for i, s in enumerate(SECTIONS)}
     holding_back = [(i, r) for i, r in enumerate(results) if r.status.holds_back]
     holding_back.sort(
         key=lambda ir: (
             not (ir[1].item.critical and ir[1].status == ItemStatus.FAIL),
+            ir[1].status != ItemStatus.FAIL,
             percent.get(ir[1].item.section, 100.0),
             order[ir[1].item.section],
             ir[0],
