@@ -80,7 +80,9 @@ def card(model: ModelOverview) -> None:
         if readiness.score.blockers:
             st.markdown(
                 "**Holding it back**\n"
-                + "\n".join(f"- {b.item.title} ({status_words(b)}): {b.reason}" for b in readiness.score.blockers)
+                + "\n".join(
+                    f"- {b.item.title} ({status_words(b)}): {b.reason}" for b in readiness.score.blockers
+                )
             )
         else:
             st.markdown(":green[:material/thumb_up: Nothing is holding it back.]")

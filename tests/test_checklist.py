@@ -362,3 +362,21 @@ def test_bad_item_section_or_kind_raises():
         ChecklistItem("x", "ops", "X", "automatic")
     with pytest.raises(ChecklistError, match="unknown kind 'manual'"):
         ChecklistItem("x", "data", "X", "manual")
+
+
+def test_drift_leads_fix_first_ahead_of_logging_gaps_in_a_weaker_section():
+    failing = {"no_feature_drift", "values_within_domain", "model_version_recorded", "latency_within_slo"}
+    unknown = {"latency_within_slo"}
+    results = [
+        ItemResult(
+            item,
+            "unknown" if item.key in unknown else "fail" if item.key in failing else "pass",
+            reason="",
+        )
+        for item in DEFAULT_ITEMS
+    ]
+    score = score_checklist(results)
+    operations = next(s for s in score.sections if s.section == "operations")
+    data = next(s for s in score.sections if s.section == "data")
+    assert operations.score < data.score  # the logging gaps' section is the weakest...
+    assert _keys(score.blockers) == ["no_feature_drift", "values_within_domain"]  # ...yet drift leads

@@ -526,6 +526,28 @@ def band_status(score_0_100: float | None, bands: Bands = Bands()) -> ReadinessS
     return ReadinessStatus.NOT_READY
 
 
+# Failures that say the model or its data changed, most telling first: they lead "fix first"
+# ahead of logging gaps (no model version, no latency) whatever the sections' scores.
+LEADING_FAILURES = (
+    "criteria_met",
+    "no_feature_drift",
+    "no_quality_regression",
+    "production_matches_development",
+    "score_distribution_stable",
+    "values_within_domain",
+    "missing_within_baseline",
+    "beats_trivial_baseline",
+    "calibrated",
+)
+
+
+def _lead_rank(result: ItemResult) -> int:
+    """Where a failed item ranks among the leading failures (after them all when it is not one)."""
+    if result.status != ItemStatus.FAIL or result.item.key not in LEADING_FAILURES:
+        return len(LEADING_FAILURES)
+    return LEADING_FAILURES.index(result.item.key)
+
+
 def score_checklist(results: Sequence[ItemResult], bands: Bands = Bands()) -> ReadinessScore:
     """Score the checklist: the weakest section decides; a failed critical item means "Not ready".
 
@@ -555,14 +577,16 @@ def score_checklist(results: Sequence[ItemResult], bands: Bands = Bands()) -> Re
     critical_failures = tuple(r for r in results if r.item.critical and r.status == ItemStatus.FAIL)
     status = ReadinessStatus.NOT_READY if critical_failures else band_status(score, bands)
 
-    # Critical failures first, then the other failures (what the logs show is wrong), then what
-    # is unknown or expired; within each, the weakest section's first.
+    # Critical failures first, then the other failures, those saying the model or its data changed
+    # (LEADING_FAILURES, in that order) before the rest; then what is unknown or expired; within
+    # each, the weakest section's first.
     order = {s: i for i, s in enumerate(SECTIONS)}
     holding_back = [(i, r) for i, r in enumerate(results) if r.status.holds_back]
     holding_back.sort(
         key=lambda ir: (
             not (ir[1].item.critical and ir[1].status == ItemStatus.FAIL),
             ir[1].status != ItemStatus.FAIL,
+            _lead_rank(ir[1]),
             percent.get(ir[1].item.section, 100.0),
             order[ir[1].item.section],
             ir[0],
