@@ -75,9 +75,11 @@ class ModelOverview:
         """Success criteria in words: "met", "failing: ...", "insufficient data" or "no criteria"."""
         if self.readiness is None:
             return "n/a"
+        evidence = self.readiness.result("criteria_met").evidence
+        period = f" ({evidence.window})" if evidence is not None and evidence.window else ""
         if self.readiness.criteria_status == CriteriaState.FAILING:
-            return "failing: " + "; ".join(self.readiness.criteria_failing)
-        return self.readiness.criteria_status.label
+            return "failing: " + "; ".join(self.readiness.criteria_failing) + period
+        return self.readiness.criteria_status.label + period
 
     @property
     def holding_back(self) -> str:

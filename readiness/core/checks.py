@@ -389,7 +389,7 @@ def check_criteria(item: ChecklistItem, tracks: Sequence[CriterionTrack], n_wind
             None,
             "Performance",
         )
-    newest = max(start for _, (start, _), _ in passing)
+    newest, newest_track = max(((start, t) for t, (start, _), _ in passing), key=lambda st: st[0])
     track, (start, r), _k = passing[0]
     figure = f"{track.criterion.metric} {_num(r.value)} vs {track.criterion.comparison} {track.criterion.threshold:g}"
     return _result(
@@ -397,7 +397,7 @@ def check_criteria(item: ChecklistItem, tracks: Sequence[CriterionTrack], n_wind
         ItemStatus.PASS,
         f"All {len(tracks)} criteria pass in their newest judged windows (up to {n_windows} each).",
         figure,
-        f"windows up to {newest:%Y-%m-%d}",
+        f"newest judged windows, up to the {_window_text(newest, newest_track.criterion)}",
         "Performance",
     )
 
