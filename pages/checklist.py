@@ -67,7 +67,9 @@ with summary_col:
         f"Points: automatic pass 1, valid attestation ½, anything else 0; a section's score is its "
         f"share of points. Ready from {bands.ready:g}, At risk from {bands.at_risk:g}."
     )
-st.plotly_chart(section_gauges(assessment), key="checklist_section_gauges")
+with st.container(horizontal=True, key="checklist_section_gauges"):
+    for i, gauge in enumerate(section_gauges(assessment)):
+        st.plotly_chart(gauge, width=160, key=f"checklist_section_gauge_{i}")
 
 
 def show_item(result: ItemResult) -> None:

@@ -533,7 +533,12 @@ def test_overview_card_links_open_that_models_pages(shared_demo):
 def test_checklist_page_shows_gauges_every_item_and_the_evidence(shared_demo):
     at = checklist("fraud")
     assert gauge_title(at) == "Readiness: <b>Not ready</b>"
-    assert len(at.get("plotly_chart")) == 3  # score gauge, section gauges, score history
+    keys = [chart.key for chart in at.get("plotly_chart")]
+    assert keys == [  # score gauge, one gauge per section (they wrap on a phone), score history
+        "checklist_score_gauge",
+        *(f"checklist_section_gauge_{i}" for i in range(4)),
+        "checklist_history",
+    ]
     assert any(
         "A critical check fails" in m.value and "The model meets its success criteria" in m.value
         for m in at.markdown

@@ -490,38 +490,60 @@ def score_gauge(assessment: Assessment) -> go.Figure:
 
 
 @remembered
-def section_gauges(assessment: Assessment) -> go.Figure:
-    """One gauge per section (share of points in percent); the weakest decides the score."""
+def section_gauges(assessment: Assessment) -> tuple[go.Figure, ...]:
+    """One small gauge per section (share of points in percent), in section order; the weakest decides the score.
+
+    Separate figures, so a narrow screen wraps them onto rows instead of squeezing four titles
+    into one line.
+    """
+    return tuple(_section_gauge(assessment, section.section) for section in assessment.score.sections)
+
+
+def section_gauges_grid(assessment: Assessment) -> go.Figure:
+    """The section gauges as one figure, two by two, readable at any width (for the report)."""
     figure = go.Figure()
+    for i, gauge in enumerate(section_gauges(assessment)):
+        row, column = divmod(i, 2)
+        trace = gauge.data[0]
+        trace.domain = {
+            "x": [column / 2 + 0.05, (column + 1) / 2 - 0.05],
+            "y": [0.5 - row / 2 + 0.04, 1 - row / 2 - 0.12],
+        }
+        figure.add_trace(trace)
+    figure.update_layout(height=340, margin={"t": 30, "b": 10, "l": 25, "r": 25})
+    return figure
+
+
+def _section_gauge(assessment: Assessment, section: str) -> go.Figure:
     bands = assessment.config.bands
     weakest = min(
         (s for s in assessment.score.sections if s.score is not None),
         key=lambda s: s.score if s.score is not None else math.inf,
         default=None,
     )
-    for i, section in enumerate(assessment.score.sections):
-        percent = assessment.section_percent(section.section)
-        title = SECTION_TITLES[section.section] + (" (weakest)" if weakest is section else "")
-        color = MUTED if percent is None else STATUS_COLORS[band_status(percent, bands)]
-        figure.add_trace(
-            go.Indicator(
-                mode="gauge+number",
-                value=percent if percent is not None else 0.0,
-                number={"suffix": "%", "valueformat": ".0f"},
-                title={"text": title},
-                domain={"x": [i / 4 + 0.02, (i + 1) / 4 - 0.02], "y": [0, 1]},
-                gauge={
-                    "axis": {
-                        "range": [0, 100],
-                        "tickvals": [bands.at_risk, bands.ready],
-                        "tickfont": {"size": 10},
-                    },
-                    "bar": {"color": color, "thickness": 0.3},
-                    "steps": _band_steps(bands),
+    percent = assessment.section_percent(section)
+    title = SECTION_TITLES[section] + (
+        " (weakest)" if weakest is not None and weakest.section == section else ""
+    )
+    color = MUTED if percent is None else STATUS_COLORS[band_status(percent, bands)]
+    figure = go.Figure(
+        go.Indicator(
+            mode="gauge+number",
+            value=percent if percent is not None else 0.0,
+            number={"suffix": "%", "valueformat": ".0f"},
+            title={"text": title, "font": {"size": 14}},
+            gauge={
+                "axis": {
+                    "range": [0, 100],
+                    "tickvals": [bands.at_risk, bands.ready],
+                    "tickfont": {"size": 10},
                 },
-            )
+                "bar": {"color": color, "thickness": 0.3},
+                "steps": _band_steps(bands),
+            },
         )
-    figure.update_layout(height=200, margin={"t": 40, "b": 10, "l": 20, "r": 20})
+    )
+    figure.update_layout(height=170, margin={"t": 40, "b": 10, "l": 25, "r": 25})
     return figure
 
 

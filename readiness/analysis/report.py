@@ -573,7 +573,7 @@ def _charts_section(
     bands = assessment.config.bands
     chart_list = [
         Chart("Readiness score", charts.score_gauge(assessment), wide=False),
-        Chart("Section scores (the weakest decides)", charts.section_gauges(assessment), wide=False),
+        Chart("Section scores (the weakest decides)", charts.section_gauges_grid(assessment), wide=False),
         Chart(
             "Score history",
             charts.score_history_figure(_history(store, assessment), bands),
