@@ -497,8 +497,8 @@ def _refresh(args: argparse.Namespace) -> int:
     store = _open(args)
     done = (refresh_model(store, _model(store, args)),) if args.model else refresh_all(store)
     for refreshed in done:
-        print(refreshed.message)
-    return 0
+        print(refreshed.message, file=sys.stderr if refreshed.error else sys.stdout)
+    return 1 if any(r.error for r in done) else 0
 
 
 def _record(args: argparse.Namespace) -> int:

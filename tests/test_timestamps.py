@@ -163,3 +163,59 @@ def test_a_labels_file_states_arrival_times_parsed_as_timestamps_with_empty_cell
     future = frame.assign(at=["2026-02-13", "9999-01-01", None])
     with pytest.raises(DataValidationError, match="line 3"):
         validate_labels(future, mapping, "binary", ["0", "1"])
+
+
+def test_a_year_9999_row_inserted_with_plain_sql_is_left_out_and_breaks_nothing(tmp_path, capsys):
+    from sqlalchemy import text
+
+    from readiness.analysis.drift_overview import drift_overview
+    from readiness.analysis.performance_overview import performance_overview
+    from tests.factories import live_csv
+
+    url = f"sqlite:///{tmp_path / 'clock.db'}"
+    store = Store.open(url)
+    for name in ("alpha", "beta"):
+        ingest_csv(store, name, "baseline", baseline_csv(300), "baseline.csv")
+        ingest_csv(store, name, "live", live_csv(80), "live.csv")
+    features = '{"amount": 1.0, "age": 30, "region": "north"}'
+    with store.engine.begin() as conn:  # a service with a broken clock, writing past the upload checks
+        for moment in ("9999-12-31 23:59:59", "1970-01-01 00:00:00"):
+            conn.execute(
+                text(
+                    "INSERT INTO predictions (model_id, timestamp, prediction, features) VALUES (:m, :t, '1', :f)"
+                ),
+                {"m": store.get_model("alpha").id, "t": moment, "f": features},
+            )
+    assert main(["--database", url, "refresh"]) == 0
+    out = capsys.readouterr().out
+    assert "alpha: profiled 80 new prediction(s)" not in out  # already profiled at upload...
+    assert "2 stored prediction(s) have a time before 1990-01-01" in out  # ...and the two are named
+    alpha = store.get_model("alpha")
+    assert drift_overview(store, alpha).n_current == 80
+    assert performance_overview(store, alpha).total.n_rows == 80
+    assert store.prediction_bounds(alpha.id)[1].year == 2026
+    assert main(["--database", url, "models", "--json"]) == 0
+    listed = {m["model"]: m for m in json.loads(capsys.readouterr().out)}
+    assert set(listed) == {"alpha", "beta"} and listed["alpha"]["error"] == ""
+    assert listed["alpha"]["predictions"] == 80
+
+
+def test_a_model_that_cannot_be_refreshed_does_not_stop_the_others(tmp_path, monkeypatch, capsys):
+    from readiness.analysis import refresh
+
+    url = f"sqlite:///{tmp_path / 'two.db'}"
+    store = Store.open(url)
+    for name in ("alpha", "beta"):
+        ingest_csv(store, name, "baseline", baseline_csv(300), "baseline.csv")
+    real = refresh.refresh_profiles
+
+    def broken(store, model, progress=None):
+        if model.name == "alpha":
+            raise OverflowError("date value out of range")
+        return real(store, model, progress=progress)
+
+    monkeypatch.setattr(refresh, "refresh_profiles", broken)
+    assert main(["--database", url, "refresh"]) == 1
+    captured = capsys.readouterr()
+    assert "alpha: not refreshed: OverflowError: date value out of range" in captured.err
+    assert "beta: profiled 0 new prediction(s)" in captured.out

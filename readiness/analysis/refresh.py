@@ -10,6 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import pandas as pd
+
+from readiness.config import timestamp_range
 from readiness.core.records import Model
 from readiness.storage.performance_store import PerformanceRefresh, refresh_performance
 from readiness.storage.profile_store import RefreshResult, refresh_profiles
@@ -21,26 +24,47 @@ class Refreshed:
     """What one refresh of one model did: rows profiled for drift, days recomputed for performance."""
 
     model: str
-    profiles: RefreshResult
-    performance: PerformanceRefresh
+    profiles: RefreshResult | None
+    performance: PerformanceRefresh | None
+    implausible: int = 0  # stored predictions left out because their time is implausible
+    error: str = ""  # why this model could not be refreshed (the others still were)
 
     @property
     def message(self) -> str:
         """One line for people."""
-        return (
+        if self.error or self.profiles is None or self.performance is None:
+            return f"{self.model}: not refreshed: {self.error}"
+        text = (
             f"{self.model}: profiled {self.profiles.rows_profiled:,} new prediction(s) "
             f"({self.profiles.days_touched} day(s)); recomputed performance for "
             f"{self.performance.days_recomputed} day(s)."
         )
+        if self.implausible:
+            allowed = timestamp_range()
+            text += (
+                f" {self.implausible:,} stored prediction(s) have a time before {allowed.earliest:%Y-%m-%d} or more "
+                f"than {allowed.ahead / pd.Timedelta(hours=1):g} hours ahead of now and are left out of every "
+                "analysis: correct or delete them in the database."
+            )
+        return text
 
 
 def refresh_model(store: Store, model: Model, progress: Callable[[int], None] | None = None) -> Refreshed:
     """Profile the model's new predictions and recompute the performance of the days new rows or labels touched."""
     return Refreshed(
-        model.name, refresh_profiles(store, model, progress=progress), refresh_performance(store, model)
+        model.name,
+        refresh_profiles(store, model, progress=progress),
+        refresh_performance(store, model),
+        store.count_implausible(model.id),
     )
 
 
 def refresh_all(store: Store) -> tuple[Refreshed, ...]:
-    """Refresh every model, by name."""
-    return tuple(refresh_model(store, model) for model in store.list_models())
+    """Refresh every model, by name; one model that fails is reported and the others are still refreshed."""
+    done = []
+    for model in store.list_models():
+        try:
+            done.append(refresh_model(store, model))
+        except Exception as exc:  # a scheduled job goes on with the other models, and says why
+            done.append(Refreshed(model.name, None, None, error=f"{type(exc).__name__}: {exc}"))
+    return tuple(done)

@@ -21,7 +21,7 @@ from readiness.core import estimation
 from readiness.core.performance import DayRecord, day_record
 from readiness.core.records import Baseline, Model, utcnow
 from readiness.storage import schema as t
-from readiness.storage.sql import LABELLED_LOG, effective_label
+from readiness.storage.sql import LABELLED_LOG, effective_label, plausible_time
 from readiness.storage.store import Store
 
 RUN_DAYS = 14  # consecutive days read in one query when a refresh recomputes them
@@ -119,12 +119,16 @@ def _touched_days(store: Store, model_id: int, state: Any) -> tuple[set[datetime
     p, lab = t.predictions, t.labels
     with store.engine.connect() as conn:
         new_rows = conn.execute(
-            select(p.c.timestamp, p.c.id).where(p.c.model_id == model_id, p.c.id > state.prediction_watermark)
+            select(p.c.timestamp, p.c.id).where(
+                p.c.model_id == model_id, p.c.id > state.prediction_watermark, plausible_time(p.c.timestamp)
+            )
         ).all()
         new_labels = conn.execute(
             select(p.c.timestamp, lab.c.id)
             .select_from(LABELLED_LOG)
-            .where(lab.c.model_id == model_id, lab.c.id > state.label_watermark)
+            .where(
+                lab.c.model_id == model_id, lab.c.id > state.label_watermark, plausible_time(p.c.timestamp)
+            )
         ).all()
     days = {_day(ts) for ts, _ in new_rows} | {_day(ts) for ts, _ in new_labels if ts is not None}
     prediction_mark = max((i for _, i in new_rows), default=state.prediction_watermark)
@@ -231,7 +235,11 @@ def day_records(
 ) -> list[DayRecord]:
     """Stored day records of a baseline in [start, end), oldest first."""
     w = t.perf_windows
-    query = select(w).where(w.c.baseline_id == baseline.id).order_by(w.c.window_start, w.c.model_version)
+    query = (
+        select(w)
+        .where(w.c.baseline_id == baseline.id, plausible_time(w.c.window_start))
+        .order_by(w.c.window_start, w.c.model_version)
+    )
     if start is not None:
         query = query.where(w.c.window_start >= start)
     if end is not None:

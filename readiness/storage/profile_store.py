@@ -28,7 +28,7 @@ from readiness.core.profiles import (
 from readiness.core.records import Baseline, Model, utcnow
 from readiness.core.windows import window_starts
 from readiness.storage import schema as t
-from readiness.storage.sql import upsert
+from readiness.storage.sql import plausible_time, upsert
 from readiness.storage.store import Store
 
 REFRESH_CHUNK_ROWS = 100_000
@@ -141,7 +141,7 @@ def _read_chunk(store: Store, model_id: int, watermark: int, limit: int) -> pd.D
     p = t.predictions
     query = (
         select(p.c.id, p.c.timestamp, p.c.prediction, p.c.score, p.c.features)
-        .where(p.c.model_id == model_id, p.c.id > watermark)
+        .where(p.c.model_id == model_id, p.c.id > watermark, plausible_time(p.c.timestamp))
         .order_by(p.c.id)
         .limit(limit)
     )
@@ -183,7 +183,7 @@ def day_profiles(
     """Stored per-day profiles of a baseline in [start, end), oldest first."""
     query = (
         select(t.profiles.c.window_start, t.profiles.c.data)
-        .where(t.profiles.c.baseline_id == baseline.id)
+        .where(t.profiles.c.baseline_id == baseline.id, plausible_time(t.profiles.c.window_start))
         .order_by(t.profiles.c.window_start)
     )
     if start is not None:
@@ -200,7 +200,7 @@ def profile_span(store: Store, baseline: Baseline) -> ProfileSpan:
     p = t.profiles.c
     query = select(
         func.min(p.window_start), func.max(p.window_start), func.coalesce(func.sum(p.n_rows), 0)
-    ).where(p.baseline_id == baseline.id)
+    ).where(p.baseline_id == baseline.id, plausible_time(p.window_start))
     with store.engine.connect() as conn:
         first, last, n = conn.execute(query).one()
     return ProfileSpan(first, last, int(n))

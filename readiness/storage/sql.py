@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, Table, and_, func, insert, update
 from sqlalchemy.sql.elements import ColumnElement
 
+from readiness.config import timestamp_range
 from readiness.storage import schema as t
 
 IN_LIST_CHUNK = 5_000  # bounded IN (...) lists, whatever the backend's parameter limit
@@ -26,6 +27,18 @@ LABELLED_LOG = t.predictions.outerjoin(
 def effective_label() -> ColumnElement[Any]:
     """The label that counts: the delayed one when it arrived, else the one logged inline."""
     return func.coalesce(t.labels.c.label, t.predictions.c.label)
+
+
+def plausible_time(column: ColumnElement[Any]) -> ColumnElement[bool]:
+    """The rows whose time is plausible (READINESS_EARLIEST_TIMESTAMP to READINESS_MAX_HOURS_AHEAD past now).
+
+    Uploads refuse other times; this keeps a broken clock's 9999-12-31, inserted with plain SQL,
+    out of every analysis, so no stored value can make a model's pages fail.
+    """
+    allowed = timestamp_range()
+    earliest = allowed.earliest.tz_convert("UTC").tz_localize(None).to_pydatetime()
+    latest = allowed.latest().tz_convert("UTC").tz_localize(None).to_pydatetime()
+    return column.between(earliest, latest)
 
 
 def upsert(conn: Connection, table: Table, key: Mapping[str, Any], values: Mapping[str, Any]) -> None:

@@ -45,7 +45,7 @@ from readiness.core.records import (
 )
 from readiness.errors import ModelConfigError, UnknownModelError
 from readiness.storage import schema as t
-from readiness.storage.sql import LABELLED_LOG, chunks, effective_label
+from readiness.storage.sql import LABELLED_LOG, chunks, effective_label, plausible_time
 
 INSERT_CHUNK_ROWS = 20_000
 
@@ -368,7 +368,7 @@ class Store:
                 p.c.features,
             )
             .select_from(LABELLED_LOG)
-            .where(p.c.model_id == model.id)
+            .where(p.c.model_id == model.id, plausible_time(p.c.timestamp))
             .order_by(p.c.timestamp, p.c.id)
         )
         if start is not None:
@@ -426,14 +426,23 @@ class Store:
         if before is not None:
             last = (
                 select(func.max(p.c.timestamp))
-                .where(p.c.model_id == model_id, p.c.timestamp < before)
+                .where(p.c.model_id == model_id, p.c.timestamp < before, plausible_time(p.c.timestamp))
                 .scalar_subquery()
             )
         with self.engine.connect() as c:
             first, newest = c.execute(
-                select(func.min(p.c.timestamp), last).where(p.c.model_id == model_id)
+                select(func.min(p.c.timestamp), last).where(
+                    p.c.model_id == model_id, plausible_time(p.c.timestamp)
+                )
             ).one()
         return first, newest
+
+    def count_implausible(self, model_id: int) -> int:
+        """Predictions of a model whose time is outside the plausible range (left out of every analysis)."""
+        p = t.predictions
+        query = select(func.count()).where(p.c.model_id == model_id, ~plausible_time(p.c.timestamp))
+        with self.engine.connect() as c:
+            return int(c.execute(query).scalar_one())
 
     def model_stats(self) -> list[ModelStats]:
         """Volume, time range, label coverage and baseline size of every model (one query each)."""
@@ -444,6 +453,7 @@ class Store:
                 p.c.model_id, func.count(p.c.id), labelled, func.min(p.c.timestamp), func.max(p.c.timestamp)
             )
             .select_from(LABELLED_LOG)
+            .where(plausible_time(p.c.timestamp))
             .group_by(p.c.model_id)
         )
         base_query = select(b.c.model_id, b.c.n_rows).where(b.c.active.is_(True))
