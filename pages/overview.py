@@ -54,6 +54,12 @@ stale_col.metric(
 )
 
 
+def _why(blocker) -> str:
+    """ ": the reason" when it says more than the status words ("not attested yet" says it all)."""
+    reason = blocker.reason.strip().rstrip(".")
+    return f": {blocker.reason}" if reason and reason.lower() != status_words(blocker).lower() else ""
+
+
 def card(model: ModelOverview) -> None:
     """One model: status and score, section scores, what holds it back, drift, criteria, volume, links."""
     st.subheader(model.name, anchor=False)
@@ -81,7 +87,7 @@ def card(model: ModelOverview) -> None:
             st.markdown(
                 "**Holding it back**\n"
                 + "\n".join(
-                    f"- {b.item.title} ({status_words(b)}): {b.reason}" for b in readiness.score.blockers
+                    f"- {b.item.title} ({status_words(b)}){_why(b)}" for b in readiness.score.blockers
                 )
             )
         else:

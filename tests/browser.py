@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -172,3 +173,49 @@ def chromium_page(width: int = 1400, height: int = 1000) -> Iterator[object]:
     """A Playwright page in headless Debian Chromium."""
     with chromium() as browser, new_page(browser, width, height) as page:
         yield page
+
+
+def selectbox(page, scope, label: str):
+    """The Streamlit selectbox whose label is exactly ``label``."""
+    return scope.get_by_test_id("stSelectbox").filter(
+        has=page.get_by_test_id("stWidgetLabel").get_by_text(label, exact=True)
+    )
+
+
+def choose(page, scope, label: str, option: str) -> None:
+    """Pick an option in a Streamlit selectbox found by its label (after the script run has settled)."""
+    wait_for_script(page)
+    box = selectbox(page, scope, label).get_by_role("combobox")
+    box.focus()
+    box.press("ArrowDown")  # opens the list whether or not a click would (a click may only focus it)
+    page.get_by_role("option", name=option, exact=True).click()
+
+
+def sidebar_link(page, name: str):
+    return page.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True)
+
+
+def sidebar_model(page):
+    return page.get_by_test_id("stSidebar").get_by_role("combobox", name="Model")
+
+
+def upload_and_store(
+    page, kind_label: str, uploader_label: str, path, kind: str, before_confirm=None
+) -> None:
+    """Choose the kind of file, upload it, confirm the proposed mapping unchanged, and wait for "Stored"."""
+    from playwright.sync_api import expect
+
+    main = page.get_by_test_id("stMain")
+    main.get_by_text(kind_label, exact=True).click()
+    uploader = main.get_by_test_id("stFileUploader").filter(has_text=uploader_label)
+    uploader.locator("input[type=file]").set_input_files(str(path))
+    button = main.get_by_role("button", name=f"Confirm mapping and store {kind}", exact=True)
+    try:
+        button.wait_for(timeout=SLOW_MS)
+        expect(button).to_be_enabled(timeout=SLOW_MS)  # the whole-file check at preview passed
+    finally:
+        page.screenshot(path=str(ARTIFACTS / f"upload-{kind}.png"), full_page=True)
+    if before_confirm is not None:
+        before_confirm(main)
+    button.click()
+    expect(main.get_by_text(re.compile(rf"Stored [\d,]+ {kind} row"))).to_be_visible(timeout=SLOW_MS)

@@ -38,7 +38,7 @@ def car_loans(n: int, rng: np.random.Generator, shift: float = 0.0) -> pd.DataFr
 
 
 def car_loan_files(
-    seed: int = 2019, baseline_rows: int = 3000
+    seed: int = 2019, baseline_rows: int = 3000, per_day: int = PER_DAY
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """The baseline (with timestamps), the live log (without labels) and the labels file."""
     rng = np.random.default_rng(seed)
@@ -48,10 +48,10 @@ def car_loan_files(
     baseline.insert(0, "id", [f"b{i}" for i in range(baseline_rows)])
     days = []
     for day in range(DAYS):
-        part = car_loans(PER_DAY, rng, shift=0.8 if day >= SHIFT_DAY else 0.0)
-        times = START + pd.Timedelta(days=day) + pd.to_timedelta(np.arange(PER_DAY) * 600, unit="s")
+        part = car_loans(per_day, rng, shift=0.8 if day >= SHIFT_DAY else 0.0)
+        times = START + pd.Timedelta(days=day) + pd.to_timedelta(np.arange(per_day) * 600, unit="s")
         part.insert(0, "timestamp", times.strftime("%Y-%m-%d %H:%M:%S"))
-        part.insert(0, "id", [f"d{day}-{i}" for i in range(PER_DAY)])
+        part.insert(0, "id", [f"d{day}-{i}" for i in range(per_day)])
         days.append(part)
     live = pd.concat(days, ignore_index=True)
     return baseline, live.drop(columns="repaid"), live[["id", "repaid"]]

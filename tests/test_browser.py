@@ -16,11 +16,15 @@ from tests.browser import (
     ARTIFACTS,
     ROOT,
     SLOW_MS,
+    choose,
     chromium,
     new_page,
     open_app,
     require_chromium,
     running_app,
+    sidebar_link,
+    sidebar_model,
+    upload_and_store,
     wait_for_script,
 )
 
@@ -79,43 +83,6 @@ def docs_screenshot(page, name: str) -> None:
     wait_for_script(page)
     DOCS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(DOCS / name))
-
-
-def selectbox(page, scope, label: str):
-    """The Streamlit selectbox whose label is exactly ``label``."""
-    return scope.get_by_test_id("stSelectbox").filter(
-        has=page.get_by_test_id("stWidgetLabel").get_by_text(label, exact=True)
-    )
-
-
-def choose(page, scope, label: str, option: str) -> None:
-    """Pick an option in a Streamlit selectbox found by its label."""
-    selectbox(page, scope, label).click()
-    page.get_by_role("option", name=option, exact=True).click()
-
-
-def sidebar_link(page, name: str):
-    return page.get_by_test_id("stSidebarNav").get_by_role("link", name=name, exact=True)
-
-
-def sidebar_model(page):
-    return page.get_by_test_id("stSidebar").get_by_role("combobox", name="Model")
-
-
-def upload_and_store(page, kind_label: str, uploader_label: str, path, kind: str) -> None:
-    from playwright.sync_api import expect
-
-    main = page.get_by_test_id("stMain")
-    main.get_by_text(kind_label, exact=True).click()
-    uploader = main.get_by_test_id("stFileUploader").filter(has_text=uploader_label)
-    uploader.locator("input[type=file]").set_input_files(str(path))
-    button = main.get_by_role("button", name=f"Confirm mapping and store {kind}", exact=True)
-    try:
-        button.wait_for(timeout=SLOW_MS)
-    finally:
-        page.screenshot(path=str(ARTIFACTS / f"upload-{kind}.png"), full_page=True)
-    button.click()
-    expect(main.get_by_text(re.compile(rf"Stored \d+ {kind} row"))).to_be_visible(timeout=SLOW_MS)
 
 
 def test_upload_baseline_and_live_then_see_model_on_overview(browser, tmp_path):

@@ -501,7 +501,13 @@ def test_overview_puts_the_worst_model_first_with_status_score_and_reasons(share
     ]
     assert {name: score for name, score, _ in cards}["demand"] == "67 / 100"
     texts = [m.value for m in at.markdown]
-    assert any(f"{ROLLBACK_TITLE} (not attested yet)" in text for text in texts)
+    assert any(
+        f"- {ROLLBACK_TITLE} (not attested yet)\n" in text for text in texts
+    )  # no ": Not attested yet."
+    assert any(  # a failure says why, with the drift's start
+        "- No feature has drifted from the baseline (failing): 1 of 8 features drifting" in text
+        for text in texts
+    )
     assert any(
         ":red[:material/ssid_chart: **Drift:** " in text and "drifting: device_trust" in text
         for text in texts
