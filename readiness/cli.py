@@ -605,7 +605,7 @@ def _print_checklist(assessment) -> None:
     score = assessment.score
     print(
         f"{assessment.model.name}: {score.status.label}, readiness {assessment.score_text} (the weakest section's) "
-        f"as of {assessment.as_of:%Y-%m-%d %H:%M} UTC"
+        + assessment.judged_as_of
     )
     print("  " + ", ".join(f"{s} {_percent(assessment.section_percent(s))}" for s in SECTIONS))
     for blocker in score.blockers:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 import pytest
 
@@ -129,3 +131,16 @@ def test_a_live_service_without_stated_arrivals_counts_label_delay_from_the_uplo
     assert overview.label_delay_known
     assert min(w.label_delay_hours for w in overview.windows if w.n_labelled) > 365 * 24
     store.engine.dispose()
+
+
+def test_the_cli_and_the_report_say_a_historical_log_is_judged_as_of_its_end(archive, capsys):
+    from readiness.analysis.report import model_report_html
+    from readiness.cli import main
+
+    store, _ = archive
+    url = store.engine.url.render_as_string(hide_password=False)
+    assert main(["--database", url, "checklist", "--model", "car-loan", "show"]) in (0, 1)
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.endswith("as of its log's end, 27 Oct 2019 (a historical log)")
+    html = model_report_html(store, store.get_model("car-loan"))
+    assert re.search(r"assessed as of its log(&#x27;|&#39;|')s end, 27 Oct 2019", html)

@@ -92,6 +92,14 @@ class Assessment:
     drift: DriftNow | None = None  # every column's state in the latest complete window
 
     @property
+    def judged_as_of(self) -> str:
+        """When the checklist was judged, in words: "as of 2026-12-02 04:00 UTC", or a historical log's end."""
+        last = self.last_prediction
+        if self.config.historical and last is not None:
+            return f"as of its log's end, {last.day} {last:%b %Y} (a historical log)"
+        return f"as of {self.as_of:%Y-%m-%d %H:%M} UTC"
+
+    @property
     def score_text(self) -> str:
         """The score for people: "72" or "n/a"."""
         return "n/a" if self.score.score_0_100 is None else f"{self.score.score_0_100:.0f}"

@@ -327,7 +327,7 @@ def _model_header(store: Store, model: Model, generated: datetime, assessment: A
     return (
         f"<header><h1>Readiness report: {_e(model.name)}</h1>"
         f'<p class="meta">Generated {generated:%Y-%m-%d %H:%M} UTC'
-        + (f" · assessed as of {assessment.as_of:%Y-%m-%d %H:%M} UTC" if assessment else "")
+        + (f" · assessed {assessment.judged_as_of}" if assessment else "")
         + f'</p><dl class="facts">{rows}</dl></header>'
     )
 
