@@ -88,3 +88,25 @@ def test_a_guess_is_never_a_mapped_column_and_only_holds_predicted_classes(rows)
         assert guess.column != "pred"
         assert set(frame[guess.column]) <= set(frame["pred"])
         assert guess.agreement - guess.chance >= 0.1
+
+
+def test_an_id_column_no_alias_names_is_proposed_when_its_values_are_unique():
+    labels = pd.DataFrame(
+        {"case_id": ["c1", "c2", "c3"], "benign": ["1", "0", "1"], "confirmed_at": ["2026-10-04"] * 3}
+    )
+    mapping, _ = propose_upload_mapping(labels, "labels")
+    assert mapping.roles == {"request_id": "case_id", "label_time": "confirmed_at", "label": "benign"}
+    live = pd.DataFrame(
+        {
+            "loanId": ["a", "b", "c"],
+            "customer_id": ["x", "x", "y"],
+            "ts": ["2026-10-01"] * 3,
+            "y_pred": ["1", "0", "1"],
+        }
+    )
+    assert propose_upload_mapping(live, "live")[0].column_for("request_id") == "loanId"  # customer_id repeats
+    two = live.assign(order_id=["o1", "o2", "o3"])
+    assert propose_upload_mapping(two, "live")[0].column_for("request_id") is None  # two candidates: ask
+    assert (
+        propose_upload_mapping(live, "baseline")[0].column_for("request_id") is None
+    )  # a baseline needs none

@@ -17,7 +17,7 @@ from readiness.analysis.assessment import assess_model, record_score
 from readiness.analysis.refresh import refresh_model
 from readiness.analysis.settings import set_historical
 from readiness.config import max_upload_mb, timestamp_range
-from readiness.core.label_guess import LabelGuess, guess_label
+from readiness.core.label_guess import LabelGuess, guess_label, id_column
 from readiness.core.mapping import (
     REQUIRED_ROLES,
     ROLES_BY_KIND,
@@ -144,6 +144,10 @@ class IngestResult:
 def propose_upload_mapping(frame: pd.DataFrame, kind: str) -> tuple[ColumnMapping, LabelGuess | None]:
     """The proposed mapping of a file: roles from column names, then a label from its values when no name gave one."""
     mapping = propose_mapping(list(frame.columns), kind)
+    if kind != "baseline" and mapping.column_for("request_id") is None:
+        found = id_column(frame, mapping)
+        if found is not None:
+            mapping = propose_mapping(list(frame.columns), kind, request_id=found)
     guess = guess_label(frame, mapping) if kind != "labels" else None
     if guess is not None:
         mapping = mapping.with_role("label", guess.column)

@@ -9,6 +9,7 @@ agrees only by chance. The guess is proposed, never imposed: the user sees it an
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -65,6 +66,28 @@ def guess_label(frame: pd.DataFrame, mapping: ColumnMapping) -> LabelGuess | Non
         ):
             best = guess
     return best
+
+
+def id_column(frame: pd.DataFrame, mapping: ColumnMapping) -> str | None:
+    """The one unmapped column named like an id (``case_id``, ``loanId``) whose values are unique, or None.
+
+    >>> id_column(pd.DataFrame({"case_id": ["a", "b"], "customer_id": ["x", "x"], "y": [1, 0]}), ColumnMapping())
+    'case_id'
+    """
+    taken = set(mapping.roles.values())
+    sample = frame.head(SAMPLE_ROWS)
+    named = [c for c in frame.columns if c not in taken and _named_like_an_id(str(c))]
+    unique = [c for c in named if sample[c].notna().all() and sample[c].is_unique]
+    return unique[0] if len(unique) == 1 else None
+
+
+def _named_like_an_id(name: str) -> bool:
+    """``id``, ``case_id``, ``case id``, ``case-id`` or ``caseId``."""
+    name = name.strip()
+    return (
+        re.search(r"(?:^|[_\s\-])id$", name, re.IGNORECASE) is not None
+        or re.search(r"[a-z]Id$", name) is not None
+    )
 
 
 def _classes(values: pd.Series) -> pd.Series:

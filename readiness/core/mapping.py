@@ -106,6 +106,9 @@ ROLE_ALIASES: dict[str, tuple[str, ...]] = {
         "observed_at",
         "outcome_time",
         "outcome_date",
+        "confirmed_at",
+        "verified_at",
+        "known_at",
     ),  # never a bare "timestamp": in a labels file that is as often the prediction's time
 }
 MAPPING_WORDS = (*ROLES, "ignore", "categorical", "numeric")
@@ -157,8 +160,10 @@ class ColumnMapping:
         return pairs
 
 
-def propose_mapping(columns: Sequence[str], kind: str) -> ColumnMapping:
+def propose_mapping(columns: Sequence[str], kind: str, request_id: str | None = None) -> ColumnMapping:
     """Propose roles from common column names; the user confirms or edits the result.
+
+    ``request_id`` names the id column when it was found another way (by its values).
 
     >>> propose_mapping(["ts", "amount", "y_pred", "y_pred_proba", "y_true"], "live").roles
     {'timestamp': 'ts', 'prediction': 'y_pred', 'score': 'y_pred_proba', 'label': 'y_true'}
@@ -167,8 +172,10 @@ def propose_mapping(columns: Sequence[str], kind: str) -> ColumnMapping:
     by_normal: dict[str, str] = {}
     for column in columns:
         by_normal.setdefault(normalize_name(column), column)
-    roles: dict[str, str] = {}
+    roles: dict[str, str] = {"request_id": request_id} if request_id is not None else {}
     for role in ROLES_BY_KIND[kind]:
+        if role in roles:
+            continue
         for alias in ROLE_ALIASES[role]:
             found = by_normal.get(alias)
             if found is not None and found not in roles.values():
