@@ -105,6 +105,32 @@ def test_a_window_the_log_begins_inside_of_does_not_count():
     assert now["b"].since == week(1)
 
 
+def test_a_window_with_too_few_rows_is_never_the_verdict_and_breaks_no_run():
+    from dataclasses import replace as with_rows
+
+    from readiness.core.drift_now import MIN_WINDOW_ROWS
+
+    timeline = weeks(a="sddsd")
+    timeline[3] = with_rows(timeline[3], n_rows=MIN_WINDOW_ROWS - 1)  # one quiet week: a handful of rows
+    timeline[4] = with_rows(timeline[4], n_rows=1)  # the log's last week holds one odd row
+    now = drift_now(timeline, "week", None)
+    assert now.start == week(2) and now.drifting == ("a",)  # judged on the last week with enough rows
+    assert now["a"].since == week(1)
+    tiny = [with_rows(w, n_rows=2) for w in weeks(a="sd")]
+    assert drift_now(tiny, "week", None).start == week(1)  # none is large enough: the newest of the largest
+
+
+def test_a_finished_log_judges_its_last_window_whatever_the_day():
+    from readiness.core.drift_now import complete_end
+
+    timeline = weeks(a="ssd")  # the log ends on the Wednesday of its third week
+    end = week(2) + timedelta(days=3)
+    assert drift_now(timeline, "week", complete_end(end, end)).start == week(
+        1
+    )  # a live log: not complete yet
+    assert drift_now(timeline, "week", complete_end(end, end, finished=True)).drifting == ("a",)
+
+
 def test_run_length_in_the_window_unit():
     assert run_length(week(0), week(22), "week") == "22 weeks"
     assert run_length(datetime(2026, 1, 1), datetime(2026, 4, 1), "month") == "3 months"

@@ -183,7 +183,7 @@ class _Facts:
 def _assess(store: Store, model: Model, as_of: datetime) -> Assessment:
     config = load_config(store, model.id)
     moment = judged_at(store, model, as_of, config)
-    facts = _gather(store, model, store.active_baseline(model.id), moment, config.margins)
+    facts = _gather(store, model, store.active_baseline(model.id), moment, config.margins, config.historical)
     attestations = current_attestations(store, model.id, as_of.date())  # attestations expire in real time
     results = []
     for item in DEFAULT_ITEMS:
@@ -251,7 +251,12 @@ def _historical_freshness(item: ChecklistItem, last: datetime) -> ItemResult:
 
 
 def _gather(
-    store: Store, model: Model, baseline: Baseline | None, as_of: datetime, margins: Margins
+    store: Store,
+    model: Model,
+    baseline: Baseline | None,
+    as_of: datetime,
+    margins: Margins,
+    finished: bool = False,
 ) -> _Facts:
     criteria = model_criteria(store, model)
     last = store.prediction_bounds(model.id, before=as_of)[1]
@@ -291,7 +296,7 @@ def _gather(
     reference = stored.reference
     days = [(d, p) for d, p in stored.profiles if recent.start <= d < recent.end]
     current = merge_all((p for _, p in days), start=None) if days else None
-    drift = _drift_now(reference, [(d, p) for d, p in stored.profiles if d < end], end, as_of)
+    drift = _drift_now(reference, [(d, p) for d, p in stored.profiles if d < end], end, as_of, finished)
     quality = column_quality(reference, current, None, margins.missing_margin) if current is not None else ()
     sample = _schema_sample(store, model, baseline, recent, margins.schema_sample_rows)
 
@@ -362,14 +367,18 @@ def _daily_volume(records: Sequence[DayRecord], period: c.Period) -> tuple[tuple
 
 
 def _drift_now(
-    reference: Reference, days: Sequence[tuple[datetime, FrameProfile]], end: datetime, as_of: datetime
+    reference: Reference,
+    days: Sequence[tuple[datetime, FrameProfile]],
+    end: datetime,
+    as_of: datetime,
+    finished: bool = False,
 ) -> DriftNow | None:
     """The Drift page's default view: default windows over the whole log up to ``end``, judged now."""
     if not days:
         return None
     window = default_window(days)
     timeline = drift_timeline(reference, window_profiles(days, window))
-    return drift_now(timeline, window, complete_end(end, as_of), days[0][0])
+    return drift_now(timeline, window, complete_end(end, as_of, finished), days[0][0])
 
 
 def _schema_sample(

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from readiness.analysis.cache import cached
+from readiness.analysis.settings import checklist_config
 from readiness.core.drift import (
     METHOD_NAMES,
     METHODS,
@@ -408,7 +409,8 @@ def _analyze(
     report = column_drift(reference, current, options)
     timeline = drift_timeline(reference, windows, options)
     log_end = min(hi, days[-1][0] + timedelta(days=1))
-    now = drift_now(timeline, window, complete_end(log_end, as_of or utcnow()), max(lo, days[0][0]))
+    finished = checklist_config(store, model).historical  # a finished log: its last window is complete too
+    now = drift_now(timeline, window, complete_end(log_end, as_of or utcnow(), finished), max(lo, days[0][0]))
     mv = (
         _multivariate(store, model, baseline, now.start or lo, min(now.end or hi, hi), multivariate_rows)
         if multivariate

@@ -4,8 +4,8 @@ Every page, the checklist, the report and the CLI answer "is this column driftin
 :func:`drift_now`: the column's verdict in the latest *complete* window of a timeline (a
 window whose end has passed and that the log covers), the first window of its current run
 of drifted windows ("since"), and, when the run ended, the first steady window after it
-("recovered on"). A window where the column could not be analyzed neither starts nor breaks
-a run. The default timeline is :func:`default_window` windows over the whole log, so the
+("recovered on"). A window where the column could not be analyzed, or with fewer than
+``MIN_WINDOW_ROWS`` rows, neither starts nor breaks a run. The default timeline is :func:`default_window` windows over the whole log, so the
 Drift page opened without a range and the readiness checklist judge the same windows.
 """
 
@@ -22,6 +22,9 @@ from readiness.core.profiles import FrameProfile, Reference, merge_all
 from readiness.core.windows import choose_window, next_window_start, window_starts
 
 TIMELINE_NOISE_REPS = 50  # distance methods only: a coarser noise floor keeps 120 windows fast
+# A window with fewer rows says too little to be judged (one odd row would "drift"): it is
+# never the window a verdict comes from, and it neither starts nor breaks a run.
+MIN_WINDOW_ROWS = 30
 
 DRIFT, STEADY, UNKNOWN = "drift", "steady", "unknown"
 
@@ -173,12 +176,18 @@ def drift_timeline(
     return tuple(WindowDrift(s, p.n_rows, column_drift(reference, p, opts)) for s, p in windows)
 
 
-def complete_end(log_end: datetime, as_of: datetime) -> datetime:
+def complete_end(log_end: datetime, as_of: datetime, finished: bool = False) -> datetime | None:
     """Data is complete up to the end of the log or the start of ``as_of``'s day, whichever is earlier.
+
+    A finished (historical) log gets no more rows, so every window it has is complete (None).
 
     >>> complete_end(datetime(2019, 9, 5), datetime(2026, 12, 2, 14))
     datetime.datetime(2019, 9, 5, 0, 0)
+    >>> complete_end(datetime(2019, 9, 5), datetime(2019, 9, 4, 14), finished=True) is None
+    True
     """
+    if finished:
+        return None
     return min(log_end, datetime.combine(as_of.date(), datetime.min.time()))
 
 
@@ -200,8 +209,14 @@ def drift_now(
         return DriftNow(window, None, None, False, 0, (), ())
     ends = [next_window_start(w.start, window) for w in timeline]
     complete = [i for i, end in enumerate(ends) if complete_end is None or end <= complete_end]
-    latest = complete[-1] if complete else len(timeline) - 1
+    small = {i for i, w in enumerate(timeline) if w.n_rows < MIN_WINDOW_ROWS}  # too few rows to judge
+    judged = [i for i in complete if i not in small]
+    if judged:
+        latest = judged[-1]
+    else:  # no window is both complete and large enough: the largest one, complete ones first
+        latest = max(complete or range(len(timeline)), key=lambda i: (timeline[i].n_rows, i))
     partial = {i for i, w in enumerate(timeline) if complete_start is not None and w.start < complete_start}
+    partial |= small
     names = [c.column for c in timeline[latest].report.columns]
     columns = [_column_now(name, timeline, latest, partial - {latest}) for name in names]
     order = sorted(columns, key=lambda c: (not c.drifting, c.since or datetime.max, -_severity(c), c.column))
