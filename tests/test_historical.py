@@ -98,12 +98,19 @@ def test_a_historical_logs_label_delay_is_unknown_not_the_gap_to_today(archive):
     assert "label delay unknown for a historical log" in figure.layout.title.text
 
 
-def test_stated_label_arrival_times_give_a_historical_log_its_real_label_delay(files, tmp_path):
-    baseline, live, labels = files
-    store = Store.open(f"sqlite:///{tmp_path / 'arrivals.db'}")
+def loans_without_labels(files, path, historical: bool) -> Store:
+    """A store holding the car-loan baseline and live log, judged as a historical log or a live service."""
+    baseline, live, _ = files
+    store = Store.open(f"sqlite:///{path}")
     mapping = parse_mapping_pairs(["repaid=label"], propose_mapping(list(baseline.columns), "baseline"))
     ingest_csv(store, "car-loan", "baseline", to_csv_bytes(baseline), "baseline.csv", mapping)
-    ingest_csv(store, "car-loan", "live", to_csv_bytes(live), "live.csv", historical=True)
+    ingest_csv(store, "car-loan", "live", to_csv_bytes(live), "live.csv", historical=historical)
+    return store
+
+
+def test_stated_label_arrival_times_give_a_historical_log_its_real_label_delay(files, tmp_path):
+    _, live, labels = files
+    store = loans_without_labels(files, tmp_path / "arrivals.db", historical=True)
     stated = labels.assign(
         resolved_at=(pd.to_datetime(live["timestamp"]) + pd.Timedelta(days=30)).dt.strftime(
             "%Y-%m-%dT%H:%M:%SZ"
@@ -121,11 +128,8 @@ def test_stated_label_arrival_times_give_a_historical_log_its_real_label_delay(f
 
 
 def test_a_live_service_without_stated_arrivals_counts_label_delay_from_the_upload(files, tmp_path):
-    baseline, live, labels = files
-    store = Store.open(f"sqlite:///{tmp_path / 'service.db'}")
-    mapping = parse_mapping_pairs(["repaid=label"], propose_mapping(list(baseline.columns), "baseline"))
-    ingest_csv(store, "car-loan", "baseline", to_csv_bytes(baseline), "baseline.csv", mapping)
-    ingest_csv(store, "car-loan", "live", to_csv_bytes(live), "live.csv", historical=False)
+    labels = files[2]
+    store = loans_without_labels(files, tmp_path / "service.db", historical=False)
     ingest_csv(store, "car-loan", "labels", to_csv_bytes(labels), "labels.csv")
     overview = performance_overview(store, store.get_model("car-loan"), now=utcnow())
     assert overview.label_delay_known
