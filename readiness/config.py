@@ -37,7 +37,7 @@ def _upload_megabytes() -> float:
         megabytes = float(raw) if raw else float(DEFAULT_MAX_UPLOAD_MB)
     except ValueError:
         megabytes = -1.0
-    if not megabytes > 0:
+    if not 0 < megabytes < 10**9:  # NaN, zero, negative and infinity alike
         raise ConfigError(f"{MAX_UPLOAD_MB_ENV}={raw!r} is not a positive number of megabytes; use e.g. 500.")
     return megabytes
 

@@ -8,6 +8,7 @@ Results come from the one result cache, keyed on the model's data version.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -212,8 +213,11 @@ class DriftOverview:
         k, n = len(self.now.drifting), self.now.n_analyzed
         columns = f"{k} of {n} columns drift on their own"
         mv = self.multivariate
-        if mv is None or mv.auc is None:
-            return f"{columns} in {self.now.period}." if k else f"No column drifts in {self.now.period}."
+        if mv is None or mv.auc is None or math.isnan(mv.auc):  # not run, or too few rows to train it
+            text = f"{columns} in {self.now.period}." if k else f"No column drifts in {self.now.period}."
+            return text + (
+                f" The classifier check did not run ({mv.note.rstrip('.')})." if mv is not None and mv.note else ""
+            )
         auc = f"AUC {mv.auc:.2f}"
         if mv.drifted and k == 0:
             return (

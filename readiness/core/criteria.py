@@ -287,6 +287,9 @@ def new_criterion(
     return Criterion(None, metric, comparison, number, window, min_labels)
 
 
+MAX_MIN_LABELS = 1_000_000_000  # fits every backend's integer column, and more labels than a window holds
+
+
 def _check_parts(
     metric: str, comparison: str, threshold: object, window: str, min_labels: object, task: str | None
 ) -> float:
@@ -316,10 +319,14 @@ def _check_parts(
             f"Unknown window {window!r} for {metric}: choose one of "
             f"{', '.join(CRITERION_WINDOWS)} (e.g. 'per week')."
         )
-    if isinstance(min_labels, bool) or not isinstance(min_labels, int) or min_labels < 0:
+    if (
+        isinstance(min_labels, bool)
+        or not isinstance(min_labels, int)
+        or not 0 <= min_labels <= MAX_MIN_LABELS
+    ):
         raise CriterionError(
-            f"The minimum number of labels for {metric} is {min_labels!r}: "
-            "use a whole number of 0 or more (0 judges every window, however few labels)."
+            f"The minimum number of labels for {metric} is {min_labels!r}: use a whole number from 0 to "
+            f"{MAX_MIN_LABELS:,} (0 judges every window, however few labels)."
         )
     return number
 

@@ -164,6 +164,12 @@ def _header(text: str, delimiter: str, filename: str) -> list[str]:
                     f"containing a {DELIMITER_NAMES[delimiter]} are quoted, and that quotes are closed."
                 )
     except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            raise FileFormatError(
+                f"{filename} line {reader.line_num} has a field over {csv.field_size_limit() // 1024} kB. "
+                "A single value that long is no feature or label: remove it, or check for a quote that opens "
+                "a field and never closes."
+            ) from None
         raise FileFormatError(
             f"{filename} could not be parsed as a {DELIMITER_NAMES[delimiter]}-separated file at line "
             f"{reader.line_num}: {exc}. Check that quotes are closed."

@@ -120,7 +120,7 @@ def validate_model_name(name: str) -> str:
     >>> validate_model_name("fraud-v2")
     'fraud-v2'
     """
-    if not MODEL_NAME_PATTERN.match(name or ""):
+    if not MODEL_NAME_PATTERN.fullmatch(name or ""):  # match() lets "$" accept a trailing newline
         raise ModelConfigError(
             f"Model name {name!r} is not allowed: use 1-100 letters, digits, '-', '_' or '.', "
             "starting with a letter or digit (for example 'fraud-v2')."
