@@ -5,7 +5,9 @@ Pages import this module (Streamlit puts app.py's folder on the import path).
 
 from __future__ import annotations
 
+import re
 from typing import Literal
+from urllib.parse import quote
 
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
@@ -16,6 +18,30 @@ from readiness.errors import ReadinessError
 from readiness.storage.store import Store
 
 NO_MODEL = "No models yet: upload a baseline and live predictions on the Data page."
+# The characters that let text become markup: links and images ([...]), HTML (<...>), math ($),
+# emphasis and code (* _ ` ~), headings (#) and tables (|); ">" only closes what "<" opened. Without "[" no link, image or
+# Streamlit :colour[...] can form; newlines are flattened, so nothing starts a block.
+MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<$#|~])")
+
+
+def inert(text: object) -> str:
+    r"""Text shown literally by st.markdown, st.caption and alerts: every markdown character escaped, newlines flattened.
+
+    A column name, owner, reason or message from a user file cannot add an image, a link, a
+    heading or a colour to the page.
+
+    >>> print(inert("![x](http://evil/img.png)\n# hi"))
+    !\[x\](http://evil/img.png) \# hi
+    """
+    return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+def link(url: str) -> str:
+    """A markdown link that shows its own URL, for http(s) URLs only (anything else is shown as plain text)."""
+    if not re.match(r"https?://", url, re.IGNORECASE):
+        return inert(url)
+    target = quote(url, safe=":/?#@!$&'*+,;=%~")  # brackets, parentheses and spaces encoded: no break-out
+    return f"[{inert(url)}]({target})"
 
 
 def require_shell() -> Store:
@@ -40,7 +66,7 @@ def selected_model(message: str = NO_MODEL) -> Model:
     try:
         return require_shell().get_model(name)
     except ReadinessError as exc:  # deleted meanwhile by another session
-        st.error(str(exc))
+        st.error(inert(exc))
         st.stop()
 
 
@@ -49,7 +75,7 @@ def model_log_range(store: Store, model: Model) -> LogRange:
     try:
         span = log_range(store, model)
     except ReadinessError as exc:
-        st.error(str(exc))
+        st.error(inert(exc))
         st.stop()
     if span.first_day is None:
         st.info(f"Model **{model.name}** has no live predictions yet. Upload a live CSV on the Data page.")

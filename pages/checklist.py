@@ -15,7 +15,7 @@ from readiness.analysis.records import (
 )
 from readiness.analysis.settings import attest, mark_applicable, mark_not_applicable, withdraw
 from readiness.errors import ReadinessError
-from shell import EVIDENCE_PAGES, STATUS_STYLE, band_colour, require_shell, selected_model
+from shell import EVIDENCE_PAGES, STATUS_STYLE, band_colour, inert, link, require_shell, selected_model
 
 ITEM_STATUS = {  # item status -> (colour, icon)
     ItemStatus.PASS: ("green", ":material/check_circle:"),
@@ -43,7 +43,7 @@ try:
     assessment = assess_model(store, model)
     history = score_history(store, model)
 except ReadinessError as exc:
-    st.error(str(exc))
+    st.error(inert(exc))
     st.stop()
 
 score, bands = assessment.score, assessment.config.bands
@@ -59,7 +59,7 @@ with summary_col:
         )
     if score.blockers:
         st.markdown(
-            "**Fix first**\n" + "\n".join(f"- **{b.item.title}**: {b.reason}" for b in score.blockers)
+            "**Fix first**\n" + "\n".join(f"- **{b.item.title}**: {inert(b.reason)}" for b in score.blockers)
         )
     else:
         st.markdown(":green[:material/thumb_up: Every applicable check passes or is attested.]")
@@ -85,12 +85,12 @@ def show_item(result: ItemResult) -> None:
     with st.expander(label, expanded=result.status in (ItemStatus.FAIL, ItemStatus.EXPIRED)):
         earned = points(result)
         st.caption(f"{KINDS[item.kind]} · " + ("not counted" if earned is None else f"{earned:g} of 1 point"))
-        st.markdown(f"**Finding:** {result.reason}")
+        st.markdown(f"**Finding:** {inert(result.reason)}")
         if evidence is not None and evidence.figure:
             window = f" ({evidence.window})" if evidence.window else ""
-            st.markdown(f"**Evidence:** {evidence.figure}{window}")
+            st.markdown(f"**Evidence:** {inert(evidence.figure + window)}")
         if evidence is not None and evidence.link:
-            st.markdown(f":material/link: [Open the evidence]({evidence.link})")
+            st.markdown(f":material/link: Evidence: {link(evidence.link)}")
         elif evidence is not None and evidence.page in EVIDENCE_PAGES and evidence.page != "Checklist":
             st.page_link(
                 EVIDENCE_PAGES[evidence.page],
@@ -121,7 +121,7 @@ def change(write, message: str) -> None:
     try:
         write()
     except ReadinessError as exc:
-        st.error(str(exc))
+        st.error(inert(exc))
     else:
         finish(message)
 
@@ -129,7 +129,7 @@ def change(write, message: str) -> None:
 st.subheader("Sign off, withdraw or exclude an item", anchor=False)
 done = st.session_state.pop("checklist_done", None)
 if done:  # here, where the user clicked, with the new score
-    st.success(f"{done} The score is now {assessment.score_text} ({score.status.label}).")
+    st.success(f"{inert(done)} The score is now {assessment.score_text} ({score.status.label}).")
 attest_tab, withdraw_tab, exclude_tab = st.tabs(
     ["Attest an item", "Withdraw an attestation", "Not applicable"]
 )
@@ -159,7 +159,7 @@ with attest_tab, st.form("attest_form"):
         try:
             made = attest(store, model, item_key, owner, url, int(days), note=note, actor="dashboard")
         except ReadinessError as exc:
-            st.error(str(exc))
+            st.error(inert(exc))
         else:
             finish(
                 f"Attested: {TITLES[item_key]}, by {made.owner}, valid through {made.expires_at:%Y-%m-%d}."

@@ -20,7 +20,7 @@ from readiness.analysis.ingest import (
     preview_upload,
 )
 from readiness.errors import ReadinessError
-from shell import require_shell
+from shell import inert, require_shell
 
 KINDS = {
     "Baseline (reference data)": "baseline",
@@ -82,7 +82,7 @@ def _go_to(kind_label: str) -> None:
 
 last = st.session_state.pop("last_ingest", None)
 if last is not None:
-    (st.info if last.already_ingested else st.success)(last.message)
+    (st.info if last.already_ingested else st.success)(inert(last.message))
     if last.features:
         st.dataframe(
             {"Feature": [f.name for f in last.features], "Type": [f.kind for f in last.features]},
@@ -125,7 +125,7 @@ if upload is None:
 try:
     preview = preview_upload(upload.getvalue(), kind, upload.name)
 except ReadinessError as exc:
-    st.error(str(exc))
+    st.error(inert(exc))
     st.stop()
 
 st.caption(
@@ -200,12 +200,12 @@ if "timestamp" in roles or "label_time" in roles:
         )
     ]
 if preview.label_guess is not None and roles.get("label") == preview.label_guess.column:
-    st.caption(preview.label_guess.reason)
+    st.caption(inert(preview.label_guess.reason))
 mapping = ColumnMapping(
     roles=roles, ignore=tuple(ignore), categorical=tuple(categorical), date_format=date_format
 )
 if kind != "labels":
-    st.caption("Features: " + (", ".join(mapping.feature_columns(preview.columns)) or "none"))
+    st.caption("Features: " + (inert(", ".join(mapping.feature_columns(preview.columns))) or "none"))
 
 st.subheader("Preview")
 st.dataframe(preview.head, hide_index=True)
@@ -228,7 +228,7 @@ still_needed = missing_roles(mapping, kind)
 if not still_needed and model_name:
     problem = _once(("check", *checked), lambda: _problem_of(model_name, preview, mapping, spec))
     if problem:
-        st.error(f"Before storing: {problem}")
+        st.error(f"Before storing: {inert(problem)}")
 if still_needed:
     st.warning(
         "Choose the column that holds the "
@@ -258,7 +258,7 @@ if st.button(
         )
     except ReadinessError as exc:
         bar.empty()
-        st.error(str(exc))
+        st.error(inert(exc))
     else:
         st.session_state.pop("upload_checks", None)
         st.session_state["last_ingest"] = result

@@ -15,7 +15,7 @@ from readiness.analysis.drift_overview import (
     test_choices,
 )
 from readiness.errors import ReadinessError
-from shell import model_log_range, require_shell, selected_model
+from shell import inert, model_log_range, require_shell, selected_model
 
 CORRECTIONS = {"Benjamini-Hochberg": "bh", "Bonferroni": "bonferroni", "None": "none"}
 RULES = {"Beyond chance, and big enough to matter": "test", "Fixed cut-offs": "cutoff"}
@@ -131,7 +131,7 @@ try:
             calibrated=calibrated,
         )
 except ReadinessError as exc:
-    st.error(str(exc))
+    st.error(inert(exc))
     st.stop()
 
 now = overview.now
@@ -148,13 +148,13 @@ c.metric(
     f"{overview.n_current:,}",
     help=f"{overview.start:%Y-%m-%d} to {overview.end - timedelta(days=1):%Y-%m-%d}, per {overview.window}",
 )
-st.caption(overview.dataset_text())
+st.caption(inert(overview.dataset_text()))
 drifting = [r for r in rows if r.drifting_now]
 if drifting:
-    st.warning(f"Drifting now ({now.period}): " + "; ".join(f"{r.column} {r.run}" for r in drifting))
+    st.warning(f"Drifting now ({now.period}): " + inert("; ".join(f"{r.column} {r.run}" for r in drifting)))
 recovered = [r for r in rows if not r.drifting_now and r.recovered_on is not None]
 if recovered:
-    st.info("Recovered: " + "; ".join(f"{r.column} {r.run}" for r in recovered))
+    st.info("Recovered: " + inert("; ".join(f"{r.column} {r.run}" for r in recovered)))
 
 now_tab, range_tab, details_tab = st.tabs(["Drifting now", "Whole range vs baseline", "Technical details"])
 with now_tab:

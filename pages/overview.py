@@ -5,7 +5,7 @@ import streamlit as st
 
 from readiness.analysis.overview import ModelOverview, Portfolio, portfolio_overview
 from readiness.analysis.records import SECTIONS, CriteriaState, Freshness, ReadinessStatus, status_words
-from shell import STATUS_STYLE, band_colour, require_shell
+from shell import STATUS_STYLE, band_colour, inert, require_shell
 
 LINKS = (
     ("pages/checklist.py", "Checklist", ":material/checklist:"),
@@ -57,15 +57,15 @@ stale_col.metric(
 def _why(blocker) -> str:
     """ ": the reason" when it says more than the status words ("not attested yet" says it all)."""
     reason = blocker.reason.strip().rstrip(".")
-    return f": {blocker.reason}" if reason and reason.lower() != status_words(blocker).lower() else ""
+    return f": {inert(blocker.reason)}" if reason and reason.lower() != status_words(blocker).lower() else ""
 
 
 def card(model: ModelOverview) -> None:
     """One model: status and score, section scores, what holds it back, drift, criteria, volume, links."""
     st.subheader(model.name, anchor=False)
-    st.caption(f"{model.task} · owner: {model.owner or 'unassigned'}")
+    st.caption(f"{model.task} · owner: {inert(model.owner) or 'unassigned'}")
     if model.error:
-        st.error(model.error)
+        st.error(inert(model.error))
     readiness = model.readiness
     if readiness is not None:
         status = readiness.score.status
@@ -98,10 +98,10 @@ def card(model: ModelOverview) -> None:
             readiness.criteria_status, "gray"
         )
         st.markdown(
-            f":{drift_colour}[:material/ssid_chart: **Drift:** {model.drift_text}]  \n"
-            f":{criteria_colour}[:material/rule: **Criteria:** {model.criteria_text}]"
+            f":{drift_colour}[:material/ssid_chart: **Drift:** {inert(model.drift_text)}]  \n"
+            f":{criteria_colour}[:material/rule: **Criteria:** {inert(model.criteria_text)}]"
         )
-    st.caption(model.summary)
+    st.caption(inert(model.summary))
     with st.container(horizontal=True, gap="small"):
         for path, label, icon in LINKS:
             # A button, not st.page_link: app.py's sidebar picker keeps the session's model over a

@@ -16,7 +16,7 @@ from readiness.analysis.performance_overview import performance_overview, qualit
 from readiness.analysis.records import CriterionStatus
 from readiness.analysis.segments import segment_features, segment_performance
 from readiness.errors import ReadinessError
-from shell import model_log_range, require_shell, selected_model
+from shell import inert, model_log_range, require_shell, selected_model
 
 STATUS_STYLE = {  # criterion status -> (colour, icon)
     CriterionStatus.PASS: ("green", ":material/check_circle:"),
@@ -48,7 +48,7 @@ try:
     with st.spinner("Computing metrics..."):
         overview = performance_overview(store, model, start, end, window)
 except ReadinessError as exc:
-    st.error(str(exc))
+    st.error(inert(exc))
     st.stop()
 
 st.subheader("Success criteria")
@@ -73,7 +73,7 @@ for i, track in enumerate(overview.criteria):
                 f"{headline.n:,} rows; {overview.window} from {start_shown:%Y-%m-%d}"
             )
         elif headline and headline.reason:
-            st.caption(headline.reason)
+            st.caption(inert(headline.reason))
         if waiting:
             st.caption(
                 f"Newest judged {overview.window}. Labels are still arriving for the {overview.window} from "
@@ -181,7 +181,7 @@ if segment_by != "(choose a feature)":
         with st.spinner("Computing metrics per segment..."):
             segments = segment_performance(store, model, segment_by, start, end)
     except ReadinessError as exc:
-        st.error(str(exc))
+        st.error(inert(exc))
     else:
         if segments.capped:
             st.caption(f"Based on the newest {segments.rows_used:,} labelled predictions in the range.")

@@ -7,7 +7,7 @@ import streamlit as st
 from readiness.analysis.records import utcnow
 from readiness.analysis.report import model_report_html, portfolio_report_html, report_filename
 from readiness.errors import ReadinessError
-from shell import require_shell, selected_model
+from shell import inert, require_shell, selected_model
 
 store = require_shell()
 st.title("Report")
@@ -22,7 +22,7 @@ try:
     with st.spinner("Writing the reports..."):
         reports = {name: model_report_html(store, model), None: portfolio_report_html(store)}
 except ReadinessError as exc:
-    st.error(str(exc))
+    st.error(inert(exc))
     st.stop()
 today = utcnow().date()
 files = {target: report_filename(target, today) for target in reports}

@@ -18,7 +18,7 @@ from readiness.analysis.settings import (
     set_historical,
 )
 from readiness.errors import ReadinessError
-from shell import require_shell, selected_model
+from shell import inert, require_shell, selected_model
 
 store = require_shell()
 st.title("Settings")
@@ -33,7 +33,7 @@ name = model.name
 
 done = st.session_state.pop("settings_done", None)
 if done:
-    st.success(done)
+    st.success(inert(done))
 
 criteria = model_criteria(store, model)
 
@@ -101,7 +101,7 @@ if submitted:
         criterion = new_criterion(metric, comparison, threshold, window, int(min_labels), model.task)
         added = add_criterion(store, model, criterion, actor="dashboard")
     except ReadinessError as exc:
-        st.error(str(exc))
+        st.error(inert(exc))
     else:
         st.session_state["settings_done"] = f"Added: {added.text}"
         st.rerun()
@@ -117,7 +117,7 @@ if stored:
         try:
             removed = remove_criterion(store, model, chosen, actor="dashboard")
         except ReadinessError as exc:
-            st.error(str(exc))
+            st.error(inert(exc))
         else:
             st.session_state["settings_done"] = f"Removed: {removed.text}"
             st.rerun()

@@ -303,7 +303,7 @@ def test_sample_csvs_ingest_cleanly_with_the_proposed_mapping(tmp_path):
         preview = preview_upload(path.read_bytes(), kind, path.name)
         assert preview.mapping.roles, kind
         results[kind] = ingest_csv(store, "loan", kind, path.read_bytes(), path.name, mapping=preview.mapping)
-    assert preview_upload(paths[1].read_bytes(), "live", paths[1].name).csv.delimiter == ";"
+    assert preview_upload(paths[1].read_bytes(), "live", paths[1].name).table.delimiter == ";"
     assert results["baseline"].created_model and results["baseline"].rows_added == 400
     assert store.get_model("loan").task == "binary" and store.get_model("loan").positive_class == "1"
     assert results["live"].rows_added == 300

@@ -12,7 +12,7 @@ from conftest import copy_store, sealed
 from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
 
-from readiness import Store, ingest_csv
+from readiness import ModelSpec, Store, ingest_csv
 from readiness.core.checklist import DEFAULT_ITEMS
 from readiness.core.status import ItemStatus
 from readiness.storage.settings import current_attestations, load_config
@@ -62,6 +62,11 @@ def fraud_store(db_url) -> Store:
     ingest_csv(store, "fraud", "baseline", BASELINE, "base.csv")
     ingest_csv(store, "fraud", "live", LIVE, "live.csv")
     return store
+
+
+def shown(markdown: str) -> str:
+    """Markdown source as a reader sees it: the escapes that keep user text inert removed."""
+    return re.sub(r"\\([\\`*_\[\]<$#|~])", r"\1", markdown)
 
 
 def app(query: str = "") -> AppTest:
@@ -500,7 +505,7 @@ def test_overview_puts_the_worst_model_first_with_status_score_and_reasons(share
         ("credit", "Ready"),
     ]
     assert {name: score for name, score, _ in cards}["demand"] == "67 / 100"
-    texts = [m.value for m in at.markdown]
+    texts = [shown(m.value) for m in at.markdown]
     assert any(
         f"- {ROLLBACK_TITLE} (not attested yet)\n" in text for text in texts
     )  # no ": Not attested yet."
@@ -557,9 +562,10 @@ def test_checklist_page_shows_gauges_every_item_and_the_evidence(shared_demo):
     assert "**Pass**" in item_label(at, "Every prediction is a valid output")
     assert "**Attested**" in item_label(at, "A model card describes purpose, data and limits")
     assert "**Not attested**" in item_label(at, ROLLBACK_TITLE)
-    texts = [m.value for m in at.markdown]
+    texts = [shown(m.value) for m in at.markdown]
     assert any(text.startswith("**Evidence:** device_trust: Drifted: values moved by") for text in texts)
-    assert any("[Open the evidence](https://wiki.example.com/ml/fraud/model-card)" in text for text in texts)
+    evidence = "https://wiki.example.com/ml/fraud/model-card"
+    assert any(f"Evidence: [{evidence}]({evidence})" in text for text in texts)  # the URL itself is shown
     assert any(text.startswith("**To pass:** Review the drifted features") for text in texts)
     assert at.subheader[0].value == "fraud is :red[:material/cancel: Not ready]"
     sections = [s.value for s in at.subheader][1:5]
@@ -768,3 +774,51 @@ def test_after_a_baseline_the_page_offers_the_live_upload(db_url):
     assert any("Now upload live predictions for churn." in i.value for i in at.info)
     at.button(key="next_step").click().run()
     assert at.radio(key="upload_kind").value == "Live predictions"
+
+
+EVIL = "http://127.0.0.1:9/steal"
+HOSTILE = f"![pixel]({EVIL}/p.png) [Re-verify your login]({EVIL}) <img src={EVIL}> $\\href{{{EVIL}}}{{x}}$ :red[alarm]"
+
+
+def rendered_text(at: AppTest) -> list[str]:
+    """The source of every element that renders markdown: text, captions, alerts, expander labels."""
+    kinds = (at.markdown, at.caption, at.error, at.warning, at.info, at.success)
+    return [e.value for kind in kinds for e in kind] + [e.label for e in at.expander]
+
+
+def no_markup_from(texts: list[str]) -> None:
+    """No link, image, HTML tag, math or colour formed from the hostile text (every "[", "<", "$" escaped)."""
+    for text in texts:
+        targets = re.findall(r"(?<!\\)\[(?:\\.|[^\]\\])*\]\(([^)\s]*)", text)  # real links only
+        assert not [t for t in targets if t.startswith(EVIL)], text
+        assert not re.search(r"(?<!\\)<img", text), text
+        assert not re.search(r"(?<!\\)\$\\href", text), text
+        assert ":red[alarm]" not in text, text
+
+
+def test_user_text_cannot_become_links_images_or_colours_on_any_page(db_url):
+    from readiness.analysis.settings import attest, mark_not_applicable
+
+    store = Store.open(db_url)
+    hostile_column = f"amount [x]({EVIL})"
+    base = BASELINE.replace(b"amount", hostile_column.encode())
+    live = LIVE.replace(b"amount", hostile_column.encode())
+    ingest_csv(
+        store, "fraud", "baseline", base, "base.csv", new_model=ModelSpec("binary", "1", owner=HOSTILE)
+    )
+    ingest_csv(store, "fraud", "live", live, "live.csv")
+    model = store.get_model("fraud")
+    attest(store, model, "model_card", HOSTILE, f"https://wiki.example.com/card)![x]({EVIL}/y.png")
+    mark_not_applicable(store, model, "fairness_review", HOSTILE)
+    at = app(query="fraud")
+    assert not at.exception
+    no_markup_from(rendered_text(at))
+    for page in ("pages/checklist.py", "pages/drift.py", "pages/performance.py", "pages/settings.py"):
+        at.switch_page(page).run()
+        assert not at.exception, page
+        no_markup_from(rendered_text(at))
+    at.switch_page("pages/checklist.py").run()
+    links = [m.value for m in at.markdown if "Evidence: [" in m.value]
+    assert (
+        links and "(https://wiki.example.com/card%29!%5Bx%5D%28http" in links[0]
+    )  # the link's ")" and "[" are encoded: no break-out

@@ -216,7 +216,9 @@ class DriftOverview:
         if mv is None or mv.auc is None or math.isnan(mv.auc):  # not run, or too few rows to train it
             text = f"{columns} in {self.now.period}." if k else f"No column drifts in {self.now.period}."
             return text + (
-                f" The classifier check did not run ({mv.note.rstrip('.')})." if mv is not None and mv.note else ""
+                f" The classifier check did not run ({mv.note.rstrip('.')})."
+                if mv is not None and mv.note
+                else ""
             )
         auc = f"AUC {mv.auc:.2f}"
         if mv.drifted and k == 0:
