@@ -6,9 +6,10 @@ Pages import this module (Streamlit puts app.py's folder on the import path).
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import quote
 
+import pandas as pd
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
@@ -34,6 +35,34 @@ def inert(text: object) -> str:
     !\[x\](http://evil/img.png) \# hi
     """
     return MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(str(text).split()))
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet runs as a formula (OWASP CSV injection)
+
+
+def formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy whose text cells that a spreadsheet would run as a formula start with a quote ('=1+1).
+
+    What st.dataframe shows is what its "Download as CSV" writes, so every table goes through this.
+    Numbers stay numbers.
+    """
+    safe = frame.copy()
+    for column in safe.columns:
+        values = safe[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            risky = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START))
+            if risky.any():
+                safe[column] = values.where(~risky, "'" + values.astype(str))
+    safe.columns = [
+        ("'" + c) if isinstance(c, str) and c.startswith(FORMULA_START) else c for c in safe.columns
+    ]
+    return safe
+
+
+def table(data: pd.DataFrame | dict, **kwargs: Any) -> Any:
+    """st.dataframe of a formula-safe copy: the one way pages show a table."""
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    return st.dataframe(formula_safe(frame), **kwargs)
 
 
 def link(url: str) -> str:

@@ -15,7 +15,7 @@ from readiness.analysis.records import (
 )
 from readiness.analysis.settings import attest, mark_applicable, mark_not_applicable, withdraw
 from readiness.errors import ReadinessError
-from shell import EVIDENCE_PAGES, STATUS_STYLE, band_colour, inert, link, require_shell, selected_model
+from shell import EVIDENCE_PAGES, STATUS_STYLE, band_colour, inert, link, require_shell, selected_model, table
 
 ITEM_STATUS = {  # item status -> (colour, icon)
     ItemStatus.PASS: ("green", ":material/check_circle:"),
@@ -241,7 +241,7 @@ def items_table(assessment: Assessment) -> pd.DataFrame:
 
 
 with st.expander("Every item as a table"):
-    st.dataframe(
+    table(
         items_table(assessment),
         hide_index=True,
         width="stretch",

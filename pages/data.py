@@ -20,7 +20,7 @@ from readiness.analysis.ingest import (
     preview_upload,
 )
 from readiness.errors import ReadinessError
-from shell import inert, require_shell
+from shell import inert, require_shell, table
 
 KINDS = {
     "Baseline (reference data)": "baseline",
@@ -84,7 +84,7 @@ last = st.session_state.pop("last_ingest", None)
 if last is not None:
     (st.info if last.already_ingested else st.success)(inert(last.message))
     if last.features:
-        st.dataframe(
+        table(
             {"Feature": [f.name for f in last.features], "Type": [f.kind for f in last.features]},
             hide_index=True,
         )
@@ -208,7 +208,7 @@ if kind != "labels":
     st.caption("Features: " + (inert(", ".join(mapping.feature_columns(preview.columns))) or "none"))
 
 st.subheader("Preview")
-st.dataframe(preview.head, hide_index=True)
+table(preview.head, hide_index=True)
 
 historical = None
 checked = (upload.file_id, kind, model_name, repr(mapping), repr(spec))  # what the checks below depend on

@@ -15,7 +15,7 @@ from readiness.analysis.drift_overview import (
     test_choices,
 )
 from readiness.errors import ReadinessError
-from shell import inert, model_log_range, require_shell, selected_model
+from shell import formula_safe, inert, model_log_range, require_shell, selected_model, table
 
 CORRECTIONS = {"Benjamini-Hochberg": "bh", "Bonferroni": "bonferroni", "None": "none"}
 RULES = {"Beyond chance, and big enough to matter": "test", "Fixed cut-offs": "cutoff"}
@@ -96,13 +96,15 @@ with st.expander("Tests and thresholds"):
     )
     choices = test_choices(store, model)
     tests = st.data_editor(
-        pd.DataFrame(
-            {
-                "Column": [c.name for c in choices],
-                "Type": [c.kind for c in choices],
-                "Test": ["default"] * len(choices),
-            },
-            columns=["Column", "Type", "Test"],
+        formula_safe(
+            pd.DataFrame(
+                {
+                    "Column": [c.name for c in choices],
+                    "Type": [c.kind for c in choices],
+                    "Test": ["default"] * len(choices),
+                },
+                columns=["Column", "Type", "Test"],
+            )
         ),
         hide_index=True,
         disabled=["Column", "Type"],
@@ -115,7 +117,10 @@ with st.expander("Tests and thresholds"):
             )
         },
     )
-methods = {row["Column"]: row["Test"] for row in tests.to_dict("records") if row["Test"] != "default"}
+chosen = zip(
+    choices, tests["Test"], strict=True
+)  # rows are fixed: the shown names may be formula-safe copies
+methods = {choice.name: test for choice, test in chosen if test != "default"}
 
 try:
     with st.spinner("Comparing the log with the baseline..."):
@@ -158,7 +163,7 @@ if recovered:
 
 now_tab, range_tab, details_tab = st.tabs(["Drifting now", "Whole range vs baseline", "Technical details"])
 with now_tab:
-    st.dataframe(
+    table(
         pd.DataFrame(
             [
                 {
@@ -191,7 +196,7 @@ with range_tab:
         f"{overview.n_current:,} predictions) merged into one sample and compared with {overview.baseline_text}. "
         "Large samples make small changes detectable, so read this with the per-window view."
     )
-    st.dataframe(
+    table(
         pd.DataFrame(
             [
                 {
@@ -210,7 +215,7 @@ with range_tab:
     )
 with details_tab:
     st.caption("The latest window's test per column, for data scientists.")
-    st.dataframe(
+    table(
         pd.DataFrame(
             [
                 {
@@ -268,7 +273,7 @@ if problems.empty:
         "No quality problems: missing rates, ranges and categories match the baseline in every window."
     )
 else:
-    st.dataframe(
+    table(
         problems,
         hide_index=True,
         width="stretch",

@@ -5,7 +5,7 @@ import streamlit as st
 
 from readiness.analysis.overview import ModelOverview, Portfolio, portfolio_overview
 from readiness.analysis.records import SECTIONS, CriteriaState, Freshness, ReadinessStatus, status_words
-from shell import STATUS_STYLE, band_colour, inert, require_shell
+from shell import STATUS_STYLE, band_colour, inert, require_shell, table
 
 LINKS = (
     ("pages/checklist.py", "Checklist", ":material/checklist:"),
@@ -175,7 +175,7 @@ def portfolio_table(portfolio: Portfolio) -> pd.DataFrame:
     )
 
 
-st.dataframe(
+table(
     portfolio_table(portfolio),
     hide_index=True,
     width="stretch",

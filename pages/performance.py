@@ -16,7 +16,7 @@ from readiness.analysis.performance_overview import performance_overview, qualit
 from readiness.analysis.records import CriterionStatus
 from readiness.analysis.segments import segment_features, segment_performance
 from readiness.errors import ReadinessError
-from shell import inert, model_log_range, require_shell, selected_model
+from shell import inert, model_log_range, require_shell, selected_model, table
 
 STATUS_STYLE = {  # criterion status -> (colour, icon)
     CriterionStatus.PASS: ("green", ":material/check_circle:"),
@@ -125,7 +125,7 @@ dev_vs_prod = pd.DataFrame(
         for gap in overview.development_vs_production()
     ]
 )
-st.dataframe(
+table(
     dev_vs_prod,
     hide_index=True,
     width="stretch",
@@ -157,7 +157,7 @@ st.plotly_chart(coverage_figure(overview), key="perf_coverage")
 
 if len(overview.versions) > 1:
     st.subheader("Model versions")
-    st.dataframe(
+    table(
         pd.DataFrame(
             [
                 {"Version": version or "(none)", **{name: v.value for name, v in values.items()}}
@@ -185,7 +185,7 @@ if segment_by != "(choose a feature)":
     else:
         if segments.capped:
             st.caption(f"Based on the newest {segments.rows_used:,} labelled predictions in the range.")
-        st.dataframe(
+        table(
             pd.DataFrame(
                 [
                     {

@@ -18,7 +18,7 @@ from readiness.analysis.settings import (
     set_historical,
 )
 from readiness.errors import ReadinessError
-from shell import inert, require_shell, selected_model
+from shell import inert, require_shell, selected_model, table
 
 store = require_shell()
 st.title("Settings")
@@ -43,7 +43,7 @@ if criteria and criteria[0].is_default:
         f"Task defaults in use ({model.task}): add a criterion to replace them. Defaults are not "
         "copied, so add every criterion the model should keep."
     )
-st.dataframe(
+table(
     pd.DataFrame(
         [
             {
@@ -141,7 +141,7 @@ if historical != config.historical:
 st.subheader("Audit trail")
 st.caption("Every change to this model: uploads, criteria, newest first.")
 trail = audit_trail(store, model)
-st.dataframe(
+table(
     pd.DataFrame(
         {
             "When (UTC)": [e.at.strftime("%Y-%m-%d %H:%M:%S") for e in trail],

@@ -822,3 +822,26 @@ def test_user_text_cannot_become_links_images_or_colours_on_any_page(db_url):
     assert (
         links and "(https://wiki.example.com/card%29!%5Bx%5D%28http" in links[0]
     )  # the link's ")" and "[" are encoded: no break-out
+
+
+def test_every_table_is_formula_safe_so_its_csv_download_runs_nothing(db_url):
+    store = Store.open(db_url)
+    formula = '=HYPERLINK("http://127.0.0.1:9","x")'
+    base = BASELINE.replace(b"country", b"+cmd").replace(b"DE", formula.replace(",", ";").encode())
+    live = LIVE.replace(b"country", b"+cmd").replace(b"DE", formula.replace(",", ";").encode())
+    ingest_csv(
+        store, "fraud", "baseline", base, "base.csv", new_model=ModelSpec("binary", "1", owner="@owner")
+    )
+    ingest_csv(store, "fraud", "live", live, "live.csv")
+    at = app(query="fraud")
+    for page in ("pages/overview.py", "pages/drift.py", "pages/checklist.py", "pages/settings.py"):
+        at.switch_page(page).run()
+        assert not at.exception, page
+        for frame in at.dataframe:
+            cells = [str(c) for c in frame.value.columns] + [
+                v for column in frame.value.columns for v in frame.value[column] if isinstance(v, str)
+            ]
+            assert not [c for c in cells if c.startswith(("=", "+", "-", "@", "\t", "\r"))], (page, cells)
+    at.switch_page("pages/drift.py").run()
+    names = [v for frame in at.dataframe for v in frame.value.get("Column", [])]
+    assert "'+cmd" in names  # still readable, but a spreadsheet shows it as text
