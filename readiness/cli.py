@@ -30,6 +30,8 @@ from readiness.storage.store import Store
 
 EXIT_NOT_READY = 1
 EXIT_BAD_INPUT = 2
+EXIT_COULD_NOT_EVALUATE = 3  # the database or the machine failed: no verdict either way
+DEBUG_ENV = "READINESS_DEBUG"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -257,6 +259,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
         return 0
+    except Exception as exc:  # the database or the machine failed: "could not evaluate", never "blocked"
+        if os.environ.get(DEBUG_ENV):
+            raise
+        print(f"error: could not evaluate: {_one_line(exc)} (set {DEBUG_ENV}=1 for the traceback)", file=sys.stderr)
+        return EXIT_COULD_NOT_EVALUATE
+
+
+def _one_line(exc: BaseException) -> str:
+    """An unexpected error in one line: its type and the first line of its message (a driver's own if wrapped)."""
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [""])[0]
+    return f"{type(cause).__name__}: {first[:300]}" if first else type(cause).__name__
 
 
 def _open(args: argparse.Namespace) -> Store:

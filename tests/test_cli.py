@@ -396,3 +396,17 @@ def test_json_piped_into_head_exits_quietly(demo_path):
     reader.stdout.close()  # what head does after its lines
     _, err = reader.communicate(timeout=120)
     assert reader.returncode == 0 and b"BrokenPipe" not in err and b"Traceback" not in err, err.decode()
+
+
+def test_a_database_that_cannot_be_reached_is_exit_3_could_not_evaluate_never_1_blocked(
+    capsys, monkeypatch, tmp_path
+):
+    unreachable = "postgresql+psycopg://postgres@127.0.0.1:1/none"  # nothing listens on port 1
+    assert main(["--database", unreachable, "gate", "--model", "fraud"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("error: could not evaluate: OperationalError:") and "READINESS_DEBUG=1" in err
+    assert len(err.strip().splitlines()) == 1
+    assert main(["--database", f"sqlite:///{tmp_path}", "models"]) == 3  # a directory, not a database file
+    monkeypatch.setenv("READINESS_DEBUG", "1")
+    with pytest.raises(Exception, match="connection"):
+        main(["--database", unreachable, "gate", "--model", "fraud"])

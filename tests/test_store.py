@@ -376,3 +376,37 @@ def test_opening_a_database_from_before_label_arrival_times_adds_the_column(tmp_
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT request_id, arrived_at FROM labels")).all() == [("r1", None)]
     store.engine.dispose()
+
+
+def test_concurrent_writers_on_sqlite_wait_their_turn_instead_of_failing_locked(tmp_path):
+    """Services logging batches from several threads while a refresh and a reader run: no 'database is locked'."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from readiness import log_predictions
+    from readiness.analysis.refresh import refresh_model
+
+    url = f"sqlite:///{tmp_path / 'busy.db'}"
+    store = Store.open(url)
+    ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    batches = [
+        live_frame(40, seed=i, id_prefix=f"t{i}").drop(columns="request_id").to_dict("records")
+        for i in range(24)
+    ]
+
+    def write(batch) -> int:
+        return log_predictions(Store.open(url), "fraud", batch, refresh=False)
+
+    def read_and_refresh(_: int) -> int:
+        reader = Store.open(url)
+        refresh_model(reader, reader.get_model("fraud"))  # reads, then writes the aggregates
+        return len(reader.read_predictions(reader.get_model("fraud")))
+
+    with ThreadPoolExecutor(max_workers=6) as pool:  # writes, refreshes and reads interleaved
+        writes = [pool.submit(write, batch) for batch in batches[:12]]
+        reads = [pool.submit(read_and_refresh, i) for i in range(6)]
+        writes += [pool.submit(write, batch) for batch in batches[12:]]
+        written = [f.result() for f in writes]
+        read = [f.result() for f in reads]
+    assert sum(written) == 24 * 40
+    assert all(0 <= n <= 24 * 40 for n in read)
+    assert store.count_rows("predictions") == 24 * 40
