@@ -262,7 +262,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the database or the machine failed: "could not evaluate", never "blocked"
         if os.environ.get(DEBUG_ENV):
             raise
-        print(f"error: could not evaluate: {_one_line(exc)} (set {DEBUG_ENV}=1 for the traceback)", file=sys.stderr)
+        print(
+            f"error: could not evaluate: {_one_line(exc)} (set {DEBUG_ENV}=1 for the traceback)",
+            file=sys.stderr,
+        )
         return EXIT_COULD_NOT_EVALUATE
 
 

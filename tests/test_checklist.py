@@ -178,7 +178,7 @@ def test_attestation_errors_say_what_and_how():
         new_attestation("model_card", "  ", URL, TODAY)
     with pytest.raises(ChecklistError, match=r"expires before.*2024-06-01.*2024-05-31.*on or after"):
         Attestation("model_card", "Ana", date(2024, 6, 1), date(2024, 5, 31), URL)
-    with pytest.raises(ChecklistError, match="invalid or negative validity"):
+    with pytest.raises(ChecklistError, match="invalid validity"):
         new_attestation("model_card", "Ana", URL, TODAY, days=-1)
     with pytest.raises(ChecklistError, match="at most 200"):
         new_attestation("model_card", "A" * 201, URL, TODAY)

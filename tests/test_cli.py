@@ -267,7 +267,7 @@ def test_criteria_list_add_remove(shop_db, capsys):
     [
         (["add", "recall <= 0.9"], "recall is higher-is-better"),
         (["add", "r2 >= 0.5"], "'r2' does not apply to a binary model"),
-        (["add", "recall >= 0.8", "--min-labels", "-1"], "0 or more"),
+        (["add", "recall >= 0.8", "--min-labels", "-1"], "from 0 to 1,000,000,000"),
         (["remove", "99"], "no stored criteria"),
     ],
 )

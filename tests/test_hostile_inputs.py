@@ -46,3 +46,14 @@ def test_the_drift_sentence_says_why_the_classifier_did_not_run_on_a_small_log(s
     text = drift_overview(sqlite_store, sqlite_store.get_model("small")).dataset_text()
     assert "nan" not in text.lower()
     assert "The classifier check did not run (insufficient data: 300 reference and 30 current rows" in text
+
+
+@pytest.mark.parametrize("days", [-1, 3651, 10**12])
+def test_an_attestation_valid_for_an_absurd_number_of_days_is_refused_not_overflowed(days):
+    from datetime import date
+
+    from readiness.core.checklist import new_attestation
+    from readiness.errors import ChecklistError
+
+    with pytest.raises(ChecklistError, match="Use a whole number of days from 0 to 3,650"):
+        new_attestation("model_card", "Ana", "https://wiki.example.com/card", date(2026, 12, 1), days)

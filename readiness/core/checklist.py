@@ -324,6 +324,9 @@ def _item_by_key(key: str, items: Iterable[ChecklistItem]) -> ChecklistItem:
     return catalogue[key]
 
 
+MAX_VALIDITY_DAYS = 3650  # ten years: an attestation is re-checked long before, and dates never overflow
+
+
 def new_attestation(
     item_key: str,
     owner: str,
@@ -344,10 +347,10 @@ def new_attestation(
             f"Checklist item {item_key!r} is {item.kind}, computed from the logs, so it cannot be "
             "attested. Attest one of the attested items instead."
         )
-    if isinstance(days, bool) or not isinstance(days, int) or days < 0:
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_VALIDITY_DAYS:
         raise ChecklistError(
-            f"The attestation of {item_key!r} has an invalid or negative validity ({days!r} days). "
-            f"Use a whole number of days of 0 or more (default {DEFAULT_VALIDITY_DAYS})."
+            f"The attestation of {item_key!r} has an invalid validity ({days!r} days). Use a whole number "
+            f"of days from 0 to {MAX_VALIDITY_DAYS:,} (default {DEFAULT_VALIDITY_DAYS})."
         )
     owner = (owner or "").strip()
     if len(owner) > MAX_OWNER:
