@@ -90,3 +90,7 @@ class MetricsError(ReadinessError):
 
 class EstimationError(ReadinessError):
     """Scores, predictions or stored estimation state cannot be used for estimation."""
+
+
+class StoreError(ReadinessError):
+    """The database refused or could not take a write; nothing of it was stored."""

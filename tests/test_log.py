@@ -235,3 +235,29 @@ def test_bad_values(fraud, change, words):
     rows = [row("ok"), {**row("bad"), **change}]
     message = refused(fraud, DataValidationError, rows)
     assert words in message
+
+
+def test_logging_applies_an_uploads_limits(fraud, monkeypatch):
+    message = refused(fraud, DataValidationError, [row(region="x" * (20 * 1024 * 1024))])
+    assert "Logged row 1 has a value of 20,971,520 characters in column 'region', over the 128 kB" in message
+    monkeypatch.setenv("READINESS_MAX_UPLOAD_MB", "0.001")
+    rows = [row(request_id=f"r-{i}", region="north" * 10) for i in range(40)]
+    assert "over the 0.001 MB upload limit. Log them in smaller batches" in refused(
+        fraud, DataValidationError, rows
+    )
+
+
+def test_a_database_that_refuses_the_write_is_a_store_error_and_stores_nothing(fraud, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from readiness.errors import StoreError
+
+    def locked(*_args, **_kwargs):
+        raise OperationalError("INSERT INTO predictions", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(Store, "append_predictions", locked)
+    message = refused(fraud, StoreError, [row()])
+    assert message.startswith(
+        "The database did not take the 1 logged row(s) for model 'fraud': Exception: database is locked"
+    )
+    assert "Nothing was stored" in message

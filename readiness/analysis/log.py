@@ -8,12 +8,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from readiness.analysis.refresh import refresh_model
-from readiness.config import timestamp_range
-from readiness.core.mapping import REQUIRED_ROLES, ROLES, ColumnMapping
+from readiness.config import max_upload_bytes, timestamp_range
+from readiness.core.mapping import REQUIRED_ROLES, ROLES_BY_KIND, ColumnMapping
+from readiness.core.tablefile import megabytes
 from readiness.core.validate import validate_live
-from readiness.errors import DataValidationError
+from readiness.errors import DataValidationError, StoreError
 from readiness.storage.store import Store
+
+MAX_FIELD_CHARS = 131_072  # what a CSV upload accepts in one field (the csv module's limit)
 
 
 def log_predictions(
@@ -42,6 +47,7 @@ def log_predictions(
     # Validation works on text cells, as read from a CSV, so both paths share one set of rules.
     text = frame.astype(object).where(frame.notna(), None)
     text = text.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else (None if v is None else str(v)))
+    _check_size(text)
     nul = text.map(lambda v: isinstance(v, str) and "\x00" in v).to_numpy()
     if nul.any():  # CSV uploads refuse NUL bytes too; PostgreSQL text cannot hold them
         row, column = (int(i) for i in np.argwhere(nul)[0])
@@ -62,19 +68,46 @@ def log_predictions(
         raise DataValidationError(
             f"Model {model!r} has no baseline yet; ingest one before logging predictions."
         )
-    mapping = ColumnMapping(roles={r: r for r in ROLES if r in frame.columns})
+    mapping = ColumnMapping(roles={r: r for r in ROLES_BY_KIND["live"] if r in frame.columns})
     valid = validate_live(text, mapping, model_row.task, baseline, "the logged rows", timestamp_range())
-    with store.begin() as conn:
-        if "request_id" in valid.frame:
-            known = store.existing_request_ids(
-                conn, model_row.id, valid.frame["request_id"].dropna().tolist()
-            )
-            if known:
-                raise DataValidationError(
-                    f"{len(known)} request id(s) are already logged for model {model!r} "
-                    f"(first: {sorted(known)[0]!r}); request ids must be unique per model."
+    try:
+        with store.begin() as conn:
+            if "request_id" in valid.frame:
+                known = store.existing_request_ids(
+                    conn, model_row.id, valid.frame["request_id"].dropna().tolist()
                 )
-        store.append_predictions(conn, model_row, valid.frame, baseline.feature_names, None)
+                if known:
+                    raise DataValidationError(
+                        f"{len(known)} request id(s) are already logged for model {model!r} "
+                        f"(first: {sorted(known)[0]!r}); request ids must be unique per model."
+                    )
+            store.append_predictions(conn, model_row, valid.frame, baseline.feature_names, None)
+    except SQLAlchemyError as exc:
+        reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+        raise StoreError(
+            f"The database did not take the {len(valid.frame):,} logged row(s) for model {model!r}: "
+            f"{type(getattr(exc, 'orig', None) or exc).__name__}: {reason[:300]}. Nothing was stored; "
+            "log the batch again once the database is reachable."
+        ) from exc
     if refresh:
         refresh_model(store, model_row)
     return len(valid.frame)
+
+
+def _check_size(text: pd.DataFrame) -> None:
+    """Apply an upload's limits: no field over MAX_FIELD_CHARS, no batch over READINESS_MAX_UPLOAD_MB."""
+    lengths = text.map(lambda v: len(v) if isinstance(v, str) else 0)
+    long = lengths.to_numpy() > MAX_FIELD_CHARS
+    if long.any():
+        row, column = (int(i) for i in np.argwhere(long)[0])
+        raise DataValidationError(
+            f"Logged row {row + 1} has a value of {int(lengths.iat[row, column]):,} characters in column "
+            f"{str(text.columns[column])!r}, over the {MAX_FIELD_CHARS // 1024} kB a CSV upload accepts. "
+            "A value that long is no feature: shorten it or leave it out."
+        )
+    total, limit = int(lengths.to_numpy().sum()), max_upload_bytes()
+    if total > limit:
+        raise DataValidationError(
+            f"The logged rows hold about {megabytes(total)} MB of values, over the {megabytes(limit)} MB upload "
+            "limit. Log them in smaller batches, or raise READINESS_MAX_UPLOAD_MB."
+        )
