@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
 from sqlalchemy.exc import SQLAlchemyError
 
 from readiness.analysis.refresh import refresh_model
