@@ -25,7 +25,7 @@ from readiness.core.status import ReadinessStatus
 from readiness.core.tablefile import read_table_bytes
 from readiness.core.validate import propose_task
 from readiness.core.windows import WINDOWS
-from readiness.errors import ReadinessError
+from readiness.errors import ReadinessError, StoreError
 from readiness.storage.store import Store
 
 EXIT_NOT_READY = 1
@@ -250,6 +250,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
+    except StoreError as exc:  # the database refused or failed: no verdict, not bad input
+        print(f"error: could not evaluate: {exc}", file=sys.stderr)
+        return EXIT_COULD_NOT_EVALUATE
     except ReadinessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

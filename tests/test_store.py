@@ -21,7 +21,7 @@ from readiness import ModelSpec, ingest_csv, log_predictions
 from readiness.core.csvread import MISSING_MARKERS
 from readiness.core.mapping import ColumnMapping
 from readiness.core.records import FeatureSpec
-from readiness.errors import ModelConfigError, UnknownModelError
+from readiness.errors import ModelConfigError, StoreError, UnknownModelError
 from readiness.storage import schema as t
 from readiness.storage.store import Store
 
@@ -197,8 +197,9 @@ def test_unique_violation_in_a_later_chunk_rolls_back_earlier_chunks(store, monk
     before = table_counts(store)
     monkeypatch.setattr(store_module, "INSERT_CHUNK_ROWS", 10)
     monkeypatch.setattr(store, "existing_request_ids", lambda conn, model_id, ids: set())
-    with pytest.raises(IntegrityError):
+    with pytest.raises(StoreError, match=r"UNIQUE|unique|duplicate") as info:  # the database's refusal, named
         ingest_csv(store, "fraud", "live", live_csv(100), "l.csv")
+    assert isinstance(info.value.__cause__, IntegrityError)
     assert table_counts(store) == before
 
 

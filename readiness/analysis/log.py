@@ -7,7 +7,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy.exc import SQLAlchemyError
 
 from readiness.analysis.refresh import refresh_model
 from readiness.config import max_upload_bytes, timestamp_range
@@ -81,12 +80,10 @@ def log_predictions(
                         f"(first: {sorted(known)[0]!r}); request ids must be unique per model."
                     )
             store.append_predictions(conn, model_row, valid.frame, baseline.feature_names, None)
-    except SQLAlchemyError as exc:
-        reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or [""])[0]
+    except StoreError as exc:
         raise StoreError(
-            f"The database did not take the {len(valid.frame):,} logged row(s) for model {model!r}: "
-            f"{type(getattr(exc, 'orig', None) or exc).__name__}: {reason[:300]}. Nothing was stored; "
-            "log the batch again once the database is reachable."
+            f"The database did not take the {len(valid.frame):,} logged row(s) for model {model!r}: {exc} "
+            "Nothing was stored; log the batch again once the database is reachable."
         ) from exc
     if refresh:
         refresh_model(store, model_row)

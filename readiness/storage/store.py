@@ -30,6 +30,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
 
 from readiness.config import database_url
 from readiness.core.records import (
@@ -43,7 +44,7 @@ from readiness.core.records import (
     utcnow,
     validate_model_name,
 )
-from readiness.errors import ModelConfigError, UnknownModelError
+from readiness.errors import ModelConfigError, StoreError, UnknownModelError
 from readiness.storage import schema as t
 from readiness.storage.sql import LABELLED_LOG, chunks, effective_label, plausible_time
 
@@ -147,9 +148,17 @@ class Store:
 
     @contextmanager
     def begin(self) -> Iterator[Connection]:
-        """One transaction: everything inside commits together or not at all."""
-        with self.engine.begin() as conn:
-            yield conn
+        """One transaction: everything inside commits together or not at all.
+
+        A database error (locked, unreachable, a constraint) becomes a StoreError naming it.
+        """
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            cause = getattr(exc, "orig", None) or exc
+            reason = (str(cause).strip().splitlines() or [""])[0][:300]
+            raise StoreError(f"{type(cause).__name__}: {reason}.") from exc
 
     # -- models -------------------------------------------------------------------------
 
