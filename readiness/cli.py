@@ -7,6 +7,7 @@ is not ready.
 from __future__ import annotations
 
 import argparse
+import getpass
 import json
 import os
 import sys
@@ -32,6 +33,8 @@ EXIT_NOT_READY = 1
 EXIT_BAD_INPUT = 2
 EXIT_COULD_NOT_EVALUATE = 3  # the database or the machine failed: no verdict either way
 DEBUG_ENV = "READINESS_DEBUG"
+ACTOR_ENV = "READINESS_ACTOR"
+ACTOR_HELP = f"who is making the change, for the audit trail (default: ${ACTOR_ENV}, else cli:<os user>)"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -75,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--positive-class", help="positive class of a new binary model")
     ingest.add_argument("--owner", default="", help="owner of a new model")
     ingest.add_argument("--description", default="", help="description of a new model")
-    ingest.add_argument("--actor", default="cli", help="who is ingesting, for the audit trail")
+    ingest.add_argument("--actor", default=None, help=ACTOR_HELP)
 
     drift = sub.add_parser("drift", help="column and dataset drift of a model's log against its baseline")
     drift.add_argument("--model", required=True, help="model name")
@@ -146,10 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="labels a window needs when the criterion does not say "
         "(default: 100; 0 for latency, volume and invalid rate)",
     )
-    criteria_add.add_argument("--actor", default="cli", help="who is changing it, for the audit trail")
+    criteria_add.add_argument("--actor", default=None, help=ACTOR_HELP)
     criteria_remove = criteria_sub.add_parser("remove", help="remove a stored criterion by its id (see list)")
     criteria_remove.add_argument("id", type=int, help="criterion id")
-    criteria_remove.add_argument("--actor", default="cli", help="who is changing it, for the audit trail")
+    criteria_remove.add_argument("--actor", default=None, help=ACTOR_HELP)
 
     models = sub.add_parser(
         "models", help="list models with readiness, volume, time range and label coverage"
@@ -242,12 +245,25 @@ def _checklist_parser(sub: argparse._SubParsersAction) -> None:
     history.add_argument("--step", type=int, default=1, help="with --backfill: every STEP-th day (default 1)")
     history.add_argument("--json", action="store_true", help="print JSON for machines")
     for parser in (attest, withdraw, na, applicable, configure):
-        parser.add_argument("--actor", default="cli", help="who is changing it, for the audit trail")
+        parser.add_argument("--actor", default=None, help=ACTOR_HELP)
+
+
+def default_actor() -> str:
+    """Who runs the CLI, for the audit trail: $READINESS_ACTOR, else the operating-system user ("cli:<user>")."""
+    named = os.environ.get(ACTOR_ENV, "").strip()
+    if named:
+        return named[:200]
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # no user name on this machine (a bare container)
+        return "cli"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the process exit code."""
     args = build_parser().parse_args(argv)
+    if getattr(args, "actor", "") is None:
+        args.actor = default_actor()
     try:
         return COMMANDS[args.command](args)
     except StoreError as exc:  # the database refused or failed: no verdict, not bad input

@@ -263,3 +263,35 @@ def test_cli_models_lists_status_and_score(shop_url, capsys):
     assert run(shop_url, "models") == 0
     out = capsys.readouterr().out
     assert "Status" in out and "Score" in out and "shop" in out
+
+
+def test_bands_below_the_floor_cannot_wave_a_failing_gate_through(tmp_path, capsys):
+    from readiness import Store, ingest_csv
+    from readiness.cli import main
+    from tests.factories import baseline_csv
+
+    url = f"sqlite:///{tmp_path / 'floor.db'}"
+    ingest_csv(Store.open(url), "m", "baseline", baseline_csv(200), "b.csv")
+    for bands in ("0,0", "49,25", "60,24"):
+        assert main(["--database", url, "checklist", "--model", "m", "configure", "--bands", bands]) == 2
+        assert "below the floor: Ready needs at least 50 and At risk at least 25" in capsys.readouterr().err
+    assert main(["--database", url, "checklist", "--model", "m", "configure", "--bands", "50,25"]) == 0
+
+
+def test_the_audit_trail_names_who_ran_the_cli(tmp_path, monkeypatch):
+    from readiness import Store, ingest_csv
+    from readiness.analysis.settings import audit_trail
+    from readiness.cli import main
+    from tests.factories import baseline_csv
+
+    url = f"sqlite:///{tmp_path / 'who.db'}"
+    store = Store.open(url)
+    ingest_csv(store, "m", "baseline", baseline_csv(200), "b.csv")
+    monkeypatch.setenv("READINESS_ACTOR", "ana@example.com")
+    assert main(["--database", url, "criteria", "--model", "m", "add", "recall >= 0.8"]) == 0
+    monkeypatch.delenv("READINESS_ACTOR")
+    monkeypatch.setattr("getpass.getuser", lambda: "svc-deploy")
+    assert main(["--database", url, "criteria", "--model", "m", "add", "precision >= 0.7"]) == 0
+    assert main(["--database", url, "criteria", "--model", "m", "add", "f1 >= 0.6", "--actor", "bob"]) == 0
+    actors = [entry.actor for entry in audit_trail(store, store.get_model("m"))][:3]
+    assert actors == ["bob", "cli:svc-deploy", "ana@example.com"]  # newest first

@@ -210,9 +210,21 @@ def with_margins(config: ChecklistConfig, **values: Any) -> ChecklistConfig:
     return replace(config, margins=replace(config.margins, **values))
 
 
+# No configuration may call a model Ready on less than half its points, or merely At risk on
+# less than a quarter: the bands are a team's strictness, not a way to wave a gate through.
+MIN_READY_BAND, MIN_AT_RISK_BAND = 50.0, 25.0
+
+
 def with_bands(config: ChecklistConfig, ready: float, at_risk: float) -> ChecklistConfig:
-    """The configuration with new status bands (Ready from ``ready``, At risk from ``at_risk``)."""
-    return replace(config, bands=Bands(float(ready), float(at_risk)))
+    """The configuration with new status bands (Ready from ``ready``, At risk from ``at_risk``), never below the floors."""
+    bands = Bands(float(ready), float(at_risk))  # numbers, in order
+    if bands.ready < MIN_READY_BAND or bands.at_risk < MIN_AT_RISK_BAND:
+        raise ChecklistError(
+            f"The bands ready {bands.ready:g}, at risk {bands.at_risk:g} are below the floor: Ready needs at least "
+            f"{MIN_READY_BAND:g} and At risk at least {MIN_AT_RISK_BAND:g}, so no setting calls a model with few "
+            "points Ready. Raise them (the defaults are 75 and 50)."
+        )
+    return replace(config, bands=bands)
 
 
 def with_critical(config: ChecklistConfig, item_key: str, critical: bool) -> ChecklistConfig:
