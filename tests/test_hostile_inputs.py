@@ -57,3 +57,12 @@ def test_an_attestation_valid_for_an_absurd_number_of_days_is_refused_not_overfl
 
     with pytest.raises(ChecklistError, match="Use a whole number of days from 0 to 3,650"):
         new_attestation("model_card", "Ana", "https://wiki.example.com/card", date(2026, 12, 1), days)
+
+
+def test_a_file_with_more_columns_than_a_log_has_is_refused():
+    """200,000 columns: refused by count (the duplicate-name check is linear; a quadratic one took hours)."""
+    from readiness.core.tablefile import read_table_bytes
+
+    header = ",".join(f"c{i}" for i in range(200_000)).encode()
+    with pytest.raises(FileFormatError, match=r"wide.csv has 200,000 columns, over the 5,000"):
+        read_table_bytes(header + b"\n" + b"1," * 199_999 + b"1\n", "wide.csv")

@@ -7,6 +7,7 @@ value is reported with its line, whatever format the file came in.
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from dataclasses import dataclass
 
 import pandas as pd
@@ -17,6 +18,7 @@ from readiness.errors import FileFormatError
 MEGABYTE = 1024 * 1024  # as READINESS_MAX_UPLOAD_MB counts them
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 PARQUET_MAGIC = b"PAR1"
+MAX_COLUMNS = 5_000  # features, outputs and ids of one model; a wider file is a wrong delimiter or not a log
 
 
 @dataclass(frozen=True)
@@ -88,14 +90,19 @@ def check_size(data: bytes, filename: str, max_bytes: int | None = None) -> int:
 
 
 def check_header(names: list[str], filename: str) -> None:
-    """Refuse blank or duplicate column names, naming them."""
+    """Refuse blank or duplicate column names, naming them, and more columns than a log has."""
+    if len(names) > MAX_COLUMNS:
+        raise FileFormatError(
+            f"{filename} has {len(names):,} columns, over the {MAX_COLUMNS:,} a prediction log can have. "
+            "Keep the model's features and outputs, or check that the delimiter was read right."
+        )
     blank = [i + 1 for i, name in enumerate(names) if not name]
     if blank:
         raise FileFormatError(
             f"{filename}: header column(s) {', '.join(map(str, blank))} have no name. "
             "Give every column a name in the first row."
         )
-    duplicates = sorted({name for name in names if names.count(name) > 1})
+    duplicates = sorted(name for name, n in Counter(names).items() if n > 1)  # linear: headers can be wide
     if duplicates:
         raise FileFormatError(
             f"{filename} has duplicate column names: {', '.join(repr(d) for d in duplicates)}. "
