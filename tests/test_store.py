@@ -411,3 +411,41 @@ def test_concurrent_writers_on_sqlite_wait_their_turn_instead_of_failing_locked(
     assert sum(written) == 24 * 40
     assert all(0 <= n <= 24 * 40 for n in read)
     assert store.count_rows("predictions") == 24 * 40
+
+
+def test_a_postgresql_refresh_never_skips_rows_committed_late_with_lower_ids(pg_store):
+    """A slow write holds ids 1-30 while a quick one commits 31-50: the refresh waits, and sees all 50."""
+    from readiness.analysis.refresh import refresh_model
+    from readiness.storage.performance_store import day_records
+    from readiness.storage.profile_store import day_profiles
+
+    store = pg_store
+    ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    model = store.get_model("fraud")
+    holding, release = threading.Event(), threading.Event()
+
+    def slow_writer() -> None:
+        with store.begin() as conn:
+            store.append_predictions(
+                conn, model, _canonical(live_frame(30, id_prefix="slow")), ("amount", "age", "region"), None
+            )
+            holding.set()
+            release.wait(timeout=120)
+
+    writer = threading.Thread(target=slow_writer)
+    writer.start()
+    assert holding.wait(timeout=60)
+    log_predictions(
+        store, "fraud", live_frame(20, id_prefix="quick"), refresh=False
+    )  # higher ids, committed first
+    refresher = threading.Thread(target=refresh_model, args=(store, model))
+    refresher.start()
+    refresher.join(timeout=1)
+    release.set()  # the slow write commits while the refresh waits for it
+    writer.join(timeout=60)
+    refresher.join(timeout=120)
+    assert not writer.is_alive() and not refresher.is_alive()
+    refresh_model(store, model)
+    baseline = store.active_baseline(model.id)
+    assert sum(profile.n_rows for _, profile in day_profiles(store, baseline)) == 50
+    assert sum(record.n_rows for record in day_records(store, baseline)) == 50

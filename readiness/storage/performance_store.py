@@ -117,19 +117,21 @@ def _state(store: Store, model: Model, baseline: Baseline) -> tuple[Any, bool]:
 def _touched_days(store: Store, model_id: int, state: Any) -> tuple[set[datetime], int, int]:
     """UTC days with predictions past the watermark or labels past the label watermark."""
     p, lab = t.predictions, t.labels
+    rows_upto, labels_upto = store.committed_bounds(model_id)  # later rows are the next refresh's
+    rows_query = select(p.c.timestamp, p.c.id).where(
+        p.c.model_id == model_id, p.c.id > state.prediction_watermark, plausible_time(p.c.timestamp)
+    )
+    labels_query = (
+        select(p.c.timestamp, lab.c.id)
+        .select_from(LABELLED_LOG)
+        .where(lab.c.model_id == model_id, lab.c.id > state.label_watermark, plausible_time(p.c.timestamp))
+    )
+    if rows_upto is not None and labels_upto is not None:
+        rows_query = rows_query.where(p.c.id <= rows_upto)
+        labels_query = labels_query.where(lab.c.id <= labels_upto)
     with store.engine.connect() as conn:
-        new_rows = conn.execute(
-            select(p.c.timestamp, p.c.id).where(
-                p.c.model_id == model_id, p.c.id > state.prediction_watermark, plausible_time(p.c.timestamp)
-            )
-        ).all()
-        new_labels = conn.execute(
-            select(p.c.timestamp, lab.c.id)
-            .select_from(LABELLED_LOG)
-            .where(
-                lab.c.model_id == model_id, lab.c.id > state.label_watermark, plausible_time(p.c.timestamp)
-            )
-        ).all()
+        new_rows = conn.execute(rows_query).all()
+        new_labels = conn.execute(labels_query).all()
     days = {_day(ts) for ts, _ in new_rows} | {_day(ts) for ts, _ in new_labels if ts is not None}
     prediction_mark = max((i for _, i in new_rows), default=state.prediction_watermark)
     label_mark = max((i for _, i in new_labels), default=state.label_watermark)

@@ -93,9 +93,10 @@ def refresh_profiles(
     with store.begin() as conn:
         reference = _stored_reference(store, conn, model, baseline)
     watermark, rebuilt = _start_state(store, model, baseline)
+    upto = store.committed_bounds(model.id)[0]  # rows past it are read by the next refresh
     rows = days = 0
     while True:
-        raw = _read_chunk(store, model.id, watermark, chunk_rows)
+        raw = _read_chunk(store, model.id, watermark, chunk_rows, upto)
         if raw.empty:
             break
         new_watermark = int(raw["id"].max())
@@ -137,7 +138,9 @@ def _advance(conn: Connection, model_id: int, baseline_id: int, old: int, new: i
     return result.rowcount == 1
 
 
-def _read_chunk(store: Store, model_id: int, watermark: int, limit: int) -> pd.DataFrame:
+def _read_chunk(
+    store: Store, model_id: int, watermark: int, limit: int, upto: int | None = None
+) -> pd.DataFrame:
     p = t.predictions
     query = (
         select(p.c.id, p.c.timestamp, p.c.prediction, p.c.score, p.c.features)
@@ -145,6 +148,8 @@ def _read_chunk(store: Store, model_id: int, watermark: int, limit: int) -> pd.D
         .order_by(p.c.id)
         .limit(limit)
     )
+    if upto is not None:
+        query = query.where(p.c.id <= upto)
     with store.engine.connect() as conn:
         return pd.DataFrame(
             conn.execute(query).all(), columns=["id", "timestamp", "prediction", "score", "features"]

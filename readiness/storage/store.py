@@ -49,6 +49,7 @@ from readiness.storage import schema as t
 from readiness.storage.sql import LABELLED_LOG, chunks, effective_label, plausible_time
 
 INSERT_CHUNK_ROWS = 20_000
+WRITE_LOCK_KEY = 7_342_001  # PostgreSQL advisory lock: write transactions share it, committed_bounds takes it
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -154,6 +155,10 @@ class Store:
         """
         try:
             with self.engine.begin() as conn:
+                if (
+                    self.dialect == "postgresql"
+                ):  # see committed_bounds: writers share, a refresh waits them out
+                    conn.execute(select(func.pg_advisory_xact_lock_shared(WRITE_LOCK_KEY)))
                 yield conn
         except SQLAlchemyError as exc:
             cause = getattr(exc, "orig", None) or exc
@@ -445,6 +450,25 @@ class Store:
                 )
             ).one()
         return first, newest
+
+    def committed_bounds(self, model_id: int) -> tuple[int | None, int | None]:
+        """The highest prediction and label ids of a model that no running write can still fall below.
+
+        PostgreSQL hands out ids when rows are inserted, not when they commit, so a refresh that
+        read "rows past the highest id seen" would miss a transaction that committed later with
+        lower ids. Every write transaction holds a shared advisory lock; this takes it exclusively
+        for a moment, when no write is running, and reads the highest ids: every row at or below
+        them is committed (or rolled back), and every later row gets a higher id. A refresh reads
+        up to these bounds. SQLite runs one writer at a time, in id order: no bound (None, None).
+        """
+        if self.dialect != "postgresql":
+            return None, None
+        p, lab = t.predictions, t.labels
+        with self.engine.begin() as conn:
+            conn.execute(select(func.pg_advisory_xact_lock(WRITE_LOCK_KEY)))
+            rows = conn.execute(select(func.max(p.c.id)).where(p.c.model_id == model_id)).scalar_one()
+            labels = conn.execute(select(func.max(lab.c.id)).where(lab.c.model_id == model_id)).scalar_one()
+        return int(rows or 0), int(labels or 0)
 
     def count_implausible(self, model_id: int) -> int:
         """Predictions of a model whose time is outside the plausible range (left out of every analysis)."""
