@@ -139,17 +139,23 @@ if historical != config.historical:
     st.rerun()
 
 st.subheader("Audit trail")
-st.caption("Every change to this model: uploads, criteria, newest first.")
-trail = audit_trail(store, model)
+scope = st.radio("Changes to", ["This model", "Every model"], horizontal=True, key="audit_scope")
+every = scope == "Every model"
+st.caption(
+    ("Every change to every model" if every else "Every change to this model")
+    + ": uploads, criteria, attestations and settings, who made them, newest first (the last 200)."
+)
+trail = audit_trail(store, None if every else model)
 table(
     pd.DataFrame(
         {
             "When (UTC)": [e.at.strftime("%Y-%m-%d %H:%M:%S") for e in trail],
+            "Model": [e.model for e in trail],
             "Who": [e.actor or "(unknown)" for e in trail],
             "Action": [e.action for e in trail],
             "Details": [e.details for e in trail],
         },
-        columns=["When (UTC)", "Who", "Action", "Details"],
-    ),
+        columns=["When (UTC)", "Model", "Who", "Action", "Details"],
+    ).drop(columns=[] if every else ["Model"]),
     hide_index=True,
 )

@@ -845,3 +845,18 @@ def test_every_table_is_formula_safe_so_its_csv_download_runs_nothing(db_url):
     at.switch_page("pages/drift.py").run()
     names = [v for frame in at.dataframe for v in frame.value.get("Column", [])]
     assert "'+cmd" in names  # still readable, but a spreadsheet shows it as text
+
+
+def test_the_audit_view_lists_every_models_changes_with_who_made_them(fraud_store):
+    from readiness.analysis.settings import add_criterion
+    from readiness.core.criteria import parse_criterion
+
+    ingest_csv(fraud_store, "credit", "baseline", BASELINE, "credit.csv", actor="ana")
+    add_criterion(fraud_store, fraud_store.get_model("fraud"), parse_criterion("recall >= 0.8"), "bob")
+    at = app(query="fraud")
+    at.switch_page("pages/settings.py").run()
+    own = at.dataframe[-1].value
+    assert "Model" not in own.columns and set(own["Who"]) >= {"bob"} and "ana" not in set(own["Who"])
+    at.radio(key="audit_scope").set_value("Every model").run()
+    every = at.dataframe[-1].value
+    assert {("credit", "ana"), ("fraud", "bob")} <= set(zip(every["Model"], every["Who"], strict=True))

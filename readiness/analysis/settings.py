@@ -98,6 +98,7 @@ class AuditEntry:
     actor: str
     action: str
     details: str
+    model: str = ""  # the model it changed ("" for a change to no single model)
 
 
 def checklist_config(store: Store, model: Model) -> ChecklistConfig:
@@ -154,11 +155,13 @@ def set_critical(
     return stored.update_config(store, model, lambda c: with_critical(c, item_key, critical), actor)
 
 
-def audit_trail(store: Store, model: Model, limit: int = 200) -> tuple[AuditEntry, ...]:
-    """The model's audit trail, newest first: uploads, criteria, attestations and configuration."""
+def audit_trail(store: Store, model: Model | None, limit: int = 200) -> tuple[AuditEntry, ...]:
+    """The audit trail, newest first: uploads, criteria, attestations and configuration; of one model, or of all (None)."""
     entries = store.audit_entries(model, limit)
+    names = {m.id: m.name for m in store.list_models()}
     return tuple(
-        AuditEntry(row.at, row.actor, row.action, _details(row.detail)) for row in entries.itertuples()
+        AuditEntry(row.at, row.actor, row.action, _details(row.detail), names.get(row.model_id, ""))
+        for row in entries.itertuples()
     )
 
 
