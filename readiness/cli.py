@@ -26,7 +26,7 @@ from readiness.core.status import ReadinessStatus
 from readiness.core.tablefile import read_table_bytes
 from readiness.core.validate import propose_task
 from readiness.core.windows import WINDOWS
-from readiness.errors import ReadinessError, StoreError
+from readiness.errors import ReadinessError, StoreError, one_line
 from readiness.storage.store import Store
 
 EXIT_NOT_READY = 1
@@ -282,17 +282,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if os.environ.get(DEBUG_ENV):
             raise
         print(
-            f"error: could not evaluate: {_one_line(exc)} (set {DEBUG_ENV}=1 for the traceback)",
+            f"error: could not evaluate: {one_line(exc)} (set {DEBUG_ENV}=1 for the traceback)",
             file=sys.stderr,
         )
         return EXIT_COULD_NOT_EVALUATE
-
-
-def _one_line(exc: BaseException) -> str:
-    """An unexpected error in one line: its type and the first line of its message (a driver's own if wrapped)."""
-    cause = getattr(exc, "orig", None) or exc
-    first = (str(cause).strip().splitlines() or [""])[0]
-    return f"{type(cause).__name__}: {first[:300]}" if first else type(cause).__name__
 
 
 def _open(args: argparse.Namespace) -> Store:

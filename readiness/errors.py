@@ -7,6 +7,17 @@ line catch ``ReadinessError`` only and show its message; anything else is a bug 
 from __future__ import annotations
 
 
+def one_line(exc: BaseException) -> str:
+    r"""An unexpected error in one line: its type and the first line of its message (a driver's own if wrapped).
+
+    >>> one_line(ValueError("bad value\nmore detail"))
+    'ValueError: bad value'
+    """
+    cause = getattr(exc, "orig", None) or exc
+    first = (str(cause).strip().splitlines() or [""])[0][:300]
+    return f"{type(cause).__name__}: {first}" if first else type(cause).__name__
+
+
 class ReadinessError(Exception):
     """Base of every error caused by user input (files, names, settings, ranges)."""
 

@@ -188,8 +188,9 @@ def performance_overview(
     if window not in PERFORMANCE_WINDOWS:
         check_window(window)
         raise NoDataError(f"Performance windows are day, week or month; got {window!r}.")
-    as_of = judged_at(store, model, now or utcnow().replace(minute=0, second=0, microsecond=0))
-    args = (start, end, window, as_of)
+    config = checklist_config(store, model)
+    as_of = judged_at(store, model, now or utcnow().replace(minute=0, second=0, microsecond=0), config)
+    args = (start, end, window, as_of, config.historical)
     return cached(store, model, "performance_overview", args, lambda: _analyze(store, model, *args))
 
 
@@ -200,6 +201,7 @@ def _analyze(
     end: date | datetime | None,
     window: str,
     as_of: datetime,
+    stated_only: bool,  # a historical log: only label arrival times its files stated count as delay
 ) -> PerformanceOverview:
     baseline = store.active_baseline(model.id)
     if baseline is None:
@@ -212,8 +214,6 @@ def _analyze(
     lo = lo or records[0].day
     hi = hi or records[-1].day + timedelta(days=1)
     names = quality_metrics(model) + OPERATIONS
-    # a historical log's labels came by upload, long after: only arrival times its files stated count
-    stated_only = checklist_config(store, model).historical
     windows = tuple(
         _window_metrics(model, baseline, start_, group, window, names, as_of, stated_only)
         for start_, group in group_by_window(records, window).items()

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 
 import pandas as pd
 
 from readiness.core.tablefile import (
+    CONTROL_CHARS,
     DELIMITER_NAMES,
     TableFile,
     check_header,
@@ -24,8 +24,6 @@ from readiness.errors import FileFormatError
 
 DELIMITERS = (",", ";", "\t")
 MISSING_MARKERS = ["", "NA", "N/A", "NaN", "nan", "NULL", "null", "None", "none", "#N/A"]
-# C0 controls except tab, CR and LF; DEL and the C1 range. One regex scan, not a Python loop.
-CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 
 def read_csv_bytes(data: bytes, filename: str = "upload.csv", max_bytes: int | None = None) -> TableFile:

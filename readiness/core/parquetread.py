@@ -17,15 +17,22 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from readiness.core.tablefile import TableFile, check_header, check_size, content_hash, megabytes
+from readiness.core.tablefile import (
+    CONTROL_CHARS,
+    TableFile,
+    check_header,
+    check_size,
+    content_hash,
+    megabytes,
+)
 from readiness.errors import FileFormatError
 
 UNPACKED_FACTOR = 8  # a Parquet file may unpack to this many times the upload limit, no more
 # pandas writes its index as a column of this name; it is not data
 PANDAS_INDEX = re.compile(r"__index_level_\d+__")
 # C0 controls except tab, CR and LF; DEL and the C1 range (RE2 syntax, as pyarrow reads it)
-CONTROL_CHARS_PY = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # the same, for names
-CONTROL_CHARS = r"[\x{00}-\x{08}\x{0b}\x{0c}\x{0e}-\x{1f}\x{7f}-\x{9f}]"
+# tablefile.CONTROL_CHARS in RE2 syntax, which pyarrow's compute functions read
+ARROW_CONTROL_CHARS = r"[\x{00}-\x{08}\x{0b}\x{0c}\x{0e}-\x{1f}\x{7f}-\x{9f}]"
 EXPORT_AGAIN = "Export it again (for example pandas DataFrame.to_parquet) or upload it as CSV."
 
 
@@ -80,7 +87,7 @@ def _reason(exc: BaseException) -> str:
 
 def _check_types(schema: pa.Schema, names: list[str], filename: str) -> None:
     """Refuse columns that hold no single value per cell (lists, structs, maps) or raw bytes."""
-    if any(CONTROL_CHARS_PY.search(name) for name in names):
+    if any(CONTROL_CHARS.search(name) for name in names):
         raise FileFormatError(f"{filename} has a column name with control characters. Rename the columns.")
     unusable = [
         f"{name} ({schema.field(name).type})" for name in names if not _usable(schema.field(name).type)
@@ -120,7 +127,7 @@ def _as_text(column: pa.ChunkedArray, name: str, filename: str) -> pd.Series:
     else:
         text = column.cast(pa.string())
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-        found = pc.match_substring_regex(text, CONTROL_CHARS)
+        found = pc.match_substring_regex(text, ARROW_CONTROL_CHARS)
         if pc.any(found).as_py():
             row = int(pc.index(found, True).as_py())
             raise FileFormatError(

@@ -7,6 +7,7 @@ value is reported with its line, whatever format the file came in.
 from __future__ import annotations
 
 import hashlib
+import re
 from collections import Counter
 from dataclasses import dataclass
 
@@ -18,6 +19,8 @@ from readiness.errors import FileFormatError
 MEGABYTE = 1024 * 1024  # as READINESS_MAX_UPLOAD_MB counts them
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 PARQUET_MAGIC = b"PAR1"
+# C0 controls except tab, CR and LF; DEL and the C1 range. Refused in every uploaded cell and name.
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 MAX_COLUMNS = 5_000  # features, outputs and ids of one model; a wider file is a wrong delimiter or not a log
 
 

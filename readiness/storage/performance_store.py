@@ -64,14 +64,17 @@ def fit_baseline_calibrator(
 
 
 def refresh_performance(
-    store: Store, model: Model, progress: Callable[[int, int], None] | None = None
+    store: Store,
+    model: Model,
+    progress: Callable[[int, int], None] | None = None,
+    bounds: tuple[int | None, int | None] | None = None,
 ) -> PerformanceRefresh:
-    """Recompute the days touched by new predictions or labels since the last refresh."""
+    """Recompute the days touched by new predictions or labels since the last refresh (up to Store.committed_bounds)."""
     baseline = store.active_baseline(model.id)
     if baseline is None:
         return PerformanceRefresh(model.name, 0, False)
     state, rebuilt = _state(store, model, baseline)
-    days, prediction_mark, label_mark = _touched_days(store, model.id, state)
+    days, prediction_mark, label_mark = _touched_days(store, model.id, state, bounds)
     calibrator = (
         estimation.ScoreCalibrator.from_dict(json.loads(state.calibrator)) if state.calibrator else None
     )
@@ -114,10 +117,12 @@ def _state(store: Store, model: Model, baseline: Baseline) -> tuple[Any, bool]:
     return state, replaced
 
 
-def _touched_days(store: Store, model_id: int, state: Any) -> tuple[set[datetime], int, int]:
+def _touched_days(
+    store: Store, model_id: int, state: Any, bounds: tuple[int | None, int | None] | None = None
+) -> tuple[set[datetime], int, int]:
     """UTC days with predictions past the watermark or labels past the label watermark."""
     p, lab = t.predictions, t.labels
-    rows_upto, labels_upto = store.committed_bounds(model_id)  # later rows are the next refresh's
+    rows_upto, labels_upto = bounds or store.committed_bounds(model_id)  # later rows are the next refresh's
     rows_query = select(p.c.timestamp, p.c.id).where(
         p.c.model_id == model_id, p.c.id > state.prediction_watermark, plausible_time(p.c.timestamp)
     )

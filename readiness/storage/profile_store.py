@@ -84,16 +84,21 @@ def _stored_reference(store: Store, conn: Connection, model: Model, baseline: Ba
 
 
 def refresh_profiles(
-    store: Store, model: Model, chunk_rows: int = REFRESH_CHUNK_ROWS, progress: Progress | None = None
+    store: Store,
+    model: Model,
+    chunk_rows: int = REFRESH_CHUNK_ROWS,
+    progress: Progress | None = None,
+    upto: int | None = None,
 ) -> RefreshResult:
-    """Profile every prediction past the watermark, chunk by chunk, merging into per-day profiles."""
+    """Profile every prediction past the watermark (up to ``upto``: Store.committed_bounds), chunk by chunk."""
     baseline = store.active_baseline(model.id)
     if baseline is None:
         return RefreshResult(model.name, 0, 0, 0, False)
     with store.begin() as conn:
         reference = _stored_reference(store, conn, model, baseline)
     watermark, rebuilt = _start_state(store, model, baseline)
-    upto = store.committed_bounds(model.id)[0]  # rows past it are read by the next refresh
+    if upto is None:  # rows past it are read by the next refresh
+        upto = store.committed_bounds(model.id)[0]
     rows = days = 0
     while True:
         raw = _read_chunk(store, model.id, watermark, chunk_rows, upto)

@@ -44,7 +44,7 @@ from readiness.core.records import (
     utcnow,
     validate_model_name,
 )
-from readiness.errors import ModelConfigError, StoreError, UnknownModelError
+from readiness.errors import ModelConfigError, StoreError, UnknownModelError, one_line
 from readiness.storage import schema as t
 from readiness.storage.sql import LABELLED_LOG, chunks, effective_label, plausible_time
 
@@ -161,9 +161,7 @@ class Store:
                     conn.execute(select(func.pg_advisory_xact_lock_shared(WRITE_LOCK_KEY)))
                 yield conn
         except SQLAlchemyError as exc:
-            cause = getattr(exc, "orig", None) or exc
-            reason = (str(cause).strip().splitlines() or [""])[0][:300]
-            raise StoreError(f"{type(cause).__name__}: {reason}.") from exc
+            raise StoreError(f"{one_line(exc)}.") from exc
 
     # -- models -------------------------------------------------------------------------
 
