@@ -1,7 +1,8 @@
 """``python -m readiness``: seed the demo, ingest CSVs, check readiness and gate deployments.
 
 Bad input exits with code 2 and a one-line reason on stderr; ``gate`` exits 1 when the model
-is not ready.
+is not ready; 3 means the database or the machine failed (no verdict); 4 means the actor's role
+does not allow the change.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from readiness.config import ROLES_FILE_ENV, roles_policy
+from readiness.core.access import AccessDenied, Actor
 from readiness.core.checklist import DEFAULT_VALIDITY_DAYS
 from readiness.core.drift import METHODS, DriftOptions
 from readiness.core.mapping import KINDS, check_mapping, parse_mapping_pairs
@@ -32,9 +35,13 @@ from readiness.storage.store import Store
 EXIT_NOT_READY = 1
 EXIT_BAD_INPUT = 2
 EXIT_COULD_NOT_EVALUATE = 3  # the database or the machine failed: no verdict either way
+EXIT_NOT_ALLOWED = 4  # roles are configured and the actor's role does not allow the change
 DEBUG_ENV = "READINESS_DEBUG"
 ACTOR_ENV = "READINESS_ACTOR"
-ACTOR_HELP = f"who is making the change, for the audit trail (default: ${ACTOR_ENV}, else cli:<os user>)"
+ACTOR_HELP = (
+    f"who is making the change, for the audit trail (default: ${ACTOR_ENV}, else cli:<os user>); "
+    f"refused when roles are configured (${ROLES_FILE_ENV}): then the actor is always the default"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -259,16 +266,37 @@ def default_actor() -> str:
         return "cli"
 
 
+def cli_actor(named: str | None) -> Actor:
+    """Who runs a write command: in local mode ``--actor`` or the default; with roles, the default and its role.
+
+    With roles configured, ``--actor`` could name anyone, so it is refused; the identity comes
+    from the environment ($READINESS_ACTOR, else cli:<os user>) and the roles file gives its role.
+    """
+    policy = roles_policy()
+    if policy is None:
+        return Actor.local(named or default_actor())
+    identity = default_actor()
+    if named is not None and named.strip() != identity:
+        raise AccessDenied(
+            f"--actor {named!r} is refused because roles are configured (${ROLES_FILE_ENV}): a command "
+            f"acts as ${ACTOR_ENV} or the OS user, here {identity!r}. Drop --actor, or set ${ACTOR_ENV}."
+        )
+    return Actor(identity, policy)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the process exit code."""
     args = build_parser().parse_args(argv)
-    if getattr(args, "actor", "") is None:
-        args.actor = default_actor()
     try:
+        if hasattr(args, "actor"):
+            args.actor = cli_actor(args.actor)
         return COMMANDS[args.command](args)
     except StoreError as exc:  # the database refused or failed: no verdict, not bad input
         print(f"error: could not evaluate: {exc}", file=sys.stderr)
         return EXIT_COULD_NOT_EVALUATE
+    except AccessDenied as exc:
+        print(f"error: not allowed: {exc}", file=sys.stderr)
+        return EXIT_NOT_ALLOWED
     except ReadinessError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

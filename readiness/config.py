@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from readiness.core.access import RolePolicy, policy_from_mapping
 from readiness.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -98,3 +102,34 @@ def timestamp_range() -> TimestampRange:
             "Use a date such as 1990-01-01 and a number of hours such as 24."
         ) from exc
     return TimestampRange(earliest, ahead)
+
+
+ROLES_FILE_ENV = "READINESS_ROLES_FILE"
+
+
+def roles_policy(fallback: Mapping[str, Any] | None = None) -> RolePolicy | None:
+    """Who has which role: the ``[roles]`` table of ``$READINESS_ROLES_FILE``, else ``fallback``, else None.
+
+    The app passes its Streamlit secrets' ``[roles]`` table as ``fallback``; the CLI has only
+    the file. None means no roles are configured.
+    """
+    path_text = os.environ.get(ROLES_FILE_ENV, "").strip()
+    if not path_text:
+        return policy_from_mapping(fallback) if fallback is not None else None
+    path = Path(path_text)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(
+            f"{ROLES_FILE_ENV}={path_text!r} cannot be read ({exc.strerror or exc}); point it at a TOML file "
+            "with a [roles] table, or unset it."
+        ) from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{ROLES_FILE_ENV}={path_text!r} is not valid TOML: {exc}. Fix the file.") from exc
+    roles = data.get("roles")
+    if not isinstance(roles, dict):
+        raise ConfigError(
+            f"{ROLES_FILE_ENV}={path_text!r} has no [roles] table; add one, e.g. [roles] then "
+            'admin = ["ana@example.com"].'
+        )
+    return policy_from_mapping(roles)

@@ -8,15 +8,15 @@ The same bytes uploaded twice add nothing and say so.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 import pandas as pd
 
 from readiness.analysis.assessment import assess_model, record_score
 from readiness.analysis.refresh import refresh_model
-from readiness.analysis.settings import set_historical
 from readiness.config import max_upload_mb, timestamp_range
+from readiness.core.access import Action, Actor, require
 from readiness.core.label_guess import LabelGuess, guess_label, id_column
 from readiness.core.mapping import (
     REQUIRED_ROLES,
@@ -38,7 +38,7 @@ from readiness.core.validate import (
     validate_live,
 )
 from readiness.errors import DataValidationError, LabelJoinError, ModelConfigError
-from readiness.storage.settings import load_config
+from readiness.storage.settings import load_config, update_config
 from readiness.storage.store import Store
 
 __all__ = [  # what the Data page and the CLI use from here
@@ -174,7 +174,7 @@ def ingest_csv(
     filename: str = "upload.csv",
     mapping: ColumnMapping | None = None,
     new_model: ModelSpec | None = None,
-    actor: str = "",
+    actor: Actor | str = "",
     progress: Progress | None = None,
     historical: bool | None = None,
 ) -> IngestResult:
@@ -188,12 +188,20 @@ def ingest_csv(
     rows are stored, the model's profiles and performance aggregates are refreshed and its
     score of the day is recorded.
     """
+    who = require(actor, Action.UPLOAD, model)  # before a byte is read: a viewer's upload costs nothing
+    existing = store.find_model(model)
+    if (
+        historical is not None
+        and existing is not None
+        and load_config(store, existing.id).historical != historical
+    ):
+        require(who, Action.CONFIGURE, model)  # judging a model as a finished log is its owner's call
+    actor = who.name
     report = progress or (lambda _f, _m: None)
     report(0.05, f"Reading {filename}")
     table = read_table_bytes(data, filename)
     mapping = mapping or propose_upload_mapping(table.frame, kind)[0]
     check_mapping(mapping, list(table.frame.columns), kind, filename)
-    existing = store.find_model(model)
     if existing is not None and store.find_ingestion(existing.id, kind, table.content_hash) is not None:
         report(1.0, "Already ingested")
         return IngestResult(model, kind, filename, 0, True, False)
@@ -368,8 +376,8 @@ def _ingest_live(
 
 def _judge_as(store: Store, model: Model, historical: bool, actor: str) -> bool:
     """Record whether the model is judged as a historical log (audited when it changes); return it."""
-    if load_config(store, model.id).historical != historical:
-        set_historical(store, model, historical, actor or "ingest")
+    if load_config(store, model.id).historical != historical:  # the upload checked the role
+        update_config(store, model, lambda c: replace(c, historical=historical), actor or "ingest")
     return historical
 
 

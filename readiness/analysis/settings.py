@@ -8,14 +8,16 @@ version, so every cached analysis of the model is recomputed on its next view.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from readiness.analysis.aggregates import stored_aggregates
 from readiness.analysis.cache import cached
-from readiness.core.checklist import DEFAULT_ITEMS, DEFAULT_VALIDITY_DAYS
+from readiness.core.access import Action, Actor, require
+from readiness.core.checklist import DEFAULT_ITEMS, DEFAULT_VALIDITY_DAYS, Attestation
 from readiness.core.checklist_config import (
     ChecklistConfig,
+    is_critical,
     with_bands,
     with_critical,
     with_margins,
@@ -34,13 +36,7 @@ from readiness.core.criteria import (
 from readiness.core.metrics import METRICS, metrics_for_task
 from readiness.core.records import Model
 from readiness.storage import settings as stored
-from readiness.storage.settings import (
-    add_criterion,
-    attest,
-    load_config,
-    remove_criterion,
-    withdraw,
-)
+from readiness.storage.settings import load_config
 from readiness.storage.store import Store
 
 __all__ = [  # what the Settings and Checklist pages and the CLI use from here
@@ -106,23 +102,66 @@ def checklist_config(store: Store, model: Model) -> ChecklistConfig:
     return load_config(store, model.id)
 
 
+def add_criterion(store: Store, model: Model, criterion: Criterion, actor: Actor | str = "") -> Criterion:
+    """Store a success criterion for the model (editor role); it replaces one on the same metric, comparison and window."""
+    who = require(actor, Action.SET_CRITERIA, model.name)
+    return stored.add_criterion(store, model, criterion, who.name)
+
+
+def remove_criterion(store: Store, model: Model, criterion_id: int, actor: Actor | str = "") -> Criterion:
+    """Remove one stored criterion of the model (editor role); return it."""
+    who = require(actor, Action.SET_CRITERIA, model.name)
+    return stored.remove_criterion(store, model, criterion_id, who.name)
+
+
+def attest(
+    store: Store,
+    model: Model,
+    item_key: str,
+    owner: str,
+    evidence_url: str,
+    days: int = DEFAULT_VALIDITY_DAYS,
+    today: date | None = None,
+    note: str = "",
+    actor: Actor | str = "",
+) -> Attestation:
+    """Attest one checklist item of the model (owner role), with its owner, evidence link and validity from ``today``."""
+    who = require(actor, Action.ATTEST, model.name)
+    return stored.attest(store, model, item_key, owner, evidence_url, days, today, note=note, actor=who.name)
+
+
+def withdraw(store: Store, model: Model, item_key: str, actor: Actor | str = "") -> int:
+    """Withdraw every attestation of one item of the model (owner role); return how many."""
+    who = require(actor, Action.ATTEST, model.name)
+    return stored.withdraw(store, model, item_key, who.name)
+
+
 def mark_not_applicable(
-    store: Store, model: Model, item_key: str, reason: str, actor: str = ""
+    store: Store, model: Model, item_key: str, reason: str, actor: Actor | str = ""
 ) -> ChecklistConfig:
-    """Mark one item not applicable to the model, with the reason (it leaves the score's denominator)."""
-    return stored.update_config(store, model, lambda c: with_not_applicable(c, item_key, reason), actor)
+    """Mark one item not applicable to the model, with the reason (owner role; admin for a critical item)."""
+    who = require(actor, Action.NOT_APPLICABLE, model.name)
+
+    def change(config: ChecklistConfig) -> ChecklistConfig:
+        if is_critical(config, item_key):  # checked on the configuration the transaction writes over
+            require(who, Action.CRITICAL_EXEMPTION, model.name)
+        return with_not_applicable(config, item_key, reason)
+
+    return stored.update_config(store, model, change, who.name)
 
 
-def mark_applicable(store: Store, model: Model, item_key: str, actor: str = "") -> ChecklistConfig:
-    """Undo :func:`mark_not_applicable` for one item."""
+def mark_applicable(store: Store, model: Model, item_key: str, actor: Actor | str = "") -> ChecklistConfig:
+    """Undo :func:`mark_not_applicable` for one item (owner role)."""
+    who = require(actor, Action.NOT_APPLICABLE, model.name)
     return stored.update_config(
-        store, model, lambda c: without_not_applicable(c, item_key, model.name), actor
+        store, model, lambda c: without_not_applicable(c, item_key, model.name), who.name
     )
 
 
-def set_margins(store: Store, model: Model, actor: str = "", **values: Any) -> ChecklistConfig:
-    """Change some margins of the model's checklist, e.g. ``set_margins(store, model, max_ece=0.03)``."""
-    return stored.update_config(store, model, lambda c: with_margins(c, **values), actor)
+def set_margins(store: Store, model: Model, actor: Actor | str = "", **values: Any) -> ChecklistConfig:
+    """Change some margins of the model's checklist (owner role), e.g. ``set_margins(store, model, max_ece=0.03)``."""
+    who = require(actor, Action.CONFIGURE, model.name)
+    return stored.update_config(store, model, lambda c: with_margins(c, **values), who.name)
 
 
 def judged_at(store: Store, model: Model, as_of: datetime, config: ChecklistConfig | None = None) -> datetime:
@@ -138,21 +177,32 @@ def judged_at(store: Store, model: Model, as_of: datetime, config: ChecklistConf
     return min(as_of, datetime.combine(last.date(), time()) + timedelta(days=1))
 
 
-def set_historical(store: Store, model: Model, historical: bool, actor: str = "") -> ChecklistConfig:
-    """Judge the model as a finished (historical) log, as of its own end, or as a live service."""
-    return stored.update_config(store, model, lambda c: replace(c, historical=historical), actor)
+def set_historical(store: Store, model: Model, historical: bool, actor: Actor | str = "") -> ChecklistConfig:
+    """Judge the model as a finished (historical) log, as of its own end, or as a live service (owner role)."""
+    who = require(actor, Action.CONFIGURE, model.name)
+    return stored.update_config(store, model, lambda c: replace(c, historical=historical), who.name)
 
 
-def set_bands(store: Store, model: Model, ready: float, at_risk: float, actor: str = "") -> ChecklistConfig:
-    """Change the model's status bands (Ready from ``ready``, At risk from ``at_risk``)."""
-    return stored.update_config(store, model, lambda c: with_bands(c, ready, at_risk), actor)
+def set_bands(
+    store: Store, model: Model, ready: float, at_risk: float, actor: Actor | str = ""
+) -> ChecklistConfig:
+    """Change the model's status bands (owner role): Ready from ``ready``, At risk from ``at_risk``."""
+    who = require(actor, Action.CONFIGURE, model.name)
+    return stored.update_config(store, model, lambda c: with_bands(c, ready, at_risk), who.name)
 
 
 def set_critical(
-    store: Store, model: Model, item_key: str, critical: bool, actor: str = ""
+    store: Store, model: Model, item_key: str, critical: bool, actor: Actor | str = ""
 ) -> ChecklistConfig:
-    """Make one item critical (a failure means Not ready) or not, for this model."""
-    return stored.update_config(store, model, lambda c: with_critical(c, item_key, critical), actor)
+    """Make one item critical (a failure means Not ready) or not (owner role; admin to make a critical item not critical)."""
+    who = require(actor, Action.CONFIGURE, model.name)
+
+    def change(config: ChecklistConfig) -> ChecklistConfig:
+        if not critical and is_critical(config, item_key):
+            require(who, Action.CRITICAL_EXEMPTION, model.name)
+        return with_critical(config, item_key, critical)
+
+    return stored.update_config(store, model, change, who.name)
 
 
 def audit_trail(store: Store, model: Model | None, limit: int = 200) -> tuple[AuditEntry, ...]:

@@ -183,6 +183,12 @@ def _known(key: str) -> None:
         )
 
 
+def is_critical(config: ChecklistConfig, item_key: str) -> bool:
+    """Whether a failure of the item means Not ready for this configuration (its override, else the item's default)."""
+    _known(item_key)
+    return bool(config.critical.get(item_key, ITEMS_BY_KEY[item_key].critical))
+
+
 def with_not_applicable(config: ChecklistConfig, item_key: str, reason: str) -> ChecklistConfig:
     """The configuration with one item marked not applicable, for the reason given (it leaves the score)."""
     return replace(config, not_applicable={**config.not_applicable, item_key: reason.strip()})
