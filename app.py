@@ -11,7 +11,10 @@ import os
 import streamlit as st
 
 from readiness.config import DATABASE_URL_ENV, database_url
+from readiness.core.access import Actor
+from readiness.errors import ReadinessError
 from readiness.storage.store import Store
+from shell import inert, show_identity, sign_in_providers, signed_in_actor
 
 st.set_page_config(page_title="Model readiness", page_icon=":material/verified:", layout="wide")
 
@@ -71,11 +74,55 @@ def model_picker(store: Store) -> str | None:
     return choice
 
 
+def sign_in_page() -> None:
+    """What someone who has not signed in sees, when a provider is configured: a way to sign in."""
+    st.title("Model readiness")
+    st.write("Sign in to see whether each model is ready for, and healthy in, production.")
+    for provider in sign_in_providers():
+        label = "Sign in" if provider is None else f"Sign in with {provider}"
+        st.button(
+            label,
+            type="primary",
+            on_click=st.login,
+            args=(provider,) if provider else (),
+            key=f"login_{provider}",
+        )
+
+
+def no_role_page(actor: Actor) -> None:
+    """What a signed-in identity with no role sees: who it is, and how to get a role."""
+    st.title("No access yet")
+    st.warning(
+        f"You are signed in as {inert(actor.name)}, who has no role on this dashboard. "
+        "Ask an admin to add you to the roles configuration, then reload."
+    )
+    st.button("Sign out", on_click=st.logout, icon=":material/logout:")
+
+
+def resolve_actor() -> Actor:
+    """The signed-in person (or local mode); a page to sign in, or to say there is no role, stops the run."""
+    try:
+        actor = signed_in_actor()
+    except ReadinessError as exc:  # a roles configuration that cannot be read: nobody gets a role by mistake
+        st.error(inert(exc))
+        st.stop()
+    if actor is None:
+        st.session_state.pop("actor", None)
+        st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:")]).run()
+        st.stop()
+    if actor.policy is not None and not actor.policy.has_role(actor.name):
+        st.session_state.pop("actor", None)
+        st.navigation([st.Page(lambda: no_role_page(actor), title="No access", icon=":material/lock:")]).run()
+        st.stop()
+    return actor
+
+
 url = configured_url()
 store = open_store(url)
 with st.spinner("Seeding the demo database (first start only)..."):
     ensure_demo(url)
 st.session_state["store"] = store
+st.session_state["actor"] = resolve_actor()
 
 pages = [
     st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
@@ -88,4 +135,5 @@ pages = [
 ]
 navigation = st.navigation(pages)
 st.session_state["model_choice"] = model_picker(store)
+show_identity(st.session_state["actor"], st.session_state["model_choice"])
 navigation.run()

@@ -6,6 +6,7 @@ Pages import this module (Streamlit puts app.py's folder on the import path).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from typing import Any, Literal
 from urllib.parse import quote
 
@@ -15,6 +16,8 @@ from streamlit.runtime.pages_manager import PagesManager
 
 from readiness.analysis.drift_overview import LogRange, log_range
 from readiness.analysis.records import Bands, Model, ReadinessStatus, band_status
+from readiness.config import roles_policy
+from readiness.core.access import Action, Actor, Role, RolePolicy
 from readiness.errors import ReadinessError
 from readiness.storage.store import Store
 
@@ -133,3 +136,84 @@ EVIDENCE_PAGES = {  # Evidence.page -> the page file that shows the figure
 def band_colour(percent: float | None, bands: Bands) -> str:
     """The colour of a 0-100 score in the model's status bands (gray when nothing applies)."""
     return "gray" if percent is None else STATUS_STYLE[band_status(percent, bands)][0]
+
+
+# -- who is looking: sign-in, roles and local mode ---------------------------------------------
+
+LOCAL_ACTOR = "dashboard (local mode)"  # what the audit trail records when nobody signs in
+
+
+def _secrets_table(name: str) -> Mapping[str, Any] | None:
+    """A table of the Streamlit secrets, or None (no secrets file is the common case)."""
+    try:
+        value = st.secrets.get(name)
+    except Exception:  # no secrets file, or one that cannot be parsed: Streamlit says which on its own
+        return None
+    return value if isinstance(value, Mapping) else None
+
+
+def sign_in_configured() -> bool:
+    """Whether an OIDC provider is configured (an [auth] table in the secrets): then everyone signs in."""
+    return _secrets_table("auth") is not None
+
+
+def signed_in_actor() -> Actor | None:
+    """The actor for this run: the signed-in person with their roles, local mode, or None (sign-in needed).
+
+    The identity is the provider's verified email, else its subject id; roles come from
+    $READINESS_ROLES_FILE, else the secrets' [roles] table, else nobody has one.
+    """
+    if not sign_in_configured():
+        return Actor.local(LOCAL_ACTOR)
+    if not st.user.is_logged_in:
+        return None
+    email, subject = st.user.get("email"), st.user.get("sub")
+    identity = email if email and st.user.get("email_verified") is not False else subject
+    roles = _secrets_table("roles")
+    policy = roles_policy(dict(roles) if roles is not None else None) or RolePolicy()
+    return Actor(str(identity or ""), policy)
+
+
+def current_actor() -> Actor:
+    """Who is using the page (app.py resolves it on every run, from the sign-in, before any page runs)."""
+    require_shell()
+    return st.session_state["actor"]
+
+
+def sign_in_providers() -> list[str | None]:
+    """The providers to offer: None for one unnamed provider, else each named [auth.NAME] table."""
+    auth = _secrets_table("auth") or {}
+    if "client_id" in auth:
+        return [None]
+    return [name for name, value in auth.items() if isinstance(value, Mapping)]
+
+
+def show_identity(actor: Actor, model: str | None) -> None:
+    """The sidebar's note of who is signed in, with what role, or the local-mode badge."""
+    if actor.is_local:
+        st.sidebar.badge("Local mode: no sign-in", icon=":material/lock_open:", color="orange")
+        st.sidebar.caption(
+            "Anyone who opens this address may change everything. To require sign-in and roles, "
+            "configure a provider (docs/security.md)."
+        )
+        return
+    role = actor.role(model)
+    st.sidebar.caption(f":material/account_circle: {inert(actor.name)} · {role.label}")
+    st.sidebar.button("Sign out", key="sign_out", on_click=st.logout, icon=":material/logout:")
+
+
+def allowed(action: Action, model: str | None) -> bool:
+    """Whether the person may do ``action`` on ``model``; when not, say so where the control is (it shows disabled).
+
+    The analysis layer checks again on every change: this only keeps the page honest.
+    """
+    actor = current_actor()
+    if actor.may(action, model):
+        return True
+    role = actor.role(model)
+    has = "no role" if role is Role.NONE else f"the {role.label} role"
+    st.caption(
+        f":material/lock: You have {has} here; to {action.words} you need the {action.least.label} role. "
+        "Ask an admin to add you to the roles configuration."
+    )
+    return False

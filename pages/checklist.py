@@ -14,8 +14,20 @@ from readiness.analysis.records import (
     points,
 )
 from readiness.analysis.settings import attest, mark_applicable, mark_not_applicable, withdraw
+from readiness.core.access import Action
 from readiness.errors import ReadinessError
-from shell import EVIDENCE_PAGES, STATUS_STYLE, band_colour, inert, link, require_shell, selected_model, table
+from shell import (
+    EVIDENCE_PAGES,
+    STATUS_STYLE,
+    allowed,
+    band_colour,
+    current_actor,
+    inert,
+    link,
+    require_shell,
+    selected_model,
+    table,
+)
 
 ITEM_STATUS = {  # item status -> (colour, icon)
     ItemStatus.PASS: ("green", ":material/check_circle:"),
@@ -133,6 +145,11 @@ if done:  # here, where the user clicked, with the new score
 attest_tab, withdraw_tab, exclude_tab = st.tabs(
     ["Attest an item", "Withdraw an attestation", "Not applicable"]
 )
+actor = current_actor()
+with attest_tab:
+    may_attest = allowed(Action.ATTEST, name)
+with exclude_tab:
+    may_exclude = allowed(Action.NOT_APPLICABLE, name)
 
 with attest_tab, st.form("attest_form"):
     missing = [key for key in ATTESTED_ITEMS if assessment.result(key).status != ItemStatus.ATTESTED]
@@ -155,9 +172,9 @@ with attest_tab, st.form("attest_form"):
         help="The http:// or https:// address of the document that shows it was done.",
     )
     note = st.text_input("Note (optional)", key="attest_note")
-    if st.form_submit_button("Attest", type="primary", key="attest_submit"):
+    if st.form_submit_button("Attest", type="primary", key="attest_submit", disabled=not may_attest):
         try:
-            made = attest(store, model, item_key, owner, url, int(days), note=note, actor="dashboard")
+            made = attest(store, model, item_key, owner, url, int(days), note=note, actor=actor)
         except ReadinessError as exc:
             st.error(inert(exc))
         else:
@@ -174,9 +191,9 @@ with withdraw_tab:
         key = pick_col.selectbox(
             "Attested item", signed, format_func=TITLES.__getitem__, key=f"withdraw_item_{name}"
         )
-        if button_col.button("Withdraw", key="withdraw_submit"):
+        if button_col.button("Withdraw", key="withdraw_submit", disabled=not may_attest):
             change(
-                lambda: withdraw(store, model, key, actor="dashboard"),
+                lambda: withdraw(store, model, key, actor=actor),
                 f"Withdrawn: {TITLES[key]}. It no longer counts as attested.",
             )
 
@@ -191,9 +208,13 @@ with exclude_tab:
         key=f"exclude_item_{name}",
     )
     reason = reason_col.text_input("Why it does not apply", key="exclude_reason")
-    if button_col.button("Mark not applicable", key="exclude_submit"):
+    critical = key is not None and assessment.result(key).item.critical
+    exempt = may_exclude and (not critical or actor.may(Action.CRITICAL_EXEMPTION, name))
+    if may_exclude and not exempt:
+        st.caption(":material/lock: This item is critical: only an admin may mark it not applicable.")
+    if button_col.button("Mark not applicable", key="exclude_submit", disabled=not exempt):
         change(
-            lambda: mark_not_applicable(store, model, key, reason, actor="dashboard"),
+            lambda: mark_not_applicable(store, model, key, reason, actor=actor),
             f"Not applicable: {TITLES[key]}.",
         )
     if excluded:
@@ -204,9 +225,9 @@ with exclude_tab:
             key=f"include_item_{name}",
             format_func=lambda k: f"{TITLES[k]} ({excluded[k]})",
         )
-        if button_col.button("Count it again", key="include_submit"):
+        if button_col.button("Count it again", key="include_submit", disabled=not may_exclude):
             change(
-                lambda: mark_applicable(store, model, key, actor="dashboard"),
+                lambda: mark_applicable(store, model, key, actor=actor),
                 f"Counted again: {TITLES[key]}.",
             )
 

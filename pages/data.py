@@ -19,8 +19,9 @@ from readiness.analysis.ingest import (
     missing_roles,
     preview_upload,
 )
+from readiness.core.access import Action
 from readiness.errors import ReadinessError
-from shell import inert, require_shell, table
+from shell import allowed, current_actor, inert, require_shell, table
 
 KINDS = {
     "Baseline (reference data)": "baseline",
@@ -113,13 +114,16 @@ UPLOAD_LABELS = {
     "live": "Live predictions file (CSV or Parquet)",
     "labels": "Delayed labels file (request_id, label; CSV or Parquet)",
 }
+actor = current_actor()
+may_upload = allowed(Action.UPLOAD, model_name or None)
 upload = st.file_uploader(
     UPLOAD_LABELS[kind],
     type=["csv", "tsv", "txt", "parquet", "pq"],
     key=f"upload_file_{kind}",
     max_upload_size=max_upload_mb(),  # the limit ingestion enforces, so the widget never promises more
+    disabled=not may_upload,
 )
-if upload is None:
+if upload is None or not may_upload:
     st.stop()
 
 try:
@@ -213,7 +217,12 @@ table(preview.head, hide_index=True)
 historical = None
 checked = (upload.file_id, kind, model_name, repr(mapping), repr(spec))  # what the checks below depend on
 ended = _once(("ended", *checked), lambda: log_has_ended(preview, mapping))
-if ended is not None:
+if ended is not None and not actor.may(Action.CONFIGURE, model_name):
+    st.caption(
+        f"This log has ended (its newest prediction is from {ended.day} {ended:%b %Y}). The model's owner can "
+        "judge it as a historical log, as of its own end, in Settings."
+    )
+elif ended is not None:
     historical = st.checkbox(
         f"This log has ended (its newest prediction is from {ended.day} {ended:%b %Y}): judge it as a "
         "historical log, as of its own end",
@@ -252,7 +261,7 @@ if st.button(
             upload.name,
             mapping,
             spec,
-            actor="dashboard",
+            actor=actor,
             progress=lambda f, text: bar.progress(f, text=text),
             historical=historical,
         )

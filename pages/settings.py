@@ -17,8 +17,9 @@ from readiness.analysis.settings import (
     remove_criterion,
     set_historical,
 )
+from readiness.core.access import Action
 from readiness.errors import ReadinessError
-from shell import inert, require_shell, selected_model, table
+from shell import allowed, current_actor, inert, require_shell, selected_model, table
 
 store = require_shell()
 st.title("Settings")
@@ -63,6 +64,8 @@ table(
     hide_index=True,
 )
 
+actor = current_actor()
+may_set = allowed(Action.SET_CRITERIA, name)
 with st.form("criterion_form"):
     st.markdown("**Add a criterion**")
     metric_col, comparison_col, threshold_col = st.columns([2, 1, 1])
@@ -94,12 +97,12 @@ with st.form("criterion_form"):
         help="Operations metrics (latency, volume, invalid rate) count "
         "predictions instead; 0 judges every window.",
     )
-    submitted = st.form_submit_button("Add criterion", key="criterion_add")
+    submitted = st.form_submit_button("Add criterion", key="criterion_add", disabled=not may_set)
 
 if submitted:
     try:
         criterion = new_criterion(metric, comparison, threshold, window, int(min_labels), model.task)
-        added = add_criterion(store, model, criterion, actor="dashboard")
+        added = add_criterion(store, model, criterion, actor=actor)
     except ReadinessError as exc:
         st.error(inert(exc))
     else:
@@ -113,9 +116,9 @@ if stored:
     chosen = remove_col.selectbox(
         "Remove a criterion", list(texts), format_func=texts.__getitem__, key="criterion_remove_choice"
     )
-    if button_col.button("Remove", key="criterion_remove"):
+    if button_col.button("Remove", key="criterion_remove", disabled=not may_set):
         try:
-            removed = remove_criterion(store, model, chosen, actor="dashboard")
+            removed = remove_criterion(store, model, chosen, actor=actor)
         except ReadinessError as exc:
             st.error(inert(exc))
         else:
@@ -130,13 +133,20 @@ historical = st.toggle(
     key=f"historical_{name}",
     help="A finished log (an archive, a backtest) is judged as of its own end: windows, drift and "
     "criteria up to its last day, and freshness does not apply. A live service is judged as of now.",
+    disabled=not allowed(Action.CONFIGURE, name),
 )
 if historical != config.historical:
-    set_historical(store, model, historical, actor="dashboard")
-    st.session_state["settings_done"] = (
-        "Judged as a historical log, as of its end." if historical else "Judged as a live service, as of now."
-    )
-    st.rerun()
+    try:
+        set_historical(store, model, historical, actor=actor)
+    except ReadinessError as exc:
+        st.error(inert(exc))
+    else:
+        st.session_state["settings_done"] = (
+            "Judged as a historical log, as of its end."
+            if historical
+            else "Judged as a live service, as of now."
+        )
+        st.rerun()
 
 st.subheader("Audit trail")
 scope = st.radio("Changes to", ["This model", "Every model"], horizontal=True, key="audit_scope")

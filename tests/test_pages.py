@@ -334,7 +334,7 @@ def test_settings_page_adds_and_removes_a_criterion(fraud_store):
     assert list(table["Criterion"]) == ["recall >= 0.80 per week, with at least 200 labels"]
     assert not any("Task defaults in use" in c.value for c in at.caption)
     trail = at.dataframe[1].value
-    assert trail.loc[0, "Action"] == "criterion.add" and trail.loc[0, "Who"] == "dashboard"
+    assert trail.loc[0, "Action"] == "criterion.add" and trail.loc[0, "Who"] == "dashboard (local mode)"
 
     at.button(key="criterion_remove").click().run()
     assert not at.exception and not at.error
