@@ -7,6 +7,9 @@ and keeps the sidebar model picker in the URL (``?model=fraud``) across pages.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import NoReturn
 
 import streamlit as st
 
@@ -74,6 +77,17 @@ def model_picker(store: Store) -> str | None:
     return choice
 
 
+PAGES = [  # (file, title, icon); the first is the default
+    ("pages/overview.py", "Overview", ":material/dashboard:"),
+    ("pages/checklist.py", "Checklist", ":material/checklist:"),
+    ("pages/drift.py", "Drift", ":material/ssid_chart:"),
+    ("pages/performance.py", "Performance", ":material/speed:"),
+    ("pages/data.py", "Data", ":material/upload_file:"),
+    ("pages/settings.py", "Settings", ":material/tune:"),
+    ("pages/report.py", "Report", ":material/description:"),
+]
+
+
 def sign_in_page() -> None:
     """What someone who has not signed in sees, when a provider is configured: a way to sign in."""
     st.title("Model readiness")
@@ -107,14 +121,20 @@ def resolve_actor() -> Actor:
         st.error(inert(exc))
         st.stop()
     if actor is None:
-        st.session_state.pop("actor", None)
-        st.navigation([st.Page(sign_in_page, title="Sign in", icon=":material/login:")]).run()
-        st.stop()
-    if actor.policy is not None and not actor.policy.has_role(actor.name):
-        st.session_state.pop("actor", None)
-        st.navigation([st.Page(lambda: no_role_page(actor), title="No access", icon=":material/lock:")]).run()
-        st.stop()
+        only_page(sign_in_page, "Sign in")
+    elif actor.policy is not None and not actor.policy.has_role(actor.name):
+        only_page(lambda: no_role_page(actor), "No access")
+    assert actor is not None
     return actor
+
+
+def only_page(show: Callable[[], None], title: str) -> NoReturn:
+    """Show one page whatever the address asks for (a deep link included), and stop the run."""
+    st.session_state.pop("actor", None)
+    stand_ins = [st.Page(show, title=title, default=True)]
+    stand_ins += [st.Page(show, title=title, url_path=Path(path).stem) for path, _, _ in PAGES[1:]]
+    st.navigation(stand_ins, position="hidden").run()
+    st.stop()
 
 
 url = configured_url()
@@ -124,16 +144,9 @@ with st.spinner("Seeding the demo database (first start only)..."):
 st.session_state["store"] = store
 st.session_state["actor"] = resolve_actor()
 
-pages = [
-    st.Page("pages/overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    st.Page("pages/checklist.py", title="Checklist", icon=":material/checklist:"),
-    st.Page("pages/drift.py", title="Drift", icon=":material/ssid_chart:"),
-    st.Page("pages/performance.py", title="Performance", icon=":material/speed:"),
-    st.Page("pages/data.py", title="Data", icon=":material/upload_file:"),
-    st.Page("pages/settings.py", title="Settings", icon=":material/tune:"),
-    st.Page("pages/report.py", title="Report", icon=":material/description:"),
-]
-navigation = st.navigation(pages)
+navigation = st.navigation(
+    [st.Page(path, title=title, icon=icon, default=i == 0) for i, (path, title, icon) in enumerate(PAGES)]
+)
 st.session_state["model_choice"] = model_picker(store)
 show_identity(st.session_state["actor"], st.session_state["model_choice"])
 navigation.run()

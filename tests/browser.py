@@ -82,17 +82,26 @@ def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 120
 
 
 @contextmanager
-def running_app(database_url: str, auto_demo: bool = False, demo_scale: float | None = None) -> Iterator[str]:
-    """Start ``streamlit run app.py`` on a free port against a database; yield its base URL.
+def running_app(
+    database_url: str,
+    auto_demo: bool = False,
+    demo_scale: float | None = None,
+    port: int | None = None,
+    extra_env: dict[str, str] | None = None,
+    extra_args: tuple[str, ...] = (),
+) -> Iterator[str]:
+    """Start ``streamlit run app.py`` on a free port (or ``port``) against a database; yield its base URL.
 
     ``demo_scale`` (with ``auto_demo``) seeds the first start's demo at that scale instead of
-    the full one: the same path through app.py, with fewer rows to generate.
+    the full one: the same path through app.py, with fewer rows to generate. ``extra_env`` and
+    ``extra_args`` (e.g. ``--secrets.files``) go to the server.
     """
-    port = free_port()
+    port = port or free_port()
     env = {
         **os.environ,
         "READINESS_DATABASE_URL": database_url,
         "READINESS_AUTO_DEMO": "1" if auto_demo else "0",
+        **(extra_env or {}),
     }
     boot = ["-m", "streamlit"] if demo_scale is None else ["-c", SCALED_DEMO_BOOT, str(demo_scale)]
     command = [
@@ -110,6 +119,7 @@ def running_app(database_url: str, auto_demo: bool = False, demo_scale: float | 
         "false",
         "--server.fileWatcherType",
         "none",
+        *extra_args,
     ]
     log = ARTIFACTS / f"streamlit-{port}.log"
     ARTIFACTS.mkdir(exist_ok=True)
