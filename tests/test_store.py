@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import sqlite3
 import threading
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
@@ -449,3 +450,56 @@ def test_a_postgresql_refresh_never_skips_rows_committed_late_with_lower_ids(pg_
     baseline = store.active_baseline(model.id)
     assert sum(profile.n_rows for _, profile in day_profiles(store, baseline)) == 50
     assert sum(record.n_rows for record in day_records(store, baseline)) == 50
+
+
+def test_a_sqlite_write_waits_out_a_writer_that_holds_the_lock_past_the_busy_timeout(tmp_path, monkeypatch):
+    """A long ingest holds the write lock longer than SQLite's busy timeout: a service's batch retries and lands.
+
+    Before, the batch failed with "database is locked" once the busy timeout ran out.
+    """
+    monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    url = f"sqlite:///{tmp_path / 'long.db'}"
+    store = Store.open(url)
+    ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    blocker = sqlite3.connect(tmp_path / "long.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")  # the long ingest
+    retried, released = threading.Event(), threading.Event()
+    monkeypatch.setattr(store_module, "_pause", lambda seconds: (retried.set(), released.wait(timeout=60)))
+    outcome: list[object] = []
+
+    def service() -> None:
+        try:
+            outcome.append(log_predictions(Store.open(url), "fraud", live_frame(25), refresh=False))
+        except Exception as exc:  # recorded, so the assertion below names it
+            outcome.append(exc)
+
+    writer = threading.Thread(target=service)
+    writer.start()
+    try:
+        assert retried.wait(timeout=60)  # the batch ran out of busy timeout at least once
+    finally:
+        blocker.execute("COMMIT")
+        blocker.close()
+        released.set()
+    writer.join(timeout=60)
+    assert not writer.is_alive() and outcome == [25], outcome
+    assert store.count_rows("predictions") == 25
+
+
+def test_a_sqlite_database_busy_past_every_retry_is_one_line_that_says_so(tmp_path, monkeypatch):
+    """Another process holds the write lock throughout: the write fails with a StoreError saying the database is busy."""
+    monkeypatch.setattr(store_module, "SQLITE_BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(store_module, "BUSY_BACKOFF_SECONDS", (0.01, 0.02))
+    url = f"sqlite:///{tmp_path / 'held.db'}"
+    store = Store.open(url)
+    ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    blocker = sqlite3.connect(tmp_path / "held.db", isolation_level=None)
+    blocker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(StoreError, match=r"busy: another write held it through 3 attempts") as caught:
+            log_predictions(Store.open(url), "fraud", live_frame(5), refresh=False)
+        assert "\n" not in str(caught.value)
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert store.count_rows("predictions") == 0

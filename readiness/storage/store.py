@@ -6,6 +6,7 @@ data, never SQL text. Writers take a connection so a caller can make one transac
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,7 +31,7 @@ from sqlalchemy import (
 )
 from sqlalchemy import text as sql_text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from readiness.config import database_url
 from readiness.core.records import (
@@ -52,13 +53,22 @@ INSERT_CHUNK_ROWS = 20_000
 WRITE_LOCK_KEY = 7_342_001  # PostgreSQL advisory lock: write transactions share it, committed_bounds takes it
 
 
+SQLITE_BUSY_TIMEOUT_MS = 10_000  # how long SQLite itself waits for another writer, per attempt
+BUSY_BACKOFF_SECONDS = (0.5, 1.0, 2.0, 4.0)  # then pauses between further attempts: about a minute in all
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # a service appends while the dashboard reads
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(SQLITE_BUSY_TIMEOUT_MS)}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _pause(seconds: float) -> None:
+    """Wait between attempts to begin a write (a seam for tests)."""
+    time.sleep(seconds)
 
 
 def make_engine(url: str | None = None) -> Engine:
@@ -154,14 +164,45 @@ class Store:
         A database error (locked, unreachable, a constraint) becomes a StoreError naming it.
         """
         try:
-            with self.engine.begin() as conn:
-                if (
-                    self.dialect == "postgresql"
-                ):  # see committed_bounds: writers share, a refresh waits them out
-                    conn.execute(select(func.pg_advisory_xact_lock_shared(WRITE_LOCK_KEY)))
-                yield conn
+            with self.engine.connect() as conn:
+                self._start_write(conn)
+                try:
+                    yield conn
+                except BaseException:
+                    conn.rollback()
+                    raise
+                conn.commit()
         except SQLAlchemyError as exc:
             raise StoreError(f"{one_line(exc)}.") from exc
+
+    def _start_write(self, conn: Connection) -> None:
+        """Take what a write transaction holds from its start: SQLite's write lock, PostgreSQL's shared advisory lock.
+
+        SQLite: ``BEGIN IMMEDIATE``, so reads and writes inside are one transaction and waiting
+        for another writer happens here, where it can be retried: SQLite waits its busy timeout,
+        then this backs off and tries again, and past the last attempt says the database is busy.
+        """
+        if self.dialect == "postgresql":  # see committed_bounds: writers share, a refresh waits them out
+            conn.execute(select(func.pg_advisory_xact_lock_shared(WRITE_LOCK_KEY)))
+            return
+        if self.dialect != "sqlite":
+            return
+        for pause in (*BUSY_BACKOFF_SECONDS, None):
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                conn.rollback()
+                if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
+                    raise
+                if pause is None:
+                    raise StoreError(
+                        f"The database is busy: another write held it through {len(BUSY_BACKOFF_SECONDS) + 1} "
+                        f"attempts over {sum(BUSY_BACKOFF_SECONDS) + SQLITE_BUSY_TIMEOUT_MS / 1000 * (len(BUSY_BACKOFF_SECONDS) + 1):.0f} s "
+                        f"({one_line(exc)}). Try again when the other upload or refresh has finished; a team "
+                        "writing this much at once may outgrow one SQLite file (see docs/log-contract.md)."
+                    ) from None
+                _pause(pause)
 
     # -- models -------------------------------------------------------------------------
 
