@@ -503,3 +503,39 @@ def test_a_sqlite_database_busy_past_every_retry_is_one_line_that_says_so(tmp_pa
         blocker.execute("ROLLBACK")
         blocker.close()
     assert store.count_rows("predictions") == 0
+
+
+def test_aggregates_cover_exactly_the_stored_rows_after_a_service_an_ingest_and_readers_run_at_once(store):
+    """A service logs batches while a file is ingested and pages refresh and read: afterwards profiles and
+    performance aggregates count exactly the rows stored, on SQLite and on PostgreSQL."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from readiness.analysis.refresh import refresh_model
+    from readiness.storage.performance_store import day_records
+    from readiness.storage.profile_store import day_profiles
+
+    ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    model = store.get_model("fraud")
+
+    def service(i: int) -> int:
+        return log_predictions(store, "fraud", live_frame(30, seed=i, id_prefix=f"s{i}"), refresh=i % 2 == 0)
+
+    def upload() -> int:
+        return ingest_csv(store, "fraud", "live", live_csv(3000, id_prefix="file"), "live.csv").rows_added
+
+    def page(_: int) -> int:
+        refresh_model(store, model)
+        return len(store.read_predictions(model))
+
+    with ThreadPoolExecutor(max_workers=5) as pool:
+        futures = [pool.submit(service, i) for i in range(10)]
+        futures.insert(3, pool.submit(upload))
+        futures += [pool.submit(page, i) for i in range(4)]
+        results = [f.result(timeout=300) for f in futures]
+    assert sum(results[:11]) == 10 * 30 + 3000
+    refresh_model(store, model)
+    stored = store.count_rows("predictions")
+    baseline = store.active_baseline(model.id)
+    assert stored == 3300
+    assert sum(profile.n_rows for _, profile in day_profiles(store, baseline)) == stored
+    assert sum(record.n_rows for record in day_records(store, baseline)) == stored

@@ -51,13 +51,14 @@ class Refreshed:
 
 def refresh_model(store: Store, model: Model, progress: Callable[[int], None] | None = None) -> Refreshed:
     """Profile the model's new predictions and recompute the performance of the days new rows or labels touched."""
-    bounds = store.committed_bounds(model.id)  # once: on PostgreSQL it waits out the running writes
-    return Refreshed(
-        model.name,
-        refresh_profiles(store, model, progress=progress, upto=bounds[0]),
-        refresh_performance(store, model, bounds=bounds),
-        store.count_implausible(model.id),
-    )
+    with store.refreshing(model.id):  # one refresh of a model at a time: two would collide on the same days
+        bounds = store.committed_bounds(model.id)  # once: on PostgreSQL it waits out the running writes
+        return Refreshed(
+            model.name,
+            refresh_profiles(store, model, progress=progress, upto=bounds[0]),
+            refresh_performance(store, model, bounds=bounds),
+            store.count_implausible(model.id),
+        )
 
 
 def refresh_all(store: Store) -> tuple[Refreshed, ...]:

@@ -51,6 +51,7 @@ from readiness.storage.sql import LABELLED_LOG, chunks, effective_label, plausib
 
 INSERT_CHUNK_ROWS = 20_000
 WRITE_LOCK_KEY = 7_342_001  # PostgreSQL advisory lock: write transactions share it, committed_bounds takes it
+REFRESH_LOCK_KEY = 7_342_002  # PostgreSQL advisory lock (with a model id): one refresh of a model at a time
 
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # how long SQLite itself waits for another writer, per attempt
@@ -508,6 +509,28 @@ class Store:
             rows = conn.execute(select(func.max(p.c.id)).where(p.c.model_id == model_id)).scalar_one()
             labels = conn.execute(select(func.max(lab.c.id)).where(lab.c.model_id == model_id)).scalar_one()
         return int(rows or 0), int(labels or 0)
+
+    @contextmanager
+    def refreshing(self, model_id: int) -> Iterator[None]:
+        """Run one refresh of the model at a time, across processes (PostgreSQL; SQLite runs one write at a time).
+
+        Two refreshes of a model at once (two page views, a service and a page) would both
+        recompute the same days and collide on the stored windows.
+        """
+        if self.dialect != "postgresql":
+            yield
+            return
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(select(func.pg_advisory_lock(REFRESH_LOCK_KEY, model_id)))
+                conn.commit()  # the lock is the session's: it outlives the transaction
+                try:
+                    yield
+                finally:
+                    conn.execute(select(func.pg_advisory_unlock(REFRESH_LOCK_KEY, model_id)))
+                    conn.commit()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"{one_line(exc)}.") from exc
 
     def count_implausible(self, model_id: int) -> int:
         """Predictions of a model whose time is outside the plausible range (left out of every analysis)."""
