@@ -13,7 +13,7 @@ from typing import NoReturn
 
 import streamlit as st
 
-from readiness.config import DATABASE_URL_ENV, database_url
+from readiness.config import DATABASE_URL_ENV, check_settings, database_url
 from readiness.core.access import Actor
 from readiness.errors import ReadinessError
 from readiness.storage.store import Store
@@ -137,6 +137,11 @@ def only_page(show: Callable[[], None], title: str) -> NoReturn:
     st.stop()
 
 
+try:
+    check_settings()  # every setting read once, so a typo stops the app here with its name
+except ReadinessError as exc:
+    st.error(inert(exc))
+    st.stop()
 url = configured_url()
 store = open_store(url)
 with st.spinner("Seeding the demo database (first start only)..."):

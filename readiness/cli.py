@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from readiness.config import ROLES_FILE_ENV, roles_policy
+from readiness.config import ROLES_FILE_ENV, check_settings, roles_policy
 from readiness.core.access import AccessDenied, Actor
 from readiness.core.checklist import DEFAULT_VALIDITY_DAYS
 from readiness.core.drift import METHODS, DriftOptions
@@ -288,6 +288,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the CLI; return the process exit code."""
     args = build_parser().parse_args(argv)
     try:
+        check_settings()
         if hasattr(args, "actor"):
             args.actor = cli_actor(args.actor)
         return COMMANDS[args.command](args)

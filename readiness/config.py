@@ -133,3 +133,32 @@ def roles_policy(fallback: Mapping[str, Any] | None = None) -> RolePolicy | None
             'admin = ["ana@example.com"].'
         )
     return policy_from_mapping(roles)
+
+
+AUTO_DEMO_ENV = "READINESS_AUTO_DEMO"
+
+
+def check_settings() -> None:
+    """Read every setting from the environment once, at start; raise ConfigError naming the first bad one.
+
+    The app and the CLI call this before anything else, so a typo stops them with one line
+    instead of failing on the first upload or page that reads the setting.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(database_url())
+    except ArgumentError as exc:
+        raise ConfigError(
+            f"{DATABASE_URL_ENV}={os.environ.get(DATABASE_URL_ENV, '')!r} is not a database URL ({exc}); "
+            "use e.g. sqlite:///data/readiness.db or postgresql+psycopg://user@host/db."
+        ) from None
+    _upload_megabytes()
+    timestamp_range()
+    roles_policy()
+    auto_demo = os.environ.get(AUTO_DEMO_ENV, "").strip()
+    if auto_demo not in ("", "0", "1"):
+        raise ConfigError(
+            f"{AUTO_DEMO_ENV}={auto_demo!r} is not 0 or 1; use 0 to start without seeding the demo."
+        )
