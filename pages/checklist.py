@@ -9,12 +9,12 @@ from readiness.analysis.records import (
     DEFAULT_ITEMS,
     DEFAULT_VALIDITY_DAYS,
     SECTIONS,
+    Action,
     ItemResult,
     ItemStatus,
     points,
 )
 from readiness.analysis.settings import attest, mark_applicable, mark_not_applicable, withdraw
-from readiness.core.access import Action
 from readiness.errors import ReadinessError
 from shell import (
     EVIDENCE_PAGES,

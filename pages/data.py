@@ -19,7 +19,7 @@ from readiness.analysis.ingest import (
     missing_roles,
     preview_upload,
 )
-from readiness.core.access import Action
+from readiness.analysis.records import Action
 from readiness.errors import ReadinessError
 from shell import allowed, current_actor, inert, require_shell, table
 

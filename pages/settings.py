@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from readiness.analysis.records import Action
 from readiness.analysis.settings import (
     COMPARISONS,
     CRITERION_WINDOWS,
@@ -17,7 +18,6 @@ from readiness.analysis.settings import (
     remove_criterion,
     set_historical,
 )
-from readiness.core.access import Action
 from readiness.errors import ReadinessError
 from shell import allowed, current_actor, inert, require_shell, selected_model, table
 

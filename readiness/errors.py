@@ -29,6 +29,14 @@ class ConfigError(ReadinessError):
     """A setting read from the environment has a value that cannot be used."""
 
 
+class RolesConfigError(ConfigError):
+    """The roles configuration cannot be read (unknown key, a role name misspelt, an identity with spaces)."""
+
+
+class AccessDenied(ReadinessError):
+    """The actor's role does not allow the change it asked for (checked in the analysis layer, whatever the page showed)."""
+
+
 class FileFormatError(ReadinessError):
     """The uploaded bytes are not a usable CSV (empty, unreadable, too big, bad header)."""
 

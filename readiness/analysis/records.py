@@ -6,6 +6,7 @@ The analyses themselves live in :mod:`readiness.analysis.assessment`,
 
 from __future__ import annotations
 
+from readiness.core.access import Action, Actor, Role
 from readiness.core.checklist import (
     DEFAULT_ITEMS,
     DEFAULT_VALIDITY_DAYS,
@@ -24,6 +25,8 @@ __all__ = [
     "DEFAULT_VALIDITY_DAYS",
     "SECTIONS",
     "TASKS",
+    "Action",
+    "Actor",
     "Bands",
     "CriteriaState",
     "CriterionStatus",
@@ -32,6 +35,7 @@ __all__ = [
     "ItemStatus",
     "Model",
     "ReadinessStatus",
+    "Role",
     "band_status",
     "points",
     "status_words",

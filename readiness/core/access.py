@@ -23,15 +23,18 @@ from enum import Enum, IntEnum
 from types import MappingProxyType
 from typing import Any
 
-from readiness.errors import ConfigError, ReadinessError
+from readiness.errors import AccessDenied, RolesConfigError
 
-
-class AccessDenied(ReadinessError):
-    """The actor's role does not allow the change it asked for."""
-
-
-class RolesConfigError(ConfigError):
-    """The roles configuration cannot be read (unknown role, bad list, bad pattern)."""
+__all__ = [
+    "AccessDenied",
+    "Action",
+    "Actor",
+    "Role",
+    "RolePolicy",
+    "RolesConfigError",
+    "policy_from_mapping",
+    "require",
+]
 
 
 class Role(IntEnum):
