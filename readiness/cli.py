@@ -17,17 +17,13 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
-import pandas as pd
-
 from readiness.config import ROLES_FILE_ENV, check_settings, roles_policy
 from readiness.core.access import AccessDenied, Actor
 from readiness.core.checklist import DEFAULT_VALIDITY_DAYS
-from readiness.core.drift import METHODS, DriftOptions
+from readiness.core.drift_methods import METHODS
 from readiness.core.mapping import KINDS, check_mapping, parse_mapping_pairs
 from readiness.core.records import TASKS, Model, utcnow
 from readiness.core.status import ReadinessStatus
-from readiness.core.tablefile import read_table_bytes
-from readiness.core.validate import propose_task
 from readiness.core.windows import WINDOWS
 from readiness.errors import ReadinessError, StoreError, one_line
 from readiness.storage.store import Store
@@ -349,6 +345,8 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _ingest(args: argparse.Namespace) -> int:
     from readiness.analysis.ingest import ModelSpec, ingest_csv, propose_upload_mapping
+    from readiness.core.tablefile import read_table_bytes
+    from readiness.core.validate import propose_task
 
     if not args.file.is_file():
         raise ReadinessError(f"No such file: {args.file}. Check the path.")
@@ -408,7 +406,7 @@ def _tests(pairs: list[str]) -> dict[str, str]:
 
 def _drift(args: argparse.Namespace) -> int:
     from readiness.analysis.contract import drift_json
-    from readiness.analysis.drift_overview import drift_overview
+    from readiness.analysis.drift_overview import DriftOptions, drift_overview
 
     store = _open(args)
     options = DriftOptions(methods=_tests(args.test), correction=args.correction, rule=args.rule)
@@ -432,6 +430,8 @@ def _drift(args: argparse.Namespace) -> int:
 
 def drift_text(result: dict) -> str:
     """``drift`` for people: what drifts now and since when, then every column."""
+    import pandas as pd
+
     summary, now = result["summary"], result["summary"]["now"]
     columns = result["columns"]
     drifting = [c for c in columns if c["drifting_now"]]
@@ -464,6 +464,8 @@ def drift_text(result: dict) -> str:
 
 
 def _performance(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from readiness.analysis.contract import performance_json
     from readiness.analysis.performance_overview import performance_overview, quality_metrics
 
@@ -523,6 +525,8 @@ def _criteria(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from readiness.analysis.contract import models_json
     from readiness.analysis.overview import portfolio_overview
 

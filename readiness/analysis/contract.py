@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import math
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from readiness.analysis.assessment import Assessment
-from readiness.analysis.drift_overview import DriftOverview
-from readiness.analysis.gate import GateResult
-from readiness.analysis.overview import ModelOverview, Portfolio
-from readiness.analysis.performance_overview import PerformanceOverview
 from readiness.core.checklist import SECTIONS, ItemResult
 from readiness.core.criteria import Criterion
 from readiness.core.metrics import MetricValue
 from readiness.core.performance import CriterionTrack
 from readiness.core.status import CriterionStatus, ReadinessStatus
+
+if TYPE_CHECKING:  # only annotations: `models` and `gate` need not import the Drift and Performance analyses
+    from readiness.analysis.assessment import Assessment
+    from readiness.analysis.drift_overview import DriftOverview
+    from readiness.analysis.gate import GateResult
+    from readiness.analysis.overview import ModelOverview, Portfolio
+    from readiness.analysis.performance_overview import PerformanceOverview
 
 Json = dict[str, Any]
 

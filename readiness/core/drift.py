@@ -44,6 +44,18 @@ import pandas as pd
 from scipy import stats
 
 from readiness.core import drift_stats as ds
+from readiness.core.drift_methods import (
+    AGAINST,
+    ALPHA,
+    DISTANCE_THRESHOLDS,
+    METHOD_NAMES,
+    METHODS,
+    MIN_EFFECT,
+    NEEDS_RAW,
+    NUMERIC_ONLY,
+    P_VALUE_METHODS,
+    RULES,
+)
 from readiness.core.profiles import (
     CategoricalProfile,
     ColumnReference,
@@ -57,42 +69,6 @@ from readiness.core.profiles import (
 )
 from readiness.core.records import FeatureSpec
 from readiness.errors import CalibrationError, DriftOptionsError, SchemaMismatchError
-
-ALPHA = 0.05
-RULES = ("test", "cutoff")
-MIN_EFFECT = MappingProxyType({"numeric": 0.05, "categorical": 0.02})
-P_VALUE_METHODS = ("ks_chisquare", "ks", "chisquare", "z", "anderson", "cramer_von_mises")
-DISTANCE_THRESHOLDS: Mapping[str, float] = MappingProxyType(
-    {
-        "wasserstein": 0.1,
-        "jensenshannon": 0.1,
-        "psi": 0.2,
-        "hellinger": 0.1,
-        "kl_div": 0.1,
-        "tvd": 0.1,
-    }
-)
-METHODS = P_VALUE_METHODS + tuple(DISTANCE_THRESHOLDS)
-NUMERIC_ONLY = frozenset({"ks_chisquare", "ks", "wasserstein", "anderson", "cramer_von_mises"})
-NEEDS_RAW = frozenset({"anderson", "cramer_von_mises"})
-AGAINST = ("rest", "full")
-METHOD_NAMES: Mapping[str, str] = MappingProxyType(
-    {
-        "ks_chisquare": "KS and chi-square",
-        "ks": "KS",
-        "chisquare": "chi-square",
-        "z": "two-proportion z",
-        "anderson": "Anderson-Darling",
-        "cramer_von_mises": "Cramér-von Mises",
-        "wasserstein": "normed Wasserstein distance",
-        "jensenshannon": "Jensen-Shannon distance",
-        "psi": "PSI",
-        "hellinger": "Hellinger distance",
-        "kl_div": "KL divergence",
-        "tvd": "total variation distance",
-    }
-)
-
 
 # --------------------------------------------------------------------------- options and results
 

@@ -13,17 +13,17 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from sklearn.ensemble import HistGradientBoostingClassifier
-from sklearn.inspection import permutation_importance
-from sklearn.metrics import roc_auc_score
-from sklearn.model_selection import StratifiedKFold
 from threadpoolctl import threadpool_limits
 
 from readiness.core.records import FeatureSpec
 from readiness.errors import SchemaMismatchError
+
+if TYPE_CHECKING:  # scikit-learn is imported when a classifier is trained, not with this module
+    from sklearn.ensemble import HistGradientBoostingClassifier
 
 MIN_ROWS_PER_SIDE = 50
 MAX_CATEGORIES = 50
@@ -246,6 +246,8 @@ def _category_codes(values: pd.Series) -> np.ndarray:
 
 def _classifier(is_categorical: np.ndarray, seed: int) -> HistGradientBoostingClassifier:
     """A modest, deterministic gradient-boosting domain classifier."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
     return HistGradientBoostingClassifier(
         max_iter=MAX_ITER,
         learning_rate=0.1,
@@ -262,6 +264,10 @@ def _cross_validate(
     x: np.ndarray, y: np.ndarray, is_categorical: np.ndarray, folds: int, seed: int
 ) -> tuple[list[float], np.ndarray]:
     """Out-of-fold ROC AUC per fold, and permutation importances on the first fold."""
+    from sklearn.inspection import permutation_importance
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold
+
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     aucs: list[float] = []
     importances = np.zeros(x.shape[1])
