@@ -65,20 +65,43 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_until_healthy(url: str, process: subprocess.Popen, timeout: float = 120.0) -> None:
-    """Poll Streamlit's health endpoint until it answers ok, the process dies, or time runs out."""
+def wait_until_answering(
+    url: str, process: subprocess.Popen, timeout: float = 120.0, body: bytes | None = None
+) -> None:
+    """Poll ``url`` until it answers 200 (with ``body``, when given), the process dies, or time runs out."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {process.returncode}")
+            raise RuntimeError(
+                f"{process.args[0]} exited with code {process.returncode} before {url} answered"
+            )
         try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200 and (body is None or response.read().strip() == body):
                     return
         except OSError:
             pass
         time.sleep(0.2)
-    raise TimeoutError(f"streamlit did not become healthy at {url} within {timeout:.0f}s")
+    raise TimeoutError(f"nothing answered at {url} within {timeout:.0f}s")
+
+
+@contextmanager
+def background_process(
+    command: list[str], log_name: str, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen]:
+    """Run ``command`` from the project folder with its output in test-artifacts/``log_name``; stop it afterwards."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    with (ARTIFACTS / log_name).open("wb") as out:
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            yield process
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
 
 @contextmanager
@@ -121,21 +144,10 @@ def running_app(
         "none",
         *extra_args,
     ]
-    log = ARTIFACTS / f"streamlit-{port}.log"
-    ARTIFACTS.mkdir(exist_ok=True)
-    with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            wait_until_healthy(url, process)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+    url = f"http://127.0.0.1:{port}"
+    with background_process(command, f"streamlit-{port}.log", env) as process:
+        wait_until_answering(f"{url}/_stcore/health", process, body=b"ok")
+        yield url
 
 
 def wait_for_script(page, timeout: float = SLOW_MS) -> None:

@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -21,8 +18,8 @@ from conftest import copy_store
 from readiness.storage.store import Store
 from tests.browser import (
     ARTIFACTS,
-    ROOT,
     SLOW_MS,
+    background_process,
     choose,
     chromium,
     free_port,
@@ -31,6 +28,7 @@ from tests.browser import (
     running_app,
     sidebar_link,
     wait_for_script,
+    wait_until_answering,
 )
 
 pytestmark = pytest.mark.browser
@@ -50,40 +48,13 @@ ROLLBACK_TITLE = "Rolling back to the previous model has been rehearsed"
 def oidc_provider() -> Iterator[str]:
     """oidc-provider-mock on a free 127.0.0.1 port, offering the viewer and the owner; yield its issuer URL."""
     port = free_port()
-    users = [json.dumps({"sub": who, "email": who, "email_verified": True}) for who in (VIEWER, OWNER)]
     command = [sys.executable, "-m", "oidc_provider_mock", "--host", "127.0.0.1", "--port", str(port)]
-    for claims in users:
-        command += ["--user-claims", claims]
-    ARTIFACTS.mkdir(exist_ok=True)
-    with (ARTIFACTS / f"oidc-{port}.log").open("wb") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        issuer = f"http://127.0.0.1:{port}"
-        try:
-            wait_for_url(f"{issuer}/.well-known/openid-configuration", process)
-            yield issuer
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-
-
-def wait_for_url(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
-    """Poll ``url`` until it answers 200, the process dies, or time runs out."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the OIDC provider exited with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.2)
-    raise TimeoutError(f"the OIDC provider did not answer at {url} within {timeout:.0f}s")
+    for who in (VIEWER, OWNER):
+        command += ["--user-claims", json.dumps({"sub": who, "email": who, "email_verified": True})]
+    issuer = f"http://127.0.0.1:{port}"
+    with background_process(command, f"oidc-{port}.log") as process:
+        wait_until_answering(f"{issuer}/.well-known/openid-configuration", process, timeout=60)
+        yield issuer
 
 
 @pytest.fixture(scope="module")
