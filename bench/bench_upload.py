@@ -1,0 +1,230 @@
+"""Writing: uploads, labels, refreshes of directly inserted rows, storage size and the demo's first start.
+
+Run from the repository root (each stage runs in a fresh process through the CLI, as a user
+would; wall time and peak memory come from /usr/bin/time):
+
+    .venv/bin/python bench/bench_upload.py                      # 1M-row live log on SQLite
+    .venv/bin/python bench/bench_upload.py --rows 200000        # quicker
+    .venv/bin/python bench/bench_upload.py --database postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+The files are generated deterministically: a live log of ``--rows`` predictions (timestamp,
+request_id, 10 numeric and 5 categorical features, score, prediction, model_version,
+latency_ms), a 100,000-row baseline with labels, and delayed labels for 70% of the live rows.
+On PostgreSQL the tables are created in a fresh schema, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run from a checkout, not installed
+
+BASELINE_ROWS = 100_000
+DIRECT_ROWS = 200_000  # rows a service logs without refreshing, then `refresh` picks up
+
+
+def features(rows: int, rng: np.random.Generator) -> pd.DataFrame:
+    """10 numeric and 5 categorical features."""
+    frame = pd.DataFrame({f"x{i}": rng.normal(size=rows).round(4) for i in range(10)})
+    for i in range(5):
+        frame[f"c{i}"] = rng.choice(["alpha", "beta", "gamma", "delta", "epsilon"], rows)
+    return frame
+
+
+def live_log(rows: int, seed: int = 0, start: str = "2026-01-01", prefix: str = "r") -> pd.DataFrame:
+    """The benchmark's live log: one prediction every 10 s from ``start``."""
+    rng = np.random.default_rng(seed)
+    frame = features(rows, rng)
+    times = pd.Timestamp(start) + pd.to_timedelta(np.arange(rows) * 10, unit="s")
+    frame.insert(0, "timestamp", times.strftime("%Y-%m-%dT%H:%M:%SZ"))
+    frame.insert(1, "request_id", [f"{prefix}{i}" for i in range(rows)])
+    frame["score"] = rng.random(rows).round(4)
+    frame["prediction"] = (frame["score"] > 0.5).astype(int)
+    frame["model_version"] = np.where(np.arange(rows) < rows // 2, "v1", "v2")
+    frame["latency_ms"] = rng.gamma(2.0, 20.0, rows).round(1)
+    return frame
+
+
+def baseline(rows: int = BASELINE_ROWS, seed: int = 1) -> pd.DataFrame:
+    """The baseline: features, score, prediction and label."""
+    rng = np.random.default_rng(seed)
+    frame = features(rows, rng)
+    frame["score"] = rng.random(rows).round(4)
+    frame["prediction"] = (frame["score"] > 0.5).astype(int)
+    frame["label"] = (rng.random(rows) < frame["score"]).astype(int)
+    return frame
+
+
+def labels(live: pd.DataFrame, seed: int = 2) -> pd.DataFrame:
+    """Delayed labels for 70% of the live rows."""
+    rng = np.random.default_rng(seed)
+    chosen = live.sample(frac=0.7, random_state=seed)
+    return pd.DataFrame(
+        {"request_id": chosen["request_id"], "label": (rng.random(len(chosen)) < chosen["score"]).astype(int)}
+    )
+
+
+def timed_cli(database: str, *args: str) -> tuple[float, float]:
+    """Run ``python -m readiness`` in a fresh process; return (wall seconds, peak resident MB)."""
+    command = [
+        "/usr/bin/time",
+        "-f",
+        "%e %M",
+        sys.executable,
+        "-m",
+        "readiness",
+        "--database",
+        database,
+        *args,
+    ]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-2000:]}")
+    seconds, kilobytes = done.stderr.strip().splitlines()[-1].split()
+    return float(seconds), int(kilobytes) / 1024
+
+
+def insert_directly(database: str, rows: int) -> None:
+    """A service logging batches of 10,000 with ``log_predictions(..., refresh=False)``: the rows wait for `refresh`."""
+    from readiness import Store, log_predictions
+
+    store = Store.open(database)
+    frame = live_log(rows, seed=9, start="2026-06-01", prefix="d")
+    for start in range(0, rows, 10_000):
+        log_predictions(store, "bench", frame.iloc[start : start + 10_000], refresh=False)
+    store.engine.dispose()
+
+
+def database_bytes(database: str) -> int:
+    """The database's size on disk (SQLite file and its WAL, or the PostgreSQL schema's tables)."""
+    from sqlalchemy import create_engine, text
+
+    if database.startswith("sqlite"):
+        path = Path(database.split("///", 1)[1])
+        return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+    engine = create_engine(database)
+    with engine.connect() as conn:
+        return int(
+            conn.execute(
+                text(
+                    "SELECT sum(pg_total_relation_size(c.oid)) FROM pg_class c WHERE c.relnamespace = "
+                    "(SELECT oid FROM pg_namespace WHERE nspname = current_schema()) AND c.relkind = 'r'"
+                )
+            ).scalar_one()
+        )
+
+
+def main() -> None:
+    """Generate the files, run every stage, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--database", help="a PostgreSQL URL (default: a temporary SQLite file)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        live = live_log(args.rows)
+        paths = {
+            "baseline": folder / "baseline.csv",
+            "live": folder / "live.csv",
+            "labels": folder / "labels.csv",
+        }
+        baseline().to_csv(paths["baseline"], index=False)
+        live.to_csv(paths["live"], index=False)
+        labels(live).to_csv(paths["labels"], index=False)
+        del live
+        database, schema = f"sqlite:///{folder / 'bench.db'}", None
+        if args.database:
+            from sqlalchemy import create_engine, text
+
+            schema = f"bench_{uuid.uuid4().hex[:8]}"
+            with create_engine(args.database).begin() as conn:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            separator = "&" if "?" in args.database else "?"
+            database = f"{args.database}{separator}options=-csearch_path%3D{schema}"
+        try:
+            rows = run_stages(database, paths, args.rows)
+        finally:
+            if schema is not None:
+                with create_engine(args.database).begin() as conn:
+                    conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        print(f"{args.rows:,}-row live log on {'PostgreSQL' if schema else 'SQLite'}")
+        print("| what | seconds | rows/s | peak MB |")
+        print("|---|---|---|---|")
+        for name, seconds, n, megabytes in rows:
+            rate = f"{n / seconds:,.0f}" if n else "-"
+            shown = f"{megabytes:,.0f}" if megabytes else "-"
+            print(f"| {name} | {seconds:.1f} | {rate} | {shown} |")
+
+
+def run_stages(database: str, paths: dict[str, Path], rows: int) -> list[tuple[str, float, int, float]]:
+    """Every stage in order; one (name, seconds, rows, peak MB) each, then the storage ratio."""
+    out = []
+    seconds, mb = timed_cli(
+        database,
+        "ingest",
+        "--model",
+        "bench",
+        "--kind",
+        "baseline",
+        str(paths["baseline"]),
+        "--task",
+        "binary",
+        "--positive-class",
+        "1",
+    )
+    out.append(
+        (
+            f"baseline, {BASELINE_ROWS:,} rows ({paths['baseline'].stat().st_size / 1e6:.0f} MB CSV)",
+            seconds,
+            BASELINE_ROWS,
+            mb,
+        )
+    )
+    seconds, mb = timed_cli(database, "ingest", "--model", "bench", "--kind", "live", str(paths["live"]))
+    out.append(
+        (
+            f"live log, {rows:,} rows ({paths['live'].stat().st_size / 1e6:.0f} MB CSV), stored and refreshed",
+            seconds,
+            rows,
+            mb,
+        )
+    )
+    n_labels = int(rows * 0.7)
+    seconds, mb = timed_cli(database, "ingest", "--model", "bench", "--kind", "labels", str(paths["labels"]))
+    out.append((f"labels, {n_labels:,} rows, stored and refreshed", seconds, n_labels, mb))
+    csv_bytes = sum(p.stat().st_size for p in paths.values())
+    size = database_bytes(database)
+    out.append(
+        (
+            f"database size {size / 1e6:,.0f} MB = {size / csv_bytes:.2f}x the three CSVs' {csv_bytes / 1e6:,.0f} MB",
+            0.0,
+            0,
+            0.0,
+        )
+    )
+    insert_directly(database, DIRECT_ROWS)
+    seconds, mb = timed_cli(database, "refresh", "--model", "bench")
+    out.append(
+        (f"refresh of {DIRECT_ROWS:,} rows a service logged without refreshing", seconds, DIRECT_ROWS, mb)
+    )
+    with tempfile.TemporaryDirectory() as demo_folder:
+        start = time.perf_counter()
+        timed_cli(f"sqlite:///{Path(demo_folder) / 'demo.db'}", "demo")
+        out.append(
+            ("demo seeded into an empty SQLite file (first start)", time.perf_counter() - start, 0, 0.0)
+        )
+    return out
+
+
+if __name__ == "__main__":
+    main()
