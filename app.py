@@ -7,9 +7,10 @@ and keeps the sidebar model picker in the URL (``?model=fraud``) across pages.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import streamlit as st
 
@@ -40,15 +41,24 @@ def open_store(url: str) -> Store:
 
 
 @st.cache_resource(show_spinner=False)
-def ensure_demo(url: str) -> bool:
-    """Seed the demo once per process when the database is empty (off with READINESS_AUTO_DEMO=0)."""
-    store = open_store(url)
-    if os.environ.get("READINESS_AUTO_DEMO", "1") == "0" or not store.is_empty():
-        return False
-    from readiness.analysis.demo import seed_demo
+def demo_seeding(url: str) -> dict[str, Any]:
+    """Per database, per server process: a lock so one session seeds, and whether that is done."""
+    return {"lock": threading.Lock(), "done": False}
 
-    seed_demo(store)
-    return True
+
+def ensure_demo(url: str, store: Store) -> None:
+    """Seed the demo once per process when the database is empty (off with READINESS_AUTO_DEMO=0), showing each step."""
+    state = demo_seeding(url)
+    if state["done"]:
+        return
+    with state["lock"]:  # a second session waits here, then finds it done
+        if not state["done"] and os.environ.get("READINESS_AUTO_DEMO", "1") != "0" and store.is_empty():
+            from readiness.analysis.demo import seed_demo
+
+            with st.status("Seeding the demo (first start only)", expanded=True) as status:
+                seed_demo(store, progress=status.write)
+                status.update(label="Demo seeded", state="complete", expanded=False)
+        state["done"] = True
 
 
 def model_picker(store: Store) -> str | None:
@@ -144,8 +154,7 @@ except ReadinessError as exc:
     st.stop()
 url = configured_url()
 store = open_store(url)
-with st.spinner("Seeding the demo database (first start only)..."):
-    ensure_demo(url)
+ensure_demo(url, store)
 st.session_state["store"] = store
 st.session_state["actor"] = resolve_actor()
 

@@ -12,6 +12,7 @@ import getpass
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, timedelta
@@ -338,7 +339,12 @@ def _demo(args: argparse.Namespace) -> int:
             "The database already has models; the demo only seeds an empty database. "
             "Point --database at a new file, or use --if-empty to skip quietly."
         )
-    summary = seed_demo(store, seed=args.seed)
+    started = time.monotonic()
+
+    def say(message: str) -> None:
+        print(f"[{time.monotonic() - started:5.1f} s] {message}", flush=True)
+
+    summary = seed_demo(store, seed=args.seed, progress=say)
     print("\n".join(summary.lines()))
     return 0
 

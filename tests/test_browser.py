@@ -135,6 +135,10 @@ def test_first_start_on_an_empty_database_seeds_and_shows_the_demo(browser, tmp_
             has=page.get_by_test_id("stMetricLabel").get_by_text("Models", exact=True)
         )
         expect(models.get_by_test_id("stMetricValue")).to_have_text("3", timeout=SLOW_MS)
+        # the steps were shown while seeding; once done, one collapsed line says so
+        expect(main.get_by_test_id("stExpander").filter(has_text="Demo seeded")).to_be_visible(
+            timeout=SLOW_MS
+        )
         page.screenshot(path=str(ARTIFACTS / "overview-demo.png"), full_page=True)
     from readiness import Store
 

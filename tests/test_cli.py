@@ -7,6 +7,7 @@ statuses as machine words, booleans for verdicts, ISO dates and null for what is
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from datetime import datetime, timedelta
@@ -410,3 +411,17 @@ def test_a_database_that_cannot_be_reached_is_exit_3_could_not_evaluate_never_1_
     monkeypatch.setenv("READINESS_DEBUG", "1")
     with pytest.raises(Exception, match="connection"):
         main(["--database", unreachable, "gate", "--model", "fraud"])
+
+
+def test_demo_prints_each_step_with_the_time_it_started(tmp_path, capsys, monkeypatch):
+    import readiness.analysis.demo as demo
+
+    seed = demo.seed_demo
+    monkeypatch.setattr(demo, "seed_demo", lambda store, **kw: seed(store, scale=0.01, **kw))
+    assert run(tmp_path / "demo.db", "demo") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert re.fullmatch(r"\[ +\d+\.\d s\] Seeding the demo: 3 models, 90 days of logs", lines[0])
+    assert any(
+        line.endswith("] fraud: profiling its log for the Drift and Performance pages") for line in lines
+    )
+    assert lines[-1].startswith("total: ")

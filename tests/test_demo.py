@@ -311,3 +311,21 @@ def test_sample_csvs_ingest_cleanly_with_the_proposed_mapping(tmp_path):
     log = log_of(store, "loan")
     assert log["label"].notna().sum() == 200
     assert set(log["model_version"]) == {"2.3.0"} and log["latency_ms"].notna().all()
+
+
+def test_seeding_says_each_step_as_it_goes(tmp_path):
+    """The CLI and the app's first start show these lines while the demo is seeded."""
+    heard: list[str] = []
+    store = Store.open(f"sqlite:///{tmp_path / 'steps.db'}")
+    summary = seed_demo(store, today=TODAY, scale=0.01, progress=heard.append)
+    assert heard[0] == "Seeding the demo: 3 models, 90 days of logs" and heard[-1] == "Demo seeded"
+    for seeded_model in summary.models:
+        name = seeded_model.name
+        assert f"{name}: generating the baseline and 90 days of predictions" in heard
+        assert (
+            f"{name} ({seeded_model.task}): storing {seeded_model.n_predictions:,} predictions and "
+            in " ".join(heard)
+        )
+        assert heard.index(f"{name}: profiling its log for the Drift and Performance pages") < heard.index(
+            f"{name}: recording a weekly score history"
+        )

@@ -183,8 +183,21 @@ def build_models(seed: int = 7, today: date | None = None, scale: float = 1.0) -
     return [build(seed, today, scale) for build in BUILDERS]
 
 
-def seed_demo(store: Store, seed: int = 7, today: date | None = None, scale: float = 1.0) -> DemoSummary:
-    """Write the three demo models into an empty store, one transaction per model."""
+def seed_demo(
+    store: Store,
+    seed: int = 7,
+    today: date | None = None,
+    scale: float = 1.0,
+    progress: Callable[[str], None] | None = None,
+) -> DemoSummary:
+    """Write the three demo models into an empty store, one transaction per model; ``progress`` hears each step.
+
+    >>> seed_demo(Store.open("sqlite:///:memory:"), progress=print)  # doctest: +SKIP
+    Seeding the demo: 3 models, 90 days of logs
+    fraud (binary): generating the baseline and 90 days of predictions
+    ...
+    """
+    say = progress or (lambda _message: None)
     clashes = [name for name in DEMO_MODELS if store.find_model(name) is not None]
     if clashes:
         raise ModelConfigError(
@@ -193,13 +206,24 @@ def seed_demo(store: Store, seed: int = 7, today: date | None = None, scale: flo
         )
     today = today or datetime.now(UTC).date()  # one date for all three models
     window = demo_window(today)
-    seeded = tuple(write_model(store, build(seed, today, scale), today) for build in BUILDERS)
+    say(f"Seeding the demo: {len(BUILDERS)} models, {LOG_DAYS} days of logs")
+    seeded = []
+    for name, build in zip(DEMO_MODELS, BUILDERS, strict=True):
+        say(f"{name}: generating the baseline and {LOG_DAYS} days of predictions")
+        generated = build(seed, today, scale)
+        say(
+            f"{name} ({generated.task}): storing {len(generated.log):,} predictions and {len(generated.labels):,} labels"
+        )
+        seeded.append(write_model(store, generated, today))
     for seeded_model in seeded:
         model = store.get_model(seeded_model.name)
+        say(f"{model.name}: profiling its log for the Drift and Performance pages")
         refresh_model(store, model)  # drift pages read per-day profiles, not raw rows
+        say(f"{model.name}: recording a weekly score history")
         # a weekly score history over the log, so the Checklist page has a trend to show
         backfill_history(store, model, LOG_DAYS, HISTORY_STEP_DAYS, today)
-    return DemoSummary(seeded, window.start, window.now)
+    say("Demo seeded")
+    return DemoSummary(tuple(seeded), window.start, window.now)
 
 
 def write_model(store: Store, model: DemoModel, today: date | None = None) -> SeededModel:
