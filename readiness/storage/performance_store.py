@@ -21,7 +21,7 @@ from readiness.core import estimation
 from readiness.core.performance import DayRecord, day_record
 from readiness.core.records import Baseline, Model, utcnow
 from readiness.storage import schema as t
-from readiness.storage.sql import LABELLED_LOG, effective_label, plausible_time
+from readiness.storage.sql import LABELLED_LOG, effective_label, plausible_time, result_frame
 from readiness.storage.store import Store
 
 RUN_DAYS = 14  # consecutive days read in one query when a refresh recomputes them
@@ -43,7 +43,7 @@ def baseline_outputs(store: Store, baseline: Baseline) -> pd.DataFrame:
     b = t.baseline_rows
     query = select(b.c.prediction, b.c.score, b.c.label).where(b.c.baseline_id == baseline.id)
     with store.engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).all(), columns=["prediction", "score", "label"])
+        frame = result_frame(conn.execute(query), ["prediction", "score", "label"])
     frame["score"] = pd.to_numeric(frame["score"], errors="coerce")
     return frame
 
@@ -165,7 +165,7 @@ def day_rows(store: Store, model_id: int, start: datetime, end: datetime) -> pd.
         .where(p.c.model_id == model_id, p.c.timestamp >= start, p.c.timestamp < end)
     )
     with store.engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).all(), columns=list(query.selected_columns.keys()))
+        frame = result_frame(conn.execute(query), list(query.selected_columns.keys()))
     frame["model_version"] = frame["model_version"].fillna("").astype(str)
     frame["timestamp"] = pd.to_datetime(frame["timestamp"])
     frame["received_at"] = pd.to_datetime(frame["received_at"])

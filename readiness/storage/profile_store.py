@@ -28,7 +28,7 @@ from readiness.core.profiles import (
 from readiness.core.records import Baseline, Model, utcnow
 from readiness.core.windows import window_starts
 from readiness.storage import schema as t
-from readiness.storage.sql import plausible_time, upsert
+from readiness.storage.sql import plausible_time, result_frame, upsert
 from readiness.storage.store import Store
 
 REFRESH_CHUNK_ROWS = 100_000
@@ -156,9 +156,7 @@ def _read_chunk(
     if upto is not None:
         query = query.where(p.c.id <= upto)
     with store.engine.connect() as conn:
-        return pd.DataFrame(
-            conn.execute(query).all(), columns=["id", "timestamp", "prediction", "score", "features"]
-        )
+        return result_frame(conn.execute(query), ["id", "timestamp", "prediction", "score", "features"])
 
 
 def _merge_chunk(

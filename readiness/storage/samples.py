@@ -16,7 +16,7 @@ import pandas as pd
 from sqlalchemy import Connection, Table, func, select
 
 from readiness.storage import schema as t
-from readiness.storage.sql import LABELLED_LOG, chunks, effective_label
+from readiness.storage.sql import LABELLED_LOG, chunks, effective_label, result_frame
 from readiness.storage.store import Store
 
 
@@ -109,9 +109,7 @@ def raw_rows(store: Store, model_id: int, lo: datetime, hi: datetime) -> pd.Data
         p.c.model_id == model_id, p.c.timestamp >= lo, p.c.timestamp < hi
     )
     with store.engine.connect() as conn:
-        return pd.DataFrame(
-            conn.execute(query).all(), columns=["id", "timestamp", "prediction", "score", "features"]
-        )
+        return result_frame(conn.execute(query), ["id", "timestamp", "prediction", "score", "features"])
 
 
 def newest_labelled_rows(
@@ -132,6 +130,6 @@ def newest_labelled_rows(
     if hi is not None:
         query = query.where(p.c.timestamp < hi)
     with store.engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).all(), columns=["prediction", "score", "label", "features"])
+        frame = result_frame(conn.execute(query), ["prediction", "score", "label", "features"])
     frame["score"] = pd.to_numeric(frame["score"], errors="coerce")
     return frame

@@ -47,7 +47,7 @@ from readiness.core.records import (
 )
 from readiness.errors import ModelConfigError, StoreError, UnknownModelError, one_line
 from readiness.storage import schema as t
-from readiness.storage.sql import LABELLED_LOG, chunks, effective_label, plausible_time
+from readiness.storage.sql import LABELLED_LOG, chunks, effective_label, plausible_time, result_frame
 
 INSERT_CHUNK_ROWS = 20_000
 WRITE_LOCK_KEY = 7_342_001  # PostgreSQL advisory lock: write transactions share it, committed_bounds takes it
@@ -358,7 +358,7 @@ class Store:
             .order_by(t.baseline_rows.c.id)
         )
         with self.engine.connect() as c:
-            raw = pd.DataFrame(c.execute(query).all(), columns=["prediction", "score", "label", "features"])
+            raw = result_frame(c.execute(query), ["prediction", "score", "label", "features"])
         features = features_from_json(raw["features"].tolist(), baseline.feature_names)
         return pd.concat([features, raw.drop(columns="features")], axis=1)
 
@@ -432,7 +432,7 @@ class Store:
         if limit is not None:
             query = query.limit(limit)
         with self.engine.connect() as c:
-            raw = pd.DataFrame(c.execute(query).all(), columns=list(query.selected_columns.keys()))
+            raw = result_frame(c.execute(query), list(query.selected_columns.keys()))
         baseline = self.active_baseline(model.id)
         names = baseline.feature_names if baseline else None
         features = features_from_json(raw["features"].tolist(), names)
@@ -649,9 +649,7 @@ class Store:
         if model is not None:
             query = query.where(a.c.model_id == model.id)
         with self.engine.connect() as c:
-            return pd.DataFrame(
-                c.execute(query).all(), columns=["at", "actor", "action", "model_id", "detail"]
-            )
+            return result_frame(c.execute(query), ["at", "actor", "action", "model_id", "detail"])
 
     def count_rows(self, table: str, model_id: int | None = None) -> int:
         """Row count of one store table, optionally for one model (for tests and summaries)."""
