@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import math
 import sqlite3
 import threading
@@ -539,3 +540,56 @@ def test_aggregates_cover_exactly_the_stored_rows_after_a_service_an_ingest_and_
     assert stored == 3300
     assert sum(profile.n_rows for _, profile in day_profiles(store, baseline)) == stored
     assert sum(record.n_rows for record in day_records(store, baseline)) == stored
+
+
+def _records_as_to_dict_gave(frame: pd.DataFrame, columns) -> list[dict]:
+    """The row records as the store built them before (pandas' to_dict), to compare the column-wise build with."""
+    present = [c for c in columns if c in frame.columns]
+    records = frame[present].astype(object).where(frame[present].notna(), None).to_dict("records")
+    for record in records:
+        if record.get("timestamp") is not None:
+            record["timestamp"] = record["timestamp"].to_pydatetime().replace(tzinfo=None)
+        for column in columns:
+            record.setdefault(column, None)
+    return records
+
+
+MIXED = st.one_of(
+    st.none(), st.integers(-(10**12), 10**12), st.floats(allow_nan=True), st.text(max_size=5), st.booleans()
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.tuples(MIXED, st.floats(allow_infinity=False), st.integers(0, 5)), min_size=0, max_size=30)
+)
+def test_rows_are_built_column_wise_exactly_as_pandas_records_were(cells):
+    """features_to_json and the reserved-column records equal what to_dict("records") gave, value for value."""
+    from readiness.core.records import features_to_json
+    from readiness.storage.store import _reserved_records
+
+    frame = pd.DataFrame(cells, columns=["mixed", "amount", "count"])
+    frame["timestamp"] = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(range(len(frame)), unit="s")
+    frame["prediction"] = frame["count"].astype(str)
+    if len(frame):
+        frame.loc[frame.index[0], "timestamp"] = pd.NaT
+    old = [
+        json.dumps(r, allow_nan=False)
+        for r in frame[["amount", "count"]]
+        .astype(object)
+        .where(frame[["amount", "count"]].notna(), None)
+        .to_dict("records")
+    ]
+    assert features_to_json(frame[["amount", "count"]]) == old
+    reserved = ("timestamp", "request_id", "prediction", "score")
+    assert _reserved_records(frame, reserved) == _records_as_to_dict_gave(frame, reserved)
+    try:
+        expected = [
+            json.dumps(r, allow_nan=False)
+            for r in frame[["mixed"]].astype(object).where(frame[["mixed"]].notna(), None).to_dict("records")
+        ]
+    except ValueError:  # infinities: both refuse
+        with pytest.raises(ValueError):
+            features_to_json(frame[["mixed"]])
+    else:
+        assert features_to_json(frame[["mixed"]]) == expected

@@ -42,6 +42,7 @@ from readiness.core.records import (
     ModelStats,
     features_from_json,
     features_to_json,
+    python_columns,
     utcnow,
     validate_model_name,
 )
@@ -694,18 +695,14 @@ def _fit(text: str, column: ColumnElement[Any]) -> str:
 def _reserved_records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
     """Rows of the reserved columns as plain Python values, NaN/NaT as None."""
     present = [c for c in columns if c in frame.columns]
-    part = frame[present].astype(object)
-    part = part.where(frame[present].notna(), None)
-    records = part.to_dict("records")
-    if "timestamp" in present:
-        for record in records:
-            ts = record["timestamp"]
-            if ts is not None:
-                record["timestamp"] = ts.to_pydatetime().replace(tzinfo=None)
-    for record in records:
-        for column in columns:
-            record.setdefault(column, None)
-    return records
+    values = dict(zip(present, python_columns(frame[present]), strict=True))
+    if "timestamp" in values:
+        values["timestamp"] = [
+            None if ts is None else ts.to_pydatetime().replace(tzinfo=None) for ts in values["timestamp"]
+        ]
+    missing = [None] * len(frame)
+    ordered = [values.get(column, missing) for column in columns]
+    return [dict(zip(columns, row, strict=True)) for row in zip(*ordered, strict=True)]
 
 
 def _add_new_columns(engine: Engine) -> None:
