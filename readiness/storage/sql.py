@@ -70,4 +70,4 @@ def result_frame(result: Result[Any], columns: Sequence[str]) -> pd.DataFrame:
     each for a dtype (an AttributeError raised and caught per row, about 2 s per 200,000 rows),
     then makes the same tuples itself.
     """
-    return pd.DataFrame([tuple(row) for row in result], columns=list(columns))
+    return pd.DataFrame([tuple(row) for row in result.all()], columns=list(columns))
