@@ -373,10 +373,14 @@ def _ingest(args: argparse.Namespace) -> int:
         spec = ModelSpec(task, positive, args.owner, args.description)
     store = Store.open(args.database)
     historical = None if args.historical is None else args.historical == "yes"
+    started = time.monotonic()
     result = ingest_csv(
         store, args.model, args.kind, data, args.file.name, mapping, spec, args.actor, historical=historical
     )
     print(result.message)
+    if result.rows_added:
+        seconds = max(time.monotonic() - started, 1e-6)
+        print(f"Took {seconds:.1f} s ({result.rows_added / seconds:,.0f} rows/s, stored and refreshed).")
     last = result.last_timestamp.replace(tzinfo=None) if result.last_timestamp is not None else None
     if (
         args.kind == "live"

@@ -55,7 +55,9 @@ def url_of(store: Store) -> str:
 def test_ingest_with_mapping_pairs_creates_model_and_stores_rows(files, capsys):
     db = files / "cli.db"
     assert ingest_base(db, files, "--owner", "Ana") == 0
-    assert "Stored 3 baseline row(s)" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Stored 3 baseline row(s)" in out
+    assert re.search(r"^Took \d+\.\d s \([\d,]+ rows/s, stored and refreshed\)\.$", out, re.MULTILINE)
     assert (
         run(
             db,
