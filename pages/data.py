@@ -257,7 +257,7 @@ if st.button(
             store,
             model_name,
             kind,
-            upload.getvalue(),
+            preview.table,  # read once, at preview
             upload.name,
             mapping,
             spec,

@@ -356,8 +356,10 @@ def _ingest(args: argparse.Namespace) -> int:
 
     if not args.file.is_file():
         raise ReadinessError(f"No such file: {args.file}. Check the path.")
-    data = args.file.read_bytes()
-    frame = read_table_bytes(data, args.file.name).frame
+    table = read_table_bytes(
+        args.file.read_bytes(), args.file.name
+    )  # read once, for the mapping and the ingest
+    frame = table.frame
     names_and_values, guess = propose_upload_mapping(frame, args.kind)
     mapping = parse_mapping_pairs(args.map, names_and_values)
     mapping = replace(mapping, date_format=args.date_format)
@@ -375,7 +377,7 @@ def _ingest(args: argparse.Namespace) -> int:
     historical = None if args.historical is None else args.historical == "yes"
     started = time.monotonic()
     result = ingest_csv(
-        store, args.model, args.kind, data, args.file.name, mapping, spec, args.actor, historical=historical
+        store, args.model, args.kind, table, args.file.name, mapping, spec, args.actor, historical=historical
     )
     print(result.message)
     if result.rows_added:

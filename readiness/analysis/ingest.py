@@ -170,7 +170,7 @@ def ingest_csv(
     store: Store,
     model: str,
     kind: str,
-    data: bytes,
+    data: bytes | TableFile,
     filename: str = "upload.csv",
     mapping: ColumnMapping | None = None,
     new_model: ModelSpec | None = None,
@@ -178,7 +178,9 @@ def ingest_csv(
     progress: Progress | None = None,
     historical: bool | None = None,
 ) -> IngestResult:
-    """Validate and store one CSV for a model in a single transaction, then refresh its aggregates.
+    """Validate and store one file for a model in a single transaction, then refresh its aggregates.
+
+    ``data`` is the file's bytes, or the TableFile a preview already read from them.
 
     ``historical`` (live files) records whether the model is judged as a finished log, as of its
     own end (True), or as a live service (False); None leaves the setting as it is.
@@ -199,7 +201,9 @@ def ingest_csv(
     actor = who.name
     report = progress or (lambda _f, _m: None)
     report(0.05, f"Reading {filename}")
-    table = read_table_bytes(data, filename)
+    table = (
+        data if isinstance(data, TableFile) else read_table_bytes(data, filename)
+    )  # a preview's table: read once
     mapping = mapping or propose_upload_mapping(table.frame, kind)[0]
     check_mapping(mapping, list(table.frame.columns), kind, filename)
     if existing is not None and store.find_ingestion(existing.id, kind, table.content_hash) is not None:
