@@ -70,6 +70,11 @@ def test_a_domain_pattern_does_not_match_a_lookalike_domain():
     assert Actor("ml.example.com", POLICY).role() is Role.NONE
 
 
+def test_an_empty_identity_has_no_role_whatever_the_default():
+    policy = policy_from_mapping({"default": "viewer", "viewer": ["*@example.com"]})
+    assert not policy.has_role("  ") and Actor("", policy).role() is Role.NONE
+
+
 def test_default_role_applies_to_the_unlisted_but_never_admin():
     assert Actor("x@y.z", policy_from_mapping({"default": "viewer"})).role() is Role.VIEWER
     with pytest.raises(RolesConfigError, match="default = 'admin'"):
@@ -84,6 +89,8 @@ def test_default_role_applies_to_the_unlisted_but_never_admin():
         ({"admin": "one identity with spaces"}, "not an identity"),
         ({"admin": ["two words"]}, "not an identity"),
         ({"admin": ["*"]}, "not an identity"),
+        ({"admin": ["*@"]}, "not an identity"),
+        ({"admin": ["*@@example.com"]}, "not an identity"),
         ({"owners": ["a@b.c"]}, "owners must be a table"),
         ({"default": "superuser"}, "not a role"),
     ],
@@ -294,3 +301,21 @@ def test_a_broken_roles_file_stops_write_commands_with_a_clear_line(demo_store, 
     args = ["--database", url_of(demo_store), "criteria", "--model", "fraud", "add", "recall >= 0.5"]
     assert main(args) == EXIT_BAD_INPUT
     assert "unknown key(s) 'admins'" in capsys.readouterr().err
+
+
+ANY_VALUE = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(st.dictionaries(st.sampled_from(["admin", "editor", "viewer", "owners", "default", "x"]), ANY_VALUE))
+def test_any_roles_table_gives_a_policy_or_a_roles_config_error(data):
+    """A hostile or mistyped roles table never crashes the app: it is a policy or one clear error."""
+    try:
+        policy = policy_from_mapping(data)
+    except RolesConfigError as exc:
+        assert str(exc).startswith("Roles configuration: ")
+    else:
+        assert Actor("someone@example.com", policy).role("fraud") in set(Role)

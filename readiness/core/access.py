@@ -71,8 +71,8 @@ class Action(Enum):
 
 
 def _pattern_ok(pattern: str) -> bool:
-    body = pattern[1:] if pattern.startswith("*@") else pattern
-    return bool(body) and "*" not in body and not any(c.isspace() for c in pattern)
+    body = pattern[2:] if pattern.startswith("*@") else pattern  # *@ needs a domain after it
+    return bool(body) and "*" not in body and "@" not in body[:1] and not any(c.isspace() for c in pattern)
 
 
 def _matches(pattern: str, identity: str) -> bool:
@@ -127,12 +127,16 @@ class RolePolicy:
     def has_role(self, identity: str) -> bool:
         """Whether the identity has any role at all: named in a list (an owner of any model counts) or by default."""
         who = identity.strip().lower()
+        if not who:  # a provider that names nobody signs nobody in
+            return False
         named = (*self.admins, *self.editors, *self.viewers, *(p for ps in self.owners.values() for p in ps))
         return self.default > Role.NONE or any(_matches(p, who) for p in named)
 
     def role_for(self, identity: str, model: str | None = None) -> Role:
         """The identity's role on ``model`` (on no model in particular when None): the highest that applies."""
         who = identity.strip().lower()
+        if not who:
+            return Role.NONE
         named = [
             (self.admins, Role.ADMIN),
             (self.owners.get(model, ()) if model is not None else (), Role.OWNER),
