@@ -280,12 +280,33 @@ def _hours(delta: pd.Timedelta) -> str:
     return f"{hours:g} hour{'' if hours == 1 else 's'}"
 
 
+def canonical_classes(values: pd.Series) -> pd.Series:
+    """:func:`canonical_class` of every value (missing kept missing), worked out once per distinct text.
+
+    Text (every cell of an upload) is mapped through its distinct values, a handful for a
+    class column of millions of rows; other objects (a service's ints, floats and bools, where
+    1 and True would share a hash) go value by value.
+
+    >>> canonical_classes(pd.Series(["1", "1.0", None, " yes "])).tolist()
+    ['1', '1', None, 'yes']
+    """
+    if pd.api.types.infer_dtype(values, skipna=True) == "string":
+        distinct = pd.unique(values.dropna())
+        lookup = dict(zip(distinct, map(canonical_class, distinct), strict=True))
+        mapped = values.map(lookup, na_action="ignore").astype(object)
+        missing = (
+            pd.NA if isinstance(values.dtype, pd.StringDtype) else np.nan
+        )  # as the value-by-value map gave
+        return mapped.where(mapped.notna(), missing)
+    return values.map(canonical_class, na_action="ignore").astype(object)
+
+
 def class_column(raw: pd.Series, column: str, task: str, known: Sequence[str] | None, role: str) -> pd.Series:
     """Canonical classes (classification) or numbers as text (regression) for prediction/label."""
     if task == "regression":
         numbers = numeric_column(raw, column, f"{role.capitalize()} column")
         return numbers.map(lambda v: repr(float(v)), na_action="ignore").astype(object)
-    classes = raw.map(canonical_class, na_action="ignore").astype(object)
+    classes = canonical_classes(raw)
     if known is not None:
         unknown = classes.notna() & ~classes.isin(list(known))
         if unknown.any():

@@ -1,0 +1,32 @@
+"""Class labels in canonical form: the per-distinct-value path gives what value by value gave (missing alike)."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from readiness.core.validate import canonical_class, canonical_classes
+
+CELLS = st.one_of(
+    st.none(),
+    st.sampled_from(["1", "0", "1.0", " yes ", "", "nan", "007", "True", "-0", "+1", "1e3", "2.5"]),
+    st.text(max_size=6),
+)
+
+
+@pytest.mark.parametrize("dtype", [object, "string", "string[pyarrow]"])
+@given(cells=st.lists(CELLS, max_size=40))
+def test_canonical_classes_equal_the_value_by_value_map(dtype, cells):
+    values = pd.Series(cells, dtype=dtype)
+    fast = canonical_classes(values)
+    slow = values.map(canonical_class, na_action="ignore").astype(object)
+    assert fast.dtype == slow.dtype and fast.index.equals(slow.index)
+    assert fast.isna().tolist() == slow.isna().tolist()  # missing in the same places (None or NaN alike)
+    assert fast.dropna().tolist() == slow.dropna().tolist()
+
+
+def test_objects_that_share_a_hash_keep_their_own_class():
+    """1 and True hash alike; a service's objects go value by value, so True stays 'True'."""
+    assert canonical_classes(pd.Series([1, True, 1.0, None], dtype=object)).tolist()[:3] == ["1", "True", "1"]
