@@ -287,8 +287,8 @@ def canonical_classes(values: pd.Series) -> pd.Series:
     class column of millions of rows; other objects (a service's ints, floats and bools, where
     1 and True would share a hash) go value by value.
 
-    >>> canonical_classes(pd.Series(["1", "1.0", None, " yes "])).tolist()
-    ['1', '1', None, 'yes']
+    >>> canonical_classes(pd.Series(["1", "1.0", None, " yes "], dtype=object)).tolist()
+    ['1', '1', nan, 'yes']
     """
     if pd.api.types.infer_dtype(values, skipna=True) == "string":
         distinct = pd.unique(values.dropna())
