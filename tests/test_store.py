@@ -593,3 +593,35 @@ def test_rows_are_built_column_wise_exactly_as_pandas_records_were(cells):
             features_to_json(frame[["mixed"]])
     else:
         assert features_to_json(frame[["mixed"]]) == expected
+
+
+def test_the_sqlite_bulk_insert_stores_exactly_what_sqlalchemy_stored(tmp_path, monkeypatch):
+    """Predictions, labels and baseline rows through the driver's executemany equal, byte for byte, SQLAlchemy's insert."""
+    frame = live_frame(300, seed=4, with_label=True)
+    frame.loc[::7, "score"] = None
+    frame.loc[::11, "label"] = None
+    frame.loc[::5, "region"] = "Zürich ✓"
+    labels = pd.DataFrame({"request_id": frame["request_id"][:50], "label": ["1", "0"] * 25})
+    labels["arrived_at"] = pd.to_datetime(["2026-03-02T00:00:00Z", None] * 25, utc=True)
+
+    def stored(name: str) -> dict[str, list]:
+        store = Store.open(f"sqlite:///{tmp_path / name}")
+        ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+        model = store.get_model("fraud")
+        with store.begin() as conn:
+            canonical = _canonical(frame)
+            canonical.loc[3, "timestamp"] += pd.Timedelta(microseconds=123456)  # sub-second times kept alike
+            store.append_predictions(conn, model, canonical, ("amount", "age", "region"), None)
+            store.insert_labels(conn, model.id, labels.assign(received_at=pd.Timestamp("2026-03-03")), None)
+        with store.engine.connect() as conn:
+            return {
+                table: conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY id").all()
+                for table in ("baseline_rows", "predictions", "labels")
+            }
+
+    bulk = stored("bulk.db")
+    monkeypatch.setattr(
+        store_module, "_python_defaults_missing", lambda table, row: True
+    )  # SQLAlchemy's insert
+    assert stored("sqlalchemy.db") == bulk
+    assert len(bulk["predictions"]) == 300 and len(bulk["labels"]) == 50 and len(bulk["baseline_rows"]) == 200

@@ -727,5 +727,35 @@ def _times(frame: pd.DataFrame, column: str) -> list[datetime | None]:
 
 
 def _insert_chunked(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """Insert rows (dicts with the same keys) in chunks; on SQLite through the driver's executemany."""
+    if rows and conn.dialect.name == "sqlite" and not _python_defaults_missing(table, rows[0]):
+        _sqlite_insert_many(conn, table, rows)
+        return
     for start in range(0, len(rows), INSERT_CHUNK_ROWS):
         conn.execute(table.insert(), rows[start : start + INSERT_CHUNK_ROWS])
+
+
+def _python_defaults_missing(table: Any, row: dict[str, Any]) -> bool:
+    """Whether a column the rows leave out has a default SQLAlchemy fills in (the driver would not)."""
+    return any(c.name not in row and c.default is not None for c in table.columns)
+
+
+def _sqlite_insert_many(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+    """The same INSERT as SQLAlchemy's, values converted by the same column types, run by sqlite3's executemany.
+
+    SQLAlchemy builds and processes parameters row by row: most of an insert's time on SQLite.
+    """
+    keys = list(rows[0])
+    quote = conn.dialect.identifier_preparer.quote
+    processors = [table.c[key].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for key in keys]
+    sql = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(key) for key in keys)}) "
+        f"VALUES ({', '.join('?' for _ in keys)})"
+    )
+    for start in range(0, len(rows), INSERT_CHUNK_ROWS):
+        chunk = rows[start : start + INSERT_CHUNK_ROWS]
+        columns = [[row[key] for row in chunk] for key in keys]
+        for i, process in enumerate(processors):
+            if process is not None:
+                columns[i] = [process(value) for value in columns[i]]
+        conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
