@@ -14,7 +14,7 @@ from typing import Any, NoReturn
 
 import streamlit as st
 
-from readiness.config import DATABASE_URL_ENV, check_settings, database_url
+from readiness.config import DATABASE_URL_ENV, auto_demo, check_settings, database_url
 from readiness.core.access import Actor
 from readiness.errors import ReadinessError
 from readiness.storage.store import Store
@@ -52,7 +52,7 @@ def ensure_demo(url: str, store: Store) -> None:
     if state["done"]:
         return
     with state["lock"]:  # a second session waits here, then finds it done
-        if not state["done"] and os.environ.get("READINESS_AUTO_DEMO", "1") != "0" and store.is_empty():
+        if not state["done"] and auto_demo() and store.is_empty():
             from readiness.analysis.demo import seed_demo
 
             with st.status("Seeding the demo (first start only)", expanded=True) as status:

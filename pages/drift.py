@@ -117,9 +117,8 @@ with st.expander("Tests and thresholds"):
             )
         },
     )
-chosen = zip(
-    choices, tests["Test"], strict=True
-)  # rows are fixed: the shown names may be formula-safe copies
+# rows are fixed: the shown names may be formula-safe copies
+chosen = zip(choices, tests["Test"], strict=True)
 methods = {choice.name: test for choice, test in chosen if test != "default"}
 
 try:

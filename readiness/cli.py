@@ -356,9 +356,8 @@ def _ingest(args: argparse.Namespace) -> int:
 
     if not args.file.is_file():
         raise ReadinessError(f"No such file: {args.file}. Check the path.")
-    table = read_table_bytes(
-        args.file.read_bytes(), args.file.name
-    )  # read once, for the mapping and the ingest
+    # read once, for the mapping and the ingest
+    table = read_table_bytes(args.file.read_bytes(), args.file.name)
     frame = table.frame
     names_and_values, guess = propose_upload_mapping(frame, args.kind)
     mapping = parse_mapping_pairs(args.map, names_and_values)

@@ -157,8 +157,14 @@ def check_settings() -> None:
     _upload_megabytes()
     timestamp_range()
     roles_policy()
-    auto_demo = os.environ.get(AUTO_DEMO_ENV, "").strip()
-    if auto_demo not in ("", "0", "1"):
+    auto_demo()
+
+
+def auto_demo() -> bool:
+    """Whether the app seeds the demo into an empty database: ``$READINESS_AUTO_DEMO`` 1 (default) or 0."""
+    value = os.environ.get(AUTO_DEMO_ENV, "").strip()
+    if value not in ("", "0", "1"):
         raise ConfigError(
-            f"{AUTO_DEMO_ENV}={auto_demo!r} is not 0 or 1; use 0 to start without seeding the demo."
+            f"{AUTO_DEMO_ENV}={value!r} is not 0 or 1; use 0 to start without seeding the demo."
         )
+    return value != "0"

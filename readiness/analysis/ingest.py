@@ -201,9 +201,8 @@ def ingest_csv(
     actor = who.name
     report = progress or (lambda _f, _m: None)
     report(0.05, f"Reading {filename}")
-    table = (
-        data if isinstance(data, TableFile) else read_table_bytes(data, filename)
-    )  # a preview's table: read once
+    # a preview's table is not read again
+    table = data if isinstance(data, TableFile) else read_table_bytes(data, filename)
     mapping = mapping or propose_upload_mapping(table.frame, kind)[0]
     check_mapping(mapping, list(table.frame.columns), kind, filename)
     if existing is not None and store.find_ingestion(existing.id, kind, table.content_hash) is not None:

@@ -6,7 +6,7 @@ The analyses themselves live in :mod:`readiness.analysis.assessment`,
 
 from __future__ import annotations
 
-from readiness.core.access import Action, Actor, Role
+from readiness.core.access import Action
 from readiness.core.checklist import (
     DEFAULT_ITEMS,
     DEFAULT_VALIDITY_DAYS,
@@ -26,7 +26,6 @@ __all__ = [
     "SECTIONS",
     "TASKS",
     "Action",
-    "Actor",
     "Bands",
     "CriteriaState",
     "CriterionStatus",
@@ -35,7 +34,6 @@ __all__ = [
     "ItemStatus",
     "Model",
     "ReadinessStatus",
-    "Role",
     "band_status",
     "points",
     "status_words",

@@ -294,9 +294,8 @@ def canonical_classes(values: pd.Series) -> pd.Series:
         distinct = pd.unique(values.dropna())
         lookup = dict(zip(distinct, map(canonical_class, distinct), strict=True))
         mapped = values.map(lookup, na_action="ignore").astype(object)
-        missing = (
-            pd.NA if isinstance(values.dtype, pd.StringDtype) else np.nan
-        )  # as the value-by-value map gave
+        # missing as the value-by-value map gives it
+        missing = pd.NA if isinstance(values.dtype, pd.StringDtype) else np.nan
         return mapped.where(mapped.notna(), missing)
     return values.map(canonical_class, na_action="ignore").astype(object)
 
