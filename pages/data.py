@@ -16,6 +16,7 @@ from readiness.analysis.ingest import (
     ingest_csv,
     log_has_ended,
     max_upload_mb,
+    megabytes,
     missing_roles,
     preview_upload,
 )
@@ -132,9 +133,15 @@ except ReadinessError as exc:
     st.error(inert(exc))
     st.stop()
 
+read = (
+    f"Read {preview.n_rows:,} rows and {len(preview.columns)} columns"
+    if preview.complete
+    else f"Read the first {preview.n_rows:,} rows of this {megabytes(preview.table.n_bytes)} MB file and its "
+    f"{len(preview.columns)} columns; the checks below are on those rows. Storing reads, checks and stores the "
+    "rest block by block, and stores nothing if any row is bad"
+)
 st.caption(
-    f"Read {preview.n_rows:,} rows and {len(preview.columns)} columns "
-    f"({preview.table.described})."
+    f"{read} ({preview.table.described})."
     + (
         " Lines in messages count as in a CSV export of it (the header is line 1)."
         if preview.table.format == "parquet"
@@ -257,7 +264,7 @@ if st.button(
             store,
             model_name,
             kind,
-            preview.table,  # read once, at preview
+            preview.source,  # the preview's first block is not read again
             upload.name,
             mapping,
             spec,

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -351,14 +351,16 @@ def _demo(args: argparse.Namespace) -> int:
 
 def _ingest(args: argparse.Namespace) -> int:
     from readiness.analysis.ingest import ModelSpec, ingest_csv, propose_upload_mapping
-    from readiness.core.tablefile import read_table_bytes
+    from readiness.core.tablefile import TableSource, open_table
     from readiness.core.validate import propose_task
 
     if not args.file.is_file():
         raise ReadinessError(f"No such file: {args.file}. Check the path.")
-    # read once, for the mapping and the ingest
-    table = read_table_bytes(args.file.read_bytes(), args.file.name)
-    frame = table.frame
+    # streamed from disk, block by block; the first block proposes the mapping
+    source = open_table(args.file, args.file.name)
+    if args.kind == "baseline":
+        source = TableSource.of(source.whole(), args.file.name)  # a baseline is judged whole
+    frame = source.head.frame
     names_and_values, guess = propose_upload_mapping(frame, args.kind)
     mapping = parse_mapping_pairs(args.map, names_and_values)
     mapping = replace(mapping, date_format=args.date_format)
@@ -376,7 +378,16 @@ def _ingest(args: argparse.Namespace) -> int:
     historical = None if args.historical is None else args.historical == "yes"
     started = time.monotonic()
     result = ingest_csv(
-        store, args.model, args.kind, table, args.file.name, mapping, spec, args.actor, historical=historical
+        store,
+        args.model,
+        args.kind,
+        source,
+        args.file.name,
+        mapping,
+        spec,
+        args.actor,
+        progress=_progress_line(started),
+        historical=historical,
     )
     print(result.message)
     if result.rows_added:
@@ -394,6 +405,21 @@ def _ingest(args: argparse.Namespace) -> int:
             f"python -m readiness checklist configure --model {args.model} --historical yes"
         )
     return 0
+
+
+def _progress_line(started: float) -> Callable[[float, str], None]:
+    """Progress of a long ingestion on standard error, one line rewritten in place, when it is a terminal."""
+    if not sys.stderr.isatty():
+        return lambda _fraction, _text: None
+
+    def show(fraction: float, text: str) -> None:
+        print(
+            f"\r[{time.monotonic() - started:5.1f} s] {fraction:4.0%} {text}\033[K", end="", file=sys.stderr
+        )
+        if fraction >= 1:
+            print(file=sys.stderr)
+
+    return show
 
 
 def _date(text: str) -> date:

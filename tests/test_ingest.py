@@ -449,7 +449,10 @@ def test_live_with_request_ids_already_stored(store):
         DataValidationError,
         lambda: ingest_csv(store, "fraud", "live", data, "l2.csv"),
     )
-    assert "30 request id(s) in this file are already stored for model 'fraud' (first: 'r-0')" in message
+    assert (
+        "30 request id(s) in this file are already stored for model 'fraud' (first: 'r-0' at line 2)"
+        in message
+    )
     assert "Upload only new predictions" in message
 
 

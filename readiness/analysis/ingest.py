@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from readiness.analysis.assessment import assess_model, record_score
@@ -27,12 +29,16 @@ from readiness.core.mapping import (
     propose_mapping,
 )
 from readiness.core.records import TASKS, Baseline, FeatureSpec, Model, utcnow
-from readiness.core.tablefile import TableFile, read_table_bytes
+from readiness.core.tablefile import TableChunk, TableFile, TableSource, megabytes, open_table
 from readiness.core.validate import (
     DATE_FORMATS,
+    FIRST_LINE,
+    DateOrder,
     ValidFrame,
     canonical_class,
+    date_order,
     propose_task,
+    settle_day_first,
     validate_baseline,
     validate_labels,
     validate_live,
@@ -54,6 +60,7 @@ __all__ = [  # what the Data page and the CLI use from here
     "ingest_csv",
     "log_has_ended",
     "max_upload_mb",
+    "megabytes",
     "missing_roles",
     "preview_upload",
     "propose_upload_mapping",
@@ -61,6 +68,7 @@ __all__ = [  # what the Data page and the CLI use from here
 
 Progress = Callable[[float, str], object]  # what the callback returns is ignored
 PREVIEW_ROWS = 20
+Upload = bytes | Path | TableFile | TableSource  # bytes in memory, a file on disk, or what a preview read
 
 
 @dataclass(frozen=True)
@@ -77,7 +85,7 @@ class ModelSpec:
 class UploadPreview:
     """What the user sees before confirming: how the file was read and the proposed mapping."""
 
-    table: TableFile
+    source: TableSource
     kind: str
     mapping: ColumnMapping
     head: pd.DataFrame
@@ -87,13 +95,23 @@ class UploadPreview:
     label_guess: LabelGuess | None = None  # a label proposed from its values, not its name
 
     @property
+    def table(self) -> TableFile:
+        """The rows read for the preview: the whole file, or its first block when ``complete`` is False."""
+        return self.source.head
+
+    @property
+    def complete(self) -> bool:
+        """Whether the preview read every row (a large file is read block by block when stored)."""
+        return self.source.complete
+
+    @property
     def columns(self) -> list[str]:
         """The file's columns in order."""
         return list(self.table.frame.columns)
 
     @property
     def n_rows(self) -> int:
-        """Data rows in the file."""
+        """Data rows read for the preview (every row of the file when ``complete``)."""
         return len(self.table.frame)
 
 
@@ -154,23 +172,35 @@ def propose_upload_mapping(frame: pd.DataFrame, kind: str) -> tuple[ColumnMappin
     return mapping, guess
 
 
-def preview_upload(data: bytes, kind: str, filename: str = "upload.csv") -> UploadPreview:
-    """Read an upload and propose a column mapping (and, for a baseline, the task)."""
-    table = read_table_bytes(data, filename)
+def preview_upload(data: bytes | Path, kind: str, filename: str = "upload.csv") -> UploadPreview:
+    """Read an upload's first block (all of a small file) and propose a column mapping (and, for a baseline, the task)."""
+    source = open_table(data, filename)
+    if kind == "baseline":
+        source = TableSource.of(source.whole(), filename)  # a baseline is judged whole
+    table = source.head
     mapping, guess = propose_upload_mapping(table.frame, kind)
     task = positive = None
     if kind == "baseline" and (mapping.column_for("label") or mapping.column_for("prediction")):
         task, positive = propose_task(table.frame, mapping)
     return UploadPreview(
-        table, kind, mapping, table.frame.head(PREVIEW_ROWS), task, positive, filename, guess
+        source, kind, mapping, table.frame.head(PREVIEW_ROWS), task, positive, filename, guess
     )
+
+
+def as_source(data: Upload, filename: str = "upload.csv") -> TableSource:
+    """An upload as a source to read block by block (a table read already is one block)."""
+    if isinstance(data, TableSource):
+        return data
+    if isinstance(data, TableFile):
+        return TableSource.of(data, filename)
+    return open_table(data, filename)
 
 
 def ingest_csv(
     store: Store,
     model: str,
     kind: str,
-    data: bytes | TableFile,
+    data: Upload,
     filename: str = "upload.csv",
     mapping: ColumnMapping | None = None,
     new_model: ModelSpec | None = None,
@@ -180,7 +210,9 @@ def ingest_csv(
 ) -> IngestResult:
     """Validate and store one file for a model in a single transaction, then refresh its aggregates.
 
-    ``data`` is the file's bytes, or the TableFile a preview already read from them.
+    ``data`` is the file's bytes, a file on disk, or what a preview already read from them. Live
+    and label files are read, validated and stored block by block, so memory stays bounded
+    whatever the file's size; a bad row anywhere stores nothing and its line is named.
 
     ``historical`` (live files) records whether the model is judged as a finished log, as of its
     own end (True), or as a live service (False); None leaves the setting as it is.
@@ -201,8 +233,8 @@ def ingest_csv(
     actor = who.name
     report = progress or (lambda _f, _m: None)
     report(0.05, f"Reading {filename}")
-    # a preview's table is not read again
-    table = data if isinstance(data, TableFile) else read_table_bytes(data, filename)
+    source = as_source(data, filename)  # a preview's first block is not read again
+    table = source.head
     mapping = mapping or propose_upload_mapping(table.frame, kind)[0]
     check_mapping(mapping, list(table.frame.columns), kind, filename)
     if existing is not None and store.find_ingestion(existing.id, kind, table.content_hash) is not None:
@@ -212,11 +244,12 @@ def ingest_csv(
         store.get_model(model)  # raises UnknownModelError naming the known models
     report(0.2, "Validating")
     if kind == "baseline":
-        return _ingest_baseline(store, model, existing, table, mapping, new_model, filename, actor, report)
+        whole = source.whole()  # a baseline is judged whole: its features' kinds and classes
+        return _ingest_baseline(store, model, existing, whole, mapping, new_model, filename, actor, report)
     assert existing is not None
     if kind == "live":
-        return _ingest_live(store, existing, table, mapping, filename, actor, report, historical)
-    return _ingest_labels(store, existing, table, mapping, filename, actor, report)
+        return _ingest_live(store, existing, source, mapping, filename, actor, report, historical)
+    return _ingest_labels(store, existing, source, mapping, filename, actor, report)
 
 
 def check_upload(
@@ -229,7 +262,8 @@ def check_upload(
     """Validate an upload exactly as storing it would, and store nothing; raise the error a store would.
 
     The Data page calls it before Confirm, so a bad value is named (with its line) while the
-    user can still change the mapping or the file.
+    user can still change the mapping or the file. A large live or labels file is checked on
+    the rows the preview read; storing checks every row, and stores nothing if one is bad.
     """
     table, kind, filename = preview.table, preview.kind, preview.filename
     check_mapping(mapping, list(table.frame.columns), kind, filename)
@@ -264,13 +298,19 @@ def _validated_live(
     store: Store, model: Model, table: TableFile, mapping: ColumnMapping, filename: str
 ) -> tuple[Baseline, ValidFrame]:
     """The model's baseline and the live file validated against it."""
+    baseline = _live_baseline(store, model)
+    return baseline, validate_live(table.frame, mapping, model.task, baseline, filename, timestamp_range())
+
+
+def _live_baseline(store: Store, model: Model) -> Baseline:
+    """The baseline live rows are checked against; refuse a model that has none."""
     baseline = store.active_baseline(model.id)
     if baseline is None:
         raise DataValidationError(
             f"Model {model.name!r} has no baseline yet. Upload its baseline (reference) CSV first, "
             "so live features can be checked against it."
         )
-    return baseline, validate_live(table.frame, mapping, model.task, baseline, filename, timestamp_range())
+    return baseline
 
 
 def _validated_labels(store: Store, model: Model, table: TableFile, mapping: ColumnMapping) -> pd.DataFrame:
@@ -342,39 +382,71 @@ def _naive(moment: pd.Timestamp) -> datetime:
 def _ingest_live(
     store: Store,
     model: Model,
-    table: TableFile,
+    source: TableSource,
     mapping: ColumnMapping,
     filename: str,
     actor: str,
     report: Progress,
     historical: bool | None = None,
 ) -> IngestResult:
-    baseline, valid = _validated_live(store, model, table, mapping, filename)
-    report(0.4, f"Storing {len(valid.frame):,} predictions")
+    baseline = _live_baseline(store, model)
+    allowed = timestamp_range()
+    stored, first, last = 0, None, None
     with store.begin() as conn:
-        _refuse_known_request_ids(store, conn, model, valid)
         ingestion_id = store.record_ingestion(
-            conn, model.id, "live", filename, table.content_hash, len(valid.frame), actor
+            conn, model.id, "live", filename, source.head.content_hash, 0, actor
         )
-        store.append_predictions(conn, model, valid.frame, baseline.feature_names, ingestion_id)
-        store.audit(conn, "ingest.live", model.id, actor, {"file": filename, "rows": len(valid.frame)})
-    ts = valid.frame["timestamp"]
+        for chunk in source.chunks():
+            mapping = _settle_date_format(source, mapping, chunk, "timestamp")
+            valid = validate_live(chunk.frame, mapping, model.task, baseline, filename, allowed)
+            _refuse_known_request_ids(store, conn, model, valid, ingestion_id)
+            store.append_predictions(conn, model, valid.frame, baseline.feature_names, ingestion_id)
+            stored += len(valid.frame)
+            times = valid.frame["timestamp"]
+            first = times.min() if first is None else min(first, times.min())
+            last = times.max() if last is None else max(last, times.max())
+            report(0.2 + 0.55 * chunk.done, f"Stored {stored:,} predictions")
+        store.count_ingestion(conn, ingestion_id, stored)
+        store.audit(conn, "ingest.live", model.id, actor, {"file": filename, "rows": stored})
     judged_historical = _judge_as(store, model, historical, actor) if historical is not None else False
     report(0.8, "Profiling for drift and performance")
     _after_storing(store, model)
     report(1.0, "Done")
+    assert first is not None and last is not None  # a source has at least one row
     return IngestResult(
         model.name,
         "live",
         filename,
-        len(valid.frame),
+        stored,
         False,
         False,
-        valid.features,
-        ts.min().to_pydatetime(),
-        ts.max().to_pydatetime(),
+        baseline.features,
+        first.to_pydatetime(),
+        last.to_pydatetime(),
         historical=judged_historical,
     )
+
+
+def _settle_date_format(
+    source: TableSource, mapping: ColumnMapping, chunk: TableChunk, role: str
+) -> ColumnMapping:
+    """The mapping with the file's date order settled from all of it, once a block has numeric dates to read.
+
+    A file read whole settles day-first against month-first from every date in it; a file read
+    in blocks must too, so the first block that needs it has the whole file's dates looked at.
+    """
+    column = mapping.column_for(role)
+    if (
+        mapping.date_format
+        or column is None
+        or source.complete
+        or date_order(chunk.frame[column]) == DateOrder()
+    ):
+        return mapping
+    order = DateOrder()
+    for block in source.chunks():
+        order = order.combine(date_order(block.frame[column]))
+    return replace(mapping, date_format="dayfirst" if settle_day_first(order, column) else "monthfirst")
 
 
 def _judge_as(store: Store, model: Model, historical: bool, actor: str) -> bool:
@@ -390,62 +462,92 @@ def log_has_ended(
     """The newest time of a live upload when it is older than the freshness objective (a finished log), else None.
 
     The Data page then offers to judge the model as a historical log, as of the log's own end.
+    A file larger than the preview is read block by block for its newest time.
     """
     column = mapping.column_for("timestamp")
     if preview.kind != "live" or column is None or column not in preview.table.frame:
         return None
-    values = pd.to_datetime(preview.table.frame[column], errors="coerce", utc=True, format="mixed")
-    newest = values.max()
+    newest = max((_newest(chunk.frame[column]) for chunk in preview.source.chunks()), default=pd.NaT)
     if pd.isna(newest):
         return None
     newest = newest.tz_localize(None).to_pydatetime()
     return newest if utcnow() - newest > timedelta(hours=freshness_hours) else None
 
 
-def _refuse_known_request_ids(store: Store, conn, model: Model, valid: ValidFrame) -> None:
+def _newest(values: pd.Series) -> pd.Timestamp:
+    """The latest readable time in a column of times as written (NaT when none reads)."""
+    latest = pd.to_datetime(values, errors="coerce", utc=True, format="mixed").max()
+    return pd.NaT if pd.isna(latest) else latest
+
+
+def _refuse_known_request_ids(store: Store, conn, model: Model, valid: ValidFrame, ingestion_id: int) -> None:
+    """Refuse request ids already stored for the model, by another upload or an earlier block of this one."""
     if "request_id" not in valid.frame:
         return
     ids = valid.frame["request_id"].dropna()
     known = store.existing_request_ids(conn, model.id, ids.tolist())
-    if known:
-        first = next(i for i in ids if i in known)
+    if not known:
+        return
+    label = next(i for i, value in ids.items() if value in known)
+    first = ids[label]
+    line = _row_line(valid.frame, label)
+    if store.request_ids_of_ingestion(conn, "live", model.id, [first], ingestion_id):
         raise DataValidationError(
-            f"{len(known):,} request id(s) in this file are already stored for model {model.name!r} "
-            f"(first: {first!r}). Upload only new predictions, or remove those rows."
+            f"Request id {first!r} at line {line} repeats an earlier line of this file. "
+            "Request ids must be unique per model; remove the duplicate rows."
         )
+    raise DataValidationError(
+        f"{len(known):,} request id(s) in this file are already stored for model {model.name!r} "
+        f"(first: {first!r} at line {line}). Upload only new predictions, or remove those rows."
+    )
+
+
+def _row_line(frame: pd.DataFrame, label: object) -> int:
+    """The file line of a row of a block (blocks are indexed by their rows' numbers in the file)."""
+    return int(label) + FIRST_LINE if isinstance(label, (int, np.integer)) else FIRST_LINE
 
 
 def _ingest_labels(
     store: Store,
     model: Model,
-    table: TableFile,
+    source: TableSource,
     mapping: ColumnMapping,
     filename: str,
     actor: str,
     report: Progress,
 ) -> IngestResult:
-    frame = _validated_labels(store, model, table, mapping)
+    baseline = store.active_baseline(model.id)
+    known = baseline.classes if baseline is not None and model.task != "regression" else None
+    allowed = timestamp_range()
+    read = kept = replaced = 0
+    first_id = None
     with store.begin() as conn:
-        ids = frame["request_id"].tolist()
-        matched = store.existing_request_ids(conn, model.id, ids)
-        if not matched:
+        ingestion_id = store.record_ingestion(
+            conn, model.id, "labels", filename, source.head.content_hash, 0, actor
+        )
+        for chunk in source.chunks():
+            mapping = _settle_date_format(source, mapping, chunk, "label_time")
+            frame = validate_labels(chunk.frame, mapping, model.task, known, allowed)
+            _refuse_repeated_labels(store, conn, model, frame, mapping.roles["request_id"], ingestion_id)
+            matched = store.existing_request_ids(conn, model.id, frame["request_id"].tolist())
+            keep = frame[frame["request_id"].isin(matched)]
+            replaced += store.replace_labels(conn, model, keep, ingestion_id)
+            first_id = first_id if first_id is not None else frame["request_id"].iloc[0]
+            read, kept = read + len(frame), kept + len(keep)
+            report(0.2 + 0.55 * chunk.done, f"Stored {kept:,} labels")
+        if not kept:
             raise LabelJoinError(
-                f"None of the {len(ids):,} request ids in {filename} match a prediction of model "
-                f"{model.name!r} (first: {ids[0]!r}). Check that the file belongs to this model and that "
+                f"None of the {read:,} request ids in {filename} match a prediction of model "
+                f"{model.name!r} (first: {first_id!r}). Check that the file belongs to this model and that "
                 "its live predictions were uploaded with a request_id column."
             )
-        keep = frame[frame["request_id"].isin(matched)]
-        report(0.5, f"Storing {len(keep):,} labels")
-        ingestion_id = store.record_ingestion(
-            conn, model.id, "labels", filename, table.content_hash, len(keep), actor
-        )
-        replaced = store.replace_labels(conn, model, keep, ingestion_id)
+        store.count_ingestion(conn, ingestion_id, kept)
         store.audit(
             conn,
             "ingest.labels",
             model.id,
             actor,
-            {"file": filename, "rows": len(keep), "unmatched": len(frame) - len(keep)},
+            {"file": filename, "rows": kept, "unmatched": read - kept},
         )
     report(0.8, "Updating performance for the labelled days")
     _after_storing(store, model)
@@ -454,12 +556,27 @@ def _ingest_labels(
         model.name,
         "labels",
         filename,
-        len(keep),
+        kept,
         False,
         False,
         labels_updated=replaced,
-        labels_unmatched=len(frame) - len(keep),
+        labels_unmatched=read - kept,
     )
+
+
+def _refuse_repeated_labels(
+    store: Store, conn, model: Model, frame: pd.DataFrame, column: str, ingestion_id: int
+) -> None:
+    """Refuse a request id an earlier block of this file labelled already (a block refuses its own repeats)."""
+    ids = frame["request_id"]
+    repeated = store.request_ids_of_ingestion(conn, "labels", model.id, ids.tolist(), ingestion_id)
+    if repeated:
+        label = next(i for i, value in ids.items() if value in repeated)
+        raise DataValidationError(
+            f"Request id column {column!r} repeats {ids[label]!r} at line {_row_line(frame, label)} "
+            f"({len(repeated):,} repeat(s) of earlier lines). Request ids must be unique per model; remove the "
+            "duplicate rows."
+        )
 
 
 def _after_storing(store: Store, model: Model) -> None:

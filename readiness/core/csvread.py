@@ -1,29 +1,43 @@
-"""Turn uploaded CSV bytes into a frame of strings, or say exactly why they are not a usable CSV.
+"""Turn uploaded CSV bytes into frames of strings, or say exactly why they are not a usable CSV.
 
 Reads comma, semicolon and tab delimiters; UTF-8 (with or without BOM), UTF-16 with BOM,
 Windows-1252 and latin-1; quoted fields. Every cell stays a string here: typing happens in
 ``validate`` so a bad value can be reported with its row.
+
+A file is read in blocks of whole records (``open_csv``), so memory stays bounded whatever its
+size; ``read_csv_bytes`` reads it as one block. Both go through the same steps, so a file read
+in many blocks gives exactly the rows it gives in one.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import hashlib
 import io
+from collections.abc import Callable, Generator, Iterator
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
 
 import pandas as pd
 
 from readiness.core.tablefile import (
     CONTROL_CHARS,
     DELIMITER_NAMES,
+    MEGABYTE,
+    TableChunk,
     TableFile,
+    TableSource,
     check_header,
     check_size,
-    content_hash,
 )
 from readiness.errors import FileFormatError
 
 DELIMITERS = (",", ";", "\t")
 MISSING_MARKERS = ["", "NA", "N/A", "NaN", "nan", "NULL", "null", "None", "none", "#N/A"]
+SCAN_BYTES = 8 * MEGABYTE  # the hash and encoding pass reads this much at a time
+SNIFF_CHARS = 64 * 1024  # the delimiter is told from the first lines, within this much text
+ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")  # tried in this order; latin-1 decodes any byte
 
 
 def read_csv_bytes(data: bytes, filename: str = "upload.csv", max_bytes: int | None = None) -> TableFile:
@@ -32,77 +46,129 @@ def read_csv_bytes(data: bytes, filename: str = "upload.csv", max_bytes: int | N
     >>> read_csv_bytes(b"a;b\\n1;x\\n").frame.to_dict("list")
     {'a': ['1'], 'b': ['x']}
     """
-    check_size(data, filename, max_bytes)
+    return open_csv(data, filename, max_bytes, block_chars=None).head
+
+
+def open_csv(
+    source: bytes | Path,
+    filename: str = "upload.csv",
+    max_bytes: int | None = None,
+    block_chars: int | None = None,
+) -> TableSource:
+    """Check a CSV (bytes in memory, or a file) and read its first block of records.
+
+    ``block_chars`` bounds the text parsed at a time (None: the whole file in one block). The
+    returned source reads the rest block by block; bytes are checked against the upload limit,
+    a file on disk is streamed whatever its size.
+
+    >>> source = open_csv(b"a,b\\n1,x\\n2,y\\n", block_chars=4)
+    >>> [chunk.frame.index.tolist() for chunk in source.chunks()]
+    [[0], [1]]
+    """
+    opener = _opener(source)
+    n_bytes = len(source) if isinstance(source, bytes) else source.stat().st_size
+    if isinstance(source, bytes):
+        check_size(source, filename, max_bytes)
     empty = FileFormatError(f"{filename} is empty. Export the data again with a header row and rows.")
-    if not data.strip():
+    if n_bytes == 0:
         raise empty
-    text, encoding = decode_bytes(data, filename)
-    if not text.strip():  # a byte-order mark and whitespace only
-        raise empty
-    delimiter = sniff_delimiter(text)
-    header = _header(text, delimiter, filename)
-    try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=delimiter,
-            dtype=str,
-            keep_default_na=False,
-            na_values=MISSING_MARKERS,
-            skipinitialspace=True,
-            skip_blank_lines=True,
-        )
-    except pd.errors.EmptyDataError:  # e.g. nothing but byte-order marks
-        raise empty from None
-    except pd.errors.ParserError as exc:
-        raise FileFormatError(
-            f"{filename} could not be parsed as a {DELIMITER_NAMES[delimiter]}-separated file: "
-            f"{str(exc).strip()}. "
-            "Check that every row has as many fields as the header and quotes are closed."
-        ) from None
-    if frame.empty:
+    digest, encoding = _scan(opener, filename)
+    with _text(opener, encoding) as text:
+        delimiter = sniff_delimiter(text.read(SNIFF_CHARS))
+    blocks = _Blocks(opener, encoding, delimiter, filename, block_chars, n_bytes)
+    header, first = blocks.header_and_first()
+    if first is None:
         raise FileFormatError(
             f"{filename} has a header ({', '.join(header[:8])}) but no data rows. "
             "Add at least one row below the header."
         )
-    if frame.shape[1] != len(header):  # pandas and the csv module split the header differently
-        raise FileFormatError(
-            f"{filename} has an unclear header line: it reads as {len(header)} or {frame.shape[1]} columns. "
-            "Remove blank or odd characters before the header and save it as CSV (UTF-8) again."
-        )
-    frame.columns = header
-    return TableFile(frame, delimiter, encoding, content_hash(data), len(data))
+    head = TableFile(first.frame, delimiter, encoding, digest, n_bytes)
+    return TableSource(filename, head, first.last, blocks.after_first)
+
+
+def _opener(source: bytes | Path) -> Callable[[], BinaryIO]:
+    """A way to open the source from its start, as many times as needed."""
+    if isinstance(source, bytes):
+        return lambda: io.BytesIO(source)  # shares the bytes; nothing is copied
+    return lambda: source.open("rb")
+
+
+def _text(opener: Callable[[], BinaryIO], encoding: str) -> io.TextIOWrapper:
+    """The source as text; a UTF-8 byte-order mark is dropped."""
+    codec = "utf-8-sig" if encoding == "utf-8" else encoding
+    return io.TextIOWrapper(opener(), encoding=codec, newline="")
+
+
+def _scan(opener: Callable[[], BinaryIO], filename: str) -> tuple[str, str]:
+    """The SHA-256 of the bytes and the encoding to read them with; refuse binary and control bytes."""
+    with opener() as stream:
+        start = stream.read(2)
+    if start in (b"\xff\xfe", b"\xfe\xff"):
+        digest, problem = _decodes(opener, "utf-16", filename, nul_is_binary=False)
+        if problem is None:
+            return digest, "utf-16"
+    for encoding in ENCODINGS:
+        digest, problem = _decodes(opener, encoding, filename, nul_is_binary=True)
+        if problem is None:
+            return digest, "utf-8" if encoding == "utf-8-sig" else encoding
+        if isinstance(problem, FileFormatError):
+            raise problem
+    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+
+
+def _decodes(
+    opener: Callable[[], BinaryIO], encoding: str, filename: str, nul_is_binary: bool
+) -> tuple[str, Exception | None]:
+    """Hash the bytes while decoding them: (digest, None) when they are clean text in this encoding.
+
+    The problem returned is a UnicodeDecodeError (try the next encoding), a ValueError for a
+    control character (try the next, unless this is the last) or the FileFormatError to raise.
+    """
+    digest = hashlib.sha256()
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    offset = chars = 0
+    with opener() as stream:
+        while True:
+            block = stream.read(SCAN_BYTES)
+            final = len(block) < SCAN_BYTES
+            digest.update(block)
+            nul = block.find(b"\x00") if nul_is_binary else -1
+            if nul >= 0:
+                return "", FileFormatError(
+                    f"{filename} is not text: it has a NUL byte at offset {offset + nul}, as binary files "
+                    "(Excel, zip) do, and it is not a whole Parquet file either. "
+                    "Save or export it as CSV (UTF-8) or Parquet and upload that."
+                )
+            try:
+                text = decoder.decode(block, final=final)
+            except UnicodeDecodeError as exc:
+                return "", exc
+            match = CONTROL_CHARS.search(text)
+            if match is not None:
+                bad = chars + match.start()
+                if encoding != ENCODINGS[-1]:
+                    return "", ValueError(bad)
+                return "", FileFormatError(
+                    f"{filename} is not readable text: character {ord(text[match.start()]):#04x} at position "
+                    f"{bad} is a control byte in UTF-8, Windows-1252 and latin-1 alike. "
+                    "Save or export it as CSV (UTF-8) and upload that."
+                )
+            offset += len(block)
+            chars += len(text)
+            if final:
+                return digest.hexdigest(), None
 
 
 def decode_bytes(data: bytes, filename: str = "upload.csv") -> tuple[str, str]:
-    """Decode as UTF-8 (BOM or not), UTF-16 with BOM, Windows-1252 or latin-1; refuse binary."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return data.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            pass
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise FileFormatError(
-            f"{filename} is not text: it has a NUL byte at offset {nul}, as binary files "
-            "(Excel, zip) do, and it is not a whole Parquet file either. "
-            "Save or export it as CSV (UTF-8) or Parquet and upload that."
-        )
-    for encoding in ("utf-8-sig", "cp1252", "latin-1"):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        match = CONTROL_CHARS.search(text)
-        if match is None:
-            return text, "utf-8" if encoding == "utf-8-sig" else encoding
-        bad = match.start()
-        if encoding == "latin-1":
-            raise FileFormatError(
-                f"{filename} is not readable text: character {ord(text[bad]):#04x} at position {bad} "
-                "is a control byte in UTF-8, Windows-1252 and latin-1 alike. "
-                "Save or export it as CSV (UTF-8) and upload that."
-            )
-    raise AssertionError("latin-1 decodes every byte")  # pragma: no cover
+    """Decode as UTF-8 (BOM or not), UTF-16 with BOM, Windows-1252 or latin-1; refuse binary.
+
+    >>> decode_bytes("Köln".encode("cp1252"))
+    ('Köln', 'cp1252')
+    """
+    opener = _opener(data)
+    _digest, encoding = _scan(opener, filename)
+    with _text(opener, encoding) as text:
+        return text.read(), encoding
 
 
 def sniff_delimiter(text: str) -> str:
@@ -145,31 +211,138 @@ def _blank(row: list[str], delimiter: str) -> bool:
     return not row or ((len(row) == 1 or delimiter == "\t") and not "".join(row).strip(" \t"))
 
 
-def _header(text: str, delimiter: str, filename: str) -> list[str]:
-    """The header's column names; raise FileFormatError for bad names or a row of another width."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, skipinitialspace=True)
-    rows = (row for row in reader if not _blank(row, delimiter))
-    try:
-        names = [cell.strip() for cell in next(rows, [])]
+class _Block(NamedTuple):
+    text: str  # whole records
+    start: int  # the data-row number of its first record
+    n_rows: int
+    done: float  # share of the file read once it is
+    last: bool
+
+
+class _Blocks:
+    """The records of a CSV in blocks of whole records, each parsed by pandas into strings.
+
+    Python's csv module walks the records once (checking every row has the header's number of
+    fields, naming the physical line of the first that does not) and cuts the text after the
+    record that fills a block; pandas then parses each block's text.
+    """
+
+    def __init__(
+        self,
+        opener: Callable[[], BinaryIO],
+        encoding: str,
+        delimiter: str,
+        filename: str,
+        block_chars: int | None,
+        n_bytes: int,
+    ) -> None:
+        self.opener, self.encoding, self.delimiter = opener, encoding, delimiter
+        self.filename, self.block_chars, self.total = filename, block_chars, max(n_bytes, 1)
+
+    def header_and_first(self) -> tuple[list[str], TableChunk | None]:
+        """The header's names and the first block (None when the file has no data rows)."""
+        records = self._records()
+        header = next(records)
+        assert isinstance(header, list)
+        first = next(records, None)
+        records.close()
+        return header, None if first is None else self._parse(header, first)
+
+    def after_first(self) -> Iterator[TableChunk]:
+        """Every block after the first, parsed (the first is walked over, not parsed)."""
+        records = self._records()
+        header = next(records)
+        assert isinstance(header, list)
+        next(records, None)
+        for block in records:
+            yield self._parse(header, block)
+
+    def _parse(self, header: list[str], block: list[str] | _Block) -> TableChunk:
+        assert isinstance(block, _Block)
+        text, start, n_rows, done, last = block
+        try:
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=self.delimiter,
+                header=None,
+                names=header,
+                index_col=False,
+                dtype=str,
+                keep_default_na=False,
+                na_values=MISSING_MARKERS,
+                skipinitialspace=True,
+                skip_blank_lines=True,
+            )
+        except pd.errors.ParserError as exc:
+            raise self._unparsable(str(exc).strip()) from None
+        if len(frame) != n_rows:  # pandas and the csv module split the records differently
+            raise self._unparsable(f"{len(frame):,} or {n_rows:,} rows read from the same lines")
+        frame.index = pd.RangeIndex(start, start + n_rows)
+        return TableChunk(frame, done, last)
+
+    def _unparsable(self, reason: str) -> FileFormatError:
+        return FileFormatError(
+            f"{self.filename} could not be parsed as a {DELIMITER_NAMES[self.delimiter]}-separated file: "
+            f"{reason}. Check that every row has as many fields as the header and quotes are closed."
+        )
+
+    def _records(self) -> Generator[list[str] | _Block, None, None]:
+        """Yield the header's names, then (text, first row, rows, share of the file read, last) per block."""
+        pending: list[str] = []
+        size = 0
+
+        def lines(stream: io.TextIOWrapper) -> Iterator[str]:
+            nonlocal size
+            for line in stream:
+                pending.append(line)
+                size += len(line)
+                yield line
+
+        with _text(self.opener, self.encoding) as stream:
+            reader = csv.reader(lines(stream), delimiter=self.delimiter, skipinitialspace=True)
+            try:
+                header = self._header(reader)
+                yield header
+                pending.clear()
+                size = read = rows = start = 0
+                for row in reader:
+                    if _blank(row, self.delimiter):
+                        continue
+                    if len(row) != len(header):
+                        raise FileFormatError(
+                            f"{self.filename} line {reader.line_num} has {len(row)} field(s) but the header has "
+                            f"{len(header)}. Check that every row has as many fields as the header, that fields "
+                            f"containing a {DELIMITER_NAMES[self.delimiter]} are quoted, and that quotes are closed."
+                        )
+                    rows += 1
+                    if self.block_chars is not None and size >= self.block_chars:
+                        read += size
+                        yield _Block("".join(pending), start, rows, min(read / self.total, 1.0), False)
+                        pending.clear()
+                        start, rows, size = start + rows, 0, 0
+                if rows:
+                    yield _Block("".join(pending), start, rows, 1.0, True)
+            except csv.Error as exc:
+                raise self._csv_error(exc, reader.line_num) from None
+
+    def _header(self, reader: Iterator[list[str]]) -> list[str]:
+        names = next((row for row in reader if not _blank(row, self.delimiter)), [])
+        names = [cell.strip() for cell in names]
         if not names:
-            raise FileFormatError(f"{filename} is empty. Export the data again with a header row and rows.")
-        check_header(names, filename)
-        for row in rows:  # pandas pads short rows and may take a longer first row as an index
-            if len(row) != len(names):
-                raise FileFormatError(
-                    f"{filename} line {reader.line_num} has {len(row)} field(s) but the header has "
-                    f"{len(names)}. Check that every row has as many fields as the header, that fields "
-                    f"containing a {DELIMITER_NAMES[delimiter]} are quoted, and that quotes are closed."
-                )
-    except csv.Error as exc:
-        if "field larger than field limit" in str(exc):
             raise FileFormatError(
-                f"{filename} line {reader.line_num} has a field over {csv.field_size_limit() // 1024} kB. "
+                f"{self.filename} is empty. Export the data again with a header row and rows."
+            )
+        check_header(names, self.filename)
+        return names
+
+    def _csv_error(self, exc: csv.Error, line: int) -> FileFormatError:
+        if "field larger than field limit" in str(exc):
+            return FileFormatError(
+                f"{self.filename} line {line} has a field over {csv.field_size_limit() // 1024} kB. "
                 "A single value that long is no feature or label: remove it, or check for a quote that opens "
                 "a field and never closes."
-            ) from None
-        raise FileFormatError(
-            f"{filename} could not be parsed as a {DELIMITER_NAMES[delimiter]}-separated file at line "
-            f"{reader.line_num}: {exc}. Check that quotes are closed."
-        ) from None
-    return names
+            )
+        return FileFormatError(
+            f"{self.filename} could not be parsed as a {DELIMITER_NAMES[self.delimiter]}-separated file at line "
+            f"{line}: {exc}. Check that quotes are closed."
+        )

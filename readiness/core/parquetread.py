@@ -10,7 +10,10 @@ could hold.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from collections.abc import Iterator
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -19,7 +22,9 @@ import pyarrow.parquet as pq
 
 from readiness.core.tablefile import (
     CONTROL_CHARS,
+    TableChunk,
     TableFile,
+    TableSource,
     check_header,
     check_size,
     content_hash,
@@ -40,9 +45,25 @@ def read_parquet_bytes(
     data: bytes, filename: str = "upload.parquet", max_bytes: int | None = None
 ) -> TableFile:
     """Parse Parquet bytes into a frame of strings; raise FileFormatError with the reason and fix."""
-    limit = check_size(data, filename, max_bytes)
+    return open_parquet(data, filename, max_bytes, block_bytes=None).head
+
+
+def open_parquet(
+    source: bytes | Path,
+    filename: str = "upload.parquet",
+    max_bytes: int | None = None,
+    block_bytes: int | None = None,
+) -> TableSource:
+    """Check a Parquet file (bytes, or a file on disk) and read its first batch of rows as strings.
+
+    ``block_bytes`` bounds the unpacked bytes read at a time (None: every row at once). Bytes
+    are held to the upload limit (and so is what they unpack to); a file on disk is streamed.
+    """
+    in_memory = isinstance(source, bytes)
+    n_bytes = len(source) if isinstance(source, bytes) else source.stat().st_size
+    limit = check_size(source, filename, max_bytes) if isinstance(source, bytes) else None
     try:
-        parquet = pq.ParquetFile(pa.BufferReader(data))
+        parquet = _open(source)
         metadata = parquet.metadata
         schema = parquet.schema_arrow
     except (pa.ArrowException, OSError, ValueError) as exc:
@@ -58,25 +79,84 @@ def read_parquet_bytes(
         raise FileFormatError(
             f"{filename} has columns ({', '.join(names[:8])}) but no rows. Add at least one row."
         )
-    cells = metadata.num_rows * len(names)
-    if cells > limit // 2:  # a CSV under the limit holds at most one cell per two bytes ("0,")
+    unpacked = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
+    if in_memory and limit is not None:
+        _check_bomb(metadata.num_rows, len(names), unpacked, limit, filename)
+    rows = metadata.num_rows
+    if block_bytes is not None:
+        rows = max(1, min(rows, int(block_bytes * metadata.num_rows / max(unpacked, 1))))
+    batches = _batches(source, names, rows, metadata.num_rows, filename)
+    first = next(batches)
+    head = TableFile(first.frame, "", "", _digest(source), n_bytes, format="parquet")
+    return TableSource(
+        filename, head, first.last, lambda: _rest(source, names, rows, metadata.num_rows, filename)
+    )
+
+
+def _open(source: bytes | Path) -> pq.ParquetFile:
+    return pq.ParquetFile(pa.BufferReader(source) if isinstance(source, bytes) else str(source))
+
+
+def _digest(source: bytes | Path) -> str:
+    if isinstance(source, bytes):
+        return content_hash(source)
+    digest = hashlib.sha256()
+    with source.open("rb") as stream:
+        while block := stream.read(8 * 1024 * 1024):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _check_bomb(n_rows: int, n_columns: int, unpacked: int, limit: int, filename: str) -> None:
+    """Refuse bytes that hold or unpack to far more than a file under the upload limit could."""
+    if n_rows * n_columns > limit // 2:  # a CSV under the limit holds at most one cell per two bytes ("0,")
         raise FileFormatError(
-            f"{filename} holds {metadata.num_rows:,} rows x {len(names)} columns, more cells than a CSV "
+            f"{filename} holds {n_rows:,} rows x {n_columns} columns, more cells than a CSV "
             f"under the {megabytes(limit)} MB upload limit could. Split it into smaller files, "
             "or raise READINESS_MAX_UPLOAD_MB."
         )
-    unpacked = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
     if unpacked > UNPACKED_FACTOR * limit:
         raise FileFormatError(
             f"{filename} unpacks to {megabytes(unpacked)} MB, over {UNPACKED_FACTOR} times the "
             f"{megabytes(limit)} MB upload limit. Split it into smaller files, or raise READINESS_MAX_UPLOAD_MB."
         )
+
+
+def _batches(
+    source: bytes | Path, names: list[str], rows: int, total: int, filename: str
+) -> Iterator[TableChunk]:
+    """The file's rows as string frames of at most ``rows`` rows, indexed by row number."""
+    start = 0
+    pending: list[pa.RecordBatch] = []
     try:
-        table = parquet.read(columns=names, use_pandas_metadata=False)
+        for batch in _open(source).iter_batches(batch_size=rows, columns=names, use_pandas_metadata=False):
+            pending.append(batch)  # batches stop at row groups: gather them up to a block
+            if sum(b.num_rows for b in pending) >= rows or start + sum(b.num_rows for b in pending) >= total:
+                chunk = _chunk(pa.Table.from_batches(pending), names, start, total, filename)
+                start += len(chunk.frame)
+                pending = []
+                yield chunk
+        if pending:
+            yield _chunk(pa.Table.from_batches(pending), names, start, total, filename)
     except (pa.ArrowException, OSError, ValueError, MemoryError) as exc:
         raise FileFormatError(f"{filename} could not be read: {_reason(exc)}. {EXPORT_AGAIN}") from None
-    frame = pd.DataFrame({name.strip(): _as_text(table.column(name), name, filename) for name in names})
-    return TableFile(frame, "", "", content_hash(data), len(data), format="parquet")
+
+
+def _chunk(table: pa.Table, names: list[str], start: int, total: int, filename: str) -> TableChunk:
+    frame = pd.DataFrame(
+        {name.strip(): _as_text(table.column(i), name, filename, start) for i, name in enumerate(names)}
+    )
+    frame.index = pd.RangeIndex(start, start + table.num_rows)
+    end = start + table.num_rows
+    return TableChunk(frame, end / total, end >= total)
+
+
+def _rest(
+    source: bytes | Path, names: list[str], rows: int, total: int, filename: str
+) -> Iterator[TableChunk]:
+    batches = _batches(source, names, rows, total, filename)
+    next(batches, None)  # the head, read already
+    yield from batches
 
 
 def _reason(exc: BaseException) -> str:
@@ -116,14 +196,14 @@ def _usable(kind: pa.DataType) -> bool:
     )
 
 
-def _as_text(column: pa.ChunkedArray, name: str, filename: str) -> pd.Series:
-    """One column as strings, missing values missing."""
+def _as_text(column: pa.Array | pa.ChunkedArray, name: str, filename: str, start: int = 0) -> pd.Series:
+    """One column as strings, missing values missing; ``start`` is its first row's number in the file."""
     if pa.types.is_dictionary(column.type):
         column = column.cast(column.type.value_type)
     if pa.types.is_boolean(column.type):
         text = pc.if_else(column, "True", "False")  # as pandas writes booleans to CSV
     elif pa.types.is_null(column.type):
-        text = pa.chunked_array([pa.nulls(len(column), pa.string())])
+        text = pa.nulls(len(column), pa.string())
     else:
         text = column.cast(pa.string())
     if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
@@ -131,7 +211,7 @@ def _as_text(column: pa.ChunkedArray, name: str, filename: str) -> pd.Series:
         if pc.any(found).as_py():
             row = int(pc.index(found, True).as_py())
             raise FileFormatError(
-                f"{filename} column {name!r} has a control character at line {row + 2} "
+                f"{filename} column {name!r} has a control character at line {start + row + 2} "
                 "(counting the header as line 1). Remove it from the data and export again."
             )
     return text.to_pandas().astype("str")

@@ -9,7 +9,9 @@ from __future__ import annotations
 import hashlib
 import re
 from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pandas as pd
 
@@ -48,6 +50,53 @@ class TableFile:
         return f"{self.encoding}, {self.delimiter_name}-separated"
 
 
+@dataclass(frozen=True)
+class TableChunk:
+    """A block of an upload's rows as strings, indexed by their data-row number in the file (0 is line 2)."""
+
+    frame: pd.DataFrame
+    done: float  # share of the file read once this block is
+    last: bool = False  # True when no rows follow (False may still turn out to be the end)
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """An upload read block by block: its first block (read and checked already) and a way to read all.
+
+    ``head.content_hash`` and ``head.n_bytes`` are the whole file's. When ``complete`` the head
+    holds every row. Memory holds one block at a time, whatever the file's size.
+    """
+
+    filename: str
+    head: TableFile
+    complete: bool
+    _rest: Callable[[], Iterator[TableChunk]]  # the blocks after the head
+
+    @classmethod
+    def of(cls, table: TableFile, filename: str = "upload.csv") -> TableSource:
+        """A table already read whole, as a source of one block."""
+        return cls(filename, table, True, lambda: iter(()))
+
+    def chunks(self) -> Iterator[TableChunk]:
+        """Every block of rows, from the first; the head's block is not parsed again."""
+        if self.complete:
+            yield TableChunk(self.head.frame, 1.0, True)
+            return
+        yield TableChunk(self.head.frame, 0.0, False)
+        yield from self._rest()
+
+    def whole(self) -> TableFile:
+        """Every row in one frame (memory grows with the file: for baselines, not logs)."""
+        if self.complete:
+            return self.head
+        frame = pd.concat([chunk.frame for chunk in self.chunks()])
+        return TableFile(frame, *_fields_after_frame(self.head))
+
+
+def _fields_after_frame(table: TableFile) -> tuple[str, str, str, int, str]:
+    return table.delimiter, table.encoding, table.content_hash, table.n_bytes, table.format
+
+
 def content_hash(data: bytes) -> str:
     """SHA-256 of the raw bytes: the identity of an upload.
 
@@ -72,13 +121,45 @@ def read_table_bytes(data: bytes, filename: str = "upload.csv", max_bytes: int |
     >>> read_table_bytes(b"a;b\\n1;x\\n").frame.to_dict("list")
     {'a': ['1'], 'b': ['x']}
     """
-    if is_parquet(data):
-        from readiness.core.parquetread import read_parquet_bytes
+    return open_table(data, filename, max_bytes, block_bytes=None).head
 
-        return read_parquet_bytes(data, filename, max_bytes)
-    from readiness.core.csvread import read_csv_bytes
 
-    return read_csv_bytes(data, filename, max_bytes)
+BLOCK_BYTES = 16 * MEGABYTE  # about 100,000 rows of a 15-feature log at a time
+
+
+def open_table(
+    source: bytes | Path,
+    filename: str = "upload.csv",
+    max_bytes: int | None = None,
+    block_bytes: int | None = BLOCK_BYTES,
+) -> TableSource:
+    """Open an upload (bytes, or a file on disk) to read block by block; its first block is read and checked.
+
+    Parquet when it is one, else CSV. Bytes are held to the upload limit; a file on disk is
+    streamed, so its size is not limited. ``block_bytes=None`` reads the whole file as one block.
+
+    >>> source = open_table(b"a,b\\n1,x\\n", "f.csv")
+    >>> source.complete, source.head.frame.to_dict("list")
+    (True, {'a': ['1'], 'b': ['x']})
+    """
+    if _is_parquet_source(source):
+        from readiness.core.parquetread import open_parquet
+
+        return open_parquet(source, filename, max_bytes, block_bytes)
+    from readiness.core.csvread import open_csv
+
+    return open_csv(source, filename, max_bytes, block_bytes)
+
+
+def _is_parquet_source(source: bytes | Path) -> bool:
+    if isinstance(source, bytes):
+        return is_parquet(source)
+    with source.open("rb") as stream:
+        start = stream.read(4)
+        if stream.seek(0, 2) < 12:
+            return False
+        stream.seek(-4, 2)
+        return start == PARQUET_MAGIC and stream.read(4) == PARQUET_MAGIC
 
 
 def check_size(data: bytes, filename: str, max_bytes: int | None = None) -> int:

@@ -62,7 +62,17 @@ def canonical_class(value: object) -> str | None:
 def _line(values: pd.Series, mask: pd.Series) -> tuple[int, object]:
     """File line and value of the first row where mask is true."""
     position = int(np.flatnonzero(mask.to_numpy())[0])
-    return position + FIRST_LINE, values.iloc[position]
+    return _first_row(values) + position + FIRST_LINE, values.iloc[position]
+
+
+def _first_row(values: pd.Series) -> int:
+    """The data-row number of the first value: a block of a file read in blocks starts past 0.
+
+    Blocks of an upload are indexed by their rows' numbers in the file (a RangeIndex from the
+    first); any other index (a service's frame) counts from its first row.
+    """
+    index = values.index
+    return int(index.start) if isinstance(index, pd.RangeIndex) and index.step == 1 else 0
 
 
 def _to_number(values: pd.Series) -> pd.Series:
@@ -217,32 +227,71 @@ def timestamps(
     return parsed.astype("datetime64[us, UTC]")
 
 
-def _day_first(text: pd.Series, column: str) -> bool:
-    """Whether numeric dates such as 03/04/2026 are day-first, as the file proves; refuse when it cannot."""
+Example = tuple[int, str]  # a file line and the value on it
+
+
+@dataclass(frozen=True)
+class DateOrder:
+    """What numeric dates such as 03/04/2026 say about their order: the first date of each kind.
+
+    A file read in blocks combines its blocks' orders, so it is settled as if read whole.
+    """
+
+    day_first: Example | None = None  # first part above 12: proves day-first
+    month_first: Example | None = None  # second part above 12: proves month-first
+    either: Example | None = None  # reads as two different dates
+
+    def combine(self, other: DateOrder) -> DateOrder:
+        """The earliest example of each kind in both."""
+
+        def first(a: Example | None, b: Example | None) -> Example | None:
+            return b if a is None or (b is not None and b[0] < a[0]) else a
+
+        return DateOrder(
+            first(self.day_first, other.day_first),
+            first(self.month_first, other.month_first),
+            first(self.either, other.either),
+        )
+
+
+def date_order(raw: pd.Series) -> DateOrder:
+    """The order evidence in a column of times as written (an empty order when every time is ISO 8601)."""
+    text = raw.astype(str).str.strip().where(raw.notna())
+    if not (pd.to_datetime(text, errors="coerce", utc=True, format="ISO8601").isna() & raw.notna()).any():
+        return DateOrder()
     parts = text.str.extract(_NUMERIC_DATE)
     found = parts[0].notna()
-    if not found.any():
-        return False
     first, second = parts.loc[found, 0].astype(int), parts.loc[found, 1].astype(int)
-    day_first, month_first = (
+    masks = (
         (first > 12) & (second <= 12),
         (second > 12) & (first <= 12),
+        (first != second) & (first <= 12) & (second <= 12),
     )  # both > 12: unreadable
-    if day_first.any() and month_first.any():
-        a, b = day_first[day_first].index[0], month_first[month_first].index[0]
+
+    def example(mask: pd.Series) -> Example | None:
+        if not mask.any():
+            return None
+        label = mask[mask].index[0]
+        return _line_of(text, label), str(text[label])
+
+    return DateOrder(*(example(mask) for mask in masks))
+
+
+def settle_day_first(order: DateOrder, column: str) -> bool:
+    """Whether the file's numeric dates are day-first, as its dates prove; refuse when they cannot tell."""
+    if order.day_first and order.month_first:
+        (a, va), (b, vb) = order.day_first, order.month_first
         raise DataValidationError(
-            f"Timestamp column {column!r} mixes day-first and month-first dates: {text[a]!r} at line "
-            f"{_line_of(text, a)} and {text[b]!r} at line {_line_of(text, b)}. Write every date the same way, "
+            f"Timestamp column {column!r} mixes day-first and month-first dates: {va!r} at line "
+            f"{a} and {vb!r} at line {b}. Write every date the same way, "
             "preferably ISO 8601 (2026-02-13T14:05:00Z)."
         )
-    if day_first.any() or month_first.any():
-        return bool(day_first.any())
-    differ = (first != second) & (first <= 12) & (second <= 12)
-    if differ.any():
-        i = differ[differ].index[0]
-        value = text[i]
+    if order.day_first or order.month_first:
+        return order.day_first is not None
+    if order.either:
+        line, value = order.either
         raise DataValidationError(
-            f"Timestamp column {column!r} has dates that read two ways: {value!r} at line {_line_of(text, i)} is "
+            f"Timestamp column {column!r} has dates that read two ways: {value!r} at line {line} is "
             f"{_reading(value, True)} day-first and {_reading(value, False)} month-first, and no date in the file "
             "settles which. Choose the date format (CLI: --date-format dayfirst or monthfirst; "
             "Data page: Date format), or write ISO 8601 (2026-02-01)."
@@ -250,8 +299,13 @@ def _day_first(text: pd.Series, column: str) -> bool:
     return False
 
 
+def _day_first(text: pd.Series, column: str) -> bool:
+    """Whether numeric dates such as 03/04/2026 are day-first, as the file proves; refuse when it cannot."""
+    return settle_day_first(date_order(text), column)
+
+
 def _line_of(values: pd.Series, label: object) -> int:
-    return int(values.index.get_loc(label)) + FIRST_LINE
+    return _first_row(values) + int(values.index.get_loc(label)) + FIRST_LINE
 
 
 def _reading(value: str, dayfirst: bool) -> str:

@@ -392,12 +392,21 @@ class Store:
         """Which of these request ids already have a delayed label for the model."""
         return self._ids_present(conn, t.labels, model_id, ids)
 
+    def request_ids_of_ingestion(
+        self, conn: Connection, kind: str, model_id: int, ids: Iterable[str], ingestion_id: int
+    ) -> set[str]:
+        """Which of these request ids one ingestion ("live" or "labels") stored already: an earlier block's rows."""
+        table = t.predictions if kind == "live" else t.labels
+        return self._ids_present(conn, table, model_id, ids, table.c.ingestion_id == ingestion_id)
+
     @staticmethod
-    def _ids_present(conn: Connection, table: Any, model_id: int, ids: Iterable[str]) -> set[str]:
+    def _ids_present(
+        conn: Connection, table: Any, model_id: int, ids: Iterable[str], *where: ColumnElement[bool]
+    ) -> set[str]:
         found: set[str] = set()
         for chunk in chunks(dict.fromkeys(ids)):
             query = select(table.c.request_id).where(
-                table.c.model_id == model_id, table.c.request_id.in_(chunk)
+                table.c.model_id == model_id, table.c.request_id.in_(chunk), *where
             )
             found.update(conn.execute(query).scalars())
         return found
@@ -626,6 +635,10 @@ class Store:
             )
         )
         return _inserted_id(result)
+
+    def count_ingestion(self, conn: Connection, ingestion_id: int, n_rows: int) -> None:
+        """Record how many rows an ingestion stored, once a file read block by block is done."""
+        conn.execute(update(t.ingestions).where(t.ingestions.c.id == ingestion_id).values(n_rows=n_rows))
 
     def audit(self, conn: Connection, action: str, model_id: int | None, actor: str, detail: dict) -> None:
         """Append one entry to the audit trail, inside the caller's transaction."""

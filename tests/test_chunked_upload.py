@@ -1,0 +1,162 @@
+"""A file read, validated and stored block by block stores exactly what the same file read whole stores.
+
+Two SQLite stores get the same baseline, live log and labels: one reads each file as one block,
+the other in blocks of a few kilobytes (blocks that split days, a quoted field that spans
+lines, day-first dates settled by a line near the end). Stored rows, day profiles,
+performance windows and the drift and performance results must be the same; a bad row in the
+last block stores nothing and is named by its line in the file.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from factories import START, baseline_csv, labels_csv, live_frame, table_counts, to_csv_bytes
+from sqlalchemy import select
+
+from readiness import ModelSpec, ingest_csv
+from readiness.analysis.contract import drift_json, performance_json
+from readiness.analysis.drift_overview import drift_overview
+from readiness.analysis.performance_overview import performance_overview
+from readiness.core.tablefile import open_table
+from readiness.errors import DataValidationError
+from readiness.storage import schema as t
+from readiness.storage.store import Store
+
+BLOCK = 8 * 1024  # a few hundred rows a block: the 5,000-row log below spans 3.5 days in ~40 blocks
+ROWS = 5_000
+AS_OF = datetime(2026, 3, 10)
+LEFT_OUT = {"created_at", "updated_at", "at"}  # times of the upload itself
+RECEIVED = datetime(2026, 3, 8, 12)  # labels arrive then in both stores, so their delays are the same
+
+
+def live_log(rows: int = ROWS) -> pd.DataFrame:
+    """A live log one minute apart with a quoted categorical value that spans two lines."""
+    frame = live_frame(rows, seed=7)
+    frame["region"] = frame["region"].astype(object)
+    frame.loc[1234, "region"] = "far\nnorth"
+    return frame
+
+
+def stores(tmp_path) -> tuple[Store, Store]:
+    whole, blocks = (
+        Store.open(f"sqlite:///{tmp_path}/whole.db"),
+        Store.open(f"sqlite:///{tmp_path}/blocks.db"),
+    )
+    for store in (whole, blocks):
+        ingest_csv(store, "fraud", "baseline", baseline_csv(400), "b.csv", new_model=ModelSpec("binary", "1"))
+    return whole, blocks
+
+
+def in_blocks(data: bytes, filename: str):
+    source = open_table(data, filename, block_bytes=BLOCK)
+    assert not source.complete
+    return source
+
+
+def rows_of(store: Store, table) -> list[dict]:
+    with store.engine.connect() as conn:
+        found = conn.execute(select(table).order_by(*table.primary_key.columns)).mappings().all()
+    return [{k: v for k, v in row.items() if k not in LEFT_OUT} for row in found]
+
+
+def results(store: Store) -> tuple[dict, dict]:
+    model = store.get_model("fraud")
+    drift = drift_json(drift_overview(store, model, window="day", as_of=AS_OF))
+    performance = performance_json(performance_overview(store, model, window="day", now=AS_OF))
+    return drift, performance
+
+
+def test_a_log_in_blocks_stores_what_the_log_read_whole_stores(tmp_path, monkeypatch):
+    monkeypatch.setattr("readiness.storage.store.utcnow", lambda: RECEIVED)
+    whole, blocks = stores(tmp_path)
+    live = to_csv_bytes(live_log())
+    labels = labels_csv([f"r-{i}" for i in range(0, ROWS, 3)])
+    for store, read in ((whole, lambda d, f: d), (blocks, in_blocks)):
+        stored = ingest_csv(store, "fraud", "live", read(live, "live.csv"), "live.csv")
+        assert stored.rows_added == ROWS
+        labelled = ingest_csv(store, "fraud", "labels", read(labels, "labels.csv"), "labels.csv")
+        assert labelled.rows_added == len(range(0, ROWS, 3))
+
+    for table in (t.predictions, t.labels, t.ingestions, t.profiles, t.perf_windows, t.drift_references):
+        assert rows_of(blocks, table) == rows_of(whole, table), table.name
+    assert (
+        len(rows_of(blocks, t.profiles)) == 4
+    )  # 5,000 minutes from midnight: four days, each split by blocks
+    assert results(blocks) == results(whole)
+    far = [row for row in rows_of(blocks, t.predictions) if "far" in row["features"]]
+    assert len(far) == 1 and "far\\nnorth" in far[0]["features"]
+
+
+def test_a_bad_row_in_the_last_block_stores_nothing_and_is_named(tmp_path):
+    _whole, store = stores(tmp_path)
+    frame = live_log()
+    frame["amount"] = frame["amount"].astype(object)
+    frame.loc[ROWS - 2, "amount"] = "twelve"  # row ROWS - 2 is line ROWS: the header is line 1
+    source = in_blocks(to_csv_bytes(frame), "live.csv")
+    before = table_counts(store)
+    with pytest.raises(
+        DataValidationError, match=rf"Feature 'amount' must be numeric, but line {ROWS} has 'twelve'"
+    ):
+        ingest_csv(store, "fraud", "live", source, "live.csv")
+    assert table_counts(store) == before
+    with store.engine.connect() as conn:
+        assert conn.execute(select(t.audit_log).where(t.audit_log.c.action == "ingest.live")).first() is None
+
+
+def test_a_request_id_repeated_in_a_later_block_is_named_and_nothing_is_stored(tmp_path):
+    _whole, store = stores(tmp_path)
+    frame = live_log()
+    frame.loc[ROWS - 1, "request_id"] = "r-3"
+    before = table_counts(store)
+    with pytest.raises(
+        DataValidationError, match=rf"Request id 'r-3' at line {ROWS + 1} repeats an earlier line"
+    ):
+        ingest_csv(store, "fraud", "live", in_blocks(to_csv_bytes(frame), "live.csv"), "live.csv")
+    assert table_counts(store) == before
+
+
+def test_day_first_dates_are_settled_by_the_whole_file_not_the_first_block(tmp_path):
+    whole, blocks = stores(tmp_path)
+    frame = live_frame(3_000, seed=3)
+    times = START + pd.to_timedelta(np.arange(3_000) * 864, unit="s")  # 14.4 minutes apart: 30 days
+    frame["timestamp"] = times.strftime("%d/%m/%Y %H:%M")  # 01/03 .. 12/03 read both ways; 13/03 settles it
+    data = to_csv_bytes(frame)
+    ingest_csv(whole, "fraud", "live", data, "dates.csv")
+    ingest_csv(blocks, "fraud", "live", in_blocks(data, "dates.csv"), "dates.csv")
+    assert rows_of(blocks, t.predictions) == rows_of(whole, t.predictions)
+    stored = store_times(blocks)
+    assert stored[0] == datetime(2026, 3, 1) and stored[-1] == datetime(2026, 3, 30, 23, 45)
+
+
+def store_times(store: Store) -> list[datetime]:
+    with store.engine.connect() as conn:
+        return list(conn.execute(select(t.predictions.c.timestamp).order_by(t.predictions.c.id)).scalars())
+
+
+def test_a_file_on_disk_streams_in_blocks_and_stores_what_its_bytes_store(tmp_path):
+    whole, blocks = stores(tmp_path)
+    data = to_csv_bytes(live_log(2_000))
+    path = tmp_path / "live.csv"
+    path.write_bytes(data)
+    source = open_table(path, "live.csv", block_bytes=BLOCK)
+    assert source.head.content_hash == open_table(data, "live.csv").head.content_hash
+    ingest_csv(whole, "fraud", "live", data, "live.csv")
+    ingest_csv(blocks, "fraud", "live", source, "live.csv")
+    assert rows_of(blocks, t.predictions) == rows_of(whole, t.predictions)
+
+
+def test_parquet_in_batches_stores_what_it_stores_whole(tmp_path):
+    whole, blocks = stores(tmp_path)
+    path = tmp_path / "live.parquet"
+    live_log(3_000).to_parquet(path, row_group_size=700)
+    data = path.read_bytes()
+    source = open_table(path, "live.parquet", block_bytes=20_000)
+    assert not source.complete
+    ingest_csv(whole, "fraud", "live", data, "live.parquet")
+    ingest_csv(blocks, "fraud", "live", source, "live.parquet")
+    assert rows_of(blocks, t.predictions) == rows_of(whole, t.predictions)
+    assert rows_of(blocks, t.profiles) == rows_of(whole, t.profiles)
