@@ -15,13 +15,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, delete, select, update
+from sqlalchemy import Connection, delete, func, select, update
 
 from readiness.core import estimation
 from readiness.core.performance import DayRecord, day_record
 from readiness.core.records import Baseline, Model, utcnow
 from readiness.storage import schema as t
-from readiness.storage.sql import LABELLED_LOG, effective_label, plausible_time, result_frame
+from readiness.storage.sql import LABELLED_LOG, effective_label, plausible_time, result_frame, utc_day
 from readiness.storage.store import Store
 
 RUN_DAYS = 14  # consecutive days read in one query when a refresh recomputes them
@@ -123,28 +123,32 @@ def _touched_days(
     """UTC days with predictions past the watermark or labels past the label watermark."""
     p, lab = t.predictions, t.labels
     rows_upto, labels_upto = bounds or store.committed_bounds(model_id)  # later rows are the next refresh's
-    rows_query = select(p.c.timestamp, p.c.id).where(
-        p.c.model_id == model_id, p.c.id > state.prediction_watermark, plausible_time(p.c.timestamp)
+    day = utc_day(p.c.timestamp)
+    rows_query = (
+        select(day, func.max(p.c.id))
+        .where(p.c.model_id == model_id, p.c.id > state.prediction_watermark, plausible_time(p.c.timestamp))
+        .group_by(day)
     )
     labels_query = (
-        select(p.c.timestamp, lab.c.id)
+        select(day, func.max(lab.c.id))
         .select_from(LABELLED_LOG)
         .where(lab.c.model_id == model_id, lab.c.id > state.label_watermark, plausible_time(p.c.timestamp))
+        .group_by(day)
     )
     if rows_upto is not None and labels_upto is not None:
         rows_query = rows_query.where(p.c.id <= rows_upto)
         labels_query = labels_query.where(lab.c.id <= labels_upto)
-    with store.engine.connect() as conn:
+    with store.engine.connect() as conn:  # one row per day, however many rows arrived
         new_rows = conn.execute(rows_query).all()
         new_labels = conn.execute(labels_query).all()
-    days = {_day(ts) for ts, _ in new_rows} | {_day(ts) for ts, _ in new_labels if ts is not None}
+    days = {_from_day(d) for d, _ in new_rows} | {_from_day(d) for d, _ in new_labels if d is not None}
     prediction_mark = max((i for _, i in new_rows), default=state.prediction_watermark)
     label_mark = max((i for _, i in new_labels), default=state.label_watermark)
     return days, prediction_mark, label_mark
 
 
-def _day(moment: datetime) -> datetime:
-    return datetime(moment.year, moment.month, moment.day)
+def _from_day(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%d")
 
 
 def day_rows(store: Store, model_id: int, start: datetime, end: datetime) -> pd.DataFrame:

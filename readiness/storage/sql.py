@@ -10,8 +10,11 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Result, Table, and_, func, insert, update
+from sqlalchemy import Connection, Result, String, Table, and_, func, insert, update
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.functions import FunctionElement
 
 from readiness.config import timestamp_range
 from readiness.storage import schema as t
@@ -28,6 +31,24 @@ LABELLED_LOG = t.predictions.outerjoin(
 def effective_label() -> ColumnElement[Any]:
     """The label that counts: the delayed one when it arrived, else the one logged inline."""
     return func.coalesce(t.labels.c.label, t.predictions.c.label)
+
+
+class utc_day(FunctionElement[str]):  # a SQL function, named as one
+    """The UTC day of a stored timestamp as ``YYYY-MM-DD`` text, so rows can be grouped by day in SQL."""
+
+    type = String()
+    name = "utc_day"
+    inherit_cache = True
+
+
+@compiles(utc_day, "sqlite")
+def _utc_day_sqlite(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 10)"  # stored as 'YYYY-MM-DD HH:MM:SS...'
+
+
+@compiles(utc_day, "postgresql")
+def _utc_day_postgresql(element: utc_day, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
 
 
 def plausible_time(column: ColumnElement[Any]) -> ColumnElement[bool]:
