@@ -5,17 +5,23 @@ the other in blocks of a few kilobytes (blocks that split days, a quoted field t
 lines, day-first dates settled by a line near the end). Stored rows, day profiles,
 performance windows and the drift and performance results must be the same; a bad row in the
 last block stores nothing and is named by its line in the file.
+
+"The same" is exact for every row, count and text. A day's profile adds up its blocks' sums of
+values and squares, so those sums may differ in the last bits from one sum over the day (float
+addition is not associative); floats are compared to 1e-12, relative.
 """
 
 from __future__ import annotations
 
+import json
+import math
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 import pytest
 from factories import START, baseline_csv, labels_csv, live_frame, table_counts, to_csv_bytes
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from readiness import ModelSpec, ingest_csv
 from readiness.analysis.contract import drift_json, performance_json
@@ -24,6 +30,7 @@ from readiness.analysis.performance_overview import performance_overview
 from readiness.core.tablefile import open_table
 from readiness.errors import DataValidationError
 from readiness.storage import schema as t
+from readiness.storage.profile_store import refresh_profiles
 from readiness.storage.store import Store
 
 BLOCK = 8 * 1024  # a few hundred rows a block: the 5,000-row log below spans 3.5 days in ~40 blocks
@@ -63,6 +70,24 @@ def rows_of(store: Store, table) -> list[dict]:
     return [{k: v for k, v in row.items() if k not in LEFT_OUT} for row in found]
 
 
+def same(a, b, path="") -> None:
+    """Equal, except floats that may differ in the last bits (1e-12 relative); JSON text is compared parsed."""
+    if isinstance(a, str) and isinstance(b, str) and path.endswith(".data"):  # stored JSON aggregates
+        a, b = json.loads(a), json.loads(b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        assert a.keys() == b.keys(), path
+        for key in a:
+            same(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            same(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float) and not (math.isnan(a) and math.isnan(b)):
+        assert math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12), f"{path}: {a} != {b}"
+    else:
+        assert a == b or (a != a and b != b), f"{path}: {a!r} != {b!r}"
+
+
 def results(store: Store) -> tuple[dict, dict]:
     model = store.get_model("fraud")
     drift = drift_json(drift_overview(store, model, window="day", as_of=AS_OF))
@@ -81,12 +106,12 @@ def test_a_log_in_blocks_stores_what_the_log_read_whole_stores(tmp_path, monkeyp
         labelled = ingest_csv(store, "fraud", "labels", read(labels, "labels.csv"), "labels.csv")
         assert labelled.rows_added == len(range(0, ROWS, 3))
 
-    for table in (t.predictions, t.labels, t.ingestions, t.profiles, t.perf_windows, t.drift_references):
+    for table in (t.predictions, t.labels, t.ingestions, t.perf_windows, t.drift_references, t.profile_state):
         assert rows_of(blocks, table) == rows_of(whole, table), table.name
-    assert (
-        len(rows_of(blocks, t.profiles)) == 4
-    )  # 5,000 minutes from midnight: four days, each split by blocks
-    assert results(blocks) == results(whole)
+    days = rows_of(blocks, t.profiles)
+    assert len(days) == 4  # 5,000 minutes from midnight: four days, each split by blocks
+    same(days, rows_of(whole, t.profiles), "profiles")
+    same(results(blocks), results(whole), "results")
     far = [row for row in rows_of(blocks, t.predictions) if "far" in row["features"]]
     assert len(far) == 1 and "far\\nnorth" in far[0]["features"]
 
@@ -159,4 +184,41 @@ def test_parquet_in_batches_stores_what_it_stores_whole(tmp_path):
     ingest_csv(whole, "fraud", "live", data, "live.parquet")
     ingest_csv(blocks, "fraud", "live", source, "live.parquet")
     assert rows_of(blocks, t.predictions) == rows_of(whole, t.predictions)
-    assert rows_of(blocks, t.profiles) == rows_of(whole, t.profiles)
+    same(rows_of(blocks, t.profiles), rows_of(whole, t.profiles), "profiles")
+
+
+def test_rows_profiled_as_they_are_stored_equal_a_refresh_from_the_stored_rows(tmp_path):
+    whole, _blocks = stores(tmp_path)
+    ingest_csv(whole, "fraud", "live", in_blocks(to_csv_bytes(live_log()), "live.csv"), "live.csv")
+    in_step = rows_of(whole, t.profiles)
+    with whole.begin() as conn:  # forget the profiles: the next refresh reads every stored row back
+        conn.execute(t.profiles.delete())
+        conn.execute(t.profile_state.delete())
+    refreshed = refresh_profiles(whole, whole.get_model("fraud"))
+    assert refreshed.rows_profiled == ROWS
+    same(
+        [{k: v for k, v in row.items() if k != "id"} for row in rows_of(whole, t.profiles)],
+        [{k: v for k, v in row.items() if k != "id"} for row in in_step],
+        "profiles",
+    )
+
+
+def test_rows_a_service_left_unprofiled_are_profiled_before_an_upload_and_counted_once(tmp_path):
+    _whole, store = stores(tmp_path)
+    model = store.get_model("fraud")
+    ingest_csv(store, "fraud", "live", to_csv_bytes(live_frame(50, seed=2, id_prefix="s")), "first.csv")
+    with store.begin() as conn:  # a service logs a row with plain SQL and does not refresh
+        conn.execute(
+            t.predictions.insert().values(
+                model_id=model.id,
+                timestamp=datetime(2026, 3, 1, 5),
+                request_id="direct-1",
+                prediction="1",
+                score=0.9,
+                features='{"amount": 10.0, "age": 40, "region": "north"}',
+            )
+        )
+    ingest_csv(store, "fraud", "live", in_blocks(to_csv_bytes(live_log(2_000)), "live.csv"), "live.csv")
+    with store.engine.connect() as conn:
+        profiled = conn.execute(select(func.sum(t.profiles.c.n_rows))).scalar_one()
+    assert profiled == 50 + 1 + 2_000

@@ -10,7 +10,7 @@ run when data arrives or from ``python -m readiness refresh``; reading never wri
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,6 +24,7 @@ from readiness.core.profiles import (
     merge,
     profile_frame,
     raw_log_frame,
+    typed_log_frame,
 )
 from readiness.core.records import Baseline, Model, utcnow
 from readiness.core.windows import window_starts
@@ -162,8 +163,19 @@ def _read_chunk(
 def _merge_chunk(
     conn: Connection, model: Model, baseline: Baseline, reference: Reference, raw: pd.DataFrame
 ) -> int:
-    frame = raw_log_frame(raw, reference)
-    days = window_starts(raw["timestamp"], "day")
+    return _merge_days(conn, model, baseline, reference, raw_log_frame(raw, reference), raw["timestamp"])
+
+
+def _merge_days(
+    conn: Connection,
+    model: Model,
+    baseline: Baseline,
+    reference: Reference,
+    frame: pd.DataFrame,
+    timestamps: pd.Series,
+) -> int:
+    """Profile typed rows per UTC day and merge each day into its stored profile; return the days touched."""
+    days = window_starts(timestamps, "day")
     touched = 0
     for day, part in frame.groupby(days.to_numpy(), sort=True):
         start = pd.Timestamp(day).to_pydatetime()
@@ -183,6 +195,63 @@ def _merge_chunk(
         )
         touched += 1
     return touched
+
+
+@dataclass(frozen=True)
+class InStep:
+    """Profiling an upload's rows as they are stored, in the transaction that stores them.
+
+    Only where that equals what a refresh would do afterwards: SQLite (the transaction holds the
+    write lock, so no other rows get ids among the upload's) and nothing left to profile before
+    the upload (the watermark is at the model's newest row). Otherwise ``start_in_step`` gives
+    None and the refresh after storing profiles the rows, reading them back.
+    """
+
+    model: Model
+    baseline: Baseline
+    reference: Reference
+    watermark: int
+
+
+def start_in_step(store: Store, conn: Connection, model: Model, baseline: Baseline) -> InStep | None:
+    """Whether an upload's rows can be profiled as they are stored (see InStep), and with what."""
+    if store.dialect != "sqlite":
+        return None
+    state = conn.execute(select(t.profile_state).where(t.profile_state.c.model_id == model.id)).first()
+    if state is None or state.baseline_id != baseline.id:
+        return None
+    p = t.predictions.c
+    pending = conn.execute(
+        select(func.count()).where(p.model_id == model.id, p.id > state.watermark)
+    ).scalar_one()
+    if pending:
+        return None
+    return InStep(model, baseline, _stored_reference(store, conn, model, baseline), int(state.watermark))
+
+
+def profile_in_step(conn: Connection, step: InStep, frame: pd.DataFrame, feature_names: Sequence[str]) -> int:
+    """Merge the day profiles of canonical rows this transaction just stored, as a refresh would; return the days."""
+    features = [name for name in feature_names if name not in ("prediction", "score")]
+    reserved = {  # the stored prediction and score, as a refresh reads them (not features of those names)
+        role: frame[role]
+        if role in frame and role not in feature_names
+        else pd.Series(None, index=frame.index)
+        for role in ("prediction", "score")
+    }
+    rows = pd.concat([frame[features], pd.DataFrame(reserved, index=frame.index)], axis=1)
+    typed = typed_log_frame(rows, step.reference.specs)
+    return _merge_days(conn, step.model, step.baseline, step.reference, typed, frame["timestamp"])
+
+
+def finish_in_step(conn: Connection, step: InStep) -> None:
+    """Move the watermark past the rows this transaction stored and profiled."""
+    newest = conn.execute(
+        select(func.max(t.predictions.c.id)).where(t.predictions.c.model_id == step.model.id)
+    ).scalar_one()
+    if newest is not None and not _advance(
+        conn, step.model.id, step.baseline.id, step.watermark, int(newest)
+    ):
+        raise RuntimeError("the profile watermark moved while this transaction held the write lock")
 
 
 def day_profiles(
