@@ -566,7 +566,7 @@ MIXED = st.one_of(
 def test_rows_are_built_column_wise_exactly_as_pandas_records_were(cells):
     """features_to_json and the reserved-column records equal what to_dict("records") gave, value for value."""
     from readiness.core.records import features_to_json
-    from readiness.storage.store import _reserved_records
+    from readiness.storage.store import _reserved_columns
 
     frame = pd.DataFrame(cells, columns=["mixed", "amount", "count"])
     frame["timestamp"] = pd.Timestamp("2026-01-01", tz="UTC") + pd.to_timedelta(range(len(frame)), unit="s")
@@ -582,7 +582,9 @@ def test_rows_are_built_column_wise_exactly_as_pandas_records_were(cells):
     ]
     assert features_to_json(frame[["amount", "count"]]) == old
     reserved = ("timestamp", "request_id", "prediction", "score")
-    assert _reserved_records(frame, reserved) == _records_as_to_dict_gave(frame, reserved)
+    columns = _reserved_columns(frame, reserved)
+    records = [dict(zip(reserved, row, strict=True)) for row in zip(*columns.values(), strict=True)]
+    assert records == _records_as_to_dict_gave(frame, reserved)
     try:
         expected = [
             json.dumps(r, allow_nan=False)

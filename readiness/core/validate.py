@@ -76,7 +76,29 @@ def _first_row(values: pd.Series) -> int:
 
 
 def _to_number(values: pd.Series) -> pd.Series:
-    return pd.to_numeric(values.str.strip() if values.dtype == object else values, errors="coerce")
+    """Numbers parsed from text (pandas' rules; NaN where a value is no number)."""
+    if values.dtype == object:
+        fast = _floats(values)
+        if fast is not None:
+            return fast
+        values = values.str.strip()
+    return pd.to_numeric(values, errors="coerce")
+
+
+def _floats(values: pd.Series) -> pd.Series | None:
+    """A text column of plain numbers converted in one step (C ``float()``), or None to parse it the slow way.
+
+    ``float()`` also reads digits grouped with "_" ("1_000"), which pandas does not: such a
+    column goes the slow way, so both ways agree on what is a number.
+    """
+    cells = values.to_numpy(dtype=object)
+    try:
+        numbers = cells.astype(np.float64)
+    except (TypeError, ValueError):
+        return None
+    if any("_" in cell for cell in cells if type(cell) is str):
+        return None
+    return pd.Series(numbers, index=values.index)
 
 
 def numeric_column(raw: pd.Series, column: str, what: str) -> pd.Series:
@@ -137,8 +159,24 @@ def typed_features(frame: pd.DataFrame, features: Sequence[FeatureSpec]) -> pd.D
         if spec.kind == "numeric":
             out[spec.name] = numeric_column(raw, spec.name, "Feature")
         else:
-            out[spec.name] = raw.map(category, na_action="ignore").astype(object)
+            out[spec.name] = categories(raw)
     return pd.DataFrame(out, index=frame.index)
+
+
+def categories(raw: pd.Series) -> pd.Series:
+    """:func:`category` of every value (missing stays missing), once per distinct text.
+
+    Text (every cell of an upload) goes through its distinct values; other objects (a service's
+    1 and True share a hash) go value by value.
+
+    >>> categories(pd.Series([" a", "a ", None, " "], dtype=object)).tolist()
+    ['a', 'a', nan, nan]
+    """
+    if pd.api.types.infer_dtype(raw, skipna=True) != "string":
+        return raw.map(category, na_action="ignore").astype(object)
+    distinct = pd.unique(raw.dropna())
+    lookup = dict(zip(distinct, map(category, distinct), strict=True))
+    return raw.map(lookup, na_action="ignore").astype(object)
 
 
 def category(value: object) -> str | None:

@@ -338,12 +338,10 @@ class Store:
                 )
             )
         )
-        rows = _reserved_records(frame, ("prediction", "score", "label"))
-        feature_json = features_to_json(frame[[f.name for f in features]])
-        for row, text in zip(rows, feature_json, strict=True):
-            row["baseline_id"] = baseline_id
-            row["features"] = text
-        _insert_chunked(conn, t.baseline_rows, rows)
+        columns = _reserved_columns(frame, ("prediction", "score", "label"))
+        columns["baseline_id"] = [baseline_id] * len(frame)
+        columns["features"] = features_to_json(frame[[f.name for f in features]])
+        _insert_columns(conn, t.baseline_rows, columns)
         return int(baseline_id)
 
     def read_baseline(self, baseline: Baseline) -> pd.DataFrame:
@@ -375,14 +373,12 @@ class Store:
     ) -> int:
         """Insert canonical prediction rows (see ingest) in chunks; return how many."""
         reserved = ("timestamp", "request_id", "model_version", "prediction", "score", "label", "latency_ms")
-        rows = _reserved_records(frame, reserved)
-        feature_json = features_to_json(frame[list(feature_names)])
-        for row, text in zip(rows, feature_json, strict=True):
-            row["model_id"] = model.id
-            row["features"] = text
-            row["ingestion_id"] = ingestion_id
-        _insert_chunked(conn, t.predictions, rows)
-        return len(rows)
+        columns = _reserved_columns(frame, reserved)
+        columns["model_id"] = [model.id] * len(frame)
+        columns["features"] = features_to_json(frame[list(feature_names)])
+        columns["ingestion_id"] = [ingestion_id] * len(frame)
+        _insert_columns(conn, t.predictions, columns)
+        return len(frame)
 
     def existing_request_ids(self, conn: Connection, model_id: int, ids: Iterable[str]) -> set[str]:
         """Which of these request ids already have a prediction for the model."""
@@ -466,20 +462,15 @@ class Store:
         """Insert delayed labels (``request_id``, ``label``; optionally ``received_at``, default now, and ``arrived_at``)."""
         received = _times(frame, "received_at") if "received_at" in frame else [utcnow()] * len(frame)
         arrived = _times(frame, "arrived_at") if "arrived_at" in frame else [None] * len(frame)
-        rows = [
-            {
-                "model_id": model_id,
-                "request_id": r,
-                "label": label,
-                "received_at": at,
-                "arrived_at": known,
-                "ingestion_id": ingestion_id,
-            }
-            for r, label, at, known in zip(
-                frame["request_id"], frame["label"], received, arrived, strict=True
-            )
-        ]
-        _insert_chunked(conn, t.labels, rows)
+        columns = {
+            "model_id": [model_id] * len(frame),
+            "request_id": frame["request_id"].tolist(),
+            "label": frame["label"].tolist(),
+            "received_at": received,
+            "arrived_at": arrived,
+            "ingestion_id": [ingestion_id] * len(frame),
+        }
+        _insert_columns(conn, t.labels, columns)
 
     def prediction_bounds(
         self, model_id: int, before: datetime | None = None
@@ -705,8 +696,8 @@ def _fit(text: str, column: ColumnElement[Any]) -> str:
     return text if not text or len(text) <= limit else "..." + text[-(limit - 3) :]
 
 
-def _reserved_records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[str, Any]]:
-    """Rows of the reserved columns as plain Python values, NaN/NaT as None."""
+def _reserved_columns(frame: pd.DataFrame, columns: Sequence[str]) -> dict[str, list[Any]]:
+    """The reserved columns as lists of plain Python values (NaN/NaT as None; absent columns all None)."""
     present = [c for c in columns if c in frame.columns]
     values = dict(zip(present, python_columns(frame[present]), strict=True))
     if "timestamp" in values:
@@ -714,8 +705,7 @@ def _reserved_records(frame: pd.DataFrame, columns: Sequence[str]) -> list[dict[
             None if ts is None else ts.to_pydatetime().replace(tzinfo=None) for ts in values["timestamp"]
         ]
     missing = [None] * len(frame)
-    ordered = [values.get(column, missing) for column in columns]
-    return [dict(zip(columns, row, strict=True)) for row in zip(*ordered, strict=True)]
+    return {column: values.get(column, missing) for column in columns}
 
 
 def _add_new_columns(engine: Engine) -> None:
@@ -739,36 +729,40 @@ def _times(frame: pd.DataFrame, column: str) -> list[datetime | None]:
     return frame[column].to_numpy(dtype="datetime64[us]").tolist()
 
 
-def _insert_chunked(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    """Insert rows (dicts with the same keys) in chunks; on SQLite through the driver's executemany."""
-    if rows and conn.dialect.name == "sqlite" and not _python_defaults_missing(table, rows[0]):
-        _sqlite_insert_many(conn, table, rows)
+def _insert_columns(conn: Connection, table: Any, columns: dict[str, list[Any]]) -> None:
+    """Insert rows given column by column (lists of one length), in chunks; on SQLite through the driver's executemany."""
+    keys = list(columns)
+    n = len(columns[keys[0]]) if keys else 0
+    if not n:
         return
-    for start in range(0, len(rows), INSERT_CHUNK_ROWS):
-        conn.execute(table.insert(), rows[start : start + INSERT_CHUNK_ROWS])
+    if conn.dialect.name == "sqlite" and not _python_defaults_missing(table, keys):
+        _sqlite_insert_many(conn, table, columns, n)
+        return
+    for start in range(0, n, INSERT_CHUNK_ROWS):
+        part = [columns[key][start : start + INSERT_CHUNK_ROWS] for key in keys]
+        conn.execute(table.insert(), [dict(zip(keys, row, strict=True)) for row in zip(*part, strict=True)])
 
 
-def _python_defaults_missing(table: Any, row: dict[str, Any]) -> bool:
+def _python_defaults_missing(table: Any, keys: Sequence[str]) -> bool:
     """Whether a column the rows leave out has a default SQLAlchemy fills in (the driver would not)."""
-    return any(c.name not in row and c.default is not None for c in table.columns)
+    return any(c.name not in keys and c.default is not None for c in table.columns)
 
 
-def _sqlite_insert_many(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
+def _sqlite_insert_many(conn: Connection, table: Any, columns: dict[str, list[Any]], n: int) -> None:
     """The same INSERT as SQLAlchemy's, values converted by the same column types, run by sqlite3's executemany.
 
     SQLAlchemy builds and processes parameters row by row: most of an insert's time on SQLite.
     """
-    keys = list(rows[0])
+    keys = list(columns)
     quote = conn.dialect.identifier_preparer.quote
     processors = [table.c[key].type.dialect_impl(conn.dialect).bind_processor(conn.dialect) for key in keys]
     sql = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(key) for key in keys)}) "
         f"VALUES ({', '.join('?' for _ in keys)})"
     )
-    for start in range(0, len(rows), INSERT_CHUNK_ROWS):
-        chunk = rows[start : start + INSERT_CHUNK_ROWS]
-        columns = [[row[key] for row in chunk] for key in keys]
+    for start in range(0, n, INSERT_CHUNK_ROWS):
+        part = [columns[key][start : start + INSERT_CHUNK_ROWS] for key in keys]
         for i, process in enumerate(processors):
             if process is not None:
-                columns[i] = [process(value) for value in columns[i]]
-        conn.exec_driver_sql(sql, list(zip(*columns, strict=True)))
+                part[i] = [process(value) for value in part[i]]
+        conn.exec_driver_sql(sql, list(zip(*part, strict=True)))
