@@ -189,6 +189,32 @@ def test_data_page_shows_a_validation_error_and_stores_nothing(fraud_store):
     assert fraud_store.count_rows("predictions") == 2
 
 
+def test_data_page_stores_a_file_of_many_blocks_and_names_a_bad_row_past_the_preview(
+    fraud_store, monkeypatch
+):
+    monkeypatch.setattr("readiness.core.tablefile.BLOCK_BYTES", 2_048)  # blocks of about 50 rows
+    rows = [
+        f"2026-11-03T{i // 60 % 24:02d}:{i % 60:02d}:00Z,b{i},{i % 7 + 0.5},DE,{i % 2},0.{i % 9 + 1}"
+        for i in range(600)
+    ]
+    good = ("ts,request_id,amount,country,y_pred,y_pred_proba\n" + "\n".join(rows) + "\n").encode()
+    bad = good.replace(b",b598,3.5,", b",b598,lots,")  # row 598: line 600, far past the preview's block
+    assert bad != good
+    at = app(query="fraud")
+    at.switch_page("pages/data.py").run()
+    at.radio(key="upload_kind").set_value("Live predictions").run()
+    at.file_uploader(key="upload_file_live").upload("bad.csv", bad, "text/csv").run()
+    assert "Read the first" in " ".join(c.value for c in at.caption)
+    assert not at.error  # the preview's block is fine
+    at.button[0].click().run()
+    assert "Feature 'amount' must be numeric, but line 600 has 'lots'" in at.error[0].value
+    assert fraud_store.count_rows("predictions") == 2
+    at.file_uploader(key="upload_file_live").upload("good.csv", good, "text/csv").run()
+    at.button[0].click().run()
+    assert "Stored 600 live row(s) from good.csv" in at.success[0].value, [e.value for e in at.error]
+    assert fraud_store.count_rows("predictions") == 602
+
+
 def test_data_page_reports_an_unreadable_file(fraud_store):
     at = app(query="fraud")
     at.switch_page("pages/data.py").run()

@@ -18,6 +18,7 @@ import pandas as pd
 from readiness.analysis.assessment import assess_model, record_score
 from readiness.analysis.refresh import refresh_model
 from readiness.config import max_upload_mb, timestamp_range
+from readiness.core import tablefile
 from readiness.core.access import Action, Actor, require
 from readiness.core.label_guess import LabelGuess, guess_label, id_column
 from readiness.core.mapping import (
@@ -175,7 +176,7 @@ def propose_upload_mapping(frame: pd.DataFrame, kind: str) -> tuple[ColumnMappin
 
 def preview_upload(data: bytes | Path, kind: str, filename: str = "upload.csv") -> UploadPreview:
     """Read an upload's first block (all of a small file) and propose a column mapping (and, for a baseline, the task)."""
-    source = open_table(data, filename)
+    source = open_table(data, filename, block_bytes=tablefile.BLOCK_BYTES)
     if kind == "baseline":
         source = TableSource.of(source.whole(), filename)  # a baseline is judged whole
     table = source.head
@@ -194,7 +195,7 @@ def as_source(data: Upload, filename: str = "upload.csv") -> TableSource:
         return data
     if isinstance(data, TableFile):
         return TableSource.of(data, filename)
-    return open_table(data, filename)
+    return open_table(data, filename, block_bytes=tablefile.BLOCK_BYTES)
 
 
 def ingest_csv(
