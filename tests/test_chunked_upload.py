@@ -222,3 +222,15 @@ def test_rows_a_service_left_unprofiled_are_profiled_before_an_upload_and_counte
     with store.engine.connect() as conn:
         profiled = conn.execute(select(func.sum(t.profiles.c.n_rows))).scalar_one()
     assert profiled == 50 + 1 + 2_000
+
+
+def test_a_label_repeated_in_a_later_block_is_named_and_nothing_is_stored(tmp_path):
+    _whole, store = stores(tmp_path)
+    ingest_csv(store, "fraud", "live", to_csv_bytes(live_log(2_000)), "live.csv")
+    ids = [f"r-{i}" for i in range(2_000)] + ["r-7"]  # the last line repeats the eighth
+    before = table_counts(store)
+    with pytest.raises(
+        DataValidationError, match=r"repeats 'r-7' at line 2002 \(1 repeat\(s\) of earlier lines\)"
+    ):
+        ingest_csv(store, "fraud", "labels", in_blocks(labels_csv(ids), "labels.csv"), "labels.csv")
+    assert table_counts(store) == before

@@ -535,10 +535,11 @@ def _ingest_labels(
         for chunk in source.chunks():
             mapping = _settle_date_format(source, mapping, chunk, "label_time")
             frame = validate_labels(chunk.frame, mapping, model.task, known, allowed)
-            _refuse_repeated_labels(store, conn, model, frame, mapping.roles["request_id"], ingestion_id)
-            matched = store.existing_request_ids(conn, model.id, frame["request_id"].tolist())
-            keep = frame[frame["request_id"].isin(matched)]
-            replaced += store.replace_labels(conn, model, keep, ingestion_id)
+            ids = frame["request_id"].tolist()
+            found = store.label_targets(conn, model.id, ids, ingestion_id)
+            _refuse_repeated_labels(frame, found.labelled_here, mapping.roles["request_id"])
+            keep = frame[[value in found.predicted for value in ids]]  # isin() is slow on a set
+            replaced += store.replace_labels(conn, model, keep, ingestion_id, replaced=found.labelled)
             first_id = first_id if first_id is not None else frame["request_id"].iloc[0]
             read, kept = read + len(frame), kept + len(keep)
             report(0.2 + 0.55 * chunk.done, f"Stored {kept:,} labels")
@@ -571,13 +572,10 @@ def _ingest_labels(
     )
 
 
-def _refuse_repeated_labels(
-    store: Store, conn, model: Model, frame: pd.DataFrame, column: str, ingestion_id: int
-) -> None:
-    """Refuse a request id an earlier block of this file labelled already (a block refuses its own repeats)."""
-    ids = frame["request_id"]
-    repeated = store.request_ids_of_ingestion(conn, "labels", model.id, ids.tolist(), ingestion_id)
+def _refuse_repeated_labels(frame: pd.DataFrame, repeated: frozenset[str], column: str) -> None:
+    """Refuse request ids an earlier block of this file labelled already (a block refuses its own repeats)."""
     if repeated:
+        ids = frame["request_id"]
         label = next(i for i, value in ids.items() if value in repeated)
         raise DataValidationError(
             f"Request id column {column!r} repeats {ids[label]!r} at line {_row_line(frame, label)} "

@@ -21,7 +21,15 @@ from readiness.core import estimation
 from readiness.core.performance import DayRecord, day_record
 from readiness.core.records import Baseline, Model, utcnow
 from readiness.storage import schema as t
-from readiness.storage.sql import LABELLED_LOG, effective_label, plausible_time, result_frame, utc_day
+from readiness.storage.sql import (
+    LABELLED_LOG,
+    effective_label,
+    parse_times,
+    plausible_time,
+    result_frame,
+    stored_time,
+    utc_day,
+)
 from readiness.storage.store import Store
 
 RUN_DAYS = 14  # consecutive days read in one query when a refresh recomputes them
@@ -156,14 +164,14 @@ def day_rows(store: Store, model_id: int, start: datetime, end: datetime) -> pd.
     p, lab = t.predictions, t.labels
     query = (
         select(
-            p.c.timestamp,
+            stored_time(p.c.timestamp),
             p.c.model_version,
             p.c.prediction,
             p.c.score,
             p.c.latency_ms,
             effective_label().label("label"),
-            lab.c.received_at,
-            lab.c.arrived_at,
+            stored_time(lab.c.received_at),
+            stored_time(lab.c.arrived_at),
         )
         .select_from(LABELLED_LOG)
         .where(p.c.model_id == model_id, p.c.timestamp >= start, p.c.timestamp < end)
@@ -171,9 +179,8 @@ def day_rows(store: Store, model_id: int, start: datetime, end: datetime) -> pd.
     with store.engine.connect() as conn:
         frame = result_frame(conn.execute(query), list(query.selected_columns.keys()))
     frame["model_version"] = frame["model_version"].fillna("").astype(str)
-    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
-    frame["received_at"] = pd.to_datetime(frame["received_at"])
-    frame["arrived_at"] = pd.to_datetime(frame["arrived_at"])
+    for column in ("timestamp", "received_at", "arrived_at"):
+        frame[column] = parse_times(frame[column])
     return frame
 
 

@@ -29,7 +29,7 @@ from readiness.core.profiles import (
 from readiness.core.records import Baseline, Model, utcnow
 from readiness.core.windows import window_starts
 from readiness.storage import schema as t
-from readiness.storage.sql import plausible_time, result_frame, upsert
+from readiness.storage.sql import parse_times, plausible_time, result_frame, stored_time, upsert
 from readiness.storage.store import Store
 
 REFRESH_CHUNK_ROWS = 100_000
@@ -149,7 +149,7 @@ def _read_chunk(
 ) -> pd.DataFrame:
     p = t.predictions
     query = (
-        select(p.c.id, p.c.timestamp, p.c.prediction, p.c.score, p.c.features)
+        select(p.c.id, stored_time(p.c.timestamp), p.c.prediction, p.c.score, p.c.features)
         .where(p.c.model_id == model_id, p.c.id > watermark, plausible_time(p.c.timestamp))
         .order_by(p.c.id)
         .limit(limit)
@@ -157,7 +157,9 @@ def _read_chunk(
     if upto is not None:
         query = query.where(p.c.id <= upto)
     with store.engine.connect() as conn:
-        return result_frame(conn.execute(query), ["id", "timestamp", "prediction", "score", "features"])
+        frame = result_frame(conn.execute(query), ["id", "timestamp", "prediction", "score", "features"])
+    frame["timestamp"] = parse_times(frame["timestamp"])
+    return frame
 
 
 def _merge_chunk(

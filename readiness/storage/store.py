@@ -17,11 +17,14 @@ from typing import Any
 
 import pandas as pd
 from sqlalchemy import (
+    Column,
     ColumnElement,
     Connection,
     CursorResult,
     Engine,
+    MetaData,
     String,
+    Table,
     create_engine,
     event,
     func,
@@ -48,7 +51,7 @@ from readiness.core.records import (
 )
 from readiness.errors import ModelConfigError, StoreError, UnknownModelError, one_line
 from readiness.storage import schema as t
-from readiness.storage.sql import LABELLED_LOG, chunks, effective_label, plausible_time, result_frame
+from readiness.storage.sql import LABELLED_LOG, effective_label, plausible_time, result_frame
 
 INSERT_CHUNK_ROWS = 20_000
 WRITE_LOCK_KEY = 7_342_001  # PostgreSQL advisory lock: write transactions share it, committed_bounds takes it
@@ -110,6 +113,15 @@ def _baseline(row: Any) -> Baseline:
         period_start=row.period_start,
         period_end=row.period_end,
     )
+
+
+@dataclass(frozen=True)
+class LabelTargets:
+    """What a block of delayed labels' request ids meet in the store."""
+
+    predicted: frozenset[str]  # ids with a prediction of the model
+    labelled: frozenset[str]  # ids with a delayed label already
+    labelled_here: frozenset[str]  # of those, labelled by this ingestion: an earlier block of the same file
 
 
 @dataclass(frozen=True)
@@ -399,13 +411,25 @@ class Store:
     def _ids_present(
         conn: Connection, table: Any, model_id: int, ids: Iterable[str], *where: ColumnElement[bool]
     ) -> set[str]:
-        found: set[str] = set()
-        for chunk in chunks(dict.fromkeys(ids)):
-            query = select(table.c.request_id).where(
-                table.c.model_id == model_id, table.c.request_id.in_(chunk), *where
-            )
-            found.update(conn.execute(query).scalars())
-        return found
+        """Which ids the table holds for the model: the ids go into a temporary table, then one join.
+
+        An ``IN (...)`` list costs SQLAlchemy about 5 microseconds per id to build; a block of
+        100,000 ids was half a second, three times per label block.
+        """
+        with _id_table(conn, ids) as given:
+            return Store._joined(conn, given, table, model_id, *where)
+
+    @staticmethod
+    def _joined(
+        conn: Connection, given: Table, table: Any, model_id: int, *where: ColumnElement[bool]
+    ) -> set[str]:
+        """The given ids the table holds for the model."""
+        query = (
+            select(table.c.request_id)
+            .select_from(given.join(table, table.c.request_id == given.c.request_id))
+            .where(table.c.model_id == model_id, *where)
+        )
+        return set(conn.execute(query).scalars())
 
     def read_predictions(
         self,
@@ -444,15 +468,47 @@ class Store:
         features = features_from_json(raw["features"].tolist(), names)
         return pd.concat([raw.drop(columns="features"), features], axis=1)
 
+    def label_targets(
+        self, conn: Connection, model_id: int, ids: Iterable[str], ingestion_id: int
+    ) -> LabelTargets:
+        """What a block of delayed labels meets: predictions, earlier labels, and labels this ingestion stored."""
+        lab = t.labels
+        with _id_table(conn, ids) as given:
+            predicted = self._joined(conn, given, t.predictions, model_id)
+            earlier = conn.execute(
+                select(lab.c.request_id, lab.c.ingestion_id)
+                .select_from(given.join(lab, lab.c.request_id == given.c.request_id))
+                .where(lab.c.model_id == model_id)
+            ).all()
+        return LabelTargets(
+            frozenset(predicted),
+            frozenset(r for r, _ in earlier),
+            frozenset(r for r, i in earlier if i == ingestion_id),
+        )
+
     def replace_labels(
-        self, conn: Connection, model: Model, frame: pd.DataFrame, ingestion_id: int | None
+        self,
+        conn: Connection,
+        model: Model,
+        frame: pd.DataFrame,
+        ingestion_id: int | None,
+        replaced: Iterable[str] | None = None,
     ) -> int:
-        """Store delayed labels (``request_id``, ``label``), replacing earlier ones of the same ids; return how many were replaced."""
-        replaced = self.labelled_request_ids(conn, model.id, frame["request_id"].tolist())
-        for chunk in chunks(replaced):
-            conn.execute(
-                t.labels.delete().where(t.labels.c.model_id == model.id, t.labels.c.request_id.in_(chunk))
-            )
+        """Store delayed labels (``request_id``, ``label``), replacing earlier ones of the same ids; return how many were replaced.
+
+        ``replaced``: the ids among these already labelled, when the caller looked them up (else they are).
+        """
+        if replaced is None:
+            replaced = self.labelled_request_ids(conn, model.id, frame["request_id"].tolist())
+        else:
+            replaced = set(frame["request_id"].tolist()).intersection(replaced)
+        if replaced:
+            with _id_table(conn, replaced) as given:
+                conn.execute(
+                    t.labels.delete().where(
+                        t.labels.c.model_id == model.id, t.labels.c.request_id.in_(select(given.c.request_id))
+                    )
+                )
         self.insert_labels(conn, model.id, frame, ingestion_id)
         return len(replaced)
 
@@ -727,6 +783,27 @@ def _add_new_columns(engine: Engine) -> None:
 def _times(frame: pd.DataFrame, column: str) -> list[datetime | None]:
     """A time column as naive datetimes, None where missing."""
     return frame[column].to_numpy(dtype="datetime64[us]").tolist()
+
+
+# Request ids looked up in bulk: filled, joined against, emptied (per connection, never committed with rows).
+_GIVEN_IDS = Table(
+    "readiness_given_ids",
+    MetaData(),
+    Column("request_id", String, primary_key=True),
+    prefixes=["TEMPORARY"],
+)
+
+
+@contextmanager
+def _id_table(conn: Connection, ids: Iterable[str]) -> Iterator[Table]:
+    """A temporary table holding these ids (each once) for as long as the block runs."""
+    _GIVEN_IDS.create(conn, checkfirst=True)
+    conn.execute(_GIVEN_IDS.delete())
+    _insert_columns(conn, _GIVEN_IDS, {"request_id": list(dict.fromkeys(ids))})
+    try:
+        yield _GIVEN_IDS
+    finally:
+        conn.execute(_GIVEN_IDS.delete())
 
 
 def _insert_columns(conn: Connection, table: Any, columns: dict[str, list[Any]]) -> None:
