@@ -77,7 +77,7 @@ def _first_row(values: pd.Series) -> int:
 
 def _to_number(values: pd.Series) -> pd.Series:
     """Numbers parsed from text (pandas' rules; NaN where a value is no number)."""
-    if values.dtype == object:
+    if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
         fast = _floats(values)
         if fast is not None:
             return fast
@@ -91,7 +91,7 @@ def _floats(values: pd.Series) -> pd.Series | None:
     ``float()`` also reads digits grouped with "_" ("1_000"), which pandas does not: such a
     column goes the slow way, so both ways agree on what is a number.
     """
-    cells = values.to_numpy(dtype=object)
+    cells = values.to_numpy(dtype=object, na_value=np.nan)
     try:
         numbers = cells.astype(np.float64)
     except (TypeError, ValueError):
@@ -470,7 +470,7 @@ def reserved_columns(
     if request_id := col("request_id"):
         out["request_id"] = request_ids(frame[request_id], request_id)
     if model_version := col("model_version"):
-        versions = frame[model_version].map(lambda v: str(v).strip(), na_action="ignore")
+        versions = stripped_text(frame[model_version])
         _check_length(versions, model_version, "Model version column", MAX_MODEL_VERSION)
         out["model_version"] = versions
     if latency_ms := col("latency_ms"):
@@ -487,7 +487,7 @@ def reserved_columns(
 
 def request_ids(raw: pd.Series, column: str) -> pd.Series:
     """Stripped request ids; duplicates within the file are an error."""
-    ids = raw.map(lambda v: str(v).strip(), na_action="ignore")
+    ids = stripped_text(raw)
     duplicated = ids.notna() & ids.duplicated(keep="first")
     if duplicated.any():
         line, value = _line(ids, duplicated)
@@ -499,9 +499,23 @@ def request_ids(raw: pd.Series, column: str) -> pd.Series:
     return ids
 
 
+def stripped_text(raw: pd.Series) -> pd.Series:
+    """Each value as text without surrounding spaces (missing stays missing); a text column in one step.
+
+    >>> stripped_text(pd.Series([" a ", None, 7], dtype=object)).tolist()
+    ['a', nan, '7']
+    """
+    if isinstance(raw.dtype, pd.StringDtype):
+        return raw.str.strip()
+    return raw.map(lambda v: str(v).strip(), na_action="ignore")
+
+
 def _check_length(values: pd.Series, column: str, what: str, limit: int) -> None:
     """Raise DataValidationError for text longer than the store's column holds."""
-    long = values.map(len, na_action="ignore").fillna(0) > limit
+    lengths = (
+        values.str.len() if isinstance(values.dtype, pd.StringDtype) else values.map(len, na_action="ignore")
+    )
+    long = lengths.fillna(0) > limit
     if long.any():
         line, value = _line(values, long)
         text = str(value)  # values are stripped strings: str() is the identity here
