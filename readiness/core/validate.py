@@ -91,12 +91,17 @@ def _floats(values: pd.Series) -> pd.Series | None:
     ``float()`` also reads digits grouped with "_" ("1_000"), which pandas does not: such a
     column goes the slow way, so both ways agree on what is a number.
     """
-    cells = values.to_numpy(dtype=object, na_value=np.nan)
+    if isinstance(values.dtype, pd.StringDtype):
+        if values.str.contains("_", regex=False).any():
+            return None
+        cells = values.to_numpy(dtype=object, na_value=np.nan)
+    else:
+        cells = values.to_numpy(dtype=object)
+        if any("_" in cell for cell in cells if type(cell) is str):
+            return None
     try:
         numbers = cells.astype(np.float64)
     except (TypeError, ValueError):
-        return None
-    if any("_" in cell for cell in cells if type(cell) is str):
         return None
     return pd.Series(numbers, index=values.index)
 
