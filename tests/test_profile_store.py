@@ -140,3 +140,14 @@ def test_regression_models_profile_the_prediction_as_a_number(store):
     assert "score" not in reference.names
     merged = merge_all(p for _, p in day_profiles(store, baseline))
     assert merged["prediction"].n == 100
+
+
+def test_the_reference_stored_with_a_baseline_equals_one_built_from_its_stored_rows(store):
+    from readiness.core.profiles import baseline_reference
+
+    ingest_csv(store, "m", "baseline", baseline_csv(300), "b.csv")
+    model = store.get_model("m")
+    baseline = store.active_baseline(model.id)
+    stored = load_reference(store, model, baseline)
+    rebuilt = baseline_reference(model, baseline, store.read_baseline(baseline))
+    assert stored.to_dict() == rebuilt.to_dict()

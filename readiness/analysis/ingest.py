@@ -45,7 +45,7 @@ from readiness.core.validate import (
     validate_live,
 )
 from readiness.errors import DataValidationError, LabelJoinError, ModelConfigError
-from readiness.storage.profile_store import finish_in_step, profile_in_step, start_in_step
+from readiness.storage.profile_store import finish_in_step, profile_in_step, start_in_step, store_reference
 from readiness.storage.settings import load_config, update_config
 from readiness.storage.store import Store
 
@@ -351,6 +351,9 @@ def _ingest_baseline(
         store.add_baseline(
             conn, model, valid.frame, valid.features, valid.classes, filename, ingestion_id, period
         )
+        stored = store.active_baseline(model.id, conn)
+        assert stored is not None
+        store_reference(conn, model, stored, valid.frame)  # while the rows are at hand
         store.audit(
             conn,
             "ingest.baseline",

@@ -84,6 +84,21 @@ def _stored_reference(store: Store, conn: Connection, model: Model, baseline: Ba
     return reference
 
 
+def store_reference(conn: Connection, model: Model, baseline: Baseline, frame: pd.DataFrame) -> Reference:
+    """Build and store a new baseline's reference from its canonical frame, in the transaction that stores the baseline.
+
+    The same reference the first refresh would build from the stored rows, without reading them back.
+    """
+    reference = baseline_reference(model, baseline, frame)
+    upsert(
+        conn,
+        t.drift_references,
+        {"baseline_id": baseline.id},
+        {"model_id": model.id, "data": json.dumps(reference.to_dict()), "created_at": utcnow()},
+    )
+    return reference
+
+
 def refresh_profiles(
     store: Store,
     model: Model,
