@@ -627,3 +627,26 @@ def test_the_sqlite_bulk_insert_stores_exactly_what_sqlalchemy_stored(tmp_path, 
     )  # SQLAlchemy's insert
     assert stored("sqlalchemy.db") == bulk
     assert len(bulk["predictions"]) == 300 and len(bulk["labels"]) == 50 and len(bulk["baseline_rows"]) == 200
+
+
+@pytest.mark.parametrize(
+    "texts",
+    [
+        ['{"amount": 1.5, "region": "north"}', '{"amount": 2, "region": null}', "", "{}"],
+        ['{"amount": "12", "region": "north"}'],  # text where a number was expected
+        ['{"amount": 1.0, "region": 7}'],  # a number where text was expected
+        ['{"amount": NaN, "region": "x"}'],  # not standard JSON; Python reads it
+        ['{"amount": 1.0,\n "region": "x"}', '{"amount": 3.0}'],  # pretty-printed by a service
+        ['{"amount": 1e308, "region": "caf\\u00e9", "extra": [1, 2]}'],
+    ],
+)
+def test_typed_feature_parsing_gives_what_parsing_then_typing_gave(texts):
+    """Arrow's typed JSON parse, or its fallback, equals json.loads followed by the profiles' typing."""
+    from readiness.core.profiles import typed_log_frame
+    from readiness.core.records import FeatureSpec, features_from_json
+
+    specs = (FeatureSpec("amount", "numeric"), FeatureSpec("region", "categorical"))
+    kinds = {s.name: s.kind for s in specs}
+    fast = typed_log_frame(features_from_json(texts, kinds=kinds), specs)
+    slow = typed_log_frame(features_from_json(texts), specs)
+    pd.testing.assert_frame_equal(fast, slow)

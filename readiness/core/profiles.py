@@ -816,7 +816,8 @@ def typed_log_frame(raw: pd.DataFrame, columns: tuple[FeatureSpec, ...]) -> pd.D
 
 def raw_log_frame(raw: pd.DataFrame, reference: Reference) -> pd.DataFrame:
     """Stored prediction rows (``prediction``, ``score`` and JSON ``features``) as a typed frame of the reference columns."""
-    features = features_from_json(raw["features"].tolist())
+    kinds = {spec.name: spec.kind for spec in reference.specs if spec.name not in ("prediction", "score")}
+    features = features_from_json(raw["features"].tolist(), kinds=kinds)
     features.index = raw.index
     merged = pd.concat(
         [features.drop(columns=["prediction", "score"], errors="ignore"), raw[["prediction", "score"]]],

@@ -6,9 +6,10 @@ rows, the analyses take them as arguments (a model is resolved once, then passed
 
 from __future__ import annotations
 
+import io
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -194,9 +195,54 @@ def python_columns(frame: pd.DataFrame) -> list[list[Any]]:
     return [objects.iloc[:, i].tolist() for i in range(objects.shape[1])]
 
 
-def features_from_json(texts: Sequence[str], columns: Sequence[str] | None = None) -> pd.DataFrame:
-    """Parse JSON feature objects back into a frame, one column per feature."""
+def features_from_json(
+    texts: Sequence[str], columns: Sequence[str] | None = None, kinds: Mapping[str, str] | None = None
+) -> pd.DataFrame:
+    """Parse JSON feature objects back into a frame, one column per feature.
+
+    With ``kinds`` (feature name to "numeric" or "categorical") the objects are parsed by
+    Arrow's JSON reader into those types at once, about four times faster; any object it
+    cannot type that way (a number where text was expected, text where a number was, a
+    non-standard NaN) sends the whole lot through ``json.loads``, which reads anything.
+
+    >>> features_from_json(['{"a": 1, "c": "x"}', ""], kinds={"a": "numeric", "c": "categorical"}).to_dict("list")
+    {'a': [1.0, nan], 'c': ['x', nan]}
+    """
+    if kinds:
+        typed = _typed_from_json(texts, kinds)
+        if typed is not None:
+            return typed if columns is None else typed.reindex(columns=list(columns))
     frame = pd.DataFrame.from_records([json.loads(text) if text else {} for text in texts])
     if columns is not None:
         frame = frame.reindex(columns=list(columns))
     return frame
+
+
+def _typed_from_json(texts: Sequence[str], kinds: Mapping[str, str]) -> pd.DataFrame | None:
+    """Arrow's parse of one JSON object per text into float64 and text columns, or None when it cannot."""
+    import pyarrow as pa
+    import pyarrow.json as pa_json
+
+    if not texts:
+        return None
+    lines = [text or "{}" for text in texts]
+    if any("\n" in text or "\r" in text for text in lines):
+        return None  # one object per line, or the rows would not line up
+    schema = pa.schema(
+        [(name, pa.float64() if kind == "numeric" else pa.string()) for name, kind in kinds.items()]
+    )
+    options = pa_json.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    try:
+        table = pa_json.read_json(io.BytesIO("\n".join(lines).encode()), parse_options=options)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if table.num_rows != len(lines):
+        return None
+    return pd.DataFrame(
+        {
+            name: table.column(name)
+            .to_numpy(zero_copy_only=False)
+            .astype(np.float64 if kind == "numeric" else object)
+            for name, kind in kinds.items()
+        }
+    )

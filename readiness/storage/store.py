@@ -370,7 +370,8 @@ class Store:
         )
         with self.engine.connect() as c:
             raw = result_frame(c.execute(query), ["prediction", "score", "label", "features"])
-        features = features_from_json(raw["features"].tolist(), baseline.feature_names)
+        kinds = {f.name: f.kind for f in baseline.features}
+        features = features_from_json(raw["features"].tolist(), baseline.feature_names, kinds)
         return pd.concat([features, raw.drop(columns="features")], axis=1)
 
     # -- predictions and labels ---------------------------------------------------------
