@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import stats
+from scipy import special, stats
 from scipy.spatial import distance
 
 EPSILON = 1e-4  # share given to empty bins by PSI and KL (Evidently's 0.0001)
@@ -128,8 +128,11 @@ def chi_square(ref_counts: ArrayLike, cur_counts: ArrayLike) -> StatResult:
     table = table[:, table.sum(axis=0) > 0]
     if table.shape[1] < 2 or (table.sum(axis=1) == 0).any():
         return StatResult(0.0, 1.0)
-    result = stats.chi2_contingency(table, correction=False)
-    return StatResult(float(result.statistic), float(result.pvalue))
+    # scipy's chi2_contingency(correction=False), computed directly: its argument checks and
+    # nan-policy wrapper cost ten times the arithmetic, and the checklist runs it per column and day
+    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
+    statistic = float(((table - expected) ** 2 / expected).sum())
+    return StatResult(statistic, float(special.chdtrc(table.shape[1] - 1, statistic)))
 
 
 MIN_EXPECTED = 5  # cells expected to hold fewer values of the smaller sample are pooled
