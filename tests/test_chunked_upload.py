@@ -234,3 +234,20 @@ def test_a_label_repeated_in_a_later_block_is_named_and_nothing_is_stored(tmp_pa
     ):
         ingest_csv(store, "fraud", "labels", in_blocks(labels_csv(ids), "labels.csv"), "labels.csv")
     assert table_counts(store) == before
+
+
+def test_the_check_before_confirm_settles_dates_from_the_whole_file(tmp_path, monkeypatch):
+    from readiness.analysis.ingest import check_upload, preview_upload
+
+    monkeypatch.setattr("readiness.core.tablefile.BLOCK_BYTES", BLOCK)
+    _whole, store = stores(tmp_path)
+    frame = live_frame(3_000, seed=3)
+    times = START + pd.to_timedelta(np.arange(3_000) * 864, unit="s")
+    frame["timestamp"] = times.strftime("%d/%m/%Y %H:%M")  # the first block reads both ways
+    preview = preview_upload(to_csv_bytes(frame), "live", "dates.csv")
+    assert not preview.complete
+    check_upload(store, "fraud", preview, preview.mapping)  # no "reads two ways" from the first block alone
+    with pytest.raises(DataValidationError, match="no date in the file settles which"):
+        check_upload(
+            store, "fraud", preview_upload(to_csv_bytes(frame.head(500)), "live", "d.csv"), preview.mapping
+        )

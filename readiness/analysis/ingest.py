@@ -275,6 +275,11 @@ def check_upload(
         validate_baseline(table.frame, mapping, task, positive, filename)
         return
     found = existing or store.get_model(model)  # raises UnknownModelError naming the known models
+    head = TableChunk(table.frame, 0.0, preview.complete)
+    # dates the first block cannot settle are settled by the whole file, as storing does
+    mapping = _settle_date_format(
+        preview.source, mapping, head, "timestamp" if kind == "live" else "label_time"
+    )
     if kind == "live":
         _validated_live(store, found, table, mapping, filename)
     else:
