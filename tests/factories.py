@@ -6,6 +6,8 @@ bytes a user would upload (UTF-8, comma-separated unless ``sep`` says otherwise)
 
 from __future__ import annotations
 
+import json
+import math
 from collections.abc import Sequence
 
 import numpy as np
@@ -96,3 +98,21 @@ def labels_csv(request_ids: Sequence[str], seed: int = 2, task: str = "binary") 
 def table_counts(store) -> dict[str, int]:
     """Row counts of the tables an ingestion writes, to prove a failure wrote nothing."""
     return {name: store.count_rows(name) for name in STORE_TABLES}
+
+
+def same(a, b, path="") -> None:
+    """Equal, except floats that may differ in the last bits (1e-12 relative); JSON text is compared parsed."""
+    if isinstance(a, str) and isinstance(b, str) and path.endswith(".data"):  # stored JSON aggregates
+        a, b = json.loads(a), json.loads(b)
+    if isinstance(a, dict) and isinstance(b, dict):
+        assert a.keys() == b.keys(), path
+        for key in a:
+            same(a[key], b[key], f"{path}.{key}")
+    elif isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            same(x, y, f"{path}[{i}]")
+    elif isinstance(a, float) and isinstance(b, float) and not (math.isnan(a) and math.isnan(b)):
+        assert math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12), f"{path}: {a} != {b}"
+    else:
+        assert a == b or (a != a and b != b), f"{path}: {a!r} != {b!r}"

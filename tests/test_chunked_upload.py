@@ -13,14 +13,12 @@ addition is not associative); floats are compared to 1e-12, relative.
 
 from __future__ import annotations
 
-import json
-import math
 from datetime import datetime
 
 import numpy as np
 import pandas as pd
 import pytest
-from factories import START, baseline_csv, labels_csv, live_frame, table_counts, to_csv_bytes
+from factories import START, baseline_csv, labels_csv, live_frame, same, table_counts, to_csv_bytes
 from sqlalchemy import func, select
 
 from readiness import ModelSpec, ingest_csv
@@ -68,24 +66,6 @@ def rows_of(store: Store, table) -> list[dict]:
     with store.engine.connect() as conn:
         found = conn.execute(select(table).order_by(*table.primary_key.columns)).mappings().all()
     return [{k: v for k, v in row.items() if k not in LEFT_OUT} for row in found]
-
-
-def same(a, b, path="") -> None:
-    """Equal, except floats that may differ in the last bits (1e-12 relative); JSON text is compared parsed."""
-    if isinstance(a, str) and isinstance(b, str) and path.endswith(".data"):  # stored JSON aggregates
-        a, b = json.loads(a), json.loads(b)
-    if isinstance(a, dict) and isinstance(b, dict):
-        assert a.keys() == b.keys(), path
-        for key in a:
-            same(a[key], b[key], f"{path}.{key}")
-    elif isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-        assert len(a) == len(b), path
-        for i, (x, y) in enumerate(zip(a, b, strict=True)):
-            same(x, y, f"{path}[{i}]")
-    elif isinstance(a, float) and isinstance(b, float) and not (math.isnan(a) and math.isnan(b)):
-        assert math.isclose(a, b, rel_tol=1e-12, abs_tol=1e-12), f"{path}: {a} != {b}"
-    else:
-        assert a == b or (a != a and b != b), f"{path}: {a!r} != {b!r}"
 
 
 def results(store: Store) -> tuple[dict, dict]:

@@ -329,3 +329,27 @@ def test_seeding_says_each_step_as_it_goes(tmp_path):
         assert heard.index(f"{name}: profiling its log for the Drift and Performance pages") < heard.index(
             f"{name}: recording a weekly score history"
         )
+
+
+def test_the_demo_profiles_its_logs_as_a_refresh_from_the_stored_rows_would(tmp_path):
+    """The seed profiles each log while storing it; dropping those profiles and refreshing rebuilds the same ones."""
+    from factories import same
+
+    from readiness.storage.profile_store import refresh_profiles
+
+    store = Store.open(f"sqlite:///{tmp_path / 'demo.db'}")
+    seed_demo(store, today=TODAY, scale=0.05)
+
+    def profiles() -> list[dict]:
+        with store.engine.connect() as conn:
+            rows = conn.execute(select(t.profiles).order_by(t.profiles.c.model_id, t.profiles.c.window_start))
+            return [{k: v for k, v in row._mapping.items() if k != "id"} for row in rows]
+
+    seeded = profiles()
+    assert seeded and sum(p["n_rows"] for p in seeded) == store.count_rows("predictions")
+    with store.begin() as conn:
+        conn.execute(t.profiles.delete())
+        conn.execute(t.profile_state.delete())
+    for model in store.list_models():
+        refresh_profiles(store, model)
+    same(profiles(), seeded, "profiles")

@@ -45,6 +45,7 @@ from readiness.core.checklist_config import ChecklistConfig
 from readiness.core.criteria import Criterion
 from readiness.core.records import FeatureSpec
 from readiness.errors import ModelConfigError
+from readiness.storage.profile_store import finish_in_step, profile_in_step, start_in_step, store_reference
 from readiness.storage.settings import write_attestation, write_config, write_criterion
 from readiness.storage.store import Store
 
@@ -241,7 +242,14 @@ def write_model(store: Store, model: DemoModel, today: date | None = None) -> Se
             conn=conn,
         )
         store.add_baseline(conn, row, model.baseline, model.features, model.classes, "demo baseline", None)
+        baseline = store.active_baseline(row.id, conn)
+        assert baseline is not None
+        store_reference(conn, row, baseline, model.baseline)
+        step = start_in_step(store, conn, row, baseline)  # profiled while the rows are at hand
         n_predictions = store.append_predictions(conn, row, model.log, names, None)
+        if step is not None:
+            profile_in_step(conn, step, model.log, names)
+            finish_in_step(conn, step)
         store.insert_labels(conn, row.id, model.labels, None)
         for c in model.criteria:
             write_criterion(store, conn, row.id, c, DEMO_ACTOR)

@@ -235,15 +235,20 @@ def start_in_step(store: Store, conn: Connection, model: Model, baseline: Baseli
     if store.dialect != "sqlite":
         return None
     state = conn.execute(select(t.profile_state).where(t.profile_state.c.model_id == model.id)).first()
-    if state is None or state.baseline_id != baseline.id:
-        return None
+    if state is not None and state.baseline_id != baseline.id:
+        return None  # a new baseline: the next refresh rebuilds every profile
+    watermark = int(state.watermark) if state is not None else 0
     p = t.predictions.c
-    pending = conn.execute(
-        select(func.count()).where(p.model_id == model.id, p.id > state.watermark)
-    ).scalar_one()
+    pending = conn.execute(select(func.count()).where(p.model_id == model.id, p.id > watermark)).scalar_one()
     if pending:
         return None
-    return InStep(model, baseline, _stored_reference(store, conn, model, baseline), int(state.watermark))
+    if state is None:  # a model's first rows: nothing to profile before them
+        conn.execute(
+            t.profile_state.insert().values(
+                model_id=model.id, baseline_id=baseline.id, watermark=0, updated_at=utcnow()
+            )
+        )
+    return InStep(model, baseline, _stored_reference(store, conn, model, baseline), watermark)
 
 
 def profile_in_step(conn: Connection, step: InStep, frame: pd.DataFrame, feature_names: Sequence[str]) -> int:
