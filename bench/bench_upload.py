@@ -42,11 +42,13 @@ def features(rows: int, rng: np.random.Generator) -> pd.DataFrame:
     return frame
 
 
-def live_log(rows: int, seed: int = 0, start: str = "2026-01-01", prefix: str = "r") -> pd.DataFrame:
-    """The benchmark's live log: one prediction every 10 s from ``start``."""
+def live_log(
+    rows: int, seed: int = 0, start: str = "2026-01-01", prefix: str = "r", step: int = 10
+) -> pd.DataFrame:
+    """The benchmark's live log: one prediction every ``step`` seconds from ``start``."""
     rng = np.random.default_rng(seed)
     frame = features(rows, rng)
-    times = pd.Timestamp(start) + pd.to_timedelta(np.arange(rows) * 10, unit="s")
+    times = pd.Timestamp(start) + pd.to_timedelta(np.arange(rows) * step, unit="s")
     frame.insert(0, "timestamp", times.strftime("%Y-%m-%dT%H:%M:%SZ"))
     frame.insert(1, "request_id", [f"{prefix}{i}" for i in range(rows)])
     frame["score"] = rng.random(rows).round(4)
@@ -57,12 +59,20 @@ def live_log(rows: int, seed: int = 0, start: str = "2026-01-01", prefix: str = 
 
 
 def write_live(path: Path, rows: int, block: int = 1_000_000) -> pd.DataFrame:
-    """Write the live log in blocks of a million rows (the first is ``live_log(rows)`` itself); return the first block."""
+    """Write the live log in blocks of a million rows; return the first block.
+
+    The first block is ``live_log(rows)`` itself (10 s apart); later ones are 1 s apart, so ten
+    million rows end in August 2026, not years ahead of now.
+    """
     first = None
     for k, start in enumerate(range(0, rows, block)):
         n = min(block, rows - start)
-        moment = pd.Timestamp("2026-01-01") + pd.Timedelta(seconds=10 * start)
-        frame = live_log(n, seed=k, start=str(moment), prefix="r" if k == 0 else f"r{k}_")
+        moment = pd.Timestamp("2026-01-01") + pd.Timedelta(
+            seconds=10 * block * min(k, 1) + (k - 1) * block * (k > 0)
+        )
+        frame = live_log(
+            n, seed=k, start=str(moment), prefix="r" if k == 0 else f"r{k}_", step=10 if k == 0 else 1
+        )
         frame.to_csv(path, index=False, mode="w" if k == 0 else "a", header=k == 0)
         first = frame if first is None else first
     assert first is not None

@@ -9,7 +9,7 @@ raw rows, which also makes corrected labels exact. Refreshes run when data arriv
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +33,7 @@ from readiness.storage.sql import (
 from readiness.storage.store import Store
 
 RUN_DAYS = 14  # consecutive days read in one query when a refresh recomputes them
+RUN_ROWS = 250_000  # and at most this many rows (a busier day is read alone)
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,8 @@ def refresh_performance(
         estimation.ScoreCalibrator.from_dict(json.loads(state.calibrator)) if state.calibrator else None
     )
     done = 0
-    for run in _runs(sorted(days)):
+    ordered = sorted(days)
+    for run in _runs(ordered, counts=_day_counts(store, model.id, ordered)):  # reads of bounded size
         _recompute_days(store, model, baseline, calibrator, run)
         done += len(run)
         if progress is not None:
@@ -184,20 +186,59 @@ def day_rows(store: Store, model_id: int, start: datetime, end: datetime) -> pd.
     return frame
 
 
-def _runs(days: list[datetime], longest: int = RUN_DAYS) -> list[list[datetime]]:
-    """Sorted days cut into runs of consecutive days, at most ``longest`` each (one bounded read per run).
+def _runs(
+    days: list[datetime],
+    longest: int = RUN_DAYS,
+    counts: Mapping[datetime, int] | None = None,
+    most_rows: int = RUN_ROWS,
+) -> list[list[datetime]]:
+    """Sorted days cut into runs of consecutive days (one bounded read per run).
+
+    A run has at most ``longest`` days and, with ``counts`` (rows per day), at most
+    ``most_rows`` rows, unless one day alone has more.
 
     >>> d = [datetime(2026, 1, i) for i in (1, 2, 3, 7)]
     >>> [[x.day for x in run] for run in _runs(d, longest=2)]
     [[1, 2], [3], [7]]
+    >>> [[x.day for x in run] for run in _runs(d, counts=dict(zip(d, [60, 50, 10, 5])), most_rows=100)]
+    [[1], [2, 3], [7]]
     """
+    rows_of = counts or {}
     runs: list[list[datetime]] = []
+    rows = 0
     for day in days:
-        if runs and len(runs[-1]) < longest and day - runs[-1][-1] == timedelta(days=1):
+        n = rows_of.get(day, 0)
+        if (
+            runs
+            and len(runs[-1]) < longest
+            and day - runs[-1][-1] == timedelta(days=1)
+            and rows + n <= most_rows
+        ):
             runs[-1].append(day)
+            rows += n
         else:
             runs.append([day])
+            rows = n
     return runs
+
+
+def _day_counts(store: Store, model_id: int, days: list[datetime]) -> dict[datetime, int]:
+    """Rows per UTC day of the model's log over the span of these days (one grouped query)."""
+    if not days:
+        return {}
+    p = t.predictions
+    day = utc_day(p.c.timestamp)
+    query = (
+        select(day, func.count())
+        .where(
+            p.c.model_id == model_id,
+            p.c.timestamp >= min(days),
+            p.c.timestamp < max(days) + timedelta(days=1),
+        )
+        .group_by(day)
+    )
+    with store.engine.connect() as conn:
+        return {_from_day(d): int(n) for d, n in conn.execute(query).all()}
 
 
 def _recompute_days(
