@@ -424,6 +424,7 @@ def _ingest_live(
         store.count_ingestion(conn, ingestion_id, stored)
         store.audit(conn, "ingest.live", model.id, actor, {"file": filename, "rows": stored})
     judged_historical = _judge_as(store, model, historical, actor) if historical is not None else False
+    store.refresh_statistics("predictions")  # the refresh's queries are planned on the new rows
     report(0.8, "Profiling for drift and performance")
     _after_storing(store, model)
     report(1.0, "Done")
@@ -565,6 +566,7 @@ def _ingest_labels(
             actor,
             {"file": filename, "rows": kept, "unmatched": read - kept},
         )
+    store.refresh_statistics("labels")  # the refresh's join is planned on the new labels
     report(0.8, "Updating performance for the labelled days")
     _after_storing(store, model)
     report(1.0, "Done")
