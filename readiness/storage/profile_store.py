@@ -74,14 +74,7 @@ def _stored_reference(store: Store, conn: Connection, model: Model, baseline: Ba
     ).scalar_one_or_none()
     if text is not None:
         return Reference.from_dict(json.loads(text))
-    reference = baseline_reference(model, baseline, store.read_baseline(baseline))
-    upsert(
-        conn,
-        t.drift_references,
-        {"baseline_id": baseline.id},
-        {"model_id": model.id, "data": json.dumps(reference.to_dict()), "created_at": utcnow()},
-    )
-    return reference
+    return store_reference(conn, model, baseline, store.read_baseline(baseline))
 
 
 def store_reference(conn: Connection, model: Model, baseline: Baseline, frame: pd.DataFrame) -> Reference:
