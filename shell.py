@@ -41,25 +41,31 @@ def inert(text: object) -> str:
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what a spreadsheet runs as a formula (OWASP CSV injection)
+PLAIN_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")  # "-0.62": a number, not a formula
 
 
 def formula_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy whose text cells that a spreadsheet would run as a formula start with a quote ('=1+1).
 
     What st.dataframe shows is what its "Download as CSV" writes, so every table goes through this.
-    Numbers stay numbers.
+    Numbers stay numbers, and so does text that is a plain number ("-0.62" in a preview of an upload).
     """
     safe = frame.copy()
     for column in safe.columns:
         values = safe[column]
         if values.dtype == object or pd.api.types.is_string_dtype(values):
-            risky = values.map(lambda v: isinstance(v, str) and v.startswith(FORMULA_START))
+            risky = values.map(_runs_as_formula)
             if risky.any():
                 safe[column] = values.where(~risky, "'" + values.astype(str))
     safe.columns = [
         ("'" + c) if isinstance(c, str) and c.startswith(FORMULA_START) else c for c in safe.columns
     ]
     return safe
+
+
+def _runs_as_formula(value: object) -> bool:
+    """Text a spreadsheet would run: it starts like a formula and is not a plain number."""
+    return isinstance(value, str) and value.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(value)
 
 
 def table(data: pd.DataFrame | dict, **kwargs: Any) -> Any:
