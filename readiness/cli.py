@@ -350,16 +350,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from readiness.analysis.ingest import ModelSpec, ingest_csv, propose_upload_mapping
-    from readiness.core.tablefile import TableSource, open_table
+    from readiness.analysis.ingest import ModelSpec, ingest_csv, open_upload, propose_upload_mapping
     from readiness.core.validate import propose_task
 
     if not args.file.is_file():
         raise ReadinessError(f"No such file: {args.file}. Check the path.")
     # streamed from disk, block by block; the first block proposes the mapping
-    source = open_table(args.file, args.file.name)
-    if args.kind == "baseline":
-        source = TableSource.of(source.whole(), args.file.name)  # a baseline is judged whole
+    source = open_upload(args.file, args.kind, args.file.name)
     frame = source.head.frame
     names_and_values, guess = propose_upload_mapping(frame, args.kind)
     mapping = parse_mapping_pairs(args.map, names_and_values)

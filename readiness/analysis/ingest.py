@@ -64,6 +64,7 @@ __all__ = [  # what the Data page and the CLI use from here
     "max_upload_mb",
     "megabytes",
     "missing_roles",
+    "open_upload",
     "preview_upload",
     "propose_upload_mapping",
 ]
@@ -176,9 +177,7 @@ def propose_upload_mapping(frame: pd.DataFrame, kind: str) -> tuple[ColumnMappin
 
 def preview_upload(data: bytes | Path, kind: str, filename: str = "upload.csv") -> UploadPreview:
     """Read an upload's first block (all of a small file) and propose a column mapping (and, for a baseline, the task)."""
-    source = open_table(data, filename, block_bytes=tablefile.BLOCK_BYTES)
-    if kind == "baseline":
-        source = TableSource.of(source.whole(), filename)  # a baseline is judged whole
+    source = open_upload(data, kind, filename)
     table = source.head
     mapping, guess = propose_upload_mapping(table.frame, kind)
     task = positive = None
@@ -189,13 +188,20 @@ def preview_upload(data: bytes | Path, kind: str, filename: str = "upload.csv") 
     )
 
 
-def as_source(data: Upload, filename: str = "upload.csv") -> TableSource:
-    """An upload as a source to read block by block (a table read already is one block)."""
+def open_upload(data: Upload, kind: str, filename: str = "upload.csv") -> TableSource:
+    """An upload as a source to read block by block; a baseline is read whole (it is judged whole).
+
+    A table read already is one block; a source a preview opened is used as it is.
+    """
     if isinstance(data, TableSource):
-        return data
-    if isinstance(data, TableFile):
-        return TableSource.of(data, filename)
-    return open_table(data, filename, block_bytes=tablefile.BLOCK_BYTES)
+        source = data
+    elif isinstance(data, TableFile):
+        source = TableSource.of(data, filename)
+    else:
+        source = open_table(data, filename, block_bytes=tablefile.BLOCK_BYTES)
+    if kind == "baseline" and not source.complete:
+        return TableSource.of(source.whole(), filename)  # its features' kinds and classes come from every row
+    return source
 
 
 def ingest_csv(
@@ -235,7 +241,7 @@ def ingest_csv(
     actor = who.name
     report = progress or (lambda _f, _m: None)
     report(0.05, f"Reading {filename}")
-    source = as_source(data, filename)  # a preview's first block is not read again
+    source = open_upload(data, kind, filename)  # a preview's first block is not read again
     table = source.head
     mapping = mapping or propose_upload_mapping(table.frame, kind)[0]
     check_mapping(mapping, list(table.frame.columns), kind, filename)
@@ -246,8 +252,7 @@ def ingest_csv(
         store.get_model(model)  # raises UnknownModelError naming the known models
     report(0.2, "Validating")
     if kind == "baseline":
-        whole = source.whole()  # a baseline is judged whole: its features' kinds and classes
-        return _ingest_baseline(store, model, existing, whole, mapping, new_model, filename, actor, report)
+        return _ingest_baseline(store, model, existing, table, mapping, new_model, filename, actor, report)
     assert existing is not None
     if kind == "live":
         return _ingest_live(store, existing, source, mapping, filename, actor, report, historical)
@@ -506,8 +511,8 @@ def _refuse_known_request_ids(store: Store, conn, model: Model, valid: ValidFram
         return
     label = next(i for i, value in ids.items() if value in known)
     first = ids[label]
-    line = _row_line(valid.frame, label)
-    if store.request_ids_of_ingestion(conn, "live", model.id, [first], ingestion_id):
+    line = _row_line(label)
+    if store.request_ids_of_ingestion(conn, model.id, [first], ingestion_id):
         raise DataValidationError(
             f"Request id {first!r} at line {line} repeats an earlier line of this file. "
             "Request ids must be unique per model; remove the duplicate rows."
@@ -518,7 +523,7 @@ def _refuse_known_request_ids(store: Store, conn, model: Model, valid: ValidFram
     )
 
 
-def _row_line(frame: pd.DataFrame, label: object) -> int:
+def _row_line(label: object) -> int:
     """The file line of a row of a block (blocks are indexed by their rows' numbers in the file)."""
     return int(label) + FIRST_LINE if isinstance(label, (int, np.integer)) else FIRST_LINE
 
@@ -588,7 +593,7 @@ def _refuse_repeated_labels(frame: pd.DataFrame, repeated: frozenset[str], colum
         ids = frame["request_id"]
         label = next(i for i, value in ids.items() if value in repeated)
         raise DataValidationError(
-            f"Request id column {column!r} repeats {ids[label]!r} at line {_row_line(frame, label)} "
+            f"Request id column {column!r} repeats {ids[label]!r} at line {_row_line(label)} "
             f"({len(repeated):,} repeat(s) of earlier lines). Request ids must be unique per model; remove the "
             "duplicate rows."
         )

@@ -59,7 +59,6 @@ def open_parquet(
     ``block_bytes`` bounds the unpacked bytes read at a time (None: every row at once). Bytes
     are held to the upload limit (and so is what they unpack to); a file on disk is streamed.
     """
-    in_memory = isinstance(source, bytes)
     n_bytes = len(source) if isinstance(source, bytes) else source.stat().st_size
     limit = check_size(source, filename, max_bytes) if isinstance(source, bytes) else None
     try:
@@ -80,7 +79,7 @@ def open_parquet(
             f"{filename} has columns ({', '.join(names[:8])}) but no rows. Add at least one row."
         )
     unpacked = sum(metadata.row_group(i).total_byte_size for i in range(metadata.num_row_groups))
-    if in_memory and limit is not None:
+    if limit is not None:  # bytes in memory
         _check_bomb(metadata.num_rows, len(names), unpacked, limit, filename)
     rows = metadata.num_rows
     if block_bytes is not None:
@@ -89,7 +88,7 @@ def open_parquet(
     first = next(batches)
     head = TableFile(first.frame, "", "", _digest(source), n_bytes, format="parquet")
     return TableSource(
-        filename, head, first.last, lambda: _rest(source, names, rows, metadata.num_rows, filename)
+        filename, head, first.last, lambda: _batches(source, names, rows, metadata.num_rows, filename, skip=1)
     )
 
 
@@ -123,23 +122,31 @@ def _check_bomb(n_rows: int, n_columns: int, unpacked: int, limit: int, filename
 
 
 def _batches(
-    source: bytes | Path, names: list[str], rows: int, total: int, filename: str
+    source: bytes | Path, names: list[str], rows: int, total: int, filename: str, skip: int = 0
 ) -> Iterator[TableChunk]:
-    """The file's rows as string frames of at most ``rows`` rows, indexed by row number."""
+    """The file's rows as string frames of about ``rows`` rows, indexed by row number; the first ``skip`` blocks are passed over unconverted."""
     start = 0
-    pending: list[pa.RecordBatch] = []
     try:
-        for batch in _open(source).iter_batches(batch_size=rows, columns=names, use_pandas_metadata=False):
-            pending.append(batch)  # batches stop at row groups: gather them up to a block
-            if sum(b.num_rows for b in pending) >= rows or start + sum(b.num_rows for b in pending) >= total:
-                chunk = _chunk(pa.Table.from_batches(pending), names, start, total, filename)
-                start += len(chunk.frame)
-                pending = []
-                yield chunk
-        if pending:
-            yield _chunk(pa.Table.from_batches(pending), names, start, total, filename)
+        for k, table in enumerate(_blocks(source, names, rows)):
+            if k >= skip:
+                yield _chunk(table, names, start, total, filename)
+            start += table.num_rows
     except (pa.ArrowException, OSError, ValueError, MemoryError) as exc:
         raise FileFormatError(f"{filename} could not be read: {_reason(exc)}. {EXPORT_AGAIN}") from None
+
+
+def _blocks(source: bytes | Path, names: list[str], rows: int) -> Iterator[pa.Table]:
+    """Arrow tables of at least ``rows`` rows (the last may have fewer): batches stop at row groups, so they are gathered."""
+    pending: list[pa.RecordBatch] = []
+    gathered = 0
+    for batch in _open(source).iter_batches(batch_size=rows, columns=names, use_pandas_metadata=False):
+        pending.append(batch)
+        gathered += batch.num_rows
+        if gathered >= rows:
+            yield pa.Table.from_batches(pending)
+            pending, gathered = [], 0
+    if pending:
+        yield pa.Table.from_batches(pending)
 
 
 def _chunk(table: pa.Table, names: list[str], start: int, total: int, filename: str) -> TableChunk:
@@ -149,14 +156,6 @@ def _chunk(table: pa.Table, names: list[str], start: int, total: int, filename: 
     frame.index = pd.RangeIndex(start, start + table.num_rows)
     end = start + table.num_rows
     return TableChunk(frame, end / total, end >= total)
-
-
-def _rest(
-    source: bytes | Path, names: list[str], rows: int, total: int, filename: str
-) -> Iterator[TableChunk]:
-    batches = _batches(source, names, rows, total, filename)
-    next(batches, None)  # the head, read already
-    yield from batches
 
 
 def _reason(exc: BaseException) -> str:

@@ -167,10 +167,10 @@ def _json_texts(column: pd.Series) -> list[str] | None:
     if column.dtype != object:
         return None
     missing = column.isna().to_numpy()
-    present = column[~missing]
-    if not all(type(value) is str for value in pd.unique(present)):
+    distinct = pd.unique(column[~missing])
+    if not all(type(value) is str for value in distinct):
         return None
-    encoded = {value: json.dumps(value) for value in pd.unique(present)}
+    encoded = {value: json.dumps(value) for value in distinct}
     texts = [encoded.get(value, "null") for value in column.tolist()]
     for i in np.flatnonzero(missing):
         texts[i] = "null"

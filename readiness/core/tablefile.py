@@ -10,7 +10,7 @@ import hashlib
 import re
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -89,12 +89,7 @@ class TableSource:
         """Every row in one frame (memory grows with the file: for baselines, not logs)."""
         if self.complete:
             return self.head
-        frame = pd.concat([chunk.frame for chunk in self.chunks()])
-        return TableFile(frame, *_fields_after_frame(self.head))
-
-
-def _fields_after_frame(table: TableFile) -> tuple[str, str, str, int, str]:
-    return table.delimiter, table.encoding, table.content_hash, table.n_bytes, table.format
+        return replace(self.head, frame=pd.concat([chunk.frame for chunk in self.chunks()]))
 
 
 def content_hash(data: bytes) -> str:

@@ -402,11 +402,11 @@ class Store:
         return self._ids_present(conn, t.labels, model_id, ids)
 
     def request_ids_of_ingestion(
-        self, conn: Connection, kind: str, model_id: int, ids: Iterable[str], ingestion_id: int
+        self, conn: Connection, model_id: int, ids: Iterable[str], ingestion_id: int
     ) -> set[str]:
-        """Which of these request ids one ingestion ("live" or "labels") stored already: an earlier block's rows."""
-        table = t.predictions if kind == "live" else t.labels
-        return self._ids_present(conn, table, model_id, ids, table.c.ingestion_id == ingestion_id)
+        """Which of these request ids one live ingestion stored already: an earlier block's predictions."""
+        p = t.predictions
+        return self._ids_present(conn, p, model_id, ids, p.c.ingestion_id == ingestion_id)
 
     @staticmethod
     def _ids_present(
