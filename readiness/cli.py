@@ -2,7 +2,7 @@
 
 Bad input exits with code 2 and a one-line reason on stderr; ``gate`` exits 1 when the model
 is not ready; 3 means the database or the machine failed (no verdict); 4 means the actor's role
-does not allow the change.
+does not allow the change; 5 means ``watch`` could not deliver a notification.
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
+from readiness.cli_alerts import EXIT_DELIVERY_FAILED, alerts_command, watch_command
+from readiness.cli_alerts import add_parsers as add_alert_parsers
 from readiness.config import ROLES_FILE_ENV, check_settings, roles_policy
 from readiness.core.access import AccessDenied, Actor
 from readiness.core.checklist import DEFAULT_VALIDITY_DAYS
@@ -33,6 +35,7 @@ EXIT_NOT_READY = 1
 EXIT_BAD_INPUT = 2
 EXIT_COULD_NOT_EVALUATE = 3  # the database or the machine failed: no verdict either way
 EXIT_NOT_ALLOWED = 4  # roles are configured and the actor's role does not allow the change
+__all__ = ["EXIT_DELIVERY_FAILED", "build_parser", "main"]
 DEBUG_ENV = "READINESS_DEBUG"
 ACTOR_ENV = "READINESS_ACTOR"
 ACTOR_HELP = (
@@ -164,6 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     models.add_argument("--json", action="store_true", help="print JSON for machines")
 
     _checklist_parser(sub)
+    add_alert_parsers(sub, ACTOR_HELP)
 
     gate = sub.add_parser("gate", help="exit 1 with a one-line reason when a model is not ready to deploy")
     gate.add_argument("--model", required=True, help="model name")
@@ -768,6 +772,8 @@ COMMANDS = {
     "refresh": _refresh,
     "record": _record,
     "report": _report,
+    "watch": watch_command,
+    "alerts": alerts_command,
 }
 
 if __name__ == "__main__":  # pragma: no cover

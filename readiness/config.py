@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from readiness.core.access import RolePolicy, policy_from_mapping
+from readiness.core.channels import Channel, SmtpSettings, channels_from_mapping
 from readiness.errors import ConfigError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -158,6 +159,7 @@ def check_settings() -> None:
     timestamp_range()
     roles_policy()
     auto_demo()
+    alerts_config()
 
 
 def auto_demo() -> bool:
@@ -168,3 +170,91 @@ def auto_demo() -> bool:
             f"{AUTO_DEMO_ENV}={value!r} is not 0 or 1; use 0 to start without seeding the demo."
         )
     return value != "0"
+
+
+ALERTS_FILE_ENV = "READINESS_ALERTS_FILE"
+SMTP_ENV = {
+    "host": "READINESS_SMTP_HOST",
+    "port": "READINESS_SMTP_PORT",
+    "sender": "READINESS_SMTP_FROM",
+    "username": "READINESS_SMTP_USER",
+    "password": "READINESS_SMTP_PASSWORD",
+    "security": "READINESS_SMTP_SECURITY",
+}
+APP_URL_ENV = "READINESS_APP_URL"
+
+
+@dataclass(frozen=True)
+class AlertsConfig:
+    """What watch needs from configuration: channels from the file, the mail server, the app's address."""
+
+    channels: tuple[Channel, ...] = ()
+    smtp: SmtpSettings | None = None
+    app_url: str = ""
+
+
+def _alerts_table(path_text: str) -> Mapping[str, Any]:
+    try:
+        data = tomllib.loads(Path(path_text).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(
+            f"{ALERTS_FILE_ENV}={path_text!r} cannot be read ({exc.strerror or exc}); point it at a TOML file "
+            "with an [alerts] table, or unset it."
+        ) from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{ALERTS_FILE_ENV}={path_text!r} is not valid TOML: {exc}. Fix the file.") from exc
+    table = data.get("alerts")
+    if not isinstance(table, dict):
+        raise ConfigError(
+            f"{ALERTS_FILE_ENV}={path_text!r} has no [alerts] table; add [[alerts.channels]] entries "
+            "(see docs/alerts.md)."
+        )
+    return table
+
+
+def alerts_config(fallback: Mapping[str, Any] | None = None) -> AlertsConfig:
+    """Channels, mail server and app address: ``$READINESS_ALERTS_FILE``'s ``[alerts]`` (else ``fallback``),
+    with ``$READINESS_SMTP_*`` and ``$READINESS_APP_URL`` taking precedence over the file.
+
+    The app passes its Streamlit secrets' ``[alerts]`` table as ``fallback``. Secrets (webhook
+    URLs, the SMTP password) live here or in the environment, and are never shown back.
+    """
+    path_text = os.environ.get(ALERTS_FILE_ENV, "").strip()
+    where = f"{ALERTS_FILE_ENV}={path_text!r}" if path_text else "the [alerts] secrets"
+    table: Mapping[str, Any] = _alerts_table(path_text) if path_text else (fallback or {})
+    channels = channels_from_mapping(table, where)
+    smtp_table = table.get("smtp") or {}
+    if not isinstance(smtp_table, Mapping):
+        raise ConfigError(
+            f"{where}: alerts.smtp must be a table with host, port, sender, username, password."
+        )
+    values = {key: smtp_table[key] for key in SMTP_ENV if key in smtp_table}
+    values |= {
+        key: os.environ[env].strip() for key, env in SMTP_ENV.items() if os.environ.get(env, "").strip()
+    }
+    smtp = None
+    if values.get("host"):
+        try:
+            port = int(values.get("port", 587))
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"SMTP port {values.get('port')!r} (alerts.smtp.port or {SMTP_ENV['port']}) is not a number; use e.g. 587."
+            ) from None
+        smtp = SmtpSettings(
+            host=str(values["host"]),
+            port=port,
+            sender=str(values.get("sender", "readiness@localhost")),
+            username=str(values.get("username", "")),
+            password=str(values.get("password", "")),
+            security=str(values.get("security", "starttls")).lower(),
+        )
+    elif any(c.kind == "email" for c in channels):
+        raise ConfigError(
+            f"{where} has an email channel but no mail server: set alerts.smtp.host (or {SMTP_ENV['host']})."
+        )
+    app_url = os.environ.get(APP_URL_ENV, "").strip() or str(table.get("app_url", "")).strip()
+    if app_url and not app_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"The app's address {app_url!r} ({APP_URL_ENV} or alerts.app_url) must start with http(s)://."
+        )
+    return AlertsConfig(channels, smtp, app_url)

@@ -64,6 +64,8 @@ class Action(Enum):
     NOT_APPLICABLE = ("mark items not applicable", Role.OWNER)
     CONFIGURE = ("configure the checklist", Role.OWNER)
     CRITICAL_EXEMPTION = ("mark a critical item not applicable or not critical", Role.ADMIN)
+    ACKNOWLEDGE = ("acknowledge or snooze alerts", Role.EDITOR)
+    ALERT_CHANNELS = ("configure alert channels", Role.OWNER)
 
     def __init__(self, words: str, least: Role) -> None:
         self.words = words

@@ -246,3 +246,75 @@ perf_state = Table(
     Column("calibrator", Text, nullable=False),  # JSON of readiness.estimation.ScoreCalibrator ("" if none)
     Column("updated_at", DateTime, nullable=False),
 )
+
+# -- alerts: what watch last saw, the changes it found, and what it delivered ----------
+
+alert_state = Table(
+    "alert_state",
+    metadata,
+    Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), primary_key=True),
+    Column("snapshot", Text, nullable=False),  # JSON of readiness.core.alerts.Snapshot
+    Column("assessed_at", DateTime, nullable=False),
+)
+
+alerts = Table(
+    "alerts",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("kind", String(20), nullable=False),  # readiness.core.alerts.KINDS
+    Column("key", String(500), nullable=False),  # the column, criterion, item or "status"
+    Column("event", String(20), nullable=False),  # started, changed, ended
+    Column("title", Text, nullable=False),
+    Column("severity", String(20), nullable=False),
+    Column("status", String(20), nullable=False),  # the model's status after the change
+    Column("score", Float),
+    Column("evidence", Text, nullable=False),  # JSON list of lines
+    Column("page", String(20), nullable=False),
+    Column("problem", Boolean, nullable=False),  # True: something is wrong; False: it ended
+    Column("detected_at", DateTime, nullable=False),
+    Column("open", Boolean, nullable=False),  # a problem not yet ended
+    Column("resolved_at", DateTime, nullable=True),
+    Column("last_notified_at", DateTime, nullable=True),
+    Column("reminders", Integer, nullable=False, default=0),
+    Column("acknowledged_by", String(200), nullable=True),
+    Column("acknowledged_at", DateTime, nullable=True),
+    Column("snoozed_until", DateTime, nullable=True),
+    Column("snoozed_by", String(200), nullable=True),
+    Index("ix_alerts_model_id", "model_id", "id"),
+)
+
+alert_deliveries = Table(
+    "alert_deliveries",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("alert_id", ForeignKey("alerts.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(200), nullable=False),  # the channel's name
+    Column("channel_kind", String(20), nullable=False),  # webhook, slack, email
+    Column("at", DateTime, nullable=False),
+    Column("outcome", String(20), nullable=False),  # sent or failed
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text, nullable=False, default=""),
+    Column("reminder", Boolean, nullable=False, default=False),
+    Column("digest", Boolean, nullable=False, default=False),
+    Index("ix_alert_deliveries_alert", "alert_id"),
+)
+
+alert_channels = Table(
+    "alert_channels",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), nullable=True),  # None: every model
+    Column("kind", String(20), nullable=False),  # webhook, slack, email
+    Column("target", Text, nullable=False),  # a URL (a secret: never shown back) or email addresses
+    Column("created_by", String(200), nullable=False, default=""),
+    Column("created_at", DateTime, nullable=False),
+)
+
+alert_settings = Table(
+    "alert_settings",
+    metadata,
+    Column("id", Integer, primary_key=True),  # one row, id 1
+    Column("data", Text, nullable=False),  # JSON: reminder hours, digest threshold, quiet hours, app URL
+    Column("updated_at", DateTime, nullable=False),
+)

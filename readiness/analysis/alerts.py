@@ -1,0 +1,473 @@
+"""Alerts: ``watch`` assesses models, records what changed since last time, and tells the owners.
+
+One run (:func:`watch`): every model (or one) is assessed as of now; its
+:class:`~readiness.core.alerts.Snapshot` is compared with the one stored by the previous run;
+each change is recorded as an alert (the change and the new snapshot in one transaction).
+Then the messages go out, per channel: each new alert once, a reminder for a problem that
+lasts past the reminder period (unless acknowledged or snoozed), failed deliveries again
+(for ``retry_hours``), one digest instead when a run has many, nothing in quiet hours (held
+for the next run after them). Every delivery is recorded, sent or failed with its reason.
+
+The Alerts page reads :func:`alert_history` and acts through :func:`acknowledge_alert` and
+:func:`snooze_alert`; Settings manages channels and the policy. Each change is audited.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+import pandas as pd
+
+from readiness.analysis.assessment import Assessment, assess_model
+from readiness.analysis.delivery import Delivery, send_with_retries
+from readiness.config import AlertsConfig
+from readiness.core.access import Action, Actor, require
+from readiness.core.alerts import AlertPolicy, Change, Notification, Problem, Snapshot, batch, changes_between
+from readiness.core.channels import Channel, SmtpSettings, check_channel
+from readiness.core.records import Model, utcnow
+from readiness.core.status import ItemStatus
+from readiness.errors import ConfigError
+from readiness.storage import alert_store as db
+from readiness.storage.settings import current_attestations
+from readiness.storage.store import Store
+
+DEFAULT_APP_URL = "http://localhost:8501"
+PAGE_PATHS = {
+    "Overview": "",
+    "Checklist": "checklist",
+    "Drift": "drift",
+    "Performance": "performance",
+    "Data": "data",
+    "Settings": "settings",
+    "Report": "report",
+    "Alerts": "alerts",
+}
+MAX_SNOOZE_HOURS = 24 * 90
+DEFAULT_POLICY = AlertPolicy()
+NO_CONFIG = AlertsConfig()  # no file: channels from Settings only, no mail server
+
+Sender = Callable[[Channel, Notification, SmtpSettings | None, datetime], Delivery]
+
+
+# --------------------------------------------------------------------------- what is wrong now
+
+
+def snapshot_of(store: Store, assessment: Assessment, policy: AlertPolicy = DEFAULT_POLICY) -> Snapshot:
+    """What watch keeps of an assessment: status, score, and every problem worth an alert."""
+    problems: list[Problem] = []
+    criteria = assessment.result("criteria_met")
+    for result in assessment.results:
+        if result is criteria and assessment.criteria_failing:
+            continue  # each failing criterion is its own alert, which says more
+        if result.item.key == "log_fresh" and result.status == ItemStatus.FAIL:
+            problems.append(
+                Problem(
+                    "stale",
+                    "log",
+                    "The log is stale: " + _evidence_text(result),
+                    _evidence(result),
+                    "Overview",
+                    "critical",
+                    ended="The log is fresh again",
+                )
+            )
+        elif result.item.critical and result.status == ItemStatus.FAIL:
+            problems.append(
+                Problem(
+                    "critical_item",
+                    result.item.key,
+                    f"Critical item failing: {result.item.title}",
+                    _evidence(result),
+                    result.evidence.page if result.evidence and result.evidence.page else "Checklist",
+                    "critical",
+                    ended=f"Critical item passes again: {result.item.title}",
+                )
+            )
+    for text in assessment.criteria_failing:
+        problems.append(
+            Problem(
+                "criterion",
+                text,
+                f"Criterion failing: {text}",
+                _evidence(criteria),
+                "Performance",
+                "critical",
+                ended=f"Criterion met again: {text}",
+            )
+        )
+    problems += _drift_problems(assessment)
+    problems += _attestation_problems(store, assessment, policy.expiry_warning_days)
+    return Snapshot(
+        assessment.model.name,
+        assessment.score.status.value,
+        assessment.score.score_0_100,
+        tuple(problems),
+        assessment.as_of.isoformat(),
+    )
+
+
+def _evidence(result: object) -> tuple[str, ...]:
+    evidence = getattr(result, "evidence", None)
+    lines = []
+    if evidence is not None and evidence.figure:
+        lines.append(evidence.figure + (f" ({evidence.window})" if evidence.window else ""))
+    reason = getattr(result, "reason", "")
+    if reason:
+        lines.append(reason)
+    return tuple(lines)
+
+
+def _evidence_text(result: object) -> str:
+    evidence = getattr(result, "evidence", None)
+    return evidence.figure if evidence is not None and evidence.figure else getattr(result, "reason", "")
+
+
+def _drift_problems(assessment: Assessment) -> list[Problem]:
+    drift = assessment.drift
+    if drift is None:
+        return []
+    out = []
+    for column in drift.columns:
+        if not column.drifting:
+            continue
+        since = f" since {column.since:%Y-%m-%d}" if column.since else ""
+        lines = []
+        latest = column.latest
+        if latest is not None and latest.statistic is not None:
+            p = f", p={latest.p_adjusted:.2g}" if latest.p_adjusted is not None else ""
+            psi = f", PSI {latest.psi:.2f}" if latest.psi is not None else ""
+            lines.append(
+                f"{latest.method} {latest.statistic:.3g}{p}{psi} in the latest {drift.window} "
+                f"({latest.n_current:,} rows against {latest.n_reference:,} baseline rows)"
+            )
+        if column.since:
+            lines.append(f"drifting since the {drift.window} of {column.since:%Y-%m-%d}")
+        is_output = column.column in assessment.drifted_outputs
+        out.append(
+            Problem(
+                "drift",
+                column.column,
+                f"Drift in {'output ' if is_output else ''}{column.column}{since}",
+                tuple(lines),
+                "Drift",
+                "warning",
+                ended=f"Drift in {column.column} ended",
+            )
+        )
+    return out
+
+
+def _attestation_problems(store: Store, assessment: Assessment, warn_days: int) -> list[Problem]:
+    today = assessment.as_of.date()
+    skip = set(assessment.config.not_applicable)
+    titles = {r.item.key: r.item.title for r in assessment.results}
+    out = []
+    for key, attestation in sorted(current_attestations(store, assessment.model.id, today).items()):
+        if key in skip or key not in titles:
+            continue
+        left = (attestation.expires_at - today).days
+        if left > warn_days:
+            continue
+        expired = left < 0
+        when = f"expired on {attestation.expires_at}" if expired else f"expires on {attestation.expires_at}"
+        if not expired:
+            when += " (today)" if left == 0 else f" (in {left} day{'s' if left > 1 else ''})"
+        out.append(
+            Problem(
+                "attestation",
+                key,
+                f"Attestation {when}: {titles[key]}",
+                (
+                    f"attested by {attestation.owner} on {attestation.attested_at}",
+                    "renew it on the Checklist page",
+                ),
+                "Checklist",
+                "warning",
+                state="expired" if expired else "expiring",
+                ended=f"Attestation renewed: {titles[key]}",
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- one watch run
+
+
+@dataclass(frozen=True)
+class SentMessage:
+    """One message on one channel: which channel (masked), how many alerts, and the outcome."""
+
+    channel: str
+    alerts: int
+    attempts: int
+    error: str = ""
+
+
+@dataclass(frozen=True)
+class WatchResult:
+    """What one run found and sent."""
+
+    as_of: datetime
+    models: tuple[str, ...]
+    changes: tuple[tuple[int, Change], ...]
+    messages: tuple[SentMessage, ...] = ()
+    reminders: int = 0
+    held: int = 0  # notifications held for quiet hours
+    channels: int = 0
+
+    @property
+    def failures(self) -> tuple[SentMessage, ...]:
+        """Messages no attempt could deliver."""
+        return tuple(m for m in self.messages if m.error)
+
+    def lines(self) -> list[str]:
+        """The run in words, for the CLI."""
+        out = [
+            f"Watched {len(self.models)} model(s) as of {self.as_of:%Y-%m-%d %H:%M} UTC: "
+            f"{len(self.changes)} change(s), {self.reminders} reminder(s) due."
+        ]
+        out += [f"  #{alert_id} {change.title}" for alert_id, change in self.changes]
+        if self.held:
+            out.append(f"Quiet hours: {self.held} notification(s) held until they end.")
+        if not self.channels:
+            out.append(
+                "No alert channel is configured: alerts are recorded, nothing is sent (see docs/alerts.md)."
+            )
+        for m in self.messages:
+            outcome = f"FAILED after {m.attempts} attempt(s): {m.error}" if m.error else "sent"
+            out.append(f"  {m.channel}: {m.alerts} alert(s) {outcome}")
+        return out
+
+
+def all_channels(store: Store, config: AlertsConfig) -> tuple[Channel, ...]:
+    """Every channel: those of the alerts configuration, then those added in Settings."""
+    return config.channels + db.stored_channels(store)
+
+
+def watch(
+    store: Store,
+    config: AlertsConfig = NO_CONFIG,
+    *,
+    model: Model | None = None,
+    now: datetime | None = None,
+    send: Sender | None = None,
+) -> WatchResult:
+    """Assess, record every change since the last run, and deliver what is due (see the module docstring)."""
+    now = now or utcnow()
+    policy, stored_url = db.load_policy(store)
+    models = [model] if model is not None else store.list_models()
+    found: list[tuple[int, Change]] = []
+    for each in models:
+        assessment = assess_model(store, each, now.replace(minute=0, second=0, microsecond=0))
+        snapshot = snapshot_of(store, assessment, policy)
+        with store.begin() as conn:
+            changes = changes_between(db.last_snapshot(conn, each.id), snapshot)
+            found += [(db.add_alert(conn, each.id, change, now), change) for change in changes]
+            db.save_snapshot(conn, each.id, snapshot, now)
+    channels = all_channels(store, config)
+    names = {m.name for m in models}
+    with store.engine.connect() as conn:
+        since = now - timedelta(hours=policy.retry_hours)
+        new = [a for a in db.undelivered(conn, since) if a.change.model in names]
+        retry = [(a, c) for a, c in db.failed_deliveries(conn, since) if a.change.model in names]
+        due = (
+            [
+                a
+                for a in db.due_reminders(conn, now, now - timedelta(hours=policy.remind_hours))
+                if a.change.model in names
+            ]
+            if policy.remind_hours > 0
+            else []
+        )
+    result = WatchResult(now, tuple(sorted(names)), tuple(found), reminders=len(due), channels=len(channels))
+    if policy.quiet is not None and policy.quiet.contains(now):
+        return replace(result, held=len(new) + len(due))
+    link_base = (config.app_url or stored_url or DEFAULT_APP_URL).rstrip("/")
+    messages = []
+    for channel in channels:
+        pairs = {(a.id, False): a for a in new if _in_scope(channel, a.change)}
+        pairs |= {(a.id, False): a for a, name in retry if name == channel.name}
+        pairs |= {(a.id, True): a for a in due if _in_scope(channel, a.change)}
+        notes = [
+            Notification((a.change,), (link_for(link_base, a.change),), (a.id,), (reminder,))
+            for (_, reminder), a in sorted(pairs.items())
+        ]
+        for message in batch(notes, policy.digest_from):
+            delivery = (send or send_with_retries)(channel, message, config.smtp, now)
+            with store.begin() as conn:
+                entries = list(zip(message.alert_ids, message.reminders, strict=True))
+                db.record_delivery(conn, entries, channel, now, delivery.error, delivery.attempts)
+            messages.append(
+                SentMessage(channel.masked, len(message.changes), delivery.attempts, delivery.error)
+            )
+    return replace(result, messages=tuple(messages))
+
+
+def _in_scope(channel: Channel, change: Change) -> bool:
+    return channel.model is None or channel.model == change.model
+
+
+def link_for(base: str, change: Change) -> str:
+    """The address of the page that shows a change, for the model it is about.
+
+    >>> from readiness.core.alerts import Change
+    >>> link_for("https://app.example.com", Change("fraud & co", "drift", "amount", "started", "", "warning", "at_risk", 60.0, page="Drift"))
+    'https://app.example.com/drift?model=fraud%20%26%20co'
+    """
+    path = PAGE_PATHS.get(change.page, "checklist")
+    return f"{base.rstrip('/')}/{path}?model={quote(change.model, safe='')}"
+
+
+# --------------------------------------------------------------------------- the Alerts page
+
+
+@dataclass(frozen=True)
+class AlertFilter:
+    """What the Alerts page shows: one model or all, some kinds, only open problems, newest first."""
+
+    model: Model | None = None
+    kinds: tuple[str, ...] = ()
+    open_only: bool = False
+    limit: int = 500
+
+
+ALL_ALERTS = AlertFilter()
+
+
+@dataclass(frozen=True)
+class AlertHistory:
+    """Alerts (newest first), their deliveries, and channels whose latest delivery failed."""
+
+    alerts: pd.DataFrame
+    deliveries: pd.DataFrame
+    failing_channels: pd.DataFrame
+    channels: tuple[Channel, ...] = field(default=())
+
+    @property
+    def open_count(self) -> int:
+        """Problems still open."""
+        return int(self.alerts["open"].sum()) if len(self.alerts) else 0
+
+
+def alert_history(
+    store: Store, config: AlertsConfig = NO_CONFIG, filters: AlertFilter = AlertFilter()
+) -> AlertHistory:
+    """The Alerts page's content: alerts filtered, their deliveries, and failing channels of the last week."""
+    frame = db.alert_frame(store, filters.model.id if filters.model else None, filters.limit)
+    if filters.kinds:
+        frame = frame[frame["kind"].isin(filters.kinds)]
+    if filters.open_only:
+        frame = frame[frame["open"].astype(bool)]
+    frame = frame.reset_index(drop=True)
+    deliveries = (
+        db.delivery_frame(store, [int(i) for i in frame["id"]])
+        if len(frame)
+        else db.delivery_frame(store, [])
+    )
+    failing = db.latest_failures(store, utcnow() - timedelta(days=7))
+    return AlertHistory(frame, deliveries, failing, all_channels(store, config))
+
+
+def _alert_for_change(store: Store, alert_id: int, actor: Actor | str, action: Action) -> db.StoredAlert:
+    with store.engine.connect() as conn:
+        found = db.get_alert(conn, alert_id)
+    if found is None:
+        raise ConfigError(
+            f"There is no alert #{alert_id}; see the Alerts page or `python -m readiness alerts list`."
+        )
+    require(actor, action, found.change.model)
+    return found
+
+
+def acknowledge_alert(store: Store, alert_id: int, actor: Actor | str) -> db.StoredAlert:
+    """Acknowledge an alert (no more reminders about it), audited with who did it."""
+    found = _alert_for_change(store, alert_id, actor, Action.ACKNOWLEDGE)
+    name = actor.name if isinstance(actor, Actor) else actor
+    with store.begin() as conn:
+        db.acknowledge(conn, alert_id, name, utcnow())
+        store.audit(
+            conn, "alert.acknowledge", found.model_id, name, {"alert": alert_id, "title": found.change.title}
+        )
+    return found
+
+
+def snooze_alert(store: Store, alert_id: int, hours: float, actor: Actor | str) -> datetime:
+    """Hold an alert's reminders for ``hours``; return until when (audited)."""
+    if not 0 < hours <= MAX_SNOOZE_HOURS:
+        raise ConfigError(
+            f"Snooze for {hours!r} hours is out of range; snooze for 1 hour to {MAX_SNOOZE_HOURS} hours."
+        )
+    found = _alert_for_change(store, alert_id, actor, Action.ACKNOWLEDGE)
+    name = actor.name if isinstance(actor, Actor) else actor
+    until = utcnow().replace(microsecond=0) + timedelta(hours=hours)
+    with store.begin() as conn:
+        db.snooze(conn, alert_id, name, until)
+        store.audit(
+            conn,
+            "alert.snooze",
+            found.model_id,
+            name,
+            {"alert": alert_id, "title": found.change.title, "until": until.isoformat()},
+        )
+    return until
+
+
+# --------------------------------------------------------------------------- Settings: channels and policy
+
+
+def add_channel(store: Store, kind: str, target: str, model: Model | None, actor: Actor | str) -> Channel:
+    """Store a channel for one model (its owner may) or every model (admins); audited without the target."""
+    require(actor, Action.ALERT_CHANNELS, model.name if model else None)
+    checked = check_channel(kind, target)
+    name = actor.name if isinstance(actor, Actor) else actor
+    with store.begin() as conn:
+        channel_id = db.insert_channel(conn, model.id if model else None, kind, checked, name, utcnow())
+        channel = Channel(f"channel-{channel_id}", kind, checked, model.name if model else None)
+        store.audit(
+            conn,
+            "alert.channel.add",
+            model.id if model else None,
+            name,
+            {"channel": channel.name, "shown": channel.masked},
+        )
+    return channel
+
+
+def remove_channel(store: Store, channel: Channel, actor: Actor | str) -> None:
+    """Remove a channel added in Settings (audited)."""
+    if channel.source != "settings" or not channel.name.startswith("channel-"):
+        raise ConfigError(f"{channel.masked} comes from the alerts configuration file; remove it there.")
+    require(actor, Action.ALERT_CHANNELS, channel.model)
+    name = actor.name if isinstance(actor, Actor) else actor
+    model = store.find_model(channel.model) if channel.model else None
+    with store.begin() as conn:
+        db.delete_channel(conn, int(channel.name.removeprefix("channel-")))
+        store.audit(
+            conn,
+            "alert.channel.remove",
+            model.id if model else None,
+            name,
+            {"channel": channel.name, "shown": channel.masked},
+        )
+
+
+def alert_policy(store: Store) -> tuple[AlertPolicy, str]:
+    """The stored alert policy and the app's address for links."""
+    return db.load_policy(store)
+
+
+def set_alert_policy(store: Store, policy: AlertPolicy, app_url: str, actor: Actor | str) -> None:
+    """Store how often watch speaks and where its links point (admins; audited)."""
+    require(actor, Action.ALERT_CHANNELS, None)
+    app_url = app_url.strip()
+    if app_url and not app_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            f"The app's address {app_url!r} must start with http:// or https://, e.g. https://readiness.example.com."
+        )
+    name = actor.name if isinstance(actor, Actor) else actor
+    with store.begin() as conn:
+        data = db.save_policy(conn, policy, app_url, utcnow())
+        store.audit(conn, "alert.policy", None, name, data)
