@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from urllib.parse import quote
 
 import pandas as pd
@@ -471,3 +471,42 @@ def set_alert_policy(store: Store, policy: AlertPolicy, app_url: str, actor: Act
     with store.begin() as conn:
         data = db.save_policy(conn, policy, app_url, utcnow())
         store.audit(conn, "alert.policy", None, name, data)
+
+
+def backfill_alerts(
+    store: Store,
+    model: Model,
+    days: int,
+    step: int = 1,
+    today: date | None = None,
+    *,
+    silent_start: bool = False,
+) -> int:
+    """Replay watch at the start of every ``step``-th of the last ``days`` days, recording each change then.
+
+    What the owner would have received had watch run that often: alerts dated the day they
+    would have been found, nothing sent. With ``silent_start`` the first replayed state is
+    only kept (watch switched on then), not announced. The last replayed state becomes the one
+    the next real ``watch`` compares with. Returns how many alerts were recorded.
+    """
+    today = today or utcnow().date()
+    first = store.prediction_bounds(model.id)[0]
+    if first is None:
+        return 0
+    previous = None
+    recorded = 0
+    with store.engine.connect() as conn:
+        previous = db.last_snapshot(conn, model.id)
+    for back in reversed(range(1, days + 1, step)):
+        moment = datetime.combine(today - timedelta(days=back), time())
+        if moment.date() <= first.date():
+            continue
+        snapshot = snapshot_of(store, assess_model(store, model, moment))
+        with store.begin() as conn:
+            changes = () if silent_start and previous is None else changes_between(previous, snapshot)
+            for change in changes:
+                db.add_alert(conn, model.id, change, moment)
+                recorded += 1
+            db.save_snapshot(conn, model.id, snapshot, moment)
+        previous = snapshot
+    return recorded

@@ -38,6 +38,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from threadpoolctl import threadpool_limits
 
+from readiness.analysis.alerts import backfill_alerts
 from readiness.analysis.assessment import backfill_history
 from readiness.analysis.refresh import refresh_model
 from readiness.core.checklist import new_attestation
@@ -60,6 +61,7 @@ BASELINE_ROWS = 5_000
 DEMO_ACTOR = "demo"
 DEMO_MODELS = ("fraud", "credit", "demand")
 HISTORY_STEP_DAYS = 7
+ALERTS_FROM_DAY = 28  # the demo's watch was switched on four weeks into the log
 EVIDENCE_SITE = "https://wiki.example.com/ml"  # example.com: reserved for examples, never a real site
 MS_PER_HOUR = 3_600_000
 MS_PER_DAY = 24 * MS_PER_HOUR
@@ -223,6 +225,9 @@ def seed_demo(
         say(f"{model.name}: recording a weekly score history")
         # a weekly score history over the log, so the Checklist page has a trend to show
         backfill_history(store, model, LOG_DAYS, HISTORY_STEP_DAYS, today)
+        say(f"{model.name}: replaying watch for an alert history")
+        # what the owner would have heard from a weekly watch switched on four weeks into the log
+        backfill_alerts(store, model, LOG_DAYS - ALERTS_FROM_DAY, HISTORY_STEP_DAYS, today, silent_start=True)
     say("Demo seeded")
     return DemoSummary(tuple(seeded), window.start, window.now)
 
