@@ -54,6 +54,7 @@ def test_the_schemas_are_valid_json_schema():
         "models",
         "gate",
         "history",
+        "webhook",
     }
     for schema in SCHEMAS.values():
         Draft202012Validator.check_schema(schema)
@@ -133,3 +134,34 @@ def test_a_model_without_predictions_gives_nulls_not_strings(sqlite_store, capsy
     gate = run_json(capsys, url, "gate", "--model", "empty", "--json")
     check("gate", gate)
     assert "None" not in json.dumps(gate) and "NaN" not in json.dumps(gate)
+
+
+def test_the_demo_alert_history_as_webhook_payloads_follows_its_schema(demo_store):
+    """Every alert the demo recorded, alone and as one digest, is a valid webhook payload."""
+    from readiness.analysis.alerts import alert_history, link_for
+    from readiness.core.alert_messages import webhook_payload
+    from readiness.core.alerts import Notification
+    from readiness.storage.alert_store import get_alert
+
+    ids = [int(i) for i in alert_history(demo_store).alerts["id"]]
+    assert len(ids) >= 5
+    with demo_store.engine.connect() as conn:
+        stored = [get_alert(conn, i) for i in ids]
+    notes = [
+        Notification((a.change,), (link_for("https://readiness.example.com", a.change),), (a.id,), (False,))
+        for a in stored
+        if a is not None
+    ]
+    for note in notes:
+        payload = webhook_payload(note, "2026-12-02T14:00:00Z")
+        check("webhook", payload)
+        assert payload["type"] == "readiness.alert"
+    digest = Notification(
+        tuple(c for n in notes for c in n.changes),
+        tuple(x for n in notes for x in n.links),
+        tuple(x for n in notes for x in n.alert_ids),
+        (True,) * len(notes),
+    )
+    payload = webhook_payload(digest, "2026-12-02T14:00:00Z")
+    check("webhook", payload)
+    assert payload["type"] == "readiness.digest" and {a["event"] for a in payload["alerts"]} == {"reminder"}

@@ -27,6 +27,7 @@ from readiness.config import AlertsConfig
 from readiness.core.access import Action, Actor, require
 from readiness.core.alerts import AlertPolicy, Change, Notification, Problem, Snapshot, batch, changes_between
 from readiness.core.channels import Channel, SmtpSettings, check_channel
+from readiness.core.drift import explain
 from readiness.core.records import Model, utcnow
 from readiness.core.status import ItemStatus
 from readiness.errors import ConfigError
@@ -136,13 +137,10 @@ def _drift_problems(assessment: Assessment) -> list[Problem]:
         since = f" since {column.since:%Y-%m-%d}" if column.since else ""
         lines = []
         latest = column.latest
-        if latest is not None and latest.statistic is not None:
-            p = f", p={latest.p_adjusted:.2g}" if latest.p_adjusted is not None else ""
-            psi = f", PSI {latest.psi:.2f}" if latest.psi is not None else ""
-            lines.append(
-                f"{latest.method} {latest.statistic:.3g}{p}{psi} in the latest {drift.window} "
-                f"({latest.n_current:,} rows against {latest.n_reference:,} baseline rows)"
-            )
+        if latest is not None:
+            lines.append(f"Latest {drift.window}: {explain(latest)}")
+            if latest.psi is not None:
+                lines.append(f"PSI {latest.psi:.2f}")
         if column.since:
             lines.append(f"drifting since the {drift.window} of {column.since:%Y-%m-%d}")
         is_output = column.column in assessment.drifted_outputs
