@@ -240,14 +240,19 @@ def alerts_config(fallback: Mapping[str, Any] | None = None) -> AlertsConfig:
             raise ConfigError(
                 f"SMTP port {values.get('port')!r} (alerts.smtp.port or {SMTP_ENV['port']}) is not a number; use e.g. 587."
             ) from None
-        smtp = SmtpSettings(
-            host=str(values["host"]),
-            port=port,
-            sender=str(values.get("sender", "readiness@localhost")),
-            username=str(values.get("username", "")),
-            password=str(values.get("password", "")),
-            security=str(values.get("security", "starttls")).lower(),
-        )
+        try:
+            smtp = SmtpSettings(
+                host=str(values["host"]),
+                port=port,
+                sender=str(values.get("sender", "readiness@localhost")),
+                username=str(values.get("username", "")),
+                password=str(values.get("password", "")),
+                security=str(values.get("security", "starttls")).lower(),
+            )
+        except ConfigError as exc:
+            raise ConfigError(
+                f"{exc} (set in {where}'s [alerts.smtp] or in {', '.join(SMTP_ENV[k] for k in ('port', 'sender', 'security'))})"
+            ) from None
     elif any(c.kind == "email" for c in channels):
         raise ConfigError(
             f"{where} has an email channel but no mail server: set alerts.smtp.host (or {SMTP_ENV['host']})."

@@ -282,16 +282,18 @@ def watch(
         )
     result = WatchResult(now, tuple(sorted(names)), tuple(found), reminders=len(due), channels=len(channels))
     if policy.quiet is not None and policy.quiet.contains(now):
-        return replace(result, held=len(new) + len(due))
+        return replace(result, held=len({a.id for a in new} | {a.id for a, _ in retry} | {a.id for a in due}))
     link_base = (config.app_url or stored_url or DEFAULT_APP_URL).rstrip("/")
     messages = []
     for channel in channels:
-        pairs = {(a.id, False): a for a in new if _in_scope(channel, a.change)}
-        pairs |= {(a.id, False): a for a, name in retry if name == channel.name}
-        pairs |= {(a.id, True): a for a in due if _in_scope(channel, a.change)}
+        # one message per alert and channel in a run: its first delivery (or a retry of it) before a reminder
+        first = {a.id: a for a in new if _in_scope(channel, a.change)}
+        first |= {a.id: a for a, name in retry if name == channel.name and _in_scope(channel, a.change)}
+        again = {a.id: a for a in due if _in_scope(channel, a.change) and a.id not in first}
         notes = [
             Notification((a.change,), (link_for(link_base, a.change),), (a.id,), (reminder,))
-            for (_, reminder), a in sorted(pairs.items())
+            for reminder, group in ((False, first), (True, again))
+            for _, a in sorted(group.items())
         ]
         for message in batch(notes, policy.digest_from):
             delivery = (send or send_with_retries)(channel, message, config.smtp, now)

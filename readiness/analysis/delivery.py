@@ -103,7 +103,10 @@ def _send_email(channel: Channel, notification: Notification, smtp: SmtpSettings
         raise DeliveryFailed(
             "no mail server is configured: set READINESS_SMTP_HOST (or alerts.smtp.host in the alerts file)"
         )
-    message = email_message(notification, smtp.sender, channel.recipients)
+    try:
+        message = email_message(notification, smtp.sender, channel.recipients)
+    except (ValueError, TypeError) as exc:  # a header the email library cannot write
+        raise DeliveryFailed(f"the message could not be written as an email: {one_line(exc)}") from None
     try:
         if smtp.security == "tls":
             client: smtplib.SMTP = smtplib.SMTP_SSL(

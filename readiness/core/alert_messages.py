@@ -89,7 +89,7 @@ def slack_payload(notification: Notification) -> dict[str, Any]:
 def email_message(notification: Notification, sender: str, recipients: tuple[str, ...]) -> EmailMessage:
     """The email: subject, a plain-text body, and a small HTML part with the same content."""
     message = EmailMessage()
-    message["Subject"] = notification.subject.replace("\n", " ")[:200]
+    message["Subject"] = one_line_text(notification.subject)[:200]
     message["From"] = sender
     message["To"] = ", ".join(recipients)
     entries = _entries(notification)
@@ -119,6 +119,15 @@ def email_message(notification: Notification, sender: str, recipients: tuple[str
         subtype="html",
     )
     return message
+
+
+def one_line_text(text: str) -> str:
+    """``text`` on one line: every control character (CR, LF, tab...) becomes a space.
+
+    >>> one_line_text("drift in a\r\nb")
+    'drift in a  b'
+    """
+    return "".join(" " if ord(ch) < 32 or ord(ch) == 127 else ch for ch in text)
 
 
 def _colour(entry: dict[str, Any]) -> str:

@@ -16,6 +16,7 @@ changed or ended: that is what a notification says. Pure functions: no database,
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, time
@@ -34,6 +35,7 @@ KIND_WORDS = {
 }
 EVENTS = ("started", "changed", "ended", "reminder")
 SEVERITIES = ("critical", "warning", "info")
+QUIET = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 
 
 @dataclass(frozen=True)
@@ -228,12 +230,15 @@ class QuietHours:
     @classmethod
     def parse(cls, text: str) -> QuietHours:
         """Read "HH:MM-HH:MM" (UTC); ConfigError names the text otherwise."""
+        match = QUIET.match(text or "")
         try:
-            first, second = (part.strip() for part in text.split("-"))
-            return cls(time.fromisoformat(first), time.fromisoformat(second))
+            if match is None:
+                raise ValueError(text)
+            return cls(time(int(match[1]), int(match[2])), time(int(match[3]), int(match[4])))
         except ValueError:
             raise ConfigError(
-                f"Quiet hours {text!r} are not a span of UTC times; write e.g. 22:00-07:00, or leave them empty."
+                f"Quiet hours {text!r} are not a span of UTC times (HH:MM-HH:MM, no offset); write e.g. "
+                "22:00-07:00, or leave them empty."
             ) from None
 
     def contains(self, moment: datetime) -> bool:
@@ -267,6 +272,14 @@ class AlertPolicy:
         if not 0 <= self.remind_hours <= 24 * 365:
             raise ConfigError(
                 f"Reminder period {self.remind_hours!r} hours is out of range; use 0 (off) to 8760 hours."
+            )
+        if not 0 < self.retry_hours <= 24 * 30:
+            raise ConfigError(
+                f"Retry period {self.retry_hours!r} hours is out of range; use more than 0 and up to 720 hours."
+            )
+        if not 0 <= self.expiry_warning_days <= 365:
+            raise ConfigError(
+                f"Attestation warning of {self.expiry_warning_days!r} days is out of range; use 0 to 365 days."
             )
         if not 2 <= self.digest_from <= 10_000:
             raise ConfigError(

@@ -81,6 +81,12 @@ def check_channel(kind: str, target: str) -> str:
             )
         return ", ".join(Channel("", kind, target).recipients)
     parts = urlsplit(target)
+    try:
+        parts.port  # noqa: B018 (raises ValueError on a port that is not a number from 0 to 65535)
+    except ValueError:
+        raise ConfigError(
+            f"A {kind} channel's URL has a port that is not a number from 1 to 65535; check the URL you pasted."
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
             f"A {kind} channel needs an http(s) URL, found one starting {target[:12]!r}…; paste the "
@@ -110,8 +116,17 @@ def channels_from_mapping(data: Mapping[str, Any], where: str) -> tuple[Channel,
         models = entry.get("models")
         if models is None:
             out.append(Channel(name, kind, checked, None, "file"))
-        elif isinstance(models, list) and all(isinstance(m, str) for m in models):
-            out += [Channel(name, kind, checked, m, "file") for m in models]
+        elif isinstance(models, list) and models and all(isinstance(m, str) for m in models):
+            # one channel per model, each its own name: deliveries and retries are per channel
+            out += [
+                Channel(name if len(models) == 1 else f"{name} ({m})", kind, checked, m, "file")
+                for m in models
+            ]
+        elif models == []:
+            raise ConfigError(
+                f"{where}: channel {i}: models is empty, so it would send nothing; list model names, "
+                "or leave models out to send every model's alerts."
+            )
         else:
             raise ConfigError(
                 f"{where}: channel {i}: models must be a list of model names, found {models!r}."

@@ -366,10 +366,13 @@ def load_policy(store: Store) -> tuple[AlertPolicy, str]:
         ).scalar_one_or_none()
     data = json.loads(text) if text else {}
     quiet = data.get("quiet_hours") or ""
+    default = AlertPolicy()
     policy = AlertPolicy(
-        remind_hours=float(data.get("remind_hours", 24.0)),
-        digest_from=int(data.get("digest_from", 5)),
+        remind_hours=float(data.get("remind_hours", default.remind_hours)),
+        digest_from=int(data.get("digest_from", default.digest_from)),
         quiet=QuietHours.parse(quiet) if quiet else None,
+        retry_hours=float(data.get("retry_hours", default.retry_hours)),
+        expiry_warning_days=int(data.get("expiry_warning_days", default.expiry_warning_days)),
     )
     return policy, str(data.get("app_url", ""))
 
@@ -380,6 +383,8 @@ def save_policy(conn: Connection, policy: AlertPolicy, app_url: str, at: datetim
         "remind_hours": policy.remind_hours,
         "digest_from": policy.digest_from,
         "quiet_hours": policy.quiet.text if policy.quiet else "",
+        "retry_hours": policy.retry_hours,
+        "expiry_warning_days": policy.expiry_warning_days,
         "app_url": app_url,
     }
     upsert(conn, t.alert_settings, {"id": 1}, {"data": json.dumps(data), "updated_at": at})
