@@ -65,7 +65,7 @@ def watch_command(args: argparse.Namespace, pause: Callable[[float], None] = tim
     from readiness.analysis.alerts import watch
     from readiness.config import alerts_config
 
-    period = every_seconds(args.every) if args.every else None
+    period = every_seconds(args.every) if args.every is not None else None
     config = alerts_config()
     store = Store.open(args.database)
     model = store.get_model(args.model) if args.model else None

@@ -907,3 +907,37 @@ def test_a_ready_model_going_not_ready_and_back_and_then_at_risk_is_told_each_ti
         "At risk",
         "warning",
     )
+
+
+# --------------------------------------------------------------------------- --every
+
+
+def test_watch_every_period_runs_again_until_interrupted_and_refuses_a_bad_period(
+    sqlite_store, receiver, tmp_path, monkeypatch, capsys
+):
+    """--every 15m: a run, a pause of (about) 15 minutes, another run; Ctrl-C ends it with 0; "5x" is exit 2."""
+    from readiness.cli import build_parser
+    from readiness.cli_alerts import watch_command
+
+    add_model(sqlite_store, "alpha", drift=("amount",))
+    path = write_alerts_file(
+        tmp_path, f'[[alerts.channels]]\nkind = "webhook"\nurl = {toml_string(receiver.url("/h"))}\n'
+    )
+    monkeypatch.setenv("READINESS_ALERTS_FILE", str(path))
+    pauses: list[float] = []
+
+    def pause(seconds: float) -> None:
+        pauses.append(seconds)
+        if len(pauses) == 2:
+            raise KeyboardInterrupt
+
+    args = build_parser().parse_args(["--database", url_of(sqlite_store), "watch", "--every", "15m"])
+    assert watch_command(args, pause=pause) == 0
+    assert len(pauses) == 2 and all(850 < p <= 900 for p in pauses)
+    runs = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Watched 1 model")]
+    assert len(runs) == 2 and "0 change(s)" in runs[1] and "0 change(s)" not in runs[0]
+    first = int(runs[0].split(": ")[1].split(" change")[0])
+    assert len(receiver.requests) == first  # one message per change of the first run; the second sent nothing
+    for bad in ("5x", "30s", "8d", ""):
+        assert main(["--database", url_of(sqlite_store), "watch", "--every", bad]) == 2
+        assert "is not a period from 1m to 7d" in capsys.readouterr().err
