@@ -18,7 +18,9 @@ from readiness.analysis.ingest import (
     max_upload_mb,
     megabytes,
     missing_roles,
+    model_classes,
     preview_upload,
+    probability_roles,
 )
 from readiness.analysis.records import Action
 from readiness.errors import ReadinessError
@@ -128,7 +130,7 @@ if upload is None or not may_upload:
     st.stop()
 
 try:
-    preview = preview_upload(upload.getvalue(), kind, upload.name)
+    preview = preview_upload(upload.getvalue(), kind, upload.name, model_classes(store, model_name))
 except ReadinessError as exc:
     st.error(inert(exc))
     st.stop()
@@ -190,6 +192,25 @@ for i, role in enumerate(ROLES_BY_KIND[kind]):
 ignore: list[str] = list(preview.mapping.ignore)
 categorical: list[str] = []
 if kind != "labels":
+    candidates = [c for c in preview.columns if c not in roles.values()]
+    proposed_probabilities = [c for c in preview.mapping.class_probabilities.values() if c in candidates]
+    chosen_probabilities = st.multiselect(
+        "Class probabilities (multiclass)",
+        candidates,
+        default=proposed_probabilities,
+        key=f"proba_{kind}_{upload.file_id}",
+        help="One column per class holding the model's probability of that class (y_pred_proba_<class>, "
+        "p_<class>...). They are model outputs, never features.",
+    )
+    classes_by_role = probability_roles(chosen_probabilities, preview.mapping)
+    roles |= classes_by_role
+    if classes_by_role:
+        st.caption(
+            "Class of each probability column: "
+            + inert(
+                ", ".join(f"{column} → {role.split(':', 1)[1]}" for role, column in classes_by_role.items())
+            )
+        )
     unmapped = [c for c in preview.columns if c not in roles.values()]
     ignore = st.multiselect("Ignore these columns", unmapped, key=f"ignore_{kind}_{upload.file_id}")
     if kind == "baseline":

@@ -354,7 +354,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _ingest(args: argparse.Namespace) -> int:
-    from readiness.analysis.ingest import ModelSpec, ingest_csv, open_upload, propose_upload_mapping
+    from readiness.analysis.ingest import (
+        ModelSpec,
+        ingest_csv,
+        model_classes,
+        open_upload,
+        propose_upload_mapping,
+    )
     from readiness.core.validate import propose_task
 
     if not args.file.is_file():
@@ -362,7 +368,8 @@ def _ingest(args: argparse.Namespace) -> int:
     # streamed from disk, block by block; the first block proposes the mapping
     source = open_upload(args.file, args.kind, args.file.name)
     frame = source.head.frame
-    names_and_values, guess = propose_upload_mapping(frame, args.kind)
+    store = Store.open(args.database)
+    names_and_values, guess = propose_upload_mapping(frame, args.kind, model_classes(store, args.model))
     mapping = parse_mapping_pairs(args.map, names_and_values)
     mapping = replace(mapping, date_format=args.date_format)
     if guess is not None and mapping.column_for("label") == guess.column:
@@ -375,7 +382,6 @@ def _ingest(args: argparse.Namespace) -> int:
             task, proposed = propose_task(frame, mapping)
             positive = positive or proposed
         spec = ModelSpec(task, positive, args.owner, args.description)
-    store = Store.open(args.database)
     historical = None if args.historical is None else args.historical == "yes"
     started = time.monotonic()
     result = ingest_csv(

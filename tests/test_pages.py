@@ -911,3 +911,28 @@ def test_the_audit_view_lists_every_models_changes_with_who_made_them(fraud_stor
     at.radio(key="audit_scope").set_value("Every model").run()
     every = at.dataframe[-1].value
     assert {("credit", "ana"), ("fraud", "bob")} <= set(zip(every["Model"], every["Who"], strict=True))
+
+
+def test_data_page_proposes_class_probabilities_and_stores_them_not_as_features(db_url):
+    """A multiclass baseline with y_pred_proba_<class>: proposed, shown with their classes, stored as outputs."""
+    from tests.factories import to_csv_bytes
+    from tests.test_class_probabilities import CLASSES, router_frame
+
+    frame = router_frame(60)
+    at = app()
+    at.switch_page("pages/data.py").run()
+    at.selectbox(key="upload_model_baseline").set_value("New model...").run()
+    at.text_input(key="new_model_name").set_value("router").run()
+    at.file_uploader(key="upload_file_baseline").upload("router.csv", to_csv_bytes(frame), "text/csv").run()
+    assert not at.error, [e.value for e in at.error]
+    chosen = next(m for m in at.multiselect if m.label.startswith("Class probabilities"))
+    assert sorted(chosen.value) == sorted(f"y_pred_proba_{c}" for c in CLASSES)
+    captions = " ".join(c.value for c in at.caption)
+    plain = captions.replace("\\", "")  # markdown escapes of the underscores
+    assert "y_pred_proba_refund → refund" in plain and "Features: amount, channel" in plain
+    assert at.selectbox(key="new_model_task").value == "multiclass"
+    at.button[0].click().run()
+    assert not at.exception and "Stored 60 baseline row(s)" in at.success[0].value
+    store = Store.open(db_url)
+    baseline = store.active_baseline(store.get_model("router").id)
+    assert baseline.feature_names == ("amount", "channel") and baseline.classes == tuple(sorted(CLASSES))

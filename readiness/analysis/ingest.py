@@ -7,7 +7,7 @@ The same bytes uploaded twice add nothing and say so.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -20,13 +20,17 @@ from readiness.analysis.refresh import refresh_model
 from readiness.config import max_upload_mb, timestamp_range
 from readiness.core import tablefile
 from readiness.core.access import Action, Actor, require
-from readiness.core.label_guess import LabelGuess, guess_label, id_column
+from readiness.core.label_guess import MAX_CLASSES, LabelGuess, guess_label, id_column
 from readiness.core.mapping import (
+    PROBA_KINDS,
     REQUIRED_ROLES,
     ROLES_BY_KIND,
     ColumnMapping,
     check_mapping,
     missing_roles,
+    proba_role,
+    probability_roles,
+    propose_class_probabilities,
     propose_mapping,
 )
 from readiness.core.records import TASKS, Baseline, FeatureSpec, Model, utcnow
@@ -64,8 +68,10 @@ __all__ = [  # what the Data page and the CLI use from here
     "max_upload_mb",
     "megabytes",
     "missing_roles",
+    "model_classes",
     "open_upload",
     "preview_upload",
+    "probability_roles",
     "propose_upload_mapping",
 ]
 
@@ -162,8 +168,13 @@ class IngestResult:
         return text + "."
 
 
-def propose_upload_mapping(frame: pd.DataFrame, kind: str) -> tuple[ColumnMapping, LabelGuess | None]:
-    """The proposed mapping of a file: roles from column names, then a label from its values when no name gave one."""
+def propose_upload_mapping(
+    frame: pd.DataFrame, kind: str, known_classes: Sequence[str] = ()
+) -> tuple[ColumnMapping, LabelGuess | None]:
+    """The proposed mapping of a file: roles from column names, then a label from its values when no name gave one.
+
+    ``known_classes`` (a multiclass model's baseline classes) help find one probability column per class.
+    """
     mapping = propose_mapping(list(frame.columns), kind)
     if kind != "baseline" and mapping.column_for("request_id") is None:
         found = id_column(frame, mapping)
@@ -172,14 +183,49 @@ def propose_upload_mapping(frame: pd.DataFrame, kind: str) -> tuple[ColumnMappin
     guess = guess_label(frame, mapping) if kind != "labels" else None
     if guess is not None:
         mapping = mapping.with_role("label", guess.column)
+    if kind in PROBA_KINDS:
+        mapping = _with_class_probabilities(frame, mapping, known_classes)
     return mapping, guess
 
 
-def preview_upload(data: bytes | Path, kind: str, filename: str = "upload.csv") -> UploadPreview:
-    """Read an upload's first block (all of a small file) and propose a column mapping (and, for a baseline, the task)."""
+def _with_class_probabilities(
+    frame: pd.DataFrame, mapping: ColumnMapping, known: Sequence[str]
+) -> ColumnMapping:
+    """The mapping with one ``proba:<class>`` role per column that names a class seen in the predictions or labels."""
+    seen: set[str] = set(known)
+    for role in ("prediction", "label"):
+        column = mapping.column_for(role)
+        if column is not None:
+            values = frame[column].dropna()
+            seen |= {c for c in (canonical_class(v) for v in values.unique()[:MAX_CLASSES]) if c}
+    taken = set(mapping.roles.values())
+    proposed = propose_class_probabilities([c for c in frame.columns if c not in taken], sorted(seen))
+    for cls, column in proposed.items():
+        mapping = mapping.with_role(proba_role(cls), column)
+    return mapping
+
+
+def model_classes(store: Store, model: str | None) -> tuple[str, ...]:
+    """The classes of a model's active baseline (empty for a new model, a regression or no baseline)."""
+    found = store.find_model(model) if model else None
+    baseline = store.active_baseline(found.id) if found is not None else None
+    return (
+        tuple(baseline.classes)
+        if baseline is not None and found is not None and found.task != "regression"
+        else ()
+    )
+
+
+def preview_upload(
+    data: bytes | Path, kind: str, filename: str = "upload.csv", known_classes: Sequence[str] = ()
+) -> UploadPreview:
+    """Read an upload's first block (all of a small file) and propose a column mapping (and, for a baseline, the task).
+
+    ``known_classes``: the target model's classes (see :func:`model_classes`), for its probability columns.
+    """
     source = open_upload(data, kind, filename)
     table = source.head
-    mapping, guess = propose_upload_mapping(table.frame, kind)
+    mapping, guess = propose_upload_mapping(table.frame, kind, known_classes)
     task = positive = None
     if kind == "baseline" and (mapping.column_for("label") or mapping.column_for("prediction")):
         task, positive = propose_task(table.frame, mapping)
@@ -243,7 +289,7 @@ def ingest_csv(
     report(0.05, f"Reading {filename}")
     source = open_upload(data, kind, filename)  # a preview's first block is not read again
     table = source.head
-    mapping = mapping or propose_upload_mapping(table.frame, kind)[0]
+    mapping = mapping or propose_upload_mapping(table.frame, kind, model_classes(store, model))[0]
     check_mapping(mapping, list(table.frame.columns), kind, filename)
     if existing is not None and store.find_ingestion(existing.id, kind, table.content_hash) is not None:
         report(1.0, "Already ingested")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,7 +11,7 @@ import pandas as pd
 
 from readiness.analysis.refresh import refresh_model
 from readiness.config import max_upload_bytes, timestamp_range
-from readiness.core.mapping import REQUIRED_ROLES, ROLES_BY_KIND, ColumnMapping
+from readiness.core.mapping import REQUIRED_ROLES, ROLES_BY_KIND, ColumnMapping, proba_class, proba_role
 from readiness.core.tablefile import megabytes
 from readiness.core.validate import validate_live
 from readiness.errors import DataValidationError, StoreError
@@ -42,6 +43,10 @@ def log_predictions(
     frame = rows.copy() if isinstance(rows, pd.DataFrame) else pd.DataFrame.from_records(list(rows))
     if frame.empty:
         return 0
+    if "probabilities" in frame.columns:  # multiclass: {"class": probability, ...} per row
+        frame = pd.concat(
+            [frame.drop(columns="probabilities"), _class_columns(frame["probabilities"])], axis=1
+        )
     # Validation works on text cells, as read from a CSV, so both paths share one set of rules.
     text = frame.astype(object).where(frame.notna(), None)
     text = text.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else (None if v is None else str(v)))
@@ -66,7 +71,9 @@ def log_predictions(
         raise DataValidationError(
             f"Model {model!r} has no baseline yet; ingest one before logging predictions."
         )
-    mapping = ColumnMapping(roles={r: r for r in ROLES_BY_KIND["live"] if r in frame.columns})
+    roles = {r: r for r in ROLES_BY_KIND["live"] if r in frame.columns}
+    roles |= {str(c): str(c) for c in frame.columns if proba_class(str(c)) is not None}
+    mapping = ColumnMapping(roles=roles)
     valid = validate_live(text, mapping, model_row.task, baseline, "the logged rows", timestamp_range())
     try:
         with store.begin() as conn:
@@ -107,3 +114,22 @@ def _check_size(text: pd.DataFrame) -> None:
             f"The logged rows hold about {megabytes(total)} MB of values, over the {megabytes(limit)} MB upload "
             "limit. Log them in smaller batches, or raise READINESS_MAX_UPLOAD_MB."
         )
+
+
+def _class_columns(values: pd.Series) -> pd.DataFrame:
+    """Each row's class probabilities (a dict, or its JSON text) as one ``proba:<class>`` column per class."""
+    records = []
+    for i, given in enumerate(values):
+        value = given
+        if isinstance(given, str):
+            try:
+                value = json.loads(given)
+            except ValueError:
+                value = None
+        if not isinstance(value, Mapping):
+            raise DataValidationError(
+                f"Logged row {i + 1} has probabilities {str(given)[:60]!r}; give a mapping of each class to its "
+                'probability, e.g. {"card": 0.7, "cash": 0.2, "refund": 0.1}.'
+            )
+        records.append({proba_role(str(k)): v for k, v in value.items()})
+    return pd.DataFrame.from_records(records, index=values.index)

@@ -8,6 +8,7 @@ Every error names the column, the first bad line of the file and the fix.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -564,6 +565,11 @@ def validate_baseline(
             f"{filename} maps a score column, but scores (probability of the positive class) only apply to "
             f"binary models and this one is {task}. Unmap the score column or choose the binary task."
         )
+    if mapping.class_probabilities:
+        mapped = _probability_classes(mapping, task, filename)
+        _require_every_class(mapped, classes, filename, "appears in the file's predictions or labels")
+        classes = tuple(sorted(set(classes) | set(mapped)))  # a class the sample never predicted still counts
+        reserved["probabilities"] = class_probabilities(frame, mapping, mapped, filename)
     canonical = pd.concat([typed_features(frame, features), reserved], axis=1)
     return ValidFrame(canonical, features, classes)
 
@@ -585,6 +591,18 @@ def validate_live(
         raise DataValidationError(
             f"{filename} maps a score column, but this model is {task}; scores only apply to binary models."
         )
+    if mapping.class_probabilities:
+        mapped = _probability_classes(mapping, task, filename)
+        _require_every_class(mapped, baseline.classes, filename, "is a class of the baseline")
+        unknown = [c for c in mapped if c not in baseline.classes]
+        if unknown:
+            raise DataValidationError(
+                f"{filename} maps a probability for class(es) {', '.join(map(repr, unknown))} "
+                f"(column {mapped[unknown[0]]!r}), which the baseline does not have; its classes are "
+                f"{', '.join(map(repr, baseline.classes))}. Map one column per baseline class, or upload a "
+                "baseline with the new class."
+            )
+        reserved["probabilities"] = class_probabilities(frame, mapping, mapped, filename)
     canonical = pd.concat([typed_features(frame, baseline.features), reserved], axis=1)
     return ValidFrame(canonical, baseline.features, baseline.classes)
 
@@ -663,3 +681,87 @@ def propose_task(frame: pd.DataFrame, mapping: ColumnMapping) -> tuple[str, str 
     if numeric and (len(counts) > 20 or not (_to_number(values) % 1 == 0).all()):
         return "regression", None
     return "multiclass", None
+
+
+PROBA_SUM_TOLERANCE = 0.01  # a row's class probabilities must add up to 1 within this (rounding in files)
+
+
+def _probability_classes(mapping: ColumnMapping, task: str, filename: str) -> dict[str, str]:
+    """Canonical class -> column of the mapped class probabilities; only a multiclass model has them."""
+    columns = mapping.class_probabilities
+    if task != "multiclass":
+        fix = (
+            "map the positive class's probability as the score instead"
+            if task == "binary"
+            else "a regression model has no class probabilities; unmap them"
+        )
+        raise DataValidationError(
+            f"{filename} maps per-class probabilities ({', '.join(map(repr, columns.values()))}), but this "
+            f"model is {task}: {fix}."
+        )
+    out: dict[str, str] = {}
+    for cls, column in columns.items():
+        key = canonical_class(cls) or ""
+        if key in out:
+            raise DataValidationError(
+                f"{filename} maps both {out[key]!r} and {column!r} to the probability of class {key!r}; "
+                "map one column per class."
+            )
+        out[key] = column
+    return out
+
+
+def _require_every_class(mapped: dict[str, str], classes: Sequence[str], filename: str, why: str) -> None:
+    """Each known class needs its probability column: a missing one would skew every per-class figure."""
+    missing = [c for c in classes if c not in mapped]
+    if missing:
+        raise DataValidationError(
+            f"{filename} maps class probabilities for {', '.join(map(repr, mapped))} but none for "
+            f"{', '.join(map(repr, missing))}, which {why}. Map one column per class, e.g. "
+            f"--map <column>=proba:{missing[0]}."
+        )
+
+
+def class_probabilities(
+    frame: pd.DataFrame, mapping: ColumnMapping, mapped: dict[str, str], filename: str
+) -> pd.Series:
+    """Each row's class probabilities as JSON text ``{"class": p, ...}``, checked: numbers in [0, 1], summing to 1.
+
+    A row's sum may miss 1 by :data:`PROBA_SUM_TOLERANCE` (files round); a missing value is an error.
+    """
+    values = {}
+    for cls, column in mapped.items():
+        raw = frame[column]
+        number = numeric_column(raw, column, "Probability column")
+        missing = number.isna()
+        if missing.any():
+            line, _ = _line(raw, missing)
+            raise DataValidationError(
+                f"Probability column {column!r} (class {cls!r}) is empty at line {line}; every prediction "
+                "needs its probability for every class."
+            )
+        outside = (number < 0) | (number > 1)
+        if outside.any():
+            line, value = _line(raw, outside)
+            raise DataValidationError(
+                f"Probability column {column!r} (class {cls!r}) has {value!r} at line {line}; probabilities "
+                "are numbers from 0 to 1. Map the model's probabilities, not its logits or percentages."
+            )
+        values[cls] = number.to_numpy(dtype=float)
+    matrix = np.column_stack(list(values.values()))
+    sums = matrix.sum(axis=1)
+    off = np.abs(sums - 1.0) > PROBA_SUM_TOLERANCE
+    if off.any():
+        first = int(np.argmax(off))
+        line, _ = _line(frame[next(iter(mapped.values()))], pd.Series(off, index=frame.index))
+        raise DataValidationError(
+            f"The class probabilities at line {line} add up to {sums[first]:.4g}, not 1 (within "
+            f"{PROBA_SUM_TOLERANCE}), over {', '.join(map(repr, mapped.values()))}. Map every class's "
+            "probability, and only those."
+        )
+    names = [json.dumps(cls) for cls in values]
+    texts = [
+        "{" + ", ".join(f"{n}: {v!r}" for n, v in zip(names, row, strict=True)) + "}"
+        for row in matrix.tolist()
+    ]
+    return pd.Series(texts, index=frame.index, dtype=object)

@@ -84,6 +84,7 @@ baseline_rows = Table(
     Column("score", Float),
     Column("label", Text),
     Column("features", Text, nullable=False),  # JSON object text
+    Column("probabilities", Text, nullable=True),  # multiclass: JSON {"class": probability, ...}
     Index("ix_baseline_rows_baseline", "baseline_id"),
 )
 
@@ -101,6 +102,7 @@ predictions = Table(
     Column("latency_ms", Float),
     Column("features", Text, nullable=False),  # JSON object text, e.g. {"amount": 12.5}
     Column("ingestion_id", ForeignKey("ingestions.id"), nullable=True),
+    Column("probabilities", Text, nullable=True),  # multiclass: JSON {"class": probability, ...}
     UniqueConstraint("model_id", "request_id", name="uq_prediction_request"),
     Index("ix_predictions_model_time", "model_id", "timestamp"),
     # the profile refresh reads "this model's rows past the watermark" as a range seek

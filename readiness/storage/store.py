@@ -350,7 +350,7 @@ class Store:
                 )
             )
         )
-        columns = _reserved_columns(frame, ("prediction", "score", "label"))
+        columns = _reserved_columns(frame, ("prediction", "score", "label", "probabilities"))
         columns["baseline_id"] = [baseline_id] * len(frame)
         columns["features"] = features_to_json(frame[[f.name for f in features]])
         _insert_columns(conn, t.baseline_rows, columns)
@@ -385,7 +385,16 @@ class Store:
         ingestion_id: int | None,
     ) -> int:
         """Insert canonical prediction rows (see ingest) in chunks; return how many."""
-        reserved = ("timestamp", "request_id", "model_version", "prediction", "score", "label", "latency_ms")
+        reserved = (
+            "timestamp",
+            "request_id",
+            "model_version",
+            "prediction",
+            "score",
+            "label",
+            "latency_ms",
+            "probabilities",
+        )
         columns = _reserved_columns(frame, reserved)
         columns["model_id"] = [model.id] * len(frame)
         columns["features"] = features_to_json(frame[list(feature_names)])
