@@ -309,8 +309,23 @@ def test_calibration_regression_by_mean_error_and_not_applicable_cases():
     result = c.check_calibration(item("calibrated"), "regression", biased, 0.05, 0.05, PERIOD)
     assert result.status == "fail" and result.reason == "Predictions overestimate on average."
     assert "mean error +20.1" in result.evidence.figure
-    multiclass = c.check_calibration(item("calibrated"), "multiclass", None, 0.05, 0.05, PERIOD)
+    counts_only = m.MulticlassAggregate.from_arrays(["a", "b", "c"], ["a", "b", "b"], ["a", "b", "c"])
+    multiclass = c.check_calibration(item("calibrated"), "multiclass", counts_only, 0.05, 0.05, PERIOD)
     assert multiclass.status == "not_applicable" and "no class probabilities" in multiclass.reason
+    rng = np.random.default_rng(0)
+    p = rng.dirichlet([1, 1, 1], 4000)
+    y = np.array([rng.choice(3, p=row) for row in p])  # labels drawn from the probabilities: calibrated
+    names = np.array(["a", "b", "c"])
+    calibrated_mc = m.MulticlassAggregate.from_arrays(names[y], names[p.argmax(1)], ["a", "b", "c"], p)
+    result = c.check_calibration(item("calibrated"), "multiclass", calibrated_mc, 0.05, 0.05, PERIOD)
+    assert result.status == "pass" and "mean per-class calibration error" in result.evidence.figure
+    overconfident = m.MulticlassAggregate.from_arrays(
+        names[y], names[p.argmax(1)], ["a", "b", "c"], np.eye(3)[p.argmax(1)] * 0.97 + 0.01
+    )
+    assert (
+        c.check_calibration(item("calibrated"), "multiclass", overconfident, 0.05, 0.05, PERIOD).status
+        == "fail"
+    )
     unscored = m.BinaryAggregate.from_arrays([1, 0], [1, 0], positive_class=1)
     assert (
         c.check_calibration(item("calibrated"), "binary", unscored, 0.05, 0.05, PERIOD).status

@@ -338,3 +338,107 @@ def test_a_proposed_probability_column_can_be_kept_a_feature(sqlite_store):
     ingest_csv(sqlite_store, "router", "baseline", to_csv_bytes(frame), "b.csv", mapping)
     names = sqlite_store.active_baseline(sqlite_store.get_model("router").id).feature_names
     assert names == ("amount", "channel", *(f"y_pred_proba_{c}" for c in CLASSES))
+
+
+# --------------------------------------------------------------------------- multiclass metrics from the aggregates
+
+
+def _probabilities(n: int, k: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, k, n)
+    logits = rng.normal(0, 1, (n, k)) + 1.5 * np.eye(k)[y] * rng.uniform(0, 1)
+    p = np.exp(logits) / np.exp(logits).sum(axis=1, keepdims=True)
+    return y, p.argmax(axis=1), p
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(60, 600), st.integers(3, 6), st.integers(0, 10_000))
+def test_multiclass_metrics_equal_scikit_learns(n, k, seed):
+    from sklearn.metrics import precision_recall_fscore_support, roc_auc_score
+
+    from readiness.core.metrics import MulticlassAggregate, class_metrics, compute_metric
+
+    classes = [f"c{i}" for i in range(k)]
+    y, yhat, p = _probabilities(n, k, seed)
+    labels, predictions = np.array(classes)[y], np.array(classes)[yhat]
+    agg = MulticlassAggregate.from_arrays(labels, predictions, classes, p)
+    present = sorted(set(labels) | set(predictions))
+    for average, ours in (("macro", "macro_precision"), ("macro", "macro_recall")):
+        i = 0 if ours == "macro_precision" else 1
+        expected = precision_recall_fscore_support(
+            labels, predictions, labels=present, average=average, zero_division=0
+        )[i]
+        assert compute_metric(ours, agg).value == pytest.approx(expected, abs=1e-12)
+    precision, recall, f1, support = precision_recall_fscore_support(
+        labels, predictions, labels=classes, average=None, zero_division=0
+    )
+    per_class = class_metrics(agg)
+    for i, cm in enumerate(per_class):
+        assert cm.support == support[i]
+        assert (cm.precision.value or 0.0) == pytest.approx(precision[i], abs=1e-12)
+        assert (cm.recall.value or 0.0) == pytest.approx(recall[i], abs=1e-12)
+        assert (cm.f1.value or 0.0) == pytest.approx(f1[i], abs=1e-12)
+    if len(set(labels)) == k and min(np.bincount(y, minlength=k)) >= 2:
+        auc = compute_metric("roc_auc_ovr", agg)
+        assert auc.value == pytest.approx(
+            roc_auc_score(labels, p, multi_class="ovr", labels=classes), abs=2e-3
+        )
+        assert auc.lower <= auc.value <= auc.upper
+
+
+def test_per_class_calibration_error_is_each_class_probability_against_its_rate():
+    from readiness.core.metrics import CALIBRATION_EDGES, MulticlassAggregate, class_metrics, compute_metric
+
+    y, yhat, p = _probabilities(3000, 3, 7)
+    classes = ["a", "b", "c"]
+    agg = MulticlassAggregate.from_arrays(np.array(classes)[y], np.array(classes)[yhat], classes, p)
+    for c, cm in enumerate(class_metrics(agg)):
+        bins = np.searchsorted(CALIBRATION_EDGES[1:-1], p[:, c])
+        expected = sum(
+            (bins == b).mean() * abs(p[bins == b, c].mean() - (y[bins == b] == c).mean())
+            for b in range(10)
+            if (bins == b).any()
+        )
+        assert cm.ece.value == pytest.approx(expected, abs=1e-12)
+    macro = compute_metric("macro_ece", agg)
+    assert macro.value == pytest.approx(np.mean([cm.ece.value for cm in class_metrics(agg)]))
+
+
+def test_merging_windows_with_and_without_probabilities_keeps_every_count():
+    from readiness.core.metrics import MulticlassAggregate, aggregate_from_dict, class_metrics, merge_all
+
+    y, yhat, p = _probabilities(400, 3, 1)
+    classes = ["a", "b", "c"]
+    labels, predictions = np.array(classes)[y], np.array(classes)[yhat]
+    with_p = MulticlassAggregate.from_arrays(labels[:200], predictions[:200], classes, p[:200])
+    without = MulticlassAggregate.from_arrays(labels[200:], predictions[200:], classes)
+    whole = MulticlassAggregate.from_arrays(
+        labels, predictions, classes, np.vstack([p[:200], np.full((200, 3), np.nan)])
+    )
+    merged = merge_all([with_p, aggregate_from_dict(without.to_dict())])
+    assert merged == whole == aggregate_from_dict(whole.to_dict())
+    assert merged.n == 400 and merged.n_with_probabilities == 200
+    assert [cm.support for cm in class_metrics(merged)] == list(np.bincount(y, minlength=3))
+
+
+def test_a_multiclass_models_stored_windows_carry_the_probabilities_of_its_log(sqlite_store):
+    from readiness.analysis.performance_overview import development_performance
+    from readiness.core.metrics import compute_metric
+
+    ingest_csv(sqlite_store, "router", "baseline", to_csv_bytes(router_frame(400)), "b.csv")
+    live = router_frame(300, seed=2, live=True)
+    ingest_csv(sqlite_store, "router", "live", to_csv_bytes(live), "l.csv")
+    labels = pd.DataFrame(
+        {"request_id": live["request_id"], "label": np.random.default_rng(3).choice(CLASSES, 300)}
+    )
+    ingest_csv(sqlite_store, "router", "labels", to_csv_bytes(labels), "y.csv")
+    model = sqlite_store.get_model("router")
+    baseline = sqlite_store.active_baseline(model.id)
+    from readiness.storage.performance_store import day_records
+
+    records = day_records(sqlite_store, baseline)
+    assert sum(r.quality.n_with_probabilities for r in records) == 300
+    assert (
+        compute_metric("roc_auc_ovr", development_performance(sqlite_store, model, baseline).quality).value
+        is not None
+    )

@@ -535,6 +535,10 @@ def test_registry_names_directions_and_aggregates():
         "ece",
         "macro_f1",
         "weighted_f1",
+        "macro_precision",
+        "macro_recall",
+        "roc_auc_ovr",
+        "macro_ece",
         "mae",
         "rmse",
         "mape",
@@ -551,6 +555,7 @@ def test_registry_names_directions_and_aggregates():
         "log_loss",
         "brier",
         "ece",
+        "macro_ece",
         "mae",
         "rmse",
         "mape",
@@ -560,7 +565,16 @@ def test_registry_names_directions_and_aggregates():
         "invalid_rate",
     }
     assert METRICS["recall"].passes(0.8, 0.8) and not METRICS["latency_p95"].passes(201, 200)
-    assert rm.metrics_for_task("multiclass") == ("accuracy", "macro_f1", "weighted_f1", *OPERATIONS)
+    assert rm.metrics_for_task("multiclass") == (
+        "accuracy",
+        "macro_f1",
+        "weighted_f1",
+        "macro_precision",
+        "macro_recall",
+        "roc_auc_ovr",
+        "macro_ece",
+        *OPERATIONS,
+    )
     for name, spec in METRICS.items():
         kind = spec.aggregates[0]
         empty = kind.empty(["a"]) if kind is MulticlassAggregate else kind.empty()

@@ -445,6 +445,41 @@ def check_trivial_baseline(
     return _result(item, ItemStatus.FAIL, f"Does not clearly beat {what}.", figure, period, "Performance")
 
 
+def _multiclass_calibration(
+    item: ChecklistItem, quality: object, max_ece: float, period: Period | None
+) -> ItemResult:
+    if not isinstance(quality, m.MulticlassAggregate) or period is None:
+        return _no_period(item, "Performance", "labelled predictions with class probabilities")
+    if quality.n and not quality.n_with_probabilities:
+        return ItemResult(
+            item,
+            ItemStatus.NOT_APPLICABLE,
+            Evidence("no class probabilities logged", period.text, "Performance"),
+            "The model logs no class probabilities, so there is nothing to calibrate.",
+        )
+    ece = m.macro_calibration_error(quality)
+    if ece.value is None:
+        return _no_period(item, "Performance", "labelled predictions with class probabilities")
+    figure = f"mean per-class calibration error {ece.value:.3f} (at most {max_ece:g}) on {ece.n:,} rows"
+    if ece.value <= max_ece:
+        return _result(
+            item,
+            ItemStatus.PASS,
+            "Class probabilities match the observed rates.",
+            figure,
+            period,
+            "Performance",
+        )
+    return _result(
+        item,
+        ItemStatus.FAIL,
+        "Class probabilities and observed rates disagree.",
+        figure,
+        period,
+        "Performance",
+    )
+
+
 def check_calibration(
     item: ChecklistItem,
     task: str,
@@ -456,15 +491,11 @@ def check_calibration(
     """Binary: expected calibration error at most ``max_ece``; regression: mean error within a share of the mean.
 
     Regression fails only when the bias exceeds ``max_bias_share`` of the mean label AND its
-    95% interval excludes 0. Multiclass logs carry no class probabilities: not applicable.
+    95% interval excludes 0. Multiclass: the mean over classes of each class probability's
+    calibration error at most ``max_ece``; not applicable when the log carries no class probabilities.
     """
     if task == "multiclass":
-        return ItemResult(
-            item,
-            ItemStatus.NOT_APPLICABLE,
-            Evidence("no class probabilities logged", "", "Performance"),
-            "Multiclass logs carry no class probabilities to calibrate.",
-        )
+        return _multiclass_calibration(item, quality, max_ece, period)
     if task == "binary" and isinstance(quality, m.BinaryAggregate) and period is not None:
         if quality.n and not quality.n_scored:
             return ItemResult(

@@ -509,6 +509,9 @@ class MulticlassAggregate:
     classes: tuple[str, ...]
     matrix: tuple[tuple[int, ...], ...]
     unknown: int = 0
+    # per class (in ``classes`` order), that class against the rest: its confusion counts and the
+    # statistics of its probability (histograms per label, calibration bins); empty without probabilities
+    one_vs_rest: tuple[BinaryAggregate, ...] = ()
     kind: str = field(default="multiclass", init=False)
 
     @property
@@ -528,8 +531,12 @@ class MulticlassAggregate:
         labels: ArrayLike,
         predictions: ArrayLike,
         classes: Sequence[Any],
+        probabilities: ArrayLike | None = None,
     ) -> MulticlassAggregate:
         """Aggregate labelled rows against the baseline's class list.
+
+        ``probabilities`` (n rows x one column per class, in ``classes`` order; a row of NaN
+        where unknown) adds each class's one-vs-rest statistics.
 
         >>> MulticlassAggregate.from_arrays(["a", "b", "c"], ["a", "c", "c"], ["a", "b", "c"]).matrix
         ((1, 0, 0), (0, 0, 1), (0, 0, 1))
@@ -543,7 +550,28 @@ class MulticlassAggregate:
         known = (i >= 0) & (j >= 0)
         k = len(names)
         counts = np.bincount(i[known] * k + j[known], minlength=k * k).reshape(k, k)
-        return cls(names, tuple(_ints(row) for row in counts), int(np.sum(~known)))
+        matrix = tuple(_ints(row) for row in counts)
+        if probabilities is None:
+            return cls(names, matrix, int(np.sum(~known)))
+        p = np.asarray(probabilities, dtype=np.float64)
+        if p.ndim != 2 or p.shape != (len(truth), k):
+            raise MetricsError(
+                f"probabilities must be one row per label and one column per class ({len(truth)} x {k}); "
+                f"got shape {p.shape}."
+            )
+        rows, truth_index = p[keep][known], i[known]
+        parts = []
+        for c in range(k):
+            tp, fp, fn, tn = _one_vs_rest_counts(counts, c)
+            s, y = rows[:, c], truth_index == c
+            valid = (s >= 0.0) & (s <= 1.0)  # False for NaN: rows without probabilities
+            parts.append(_score_part(tp, fp, tn, fn, s[valid], y[valid]))
+        return cls(names, matrix, int(np.sum(~known)), tuple(parts))
+
+    @property
+    def n_with_probabilities(self) -> int:
+        """Labelled rows (of known classes) that carried class probabilities."""
+        return self.one_vs_rest[0].n_scored if self.one_vs_rest else 0
 
     def array(self) -> np.ndarray:
         """The confusion matrix as a K x K int64 array."""
@@ -551,12 +579,15 @@ class MulticlassAggregate:
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
-        return {
+        data: dict[str, Any] = {
             "kind": "multiclass",
             "classes": list(self.classes),
             "matrix": [list(row) for row in self.matrix],
             "unknown": self.unknown,
         }
+        if self.one_vs_rest:
+            data["one_vs_rest"] = [part.to_dict() for part in self.one_vs_rest]
+        return data
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> MulticlassAggregate:
@@ -565,12 +596,25 @@ class MulticlassAggregate:
             classes = tuple(str(c) for c in data["classes"])
             matrix = tuple(_ints(row) for row in data["matrix"])
             unknown = int(data["unknown"])
+            parts = tuple(BinaryAggregate.from_dict(part) for part in data.get("one_vs_rest", ()))
         except (KeyError, TypeError, ValueError) as exc:
             raise _bad_dict("multiclass aggregate", exc) from exc
         if len(matrix) != len(classes) or any(len(row) != len(classes) for row in matrix):
             shape = ValueError(f"matrix is not {len(classes)} x {len(classes)}")
             raise _bad_dict("multiclass aggregate", shape)
-        return cls(classes, matrix, unknown)
+        if parts and len(parts) != len(classes):
+            raise _bad_dict(
+                "multiclass aggregate",
+                ValueError(f"{len(parts)} one-vs-rest parts for {len(classes)} classes"),
+            )
+        return cls(classes, matrix, unknown, parts)
+
+
+def _one_vs_rest_counts(counts: np.ndarray, c: int) -> tuple[int, int, int, int]:
+    """(tp, fp, fn, tn) of class ``c`` against the rest, from a confusion matrix (rows: label)."""
+    tp = int(counts[c, c])
+    fp, fn = int(counts[:, c].sum()) - tp, int(counts[c, :].sum()) - tp
+    return tp, fp, fn, int(counts.sum()) - tp - fp - fn
 
 
 def _class_list(classes: Sequence[Any]) -> tuple[str, ...]:
@@ -593,7 +637,23 @@ def _merge_multiclass(items: Sequence[MulticlassAggregate]) -> MulticlassAggrega
         )
     total = np.sum([a.array() for a in items], axis=0)
     matrix = tuple(_ints(row) for row in total)
-    return MulticlassAggregate(items[0].classes, matrix, sum(a.unknown for a in items))
+    parts: tuple[BinaryAggregate, ...] = ()
+    if any(a.one_vs_rest for a in items):  # a window without probabilities still brings its counts
+        k = len(items[0].classes)
+        per_item = [a.one_vs_rest or _counts_only(a) for a in items]
+        parts = tuple(_merge_binary([p[c] for p in per_item]) for c in range(k))
+    return MulticlassAggregate(items[0].classes, matrix, sum(a.unknown for a in items), parts)
+
+
+def _counts_only(agg: MulticlassAggregate) -> tuple[BinaryAggregate, ...]:
+    """Each class against the rest with its confusion counts and no probability statistics."""
+    counts = agg.array()
+    empty = BinaryAggregate.empty()
+    out = []
+    for c in range(len(agg.classes)):
+        tp, fp, fn, tn = _one_vs_rest_counts(counts, c)
+        out.append(_with_counts(empty, tp, fp, tn, fn))
+    return tuple(out)
 
 
 # --------------------------------------------------------------------------- regression aggregate
@@ -1211,6 +1271,127 @@ def _f1_of_matrices(matrices: np.ndarray, weighted: bool) -> np.ndarray:
         return np.sum(f1, axis=1) / np.sum(denominator > 0, axis=1)
 
 
+def macro_precision_score(agg: MulticlassAggregate) -> MetricValue:
+    """Unweighted mean of per-class precision over classes that occur (0 for one never predicted), bootstrap interval.
+
+    >>> macro_precision_score(MulticlassAggregate.from_arrays(["a", "b", "b"], ["a", "a", "b"], ["a", "b", "c"])).value
+    0.75
+    """
+    return _class_rate("macro_precision", agg, axis=1)
+
+
+def macro_recall_score(agg: MulticlassAggregate) -> MetricValue:
+    """Unweighted mean of per-class recall over classes that occur (as label or prediction), bootstrap interval."""
+    return _class_rate("macro_recall", agg, axis=2)
+
+
+def _class_rate(name: str, agg: MulticlassAggregate, axis: int) -> MetricValue:
+    method = _bootstrap_method("the confusion matrix")
+    if agg.n == 0:
+        return _insufficient(name, 0, method, "no labelled rows")
+    k = len(agg.classes)
+    matrix = agg.array()
+
+    def of(batch: np.ndarray) -> np.ndarray:
+        tp = np.diagonal(batch, axis1=1, axis2=2).astype(np.float64)
+        denominator = batch.sum(axis=axis)  # axis 1: predicted as the class; axis 2: labelled as it
+        occurs = (batch.sum(axis=1) + batch.sum(axis=2)) > 0
+        rate = np.divide(tp, denominator, out=np.zeros_like(tp), where=denominator > 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.sum(rate * occurs, axis=1) / np.sum(occurs, axis=1)
+
+    value = float(of(matrix[None])[0])
+    interval = _bootstrap(matrix.ravel(), lambda d: of(d.reshape(-1, k, k)))
+    lo, hi = interval if interval is not None else (value, value)
+    return _interval(name, value, lo, hi, agg.n, method, "n = labelled rows")
+
+
+def roc_auc_ovr_score(agg: MulticlassAggregate) -> MetricValue:
+    """Macro one-vs-rest ROC AUC from the class probabilities (sklearn's ``multi_class="ovr"``), n = rows with them.
+
+    The mean of each class's binned AUC against the rest, over classes with both labelled
+    positives and negatives; the interval combines the classes' DeLong standard errors as if
+    independent (``sqrt(sum se^2) / K``).
+    """
+    method = "mean of one-vs-rest binned AUCs, 95% interval from the classes' DeLong SEs"
+    if not agg.one_vs_rest or agg.n_with_probabilities == 0:
+        return _insufficient("roc_auc_ovr", 0, method, "no rows with class probabilities")
+    aucs, ses, left_out = [], [], []
+    for cls, part in zip(agg.classes, agg.one_vs_rest, strict=True):
+        pos, neg = _score_counts(part)
+        if pos.sum() < 2 or neg.sum() < 2:
+            left_out.append(cls)
+            continue
+        auc = _binned_auc(pos, neg)
+        aucs.append(auc)
+        ses.append(_delong_se(pos, neg, auc))
+    if len(aucs) < 2:
+        return _insufficient(
+            "roc_auc_ovr",
+            agg.n_with_probabilities,
+            method,
+            "needs two classes with labelled positives and negatives",
+        )
+    value = float(np.mean(aucs))
+    se = math.sqrt(sum(x * x for x in ses)) / len(ses)
+    note = (
+        f"classes without two labelled positives and negatives left out: {', '.join(left_out)}"
+        if left_out
+        else ""
+    )
+    lo, hi = max(value - Z95 * se, 0.0), min(value + Z95 * se, 1.0)
+    return _interval("roc_auc_ovr", value, lo, hi, agg.n_with_probabilities, method, note)
+
+
+def macro_calibration_error(agg: MulticlassAggregate) -> MetricValue:
+    """Mean over classes of each class probability's expected calibration error (one-vs-rest), bootstrap interval."""
+    method = "mean of the classes' one-vs-rest ECE, bootstrap 95% interval of each averaged"
+    if not agg.one_vs_rest or agg.n_with_probabilities == 0:
+        return _insufficient("macro_ece", 0, method, "no rows with class probabilities")
+    per_class = [expected_calibration_error(part) for part in agg.one_vs_rest]
+    values = [v for v in per_class if v.value is not None]
+    value = float(np.mean([v.value for v in values]))
+    lo = float(np.mean([v.lower for v in values]))
+    hi = float(np.mean([v.upper for v in values]))
+    return _interval("macro_ece", value, lo, hi, agg.n_with_probabilities, method)
+
+
+@dataclass(frozen=True)
+class ClassMetrics:
+    """One class of a multiclass model against the rest: support, precision, recall, F1, AUC, calibration."""
+
+    cls: str
+    support: int  # labelled rows of this class
+    predicted: int  # rows predicted as this class
+    precision: MetricValue
+    recall: MetricValue
+    f1: MetricValue
+    roc_auc: MetricValue | None  # None without class probabilities
+    ece: MetricValue | None
+
+
+def class_metrics(agg: MulticlassAggregate) -> tuple[ClassMetrics, ...]:
+    """Per class, its one-vs-rest figures (sklearn's ``precision_recall_fscore_support``, ``average=None``)."""
+    parts = agg.one_vs_rest or _counts_only(agg)
+    counts = agg.array()
+    out = []
+    for c, (cls, part) in enumerate(zip(agg.classes, parts, strict=True)):
+        scored = part.n_scored > 0
+        out.append(
+            ClassMetrics(
+                cls,
+                int(counts[c, :].sum()),
+                int(counts[:, c].sum()),
+                precision_score(part),
+                recall_score(part),
+                f1_score(part),
+                roc_auc_score(part) if scored else None,
+                expected_calibration_error(part) if scored else None,
+            )
+        )
+    return tuple(out)
+
+
 # --------------------------------------------------------------------------- regression metrics
 
 
@@ -1394,6 +1575,10 @@ METRICS: dict[str, MetricSpec] = {
         _spec("ece", ("binary",), "lower", _B, expected_calibration_error),
         _spec("macro_f1", ("multiclass",), "higher", _M, macro_f1_score),
         _spec("weighted_f1", ("multiclass",), "higher", _M, weighted_f1_score),
+        _spec("macro_precision", ("multiclass",), "higher", _M, macro_precision_score),
+        _spec("macro_recall", ("multiclass",), "higher", _M, macro_recall_score),
+        _spec("roc_auc_ovr", ("multiclass",), "higher", _M, roc_auc_ovr_score),
+        _spec("macro_ece", ("multiclass",), "lower", _M, macro_calibration_error),
         _spec("mae", ("regression",), "lower", _R, mean_absolute_error),
         _spec("rmse", ("regression",), "lower", _R, root_mean_squared_error),
         _spec("mape", ("regression",), "lower", _R, mean_absolute_percentage_error),

@@ -48,11 +48,13 @@ class PerformanceRefresh:
 
 
 def baseline_outputs(store: Store, baseline: Baseline) -> pd.DataFrame:
-    """The baseline's prediction, score and label columns (no features)."""
+    """The baseline's prediction, score, label and class probabilities columns (no features)."""
     b = t.baseline_rows
-    query = select(b.c.prediction, b.c.score, b.c.label).where(b.c.baseline_id == baseline.id)
+    query = select(b.c.prediction, b.c.score, b.c.label, b.c.probabilities).where(
+        b.c.baseline_id == baseline.id
+    )
     with store.engine.connect() as conn:
-        frame = result_frame(conn.execute(query), ["prediction", "score", "label"])
+        frame = result_frame(conn.execute(query), ["prediction", "score", "label", "probabilities"])
     frame["score"] = pd.to_numeric(frame["score"], errors="coerce")
     return frame
 
@@ -170,6 +172,7 @@ def day_rows(store: Store, model_id: int, start: datetime, end: datetime) -> pd.
             p.c.model_version,
             p.c.prediction,
             p.c.score,
+            p.c.probabilities,
             p.c.latency_ms,
             effective_label().label("label"),
             stored_time(lab.c.received_at),
