@@ -145,6 +145,33 @@ if classes:
         b.plotly_chart(roc_figure(quality), key="perf_roc")
         st.plotly_chart(calibration_figure(quality), key="perf_calibration")
 
+if overview.model.task == "multiclass" and quality.n:
+    st.subheader("Per class")
+    st.caption(
+        "Each class against the rest over the range. ROC AUC and calibration error need the model's "
+        "class probabilities in the log (one column per class)."
+    )
+    table(
+        overview.class_table().rename(
+            columns={
+                "class": "Class",
+                "labelled": "Labelled",
+                "predicted": "Predicted",
+                "precision": "Precision",
+                "recall": "Recall",
+                "f1": "F1",
+                "roc_auc": "ROC AUC (one vs rest)",
+                "calibration_error": "Calibration error",
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            name: st.column_config.NumberColumn(format="%.3f")
+            for name in ("Precision", "Recall", "F1", "ROC AUC (one vs rest)", "Calibration error")
+        },
+    )
+
 slo = thresholds.get("latency_p95")
 if overview.logs_latency:
     st.plotly_chart(latency_figure(overview, slo.threshold if slo else None), key="perf_latency")

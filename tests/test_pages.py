@@ -6,6 +6,7 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from conftest import copy_store, sealed
@@ -936,3 +937,23 @@ def test_data_page_proposes_class_probabilities_and_stores_them_not_as_features(
     store = Store.open(db_url)
     baseline = store.active_baseline(store.get_model("router").id)
     assert baseline.feature_names == ("amount", "channel") and baseline.classes == tuple(sorted(CLASSES))
+
+
+def test_performance_page_shows_a_multiclass_models_classes_with_their_auc_and_calibration(db_url):
+    from tests.factories import to_csv_bytes
+    from tests.test_class_probabilities import CLASSES, router_frame
+
+    store = Store.open(db_url)
+    ingest_csv(store, "router", "baseline", to_csv_bytes(router_frame(300)), "b.csv")
+    live = router_frame(400, seed=2, live=True)
+    ingest_csv(store, "router", "live", to_csv_bytes(live), "l.csv")
+    rng = np.random.default_rng(4)
+    labels = pd.DataFrame({"request_id": live["request_id"], "label": rng.choice(CLASSES, len(live))})
+    ingest_csv(store, "router", "labels", to_csv_bytes(labels), "y.csv")
+    at = app(query="router")
+    at.switch_page("pages/performance.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any(h.value == "Per class" for h in at.subheader)
+    per_class = next(d.value for d in at.dataframe if "ROC AUC (one vs rest)" in d.value.columns)
+    assert sorted(per_class["Class"]) == sorted(CLASSES) and per_class["Labelled"].sum() == 400
+    assert per_class["ROC AUC (one vs rest)"].notna().all() and per_class["Calibration error"].notna().all()

@@ -169,6 +169,28 @@ class PerformanceOverview:
             ]
         )
 
+    def class_table(self) -> pd.DataFrame:
+        """A multiclass model's classes over the range, one row each: labelled, predicted, precision, recall,
+        F1, one-vs-rest ROC AUC and calibration error (the last two need logged class probabilities)."""
+        quality = self.total.quality
+        if not isinstance(quality, m.MulticlassAggregate):
+            return pd.DataFrame()
+        return pd.DataFrame(
+            [
+                {
+                    "class": c.cls,
+                    "labelled": c.support,
+                    "predicted": c.predicted,
+                    "precision": c.precision.value,
+                    "recall": c.recall.value,
+                    "f1": c.f1.value,
+                    "roc_auc": c.roc_auc.value if c.roc_auc else None,
+                    "calibration_error": c.ece.value if c.ece else None,
+                }
+                for c in m.class_metrics(quality)
+            ]
+        )
+
     def development_vs_production(self) -> tuple[DevelopmentGap, ...]:
         """Each quality metric on the baseline and in production."""
         return tuple(
