@@ -243,7 +243,7 @@ st.plotly_chart(distribution_figure(overview.reference, overview.current, column
 st.plotly_chart(drift_heatmap(overview), key="drift_heatmap")
 st.plotly_chart(share_drifted_figure(overview), key="drift_share")
 
-outputs = [name for name in ("score", "prediction") if name in names]
+outputs = [name for name in ("score", "prediction", "confidence") if name in names]
 if outputs:
     st.subheader("Model outputs")
     for slot, name in zip(st.columns(len(outputs)), outputs, strict=False):

@@ -442,3 +442,62 @@ def test_a_multiclass_models_stored_windows_carry_the_probabilities_of_its_log(s
         compute_metric("roc_auc_ovr", development_performance(sqlite_store, model, baseline).quality).value
         is not None
     )
+
+
+# --------------------------------------------------------------------------- drift: outputs, never features
+
+
+def _shifted(live: pd.DataFrame) -> pd.DataFrame:
+    """The same rows with sharper probabilities (a model that became overconfident), features untouched."""
+    columns = [f"y_pred_proba_{c}" for c in CLASSES]
+    p = live[columns].to_numpy() ** 3
+    p = (p / p.sum(axis=1, keepdims=True)).round(4)
+    p[:, -1] = (1 - p[:, :-1].sum(axis=1)).round(4)
+    return live.assign(**{c: p[:, i] for i, c in enumerate(columns)})
+
+
+def test_probability_drift_is_output_drift_and_the_features_stay_steady(sqlite_store):
+    from readiness.analysis.assessment import assess_model
+
+    ingest_csv(sqlite_store, "router", "baseline", to_csv_bytes(router_frame(2000)), "b.csv")
+    ingest_csv(
+        sqlite_store, "router", "live", to_csv_bytes(_shifted(router_frame(3000, seed=2, live=True))), "l.csv"
+    )
+    assessment = assess_model(sqlite_store, sqlite_store.get_model("router"))
+    assert assessment.drifted_features == ()
+    assert "confidence" in assessment.drifted_outputs
+    assert {f"proba:{c}" for c in CLASSES} & set(assessment.drifted_outputs)
+    stable = assessment.result("score_distribution_stable")
+    assert stable.status == "fail" and "confidence" in stable.reason
+
+
+def test_probability_outputs_profiled_while_storing_equal_a_refresh_of_the_same_rows(tmp_path):
+    from readiness.storage.profile_store import day_profiles
+
+    base = to_csv_bytes(router_frame(500))
+    live = router_frame(400, seed=2, live=True)
+    stores = [Store.open(f"sqlite:///{tmp_path / name}.db") for name in ("upload", "service")]
+    for store in stores:
+        ingest_csv(store, "router", "baseline", base, "b.csv")
+    ingest_csv(
+        stores[0], "router", "live", to_csv_bytes(live), "l.csv"
+    )  # profiled in the storing transaction
+    columns = [f"y_pred_proba_{c}" for c in CLASSES]
+    rows = [
+        {
+            "timestamp": r.ts,
+            "request_id": r.request_id,
+            "prediction": r.y_pred,
+            "amount": r.amount,
+            "channel": r.channel,
+            "probabilities": {c: getattr(r, col) for c, col in zip(CLASSES, columns, strict=True)},
+        }
+        for r in live.itertuples()
+    ]
+    log_predictions(stores[1], "router", rows)  # stored, then refreshed
+    profiles = []
+    for store in stores:
+        baseline = store.active_baseline(store.get_model("router").id)
+        profiles.append([(day, profile.to_dict()) for day, profile in day_profiles(store, baseline)])
+    assert profiles[0] == profiles[1]
+    assert "confidence" in profiles[0][0][1]["columns"]

@@ -62,6 +62,7 @@ from readiness.core.performance import (
     merge_records,
     track_criterion,
 )
+from readiness.core.probabilities import is_probability_output
 from readiness.core.profiles import CategoricalProfile, FrameProfile, Reference, merge_all
 from readiness.core.quality import ColumnQuality, column_quality
 from readiness.core.records import Baseline, Model, utcnow
@@ -415,6 +416,13 @@ def _has_scores(f: _Facts) -> bool:
     return f.reference is not None and "score" in f.reference.names
 
 
+def _outputs(f: _Facts) -> tuple[str, ...]:
+    """The model outputs drift watches: the score (binary), class probabilities (multiclass), the prediction."""
+    names = f.reference.names if f.reference is not None else ()
+    probabilities = tuple(n for n in names if is_probability_output(n))
+    return (*(("score",) if _has_scores(f) else ()), *probabilities, "prediction")
+
+
 def _unknown_classes(f: _Facts) -> int:
     if f.current is None or f.model.task == "regression" or f.baseline is None:
         return 0
@@ -507,9 +515,7 @@ AUTOMATIC = {
         f.margins.max_bias_share,
         f.lookback,
     ),
-    "score_distribution_stable": lambda item, f: c.check_score_stability(
-        item, f.drift, ("score", "prediction") if _has_scores(f) else ("prediction",)
-    ),
+    "score_distribution_stable": lambda item, f: c.check_score_stability(item, f.drift, _outputs(f)),
     "production_matches_development": _dev_gap,
     "outputs_valid": lambda item, f: c.check_outputs(
         item,

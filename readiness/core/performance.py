@@ -10,17 +10,16 @@ layer stores and reads day records, the analyses merge them.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from readiness.core import estimation
 from readiness.core import metrics as m
 from readiness.core.criteria import Criterion, CriterionResult, evaluate_criterion
+from readiness.core.probabilities import probability_matrix
 from readiness.core.records import Baseline, Model
 from readiness.core.status import CriterionStatus
 from readiness.core.windows import next_window_start, window_starts
@@ -117,29 +116,6 @@ def quality_aggregate(model: Model, baseline: Baseline, frame: pd.DataFrame) -> 
         pd.to_numeric(labelled["label"], errors="coerce"),
         pd.to_numeric(labelled["prediction"], errors="coerce"),
     )
-
-
-def probability_matrix(texts: pd.Series, classes: Sequence[str]) -> np.ndarray:
-    """Stored class probabilities (JSON text per row, NULL when unknown) as rows x classes; NaN where unknown.
-
-    >>> probability_matrix(pd.Series(['{"a": 0.2, "b": 0.8}', None]), ["a", "b"]).tolist()
-    [[0.2, 0.8], [nan, nan]]
-    """
-    out = np.full((len(texts), len(classes)), np.nan)
-    position = {str(c): i for i, c in enumerate(classes)}
-    for row, text in enumerate(texts.tolist()):
-        if not isinstance(text, str):
-            continue
-        try:
-            given = json.loads(text)
-        except ValueError:
-            continue  # a service's malformed text: counted as no probabilities
-        if isinstance(given, dict):
-            for cls, value in given.items():
-                i = position.get(str(cls))
-                if i is not None and isinstance(value, (int, float)) and not isinstance(value, bool):
-                    out[row, i] = float(value)
-    return out
 
 
 def day_record(

@@ -33,6 +33,8 @@ from typing import Any, TypeAlias
 import numpy as np
 import pandas as pd
 
+from readiness.core.mapping import proba_class
+from readiness.core.probabilities import is_probability_output, output_specs, probability_outputs
 from readiness.core.records import Baseline, FeatureSpec, Model, features_from_json
 from readiness.errors import ProfileError, SchemaMismatchError
 
@@ -793,13 +795,36 @@ def _series_counts(values: pd.Series, name: str) -> tuple[pd.Series, int]:
 # --------------------------------------------------------------------------- log frames
 
 
-def reference_columns(model: Model, baseline: Baseline, has_score: bool) -> tuple[FeatureSpec, ...]:
-    """The columns drift is computed on: every feature, the prediction and (binary) the score."""
+def reference_columns(
+    model: Model, baseline: Baseline, has_score: bool, has_probabilities: bool = False
+) -> tuple[FeatureSpec, ...]:
+    """The columns drift is computed on: every feature, the prediction, (binary) the score and
+    (multiclass with class probabilities) the confidence and each class's probability."""
     prediction_kind = "numeric" if model.task == "regression" else "categorical"
-    columns = [*baseline.features, FeatureSpec("prediction", prediction_kind)]
+    outputs = [FeatureSpec("prediction", prediction_kind)]
     if model.task == "binary" and has_score:
-        columns.append(FeatureSpec("score", "numeric"))
-    return tuple(columns)
+        outputs.append(FeatureSpec("score", "numeric"))
+    if model.task == "multiclass" and has_probabilities:
+        outputs += output_specs(baseline.classes)
+    taken = {spec.name for spec in outputs}  # an output's name wins over a feature of that name
+    return (*(f for f in baseline.features if f.name not in taken), *outputs)
+
+
+OUTPUT_ROLES = ("prediction", "score")
+
+
+def with_probability_outputs(frame: pd.DataFrame, specs: Sequence[FeatureSpec]) -> pd.DataFrame:
+    """``frame`` with the probability outputs the reference watches, from its ``probabilities`` JSON column."""
+    classes = [cls for spec in specs if (cls := proba_class(spec.name)) is not None]
+    if not classes:
+        return frame
+    texts = (
+        frame["probabilities"]
+        if "probabilities" in frame
+        else pd.Series(None, index=frame.index, dtype=object)
+    )
+    outputs = probability_outputs(texts, classes)
+    return pd.concat([frame.drop(columns=list(outputs.columns), errors="ignore"), outputs], axis=1)
 
 
 def typed_log_frame(raw: pd.DataFrame, columns: tuple[FeatureSpec, ...]) -> pd.DataFrame:
@@ -816,18 +841,22 @@ def typed_log_frame(raw: pd.DataFrame, columns: tuple[FeatureSpec, ...]) -> pd.D
 
 def raw_log_frame(raw: pd.DataFrame, reference: Reference) -> pd.DataFrame:
     """Stored prediction rows (``prediction``, ``score`` and JSON ``features``) as a typed frame of the reference columns."""
-    kinds = {spec.name: spec.kind for spec in reference.specs if spec.name not in ("prediction", "score")}
+    outputs = [*OUTPUT_ROLES, *(s.name for s in reference.specs if is_probability_output(s.name))]
+    kinds = {spec.name: spec.kind for spec in reference.specs if spec.name not in outputs}
     features = features_from_json(raw["features"].tolist(), kinds=kinds)
     features.index = raw.index
     merged = pd.concat(
-        [features.drop(columns=["prediction", "score"], errors="ignore"), raw[["prediction", "score"]]],
+        [features.drop(columns=outputs, errors="ignore"), raw[["prediction", "score"]]],
         axis=1,
     )
-    return typed_log_frame(merged, reference.specs)
+    if "probabilities" in raw:
+        merged["probabilities"] = raw["probabilities"]
+    return typed_log_frame(with_probability_outputs(merged, reference.specs), reference.specs)
 
 
 def baseline_reference(model: Model, baseline: Baseline, frame: pd.DataFrame) -> Reference:
     """The reference bins of a baseline frame (features, prediction, score, label)."""
     has_score = "score" in frame and bool(frame["score"].notna().any())
-    columns = reference_columns(model, baseline, has_score)
-    return build_reference(typed_log_frame(frame, columns), columns)
+    has_probabilities = "probabilities" in frame and bool(frame["probabilities"].notna().any())
+    columns = reference_columns(model, baseline, has_score, has_probabilities)
+    return build_reference(typed_log_frame(with_probability_outputs(frame, columns), columns), columns)

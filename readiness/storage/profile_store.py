@@ -25,6 +25,7 @@ from readiness.core.profiles import (
     profile_frame,
     raw_log_frame,
     typed_log_frame,
+    with_probability_outputs,
 )
 from readiness.core.records import Baseline, Model, utcnow
 from readiness.core.windows import window_starts
@@ -157,7 +158,7 @@ def _read_chunk(
 ) -> pd.DataFrame:
     p = t.predictions
     query = (
-        select(p.c.id, stored_time(p.c.timestamp), p.c.prediction, p.c.score, p.c.features)
+        select(p.c.id, stored_time(p.c.timestamp), p.c.prediction, p.c.score, p.c.features, p.c.probabilities)
         .where(p.c.model_id == model_id, p.c.id > watermark, plausible_time(p.c.timestamp))
         .order_by(p.c.id)
         .limit(limit)
@@ -165,7 +166,9 @@ def _read_chunk(
     if upto is not None:
         query = query.where(p.c.id <= upto)
     with store.engine.connect() as conn:
-        frame = result_frame(conn.execute(query), ["id", "timestamp", "prediction", "score", "features"])
+        frame = result_frame(
+            conn.execute(query), ["id", "timestamp", "prediction", "score", "features", "probabilities"]
+        )
     frame["timestamp"] = parse_times(frame["timestamp"])
     return frame
 
@@ -254,7 +257,9 @@ def profile_in_step(conn: Connection, step: InStep, frame: pd.DataFrame, feature
         for role in ("prediction", "score")
     }
     rows = pd.concat([frame[features], pd.DataFrame(reserved, index=frame.index)], axis=1)
-    typed = typed_log_frame(rows, step.reference.specs)
+    if "probabilities" in frame and "probabilities" not in feature_names:
+        rows["probabilities"] = frame["probabilities"]
+    typed = typed_log_frame(with_probability_outputs(rows, step.reference.specs), step.reference.specs)
     return _merge_days(conn, step.model, step.baseline, step.reference, typed, frame["timestamp"])
 
 

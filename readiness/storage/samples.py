@@ -103,13 +103,14 @@ def newest_rows(store: Store, model_id: int, lo: datetime, hi: datetime, n: int)
 
 
 def raw_rows(store: Store, model_id: int, lo: datetime, hi: datetime) -> pd.DataFrame:
-    """The model's raw rows in [lo, hi): id, timestamp, prediction, score and feature JSON (short ranges only)."""
+    """The model's raw rows in [lo, hi): id, timestamp, prediction, score, feature and probability JSON (short ranges only)."""
     p = t.predictions
-    query = select(p.c.id, p.c.timestamp, p.c.prediction, p.c.score, p.c.features).where(
+    query = select(p.c.id, p.c.timestamp, p.c.prediction, p.c.score, p.c.features, p.c.probabilities).where(
         p.c.model_id == model_id, p.c.timestamp >= lo, p.c.timestamp < hi
     )
+    columns = ["id", "timestamp", "prediction", "score", "features", "probabilities"]
     with store.engine.connect() as conn:
-        return result_frame(conn.execute(query), ["id", "timestamp", "prediction", "score", "features"])
+        return result_frame(conn.execute(query), columns)
 
 
 def newest_labelled_rows(

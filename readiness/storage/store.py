@@ -357,19 +357,24 @@ class Store:
         return int(baseline_id)
 
     def read_baseline(self, baseline: Baseline) -> pd.DataFrame:
-        """A baseline's rows as a frame: features, then prediction, score, label."""
+        """A baseline's rows as a frame: features, then prediction, score, label (and class probabilities' JSON when stored)."""
         query = (
             select(
                 t.baseline_rows.c.prediction,
                 t.baseline_rows.c.score,
                 t.baseline_rows.c.label,
                 t.baseline_rows.c.features,
+                t.baseline_rows.c.probabilities,
             )
             .where(t.baseline_rows.c.baseline_id == baseline.id)
             .order_by(t.baseline_rows.c.id)
         )
         with self.engine.connect() as c:
-            raw = result_frame(c.execute(query), ["prediction", "score", "label", "features"])
+            raw = result_frame(
+                c.execute(query), ["prediction", "score", "label", "features", "probabilities"]
+            )
+        if not raw["probabilities"].notna().any():
+            raw = raw.drop(columns="probabilities")  # only a multiclass baseline with probabilities has them
         kinds = {f.name: f.kind for f in baseline.features}
         features = features_from_json(raw["features"].tolist(), baseline.feature_names, kinds)
         return pd.concat([features, raw.drop(columns="features")], axis=1)
