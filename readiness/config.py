@@ -117,23 +117,27 @@ def roles_policy(fallback: Mapping[str, Any] | None = None) -> RolePolicy | None
     path_text = os.environ.get(ROLES_FILE_ENV, "").strip()
     if not path_text:
         return policy_from_mapping(fallback) if fallback is not None else None
-    path = Path(path_text)
+    roles = _toml_table(
+        ROLES_FILE_ENV, path_text, "roles", 'add one, e.g. [roles] then admin = ["ana@example.com"]'
+    )
+    return policy_from_mapping(roles)
+
+
+def _toml_table(env: str, path_text: str, table: str, hint: str) -> dict[str, Any]:
+    """The ``[table]`` of the TOML file ``$env`` names; ConfigError names the variable when it cannot be had."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(Path(path_text).read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError(
-            f"{ROLES_FILE_ENV}={path_text!r} cannot be read ({exc.strerror or exc}); point it at a TOML file "
-            "with a [roles] table, or unset it."
+            f"{env}={path_text!r} cannot be read ({exc.strerror or exc}); point it at a TOML file "
+            f"with a [{table}] table, or unset it."
         ) from exc
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{ROLES_FILE_ENV}={path_text!r} is not valid TOML: {exc}. Fix the file.") from exc
-    roles = data.get("roles")
-    if not isinstance(roles, dict):
-        raise ConfigError(
-            f"{ROLES_FILE_ENV}={path_text!r} has no [roles] table; add one, e.g. [roles] then "
-            'admin = ["ana@example.com"].'
-        )
-    return policy_from_mapping(roles)
+        raise ConfigError(f"{env}={path_text!r} is not valid TOML: {exc}. Fix the file.") from exc
+    found = data.get(table)
+    if not isinstance(found, dict):
+        raise ConfigError(f"{env}={path_text!r} has no [{table}] table; {hint}.")
+    return found
 
 
 AUTO_DEMO_ENV = "READINESS_AUTO_DEMO"
@@ -193,25 +197,6 @@ class AlertsConfig:
     app_url: str = ""
 
 
-def _alerts_table(path_text: str) -> Mapping[str, Any]:
-    try:
-        data = tomllib.loads(Path(path_text).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(
-            f"{ALERTS_FILE_ENV}={path_text!r} cannot be read ({exc.strerror or exc}); point it at a TOML file "
-            "with an [alerts] table, or unset it."
-        ) from exc
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{ALERTS_FILE_ENV}={path_text!r} is not valid TOML: {exc}. Fix the file.") from exc
-    table = data.get("alerts")
-    if not isinstance(table, dict):
-        raise ConfigError(
-            f"{ALERTS_FILE_ENV}={path_text!r} has no [alerts] table; add [[alerts.channels]] entries "
-            "(see docs/alerts.md)."
-        )
-    return table
-
-
 def alerts_config(fallback: Mapping[str, Any] | None = None) -> AlertsConfig:
     """Channels, mail server and app address: ``$READINESS_ALERTS_FILE``'s ``[alerts]`` (else ``fallback``),
     with ``$READINESS_SMTP_*`` and ``$READINESS_APP_URL`` taking precedence over the file.
@@ -221,7 +206,13 @@ def alerts_config(fallback: Mapping[str, Any] | None = None) -> AlertsConfig:
     """
     path_text = os.environ.get(ALERTS_FILE_ENV, "").strip()
     where = f"{ALERTS_FILE_ENV}={path_text!r}" if path_text else "the [alerts] secrets"
-    table: Mapping[str, Any] = _alerts_table(path_text) if path_text else (fallback or {})
+    table: Mapping[str, Any] = (
+        _toml_table(
+            ALERTS_FILE_ENV, path_text, "alerts", "add [[alerts.channels]] entries (see docs/alerts.md)"
+        )
+        if path_text
+        else (fallback or {})
+    )
     channels = channels_from_mapping(table, where)
     smtp_table = table.get("smtp") or {}
     if not isinstance(smtp_table, Mapping):

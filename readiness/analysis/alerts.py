@@ -24,7 +24,7 @@ import pandas as pd
 from readiness.analysis.assessment import Assessment, assess_model
 from readiness.analysis.delivery import Delivery, send_with_retries
 from readiness.config import AlertsConfig
-from readiness.core.access import Action, Actor, require
+from readiness.core.access import Action, Actor, as_actor, require
 from readiness.core.alerts import AlertPolicy, Change, Notification, Problem, Snapshot, batch, changes_between
 from readiness.core.channels import Channel, SmtpSettings, check_channel
 from readiness.core.drift import explain
@@ -385,7 +385,7 @@ def _alert_for_change(store: Store, alert_id: int, actor: Actor | str, action: A
 def acknowledge_alert(store: Store, alert_id: int, actor: Actor | str) -> db.StoredAlert:
     """Acknowledge an alert (no more reminders about it), audited with who did it."""
     found = _alert_for_change(store, alert_id, actor, Action.ACKNOWLEDGE)
-    name = actor.name if isinstance(actor, Actor) else actor
+    name = as_actor(actor).name
     with store.begin() as conn:
         db.acknowledge(conn, alert_id, name, utcnow())
         store.audit(
@@ -401,7 +401,7 @@ def snooze_alert(store: Store, alert_id: int, hours: float, actor: Actor | str) 
             f"Snooze for {hours!r} hours is out of range; snooze for 1 hour to {MAX_SNOOZE_HOURS} hours."
         )
     found = _alert_for_change(store, alert_id, actor, Action.ACKNOWLEDGE)
-    name = actor.name if isinstance(actor, Actor) else actor
+    name = as_actor(actor).name
     until = utcnow().replace(microsecond=0) + timedelta(hours=hours)
     with store.begin() as conn:
         db.snooze(conn, alert_id, name, until)
@@ -422,17 +422,11 @@ def add_channel(store: Store, kind: str, target: str, model: Model | None, actor
     """Store a channel for one model (its owner may) or every model (admins); audited without the target."""
     require(actor, Action.ALERT_CHANNELS, model.name if model else None)
     checked = check_channel(kind, target)
-    name = actor.name if isinstance(actor, Actor) else actor
+    name = as_actor(actor).name
     with store.begin() as conn:
         channel_id = db.insert_channel(conn, model.id if model else None, kind, checked, name, utcnow())
         channel = Channel(f"channel-{channel_id}", kind, checked, model.name if model else None)
-        store.audit(
-            conn,
-            "alert.channel.add",
-            model.id if model else None,
-            name,
-            {"channel": channel.name, "shown": channel.masked},
-        )
+        db.audit_channel(store, conn, "alert.channel.add", model.id if model else None, name, channel)
     return channel
 
 
@@ -441,17 +435,11 @@ def remove_channel(store: Store, channel: Channel, actor: Actor | str) -> None:
     if channel.source != "settings" or not channel.name.startswith("channel-"):
         raise ConfigError(f"{channel.masked} comes from the alerts configuration file; remove it there.")
     require(actor, Action.ALERT_CHANNELS, channel.model)
-    name = actor.name if isinstance(actor, Actor) else actor
+    name = as_actor(actor).name
     model = store.find_model(channel.model) if channel.model else None
     with store.begin() as conn:
         db.delete_channel(conn, int(channel.name.removeprefix("channel-")))
-        store.audit(
-            conn,
-            "alert.channel.remove",
-            model.id if model else None,
-            name,
-            {"channel": channel.name, "shown": channel.masked},
-        )
+        db.audit_channel(store, conn, "alert.channel.remove", model.id if model else None, name, channel)
 
 
 def alert_policy(store: Store) -> tuple[AlertPolicy, str]:
@@ -467,7 +455,7 @@ def set_alert_policy(store: Store, policy: AlertPolicy, app_url: str, actor: Act
         raise ConfigError(
             f"The app's address {app_url!r} must start with http:// or https://, e.g. https://readiness.example.com."
         )
-    name = actor.name if isinstance(actor, Actor) else actor
+    name = as_actor(actor).name
     with store.begin() as conn:
         data = db.save_policy(conn, policy, app_url, utcnow())
         store.audit(conn, "alert.policy", None, name, data)

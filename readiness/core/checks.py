@@ -445,38 +445,42 @@ def check_trivial_baseline(
     return _result(item, ItemStatus.FAIL, f"Does not clearly beat {what}.", figure, period, "Performance")
 
 
+def _calibration_result(
+    item: ChecklistItem, ece: m.MetricValue, max_ece: float, period: Period, what: str, figure_words: str
+) -> ItemResult:
+    """Pass when the calibration error is at most ``max_ece``; ``what`` names the outputs ("Scores")."""
+    assert ece.value is not None
+    figure = f"{figure_words} {ece.value:.3f} (at most {max_ece:g}) on {ece.n:,} rows"
+    if ece.value <= max_ece:
+        return _result(
+            item, ItemStatus.PASS, f"{what} match the observed rates.", figure, period, "Performance"
+        )
+    return _result(
+        item, ItemStatus.FAIL, f"{what} and observed rates disagree.", figure, period, "Performance"
+    )
+
+
+def _nothing_to_calibrate(item: ChecklistItem, period: Period, what: str) -> ItemResult:
+    return ItemResult(
+        item,
+        ItemStatus.NOT_APPLICABLE,
+        Evidence(f"no {what} logged", period.text, "Performance"),
+        f"The model logs no {what}, so there is nothing to calibrate.",
+    )
+
+
 def _multiclass_calibration(
     item: ChecklistItem, quality: object, max_ece: float, period: Period | None
 ) -> ItemResult:
     if not isinstance(quality, m.MulticlassAggregate) or period is None:
         return _no_period(item, "Performance", "labelled predictions with class probabilities")
     if quality.n and not quality.n_with_probabilities:
-        return ItemResult(
-            item,
-            ItemStatus.NOT_APPLICABLE,
-            Evidence("no class probabilities logged", period.text, "Performance"),
-            "The model logs no class probabilities, so there is nothing to calibrate.",
-        )
+        return _nothing_to_calibrate(item, period, "class probabilities")
     ece = m.macro_calibration_error(quality)
     if ece.value is None:
         return _no_period(item, "Performance", "labelled predictions with class probabilities")
-    figure = f"mean per-class calibration error {ece.value:.3f} (at most {max_ece:g}) on {ece.n:,} rows"
-    if ece.value <= max_ece:
-        return _result(
-            item,
-            ItemStatus.PASS,
-            "Class probabilities match the observed rates.",
-            figure,
-            period,
-            "Performance",
-        )
-    return _result(
-        item,
-        ItemStatus.FAIL,
-        "Class probabilities and observed rates disagree.",
-        figure,
-        period,
-        "Performance",
+    return _calibration_result(
+        item, ece, max_ece, period, "Class probabilities", "mean per-class calibration error"
     )
 
 
@@ -498,23 +502,11 @@ def check_calibration(
         return _multiclass_calibration(item, quality, max_ece, period)
     if task == "binary" and isinstance(quality, m.BinaryAggregate) and period is not None:
         if quality.n and not quality.n_scored:
-            return ItemResult(
-                item,
-                ItemStatus.NOT_APPLICABLE,
-                Evidence("no scores logged", period.text, "Performance"),
-                "The model logs no scores, so there is nothing to calibrate.",
-            )
+            return _nothing_to_calibrate(item, period, "scores")
         ece = m.expected_calibration_error(quality)
         if ece.value is None:
             return _no_period(item, "Performance", "scored, labelled predictions")
-        figure = f"expected calibration error {ece.value:.3f} (at most {max_ece:g}) on {ece.n:,} rows"
-        if ece.value <= max_ece:
-            return _result(
-                item, ItemStatus.PASS, "Scores match the observed rates.", figure, period, "Performance"
-            )
-        return _result(
-            item, ItemStatus.FAIL, "Scores and observed rates disagree.", figure, period, "Performance"
-        )
+        return _calibration_result(item, ece, max_ece, period, "Scores", "expected calibration error")
     if task == "regression" and isinstance(quality, m.RegressionAggregate) and period is not None:
         if quality.n < 2:
             return _no_period(item, "Performance", "labelled predictions")

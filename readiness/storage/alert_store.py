@@ -349,6 +349,13 @@ def insert_channel(
     return int(key[0])
 
 
+def audit_channel(
+    store: Store, conn: Connection, action: str, model_id: int | None, actor: str, channel: Channel
+) -> None:
+    """Audit a channel change by its masked form: the trail never holds a webhook's secret URL."""
+    store.audit(conn, action, model_id, actor, {"channel": channel.name, "shown": channel.masked})
+
+
 def delete_channel(conn: Connection, channel_id: int) -> Any:
     """Remove a stored channel; return its row (None when there was none)."""
     c = t.alert_channels.c
