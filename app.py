@@ -90,6 +90,7 @@ def model_picker(store: Store) -> str | None:
 PAGES = [  # (file, title, icon); the first is the default
     ("pages/overview.py", "Overview", ":material/dashboard:"),
     ("pages/checklist.py", "Checklist", ":material/checklist:"),
+    ("pages/alerts.py", "Alerts", ":material/notifications:"),
     ("pages/drift.py", "Drift", ":material/ssid_chart:"),
     ("pages/performance.py", "Performance", ":material/speed:"),
     ("pages/data.py", "Data", ":material/upload_file:"),

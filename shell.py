@@ -149,7 +149,7 @@ def band_colour(percent: float | None, bands: Bands) -> str:
 LOCAL_ACTOR = "dashboard (local mode)"  # what the audit trail records when nobody signs in
 
 
-def _secrets_table(name: str) -> Mapping[str, Any] | None:
+def secrets_table(name: str) -> Mapping[str, Any] | None:
     """A table of the Streamlit secrets, or None (no secrets file is the common case)."""
     try:
         value = st.secrets.get(name)
@@ -160,7 +160,7 @@ def _secrets_table(name: str) -> Mapping[str, Any] | None:
 
 def sign_in_configured() -> bool:
     """Whether an OIDC provider is configured (an [auth] table in the secrets): then everyone signs in."""
-    return _secrets_table("auth") is not None
+    return secrets_table("auth") is not None
 
 
 def signed_in_actor() -> Actor | None:
@@ -175,7 +175,7 @@ def signed_in_actor() -> Actor | None:
         return None
     email, subject = st.user.get("email"), st.user.get("sub")
     identity = email if email and st.user.get("email_verified") is not False else subject
-    roles = _secrets_table("roles")
+    roles = secrets_table("roles")
     policy = roles_policy(dict(roles) if roles is not None else None) or RolePolicy()
     return Actor(str(identity or ""), policy)
 
@@ -188,7 +188,7 @@ def current_actor() -> Actor:
 
 def sign_in_providers() -> list[str | None]:
     """The providers to offer: None for one unnamed provider, else each named [auth.NAME] table."""
-    auth = _secrets_table("auth") or {}
+    auth = secrets_table("auth") or {}
     if "client_id" in auth:
         return [None]
     return [name for name, value in auth.items() if isinstance(value, Mapping)]

@@ -198,6 +198,7 @@ def _digest(path: Path) -> str:
 
 PAGES = (
     "pages/checklist.py",
+    "pages/alerts.py",
     "pages/drift.py",
     "pages/performance.py",
     "pages/data.py",

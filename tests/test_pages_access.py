@@ -28,7 +28,7 @@ ROLES = {
     "viewer": ["vic@example.com"],
     "owners": {"fraud": ["olu@example.com"]},
 }
-PAGES = ["overview", "checklist", "drift", "performance", "data", "settings", "report"]
+PAGES = ["overview", "checklist", "alerts", "drift", "performance", "data", "settings", "report"]
 
 
 def signed_in(email: str | None, page: str | None = None, roles: dict | None = None) -> AppTest:
