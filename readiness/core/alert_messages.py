@@ -122,7 +122,7 @@ def email_message(notification: Notification, sender: str, recipients: tuple[str
 
 
 def one_line_text(text: str) -> str:
-    """``text`` on one line: every control character (CR, LF, tab...) becomes a space.
+    r"""``text`` on one line: every control character (CR, LF, tab...) becomes a space.
 
     >>> one_line_text("drift in a\r\nb")
     'drift in a  b'

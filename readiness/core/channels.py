@@ -89,8 +89,8 @@ def check_channel(kind: str, target: str) -> str:
         ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigError(
-            f"A {kind} channel needs an http(s) URL, found one starting {target[:12]!r}…; paste the "
-            "incoming-webhook URL your receiver gave you."
+            f"A {kind} channel needs an http(s) URL with a host, found {urlsplit(target).scheme or 'no'} "
+            "scheme; paste the incoming-webhook URL your receiver gave you."
         )
     return target
 

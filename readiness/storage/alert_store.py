@@ -267,7 +267,7 @@ def alert_frame(store: Store, model_id: int | None = None, limit: int = 500) -> 
     query = (
         select(*(getattr(a, c) for c in HISTORY_COLUMNS if c != "model"), t.models.c.name.label("model"))
         .join(t.models, t.models.c.id == a.model_id)
-        .order_by(a.id.desc())
+        .order_by(a.detected_at.desc(), a.id.desc())  # a replayed history's ids are not in time order
         .limit(limit)
     )
     if model_id is not None:
