@@ -38,7 +38,10 @@ headline = st.container()
 
 all_col, kinds_col, open_col = st.columns([1, 3, 1], vertical_alignment="bottom")
 every = all_col.toggle(
-    "All models", key="alerts_all_models", help=f"Off: {inert(model.name)} only (the sidebar's model)."
+    "All models",
+    value=True,  # on call, the first question is what is wrong anywhere
+    key="alerts_all_models",
+    help=f"Off: {inert(model.name)} only (the sidebar's model).",
 )
 kinds = kinds_col.multiselect(
     "Kinds",

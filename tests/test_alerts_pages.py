@@ -51,14 +51,17 @@ def demo_db(demo_store, tmp_path, monkeypatch) -> Store:
     return demo_store
 
 
-def alerts_page(model: str = "fraud", secrets: dict | None = None) -> AppTest:
-    """The app on ``model``, switched to the Alerts page (``secrets`` go to st.secrets)."""
+def alerts_page(model: str = "fraud", secrets: dict | None = None, every: bool = False) -> AppTest:
+    """The app on ``model``, switched to the Alerts page (``secrets`` go to st.secrets), showing that
+    model's alerts only unless ``every`` (the page opens on every model's)."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
     for key, value in (secrets or {}).items():
         at.secrets[key] = value
     at.query_params["model"] = model
     at.run()
     at.switch_page("pages/alerts.py").run()
+    if not every:
+        at.toggle(key="alerts_all_models").set_value(False).run()
     assert not at.exception, at.exception
     return at
 
@@ -131,9 +134,12 @@ def fail_delivery(store: Store, alert: int, channel: Channel, error: str = ERROR
 # --------------------------------------------------------------------------- reading the history
 
 
-def test_the_alerts_page_lists_the_models_alerts_newest_first_with_links(demo_db):
-    at = alerts_page("fraud")
+def test_the_alerts_page_lists_every_models_alerts_or_the_sidebar_models_newest_first_with_links(demo_db):
+    at = alerts_page("fraud", every=True)
     assert [t.value for t in at.title] == ["Alerts"]
+    assert at.toggle(key="alerts_all_models").value is True  # on call: what is wrong anywhere, first
+    assert set(history(at)["Model"]) == {"fraud", "credit", "demand"}
+    at.toggle(key="alerts_all_models").set_value(False).run()
     table = history(at)
     expected = alert_history(demo_db).alerts
     fraud = expected[expected["model"] == "fraud"]
@@ -165,7 +171,7 @@ def test_the_detail_shows_evidence_and_the_email_it_would_send(demo_db):
     at.selectbox(key="alert_choice").set_value(chosen).run()
     assert "**fraud: Drift in device\\_trust since 2026-09-21**" in at.markdown[0].value
     evidence = [m.value for m in at.markdown if m.value.startswith("**Evidence**")]
-    assert evidence and "drifting since the week of 2026-09-21" in evidence[0]
+    assert evidence and "drifting since 2026-09-21 (weekly windows)" in evidence[0]
     (email,) = [c.value for c in at.code]
     assert email.startswith("Subject: [readiness] fraud: Drift in device_trust since 2026-09-21\n")
     assert "http://localhost:8501/drift?model=fraud" in email  # no address set: the default
@@ -393,6 +399,7 @@ def test_settings_saves_the_policy_and_explains_a_bad_quiet_span(demo_db):
     assert "are not a span of UTC times" in at.error[0].value
     assert alert_policy(demo_db)[0].quiet.text == "22:00-07:00"
     at.switch_page("pages/alerts.py").run()
+    at.toggle(key="alerts_all_models").set_value(False).run()
     assert re.search(
         r"\nhttps://readiness\.example\.com/\w+\?model=fraud\n", at.code[0].value
     )  # links use it

@@ -105,6 +105,13 @@ def test_a_window_the_log_begins_inside_of_does_not_count():
     assert now["b"].since == week(1)
 
 
+def test_a_run_in_the_only_window_starts_with_the_log_not_before_it():
+    """A month window over a log that began on the 22nd: drifting since the 22nd, never since the 1st."""
+    start = week(0) + timedelta(days=3)
+    now = drift_now(weeks(a="d"), "week", None, complete_start=start)
+    assert now["a"].drifting and now["a"].since == start
+
+
 def test_a_window_with_too_few_rows_is_never_the_verdict_and_breaks_no_run():
     from dataclasses import replace as with_rows
 

@@ -27,6 +27,7 @@ from readiness.config import AlertsConfig
 from readiness.core.access import Action, Actor, as_actor, require
 from readiness.core.alerts import AlertPolicy, Change, Notification, Problem, Snapshot, batch, changes_between
 from readiness.core.channels import Channel, SmtpSettings, check_channel
+from readiness.core.checklist import status_words
 from readiness.core.drift import explain
 from readiness.core.records import Model, utcnow
 from readiness.core.status import ItemStatus
@@ -47,6 +48,7 @@ PAGE_PATHS = {
     "Alerts": "alerts",
 }
 MAX_SNOOZE_HOURS = 24 * 90
+WINDOW_WORDS = {"hour": "hourly", "day": "daily", "week": "weekly", "month": "monthly"}
 DEFAULT_POLICY = AlertPolicy()
 NO_CONFIG = AlertsConfig()  # no file: channels from Settings only, no mail server
 
@@ -101,12 +103,18 @@ def snapshot_of(store: Store, assessment: Assessment, policy: AlertPolicy = DEFA
         )
     problems += _drift_problems(assessment)
     problems += _attestation_problems(store, assessment, policy.expiry_warning_days)
+    blockers = tuple(
+        f"{b.item.title} ({status_words(b)})"
+        for b in assessment.score.blockers
+        if not (b.item.key == "criteria_met" and assessment.criteria_failing)  # each criterion says more
+    )
     return Snapshot(
         assessment.model.name,
         assessment.score.status.value,
         assessment.score.score_0_100,
         tuple(problems),
         assessment.as_of.isoformat(),
+        blockers,
     )
 
 
@@ -142,7 +150,9 @@ def _drift_problems(assessment: Assessment) -> list[Problem]:
             if latest.psi is not None:
                 lines.append(f"PSI {latest.psi:.2f}")
         if column.since:
-            lines.append(f"drifting since the {drift.window} of {column.since:%Y-%m-%d}")
+            lines.append(
+                f"drifting since {column.since:%Y-%m-%d} ({WINDOW_WORDS.get(drift.window, drift.window)} windows)"
+            )
         is_output = column.column in assessment.drifted_outputs
         out.append(
             Problem(

@@ -30,7 +30,7 @@ def change_data(change: Change, link: str, alert_id: int, reminder: bool) -> dic
         "problem": change.problem,
         "status": change.status,
         "status_label": change.status_label,
-        "score": change.score,
+        "score": None if change.score is None else round(change.score, 1),
         "evidence": list(change.evidence),
         "link": link,
     }

@@ -70,6 +70,7 @@ class Snapshot:
     score: float | None
     problems: tuple[Problem, ...] = ()
     as_of: str = ""  # ISO time of the assessment
+    blockers: tuple[str, ...] = ()  # what holds the score back, in words (the checklist's blockers)
 
     def to_json(self) -> str:
         """The snapshot as JSON text, for the store."""
@@ -82,7 +83,14 @@ class Snapshot:
         problems = tuple(
             Problem(**{**p, "evidence": tuple(p.get("evidence", ()))}) for p in data.get("problems", ())
         )
-        return cls(data["model"], data["status"], data.get("score"), problems, data.get("as_of", ""))
+        return cls(
+            data["model"],
+            data["status"],
+            data.get("score"),
+            problems,
+            data.get("as_of", ""),
+            tuple(data.get("blockers", ())),
+        )
 
     @property
     def status_label(self) -> str:
@@ -161,9 +169,8 @@ def _status_change(previous: Snapshot | None, current: Snapshot) -> Change:
         title = f"{current.model}: {previous.status_label} -> {label} ({score})"
     status = ReadinessStatus.parse(current.status)
     severity = {ReadinessStatus.NOT_READY: "critical", ReadinessStatus.AT_RISK: "warning"}.get(status, "info")
-    reasons = tuple(p.title for p in current.problems if p.severity == "critical") or tuple(
-        p.title for p in current.problems
-    )
+    critical = tuple(p.title for p in current.problems if p.severity == "critical")
+    reasons = tuple(dict.fromkeys((*critical, *current.blockers))) or tuple(p.title for p in current.problems)
     return Change(
         current.model,
         "status",

@@ -219,6 +219,13 @@ def drift_now(
     partial |= small
     names = [c.column for c in timeline[latest].report.columns]
     columns = [_column_now(name, timeline, latest, partial - {latest}) for name in names]
+    if (
+        complete_start is not None
+    ):  # a run in a window the log begins inside of starts with the log, not before it
+        columns = [
+            replace(c, since=complete_start) if c.since is not None and c.since < complete_start else c
+            for c in columns
+        ]
     order = sorted(columns, key=lambda c: (not c.drifting, c.since or datetime.max, -_severity(c), c.column))
     return DriftNow(
         window,

@@ -161,7 +161,11 @@ def failed_deliveries(conn: Connection, since: datetime) -> list[tuple[StoredAle
 
 
 def due_reminders(conn: Connection, now: datetime, remind_before: datetime) -> list[StoredAlert]:
-    """Open problems, neither acknowledged nor snoozed, last notified before ``remind_before``."""
+    """Open problems, neither acknowledged nor snoozed, last notified before ``remind_before``.
+
+    A problem never notified (it came up before any channel was set, or past the retry
+    period) is due as well once it is that old: whoever is listening now hears it still lasts.
+    """
     a = t.alerts.c
     return _with_names(
         conn,
@@ -171,8 +175,10 @@ def due_reminders(conn: Connection, now: datetime, remind_before: datetime) -> l
             a.problem.is_(True),
             a.acknowledged_at.is_(None),
             or_(a.snoozed_until.is_(None), a.snoozed_until <= now),
-            a.last_notified_at.is_not(None),
-            a.last_notified_at <= remind_before,
+            or_(
+                a.last_notified_at <= remind_before,
+                and_(a.last_notified_at.is_(None), a.detected_at <= remind_before),
+            ),
         )
         .order_by(a.id),
     )
@@ -215,7 +221,8 @@ def record_delivery(
     if again:
         conn.execute(
             update(t.alerts)
-            .where(a.id.in_(again), a.last_notified_at < at)  # counted once, however many channels
+            # counted once, however many channels; a problem never notified before counts too
+            .where(a.id.in_(again), or_(a.last_notified_at.is_(None), a.last_notified_at < at))
             .values(last_notified_at=at, reminders=a.reminders + 1)
         )
 
