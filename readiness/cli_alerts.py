@@ -10,7 +10,6 @@ import argparse
 import re
 import time
 from collections.abc import Callable
-from typing import Any
 
 from readiness.errors import ConfigError
 from readiness.storage.store import Store
@@ -84,15 +83,20 @@ def watch_command(args: argparse.Namespace, pause: Callable[[float], None] = tim
 def alerts_command(args: argparse.Namespace) -> int:
     """``alerts list|ack|snooze|channels``."""
     from readiness.analysis import alerts as a
+    from readiness.analysis.alert_views import state_words
     from readiness.config import alerts_config
+    from readiness.core.records import utcnow
 
     store = Store.open(args.database)
     if args.alerts_action == "list":
         model = store.get_model(args.model) if args.model else None
         history = a.alert_history(store, filters=a.AlertFilter(model, (), args.open, max(args.limit, 1)))
-        for row in history.alerts.itertuples():
-            state = _state(row)
-            print(f"#{row.id} {row.detected_at:%Y-%m-%d %H:%M} [{row.severity}] {row.title} ({state})")
+        now = utcnow()
+        for row in history.alerts.to_dict("records"):
+            state = state_words(row, now)
+            print(
+                f"#{row['id']} {row['detected_at']:%Y-%m-%d %H:%M} [{row['severity']}] {row['title']} ({state})"
+            )
         if history.alerts.empty:
             print("No alerts yet: run python -m readiness watch.")
         return 0
@@ -111,13 +115,3 @@ def alerts_command(args: argparse.Namespace) -> int:
     if not channels:
         print("No channels: add one in Settings or in the alerts file (docs/alerts.md).")
     return 0
-
-
-def _state(row: Any) -> str:
-    if not row.problem:
-        return "resolved"
-    if not row.open:
-        return "closed"
-    if row.acknowledged_by:
-        return f"open, acknowledged by {row.acknowledged_by}"
-    return "open"

@@ -9,7 +9,6 @@ The rest are pure functions of those records. Nothing here writes.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -18,12 +17,12 @@ from typing import Any
 import pandas as pd
 
 from readiness.analysis.alerts import (
-    DEFAULT_APP_URL,
     AlertFilter,
     AlertHistory,
     alert_history,
     alert_policy,
     all_channels,
+    link_base,
     link_for,
 )
 from readiness.config import AlertsConfig, alerts_config
@@ -31,6 +30,7 @@ from readiness.core.alert_messages import email_message
 from readiness.core.alerts import KIND_WORDS, KINDS, AlertPolicy, Change, Notification, QuietHours
 from readiness.core.channels import CHANNEL_KINDS, Channel
 from readiness.core.records import utcnow
+from readiness.storage.alert_store import change_of
 from readiness.storage.store import Store
 
 __all__ = [  # what the pages use from here
@@ -169,15 +169,14 @@ def alerts_view(
     config = alerts_config(fallback)
     history = alert_history(store, config, filters)
     _, stored_url = alert_policy(store)
-    base = (config.app_url or stored_url or DEFAULT_APP_URL).rstrip("/")
-    lines = alert_lines(history, now or utcnow())
+    deliveries = delivery_lines(history)
     return AlertsView(
-        lines,
-        delivery_lines(history),
+        alert_lines(history, deliveries, now or utcnow()),
+        deliveries,
         failing_channels(history),
         history.open_count,
         history.channels,
-        base,
+        link_base(config, stored_url),
         config.smtp.sender if config.smtp else DEFAULT_SENDER,
     )
 
@@ -232,31 +231,18 @@ def _summary(deliveries: list[DeliveryLine], covered: bool, reminders: int) -> s
     return ", ".join(parts)
 
 
-def _covered(channels: tuple[Channel, ...], model: str) -> bool:
-    """Whether any channel hears about ``model``."""
-    return any(c.model is None or c.model == model for c in channels)
-
-
-def alert_lines(history: AlertHistory, now: datetime) -> tuple[AlertLine, ...]:
+def alert_lines(
+    history: AlertHistory, deliveries: tuple[DeliveryLine, ...], now: datetime
+) -> tuple[AlertLine, ...]:
     """Every alert of the history in words, newest first (by when it was detected, then by number)."""
-    deliveries = delivery_lines(history)
+    by_alert: dict[int, list[DeliveryLine]] = {}
+    for delivery in deliveries:
+        by_alert.setdefault(delivery.alert_id, []).append(delivery)
     out = []
     for row in history.alerts.to_dict("records"):
-        change = Change(
-            str(row["model"]),
-            str(row["kind"]),
-            str(row["key"]),
-            str(row["event"]),
-            str(row["title"]),
-            str(row["severity"]),
-            str(row["status"]),
-            None if pd.isna(row["score"]) else float(row["score"]),
-            tuple(str(line) for line in json.loads(row["evidence"] or "[]")),
-            str(row["page"]),
-            bool(row["problem"]),
-        )
+        change = change_of(row, str(row["model"]))
         alert_id = int(row["id"])
-        own = [d for d in deliveries if d.alert_id == alert_id]
+        own = by_alert.get(alert_id, [])
         out.append(
             AlertLine(
                 alert_id,
@@ -268,7 +254,9 @@ def alert_lines(history: AlertHistory, now: datetime) -> tuple[AlertLine, ...]:
                 change.title.removeprefix(f"{change.model}: "),
                 change.severity,
                 state_words(row, now),
-                _summary(own, _covered(history.channels, change.model), int(row["reminders"] or 0)),
+                _summary(
+                    own, any(c.covers(change.model) for c in history.channels), int(row["reminders"] or 0)
+                ),
                 link_for("", change),
                 change.evidence,
                 bool(row["open"]),
@@ -323,7 +311,7 @@ def email_preview(view: AlertsView, line: AlertLine) -> MessagePreview:
     recipients = tuple(
         address
         for c in view.channels
-        if c.kind == "email" and (c.model is None or c.model == line.model)
+        if c.kind == "email" and c.covers(line.model)
         for address in c.recipients
     )
     message = email_message(notification, view.sender, recipients)

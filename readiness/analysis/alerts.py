@@ -27,7 +27,7 @@ from readiness.config import AlertsConfig
 from readiness.core.access import Action, Actor, as_actor, require
 from readiness.core.alerts import AlertPolicy, Change, Notification, Problem, Snapshot, batch, changes_between
 from readiness.core.channels import Channel, SmtpSettings, check_channel
-from readiness.core.checklist import status_words
+from readiness.core.checklist import ItemResult, status_words
 from readiness.core.drift import explain
 from readiness.core.records import Model, utcnow
 from readiness.core.status import ItemStatus
@@ -118,20 +118,19 @@ def snapshot_of(store: Store, assessment: Assessment, policy: AlertPolicy = DEFA
     )
 
 
-def _evidence(result: object) -> tuple[str, ...]:
-    evidence = getattr(result, "evidence", None)
+def _evidence(result: ItemResult) -> tuple[str, ...]:
+    """An item's figure (with its window) and its reason: the lines a notification carries."""
+    evidence = result.evidence
     lines = []
     if evidence is not None and evidence.figure:
         lines.append(evidence.figure + (f" ({evidence.window})" if evidence.window else ""))
-    reason = getattr(result, "reason", "")
-    if reason:
-        lines.append(reason)
+    if result.reason:
+        lines.append(result.reason)
     return tuple(lines)
 
 
-def _evidence_text(result: object) -> str:
-    evidence = getattr(result, "evidence", None)
-    return evidence.figure if evidence is not None and evidence.figure else getattr(result, "reason", "")
+def _evidence_text(result: ItemResult) -> str:
+    return result.evidence.figure if result.evidence is not None and result.evidence.figure else result.reason
 
 
 def _drift_problems(assessment: Assessment) -> list[Problem]:
@@ -293,15 +292,15 @@ def watch(
     result = WatchResult(now, tuple(sorted(names)), tuple(found), reminders=len(due), channels=len(channels))
     if policy.quiet is not None and policy.quiet.contains(now):
         return replace(result, held=len({a.id for a in new} | {a.id for a, _ in retry} | {a.id for a in due}))
-    link_base = (config.app_url or stored_url or DEFAULT_APP_URL).rstrip("/")
+    base = link_base(config, stored_url)
     messages = []
     for channel in channels:
         # one message per alert and channel in a run: its first delivery (or a retry of it) before a reminder
-        first = {a.id: a for a in new if _in_scope(channel, a.change)}
-        first |= {a.id: a for a, name in retry if name == channel.name and _in_scope(channel, a.change)}
-        again = {a.id: a for a in due if _in_scope(channel, a.change) and a.id not in first}
+        first = {a.id: a for a in new if channel.covers(a.change.model)}
+        first |= {a.id: a for a, name in retry if name == channel.name and channel.covers(a.change.model)}
+        again = {a.id: a for a in due if channel.covers(a.change.model) and a.id not in first}
         notes = [
-            Notification((a.change,), (link_for(link_base, a.change),), (a.id,), (reminder,))
+            Notification((a.change,), (link_for(base, a.change),), (a.id,), (reminder,))
             for reminder, group in ((False, first), (True, again))
             for _, a in sorted(group.items())
         ]
@@ -316,8 +315,9 @@ def watch(
     return replace(result, messages=tuple(messages))
 
 
-def _in_scope(channel: Channel, change: Change) -> bool:
-    return channel.model is None or channel.model == change.model
+def link_base(config: AlertsConfig, stored_url: str) -> str:
+    """Where links in messages point: the configured app address, else the one set in Settings, else the default."""
+    return (config.app_url or stored_url or DEFAULT_APP_URL).rstrip("/")
 
 
 def link_for(base: str, change: Change) -> str:
@@ -363,20 +363,12 @@ class AlertHistory:
 
 
 def alert_history(
-    store: Store, config: AlertsConfig = NO_CONFIG, filters: AlertFilter = AlertFilter()
+    store: Store, config: AlertsConfig = NO_CONFIG, filters: AlertFilter = ALL_ALERTS
 ) -> AlertHistory:
     """The Alerts page's content: alerts filtered, their deliveries, and failing channels of the last week."""
-    frame = db.alert_frame(store, filters.model.id if filters.model else None, filters.limit)
-    if filters.kinds:
-        frame = frame[frame["kind"].isin(filters.kinds)]
-    if filters.open_only:
-        frame = frame[frame["open"].astype(bool)]
-    frame = frame.reset_index(drop=True)
-    deliveries = (
-        db.delivery_frame(store, [int(i) for i in frame["id"]])
-        if len(frame)
-        else db.delivery_frame(store, [])
-    )
+    model_id = filters.model.id if filters.model else None
+    frame = db.alert_frame(store, model_id, filters.limit, filters.kinds, filters.open_only)
+    deliveries = db.delivery_frame(store, [int(i) for i in frame["id"]])
     failing = db.latest_failures(store, utcnow() - timedelta(days=7))
     return AlertHistory(frame, deliveries, failing, all_channels(store, config))
 

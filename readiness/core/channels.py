@@ -36,6 +36,10 @@ class Channel:
     model: str | None = None
     source: str = "settings"  # "settings" (stored, editable) or "file" (the alerts configuration)
 
+    def covers(self, model: str) -> bool:
+        """Whether this channel hears about ``model`` (a channel for every model hears them all)."""
+        return self.model is None or self.model == model
+
     @property
     def recipients(self) -> tuple[str, ...]:
         """An email channel's addresses."""

@@ -569,7 +569,7 @@ def validate_baseline(
         mapped = _probability_classes(mapping, task, filename)
         _require_every_class(mapped, classes, filename, "appears in the file's predictions or labels")
         classes = tuple(sorted(set(classes) | set(mapped)))  # a class the sample never predicted still counts
-        reserved["probabilities"] = class_probabilities(frame, mapping, mapped, filename)
+        reserved["probabilities"] = class_probabilities(frame, mapped)
     canonical = pd.concat([typed_features(frame, features), reserved], axis=1)
     return ValidFrame(canonical, features, classes)
 
@@ -602,7 +602,7 @@ def validate_live(
                 f"{', '.join(map(repr, baseline.classes))}. Map one column per baseline class, or upload a "
                 "baseline with the new class."
             )
-        reserved["probabilities"] = class_probabilities(frame, mapping, mapped, filename)
+        reserved["probabilities"] = class_probabilities(frame, mapped)
     canonical = pd.concat([typed_features(frame, baseline.features), reserved], axis=1)
     return ValidFrame(canonical, baseline.features, baseline.classes)
 
@@ -722,9 +722,7 @@ def _require_every_class(mapped: dict[str, str], classes: Sequence[str], filenam
         )
 
 
-def class_probabilities(
-    frame: pd.DataFrame, mapping: ColumnMapping, mapped: dict[str, str], filename: str
-) -> pd.Series:
+def class_probabilities(frame: pd.DataFrame, mapped: dict[str, str]) -> pd.Series:
     """Each row's class probabilities as JSON text ``{"class": p, ...}``, checked: numbers in [0, 1], summing to 1.
 
     A row's sum may miss 1 by :data:`PROBA_SUM_TOLERANCE` (files round); a missing value is an error.

@@ -7,7 +7,7 @@ watch run records a model's changes and its new snapshot together, or neither.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -87,20 +87,26 @@ def add_alert(conn: Connection, model_id: int, change: Change, at: datetime) -> 
     return int(key[0])
 
 
-def _stored(row: Any, model_name: str) -> StoredAlert:
-    change = Change(
+def change_of(row: Mapping[str, Any], model_name: str) -> Change:
+    """The change an ``alerts`` row records (a row of :func:`alert_frame`, or of the table)."""
+    score = row["score"]
+    return Change(
         model_name,
-        row.kind,
-        row.key,
-        row.event,
-        row.title,
-        row.severity,
-        row.status,
-        row.score,
-        tuple(json.loads(row.evidence)),
-        row.page,
-        bool(row.problem),
+        str(row["kind"]),
+        str(row["key"]),
+        str(row["event"]),
+        str(row["title"]),
+        str(row["severity"]),
+        str(row["status"]),
+        None if score is None or pd.isna(score) else float(score),
+        tuple(str(line) for line in json.loads(row["evidence"] or "[]")),
+        str(row["page"]),
+        bool(row["problem"]),
     )
+
+
+def _stored(row: Any, model_name: str) -> StoredAlert:
+    change = change_of(row._mapping, model_name)
     return StoredAlert(
         int(row.id),
         int(row.model_id),
@@ -268,8 +274,14 @@ HISTORY_COLUMNS = [
 ]
 
 
-def alert_frame(store: Store, model_id: int | None = None, limit: int = 500) -> pd.DataFrame:
-    """The newest alerts (one row each, newest first), for one model or all."""
+def alert_frame(
+    store: Store,
+    model_id: int | None = None,
+    limit: int = 500,
+    kinds: Sequence[str] = (),
+    open_only: bool = False,
+) -> pd.DataFrame:
+    """The newest alerts (one row each, newest first), for one model or all, of some kinds, open or all."""
     a = t.alerts.c
     query = (
         select(*(getattr(a, c) for c in HISTORY_COLUMNS if c != "model"), t.models.c.name.label("model"))
@@ -279,6 +291,10 @@ def alert_frame(store: Store, model_id: int | None = None, limit: int = 500) -> 
     )
     if model_id is not None:
         query = query.where(a.model_id == model_id)
+    if kinds:
+        query = query.where(a.kind.in_(list(kinds)))
+    if open_only:
+        query = query.where(a.open.is_(True))
     with store.engine.connect() as conn:
         frame = result_frame(conn.execute(query), [c for c in HISTORY_COLUMNS if c != "model"] + ["model"])
     return frame[HISTORY_COLUMNS]

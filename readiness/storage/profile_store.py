@@ -18,6 +18,7 @@ import pandas as pd
 from sqlalchemy import Connection, delete, func, select, update
 
 from readiness.core.profiles import (
+    OUTPUT_ROLES,
     FrameProfile,
     Reference,
     baseline_reference,
@@ -249,12 +250,12 @@ def start_in_step(store: Store, conn: Connection, model: Model, baseline: Baseli
 
 def profile_in_step(conn: Connection, step: InStep, frame: pd.DataFrame, feature_names: Sequence[str]) -> int:
     """Merge the day profiles of canonical rows this transaction just stored, as a refresh would; return the days."""
-    features = [name for name in feature_names if name not in ("prediction", "score")]
+    features = [name for name in feature_names if name not in OUTPUT_ROLES]
     reserved = {  # the stored prediction and score, as a refresh reads them (not features of those names)
         role: frame[role]
         if role in frame and role not in feature_names
         else pd.Series(None, index=frame.index)
-        for role in ("prediction", "score")
+        for role in OUTPUT_ROLES
     }
     rows = pd.concat([frame[features], pd.DataFrame(reserved, index=frame.index)], axis=1)
     if "probabilities" in frame and "probabilities" not in feature_names:
