@@ -497,18 +497,19 @@ def _estimate(value: float, half: float) -> m.MetricValue:
 def test_estimate_must_overlap_the_measured_interval():
     measured = CriterionResult(RECALL, CriterionStatus.FAIL, 0.47, 0.43, 0.51, 600, "")
     windows = [(datetime(2026, 11, 2), measured, _estimate(0.50, 0.05))]
-    assert c.check_estimate(item("estimate_agrees"), "binary", True, windows).status == "pass"
+    assert c.check_estimate(item("estimate_agrees"), "", windows).status == "pass"
     windows.append((datetime(2026, 11, 9), measured, _estimate(0.80, 0.05)))
-    result = c.check_estimate(item("estimate_agrees"), "binary", True, windows)
+    result = c.check_estimate(item("estimate_agrees"), "", windows)
     assert result.status == "fail"
     assert result.evidence.figure == "recall measured 0.470 [0.430, 0.510], estimated 0.800 [0.750, 0.850]"
     assert result.evidence.window == "week from 2026-11-09"
 
 
-def test_estimate_not_applicable_outside_scored_binary_models():
-    assert c.check_estimate(item("estimate_agrees"), "regression", False, []).status == "not_applicable"
-    assert c.check_estimate(item("estimate_agrees"), "binary", False, []).status == "not_applicable"
-    assert c.check_estimate(item("estimate_agrees"), "binary", True, []).status == "unknown"
+def test_estimate_not_applicable_when_the_logs_cannot_give_one():
+    why = "The model logs no scores, so performance cannot be estimated without labels."
+    result = c.check_estimate(item("estimate_agrees"), why, [])
+    assert (result.status, result.reason) == ("not_applicable", why)
+    assert c.check_estimate(item("estimate_agrees"), "", []).status == "unknown"
 
 
 def test_primary_criterion_is_the_first_that_needs_labels():

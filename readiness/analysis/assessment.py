@@ -31,7 +31,7 @@ from readiness.analysis.cache import cached
 from readiness.analysis.performance_overview import development_performance
 from readiness.analysis.settings import judged_at, model_criteria
 from readiness.core import checks as c
-from readiness.core import estimation
+from readiness.core import estimators
 from readiness.core.checklist import (
     DEFAULT_ITEMS,
     SECTIONS,
@@ -416,6 +416,16 @@ def _has_scores(f: _Facts) -> bool:
     return f.reference is not None and "score" in f.reference.names
 
 
+def _estimable(f: _Facts) -> str:
+    """Why the model's outputs cannot be estimated without labels ("" when they can)."""
+    if f.model.task == "binary" and not _has_scores(f):
+        return "The model logs no scores, so performance cannot be estimated without labels."
+    names = f.reference.names if f.reference is not None else ()
+    if f.model.task == "multiclass" and not any(is_probability_output(n) for n in names):
+        return "The model logs no class probabilities, so performance cannot be estimated without labels."
+    return ""
+
+
 def _outputs(f: _Facts) -> tuple[str, ...]:
     """The model outputs drift watches: the score (binary), class probabilities (multiclass), the prediction."""
     names = f.reference.names if f.reference is not None else ()
@@ -457,23 +467,21 @@ def _dev_gap(item: ChecklistItem, f: _Facts) -> ItemResult:
 def _estimates(
     records: list[DayRecord], model: Model, baseline: Baseline, track: CriterionTrack | None, n_windows: int
 ) -> tuple[tuple[datetime, CriterionResult, MetricValue | None], ...]:
-    """Measured and label-free estimated primary metric in the criterion's newest judged windows (binary)."""
-    if track is None or model.task != "binary":
+    """Measured and label-free estimated primary metric in the criterion's newest judged windows."""
+    metric = estimators.estimated_metric(model.task, track.criterion.metric) if track is not None else None
+    if track is None or metric is None:
         return ()
     judged = track.judged_windows[-n_windows:]
     if not judged:
         return ()
     groups = group_by_window([r for r in records if r.day >= judged[0][0]], track.criterion.window)
-    metric = track.criterion.metric if track.criterion.metric in estimation.METRICS else "roc_auc"
     out = []
     for start, result in judged:
         group = groups.get(start, [])
         if not group:
             continue
         merged = merge_records(group, model, baseline, start)
-        estimate = (
-            estimation.estimate_from_aggregate(merged.estimate).get(metric) if merged.estimate else None
-        )
+        estimate = estimators.estimate(merged.estimate).get(metric) if merged.estimate else None
         if metric != track.criterion.metric:
             value = compute_all(merged, (metric,))[metric]
             result = CriterionResult(
@@ -546,7 +554,7 @@ AUTOMATIC = {
     "no_quality_regression": lambda item, f: c.check_regression(
         item, f.primary, f.margins.regression_margin, f.margins.regression_windows
     ),
-    "estimate_agrees": lambda item, f: c.check_estimate(item, f.model.task, _has_scores(f), f.estimates),
+    "estimate_agrees": lambda item, f: c.check_estimate(item, _estimable(f), f.estimates),
 }
 
 

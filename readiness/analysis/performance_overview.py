@@ -16,7 +16,7 @@ import pandas as pd
 
 from readiness.analysis.cache import cached
 from readiness.analysis.settings import checklist_config, judged_at, model_criteria
-from readiness.core import estimation
+from readiness.core import estimators
 from readiness.core import metrics as m
 from readiness.core.criteria import Criterion
 from readiness.core.performance import (
@@ -283,7 +283,7 @@ def _window_metrics(
 ) -> WindowMetrics:
     record = merge_records(group, model, baseline, start)
     end = next_window_start(start, window)
-    estimates = estimation.estimate_from_aggregate(record.estimate) if record.estimate is not None else {}
+    estimates = estimators.estimate(record.estimate) if record.estimate is not None else {}
     return WindowMetrics(
         start,
         end,

@@ -241,8 +241,8 @@ DEFAULT_ITEMS: tuple[ChecklistItem, ...] = (
         "estimate_agrees",
         "monitoring",
         "The label-free estimate agrees with measured performance",
-        "The relation between score and outcome has changed (concept drift): retrain on recent "
-        "labelled data; until then do not rely on the estimate.",
+        "The relation between the model's outputs and its outcomes has changed (concept drift): retrain on "
+        "recent labelled data; until then do not rely on the estimate.",
     ),
     _att(
         "alerts_routed",

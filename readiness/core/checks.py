@@ -888,28 +888,22 @@ def check_regression(item: ChecklistItem, track: CriterionTrack | None, margin: 
 
 def check_estimate(
     item: ChecklistItem,
-    task: str,
-    has_scores: bool,
+    not_estimable: str,
     windows: Sequence[tuple[datetime, CriterionResult, m.MetricValue | None]],
 ) -> ItemResult:
     """In recent judged windows, the label-free estimate's interval overlaps the measured one.
 
-    Disjoint intervals mean the score no longer means what it meant on the baseline (concept
-    drift), so the estimate cannot be trusted while labels are missing.
+    Disjoint intervals mean the model's outputs (or inputs, for a regression model's error
+    estimate) no longer relate to its errors as they did on the baseline (concept drift), so
+    the estimate cannot be trusted while labels are missing. ``not_estimable`` says why the
+    model's logs cannot give an estimate at all ("" when they can).
     """
-    if task != "binary":
+    if not_estimable:
         return ItemResult(
             item,
             ItemStatus.NOT_APPLICABLE,
-            Evidence("label-free estimates are for binary models", "", "Performance"),
-            "Label-free performance estimates exist for binary classifiers only.",
-        )
-    if not has_scores:
-        return ItemResult(
-            item,
-            ItemStatus.NOT_APPLICABLE,
-            Evidence("no scores logged", "", "Performance"),
-            "The model logs no scores, so performance cannot be estimated without labels.",
+            Evidence("nothing to estimate from", "", "Performance"),
+            not_estimable,
         )
     usable = [
         (s, r, r.value, e, e.value)

@@ -1,8 +1,8 @@
 """Performance aggregates of a model's log, pure: one record per UTC day and version, merged per window.
 
 A :class:`DayRecord` holds the labelled-quality aggregate (confusion counts and score
-histograms, or error sums), operations (latency, invalid outputs), label delay and, for
-binary models, the label-free estimate aggregate. Any window is the merge of its days;
+histograms, or error sums), operations (latency, invalid outputs), label delay and the
+label-free estimate aggregate (:mod:`readiness.core.estimators`). Any window is the merge of its days;
 criteria are judged per window (:func:`track_criterion`). No database here: the storage
 layer stores and reads day records, the analyses merge them.
 """
@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from readiness.core import estimation
+from readiness.core import estimation, estimators, loss_estimation, multiclass_estimation
 from readiness.core import metrics as m
 from readiness.core.criteria import Criterion, CriterionResult, evaluate_criterion
 from readiness.core.probabilities import probability_matrix
@@ -40,7 +41,7 @@ class DayRecord:
     quality: Any  # BinaryAggregate | MulticlassAggregate | RegressionAggregate
     operations: m.LatencyAggregate
     delay: m.LatencyAggregate  # label delays, in hours (a latency sketch read in hours, not ms)
-    estimate: estimation.EstimationAggregate | None
+    estimate: estimators.EstimateAggregate | None
     # delays of the labels whose arrival time their file stated (the rest count from their upload)
     stated_delay: m.LatencyAggregate = field(default_factory=m.LatencyAggregate.empty)
 
@@ -69,7 +70,7 @@ class DayRecord:
             m.aggregate_from_dict(data["quality"]),
             _latency(m.aggregate_from_dict(data["operations"])),
             _latency(m.aggregate_from_dict(data["delay"])),
-            estimation.EstimationAggregate.from_dict(estimate) if estimate else None,
+            estimators.aggregate_from_dict(estimate) if estimate else None,
             _latency(m.aggregate_from_dict(data["stated_delay"]))
             if "stated_delay" in data
             else m.LatencyAggregate.empty(),
@@ -121,12 +122,13 @@ def quality_aggregate(model: Model, baseline: Baseline, frame: pd.DataFrame) -> 
 def day_record(
     model: Model,
     baseline: Baseline,
-    calibrator: estimation.ScoreCalibrator | None,
+    estimator: estimators.Estimator | None,
     day: datetime,
     version: str,
     frame: pd.DataFrame,
+    features: pd.DataFrame | None = None,
 ) -> DayRecord:
-    """All aggregates of one day and version from its raw rows."""
+    """All aggregates of one day and version from its raw rows (``features``: their typed features, for regression estimates)."""
     scores = pd.to_numeric(frame["score"], errors="coerce")
     invalid = m.invalid_output_flags(frame["prediction"], scores if scores.notna().any() else None)
     operations = m.LatencyAggregate.from_arrays(pd.to_numeric(frame["latency_ms"], errors="coerce"), invalid)
@@ -137,13 +139,6 @@ def day_record(
     delay_hours = ((arrived - frame["timestamp"]).dt.total_seconds() / 3600).clip(lower=0)
     delay = m.LatencyAggregate.from_arrays(delay_hours[arrived.notna()])
     stated_delay = m.LatencyAggregate.from_arrays(delay_hours[stated.notna()])
-    estimate = None
-    if model.task == "binary" and calibrator is not None and scores.notna().any():
-        usable = scores.between(0, 1)
-        positive = frame["prediction"].astype(str) == str(model.positive_class)
-        estimate = estimation.aggregate_window(
-            calibrator, scores[usable].to_numpy(), positive[usable].to_numpy()
-        )
     return DayRecord(
         day,
         version,
@@ -152,9 +147,34 @@ def day_record(
         quality_aggregate(model, baseline, frame),
         operations,
         delay,
-        estimate,
+        estimate_aggregate(model, baseline, estimator, frame, scores, features),
         stated_delay,
     )
+
+
+def estimate_aggregate(
+    model: Model,
+    baseline: Baseline,
+    estimator: estimators.Estimator | None,
+    frame: pd.DataFrame,
+    scores: pd.Series,
+    features: pd.DataFrame | None,
+) -> estimators.EstimateAggregate | None:
+    """The label-free estimate aggregate of a day's rows (None when the model's outputs cannot give one)."""
+    if isinstance(estimator, estimation.ScoreCalibrator) and model.task == "binary":
+        usable = scores.between(0, 1)
+        if not usable.any():
+            return None
+        positive = frame["prediction"].astype(str) == str(model.positive_class)
+        return estimation.aggregate_window(estimator, scores[usable].to_numpy(), positive[usable].to_numpy())
+    if isinstance(estimator, multiclass_estimation.ClassCalibrators) and "probabilities" in frame:
+        probabilities = probability_matrix(frame["probabilities"], estimator.classes)
+        if np.isnan(probabilities).all(axis=1).all():
+            return None
+        return multiclass_estimation.aggregate_window(estimator, probabilities, frame["prediction"])
+    if isinstance(estimator, loss_estimation.LossModel) and features is not None:
+        return loss_estimation.aggregate_window(estimator, features.loc[frame.index], frame["prediction"])
+    return None
 
 
 def merge_records(
@@ -175,7 +195,7 @@ def merge_records(
         m.merge_all([r.quality for r in records], start=empty_quality(model, baseline)),
         _latency(m.merge_all([r.operations for r in records], start=m.LatencyAggregate.empty())),
         _latency(m.merge_all([r.delay for r in records], start=m.LatencyAggregate.empty())),
-        estimation.merge_all(estimates) if estimates else None,
+        estimators.merge_all(estimates) if estimates else None,
         _latency(m.merge_all([r.stated_delay for r in records], start=m.LatencyAggregate.empty())),
     )
 

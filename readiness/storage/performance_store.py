@@ -17,9 +17,11 @@ from typing import Any
 import pandas as pd
 from sqlalchemy import Connection, delete, func, select, update
 
-from readiness.core import estimation
+from readiness.core import estimation, estimators, loss_estimation, multiclass_estimation
 from readiness.core.performance import DayRecord, day_record
-from readiness.core.records import Baseline, Model, utcnow
+from readiness.core.probabilities import probability_matrix
+from readiness.core.profiles import typed_log_frame
+from readiness.core.records import Baseline, Model, features_from_json, utcnow
 from readiness.storage import schema as t
 from readiness.storage.sql import (
     LABELLED_LOG,
@@ -59,19 +61,57 @@ def baseline_outputs(store: Store, baseline: Baseline) -> pd.DataFrame:
     return frame
 
 
-def fit_baseline_calibrator(
-    store: Store, model: Model, baseline: Baseline
-) -> estimation.ScoreCalibrator | None:
-    """Calibrate scores on the baseline's (score, label) pairs; None for non-binary models."""
-    if model.task != "binary":
-        return None
+NO_ESTIMATOR = json.dumps(
+    {"kind": "none"}
+)  # fitted, but the baseline cannot give one (not "" = never fitted)
+
+
+def fit_baseline_estimator(store: Store, model: Model, baseline: Baseline) -> estimators.Estimator | None:
+    """The label-free estimator of the model's task fitted on the baseline's labelled rows (None if it cannot be).
+
+    Binary: a score calibrator; multiclass: one calibrator per class, from the class
+    probabilities; regression: an error model of the features and the prediction.
+    """
+    if model.task == "regression":
+        return _fit_loss_model(store, baseline)
     frame = baseline_outputs(store, baseline)
+    if model.task == "multiclass":
+        probabilities = probability_matrix(frame["probabilities"], baseline.classes)
+        usable = ~pd.isna(probabilities).any(axis=1) & frame["label"].notna().to_numpy()
+        if not usable.any():
+            return None
+        return multiclass_estimation.fit_class_calibrators(
+            probabilities[usable], frame["label"].to_numpy()[usable], baseline.classes
+        )
     labelled = frame[frame["score"].notna() & frame["label"].notna()]
     if labelled.empty:
         return None
     return estimation.fit_calibrator(
         labelled["score"].to_numpy(), labelled["label"].to_numpy(), model.positive_class
     )
+
+
+def _fit_loss_model(store: Store, baseline: Baseline) -> loss_estimation.LossModel | None:
+    frame = store.read_baseline(baseline)
+    labelled = frame[frame["label"].notna()].reset_index(drop=True)
+    numeric = (
+        pd.to_numeric(labelled["label"], errors="coerce").notna()
+        & pd.to_numeric(labelled["prediction"], errors="coerce").notna()
+    )
+    if not numeric.any():
+        return None
+    features = typed_log_frame(labelled, baseline.features)
+    return loss_estimation.fit_loss_model(
+        features, labelled["prediction"].to_numpy(), labelled["label"].to_numpy(), baseline.features
+    )
+
+
+def stored_estimator(text: str) -> estimators.Estimator | None:
+    """The estimator a refresh state holds (None: none could be fitted)."""
+    if not text:
+        return None
+    data = json.loads(text)
+    return None if data.get("kind") == "none" else estimators.estimator_from_dict(data)
 
 
 def refresh_performance(
@@ -86,13 +126,11 @@ def refresh_performance(
         return PerformanceRefresh(model.name, 0, False)
     state, rebuilt = _state(store, model, baseline)
     days, prediction_mark, label_mark = _touched_days(store, model.id, state, bounds)
-    calibrator = (
-        estimation.ScoreCalibrator.from_dict(json.loads(state.calibrator)) if state.calibrator else None
-    )
+    estimator = stored_estimator(state.calibrator)
     done = 0
     ordered = sorted(days)
     for run in _runs(ordered, counts=_day_counts(store, model.id, ordered)):  # reads of bounded size
-        _recompute_days(store, model, baseline, calibrator, run)
+        _recompute_days(store, model, baseline, estimator, run)
         done += len(run)
         if progress is not None:
             progress(done, len(days))
@@ -108,10 +146,10 @@ def refresh_performance(
 def _state(store: Store, model: Model, baseline: Baseline) -> tuple[Any, bool]:
     with store.engine.connect() as conn:
         state = conn.execute(select(t.perf_state).where(t.perf_state.c.model_id == model.id)).first()
-    if state is not None and state.baseline_id == baseline.id:
+    if state is not None and state.baseline_id == baseline.id and not _predates_estimates(model, state):
         return state, False
     replaced = state is not None  # an older baseline's aggregates are being dropped
-    calibrator = fit_baseline_calibrator(store, model, baseline)
+    estimator = fit_baseline_estimator(store, model, baseline)
     with store.begin() as conn:
         conn.execute(delete(t.perf_windows).where(t.perf_windows.c.model_id == model.id))
         conn.execute(delete(t.perf_state).where(t.perf_state.c.model_id == model.id))
@@ -121,12 +159,23 @@ def _state(store: Store, model: Model, baseline: Baseline) -> tuple[Any, bool]:
                 baseline_id=baseline.id,
                 prediction_watermark=0,
                 label_watermark=0,
-                calibrator=json.dumps(calibrator.to_dict()) if calibrator is not None else "",
+                calibrator=_estimator_text(model, estimator),
                 updated_at=utcnow(),
             )
         )
         state = conn.execute(select(t.perf_state).where(t.perf_state.c.model_id == model.id)).one()
     return state, replaced
+
+
+def _predates_estimates(model: Model, state: Any) -> bool:
+    """A multiclass or regression state from before their estimates (its days are recomputed once)."""
+    return model.task != "binary" and not state.calibrator
+
+
+def _estimator_text(model: Model, estimator: estimators.Estimator | None) -> str:
+    if estimator is not None:
+        return json.dumps(estimator.to_dict())
+    return "" if model.task == "binary" else NO_ESTIMATOR
 
 
 def _touched_days(
@@ -163,8 +212,10 @@ def _from_day(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d")
 
 
-def day_rows(store: Store, model_id: int, start: datetime, end: datetime) -> pd.DataFrame:
-    """Raw outputs of the model's predictions in [start, end), with their effective labels."""
+def day_rows(
+    store: Store, model_id: int, start: datetime, end: datetime, with_features: bool = False
+) -> pd.DataFrame:
+    """Raw outputs of the model's predictions in [start, end), with their effective labels (and feature JSON)."""
     p, lab = t.predictions, t.labels
     query = (
         select(
@@ -177,6 +228,7 @@ def day_rows(store: Store, model_id: int, start: datetime, end: datetime) -> pd.
             effective_label().label("label"),
             stored_time(lab.c.received_at),
             stored_time(lab.c.arrived_at),
+            *([p.c.features] if with_features else []),
         )
         .select_from(LABELLED_LOG)
         .where(p.c.model_id == model_id, p.c.timestamp >= start, p.c.timestamp < end)
@@ -248,11 +300,13 @@ def _recompute_days(
     store: Store,
     model: Model,
     baseline: Baseline,
-    calibrator: estimation.ScoreCalibrator | None,
+    estimator: estimators.Estimator | None,
     run: list[datetime],
 ) -> None:
     """Recompute a run of consecutive days from their raw rows, read at once, written in one transaction."""
-    frame = day_rows(store, model.id, run[0], run[-1] + timedelta(days=1))
+    needs_features = isinstance(estimator, loss_estimation.LossModel)
+    frame = day_rows(store, model.id, run[0], run[-1] + timedelta(days=1), with_features=needs_features)
+    features = _typed_features(frame, baseline) if needs_features else None
     by_day = frame.groupby(frame["timestamp"].dt.floor("D"), sort=True) if not frame.empty else ()
     parts = {pd.Timestamp(day).to_pydatetime(): part for day, part in by_day}
     with store.begin() as conn:
@@ -262,11 +316,19 @@ def _recompute_days(
                 []
                 if part is None
                 else [
-                    day_record(model, baseline, calibrator, day, version, rows)
+                    day_record(model, baseline, estimator, day, version, rows, features)
                     for version, rows in part.groupby("model_version", sort=True)
                 ]
             )
             _replace_day(conn, model, baseline, day, records)
+
+
+def _typed_features(frame: pd.DataFrame, baseline: Baseline) -> pd.DataFrame:
+    """The baseline's features of each row, typed, from the stored JSON."""
+    kinds = {f.name: f.kind for f in baseline.features}
+    parsed = features_from_json(frame["features"].tolist(), baseline.feature_names, kinds)
+    parsed.index = frame.index
+    return typed_log_frame(parsed, baseline.features)
 
 
 def _replace_day(
