@@ -193,6 +193,18 @@ def test_loss_model_learns_where_errors_are_larger():
     assert s_noisy[0] > a_noisy[0] ** 2  # E[e^2] >= E[|e|]^2
 
 
+def test_the_error_model_carries_the_baseline_tail_trend_a_bounded_way_past_it():
+    """Errors grow with |x2|: past the baseline's 95% quantile the predicted error keeps growing, then levels off."""
+    model = loss_estimation.fit_loss_model(*_fit_args(_regression_rows()))
+    tails = next(i.tails for i in model.inputs if i.name == "x2")
+    row = pd.DataFrame({"x0": [0.0] * 4, "x1": [0.0] * 4, "x3": [0.0] * 4, "city": ["north"] * 4})
+    span = tails[1] - tails[0]
+    x2 = [tails[1], tails[1] + 0.5 * span, tails[1] + loss_estimation.TAIL_CAP * span, tails[1] + 5 * span]
+    a, _ = model.predict(row.assign(x2=x2), [0.0] * 4)
+    assert a[0] < a[1] < a[2]
+    assert a[3] == pytest.approx(a[2])  # capped: no runaway extrapolation
+
+
 def test_loss_estimate_of_a_baseline_like_window_is_its_mae_and_rmse():
     model = loss_estimation.fit_loss_model(*_fit_args(_regression_rows(seed=1)))
     window = _regression_rows(seed=2, n=20_000)

@@ -8,9 +8,12 @@ value (the idea NannyML calls DLE):
    ``E[(y - yhat)^2 | x, yhat]``. Each is a Poisson GLM with a log link (sklearn's
    ``PoissonRegressor``) on a one-hot basis: the prediction and every numeric feature cut at
    their baseline quantiles (``QUANTILE_BINS``, plus a bin for missing), every categorical
-   feature's ``TOP_CATEGORIES`` commonest values (plus "other" and missing). The errors are
-   thereby a product of one factor per input: heteroscedasticity along any one feature or the
-   prediction is captured; interactions are not. The model is a few hundred numbers, stored as
+   feature's ``TOP_CATEGORIES`` commonest values (plus "other" and missing); past its 5% and
+   95% quantiles a numeric input also gets a slope, carried at most ``TAIL_CAP`` times the
+   5-95% range further, so rows beyond the baseline's range continue its outer trend instead
+   of taking the outermost bin's level. The errors are thereby a product of one factor per
+   input: heteroscedasticity along any one feature or the prediction is captured; interactions
+   are not. The model is a few hundred numbers, stored as
    JSON with the baseline, never pickled. It is fitted on a random ``FIT_SHARE`` of the rows
    (at most ``MAX_FIT_ROWS``) and checked on the rest, which gives the constants the
    intervals need. A baseline with fewer than ``MIN_ROWS`` labelled rows gets the constant
@@ -65,6 +68,8 @@ FIT_SHARE = 0.7
 MAX_FIT_ROWS = 50_000
 ALPHA = 1e-4  # the GLM's L2 penalty (per row), enough to keep empty or rare bins near the mean
 SEED = 0
+TAIL_QUANTILES = (0.05, 0.95)
+TAIL_CAP = 1.0  # a tail slope is carried at most one 5-95% range past the baseline's tail quantile
 DEFAULT_LEVEL = 0.95
 PREDICTION = "\x00prediction"  # the basis key of the predicted value (no feature name can be it)
 METHOD = (
@@ -82,22 +87,43 @@ class Input:
     kind: str  # "numeric" | "categorical"
     edges: tuple[float, ...] = ()
     categories: tuple[str, ...] = ()
+    tails: tuple[float, ...] = ()  # numeric: the (low, high) quantiles where the tail slopes start
 
     @property
     def width(self) -> int:
-        """Columns of its one-hot block: the bins (or categories plus "other") and missing."""
+        """Columns of its block: the bins (or categories plus "other"), missing, and a numeric input's two tail slopes."""
+        if self.kind == "numeric":
+            return self.bins + (2 if self.tails else 0)
+        return len(self.categories) + 2
+
+    @property
+    def bins(self) -> int:
+        """One-hot columns of its block (bins or categories, "other", missing)."""
         return len(self.edges) + 2 if self.kind == "numeric" else len(self.categories) + 2
+
+    def slopes(self, values: pd.Series) -> np.ndarray:
+        """How far past its tail quantiles each value lies, in units of the range between them (capped at TAIL_CAP).
+
+        Lets the error model carry the trend of the baseline's outer rows a bounded way
+        beyond them, instead of holding the outermost bin's level flat.
+        """
+        x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+        low, high = self.tails
+        scale = max(high - low, 1e-12)
+        above = np.clip((x - high) / scale, 0.0, TAIL_CAP)
+        below = np.clip((low - x) / scale, 0.0, TAIL_CAP)
+        return np.nan_to_num(np.stack([above, below], axis=1), nan=0.0)
 
     def columns(self, values: pd.Series) -> np.ndarray:
         """The column (within its block) each value falls in."""
         if self.kind == "numeric":
             x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
             index = np.searchsorted(np.asarray(self.edges), x, side="right")
-            return np.where(np.isnan(x), self.width - 1, index)
+            return np.where(np.isnan(x), self.bins - 1, index)
         position = {c: i for i, c in enumerate(self.categories)}
         text = values.map(str, na_action="ignore")
         index = text.map(position).fillna(len(self.categories)).to_numpy(dtype=np.int64)
-        return np.where(values.isna().to_numpy(), self.width - 1, index)
+        return np.where(values.isna().to_numpy(), self.bins - 1, index)
 
 
 @dataclass(frozen=True)
@@ -135,7 +161,13 @@ class LossModel:
             "kind": self.kind,
             "method": self.method,
             "inputs": [
-                {"name": i.name, "kind": i.kind, "edges": list(i.edges), "categories": list(i.categories)}
+                {
+                    "name": i.name,
+                    "kind": i.kind,
+                    "edges": list(i.edges),
+                    "categories": list(i.categories),
+                    "tails": list(i.tails),
+                }
                 for i in self.inputs
             ],
             "intercept_abs": self.intercept_abs,
@@ -160,6 +192,7 @@ class LossModel:
                     str(i["kind"]),
                     tuple(float(e) for e in i["edges"]),
                     tuple(str(c) for c in i["categories"]),
+                    tuple(float(v) for v in i.get("tails", ())),
                 )
                 for i in data["inputs"]
             )
@@ -259,13 +292,13 @@ def _constant(error: np.ndarray, why: str) -> LossModel:
 
 
 def _inputs(frame: pd.DataFrame, yhat: pd.Series, specs: Sequence[FeatureSpec]) -> tuple[Input, ...]:
-    inputs = [Input(PREDICTION, "numeric", _edges(yhat, PREDICTION_BINS))]
+    inputs = [Input(PREDICTION, "numeric", _edges(yhat, PREDICTION_BINS), tails=_tails(yhat))]
     for spec in specs:
         if spec.name not in frame:
             continue
         values = frame[spec.name]
         if spec.kind == "numeric":
-            inputs.append(Input(spec.name, "numeric", _edges(values, QUANTILE_BINS)))
+            inputs.append(Input(spec.name, "numeric", _edges(values, QUANTILE_BINS), tails=_tails(values)))
         else:
             top = values.dropna().map(str).value_counts().index[:TOP_CATEGORIES]
             inputs.append(Input(spec.name, "categorical", categories=tuple(str(c) for c in top)))
@@ -282,12 +315,23 @@ def _edges(values: pd.Series, bins: int) -> tuple[float, ...]:
     return tuple(float(e) for e in edges)
 
 
+def _tails(values: pd.Series) -> tuple[float, ...]:
+    """The TAIL_QUANTILES of the numeric values, or () when they coincide (no spread to slope over)."""
+    x = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
+    x = x[np.isfinite(x)]
+    if len(x) == 0:
+        return ()
+    low, high = (float(q) for q in np.quantile(x, TAIL_QUANTILES))
+    return (low, high) if high > low else ()
+
+
 def _design(inputs: Sequence[Input], frame: pd.DataFrame, yhat: pd.Series) -> Any:
-    """The sparse one-hot basis: one block per input, exactly one 1 per block and row."""
+    """The sparse basis: per input a one-hot block (one 1 per row) and, for a numeric one, its two tail slopes."""
     from scipy import sparse
 
     n = len(frame)
-    blocks, offset = [], 0
+    rows, cols, data, offset = [], [], [], 0
+    every_row = np.arange(n)
     for spec in inputs:
         if spec.name == PREDICTION:
             values = yhat.reset_index(drop=True)
@@ -295,13 +339,21 @@ def _design(inputs: Sequence[Input], frame: pd.DataFrame, yhat: pd.Series) -> An
             values = frame[spec.name].reset_index(drop=True)
         else:
             values = pd.Series([None] * n, dtype=object)
-        blocks.append(spec.columns(values) + offset)
+        rows.append(every_row)
+        cols.append(spec.columns(values) + offset)
+        data.append(np.ones(n))
+        if spec.kind == "numeric" and spec.tails:
+            slopes = spec.slopes(values)
+            for j in range(2):
+                rows.append(every_row)
+                cols.append(np.full(n, offset + spec.bins + j))
+                data.append(slopes[:, j])
         offset += spec.width
-    if not blocks:
+    if not rows:
         return sparse.csr_matrix((n, 0))
-    cols = np.stack(blocks, axis=1).ravel()
-    rows = np.repeat(np.arange(n), len(blocks))
-    return sparse.csr_matrix((np.ones(len(cols)), (rows, cols)), shape=(n, offset))
+    return sparse.csr_matrix(
+        (np.concatenate(data), (np.concatenate(rows), np.concatenate(cols))), shape=(n, offset)
+    )
 
 
 def _glm(design: Any, target: np.ndarray) -> tuple[float, tuple[float, ...]]:
