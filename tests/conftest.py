@@ -17,6 +17,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# CI runs on a busy 2-core box: a property is judged by its examples, never by how fast one ran
+# (a 200 ms deadline and the "generation is slow" check failed healthy tests under load).
+settings.register_profile("loaded", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("loaded")
 
 TESTS_DIR = Path(__file__).resolve().parent
 for path in (TESTS_DIR.parent, TESTS_DIR):  # the readiness package and tests/factories.py
