@@ -101,6 +101,52 @@ for name in shown + ([extra] if extra != "(none)" else []):
         key=f"perf_trend_{name}",
     )
 
+ESTIMATED_FROM = {
+    "binary": "the score, calibrated on the baseline's labels",
+    "multiclass": "the class probabilities, each calibrated on the baseline's labels",
+    "regression": "an error model fitted on the baseline: how wrong a prediction tends to be given its features "
+    "and value",
+}
+estimates = overview.estimate_table()
+if not estimates.empty:
+    st.subheader("Estimated without labels")
+    newest = estimates["window"].iloc[0]
+    st.caption(
+        f"For the {overview.window} from {newest:%Y-%m-%d}: what the metrics will probably be once its labels "
+        f"arrive, estimated from {ESTIMATED_FROM[overview.model.task]}. The interval covers label noise and "
+        "the estimator's own error; it assumes the relation between the model's outputs and the outcomes is "
+        "the baseline's, so an estimate the labels later contradict points to concept drift."
+    )
+
+    def _interval(lower: object, upper: object) -> str:
+        return f"{lower:.3f} to {upper:.3f}" if pd.notna(lower) and pd.notna(upper) else ""
+
+    table(
+        pd.DataFrame(
+            {
+                "Metric": estimates["metric"],
+                "Estimated": estimates["estimate"],
+                "Estimate interval": [
+                    _interval(lo, hi)
+                    for lo, hi in zip(estimates["estimate_lower"], estimates["estimate_upper"], strict=True)
+                ],
+                "Measured so far": estimates["measured"],
+                "Measured interval": [
+                    _interval(lo, hi)
+                    for lo, hi in zip(estimates["measured_lower"], estimates["measured_upper"], strict=True)
+                ],
+                "Labelled": estimates["labelled"],
+            }
+        ),
+        hide_index=True,
+        width="stretch",
+        column_config={
+            "Estimated": st.column_config.NumberColumn(format="%.3f"),
+            "Measured so far": st.column_config.NumberColumn(format="%.3f"),
+            "Labelled": st.column_config.NumberColumn(format="percent"),
+        },
+    )
+
 st.subheader("Development vs production")
 development = (
     f"development data, {overview.development_period}" if overview.development_period else "development data"

@@ -452,8 +452,12 @@ def test_performance_page_for_regression_and_versions(shared_demo):
     at.switch_page("pages/performance.py").run()
     assert not at.exception
     specs = chart_texts(at)
-    assert any("mae per week" in spec for spec in specs)
+    assert any("mae per week" in spec and "Estimated (no labels needed)" in spec for spec in specs)
     assert any("objective 200 ms" in spec for spec in specs)
+    estimated = next(frame.value for frame in at.dataframe if "Estimated" in frame.value.columns)
+    assert list(estimated["Metric"]) == ["mae", "rmse"]  # direct loss estimation, without labels
+    assert (estimated["Estimated"] > 0).all() and estimated["Estimate interval"].str.contains(" to ").all()
+    assert any("an error model fitted on the baseline" in c.value for c in at.caption)
     at = app(query="credit")
     at.switch_page("pages/performance.py").run()
     assert not at.exception

@@ -296,12 +296,33 @@ def metric_trend_figure(
         )
     estimated = series[series["estimate"].notna()]
     if not estimated.empty:
+        estimated = estimated.assign(  # a point estimate without an interval gets a zero-length bar
+            estimate=pd.to_numeric(estimated["estimate"]),
+            estimate_lower=pd.to_numeric(estimated["estimate_lower"]).fillna(
+                pd.to_numeric(estimated["estimate"])
+            ),
+            estimate_upper=pd.to_numeric(estimated["estimate_upper"]).fillna(
+                pd.to_numeric(estimated["estimate"])
+            ),
+        )
         figure.add_scatter(
             x=estimated["start"],
             y=estimated["estimate"],
-            mode="lines",
+            mode="lines+markers",
             name="Estimated (no labels needed)",
             line={"color": LIVE_COLOR, "dash": "dash"},
+            marker={"size": 5},
+            error_y={
+                "type": "data",
+                "array": (estimated["estimate_upper"] - estimated["estimate"]).tolist(),
+                "arrayminus": (estimated["estimate"] - estimated["estimate_lower"]).tolist(),
+                "color": LIVE_COLOR,
+                "thickness": 1,
+                "width": 3,
+            },
+            customdata=estimated[["estimate_lower", "estimate_upper"]].to_numpy(),
+            hovertemplate="%{x|%Y-%m-%d}: estimated %{y:.3f} (95% interval %{customdata[0]:.3f} to "
+            "%{customdata[1]:.3f})<extra></extra>",
         )
     if threshold is not None:
         figure.add_hline(

@@ -154,6 +154,30 @@ class PerformanceOverview:
         series["provisional"] = provisional_windows(series)
         return series
 
+    def estimate_table(self) -> pd.DataFrame:
+        """The newest window with a label-free estimate: per estimated metric, the estimate, its interval and
+        what the labels measured so far (empty when the model's logs give no estimate)."""
+        newest = next((w for w in reversed(self.windows) if w.estimates), None)
+        if newest is None:
+            return pd.DataFrame()
+        rows = []
+        for name, estimate in newest.estimates.items():
+            measured = newest.metrics.get(name)
+            rows.append(
+                {
+                    "metric": name,
+                    "window": newest.start,
+                    "estimate": estimate.value,
+                    "estimate_lower": estimate.lower,
+                    "estimate_upper": estimate.upper,
+                    "measured": measured.value if measured else None,
+                    "measured_lower": measured.lower if measured else None,
+                    "measured_upper": measured.upper if measured else None,
+                    "labelled": newest.label_coverage,
+                }
+            )
+        return pd.DataFrame(rows)
+
     def coverage_table(self) -> pd.DataFrame:
         """Label coverage and median label delay per window."""
         return pd.DataFrame(
