@@ -17,7 +17,8 @@ mergeable *estimate aggregate*; any merged aggregate gives estimated metrics wit
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from readiness.core import estimation, loss_estimation, multiclass_estimation
@@ -30,48 +31,87 @@ EstimateAggregate = (
     | multiclass_estimation.MulticlassEstimationAggregate
     | loss_estimation.LossAggregate
 )
-_METRICS = {
-    "binary": estimation.METRICS,
-    "multiclass": multiclass_estimation.METRICS,
-    "regression": loss_estimation.METRICS,
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """One task's estimator and aggregate types and the functions that use them."""
+
+    metrics: tuple[str, ...]
+    headline: str
+    estimator: Any  # the estimator class (from_dict)
+    aggregate: Any  # the aggregate class (from_dict)
+    merge_all: Callable[[list[Any]], Any]
+    estimate: Callable[[Any], dict[str, MetricValue]]
+
+
+_KINDS = {
+    "binary": _Kind(
+        estimation.METRICS,
+        "roc_auc",
+        estimation.ScoreCalibrator,
+        estimation.EstimationAggregate,
+        estimation.merge_all,
+        estimation.estimate_from_aggregate,
+    ),
+    "multiclass": _Kind(
+        multiclass_estimation.METRICS,
+        "accuracy",
+        multiclass_estimation.ClassCalibrators,
+        multiclass_estimation.MulticlassEstimationAggregate,
+        multiclass_estimation.merge_all,
+        multiclass_estimation.estimate_from_aggregate,
+    ),
+    "regression": _Kind(
+        loss_estimation.METRICS,
+        "mae",
+        loss_estimation.LossModel,
+        loss_estimation.LossAggregate,
+        loss_estimation.merge_all,
+        loss_estimation.estimate_from_aggregate,
+    ),
 }
-_FALLBACK = {"binary": "roc_auc", "multiclass": "accuracy", "regression": "mae"}
 
 
 def estimated_metrics(task: str) -> tuple[str, ...]:
     """The metrics estimated without labels for a task."""
-    return _METRICS.get(task, ())
+    kind = _KINDS.get(task)
+    return kind.metrics if kind else ()
 
 
 def estimated_metric(task: str, metric: str) -> str | None:
     """``metric`` if it is estimated for the task, else the task's headline estimate (None: unknown task)."""
-    if task not in _METRICS:
+    kind = _KINDS.get(task)
+    if kind is None:
         return None
-    return metric if metric in _METRICS[task] else _FALLBACK[task]
+    return metric if metric in kind.metrics else kind.headline
 
 
 def estimator_from_dict(data: Mapping[str, Any]) -> Estimator:
     """Read back a stored estimator (a binary calibrator's JSON has no ``kind``)."""
-    kind = data.get("kind", "binary")
-    if kind == "multiclass":
-        return multiclass_estimation.ClassCalibrators.from_dict(data)
-    if kind == "regression":
-        return loss_estimation.LossModel.from_dict(data)
-    if kind == "binary":
-        return estimation.ScoreCalibrator.from_dict(data)
-    raise EstimationError(f"Stored estimator has unknown kind {kind!r}. Refit it on the baseline.")
+    result: Estimator = _kind_of(data, "estimator").estimator.from_dict(data)
+    return result
 
 
 def aggregate_from_dict(data: Mapping[str, Any]) -> EstimateAggregate:
     """Read back a stored estimate aggregate (a binary one's JSON has no ``kind``)."""
-    kind = data.get("kind", "binary")
-    if kind == "multiclass":
-        return multiclass_estimation.MulticlassEstimationAggregate.from_dict(data)
-    if kind == "regression":
-        return loss_estimation.LossAggregate.from_dict(data)
-    if kind == "binary":
-        return estimation.EstimationAggregate.from_dict(data)
-    raise EstimationError(f"Stored estimate aggregate has unknown kind {kind!r}. Recompute it from the rows.")
+    result: EstimateAggregate = _kind_of(data, "estimate aggregate").aggregate.from_dict(data)
+    return result
+
+
+def _kind_of(data: Mapping[str, Any], what: str) -> _Kind:
+    name = data.get("kind", "binary")
+    kind = _KINDS.get(name)
+    if kind is None:
+        raise EstimationError(
+            f"Stored {what} has unknown kind {name!r}; expected one of {', '.join(_KINDS)}. "
+            "Refit it on the baseline (upload the baseline again)."
+        )
+    return kind
+
+
+def _kind_of_aggregate(aggregate: EstimateAggregate) -> _Kind:
+    return next(kind for kind in _KINDS.values() if isinstance(aggregate, kind.aggregate))
 
 
 def merge_all(aggregates: Iterable[EstimateAggregate]) -> EstimateAggregate:
@@ -79,23 +119,15 @@ def merge_all(aggregates: Iterable[EstimateAggregate]) -> EstimateAggregate:
     items = list(aggregates)
     if not items:
         raise EstimationError("There are no estimate aggregates to merge: the range holds no windows.")
-    first = items[0]
-    if not all(type(a) is type(first) for a in items):
+    if len({type(a) for a in items}) > 1:
         raise EstimationError(
             f"Cannot merge estimate aggregates of different tasks ({sorted({type(a).__name__ for a in items})}); "
             "recompute them against one baseline."
         )
-    if isinstance(first, estimation.EstimationAggregate):
-        return estimation.merge_all(items)  # type: ignore[arg-type]
-    if isinstance(first, multiclass_estimation.MulticlassEstimationAggregate):
-        return multiclass_estimation.merge_all(items)  # type: ignore[arg-type]
-    return loss_estimation.merge_all(items)  # type: ignore[arg-type]
+    result: EstimateAggregate = _kind_of_aggregate(items[0]).merge_all(items)
+    return result
 
 
 def estimate(aggregate: EstimateAggregate) -> dict[str, MetricValue]:
     """The estimated metrics of a (merged) aggregate, with 95% intervals for the realized values."""
-    if isinstance(aggregate, estimation.EstimationAggregate):
-        return estimation.estimate_from_aggregate(aggregate)
-    if isinstance(aggregate, multiclass_estimation.MulticlassEstimationAggregate):
-        return multiclass_estimation.estimate_from_aggregate(aggregate)
-    return loss_estimation.estimate_from_aggregate(aggregate)
+    return _kind_of_aggregate(aggregate).estimate(aggregate)
