@@ -117,6 +117,8 @@ if not estimates.empty:
         "the estimator's own error; it assumes the relation between the model's outputs and the outcomes is "
         "the baseline's, so an estimate the labels later contradict points to concept drift."
     )
+    if overview.estimator_note:
+        st.warning(f"This estimate is less reliable: {inert(overview.estimator_note)}.")
 
     def _interval(lower: object, upper: object) -> str:
         return f"{lower:.3f} to {upper:.3f}" if pd.notna(lower) and pd.notna(upper) else ""

@@ -74,8 +74,15 @@ def test_a_class_without_enough_rows_is_used_as_logged_with_a_note():
     cal = multiclass_estimation.fit_class_calibrators(p, labels, ["a", "b"])
     assert [c.method for c in cal.calibrators] == ["identity", "identity"]
     assert cal.note == (
-        "a: the label of every baseline row; its probability is used as logged; "
-        "b: never the label in the baseline; its probability is used as logged"
+        "a: the label of every baseline row; b: never the label in the baseline "
+        "(so those probabilities are used as logged, assumed calibrated)"
+    )
+    few = multiclass_estimation.fit_class_calibrators(
+        np.array([[0.6, 0.4]] * 50), ["a", "b"] * 25, ["a", "b"]
+    )
+    assert few.note == (
+        "a, b: 50 labelled baseline rows with class probabilities, fewer than the 200 needed to calibrate "
+        "(so those probabilities are used as logged, assumed calibrated)"
     )
 
 

@@ -17,6 +17,7 @@ from readiness import ModelSpec, Store, ingest_csv
 from readiness.core.checklist import DEFAULT_ITEMS
 from readiness.core.status import ItemStatus
 from readiness.storage.settings import current_attestations, load_config
+from tests.factories import baseline_csv, live_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = (
@@ -961,3 +962,16 @@ def test_performance_page_shows_a_multiclass_models_classes_with_their_auc_and_c
     per_class = next(d.value for d in at.dataframe if "ROC AUC (one vs rest)" in d.value.columns)
     assert sorted(per_class["Class"]) == sorted(CLASSES) and per_class["Labelled"].sum() == 400
     assert per_class["ROC AUC (one vs rest)"].notna().all() and per_class["Calibration error"].notna().all()
+
+
+def test_performance_page_warns_when_the_baseline_is_too_small_to_calibrate_the_estimate(db_url):
+    store = Store.open(db_url)
+    ingest_csv(store, "small", "baseline", baseline_csv(120), "b.csv")  # under the 200 rows calibration needs
+    ingest_csv(store, "small", "live", live_csv(300), "l.csv")
+    at = app(query="small")
+    at.switch_page("pages/performance.py").run()
+    assert not at.exception, at.exception
+    warning = next(w.value for w in at.warning if "less reliable" in w.value)
+    assert "baseline has 120 labelled rows, fewer than the 200 needed to calibrate" in warning
+    estimated = next(frame.value for frame in at.dataframe if "Estimated" in frame.value.columns)
+    assert "accuracy" in set(estimated["Metric"])

@@ -35,7 +35,7 @@ from readiness.core.performance import (
 from readiness.core.records import Baseline, Model, utcnow
 from readiness.core.windows import check_window, date_range, next_window_start
 from readiness.errors import NoDataError
-from readiness.storage.performance_store import baseline_outputs, day_records
+from readiness.storage.performance_store import baseline_estimator, baseline_outputs, day_records
 from readiness.storage.store import Store
 
 __all__ = [  # what the Performance page and the CLI use from here
@@ -118,6 +118,7 @@ class PerformanceOverview:
     total: DayRecord
     development_period: str = ""  # the baseline's period in words, when its file had timestamps
     label_delay_known: bool = True  # False for a historical log whose label files stated no arrival times
+    estimator_note: str = ""  # what limits the label-free estimate (e.g. too few labelled baseline rows)
 
     @property
     def last_day(self) -> datetime:
@@ -281,6 +282,7 @@ def _analyze(
         total=total,
         development_period=baseline.period,
         label_delay_known=not stated_only or total.stated_delay.n > 0,
+        estimator_note=estimators.estimator_note(baseline_estimator(store, model, baseline)),
     )
 
 

@@ -87,6 +87,11 @@ def estimated_metric(task: str, metric: str) -> str | None:
     return metric if metric in kind.metrics else kind.headline
 
 
+def estimator_note(estimator: Estimator | None) -> str:
+    """What limits an estimator (too few labelled baseline rows, one class...), "" when nothing does."""
+    return estimator.note if estimator is not None else ""
+
+
 def estimator_from_dict(data: Mapping[str, Any]) -> Estimator:
     """Read back a stored estimator (a binary calibrator's JSON has no ``kind``)."""
     result: Estimator = _kind_of(data, "estimator").estimator.from_dict(data)

@@ -7,8 +7,10 @@ value (the idea NannyML calls DLE):
 1. :func:`fit_loss_model` fits two models on the baseline: ``E[|y - yhat| | x, yhat]`` and
    ``E[(y - yhat)^2 | x, yhat]``. Each is a Poisson GLM with a log link (sklearn's
    ``PoissonRegressor``) on a one-hot basis: the prediction and every numeric feature cut at
-   their baseline quantiles (``QUANTILE_BINS``, plus a bin for missing), every categorical
-   feature's ``TOP_CATEGORIES`` commonest values (plus "other" and missing); past its 5% and
+   their baseline quantiles (``QUANTILE_BINS``, fewer when the baseline has under
+   ``ROWS_PER_BIN`` rows a bin, plus a bin for missing), every categorical feature's
+   ``TOP_CATEGORIES`` commonest values seen at least ``ROWS_PER_BIN / 5`` times (plus "other"
+   and missing); past its 5% and
    95% quantiles a numeric input also gets a slope, carried at most ``TAIL_CAP`` times the
    5-95% range further, so rows beyond the baseline's range continue its outer trend instead
    of taking the outermost bin's level. The errors are thereby a product of one factor per
@@ -64,8 +66,12 @@ MIN_ROWS = 200
 QUANTILE_BINS = 20
 PREDICTION_BINS = 20
 TOP_CATEGORIES = 20
+ROWS_PER_BIN = 50  # fewer baseline rows than this per bin (or a fifth of it per category) make coarser inputs
 FIT_SHARE = 0.7
 MAX_FIT_ROWS = 50_000
+NEWTON_COLUMNS = (
+    128  # up to this many basis columns the GLM is solved by Newton's method (L-BFGS: 4 s for 221 rows)
+)
 ALPHA = 1e-4  # the GLM's L2 penalty (per row), enough to keep empty or rare bins near the mean
 SEED = 0
 TAIL_QUANTILES = (0.05, 0.95)
@@ -292,15 +298,18 @@ def _constant(error: np.ndarray, why: str) -> LossModel:
 
 
 def _inputs(frame: pd.DataFrame, yhat: pd.Series, specs: Sequence[FeatureSpec]) -> tuple[Input, ...]:
-    inputs = [Input(PREDICTION, "numeric", _edges(yhat, PREDICTION_BINS), tails=_tails(yhat))]
+    most_bins = max(len(yhat) // ROWS_PER_BIN, 1)  # a small baseline gets coarser bins, not empty ones
+    inputs = [Input(PREDICTION, "numeric", _edges(yhat, min(PREDICTION_BINS, most_bins)), tails=_tails(yhat))]
     for spec in specs:
         if spec.name not in frame:
             continue
         values = frame[spec.name]
         if spec.kind == "numeric":
-            inputs.append(Input(spec.name, "numeric", _edges(values, QUANTILE_BINS), tails=_tails(values)))
+            edges = _edges(values, min(QUANTILE_BINS, most_bins))
+            inputs.append(Input(spec.name, "numeric", edges, tails=_tails(values)))
         else:
-            top = values.dropna().map(str).value_counts().index[:TOP_CATEGORIES]
+            counts = values.dropna().map(str).value_counts()
+            top = counts[counts >= ROWS_PER_BIN // 5].index[:TOP_CATEGORIES]
             inputs.append(Input(spec.name, "categorical", categories=tuple(str(c) for c in top)))
     return tuple(inputs)
 
@@ -363,7 +372,9 @@ def _glm(design: Any, target: np.ndarray) -> tuple[float, tuple[float, ...]]:
     scale = float(target.mean())
     if scale <= 0.0:  # every error zero: predict (almost) zero everywhere
         return math.log(1e-300), tuple(0.0 for _ in range(design.shape[1]))
-    glm = PoissonRegressor(alpha=ALPHA, max_iter=300).fit(design, target / scale)
+    # Newton's method converges in a few steps where its dense Hessian is small; L-BFGS scales past that
+    solver = "newton-cholesky" if design.shape[1] <= NEWTON_COLUMNS else "lbfgs"
+    glm = PoissonRegressor(alpha=ALPHA, solver=solver, max_iter=300).fit(design, target / scale)
     return float(glm.intercept_) + math.log(scale), tuple(float(c) for c in glm.coef_)
 
 

@@ -80,11 +80,15 @@ class ClassCalibrators:
 
     @property
     def note(self) -> str:
-        """Why some classes are not calibrated (their probabilities are used as they are), if any."""
-        notes = [
-            f"{c}: {cal.note}" for c, cal in zip(self.classes, self.calibrators, strict=True) if cal.note
-        ]
-        return "; ".join(notes)
+        """Why some classes are not calibrated (their probabilities are used as logged), if any; classes with one reason share it."""
+        reasons: dict[str, list[str]] = {}
+        for cls, cal in zip(self.classes, self.calibrators, strict=True):
+            if cal.note:
+                reasons.setdefault(cal.note, []).append(cls)
+        if not reasons:
+            return ""
+        parts = [f"{_listed(classes)}: {reason}" for reason, classes in reasons.items()]
+        return "; ".join(parts) + " (so those probabilities are used as logged, assumed calibrated)"
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form."""
@@ -137,12 +141,26 @@ def _worded(cal: binary.ScoreCalibrator) -> binary.ScoreCalibrator:
     if cal.method != "identity":
         return cal
     if cal.n_baseline < binary.MIN_CALIBRATION_ROWS:
-        why = f"{cal.n_baseline} labelled baseline rows with class probabilities, fewer than {binary.MIN_CALIBRATION_ROWS}"
+        why = (
+            f"{cal.n_baseline} labelled baseline rows with class probabilities, fewer than the "
+            f"{binary.MIN_CALIBRATION_ROWS} needed to calibrate"
+        )
     elif cal.n_positive == 0:
         why = "never the label in the baseline"
     else:
         why = "the label of every baseline row"
-    return replace(cal, note=f"{why}; its probability is used as logged")
+    return replace(cal, note=why)
+
+
+def _listed(classes: list[str]) -> str:
+    """Class names for a sentence: at most five, then how many more.
+
+    >>> _listed(["a", "b", "c", "d", "e", "f", "g"])
+    'a, b, c, d, e and 2 more'
+    """
+    if len(classes) <= 5:
+        return ", ".join(classes)
+    return f"{', '.join(classes[:5])} and {len(classes) - 5} more"
 
 
 @dataclass(frozen=True)

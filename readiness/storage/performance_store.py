@@ -106,6 +106,17 @@ def _fit_loss_model(store: Store, baseline: Baseline) -> loss_estimation.LossMod
     )
 
 
+def baseline_estimator(store: Store, model: Model, baseline: Baseline) -> estimators.Estimator | None:
+    """The label-free estimator the last refresh fitted on this baseline (None: none yet, or none possible)."""
+    with store.engine.connect() as conn:
+        state = conn.execute(
+            select(t.perf_state.c.calibrator).where(
+                t.perf_state.c.model_id == model.id, t.perf_state.c.baseline_id == baseline.id
+            )
+        ).first()
+    return stored_estimator(state.calibrator) if state is not None else None
+
+
 def stored_estimator(text: str) -> estimators.Estimator | None:
     """The estimator a refresh state holds (None: none could be fitted)."""
     if not text:
