@@ -3,7 +3,7 @@
 The router's baseline (tests/test_class_probabilities.py) goes in on an empty database with the
 proposed mapping unchanged: its three y_pred_proba_* columns are proposed as class probabilities,
 named by class, and never become features. A live log and its labels follow; the Performance page
-then has a per-class table and the Drift page the model's outputs.
+then has a per-class table and the label-free estimate, and the Drift page the model's outputs.
 """
 
 from __future__ import annotations
@@ -137,6 +137,17 @@ def test_a_multiclass_log_with_class_probabilities_goes_in_as_proposed_and_is_ju
             row = per_class.get_by_role("row", include_hidden=True).filter(has=cell(page, cls))
             expect(row).to_have_count(1, timeout=SLOW_MS)
             expect(row.get_by_role("gridcell", include_hidden=True).nth(1)).to_have_text(str(labelled[cls]))
+
+        # the label-free estimate from the class probabilities, beside what the labels measured
+        expect(main.get_by_role("heading", name="Estimated without labels", exact=True)).to_be_visible(
+            timeout=SLOW_MS
+        )
+        estimated = main.get_by_test_id("stDataFrame").filter(
+            has=page.get_by_role("columnheader", name="Estimate interval", include_hidden=True)
+        )
+        expect(estimated).to_have_count(1, timeout=SLOW_MS)
+        for metric in ("accuracy", "macro_f1", "roc_auc_ovr"):
+            expect(estimated.filter(has=cell(page, metric))).to_have_count(1)
 
         open_app(page, f"{url}/drift?model=router")
         expect(main.get_by_role("heading", name="Model outputs", exact=True)).to_be_visible(timeout=SLOW_MS)
