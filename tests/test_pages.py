@@ -465,6 +465,23 @@ def test_performance_page_for_regression_and_versions(shared_demo):
     )  # Ready: no grey lead
 
 
+def test_performance_page_judges_the_demo_ticket_router_per_class(shared_demo):
+    at = app(query="ticket-router")
+    at.switch_page("pages/performance.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    cards = [m.value for m in at.markdown]  # each criterion's card: its text, then its status and value
+    for criterion in ("macro_f1 >= 0.72 per week", "accuracy >= 0.75 per week"):
+        title = next(i for i, text in enumerate(cards) if criterion in text)
+        assert "**pass**" in cards[title + 1], cards[title + 1]
+    assert not any("**fail**" in text for text in cards)
+    specs = chart_texts(at)
+    assert any("macro_f1 per week" in spec and "criterion >= 0.72" in spec for spec in specs)
+    assert any("Confusion matrix" in spec for spec in specs)
+    per_class = next(d.value for d in at.dataframe if "ROC AUC (one vs rest)" in d.value.columns)
+    assert list(per_class["Class"]) == ["account", "billing", "shipping", "technical"]
+    assert (per_class["Labelled"] > 0).all() and per_class["ROC AUC (one vs rest)"].min() > 0.8
+
+
 def test_performance_page_metric_picker_and_month_window(shared_demo):
     at = app(query="fraud")
     at.switch_page("pages/performance.py").run()
@@ -520,8 +537,8 @@ def test_overview_puts_the_worst_model_first_with_status_score_and_reasons(share
     at = app()
     assert not at.exception, at.exception
     assert [(m.label, m.value) for m in at.metric][:4] == [
-        ("Models", "3"),
-        ("Ready", "1"),
+        ("Models", "4"),
+        ("Ready", "2"),
         ("At risk", "1"),
         ("Not ready", "1"),
     ]
@@ -529,6 +546,7 @@ def test_overview_puts_the_worst_model_first_with_status_score_and_reasons(share
     assert [(name, status) for name, _, status in cards] == [
         ("fraud", "Not ready"),
         ("demand", "At risk"),
+        ("ticket-router", "Ready"),  # 79, below credit's 81: worst first
         ("credit", "Ready"),
     ]
     assert {name: score for name, score, _ in cards}["demand"] == "67 / 100"
@@ -548,6 +566,9 @@ def test_overview_puts_the_worst_model_first_with_status_score_and_reasons(share
     assert any("Nothing is holding it back" in text for text in texts)
     table = at.dataframe[0].value.set_index("Model")
     assert table.loc["fraud", "Status"] == "Not ready" and table.loc["credit", "Status"] == "Ready"
+    assert (
+        table.loc["ticket-router", "Status"] == "Ready" and table.loc["ticket-router", "Task"] == "multiclass"
+    )
     assert table.loc["demand", "Operations section"] == pytest.approx(200 / 3)
     assert ROLLBACK_TITLE in table.loc["demand", "Holding it back"]
 
@@ -557,7 +578,7 @@ def test_overview_card_links_open_that_models_pages(shared_demo):
     assert {b.key for b in at.button} >= {
         f"open_{page}_{name}"
         for page in ("checklist", "drift", "performance")
-        for name in ("fraud", "demand", "credit")
+        for name in ("fraud", "demand", "credit", "ticket-router")
     }
     at.button(key="open_checklist_demand").click().run()
     assert not at.exception, at.exception
