@@ -7,6 +7,7 @@ that writes (a criterion, an attestation) runs its own server on a private copy.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -168,6 +169,34 @@ def test_drift_page_flags_the_demo_fraud_drift_and_draws_the_heatmap(browser, de
         page.screenshot(path=str(ARTIFACTS / "drift.png"))
         heatmap.evaluate("e => { e.style.scrollMarginTop = '70px'; e.scrollIntoView({block: 'start'}); }")
         expect(heatmap).to_be_in_viewport(timeout=SLOW_MS)
+
+
+def test_drift_page_stacks_the_ticket_routers_class_probability_charts_on_a_phone(browser, demo_app):
+    from playwright.sync_api import expect
+
+    classes = ("account", "billing", "shipping", "technical")
+    with new_page(browser, width=390, height=844) as page:  # a phone held upright
+        open_app(page, f"{demo_app}/drift?model=ticket-router")
+        main = page.get_by_test_id("stMain")
+        plots = main.locator(".js-plotly-plot")
+        for cls in classes:
+            chart = plots.filter(has_text=f"Probability of {cls}")
+            expect(chart).to_have_count(1, timeout=SLOW_MS)
+            expect(chart).to_contain_text("probability, baseline vs live: steady")
+        boxes = [
+            plots.filter(has_text=f"Probability of {cls}").evaluate(
+                "e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; }"
+            )
+            for cls in classes
+        ]
+        for left, _, width, _ in boxes:
+            assert left >= 0 and left + width <= 390 and width >= 300  # the screen's width, never wider
+        tops = [top for _, top, _, _ in boxes]
+        gaps = [b - a for a, b in itertools.pairwise(tops)]
+        assert all(gap >= 250 for gap in gaps), tops  # one chart per row, in class order
+        chart = plots.filter(has_text="Probability of account")
+        chart.scroll_into_view_if_needed()
+        chart.screenshot(path=str(ARTIFACTS / "drift-class-probability-phone.png"))
 
 
 def test_performance_page_shows_the_demo_fraud_recall_failure(browser, demo_app):

@@ -274,6 +274,7 @@ def test_drift_page_flags_the_shifted_column_and_draws_the_charts(drift_db):
     assert any("amount: baseline vs live distribution" in spec for spec in titles)
     assert any("When did drift start?" in spec for spec in titles)
     assert any("score: baseline vs live distribution" in spec for spec in titles)
+    assert not any(chart.key.startswith("drift_proba_") for chart in at.get("plotly_chart"))  # binary: none
 
 
 def test_drift_page_column_picker_and_window_change_the_analysis(drift_db):
@@ -320,6 +321,71 @@ def test_drift_page_can_use_the_fixed_cut_offs(drift_db):
     assert not at.exception
     assert details_table(at).loc[0, "Test"] == "normed Wasserstein distance"
     assert drift_table(at).loc[0, "Now"] == "drifting"
+
+
+def class_charts(at: AppTest) -> dict[str, dict]:
+    """The Drift page's class probability charts: class -> plotly spec, in page order."""
+    import json
+
+    prefix = "drift_proba_"
+    return {
+        chart.key[len(prefix) :]: json.loads(chart.proto.spec)
+        for chart in at.get("plotly_chart")
+        if chart.key.startswith(prefix)
+    }
+
+
+def test_drift_page_charts_each_class_probability_of_the_demo_ticket_router(shared_demo):
+    at = app(query="ticket-router")
+    at.switch_page("pages/drift.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    keys = [chart.key for chart in at.get("plotly_chart")]
+    assert {"drift_prediction", "drift_confidence"} <= set(keys) and "drift_score" not in keys
+    charts = class_charts(at)
+    assert list(charts) == ["account", "billing", "shipping", "technical"]  # every class, in class order
+    for cls, spec in charts.items():
+        assert spec["layout"]["title"]["text"] == f"{cls}<br><sup>probability, baseline vs live: steady</sup>"
+        assert spec["layout"]["xaxis"]["title"]["text"] == f"Probability of {cls}"
+        assert spec["layout"]["xaxis"]["range"] == [0, 1]
+        assert [trace["name"] for trace in spec["data"]] == ["Baseline", "Live"]
+    verdicts = [c.value for c in at.caption if c.value.startswith(("Steady: ", "Drifted: "))]
+    table = drift_table(at).set_index("Column")
+    expected = [table.loc[f"proba:{cls}", "What changed"] for cls in charts]
+    assert [v for v in verdicts if v in expected] == expected  # each chart's verdict, as the table says it
+    assert not any(m.label == "Classes to chart" for m in at.multiselect)  # four classes: no picker
+
+
+@pytest.fixture(scope="module")
+def many_classes_template(tmp_path_factory) -> Path:
+    """Ten classes; from day 10 half of c09's probability moves to c07, so only those two drift."""
+    from tests.drift_fixtures import class_probability_store
+
+    path = tmp_path_factory.mktemp("classes") / "classes.db"
+    sealed(
+        class_probability_store(f"sqlite:///{path}", tuple(f"c{i:02d}" for i in range(10)), ("c07", "c09"))
+    )
+    return path
+
+
+def test_drift_page_with_many_classes_charts_the_drifting_ones_first_and_lets_you_pick(
+    many_classes_template, monkeypatch
+):
+    monkeypatch.setenv("READINESS_DATABASE_URL", f"sqlite:///{many_classes_template}")
+    monkeypatch.setenv("READINESS_AUTO_DEMO", "0")
+    at = app(query="router")
+    at.switch_page("pages/drift.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    picker = at.multiselect(key="drift_classes_router")
+    assert picker.options == [f"c{i:02d}" for i in range(10)]
+    assert picker.value == ["c07", "c09", "c00", "c01", "c02", "c03", "c04", "c05"]
+    charts = class_charts(at)
+    assert list(charts) == picker.value  # eight charts, the drifting classes first
+    for cls in ("c07", "c09"):
+        assert "probability, baseline vs live: drifting since " in charts[cls]["layout"]["title"]["text"]
+    assert charts["c00"]["layout"]["title"]["text"].endswith("steady</sup>")
+    picker.set_value(["c08", "c07"]).run()
+    assert not at.exception
+    assert list(class_charts(at)) == ["c08", "c07"]
 
 
 def settings(query: str = "fraud") -> AppTest:
