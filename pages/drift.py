@@ -5,8 +5,14 @@ from datetime import datetime, timedelta
 import pandas as pd
 import streamlit as st
 
-from readiness.analysis.charts import distribution_figure, drift_heatmap, share_drifted_figure
+from readiness.analysis.charts import (
+    class_probability_figure,
+    distribution_figure,
+    drift_heatmap,
+    share_drifted_figure,
+)
 from readiness.analysis.drift_overview import (
+    MAX_CLASS_CHARTS,
     METHOD_NAMES,
     METHODS,
     NUMERIC_ONLY,
@@ -250,6 +256,24 @@ if outputs:
         slot.plotly_chart(
             distribution_figure(overview.reference, overview.current, name), key=f"drift_{name}"
         )
+class_outputs = {o.label: o for o in overview.class_outputs()}
+if class_outputs:
+    st.markdown("**Class probabilities**: each class's probability, baseline vs live")
+    charted = list(overview.classes_to_chart())
+    if len(class_outputs) > MAX_CLASS_CHARTS:
+        charted = st.multiselect(
+            "Classes to chart",
+            list(class_outputs),
+            default=charted,
+            key=f"drift_classes_{model.name}",
+            help=f"Drifting classes first; at most {MAX_CLASS_CHARTS} are charted until you pick others.",
+        )
+    else:
+        charted = list(class_outputs)  # few classes: all of them, in class order
+    for first in range(0, len(charted), 2):  # two per row; a phone stacks them one per row
+        for slot, label in zip(st.columns(2), charted[first : first + 2], strict=False):
+            slot.plotly_chart(class_probability_figure(overview, label), key=f"drift_proba_{label}")
+            slot.caption(inert(class_outputs[label].drift.explanation))
 
 st.subheader("Data quality")
 problems = pd.DataFrame(

@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
-    demo = sub.add_parser("demo", help="seed the realistic demo (three models, ~90 days of logs)")
+    demo = sub.add_parser("demo", help="seed the realistic demo (four models, ~90 days of logs)")
     demo.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     demo.add_argument("--if-empty", action="store_true", help="do nothing when the database has models")
 

@@ -44,3 +44,48 @@ def drifting_store(url: str, name: str = "shop") -> Store:
         days.append(part)
     ingest_csv(store, name, "live", to_csv_bytes(pd.concat(days)), "live.csv")
     return store
+
+
+def class_frame(
+    n: int, rng: np.random.Generator, classes: tuple[str, ...], moved: tuple[str, str] | None
+) -> pd.DataFrame:
+    """A feature, one ``y_pred_proba_<class>`` column per class (adding up to 1) and the top class as ``y_pred``.
+
+    ``moved`` = (to, away): half of class ``away``'s probability moves to class ``to``; no other class changes.
+    """
+    proba = rng.dirichlet(np.full(len(classes), 2.0), n)
+    if moved is not None:
+        to, away = classes.index(moved[0]), classes.index(moved[1])
+        proba[:, to] += proba[:, away] / 2
+        proba[:, away] /= 2
+    proba = proba.round(4)
+    proba[:, -1] = (1 - proba[:, :-1].sum(axis=1)).round(4)
+    frame = pd.DataFrame({"amount": rng.normal(50, 10, n).round(3)})
+    for i, cls in enumerate(classes):
+        frame[f"y_pred_proba_{cls}"] = proba[:, i]
+    frame["y_pred"] = np.asarray(classes)[proba.argmax(axis=1)]
+    return frame
+
+
+def class_probability_store(
+    url: str, classes: tuple[str, ...], moved: tuple[str, str] | None = None, name: str = "router"
+) -> Store:
+    """A multiclass model logging each class's probability: baseline of 2000 rows, then 20 days x 300 live rows.
+
+    From day 10, ``moved`` = (to, away) moves half of one class's probability to another: those
+    two class probabilities drift, the others stay as they were.
+    """
+    rng = np.random.default_rng(5)
+    store = Store.open(url)
+    baseline = class_frame(2000, rng, classes, None)
+    baseline["y_true"] = baseline["y_pred"]
+    ingest_csv(store, name, "baseline", to_csv_bytes(baseline), "baseline.csv")
+    days = []
+    for day in range(DAYS):
+        part = class_frame(ROWS_PER_DAY, rng, classes, moved if day >= SHIFT_DAY else None)
+        times = START + pd.Timedelta(days=day) + pd.to_timedelta(np.arange(ROWS_PER_DAY) * 250, unit="s")
+        part.insert(0, "ts", times.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        part.insert(1, "request_id", [f"d{day}-{i}" for i in range(ROWS_PER_DAY)])
+        days.append(part)
+    ingest_csv(store, name, "live", to_csv_bytes(pd.concat(days)), "live.csv")
+    return store

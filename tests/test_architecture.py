@@ -216,7 +216,7 @@ def test_rendering_every_page_leaves_the_database_byte_identical(live_demo_path,
     monkeypatch.setenv("READINESS_DATABASE_URL", f"sqlite:///{path}")
     monkeypatch.setenv("READINESS_AUTO_DEMO", "0")
     RESULTS.clear()  # a cold cache: every analysis really runs against the database
-    for model in ("fraud", "credit", "demand"):
+    for model in ("fraud", "credit", "demand", "ticket-router"):
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=180)
         at.query_params["model"] = model
         at.run()

@@ -7,6 +7,7 @@ that writes (a criterion, an attestation) runs its own server on a private copy.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 import pytest
@@ -129,12 +130,12 @@ def test_first_start_on_an_empty_database_seeds_and_shows_the_demo(browser, tmp_
         main = page.get_by_test_id("stMain")
         # the first script run seeds the demo into the empty database, then draws the Overview
         expect(main.get_by_role("heading", name="fraud", exact=True)).to_be_visible(timeout=180_000)
-        for name in ("credit", "demand", "fraud"):
+        for name in ("credit", "demand", "fraud", "ticket-router"):
             expect(main.get_by_role("heading", name=name, exact=True)).to_be_visible(timeout=SLOW_MS)
         models = main.get_by_test_id("stMetric").filter(
             has=page.get_by_test_id("stMetricLabel").get_by_text("Models", exact=True)
         )
-        expect(models.get_by_test_id("stMetricValue")).to_have_text("3", timeout=SLOW_MS)
+        expect(models.get_by_test_id("stMetricValue")).to_have_text("4", timeout=SLOW_MS)
         # the steps were shown while seeding; once done, one collapsed line says so
         expect(main.get_by_test_id("stExpander").filter(has_text="Demo seeded")).to_be_visible(
             timeout=SLOW_MS
@@ -144,7 +145,7 @@ def test_first_start_on_an_empty_database_seeds_and_shows_the_demo(browser, tmp_
 
     store = Store.open(f"sqlite:///{database}")  # the demo was stored, not only drawn
     try:
-        assert sorted(m.name for m in store.list_models()) == ["credit", "demand", "fraud"]
+        assert sorted(m.name for m in store.list_models()) == ["credit", "demand", "fraud", "ticket-router"]
     finally:
         store.engine.dispose()
 
@@ -168,6 +169,34 @@ def test_drift_page_flags_the_demo_fraud_drift_and_draws_the_heatmap(browser, de
         page.screenshot(path=str(ARTIFACTS / "drift.png"))
         heatmap.evaluate("e => { e.style.scrollMarginTop = '70px'; e.scrollIntoView({block: 'start'}); }")
         expect(heatmap).to_be_in_viewport(timeout=SLOW_MS)
+
+
+def test_drift_page_stacks_the_ticket_routers_class_probability_charts_on_a_phone(browser, demo_app):
+    from playwright.sync_api import expect
+
+    classes = ("account", "billing", "shipping", "technical")
+    with new_page(browser, width=390, height=844) as page:  # a phone held upright
+        open_app(page, f"{demo_app}/drift?model=ticket-router")
+        main = page.get_by_test_id("stMain")
+        plots = main.locator(".js-plotly-plot")
+        for cls in classes:
+            chart = plots.filter(has_text=f"Probability of {cls}")
+            expect(chart).to_have_count(1, timeout=SLOW_MS)
+            expect(chart).to_contain_text("probability, baseline vs live: steady")
+        boxes = [
+            plots.filter(has_text=f"Probability of {cls}").evaluate(
+                "e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.width, r.height]; }"
+            )
+            for cls in classes
+        ]
+        for left, _, width, _ in boxes:
+            assert left >= 0 and left + width <= 390 and width >= 300  # the screen's width, never wider
+        tops = [top for _, top, _, _ in boxes]
+        gaps = [b - a for a, b in itertools.pairwise(tops)]
+        assert all(gap >= 250 for gap in gaps), tops  # one chart per row, in class order
+        chart = plots.filter(has_text="Probability of account")
+        chart.scroll_into_view_if_needed()
+        chart.screenshot(path=str(ARTIFACTS / "drift-class-probability-phone.png"))
 
 
 def test_performance_page_shows_the_demo_fraud_recall_failure(browser, demo_app):
@@ -226,9 +255,9 @@ def test_overview_puts_the_worst_demo_model_first_and_opens_its_checklist(browse
         open_app(page, f"{demo_app}/?model=credit")
         main = page.get_by_test_id("stMain")
         expect(main.get_by_role("heading", name="fraud", exact=True)).to_be_visible(timeout=SLOW_MS)
-        cards = main.locator("h3").filter(has_text=re.compile(r"^(fraud|demand|credit)$"))
-        # worst first: Not ready, At risk, Ready
-        expect(cards).to_have_text(["fraud", "demand", "credit"], timeout=SLOW_MS)
+        cards = main.locator("h3").filter(has_text=re.compile(r"^(fraud|demand|ticket-router|credit)$"))
+        # worst first: Not ready, At risk, Ready (ticket-router's 79 before credit's 81)
+        expect(cards).to_have_text(["fraud", "demand", "ticket-router", "credit"], timeout=SLOW_MS)
 
         def card(name: str):
             """The bordered container of one model's card: the nearest block around its heading."""
@@ -244,6 +273,7 @@ def test_overview_puts_the_worst_demo_model_first_and_opens_its_checklist(browse
         expect(card("demand").get_by_test_id("stMetric")).to_contain_text("At risk", timeout=SLOW_MS)
         expect(card("demand")).to_contain_text(f"{ROLLBACK_TITLE} (not attested yet)", timeout=SLOW_MS)
         expect(card("credit").get_by_test_id("stMetric")).to_contain_text("Ready", timeout=SLOW_MS)
+        expect(card("ticket-router").get_by_test_id("stMetric")).to_contain_text("Ready", timeout=SLOW_MS)
         expect(main.get_by_test_id("stDataFrame")).to_be_visible(timeout=SLOW_MS)
         docs_screenshot(page, "overview.png")
 

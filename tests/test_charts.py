@@ -6,11 +6,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from readiness.analysis.charts import distribution_figure, drift_heatmap, share_drifted_figure
+from readiness.analysis.charts import (
+    class_probability_figure,
+    distribution_figure,
+    drift_heatmap,
+    share_drifted_figure,
+)
 from readiness.analysis.drift_overview import drift_overview
 from readiness.core.profiles import build_reference, profile_frame
 from readiness.core.records import FeatureSpec
-from tests.drift_fixtures import DAYS, drifting_store
+from readiness.errors import SchemaMismatchError
+from tests.drift_fixtures import DAYS, class_probability_store, drifting_store
 
 
 @pytest.fixture(scope="module")
@@ -76,3 +82,56 @@ def test_share_drifted_has_the_dataset_line(overview):
     assert len(figure.data[0].x) == DAYS
     assert max(figure.data[0].y) == pytest.approx(0.2)  # one of five columns
     assert figure.layout.yaxis.tickformat == ".0%"
+
+
+# -- class probabilities (multiclass) ------------------------------------------------------
+
+CLASSES = tuple(f"c{i:02d}" for i in range(10))
+
+
+@pytest.fixture(scope="module")
+def class_overview(tmp_path_factory):
+    """Ten classes; from day 10 half of c09's probability moves to c07 (only those two drift)."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('classes') / 'c.db'}"
+    store = class_probability_store(url, CLASSES, moved=("c07", "c09"))
+    return drift_overview(store, store.get_model("router"), window="day", multivariate=False)
+
+
+def test_each_class_probability_is_a_drift_output_in_class_order(class_overview):
+    outputs = class_overview.class_outputs()
+    assert [o.label for o in outputs] == list(CLASSES)
+    assert [o.drift.column for o in outputs] == [f"proba:{c}" for c in CLASSES]
+    assert {o.label for o in outputs if o.drift.drifting_now} == {"c07", "c09"}
+    # the drifting classes first, then the rest in class order, at most eight
+    assert class_overview.classes_to_chart() == ("c07", "c09", "c00", "c01", "c02", "c03", "c04", "c05")
+    assert class_overview.classes_to_chart(limit=3) == ("c07", "c09", "c00")
+
+
+def test_a_class_probability_chart_is_baseline_vs_live_on_a_shared_axis_titled_with_its_verdict(
+    class_overview,
+):
+    drifting = class_probability_figure(class_overview, "c07")
+    steady = class_probability_figure(class_overview, "c01")
+    assert drifting.layout.title.text.startswith("c07<br><sup>probability, baseline vs live: drifting since ")
+    assert steady.layout.title.text == "c01<br><sup>probability, baseline vs live: steady</sup>"
+    for figure, cls in ((drifting, "c07"), (steady, "c01")):
+        assert [trace.name for trace in figure.data] == ["Baseline", "Live"]
+        assert figure.layout.xaxis.title.text == f"Probability of {cls}"
+        assert tuple(figure.layout.xaxis.range) == (0, 1)
+        for trace in figure.data:  # the same 40 bars for every class, holding every row
+            assert (
+                len(trace.x) == 40
+                and trace.x[0] == pytest.approx(0.0125)
+                and sum(trace.y) == pytest.approx(1)
+            )
+    live_mean = [float(np.dot(f.data[1].x, f.data[1].y)) for f in (drifting, steady)]
+    base_mean = [float(np.dot(f.data[0].x, f.data[0].y)) for f in (drifting, steady)]
+    assert live_mean[0] > base_mean[0] + 0.02 and live_mean[1] == pytest.approx(base_mean[1], abs=0.01)
+
+
+def test_a_class_without_probabilities_is_refused_with_the_classes_that_have_them(class_overview, overview):
+    with pytest.raises(SchemaMismatchError, match=r"no probability for class 'c99'.*'c00', 'c01'"):
+        class_probability_figure(class_overview, "c99")
+    with pytest.raises(SchemaMismatchError, match="classes with probabilities: none"):
+        class_probability_figure(overview, "north")  # a binary model's log has none
+    assert overview.class_outputs() == () and overview.classes_to_chart() == ()

@@ -422,7 +422,7 @@ def test_demo_prints_each_step_with_the_time_it_started(tmp_path, capsys, monkey
     monkeypatch.setattr(demo, "seed_demo", lambda store, **kw: seed(store, scale=0.01, **kw))
     assert run(tmp_path / "demo.db", "demo") == 0
     lines = capsys.readouterr().out.splitlines()
-    assert re.fullmatch(r"\[ +\d+\.\d s\] Seeding the demo: 3 models, 90 days of logs", lines[0])
+    assert re.fullmatch(r"\[ +\d+\.\d s\] Seeding the demo: 4 models, 90 days of logs", lines[0])
     assert any(
         line.endswith("] fraud: profiling its log for the Drift and Performance pages") for line in lines
     )

@@ -1,22 +1,26 @@
-"""The seeded demo: models, volumes, determinism, the fraud drift story, late labels, samples."""
+"""The seeded demo: models, volumes, determinism, the fraud drift story, the ticket router's class
+probabilities, late labels, samples."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.metrics import precision_score, recall_score, roc_auc_score
+from sklearn.metrics import accuracy_score, f1_score, precision_score, recall_score, roc_auc_score
 from sqlalchemy import select
 
 from readiness import ingest_csv, preview_upload
 from readiness.analysis.demo import (
     DRIFT_RAMP_DAYS,
     DRIFT_START_DAY,
+    TICKET_CLASSES,
     DemoModel,
     build_fraud,
+    build_ticket_router,
     demo_is_needed,
     demo_window,
     seed_demo,
@@ -59,7 +63,7 @@ def logs(seeded: Store) -> dict[str, pd.DataFrame]:
     """Each model's log with delayed labels joined and the log week (0 = first 7 days)."""
     start = demo_window(TODAY).start
     frames = {}
-    for name in ("fraud", "credit", "demand"):
+    for name in ("fraud", "credit", "demand", "ticket-router"):
         log = log_of(seeded, name)
         day = (log["timestamp"] - pd.Timestamp(start)).dt.total_seconds() / 86_400
         frames[name] = log.assign(day=day, week=(day // 7).astype(int))
@@ -110,13 +114,14 @@ def weekly_binary(log: pd.DataFrame) -> pd.DataFrame:
 # -- models and volume --------------------------------------------------------------------
 
 
-def test_three_models_with_their_tasks_owners_and_baselines(seeded):
+def test_four_models_with_their_tasks_owners_and_baselines(seeded):
     store = seeded
     models = {m.name: m for m in store.list_models()}
     assert {n: (m.task, m.positive_class, m.owner) for n, m in models.items()} == {
         "credit": ("binary", "1", "Lending Analytics"),
         "demand": ("regression", None, "Supply Chain"),
         "fraud": ("binary", "1", "Payments Risk"),
+        "ticket-router": ("multiclass", None, "Customer Support"),
     }
     for stats in store.model_stats():
         assert stats.baseline_rows == 5_000
@@ -126,6 +131,10 @@ def test_three_models_with_their_tasks_owners_and_baselines(seeded):
     )
     assert 0.01 < (fraud_baseline["label"] == "1").mean() < 0.03
     assert store.active_baseline(models["demand"].id).classes == ()
+    router = store.active_baseline(models["ticket-router"].id)
+    assert router.classes == TICKET_CLASSES == ("account", "billing", "shipping", "technical")
+    assert "probabilities" in baseline_of(store, "ticket-router").columns  # outputs, never features
+    assert not {"probabilities", "score", *(f"proba:{c}" for c in TICKET_CLASSES)} & set(router.feature_names)
 
 
 def test_volume_and_summary_match_the_store(seeded, demo_summary, tiny_fraud):
@@ -139,7 +148,7 @@ def test_volume_and_summary_match_the_store(seeded, demo_summary, tiny_fraud):
         model = seeded.get_model(m.name)
         assert m.n_predictions == seeded.count_rows("predictions", model.id)
         assert m.n_labels == seeded.count_rows("labels", model.id)
-    assert len(summary.lines()) == 4
+    assert len(summary.lines()) == 5  # one per model and the total
     # the volume scales with ``scale``
     fraud = next(m for m in summary.models if m.name == "fraud")
     assert len(tiny_fraud.log) == pytest.approx(fraud.n_predictions * TINY / SCALE, rel=0.1)
@@ -258,6 +267,67 @@ def test_demand_has_weekly_seasonality_and_meets_its_mae(seeded, logs):
     assert comparison == "<=" and (weekly_mae <= mae_limit).all()
 
 
+# -- ticket-router: multiclass, class probabilities, healthy ------------------------------
+
+
+def probabilities_of(frame: pd.DataFrame) -> pd.DataFrame:
+    """The stored JSON class probabilities as one column per class."""
+    return pd.DataFrame([json.loads(text) for text in frame["probabilities"]], index=frame.index)
+
+
+def stored_outputs(store: Store, name: str) -> pd.DataFrame:
+    """A model's logged predictions with their class probabilities' JSON, oldest first."""
+    p = t.predictions.c
+    query = select(p.prediction, p.probabilities).where(p.model_id == store.get_model(name).id).order_by(p.id)
+    with store.engine.connect() as conn:
+        return pd.DataFrame(conn.execute(query).all(), columns=["prediction", "probabilities"])
+
+
+def test_ticket_router_logs_each_class_probability_adding_up_to_one_with_the_top_class_predicted(
+    seeded, logs
+):
+    for frame in (baseline_of(seeded, "ticket-router"), stored_outputs(seeded, "ticket-router")):
+        proba = probabilities_of(frame)
+        assert list(proba.columns) == list(TICKET_CLASSES) and proba.notna().all().all()
+        assert np.allclose(proba.sum(axis=1), 1.0, atol=1e-3) and ((proba >= 0) & (proba <= 1)).all().all()
+        assert (proba.idxmax(axis=1) == frame["prediction"]).all()
+        assert set(frame["prediction"]) == set(TICKET_CLASSES)
+    assert set(logs["ticket-router"]["model_version"]) == {"1.2.0"}
+
+
+def test_ticket_router_meets_its_criteria_every_week_with_a_steady_ticket_mix(seeded, logs):
+    criteria = criteria_of(seeded, "ticket-router")
+    assert criteria == {"macro_f1": (">=", 0.72, 200), "accuracy": (">=", 0.75, 200)}
+    log = logs["ticket-router"]
+    labelled = log[log["label"].notna()]
+    weekly = pd.DataFrame(
+        {
+            "n": labelled.groupby("week").size(),
+            "macro_f1": labelled.groupby("week").apply(
+                lambda g: f1_score(g["label"], g["prediction"], average="macro")
+            ),
+            "accuracy": labelled.groupby("week").apply(lambda g: accuracy_score(g["label"], g["prediction"])),
+        }
+    )
+    judged = weekly[weekly["n"] >= 200]
+    assert len(judged) >= 12  # every week but the last, whose labels are still arriving
+    assert (judged["macro_f1"] >= criteria["macro_f1"][1] + 0.04).all(), judged
+    assert (judged["accuracy"] >= criteria["accuracy"][1] + 0.04).all(), judged
+    baseline = baseline_of(seeded, "ticket-router")
+    base_share = baseline["label"].value_counts(normalize=True)
+    live_share = labelled.groupby("week")["label"].value_counts(normalize=True).unstack()
+    assert (live_share.sub(base_share).abs().max() < 0.06).all()  # no queue grows or shrinks
+    for column in ("message_words", "account_age_days"):
+        assert abs(log[column].median() / baseline[column].median() - 1) < 0.1
+
+
+def test_ticket_router_is_deterministic_and_small(tiny_fraud):
+    one, two = (build_ticket_router(seed=7, today=TODAY, scale=TINY) for _ in range(2))
+    pd.testing.assert_frame_equal(one.log, two.log)
+    pd.testing.assert_frame_equal(one.labels, two.labels)
+    assert len(one.log) < len(tiny_fraud.log) / 4  # the smallest log: seeding stays quick
+
+
 # -- delayed labels -----------------------------------------------------------------------
 
 
@@ -267,6 +337,7 @@ def test_demand_has_weekly_seasonality_and_meets_its_mae(seeded, logs):
         ("fraud", 2.0, 20.0, (0.7, 0.9)),
         ("credit", 14.0, 30.0, (0.3, 0.7)),
         ("demand", 1.0, 1.25, (0.95, 1.0)),
+        ("ticket-router", 1.0, 10.0, (0.75, 0.85)),
     ],
 )
 def test_labels_arrive_late_and_only_by_today(seeded, logs, name, low, high, coverage):
@@ -318,7 +389,7 @@ def test_seeding_says_each_step_as_it_goes(tmp_path):
     heard: list[str] = []
     store = Store.open(f"sqlite:///{tmp_path / 'steps.db'}")
     summary = seed_demo(store, today=TODAY, scale=0.01, progress=heard.append)
-    assert heard[0] == "Seeding the demo: 3 models, 90 days of logs" and heard[-1] == "Demo seeded"
+    assert heard[0] == "Seeding the demo: 4 models, 90 days of logs" and heard[-1] == "Demo seeded"
     for seeded_model in summary.models:
         name = seeded_model.name
         assert f"{name}: generating the baseline and 90 days of predictions" in heard

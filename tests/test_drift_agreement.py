@@ -33,7 +33,13 @@ def middle_drift(tmp_path_factory) -> Path:
     return path
 
 
-CASES = [("demo", "fraud"), ("demo", "credit"), ("demo", "demand"), ("middle", "shop")]
+CASES = [
+    ("demo", "fraud"),
+    ("demo", "credit"),
+    ("demo", "demand"),
+    ("demo", "ticket-router"),  # multiclass: confidence and class probabilities are drift outputs too
+    ("middle", "shop"),
+]
 
 
 @pytest.fixture(params=CASES, ids=[f"{db}-{model}" for db, model in CASES])

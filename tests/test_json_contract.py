@@ -97,10 +97,13 @@ def test_drift_json_follows_its_schema(demo_url, capsys):
     assert document["summary"]["dataset_drift"] in (True, False)
     assert "device_trust" in document["summary"]["drifting"]
     check("drift", run_json(capsys, demo_url, "drift", "--model", "demand", "--json", "--no-multivariate"))
+    router = run_json(capsys, demo_url, "drift", "--model", "ticket-router", "--json", "--no-multivariate")
+    check("drift", router)
+    assert {"confidence", "proba:account", "proba:technical"} <= {c["column"] for c in router["columns"]}
 
 
 def test_performance_json_follows_its_schema(demo_url, capsys):
-    for model in ("fraud", "credit", "demand"):
+    for model in ("fraud", "credit", "demand", "ticket-router"):
         document = run_json(capsys, demo_url, "performance", "--model", model, "--json")
         check("performance", document)
     credit = run_json(capsys, demo_url, "performance", "--model", "credit", "--json", "--window", "day")

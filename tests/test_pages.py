@@ -275,6 +275,7 @@ def test_drift_page_flags_the_shifted_column_and_draws_the_charts(drift_db):
     assert any("amount: baseline vs live distribution" in spec for spec in titles)
     assert any("When did drift start?" in spec for spec in titles)
     assert any("score: baseline vs live distribution" in spec for spec in titles)
+    assert not any(chart.key.startswith("drift_proba_") for chart in at.get("plotly_chart"))  # binary: none
 
 
 def test_drift_page_column_picker_and_window_change_the_analysis(drift_db):
@@ -321,6 +322,71 @@ def test_drift_page_can_use_the_fixed_cut_offs(drift_db):
     assert not at.exception
     assert details_table(at).loc[0, "Test"] == "normed Wasserstein distance"
     assert drift_table(at).loc[0, "Now"] == "drifting"
+
+
+def class_charts(at: AppTest) -> dict[str, dict]:
+    """The Drift page's class probability charts: class -> plotly spec, in page order."""
+    import json
+
+    prefix = "drift_proba_"
+    return {
+        chart.key[len(prefix) :]: json.loads(chart.proto.spec)
+        for chart in at.get("plotly_chart")
+        if chart.key.startswith(prefix)
+    }
+
+
+def test_drift_page_charts_each_class_probability_of_the_demo_ticket_router(shared_demo):
+    at = app(query="ticket-router")
+    at.switch_page("pages/drift.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    keys = [chart.key for chart in at.get("plotly_chart")]
+    assert {"drift_prediction", "drift_confidence"} <= set(keys) and "drift_score" not in keys
+    charts = class_charts(at)
+    assert list(charts) == ["account", "billing", "shipping", "technical"]  # every class, in class order
+    for cls, spec in charts.items():
+        assert spec["layout"]["title"]["text"] == f"{cls}<br><sup>probability, baseline vs live: steady</sup>"
+        assert spec["layout"]["xaxis"]["title"]["text"] == f"Probability of {cls}"
+        assert spec["layout"]["xaxis"]["range"] == [0, 1]
+        assert [trace["name"] for trace in spec["data"]] == ["Baseline", "Live"]
+    verdicts = [c.value for c in at.caption if c.value.startswith(("Steady: ", "Drifted: "))]
+    table = drift_table(at).set_index("Column")
+    expected = [table.loc[f"proba:{cls}", "What changed"] for cls in charts]
+    assert [v for v in verdicts if v in expected] == expected  # each chart's verdict, as the table says it
+    assert not any(m.label == "Classes to chart" for m in at.multiselect)  # four classes: no picker
+
+
+@pytest.fixture(scope="module")
+def many_classes_template(tmp_path_factory) -> Path:
+    """Ten classes; from day 10 half of c09's probability moves to c07, so only those two drift."""
+    from tests.drift_fixtures import class_probability_store
+
+    path = tmp_path_factory.mktemp("classes") / "classes.db"
+    sealed(
+        class_probability_store(f"sqlite:///{path}", tuple(f"c{i:02d}" for i in range(10)), ("c07", "c09"))
+    )
+    return path
+
+
+def test_drift_page_with_many_classes_charts_the_drifting_ones_first_and_lets_you_pick(
+    many_classes_template, monkeypatch
+):
+    monkeypatch.setenv("READINESS_DATABASE_URL", f"sqlite:///{many_classes_template}")
+    monkeypatch.setenv("READINESS_AUTO_DEMO", "0")
+    at = app(query="router")
+    at.switch_page("pages/drift.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    picker = at.multiselect(key="drift_classes_router")
+    assert picker.options == [f"c{i:02d}" for i in range(10)]
+    assert picker.value == ["c07", "c09", "c00", "c01", "c02", "c03", "c04", "c05"]
+    charts = class_charts(at)
+    assert list(charts) == picker.value  # eight charts, the drifting classes first
+    for cls in ("c07", "c09"):
+        assert "probability, baseline vs live: drifting since " in charts[cls]["layout"]["title"]["text"]
+    assert charts["c00"]["layout"]["title"]["text"].endswith("steady</sup>")
+    picker.set_value(["c08", "c07"]).run()
+    assert not at.exception
+    assert list(class_charts(at)) == ["c08", "c07"]
 
 
 def settings(query: str = "fraud") -> AppTest:
@@ -470,6 +536,23 @@ def test_performance_page_for_regression_and_versions(shared_demo):
     )  # Ready: no grey lead
 
 
+def test_performance_page_judges_the_demo_ticket_router_per_class(shared_demo):
+    at = app(query="ticket-router")
+    at.switch_page("pages/performance.py").run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    cards = [m.value for m in at.markdown]  # each criterion's card: its text, then its status and value
+    for criterion in ("macro_f1 >= 0.72 per week", "accuracy >= 0.75 per week"):
+        title = next(i for i, text in enumerate(cards) if criterion in text)
+        assert "**pass**" in cards[title + 1], cards[title + 1]
+    assert not any("**fail**" in text for text in cards)
+    specs = chart_texts(at)
+    assert any("macro_f1 per week" in spec and "criterion >= 0.72" in spec for spec in specs)
+    assert any("Confusion matrix" in spec for spec in specs)
+    per_class = next(d.value for d in at.dataframe if "ROC AUC (one vs rest)" in d.value.columns)
+    assert list(per_class["Class"]) == ["account", "billing", "shipping", "technical"]
+    assert (per_class["Labelled"] > 0).all() and per_class["ROC AUC (one vs rest)"].min() > 0.8
+
+
 def test_performance_page_metric_picker_and_month_window(shared_demo):
     at = app(query="fraud")
     at.switch_page("pages/performance.py").run()
@@ -525,8 +608,8 @@ def test_overview_puts_the_worst_model_first_with_status_score_and_reasons(share
     at = app()
     assert not at.exception, at.exception
     assert [(m.label, m.value) for m in at.metric][:4] == [
-        ("Models", "3"),
-        ("Ready", "1"),
+        ("Models", "4"),
+        ("Ready", "2"),
         ("At risk", "1"),
         ("Not ready", "1"),
     ]
@@ -534,6 +617,7 @@ def test_overview_puts_the_worst_model_first_with_status_score_and_reasons(share
     assert [(name, status) for name, _, status in cards] == [
         ("fraud", "Not ready"),
         ("demand", "At risk"),
+        ("ticket-router", "Ready"),  # 79, below credit's 81: worst first
         ("credit", "Ready"),
     ]
     assert {name: score for name, score, _ in cards}["demand"] == "67 / 100"
@@ -553,6 +637,9 @@ def test_overview_puts_the_worst_model_first_with_status_score_and_reasons(share
     assert any("Nothing is holding it back" in text for text in texts)
     table = at.dataframe[0].value.set_index("Model")
     assert table.loc["fraud", "Status"] == "Not ready" and table.loc["credit", "Status"] == "Ready"
+    assert (
+        table.loc["ticket-router", "Status"] == "Ready" and table.loc["ticket-router", "Task"] == "multiclass"
+    )
     assert table.loc["demand", "Operations section"] == pytest.approx(200 / 3)
     assert ROLLBACK_TITLE in table.loc["demand", "Holding it back"]
 
@@ -562,7 +649,7 @@ def test_overview_card_links_open_that_models_pages(shared_demo):
     assert {b.key for b in at.button} >= {
         f"open_{page}_{name}"
         for page in ("checklist", "drift", "performance")
-        for name in ("fraud", "demand", "credit")
+        for name in ("fraud", "demand", "credit", "ticket-router")
     }
     at.button(key="open_checklist_demand").click().run()
     assert not at.exception, at.exception

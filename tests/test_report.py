@@ -24,6 +24,7 @@ EXPECTED_STATUS = {
     "fraud": ReadinessStatus.NOT_READY,
     "credit": ReadinessStatus.READY,
     "demand": ReadinessStatus.AT_RISK,
+    "ticket-router": ReadinessStatus.READY,
 }
 OPEN = (ItemStatus.FAIL, ItemStatus.UNKNOWN, ItemStatus.EXPIRED)
 EVIDENCE_SITE = "https://wiki.example.com/ml/"
@@ -32,7 +33,7 @@ PLOTLY_BANNER = "* plotly.js v"
 
 @pytest.fixture(scope="module")
 def demo(demo_path) -> Store:
-    """The shared seeded demo (three models, 90 days of logs) as of 2026-11-15."""
+    """The shared seeded demo (four models, 90 days of logs) as of 2026-11-15."""
     store = Store.open(f"sqlite:///{demo_path}")
     yield store
     store.engine.dispose()
@@ -106,6 +107,17 @@ def test_every_open_item_is_listed_with_its_finding_and_how_to_pass(demo, report
     for result in passing:
         assert html.escape(result.item.title) not in open_items
         assert html.escape(result.item.title) in section(reports[name], "Passing items")
+
+
+def test_ticket_router_report_is_ready_on_its_multiclass_criteria(demo, reports):
+    page = reports["ticket-router"]
+    assert "<dt>Task</dt><dd>multiclass</dd>" in page
+    assert "Nothing: every applicable item passes or is attested." in section(page, "What holds it back")
+    criteria = section(page, "Success criteria")
+    assert "Checklist verdict on the criteria: met." in criteria
+    for text in ("macro_f1 &gt;= 0.72 per week", "accuracy &gt;= 0.75 per week"):
+        assert text in criteria
+    assert "fail" not in re.sub(r"<[^>]+>", " ", criteria).split()
 
 
 def test_fraud_report_leads_with_its_critical_failure(demo, reports):
@@ -196,15 +208,15 @@ def test_portfolio_lists_every_model_worst_first(demo, reports):
     page = reports[None]
     assert "<title>Readiness report: all models</title>" in page
     table = section(page, "Models, worst first")
-    order = [table.index(f'href="#model-{name}"') for name in ("fraud", "demand", "credit")]
+    order = [table.index(f'href="#model-{name}"') for name in ("fraud", "demand", "ticket-router", "credit")]
     assert order == sorted(order)
     for name, status in EXPECTED_STATUS.items():
         assessment = assessed(demo, name)
         assert f">{badge(status, assessment.score_text)}</span>" in table
         assert f'id="model-{name}"' in page
     assert "failing: recall &gt;= 0.75" in table and "device_trust" in table
-    assert "3 models: 1 Not ready, 1 At risk, 1 Ready" in page
-    demand = page[page.index('id="model-demand"') : page.index('id="model-credit"')]
+    assert "4 models: 1 Not ready, 1 At risk, 2 Ready" in page
+    demand = page[page.index('id="model-demand"') : page.index('id="model-ticket-router"')]
     assert "Holding it back" in demand and "Rolling back to the previous model has been rehearsed" in demand
     assert not re.search(r"<script[^>]*\ssrc\s*=|<link\b|<img\b|cdn", page, re.I)
 

@@ -850,7 +850,7 @@ def test_watching_the_demo_tells_a_new_channel_what_is_open_then_only_what_chang
     assert not set(new) & history
     assert {a["alert_id"] for a in receiver.alerts() if a["event"] == "reminder"} <= still_open
     stale = [a for a in receiver.alerts() if a["kind"] == "stale"]
-    assert {a["model"] for a in stale} == {"fraud", "credit", "demand"}
+    assert {a["model"] for a in stale} == {"fraud", "credit", "demand", "ticket-router"}
     assert all(a["link"] == f"{APP_URL}/?model={a['model']}" and a["severity"] == "critical" for a in stale)
 
 

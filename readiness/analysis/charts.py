@@ -7,6 +7,7 @@ serializes it.
 
 from __future__ import annotations
 
+import html
 import math
 
 import numpy as np
@@ -36,11 +37,58 @@ BASELINE_COLOR = "#4c78a8"
 LIVE_COLOR = "#f58518"
 MAX_CATEGORIES = 20
 MAX_BARS = 40
+PROBABILITY_GRID = np.linspace(0.0, 1.0, MAX_BARS + 1)  # one bar per 0.025 of probability
 
 
 @remembered
 def distribution_figure(reference: Reference, current: FrameProfile, column: str) -> go.Figure:
     """Baseline vs live distribution of one column: a histogram (numeric) or bars (categorical)."""
+    figure = _distribution(reference, current, column)
+    figure.update_layout(
+        title=f"{column}: baseline vs live distribution",
+        barmode="overlay",
+        legend={"orientation": "h", "y": -0.2},
+        margin={"t": 60, "b": 40},
+    )
+    return figure
+
+
+@remembered
+def class_probability_figure(overview: DriftOverview, label: str) -> go.Figure:
+    """One class's probability, baseline vs live over the range on a fixed 0-1 axis, titled with its drift now.
+
+    Every class shares the axis and the bars, so a grid of them compares at a glance; the
+    figures are small enough to stack one per row on a phone.
+    """
+    output = next((o for o in overview.class_outputs() if o.label == label), None)
+    if output is None:
+        known = ", ".join(repr(o.label) for o in overview.class_outputs()) or "none"
+        raise SchemaMismatchError(
+            f"Model {overview.model.name!r} logs no probability for class {label!r}; classes with "
+            f"probabilities: {known}. Pick one of those."
+        )
+    figure = _distribution(overview.reference, overview.current, output.drift.column, PROBABILITY_GRID)
+    verdict = f"drifting {output.drift.run}" if output.drift.drifting_now else output.drift.state
+    shown = html.escape(label)  # a class is user text; plotly reads tags in titles
+    figure.update_layout(
+        title={"text": f"{shown}<br><sup>probability, baseline vs live: {verdict}</sup>"},
+        barmode="overlay",
+        height=320,
+        legend={"orientation": "h", "y": -0.3},
+        margin={"t": 70, "b": 40, "l": 50, "r": 20},
+    )
+    figure.update_xaxes(title_text=f"Probability of {shown}")
+    if (
+        figure.layout.xaxis.type != "category"
+    ):  # a baseline with few distinct values is drawn as bars per value
+        figure.update_xaxes(range=[0, 1])
+    return figure
+
+
+def _distribution(
+    reference: Reference, current: FrameProfile, column: str, grid: np.ndarray | None = None
+) -> go.Figure:
+    """The untitled baseline vs live figure of one column (``grid``: fixed bar edges for a numeric one)."""
     base, live = reference.baseline[column], current[column]
     ref = reference[column]
     if (
@@ -48,7 +96,7 @@ def distribution_figure(reference: Reference, current: FrameProfile, column: str
         and isinstance(base, NumericProfile)
         and isinstance(live, NumericProfile)
     ):
-        figure = _numeric_distribution(ref, base, live)
+        figure = _numeric_distribution(ref, base, live, grid)
     elif (
         isinstance(ref, CategoricalReference)
         and isinstance(base, CategoricalProfile)
@@ -60,12 +108,6 @@ def distribution_figure(reference: Reference, current: FrameProfile, column: str
             f"Column {column!r} is {ref.kind} in the baseline but its profiles are {base.kind} and "
             f"{live.kind}. Recompute the current profile against the active baseline."
         )
-    figure.update_layout(
-        title=f"{column}: baseline vs live distribution",
-        barmode="overlay",
-        legend={"orientation": "h", "y": -0.2},
-        margin={"t": 60, "b": 40},
-    )
     return figure
 
 
@@ -75,7 +117,9 @@ def _shares(counts: tuple[int, ...] | list[int]) -> np.ndarray:
     return values / total if total else values
 
 
-def _numeric_distribution(ref: NumericReference, base: NumericProfile, live: NumericProfile) -> go.Figure:
+def _numeric_distribution(
+    ref: NumericReference, base: NumericProfile, live: NumericProfile, grid: np.ndarray | None = None
+) -> go.Figure:
     edges = np.asarray(ref.edges, dtype=float)
     base_share, live_share = _shares(base.counts), _shares(live.counts)
     figure = go.Figure()
@@ -95,7 +139,7 @@ def _numeric_distribution(ref: NumericReference, base: NumericProfile, live: Num
         figure.update_xaxes(title_text="Value", type="category")
         figure.update_yaxes(title_text="Share of rows", tickformat=".0%")
         return figure
-    grid = even_grid(ref, base, live)
+    grid = even_grid(ref, base, live) if grid is None else grid
     for name, profile, color in (("Baseline", base, BASELINE_COLOR), ("Live", live, LIVE_COLOR)):
         bounds = profile_bounds(ref, profile)
         share = rebin(_shares(profile.counts), bounds, grid)

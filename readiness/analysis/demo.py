@@ -1,6 +1,6 @@
-"""A realistic, deterministic demo database: three models, 90 days of logs, late labels.
+"""A realistic, deterministic demo database: four models, 90 days of logs, late labels.
 
-``seed_demo`` trains three scikit-learn models on generated data and writes, per model, a
+``seed_demo`` trains four scikit-learn models on generated data and writes, per model, a
 baseline (a holdout of the training data), a live prediction log covering the 90 days up
 to ``today`` (daily traffic pattern, request ids, versions, latencies), delayed labels that
 arrive days later and only when their arrival time has passed, success criteria, the
@@ -15,6 +15,13 @@ attestations its team has signed, and a weekly readiness score history.
   in the last 30 days; every attestation signed: **Ready**.
 - ``demand`` (regression): weekly seasonality, healthy, but no rollback drill and no on-call
   runbook yet and an expired privacy review: **At risk** (operations is its weakest section).
+- ``ticket-router`` (multiclass): routes support tickets to the account, billing, shipping or
+  technical queue and logs each class's probability with its prediction; agents confirm the
+  queue when a ticket closes, one to a few days later. The ticket mix is steady, so no feature,
+  class probability or confidence drifts, and macro F1 (about 0.82) and accuracy (about 0.83)
+  clear their 0.72 and 0.75 criteria every week; every attestation signed: **Ready**. It is the
+  demo's multiclass model: per-class metrics on the Performance page, class probabilities on
+  the Drift page. Its volume is kept small (about 220 tickets a day) so seeding stays quick.
 
 ``write_samples`` writes small CSVs with non-canonical column names for trying uploads.
 """
@@ -45,6 +52,7 @@ from readiness.core.checklist import new_attestation
 from readiness.core.checklist_config import ChecklistConfig
 from readiness.core.criteria import Criterion
 from readiness.core.records import FeatureSpec
+from readiness.core.validate import class_probabilities
 from readiness.errors import ModelConfigError
 from readiness.storage.profile_store import finish_in_step, profile_in_step, start_in_step, store_reference
 from readiness.storage.settings import write_attestation, write_config, write_criterion
@@ -59,7 +67,7 @@ CHALLENGER_SHARE = 0.2
 TRAIN_ROWS = 20_000
 BASELINE_ROWS = 5_000
 DEMO_ACTOR = "demo"
-DEMO_MODELS = ("fraud", "credit", "demand")
+DEMO_MODELS = ("fraud", "credit", "demand", "ticket-router")
 HISTORY_STEP_DAYS = 7
 ALERTS_FROM_DAY = 28  # the demo's watch was switched on four weeks into the log
 EVIDENCE_SITE = "https://wiki.example.com/ml"  # example.com: reserved for examples, never a real site
@@ -182,7 +190,7 @@ def demo_window(today: date | None = None, days: int = LOG_DAYS) -> LogWindow:
 
 
 def build_models(seed: int = 7, today: date | None = None, scale: float = 1.0) -> list[DemoModel]:
-    """Generate the three demo models in memory (deterministic for a seed, date and scale)."""
+    """Generate the four demo models in memory (deterministic for a seed, date and scale)."""
     return [build(seed, today, scale) for build in BUILDERS]
 
 
@@ -193,10 +201,10 @@ def seed_demo(
     scale: float = 1.0,
     progress: Callable[[str], None] | None = None,
 ) -> DemoSummary:
-    """Write the three demo models into an empty store, one transaction per model; ``progress`` hears each step.
+    """Write the four demo models into an empty store, one transaction per model; ``progress`` hears each step.
 
     >>> seed_demo(Store.open("sqlite:///:memory:"), progress=print)  # doctest: +SKIP
-    Seeding the demo: 3 models, 90 days of logs
+    Seeding the demo: 4 models, 90 days of logs
     fraud (binary): generating the baseline and 90 days of predictions
     ...
     """
@@ -207,7 +215,7 @@ def seed_demo(
             f"The store already has model(s) {', '.join(map(repr, clashes))}, so the demo cannot be "
             "seeded into it. Use an empty database (or another READINESS_DATABASE_URL)."
         )
-    today = today or datetime.now(UTC).date()  # one date for all three models
+    today = today or datetime.now(UTC).date()  # one date for every model
     window = demo_window(today)
     say(f"Seeding the demo: {len(BUILDERS)} models, {LOG_DAYS} days of logs")
     seeded = []
@@ -400,6 +408,7 @@ def _log_frame(
     prediction: np.ndarray,
     score: np.ndarray | None,
     latency: np.ndarray,
+    probabilities: pd.Series | None = None,
 ) -> pd.DataFrame:
     columns = {
         "timestamp": pd.Series(times).astype("datetime64[us]").dt.tz_localize("UTC"),
@@ -409,6 +418,8 @@ def _log_frame(
     }
     if score is not None:
         columns["score"] = score
+    if probabilities is not None:  # multiclass: each row's class probabilities as JSON text
+        columns["probabilities"] = probabilities.to_numpy()
     columns["latency_ms"] = latency
     reserved = pd.DataFrame(columns)
     return pd.concat([features.reset_index(drop=True), reserved], axis=1)
@@ -422,6 +433,7 @@ def _days_since_start(times: np.ndarray, window: LogWindow) -> np.ndarray:
 # credit: everything attested (Ready). fraud: half attested, and its recall criterion fails
 # after the drift (Not ready). demand: no rollback drill and no on-call runbook yet, and its
 # privacy review expired 20 days ago (At risk); human oversight does not apply to it.
+# ticket-router: everything attested, the operations items in the last five weeks (Ready since).
 
 CREDIT_ATTESTATIONS = tuple(
     DemoAttestation(item, owner, days)
@@ -461,6 +473,21 @@ DEMAND_ATTESTATIONS = (
             ("retraining_plan", "T. Silva", 35),
         )
     ),
+)
+TICKET_ATTESTATIONS = tuple(
+    DemoAttestation(item, owner, days)
+    for item, owner, days in (
+        ("privacy_review", "N. Haddad", 60),
+        ("data_lineage_documented", "E. Lindqvist", 58),
+        ("model_card", "E. Lindqvist", 55),
+        ("fairness_review", "N. Haddad", 50),
+        ("reproducible_training", "E. Lindqvist", 55),
+        ("rollback_drill", "P. Mensah", 35),
+        ("on_call_runbook", "P. Mensah", 30),
+        ("alerts_routed", "P. Mensah", 30),
+        ("human_oversight", "N. Haddad", 28),
+        ("retraining_plan", "E. Lindqvist", 20),
+    )
 )
 DEMAND_NOT_APPLICABLE = (
     (
@@ -777,7 +804,105 @@ def build_demand(seed: int = 7, today: date | None = None, scale: float = 1.0) -
     )
 
 
-BUILDERS: tuple[Builder, ...] = (build_fraud, build_credit, build_demand)
+# -- ticket-router: multiclass with class probabilities, healthy --------------------------
+
+TICKET_CLASSES = ("account", "billing", "shipping", "technical")
+TICKET_SHARE = np.array([0.20, 0.30, 0.15, 0.35])
+CHANNELS = ("email", "chat", "web_form", "phone")
+PLANS = ("free", "pro", "business")
+# per class (rows in TICKET_CLASSES order): the channel and the customer's plan a ticket comes with
+CHANNEL_BY_CLASS = np.array(
+    [[0.30, 0.35, 0.25, 0.10], [0.45, 0.20, 0.25, 0.10], [0.25, 0.45, 0.20, 0.10], [0.35, 0.30, 0.15, 0.20]]
+)
+PLAN_BY_CLASS = np.array([[0.55, 0.30, 0.15], [0.25, 0.45, 0.30], [0.40, 0.40, 0.20], [0.35, 0.35, 0.30]])
+# per class: the first keyword the text scan spots (a login, a payment, an order, an error code, or none)
+KEYWORDS = ("login", "payment", "order", "error_code", "none")
+KEYWORD_BY_CLASS = np.array(
+    [
+        [0.72, 0.05, 0.02, 0.06, 0.15],
+        [0.03, 0.76, 0.07, 0.02, 0.12],
+        [0.02, 0.07, 0.80, 0.01, 0.10],
+        [0.08, 0.02, 0.03, 0.70, 0.17],
+    ]
+)
+WORDS_MEDIAN = np.array([60.0, 75.0, 50.0, 120.0])
+ATTACHMENTS_MEAN = np.array([0.2, 0.6, 0.3, 0.9])
+TICKET_CATEGORIES = {"channel": CHANNELS, "plan": PLANS, "keyword": KEYWORDS}
+TICKET_TRAIN_ROWS = 8_000  # a linear model on six columns needs few rows; keeps the seed quick
+
+
+def _draw_per_row(rng: np.random.Generator, options: Sequence[str], probs: np.ndarray) -> np.ndarray:
+    """One option per row, row i drawn with the probabilities ``probs[i]``."""
+    index = (rng.random(len(probs))[:, None] > np.cumsum(probs, axis=1)[:, :-1]).sum(axis=1)
+    return np.asarray(options, dtype=object)[index]
+
+
+def ticket_population(rng: np.random.Generator, n: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Support tickets as the router sees them (channel, plan, first keyword, length...) and their true queue."""
+    kind = np.minimum(np.searchsorted(np.cumsum(TICKET_SHARE), rng.random(n)), len(TICKET_CLASSES) - 1)
+    columns: dict[str, np.ndarray] = {
+        "channel": _draw_per_row(rng, CHANNELS, CHANNEL_BY_CLASS[kind]),
+        "plan": _draw_per_row(rng, PLANS, PLAN_BY_CLASS[kind]),
+        "keyword": _draw_per_row(rng, KEYWORDS, KEYWORD_BY_CLASS[kind]),
+        "message_words": np.round(WORDS_MEDIAN[kind] * rng.lognormal(0.0, 0.6, n)),
+        "attachments": rng.poisson(ATTACHMENTS_MEAN[kind]).astype(float),
+        "account_age_days": np.round(rng.gamma(1.5, np.where(kind == 0, 200.0, 420.0))),
+    }
+    return pd.DataFrame(columns), np.asarray(TICKET_CLASSES, dtype=object)[kind]
+
+
+def class_probabilities_of(model: Pipeline, features: pd.DataFrame) -> tuple[np.ndarray, pd.Series]:
+    """The predicted class and the class probabilities as stored (JSON text, rounded, adding up to 1)."""
+    proba = np.round(model.predict_proba(features), 4)
+    proba[:, -1] = np.clip(np.round(1.0 - proba[:, :-1].sum(axis=1), 4), 0.0, 1.0)
+    classes = [str(c) for c in model.classes_]
+    texts = class_probabilities(pd.DataFrame(proba, columns=classes), {c: c for c in classes})
+    return np.asarray(classes, dtype=object)[proba.argmax(axis=1)], texts
+
+
+@_single_threaded
+def build_ticket_router(seed: int = 7, today: date | None = None, scale: float = 1.0) -> DemoModel:
+    """The ticket router: logistic regression over four queues, class probabilities logged, healthy and steady."""
+    rng, window = _rng(seed, 4), demo_window(today)
+    features, queue = ticket_population(rng, TICKET_TRAIN_ROWS + BASELINE_ROWS)
+    model = _fit_logistic(features[:TICKET_TRAIN_ROWS], queue[:TICKET_TRAIN_ROWS], TICKET_CATEGORIES)
+    base = features[TICKET_TRAIN_ROWS:].reset_index(drop=True)
+    base_prediction, base_probabilities = class_probabilities_of(model, base)
+    baseline = base.assign(
+        prediction=base_prediction,
+        label=queue[TICKET_TRAIN_ROWS:],
+        probabilities=base_probabilities.to_numpy(),
+    )
+
+    times = arrival_times(rng, window, 220 * scale, APPLICATION_HOURS, APPLICATION_WEEK)
+    live, live_queue = ticket_population(rng, len(times))
+    prediction, probabilities = class_probabilities_of(model, live)
+    ids = request_ids("ticket-router", len(times))
+    log = _log_frame(
+        live, times, ids, "1.2.0", prediction, None, latencies(rng, len(times), 45.0), probabilities
+    )
+    # an agent confirms (or corrects) the queue when the ticket closes, one to a few days later
+    labels = delayed_labels(
+        rng, times, ids, live_queue, 0.85, lambda k: 1.0 + np.minimum(rng.gamma(2.0, 1.0, k), 9.0), window.now
+    )
+    criteria = (_weekly("macro_f1", ">=", 0.72, 200), _weekly("accuracy", ">=", 0.75, 200))
+    return DemoModel(
+        "ticket-router",
+        "multiclass",
+        None,
+        "Customer Support",
+        "Routes each support ticket to the account, billing, shipping or technical queue (logistic regression).",
+        _specs(base, TICKET_CATEGORIES),
+        TICKET_CLASSES,
+        baseline,
+        log,
+        labels,
+        criteria,
+        TICKET_ATTESTATIONS,
+    )
+
+
+BUILDERS: tuple[Builder, ...] = (build_fraud, build_credit, build_demand, build_ticket_router)
 
 
 # -- sample CSVs for the upload flow ------------------------------------------------------

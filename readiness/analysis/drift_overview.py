@@ -40,6 +40,7 @@ from readiness.core.drift_now import (
     run_length,
     window_profiles,
 )
+from readiness.core.mapping import proba_class
 from readiness.core.multivariate import MultivariateDrift, classifier_drift
 from readiness.core.profiles import (
     FrameProfile,
@@ -65,10 +66,12 @@ from readiness.storage.samples import raw_rows, sample_baseline, sample_predicti
 from readiness.storage.store import Store
 
 __all__ = [  # what the Drift page and the CLI use from here
+    "MAX_CLASS_CHARTS",
     "METHODS",
     "METHOD_NAMES",
     "NUMERIC_ONLY",
     "WINDOWS",
+    "ClassOutput",
     "ColumnDrift",
     "DriftColumn",
     "DriftOptions",
@@ -80,6 +83,7 @@ __all__ = [  # what the Drift page and the CLI use from here
     "test_choices",
 ]
 
+MAX_CLASS_CHARTS = 8  # class probability charts shown at once; more classes are picked from a list
 MULTIVARIATE_ROWS = 3_000  # per side: AUC standard error about 0.01, under a second to fit
 MULTIVARIATE_FOLDS = 3
 
@@ -173,6 +177,14 @@ class DriftColumn:
         }
 
 
+@dataclass(frozen=True)
+class ClassOutput:
+    """One class's probability as a model output: the class and its row of the drift table."""
+
+    label: str
+    drift: DriftColumn
+
+
 def _iso_day(moment: datetime | None) -> str | None:
     return None if moment is None else f"{moment:%Y-%m-%d}"
 
@@ -252,6 +264,21 @@ class DriftOverview:
             _drift_column(c, self.now, self.report[c.column], self.windows, flags.get(c.column, ()))
             for c in self.now.columns
         )
+
+    def class_outputs(self) -> tuple[ClassOutput, ...]:
+        """Each class probability the log is compared on (multiclass models that log them), in class order."""
+        rows = {r.column: r for r in self.columns()}
+        labels = ((spec.name, proba_class(spec.name)) for spec in self.reference.specs)
+        return tuple(
+            ClassOutput(label, rows[name]) for name, label in labels if label is not None and name in rows
+        )
+
+    def classes_to_chart(self, limit: int = MAX_CLASS_CHARTS) -> tuple[str, ...]:
+        """The classes whose probability charts to show first: drifting ones, then the rest in class order."""
+        outputs = sorted(
+            self.class_outputs(), key=lambda o: not o.drift.drifting_now
+        )  # stable: class order kept
+        return tuple(o.label for o in outputs[:limit])
 
     def severity_matrix(self) -> pd.DataFrame:
         """Columns x window starts: effective severity, capped at 5 (>= 1 means drift)."""
