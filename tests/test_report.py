@@ -208,7 +208,8 @@ def test_portfolio_lists_every_model_worst_first(demo, reports):
     page = reports[None]
     assert "<title>Readiness report: all models</title>" in page
     table = section(page, "Models, worst first")
-    order = [table.index(f'href="#model-{name}"') for name in ("fraud", "demand", "ticket-router", "credit")]
+    # worst first; credit and ticket-router are both Ready at 81, in name order
+    order = [table.index(f'href="#model-{name}"') for name in ("fraud", "demand", "credit", "ticket-router")]
     assert order == sorted(order)
     for name, status in EXPECTED_STATUS.items():
         assessment = assessed(demo, name)
