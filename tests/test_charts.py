@@ -65,6 +65,8 @@ def test_categorical_distribution_shows_shares_with_other_and_unseen(overview):
     assert sum(baseline.y) == pytest.approx(1.0)
     assert sum(live.y) == pytest.approx(1.0)
     assert figure.layout.yaxis.tickformat == ".0%"
+    assert figure.layout.barmode == "group"  # side by side: overlaid, live bars hid the baseline's
+    assert distribution_figure(overview.reference, overview.current, "amount").layout.barmode == "overlay"
 
 
 def test_heatmap_has_a_row_per_column_and_a_cell_per_window(overview):

@@ -44,9 +44,11 @@ PROBABILITY_GRID = np.linspace(0.0, 1.0, MAX_BARS + 1)  # one bar per 0.025 of p
 def distribution_figure(reference: Reference, current: FrameProfile, column: str) -> go.Figure:
     """Baseline vs live distribution of one column: a histogram (numeric) or bars (categorical)."""
     figure = _distribution(reference, current, column)
+    categorical = figure.layout.xaxis.type == "category"
     figure.update_layout(
         title=f"{column}: baseline vs live distribution",
-        barmode="overlay",
+        # side by side for categories (overlaid, the opaque live bars hid every baseline bar they topped)
+        barmode="group" if categorical else "overlay",
         legend={"orientation": "h", "y": -0.2},
         margin={"t": 60, "b": 40},
     )
