@@ -342,14 +342,11 @@ def metric_trend_figure(
         )
     estimated = series[series["estimate"].notna()]
     if not estimated.empty:
+        value = pd.to_numeric(estimated["estimate"])
         estimated = estimated.assign(  # a point estimate without an interval gets a zero-length bar
-            estimate=pd.to_numeric(estimated["estimate"]),
-            estimate_lower=pd.to_numeric(estimated["estimate_lower"]).fillna(
-                pd.to_numeric(estimated["estimate"])
-            ),
-            estimate_upper=pd.to_numeric(estimated["estimate_upper"]).fillna(
-                pd.to_numeric(estimated["estimate"])
-            ),
+            estimate=value,
+            estimate_lower=pd.to_numeric(estimated["estimate_lower"]).fillna(value),
+            estimate_upper=pd.to_numeric(estimated["estimate_upper"]).fillna(value),
         )
         figure.add_scatter(
             x=estimated["start"],

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import NormalDist
 from typing import Any
 
@@ -259,18 +259,12 @@ def fit_loss_model(
     model = LossModel("glm", inputs, abs_fit[0], sq_fit[0], abs_fit[1], sq_fit[1], n_baseline=len(error))
     a, s = model.predict(frame.iloc[held], yhat.iloc[held])
     e = error[held]
-    return LossModel(
-        "glm",
-        inputs,
-        abs_fit[0],
-        sq_fit[0],
-        abs_fit[1],
-        sq_fit[1],
+    return replace(
+        model,
         c_abs=_variance_ratio(np.abs(e), a),
         c_sq=_variance_ratio(e**2, s),
         relative_abs=_relative_error(np.abs(e), a),
         relative_sq=_relative_error(e**2, s),
-        n_baseline=len(error),
     )
 
 

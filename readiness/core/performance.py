@@ -96,8 +96,14 @@ def empty_quality(model: Model, baseline: Baseline) -> Any:
     return m.RegressionAggregate.empty()
 
 
-def quality_aggregate(model: Model, baseline: Baseline, frame: pd.DataFrame) -> Any:
-    """Labelled-quality aggregate of rows with columns prediction, score, label."""
+def quality_aggregate(
+    model: Model, baseline: Baseline, frame: pd.DataFrame, probabilities: np.ndarray | None = None
+) -> Any:
+    """Labelled-quality aggregate of rows with columns prediction, score, label.
+
+    ``probabilities``: the frame's class probabilities already parsed (:func:`class_probability_matrix`),
+    so a caller that needs them for every row reads the JSON once.
+    """
     labelled = frame[frame["label"].notna()]
     if model.task == "binary":
         scores = labelled["score"] if labelled["score"].notna().any() else None
@@ -105,18 +111,26 @@ def quality_aggregate(model: Model, baseline: Baseline, frame: pd.DataFrame) -> 
             labelled["label"], labelled["prediction"], scores, positive_class=model.positive_class
         )
     if model.task == "multiclass":
-        probabilities = (
-            probability_matrix(labelled["probabilities"], baseline.classes)
-            if "probabilities" in labelled and labelled["probabilities"].notna().any()
-            else None
+        matrix = (
+            class_probability_matrix(model, baseline, labelled)
+            if probabilities is None
+            else probabilities[frame["label"].notna().to_numpy()]
         )
+        has_labelled = "probabilities" in labelled and labelled["probabilities"].notna().any()
         return m.MulticlassAggregate.from_arrays(
-            labelled["label"], labelled["prediction"], baseline.classes, probabilities
+            labelled["label"], labelled["prediction"], baseline.classes, matrix if has_labelled else None
         )
     return m.RegressionAggregate.from_arrays(
         pd.to_numeric(labelled["label"], errors="coerce"),
         pd.to_numeric(labelled["prediction"], errors="coerce"),
     )
+
+
+def class_probability_matrix(model: Model, baseline: Baseline, frame: pd.DataFrame) -> np.ndarray | None:
+    """A multiclass frame's stored class probabilities as rows x baseline classes (None: none stored, or not multiclass)."""
+    if model.task != "multiclass" or "probabilities" not in frame or not frame["probabilities"].notna().any():
+        return None
+    return probability_matrix(frame["probabilities"], baseline.classes)
 
 
 def day_record(
@@ -139,25 +153,26 @@ def day_record(
     delay_hours = ((arrived - frame["timestamp"]).dt.total_seconds() / 3600).clip(lower=0)
     delay = m.LatencyAggregate.from_arrays(delay_hours[arrived.notna()])
     stated_delay = m.LatencyAggregate.from_arrays(delay_hours[stated.notna()])
+    probabilities = class_probability_matrix(model, baseline, frame)  # parsed once, for quality and estimate
     return DayRecord(
         day,
         version,
         len(frame),
         int(frame["label"].notna().sum()),
-        quality_aggregate(model, baseline, frame),
+        quality_aggregate(model, baseline, frame, probabilities),
         operations,
         delay,
-        estimate_aggregate(model, baseline, estimator, frame, scores, features),
+        estimate_aggregate(model, estimator, frame, scores, probabilities, features),
         stated_delay,
     )
 
 
 def estimate_aggregate(
     model: Model,
-    baseline: Baseline,
     estimator: estimators.Estimator | None,
     frame: pd.DataFrame,
     scores: pd.Series,
+    probabilities: np.ndarray | None,
     features: pd.DataFrame | None,
 ) -> estimators.EstimateAggregate | None:
     """The label-free estimate aggregate of a day's rows (None when the model's outputs cannot give one)."""
@@ -167,9 +182,8 @@ def estimate_aggregate(
             return None
         positive = frame["prediction"].astype(str) == str(model.positive_class)
         return estimation.aggregate_window(estimator, scores[usable].to_numpy(), positive[usable].to_numpy())
-    if isinstance(estimator, multiclass_estimation.ClassCalibrators) and "probabilities" in frame:
-        probabilities = probability_matrix(frame["probabilities"], estimator.classes)
-        if np.isnan(probabilities).all(axis=1).all():
+    if isinstance(estimator, multiclass_estimation.ClassCalibrators) and probabilities is not None:
+        if np.isnan(probabilities).all():
             return None
         return multiclass_estimation.aggregate_window(estimator, probabilities, frame["prediction"])
     if isinstance(estimator, loss_estimation.LossModel) and features is not None:

@@ -61,9 +61,8 @@ def baseline_outputs(store: Store, baseline: Baseline) -> pd.DataFrame:
     return frame
 
 
-NO_ESTIMATOR = json.dumps(
-    {"kind": "none"}
-)  # fitted, but the baseline cannot give one (not "" = never fitted)
+# the state of a baseline that cannot give an estimator ("" would mean: never fitted)
+NO_ESTIMATOR = json.dumps({"kind": "none"})
 
 
 def fit_baseline_estimator(store: Store, model: Model, baseline: Baseline) -> estimators.Estimator | None:
