@@ -156,11 +156,14 @@ def refresh_performance(
 def _state(store: Store, model: Model, baseline: Baseline) -> tuple[Any, bool]:
     with store.engine.connect() as conn:
         state = conn.execute(select(t.perf_state).where(t.perf_state.c.model_id == model.id)).first()
-    if state is not None and state.baseline_id == baseline.id and not _predates_estimates(model, state):
+    if _serves(state, model, baseline):
         return state, False
     replaced = state is not None  # an older baseline's aggregates are being dropped
     estimator = fit_baseline_estimator(store, model, baseline)
     with store.begin() as conn:
+        state = conn.execute(select(t.perf_state).where(t.perf_state.c.model_id == model.id)).first()
+        if _serves(state, model, baseline):  # a concurrent refresh set it up while this one fitted
+            return state, False
         conn.execute(delete(t.perf_windows).where(t.perf_windows.c.model_id == model.id))
         conn.execute(delete(t.perf_state).where(t.perf_state.c.model_id == model.id))
         conn.execute(
@@ -175,6 +178,11 @@ def _state(store: Store, model: Model, baseline: Baseline) -> tuple[Any, bool]:
         )
         state = conn.execute(select(t.perf_state).where(t.perf_state.c.model_id == model.id)).one()
     return state, replaced
+
+
+def _serves(state: Any, model: Model, baseline: Baseline) -> bool:
+    """The stored state is this baseline's and has its estimator (else the aggregates are rebuilt)."""
+    return state is not None and state.baseline_id == baseline.id and not _predates_estimates(model, state)
 
 
 def _predates_estimates(model: Model, state: Any) -> bool:
