@@ -13,7 +13,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-STORE_TABLES = ("models", "predictions", "baselines", "labels", "ingestions")
+STORE_TABLES = (
+    "models",
+    "predictions",
+    "baselines",
+    "baseline_blocks",
+    "baseline_rows",
+    "labels",
+    "ingestions",
+)
 START = pd.Timestamp("2026-03-01T00:00:00Z")
 REGIONS = ("north", "south", "east", "west")
 

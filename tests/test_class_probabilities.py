@@ -159,7 +159,8 @@ def test_a_baseline_and_a_live_log_store_each_rows_probabilities_exactly(sqlite_
     ingest_csv(sqlite_store, "router", "baseline", to_csv_bytes(base), "b.csv")
     baseline = sqlite_store.active_baseline(sqlite_store.get_model("router").id)
     assert baseline.classes == tuple(sorted(CLASSES)) and baseline.feature_names == ("amount", "channel")
-    assert stored_probabilities(sqlite_store, "baseline_rows") == [
+    stored = sqlite_store.read_baseline(baseline)["probabilities"]
+    assert [json.loads(text) for text in stored] == [
         {c: row[f"y_pred_proba_{c}"] for c in CLASSES} for _, row in base.iterrows()
     ]
     ingest_csv(sqlite_store, "router", "live", to_csv_bytes(live), "l.csv")
@@ -320,7 +321,9 @@ def test_the_cli_maps_a_class_probability_with_the_documented_form(sqlite_store,
     assert main(args) == 2  # refund has no column by name: the error says how to map it
     assert "--map <column>=proba:refund" in capsys.readouterr().err
     assert main([*args, "--map", "refund_likelihood=proba:refund"]) == 0
-    assert sqlite_store.count_rows("baseline_rows") == len(frame)
+    assert len(
+        sqlite_store.read_baseline(sqlite_store.active_baseline(sqlite_store.get_model("router").id))
+    ) == len(frame)
     assert sqlite_store.active_baseline(sqlite_store.get_model("router").id).feature_names == (
         "amount",
         "channel",

@@ -188,7 +188,7 @@ def test_failure_while_storing_a_first_baseline_does_not_create_the_model(store,
     with pytest.raises(RuntimeError, match="connection lost"):
         ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
     assert table_counts(store) == dict.fromkeys(table_counts(store), 0)
-    assert store.count_rows("baseline_rows") == 0 and store.count_rows("audit_log") == 0
+    assert store.count_rows("baseline_blocks") == 0 and store.count_rows("audit_log") == 0
     assert store.find_model("fraud") is None
 
 
@@ -598,7 +598,7 @@ def test_rows_are_built_column_wise_exactly_as_pandas_records_were(cells):
 
 
 def test_the_sqlite_bulk_insert_stores_exactly_what_sqlalchemy_stored(tmp_path, monkeypatch):
-    """Predictions, labels and baseline rows through the driver's executemany equal, byte for byte, SQLAlchemy's insert."""
+    """Predictions and labels through the driver's executemany equal, byte for byte, SQLAlchemy's insert."""
     frame = live_frame(300, seed=4, with_label=True)
     frame.loc[::7, "score"] = None
     frame.loc[::11, "label"] = None
@@ -618,7 +618,7 @@ def test_the_sqlite_bulk_insert_stores_exactly_what_sqlalchemy_stored(tmp_path, 
         with store.engine.connect() as conn:
             return {
                 table: conn.exec_driver_sql(f"SELECT * FROM {table} ORDER BY id").all()
-                for table in ("baseline_rows", "predictions", "labels")
+                for table in ("predictions", "labels")
             }
 
     bulk = stored("bulk.db")
@@ -626,7 +626,7 @@ def test_the_sqlite_bulk_insert_stores_exactly_what_sqlalchemy_stored(tmp_path, 
         store_module, "_python_defaults_missing", lambda table, row: True
     )  # SQLAlchemy's insert
     assert stored("sqlalchemy.db") == bulk
-    assert len(bulk["predictions"]) == 300 and len(bulk["labels"]) == 50 and len(bulk["baseline_rows"]) == 200
+    assert len(bulk["predictions"]) == 300 and len(bulk["labels"]) == 50
 
 
 @pytest.mark.parametrize(

@@ -515,6 +515,6 @@ def _multivariate(
     store: Store, model: Model, baseline: Baseline, lo: datetime, hi: datetime, n: int
 ) -> MultivariateDrift:
     names = list(baseline.feature_names)
-    reference = features_from_json(sample_baseline(store, baseline.id, n), names)
+    reference = features_from_json(sample_baseline(store, baseline, n), names)
     current = features_from_json(sample_predictions(store, model.id, lo, hi, n), names)
     return classifier_drift(reference, current, baseline.features, max_rows=n, folds=MULTIVARIATE_FOLDS)

@@ -51,6 +51,9 @@ class PerformanceRefresh:
 
 def baseline_outputs(store: Store, baseline: Baseline) -> pd.DataFrame:
     """The baseline's prediction, score, label and class probabilities columns (no features)."""
+    blocked = store.baseline_blocks(baseline, (), ("prediction", "score", "label", "probabilities"))
+    if blocked is not None:
+        return blocked
     b = t.baseline_rows
     query = select(b.c.prediction, b.c.score, b.c.label, b.c.probabilities).where(
         b.c.baseline_id == baseline.id

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection, Table, func, select
 
+from readiness.core.records import Baseline, features_to_json
 from readiness.storage import schema as t
 from readiness.storage.sql import LABELLED_LOG, chunks, effective_label, result_frame
 from readiness.storage.store import Store
@@ -43,9 +44,14 @@ def sample_predictions(
     return _at_most(rows, n, seed)
 
 
-def sample_baseline(store: Store, baseline_id: int, n: int, seed: int = 0) -> list[str]:
-    """Feature JSON of at most ``n`` baseline rows drawn uniformly by primary key."""
+def sample_baseline(store: Store, baseline: Baseline, n: int, seed: int = 0) -> list[str]:
+    """Feature JSON of at most ``n`` baseline rows drawn uniformly (the same rows whether stored as blocks or rows)."""
+    blocked = store.baseline_blocks(baseline, baseline.features, ())
+    if blocked is not None:
+        picked = _random_ids(0, len(blocked) - 1, n, seed) if len(blocked) else np.arange(0)
+        return features_to_json(blocked.iloc[picked])
     b = t.baseline_rows
+    baseline_id = baseline.id
     with store.engine.connect() as conn:
         lo_id, hi_id = conn.execute(
             select(func.min(b.c.id), func.max(b.c.id)).where(b.c.baseline_id == baseline_id)

@@ -16,6 +16,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -86,6 +87,19 @@ baseline_rows = Table(
     Column("features", Text, nullable=False),  # JSON object text
     Column("probabilities", Text, nullable=True),  # multiclass: JSON {"class": probability, ...}
     Index("ix_baseline_rows_baseline", "baseline_id"),
+)
+
+# Baselines uploaded since blocks exist: their rows as Parquet blocks (readiness.storage.blocks),
+# in order of seq. A baseline has rows in baseline_rows (older databases) or blocks here, never both.
+baseline_blocks = Table(
+    "baseline_blocks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("baseline_id", ForeignKey("baselines.id", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("n_rows", Integer, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    UniqueConstraint("baseline_id", "seq", name="uq_baseline_block"),
 )
 
 predictions = Table(

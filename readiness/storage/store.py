@@ -51,9 +51,11 @@ from readiness.core.records import (
 )
 from readiness.errors import ModelConfigError, StoreError, UnknownModelError, one_line
 from readiness.storage import schema as t
+from readiness.storage.blocks import blocks_of, decode_block, encode_block
 from readiness.storage.sql import LABELLED_LOG, effective_label, plausible_time, result_frame
 
 INSERT_CHUNK_ROWS = 20_000
+BASELINE_OUTPUTS = ("prediction", "score", "label", "probabilities")
 WRITE_LOCK_KEY = 7_342_001  # PostgreSQL advisory lock: write transactions share it, committed_bounds takes it
 REFRESH_LOCK_KEY = 7_342_002  # PostgreSQL advisory lock (with a model id): one refresh of a model at a time
 
@@ -350,14 +352,41 @@ class Store:
                 )
             )
         )
-        columns = _reserved_columns(frame, ("prediction", "score", "label", "probabilities"))
-        columns["baseline_id"] = [baseline_id] * len(frame)
-        columns["features"] = features_to_json(frame[[f.name for f in features]])
-        _insert_columns(conn, t.baseline_rows, columns)
+        rows = [
+            {
+                "baseline_id": baseline_id,
+                "seq": seq,
+                "n_rows": len(part),
+                "data": encode_block(part, features),
+            }
+            for seq, part in enumerate(blocks_of(frame))
+        ]
+        conn.execute(t.baseline_blocks.insert(), rows)
         return int(baseline_id)
 
     def read_baseline(self, baseline: Baseline) -> pd.DataFrame:
         """A baseline's rows as a frame: features, then prediction, score, label (and class probabilities' JSON when stored)."""
+        blocked = self.baseline_blocks(baseline, baseline.features, BASELINE_OUTPUTS)
+        if blocked is not None:
+            if not blocked["probabilities"].notna().any():
+                blocked = blocked.drop(columns="probabilities")
+            return blocked
+        return self._baseline_rows(baseline)
+
+    def baseline_blocks(
+        self, baseline: Baseline, features: Sequence[FeatureSpec], reserved: Sequence[str]
+    ) -> pd.DataFrame | None:
+        """These features and reserved columns of a baseline stored as blocks, in file order (None: stored as rows)."""
+        b = t.baseline_blocks
+        query = select(b.c.data).where(b.c.baseline_id == baseline.id).order_by(b.c.seq)
+        with self.engine.connect() as c:
+            parts = [decode_block(data, features, reserved) for data in c.execute(query).scalars()]
+        if not parts:
+            return None
+        return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+    def _baseline_rows(self, baseline: Baseline) -> pd.DataFrame:
+        """A baseline stored a row each (databases from before blocks)."""
         query = (
             select(
                 t.baseline_rows.c.prediction,

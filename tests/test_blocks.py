@@ -1,0 +1,137 @@
+"""Rows kept as Parquet blocks: what goes in comes out, and baselines stored a row each still read."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+from hypothesis import given
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+
+from readiness import Store
+from readiness.analysis.ingest import ModelSpec, ingest_csv
+from readiness.core.records import FeatureSpec, features_to_json
+from readiness.storage import schema as t
+from readiness.storage.blocks import blocks_of, decode_block, encode_block
+from readiness.storage.performance_store import baseline_outputs
+from readiness.storage.samples import sample_baseline
+from tests.factories import baseline_csv
+
+FEATURES = (
+    FeatureSpec("amount", "numeric"),
+    FeatureSpec("score", "categorical"),
+)  # a feature named like a role
+
+
+def test_a_block_gives_back_features_typed_and_reserved_columns_by_name():
+    frame = pd.DataFrame(
+        {
+            "amount": [1.5, np.nan, -3.0],
+            "score": ["a", None, "ü ✓"],  # the feature, not the model's score
+            "prediction": ["1", "0", "1"],
+            "label": [None, "0", "1"],
+        }
+    )
+    back = decode_block(
+        encode_block(frame, FEATURES), FEATURES, ("prediction", "label", "score_", "probabilities")
+    )
+    assert back["amount"].tolist()[0::2] == [1.5, -3.0] and np.isnan(back["amount"][1])
+    assert back["score"][0::2].tolist() == ["a", "ü ✓"] and pd.isna(back["score"][1])
+    assert back["prediction"].tolist() == ["1", "0", "1"] and back["label"][1:].tolist() == ["0", "1"]
+    assert pd.isna(back["label"][0]) and pd.isna(back["probabilities"]).all()  # asked for, not stored: all missing
+
+
+def test_a_block_without_a_feature_reads_it_as_missing():
+    back = decode_block(encode_block(pd.DataFrame({"amount": [1.0]}), FEATURES[:1]), FEATURES)
+    assert pd.isna(back["score"]).all() and back.columns.tolist() == ["amount", "score"]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False)),
+            st.one_of(st.none(), st.text(max_size=8)),
+            st.one_of(st.none(), st.floats(0, 1)),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_any_frame_round_trips_exactly(rows):
+    frame = pd.DataFrame(rows, columns=["amount", "score", "probability"])
+    frame["amount"] = frame["amount"].astype(float)
+    frame["prediction"] = ["x"] * len(frame)
+    back = decode_block(encode_block(frame, FEATURES), FEATURES, ("prediction",))
+    assert back["amount"].equals(frame["amount"])
+    assert back["score"].where(back["score"].notna(), None).tolist() == frame["score"].tolist()
+    assert back["prediction"].tolist() == frame["prediction"].tolist()
+
+
+def test_blocks_of_cuts_in_order_and_keeps_every_row():
+    frame = pd.DataFrame({"a": range(10)})
+    parts = blocks_of(frame, rows=4)
+    assert [len(p) for p in parts] == [4, 4, 2] and pd.concat(parts)["a"].tolist() == list(range(10))
+
+
+def test_a_baseline_is_stored_as_blocks_and_reads_back_as_uploaded(store):
+    ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    baseline = store.active_baseline(store.get_model("fraud").id)
+    assert store.count_rows("baseline_blocks") == 1 and store.count_rows("baseline_rows") == 0
+    frame = store.read_baseline(baseline)
+    assert frame.columns.tolist() == [*baseline.feature_names, "prediction", "score", "label"]
+    assert len(frame) == baseline.n_rows
+
+
+def test_a_baseline_stored_a_row_each_by_an_older_version_reads_and_samples_as_before(store):
+    """Databases from before blocks keep their baselines in baseline_rows; every reader takes them."""
+    ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    baseline = store.active_baseline(store.get_model("fraud").id)
+    as_blocks = store.read_baseline(baseline)
+    outputs = baseline_outputs(store, baseline)
+    sampled = sample_baseline(store, baseline, 50, seed=3)
+    with store.begin() as conn:  # the same baseline as an older version stored it
+        conn.execute(t.baseline_blocks.delete())
+        conn.execute(
+            t.baseline_rows.insert(),
+            [
+                {
+                    "baseline_id": baseline.id,
+                    "prediction": row.prediction,
+                    "score": row.score,
+                    "label": row.label,
+                    "features": text,
+                }
+                for row, text in zip(
+                    as_blocks.itertuples(),
+                    features_to_json(as_blocks[list(baseline.feature_names)]),
+                    strict=True,
+                )
+            ],
+        )
+    as_rows = store.read_baseline(baseline)
+    pd.testing.assert_frame_equal(as_rows, as_blocks, check_dtype=False)
+    pd.testing.assert_frame_equal(baseline_outputs(store, baseline), outputs, check_dtype=False)
+    assert [json.loads(x) for x in sample_baseline(store, baseline, 50, seed=3)] == [
+        json.loads(x) for x in sampled
+    ]
+
+
+def test_a_large_baseline_is_cut_into_blocks_and_reads_back_as_one(store, tmp_path, monkeypatch):
+    whole = Store.open(f"sqlite:///{tmp_path / 'whole.db'}")
+    ingest_csv(whole, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    import readiness.storage.store as store_module
+
+    monkeypatch.setattr(store_module, "blocks_of", lambda frame: blocks_of(frame, rows=7))
+    ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    baseline = store.active_baseline(store.get_model("fraud").id)
+    with store.engine.connect() as conn:
+        blocks, rows = conn.execute(
+            select(func.count(), func.sum(t.baseline_blocks.c.n_rows)).where(
+                t.baseline_blocks.c.baseline_id == baseline.id
+            )
+        ).one()
+    assert blocks == -(-baseline.n_rows // 7) and rows == baseline.n_rows
+    one = whole.read_baseline(whole.active_baseline(whole.get_model("fraud").id))
+    pd.testing.assert_frame_equal(store.read_baseline(baseline), one)
