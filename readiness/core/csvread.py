@@ -21,6 +21,7 @@ from typing import BinaryIO, NamedTuple
 
 import pandas as pd
 
+from readiness.core.csvfast import ArrowBlocks, header_line, is_plain
 from readiness.core.tablefile import (
     CONTROL_CHARS,
     DELIMITER_NAMES,
@@ -76,6 +77,15 @@ def open_csv(
     with _text(opener, encoding) as text:
         delimiter = sniff_delimiter(text.read(SNIFF_CHARS))
     blocks = _Blocks(opener, encoding, delimiter, filename, block_chars, n_bytes)
+    fast = _arrow_blocks(opener, encoding, delimiter, filename, block_chars, n_bytes)
+    if fast is not None:
+        fast_first = next(_rows_from(0, fast.blocks, blocks.every_block), None)
+        if fast_first is not None:
+            stop = fast_first.frame.index[-1] + 1
+            head = TableFile(fast_first.frame, delimiter, encoding, digest, n_bytes)
+            return TableSource(
+                filename, head, fast_first.last, lambda: _rows_from(stop, fast.blocks, blocks.every_block)
+            )
     header, first = blocks.header_and_first()
     if first is None:
         raise FileFormatError(
@@ -84,6 +94,50 @@ def open_csv(
         )
     head = TableFile(first.frame, delimiter, encoding, digest, n_bytes)
     return TableSource(filename, head, first.last, blocks.after_first)
+
+
+def _arrow_blocks(
+    opener: Callable[[], BinaryIO],
+    encoding: str,
+    delimiter: str,
+    filename: str,
+    block_chars: int | None,
+    n_bytes: int,
+) -> ArrowBlocks | None:
+    """Arrow's reader of a plain UTF-8 file whose first line is its header (None: read it the careful way)."""
+    if encoding != "utf-8" or not is_plain(opener, delimiter):
+        return None
+    header = header_line(opener, delimiter)
+    if header is None:
+        return None
+    check_header(header, filename)
+    return ArrowBlocks(opener, delimiter, header, MISSING_MARKERS, block_chars, n_bytes)
+
+
+def _rows_from(
+    skip: int, fast: Callable[[], Iterator[TableChunk]], careful: Callable[[], Iterator[TableChunk]]
+) -> Iterator[TableChunk]:
+    """The blocks of data rows from row ``skip`` on: Arrow's, then the careful path's from where Arrow gave up.
+
+    Both number rows alike (blank lines skipped), so the careful path resumes at the first row
+    Arrow did not hand over, and a malformed line gets the careful path's message naming it.
+    """
+    import pyarrow as pa
+
+    handed = skip
+    try:
+        for chunk in fast():
+            kept = chunk.frame.loc[chunk.frame.index >= handed]
+            if len(kept):
+                handed = int(kept.index[-1]) + 1
+                yield TableChunk(kept, chunk.done, chunk.last)
+        return
+    except pa.ArrowInvalid:
+        pass
+    for chunk in careful():
+        kept = chunk.frame.loc[chunk.frame.index >= handed]
+        if len(kept):
+            yield TableChunk(kept, chunk.done, chunk.last)
 
 
 def _opener(source: bytes | Path) -> Callable[[], BinaryIO]:
@@ -247,6 +301,14 @@ class _Blocks:
         first = next(records, None)
         records.close()
         return header, None if first is None else self._parse(header, first)
+
+    def every_block(self) -> Iterator[TableChunk]:
+        """Every block, parsed, from the first."""
+        records = self._records()
+        header = next(records)
+        assert isinstance(header, list)
+        for block in records:
+            yield self._parse(header, block)
 
     def after_first(self) -> Iterator[TableChunk]:
         """Every block after the first, parsed (the first is walked over, not parsed)."""
