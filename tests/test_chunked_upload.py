@@ -28,6 +28,7 @@ from readiness.analysis.performance_overview import performance_overview
 from readiness.core.tablefile import open_table
 from readiness.errors import DataValidationError
 from readiness.storage import schema as t
+from readiness.storage.performance_store import refresh_performance
 from readiness.storage.profile_store import refresh_profiles
 from readiness.storage.store import Store
 
@@ -231,3 +232,65 @@ def test_the_check_before_confirm_settles_dates_from_the_whole_file(tmp_path, mo
         check_upload(
             store, "fraud", preview_upload(to_csv_bytes(frame.head(500)), "live", "d.csv"), preview.mapping
         )
+
+
+def perf_rows(store: Store) -> list[dict]:
+    """Stored day records, without their ids, in day and version order."""
+    rows = sorted(rows_of(store, t.perf_windows), key=lambda r: (r["window_start"], r["model_version"]))
+    return [{k: v for k, v in row.items() if k != "id"} for row in rows]
+
+
+@pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
+def test_day_records_computed_as_rows_are_stored_equal_a_rebuild_from_the_stored_rows(
+    tmp_path, task, monkeypatch
+):
+    """Two uploads into the same days (the second split in blocks, with versions and inline labels), then a rebuild."""
+    from readiness.storage import performance_store
+
+    recomputed = []
+    original = performance_store._recompute_days
+    monkeypatch.setattr(
+        performance_store, "_recompute_days", lambda *a: recomputed.append(a[-1]) or original(*a)
+    )
+    store = Store.open(f"sqlite:///{tmp_path}/perf.db")
+    ingest_csv(store, "m", "baseline", baseline_csv(400, task=task), "b.csv", new_model=ModelSpec(task, "1"))
+    first = live_frame(1_500, seed=3, task=task, id_prefix="a", with_label=True)
+    first.loc[::3, "label"] = None
+    second = live_frame(3_000, seed=4, task=task, id_prefix="b", start=START + pd.Timedelta(hours=20))
+    second["model_version"] = np.where(np.arange(3_000) % 4 == 0, "v2", "v1")
+    second["latency_ms"] = np.arange(3_000) % 250
+    ingest_csv(store, "m", "live", to_csv_bytes(first), "first.csv")
+    ingest_csv(store, "m", "live", in_blocks(to_csv_bytes(second), "second.csv"), "second.csv")
+    in_step = perf_rows(store)
+    assert not recomputed  # the uploads' records were computed as their rows were stored, not read back
+    assert sum(r["n_rows"] for r in in_step) == 4_500 and len({r["model_version"] for r in in_step}) == 3
+    with store.begin() as conn:  # forget the records: the next refresh recomputes every day from the rows
+        conn.execute(t.perf_windows.delete())
+        conn.execute(t.perf_state.update().values(prediction_watermark=0, label_watermark=0))
+    refresh_performance(store, store.get_model("m"))
+    same(perf_rows(store), in_step, "perf_windows")
+
+
+def test_day_records_are_left_to_the_refresh_when_a_service_left_rows_unrefreshed(tmp_path, monkeypatch):
+    """Rows past the watermark: the upload computes nothing itself, and the refresh after it counts every row once."""
+    from readiness.storage import performance_store
+
+    _whole, store = stores(tmp_path)
+    model = store.get_model("fraud")
+    with store.begin() as conn:
+        conn.execute(
+            t.predictions.insert().values(
+                model_id=model.id,
+                timestamp=datetime(2026, 3, 1, 5),
+                request_id="direct-1",
+                prediction="1",
+                score=0.9,
+                features='{"amount": 10.0, "age": 40, "region": "north"}',
+            )
+        )
+    computed = []
+    original = performance_store.records_in_step
+    monkeypatch.setattr(performance_store, "records_in_step", lambda *a: computed.append(1) or original(*a))
+    ingest_csv(store, "fraud", "live", to_csv_bytes(live_log(2_000)), "live.csv")
+    assert not computed
+    assert sum(r["n_rows"] for r in perf_rows(store)) == 2_001

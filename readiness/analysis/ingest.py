@@ -49,6 +49,7 @@ from readiness.core.validate import (
     validate_live,
 )
 from readiness.errors import DataValidationError, LabelJoinError, ModelConfigError
+from readiness.storage import performance_store
 from readiness.storage.profile_store import finish_in_step, profile_in_step, start_in_step, store_reference
 from readiness.storage.settings import load_config, update_config
 from readiness.storage.store import Store
@@ -458,6 +459,7 @@ def _ingest_live(
             conn, model.id, "live", filename, source.head.content_hash, 0, actor
         )
         step = start_in_step(store, conn, model, baseline)  # profile the rows while they are at hand
+        records = performance_store.start_in_step(store, conn, model, baseline)  # and their day records
         for chunk in source.chunks():
             mapping = _settle_date_format(source, mapping, chunk, "timestamp")
             valid = validate_live(chunk.frame, mapping, model.task, baseline, filename, allowed)
@@ -465,6 +467,8 @@ def _ingest_live(
             store.append_predictions(conn, model, valid.frame, baseline.feature_names, ingestion_id)
             if step is not None:
                 profile_in_step(conn, step, valid.frame, baseline.feature_names)
+            if records is not None:
+                performance_store.records_in_step(records, valid.frame)
             stored += len(valid.frame)
             times = valid.frame["timestamp"]
             first = times.min() if first is None else min(first, times.min())
@@ -472,6 +476,8 @@ def _ingest_live(
             report(0.2 + 0.55 * chunk.done, f"Stored {stored:,} predictions")
         if step is not None:
             finish_in_step(conn, step)
+        if records is not None:
+            performance_store.finish_in_step(conn, records)
         store.count_ingestion(conn, ingestion_id, stored)
         store.audit(conn, "ingest.live", model.id, actor, {"file": filename, "rows": stored})
     judged_historical = _judge_as(store, model, historical, actor) if historical is not None else False

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -95,6 +95,9 @@ def _floats(values: pd.Series) -> pd.Series | None:
     if isinstance(values.dtype, pd.StringDtype):
         if values.str.contains("_", regex=False).any():
             return None
+        arrow = _arrow_floats(values)
+        if arrow is not None:
+            return arrow
         cells = values.to_numpy(dtype=object, na_value=np.nan)
     else:
         cells = values.to_numpy(dtype=object)
@@ -107,10 +110,32 @@ def _floats(values: pd.Series) -> pd.Series | None:
     return pd.Series(numbers, index=values.index)
 
 
-def numeric_column(raw: pd.Series, column: str, what: str) -> pd.Series:
-    """Parse a column as float64; raise DataValidationError on the first non-number or infinity."""
+def _arrow_floats(values: pd.Series) -> pd.Series | None:
+    """Arrow's cast of an Arrow-backed text column to float64 (None: not Arrow-backed, or a cell it cannot read).
+
+    Arrow reads fewer spellings than ``float()`` (no spaces, no non-ASCII digits), never more,
+    and rounds alike; a column it refuses goes through ``float()``.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = getattr(values.array, "_pa_array", None)
+    if array is None:
+        return None
+    try:
+        numbers = pc.cast(array, pa.float64())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    return pd.Series(numbers.to_numpy(zero_copy_only=False), index=values.index, dtype=np.float64)
+
+
+def numeric_column(raw: pd.Series, column: str, what: str, parsed: pd.Series | None = None) -> pd.Series:
+    """Parse a column as float64; raise DataValidationError on the first non-number or infinity.
+
+    ``parsed``: the column's :func:`parsed_numbers`, when the caller has them already.
+    """
     present = raw.notna()
-    numbers = _to_number(raw).astype("float64")
+    numbers = (parsed_numbers(raw) if parsed is None else parsed).astype("float64")
     bad = present & numbers.isna()
     if bad.any():
         line, value = _line(raw, bad)
@@ -133,18 +158,31 @@ def numeric_column(raw: pd.Series, column: str, what: str) -> pd.Series:
     return numbers
 
 
-def looks_numeric(raw: pd.Series) -> bool:
-    """True when at least 90% of the non-missing values parse as numbers."""
-    present = raw.dropna()
-    if present.empty:
+def parsed_numbers(raw: pd.Series) -> pd.Series:
+    """A column's values as numbers where they read as one (NaN elsewhere), for the checks below to share.
+
+    >>> parsed_numbers(pd.Series(["1.5", "x", None])).tolist()
+    [1.5, nan, nan]
+    """
+    return _to_number(raw)
+
+
+def looks_numeric(raw: pd.Series, parsed: pd.Series | None = None) -> bool:
+    """True when at least 90% of the non-missing values parse as numbers (``parsed``: their parsed_numbers)."""
+    present = raw.notna().to_numpy()
+    if not present.any():
         return True
-    return bool(_to_number(present).notna().mean() >= NUMERIC_SHARE)
+    numbers = parsed_numbers(raw) if parsed is None else parsed
+    return bool(numbers[present].notna().mean() >= NUMERIC_SHARE)
 
 
 def infer_features(
-    frame: pd.DataFrame, columns: Sequence[str], mapping: ColumnMapping
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    mapping: ColumnMapping,
+    parsed: Mapping[str, pd.Series] | None = None,
 ) -> tuple[FeatureSpec, ...]:
-    """Decide numeric or categorical per feature: mapping first, else by content."""
+    """Decide numeric or categorical per feature: mapping first, else by content (``parsed``: numbers per column)."""
     specs = []
     for column in columns:
         if column in mapping.categorical:
@@ -152,18 +190,21 @@ def infer_features(
         elif column in mapping.numeric:
             kind = "numeric"
         else:
-            kind = "numeric" if looks_numeric(frame[column]) else "categorical"
+            numeric = looks_numeric(frame[column], (parsed or {}).get(column))
+            kind = "numeric" if numeric else "categorical"
         specs.append(FeatureSpec(column, kind))
     return tuple(specs)
 
 
-def typed_features(frame: pd.DataFrame, features: Sequence[FeatureSpec]) -> pd.DataFrame:
-    """The feature columns, numeric parsed to float64 and categorical as stripped strings."""
+def typed_features(
+    frame: pd.DataFrame, features: Sequence[FeatureSpec], parsed: Mapping[str, pd.Series] | None = None
+) -> pd.DataFrame:
+    """The feature columns, numeric parsed to float64 and categorical as stripped strings (``parsed``: numbers per column)."""
     out = {}
     for spec in features:
         raw = frame[spec.name]
         if spec.kind == "numeric":
-            out[spec.name] = numeric_column(raw, spec.name, "Feature")
+            out[spec.name] = numeric_column(raw, spec.name, "Feature", (parsed or {}).get(spec.name))
         else:
             out[spec.name] = categories(raw)
     return pd.DataFrame(out, index=frame.index)
@@ -178,11 +219,19 @@ def categories(raw: pd.Series) -> pd.Series:
     >>> categories(pd.Series([" a", "a ", None, " "], dtype=object)).tolist()
     ['a', 'a', nan, nan]
     """
+    if isinstance(raw.dtype, pd.StringDtype) and raw.dtype.storage == "pyarrow" and _plain_spaces(raw):
+        stripped = raw.str.strip()  # Arrow's strip: what str.strip() does to text with no exotic spaces
+        return stripped.where(stripped != "").astype(object)
     if pd.api.types.infer_dtype(raw, skipna=True) != "string":
         return raw.map(category, na_action="ignore").astype(object)
     distinct = pd.unique(raw.dropna())
     lookup = dict(zip(distinct, map(category, distinct), strict=True))
     return raw.map(lookup, na_action="ignore").astype(object)
+
+
+def _plain_spaces(raw: pd.Series) -> bool:
+    """No character that Python and Arrow might disagree is a space: nothing outside ASCII's printable range and tab."""
+    return not raw.str.contains(r"[^\x20-\x7e\t]", regex=True).any()
 
 
 def category(value: object) -> str | None:
@@ -539,7 +588,9 @@ def validate_baseline(
     filename: str,
 ) -> ValidFrame:
     """Validate a baseline file: typed features, classes that fit the task, valid scores."""
-    features = infer_features(frame, mapping.feature_columns(list(frame.columns)), mapping)
+    columns = mapping.feature_columns(list(frame.columns))
+    parsed = {c: parsed_numbers(frame[c]) for c in columns if c not in mapping.categorical}  # once per column
+    features = infer_features(frame, columns, mapping, parsed)
     if not features:
         raise DataValidationError(
             f"{filename} has no feature columns: every column is mapped to a role or ignored. "
@@ -570,7 +621,7 @@ def validate_baseline(
         _require_every_class(mapped, classes, filename, "appears in the file's predictions or labels")
         classes = tuple(sorted(set(classes) | set(mapped)))  # a class the sample never predicted still counts
         reserved["probabilities"] = class_probabilities(frame, mapped)
-    canonical = pd.concat([typed_features(frame, features), reserved], axis=1)
+    canonical = pd.concat([typed_features(frame, features, parsed), reserved], axis=1)
     return ValidFrame(canonical, features, classes)
 
 
@@ -584,7 +635,12 @@ def validate_live(
 ) -> ValidFrame:
     """Validate a live log against the model's baseline features, classes and the contract."""
     columns = mapping.feature_columns(list(frame.columns))
-    check_schema(frame, columns, baseline, filename)
+    parsed = {
+        f.name: parsed_numbers(frame[f.name])
+        for f in baseline.features
+        if f.kind == "numeric" and f.name in columns
+    }
+    check_schema(frame, columns, baseline, filename, parsed)
     known = baseline.classes if task != "regression" else None
     reserved = reserved_columns(frame, mapping, task, known, allowed)
     if "score" in reserved and task != "binary":
@@ -603,18 +659,29 @@ def validate_live(
                 "baseline with the new class."
             )
         reserved["probabilities"] = class_probabilities(frame, mapped)
-    canonical = pd.concat([typed_features(frame, baseline.features), reserved], axis=1)
+    canonical = pd.concat([typed_features(frame, baseline.features, parsed), reserved], axis=1)
     return ValidFrame(canonical, baseline.features, baseline.classes)
 
 
-def check_schema(frame: pd.DataFrame, columns: Sequence[str], baseline: Baseline, filename: str) -> None:
-    """Raise SchemaMismatchError listing missing, extra and type-changed features."""
+def check_schema(
+    frame: pd.DataFrame,
+    columns: Sequence[str],
+    baseline: Baseline,
+    filename: str,
+    parsed: Mapping[str, pd.Series] | None = None,
+) -> None:
+    """Raise SchemaMismatchError listing missing, extra and type-changed features (``parsed``: numbers per column)."""
     expected = baseline.feature_names
     missing = [c for c in expected if c not in columns]
     extra = [c for c in columns if c not in expected]
     changed = []
     for spec in baseline.features:
-        if spec.name in columns and spec.kind == "numeric" and not looks_numeric(frame[spec.name]):
+        numeric = spec.kind == "numeric"
+        if (
+            spec.name in columns
+            and numeric
+            and not looks_numeric(frame[spec.name], (parsed or {}).get(spec.name))
+        ):
             changed.append(f"{spec.name!r} (numeric in the baseline, text here)")
     if missing or extra or changed:
         parts = []

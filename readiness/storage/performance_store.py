@@ -18,7 +18,7 @@ import pandas as pd
 from sqlalchemy import Connection, delete, func, select, update
 
 from readiness.core import estimation, estimators, loss_estimation, multiclass_estimation
-from readiness.core.performance import DayRecord, day_record
+from readiness.core.performance import DayRecord, day_record, merge_records
 from readiness.core.probabilities import probability_matrix
 from readiness.core.profiles import typed_log_frame
 from readiness.core.records import Baseline, Model, features_from_json, utcnow
@@ -358,21 +358,20 @@ def _replace_day(
     w = t.perf_windows
     conn.execute(delete(w).where(w.c.baseline_id == baseline.id, w.c.window_start == day))
     if records:
-        conn.execute(
-            w.insert(),
-            [
-                {
-                    "model_id": model.id,
-                    "baseline_id": baseline.id,
-                    "window_start": r.day,
-                    "model_version": r.version,
-                    "n_rows": r.n_rows,
-                    "n_labelled": r.n_labelled,
-                    "data": r.to_json(),
-                }
-                for r in records
-            ],
-        )
+        conn.execute(w.insert(), [_row(model, baseline, r) for r in records])
+
+
+def _row(model: Model, baseline: Baseline, record: DayRecord) -> dict[str, Any]:
+    """A day record as a row of perf_windows."""
+    return {
+        "model_id": model.id,
+        "baseline_id": baseline.id,
+        "window_start": record.day,
+        "model_version": record.version,
+        "n_rows": record.n_rows,
+        "n_labelled": record.n_labelled,
+        "data": record.to_json(),
+    }
 
 
 def day_records(
@@ -394,3 +393,109 @@ def day_records(
             DayRecord.from_json(row.window_start, row.model_version, row.n_rows, row.n_labelled, row.data)
             for row in conn.execute(query)
         ]
+
+
+class InStep:
+    """Day records of an upload's rows computed as they are stored, merged in the transaction that stores them.
+
+    Only where that equals the refresh that would otherwise read the rows back: SQLite (the
+    transaction holds the write lock, so no other rows get ids among the upload's), a state that
+    serves the active baseline (its estimator fitted), and nothing left for a refresh (no rows
+    or labels past the watermarks). New predictions carry no delayed labels (labels for unknown
+    request ids are not stored), so a day's record is the merge of the stored one and the
+    upload's. Otherwise ``start_in_step`` gives None and the refresh after storing does it.
+    """
+
+    def __init__(self, model: Model, baseline: Baseline, estimator: estimators.Estimator | None, mark: int):
+        self.model, self.baseline, self.estimator, self.watermark = model, baseline, estimator, mark
+        self.records: dict[tuple[datetime, str], DayRecord] = {}
+
+
+def start_in_step(store: Store, conn: Connection, model: Model, baseline: Baseline) -> InStep | None:
+    """Whether an upload's day records can be computed as its rows are stored (see InStep), and with what."""
+    if store.dialect != "sqlite":
+        return None
+    state = conn.execute(select(t.perf_state).where(t.perf_state.c.model_id == model.id)).first()
+    if state is None or not _serves(state, model, baseline):
+        return None  # the first refresh on this baseline fits its estimator and rebuilds every day
+    p, lab = t.predictions.c, t.labels.c
+    rows = select(func.count()).where(p.model_id == model.id, p.id > state.prediction_watermark)
+    labels = select(func.count()).where(lab.model_id == model.id, lab.id > state.label_watermark)
+    if conn.execute(rows).scalar_one() or conn.execute(labels).scalar_one():
+        return None
+    return InStep(model, baseline, stored_estimator(state.calibrator), int(state.prediction_watermark))
+
+
+def records_in_step(step: InStep, frame: pd.DataFrame) -> None:
+    """Add the day records of canonical rows this transaction is storing to the step's (merged per day and version)."""
+    rows = _as_read_back(frame, step.baseline.feature_names)
+    features = None
+    if isinstance(step.estimator, loss_estimation.LossModel):
+        features = typed_log_frame(frame[list(step.baseline.feature_names)], step.baseline.features)
+        features.index = rows.index
+    for (day, version), part in rows.groupby([rows["timestamp"].dt.floor("D"), "model_version"], sort=True):
+        key = (pd.Timestamp(day).to_pydatetime(), str(version))
+        record = day_record(step.model, step.baseline, step.estimator, key[0], key[1], part, features)
+        held = step.records.get(key)
+        step.records[key] = record if held is None else _merged(step, [held, record])
+
+
+def finish_in_step(conn: Connection, step: InStep) -> None:
+    """Merge the step's records into the stored days and move the prediction watermark past the stored rows."""
+    w = t.perf_windows
+    for (day, version), record in sorted(step.records.items()):
+        stored = conn.execute(
+            select(w).where(
+                w.c.baseline_id == step.baseline.id, w.c.window_start == day, w.c.model_version == version
+            )
+        ).first()
+        if stored is not None:
+            old = DayRecord.from_json(
+                stored.window_start, stored.model_version, stored.n_rows, stored.n_labelled, stored.data
+            )
+            record = _merged(step, [old, record])
+            conn.execute(delete(w).where(w.c.id == stored.id))
+        conn.execute(w.insert().values(**_row(step.model, step.baseline, record)))
+    newest = conn.execute(
+        select(func.max(t.predictions.c.id)).where(t.predictions.c.model_id == step.model.id)
+    ).scalar_one()
+    state = t.perf_state.c
+    moved = conn.execute(
+        update(t.perf_state)
+        .where(state.model_id == step.model.id, state.prediction_watermark == step.watermark)
+        .values(prediction_watermark=int(newest or step.watermark), updated_at=utcnow())
+    )
+    if moved.rowcount != 1:
+        raise RuntimeError("the performance watermark moved while this transaction held the write lock")
+
+
+def _merged(step: InStep, records: list[DayRecord]) -> DayRecord:
+    """Records of one day and version merged into one."""
+    first = records[0]
+    return merge_records(records, step.model, step.baseline, first.day, first.version)
+
+
+def _as_read_back(frame: pd.DataFrame, feature_names: tuple[str, ...]) -> pd.DataFrame:
+    """Canonical upload rows as a refresh reads them back: naive UTC times, version text, no delayed labels.
+
+    A reserved column's name may also be a feature's (a feature called ``score`` in a log with
+    no score mapped): the stored output is then missing, as the refresh reads it.
+    """
+    missing = pd.Series([None] * len(frame), index=frame.index, dtype=object)
+
+    def stored(name: str) -> pd.Series:
+        return frame[name] if name in frame and name not in feature_names else missing
+
+    rows = pd.DataFrame(
+        {
+            "timestamp": pd.to_datetime(frame["timestamp"], utc=True).dt.tz_localize(None),
+            "model_version": stored("model_version").fillna("").astype(str),
+            **{
+                name: stored(name) for name in ("prediction", "score", "probabilities", "latency_ms", "label")
+            },
+        },
+        index=frame.index,
+    )
+    rows["received_at"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
+    rows["arrived_at"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
+    return rows
