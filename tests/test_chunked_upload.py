@@ -260,10 +260,27 @@ def test_day_records_computed_as_rows_are_stored_equal_a_rebuild_from_the_stored
     second["model_version"] = np.where(np.arange(3_000) % 4 == 0, "v2", "v1")
     second["latency_ms"] = np.arange(3_000) % 250
     ingest_csv(store, "m", "live", to_csv_bytes(first), "first.csv")
+    model = store.get_model("m")
+    early = second["request_id"][::97].tolist()  # a service labelled these before their predictions arrived
+    truth = {"binary": "1", "multiclass": "dog", "regression": "101.5"}[task]
+    with store.begin() as conn:
+        conn.execute(
+            t.labels.insert(),
+            [
+                {"model_id": model.id, "request_id": r, "label": truth, "received_at": datetime(2026, 3, 9)}
+                for r in [*early, first["request_id"][0]]  # the last one labels a stored prediction
+            ],
+        )
+    refresh_performance(store, model)  # the early ones match no prediction yet: the refresh passes them
+    assert recomputed == [[datetime(2026, 3, 1)]]  # the labelled prediction's day
+    recomputed.clear()
     ingest_csv(store, "m", "live", in_blocks(to_csv_bytes(second), "second.csv"), "second.csv")
     in_step = perf_rows(store)
     assert not recomputed  # the uploads' records were computed as their rows were stored, not read back
-    assert sum(r["n_rows"] for r in in_step) == 4_500 and len({r["model_version"] for r in in_step}) == 3
+    assert sum(r["n_rows"] for r in in_step) == 4_500
+    labelled = 1_000 + 1 + len(early)  # two thirds of the first file, its first row, and the early ones
+    assert sum(r["n_labelled"] for r in in_step) == labelled
+    assert len({r["model_version"] for r in in_step}) == 3  # none (the first file), v1 and v2
     with store.begin() as conn:  # forget the records: the next refresh recomputes every day from the rows
         conn.execute(t.perf_windows.delete())
         conn.execute(t.perf_state.update().values(prediction_watermark=0, label_watermark=0))

@@ -468,7 +468,7 @@ def _ingest_live(
             if step is not None:
                 profile_in_step(conn, step, valid.frame, baseline.feature_names)
             if records is not None:
-                performance_store.records_in_step(records, valid.frame)
+                performance_store.records_in_step(store, conn, records, valid.frame)
             stored += len(valid.frame)
             times = valid.frame["timestamp"]
             first = times.min() if first is None else min(first, times.min())

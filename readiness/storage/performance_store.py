@@ -401,14 +401,16 @@ class InStep:
     Only where that equals the refresh that would otherwise read the rows back: SQLite (the
     transaction holds the write lock, so no other rows get ids among the upload's), a state that
     serves the active baseline (its estimator fitted), and nothing left for a refresh (no rows
-    or labels past the watermarks). New predictions carry no delayed labels (labels for unknown
-    request ids are not stored), so a day's record is the merge of the stored one and the
-    upload's. Otherwise ``start_in_step`` gives None and the refresh after storing does it.
+    or labels past the watermarks). A day's record is then the merge of the stored one and the
+    upload's; a new prediction's delayed label, which a service may have inserted before the
+    prediction arrived, is joined as the refresh joins it. Otherwise ``start_in_step`` gives
+    None and the refresh after storing does it.
     """
 
     def __init__(self, model: Model, baseline: Baseline, estimator: estimators.Estimator | None, mark: int):
         self.model, self.baseline, self.estimator, self.watermark = model, baseline, estimator, mark
         self.records: dict[tuple[datetime, str], DayRecord] = {}
+        self.labelled = False  # the model has delayed labels: a new prediction may have one already
 
 
 def start_in_step(store: Store, conn: Connection, model: Model, baseline: Baseline) -> InStep | None:
@@ -423,12 +425,16 @@ def start_in_step(store: Store, conn: Connection, model: Model, baseline: Baseli
     labels = select(func.count()).where(lab.model_id == model.id, lab.id > state.label_watermark)
     if conn.execute(rows).scalar_one() or conn.execute(labels).scalar_one():
         return None
-    return InStep(model, baseline, stored_estimator(state.calibrator), int(state.prediction_watermark))
+    step = InStep(model, baseline, stored_estimator(state.calibrator), int(state.prediction_watermark))
+    step.labelled = conn.execute(select(lab.id).where(lab.model_id == model.id).limit(1)).first() is not None
+    return step
 
 
-def records_in_step(step: InStep, frame: pd.DataFrame) -> None:
+def records_in_step(store: Store, conn: Connection, step: InStep, frame: pd.DataFrame) -> None:
     """Add the day records of canonical rows this transaction is storing to the step's (merged per day and version)."""
     rows = _as_read_back(frame, step.baseline.feature_names)
+    if step.labelled and "request_id" in frame and "request_id" not in step.baseline.feature_names:
+        _with_delayed_labels(store, conn, step.model.id, rows, frame["request_id"])
     features = None
     if isinstance(step.estimator, loss_estimation.LossModel):
         features = typed_log_frame(frame[list(step.baseline.feature_names)], step.baseline.features)
@@ -467,6 +473,23 @@ def finish_in_step(conn: Connection, step: InStep) -> None:
     )
     if moved.rowcount != 1:
         raise RuntimeError("the performance watermark moved while this transaction held the write lock")
+
+
+def _with_delayed_labels(
+    store: Store, conn: Connection, model_id: int, rows: pd.DataFrame, ids: pd.Series
+) -> None:
+    """Apply the delayed labels a service stored before these predictions arrived (as the refresh's join would)."""
+    found = store.delayed_labels(conn, model_id, ids.dropna().tolist())
+    if found.empty:
+        return
+    by_id = found.set_index("request_id")
+    matched = ids.map(by_id["label"]).notna()
+    for column in ("label", "received_at", "arrived_at"):
+        values = ids[matched].map(by_id[column])
+        if column == "label":
+            rows.loc[matched, column] = values
+        else:
+            rows.loc[matched, column] = parse_times(values).to_numpy()
 
 
 def _merged(step: InStep, records: list[DayRecord]) -> DayRecord:

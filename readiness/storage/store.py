@@ -512,6 +512,17 @@ class Store:
         features = features_from_json(raw["features"].tolist(), names)
         return pd.concat([raw.drop(columns="features"), features], axis=1)
 
+    def delayed_labels(self, conn: Connection, model_id: int, ids: Iterable[str]) -> pd.DataFrame:
+        """The delayed labels stored for these request ids: request_id, label, received_at, arrived_at."""
+        lab = t.labels
+        with _id_table(conn, ids) as given:
+            query = (
+                select(lab.c.request_id, lab.c.label, lab.c.received_at, lab.c.arrived_at)
+                .select_from(given.join(lab, lab.c.request_id == given.c.request_id))
+                .where(lab.c.model_id == model_id)
+            )
+            return result_frame(conn.execute(query), ["request_id", "label", "received_at", "arrived_at"])
+
     def label_targets(
         self, conn: Connection, model_id: int, ids: Iterable[str], ingestion_id: int
     ) -> LabelTargets:
