@@ -40,7 +40,9 @@ def test_a_block_gives_back_features_typed_and_reserved_columns_by_name():
     assert back["amount"].tolist()[0::2] == [1.5, -3.0] and np.isnan(back["amount"][1])
     assert back["score"][0::2].tolist() == ["a", "ü ✓"] and pd.isna(back["score"][1])
     assert back["prediction"].tolist() == ["1", "0", "1"] and back["label"][1:].tolist() == ["0", "1"]
-    assert pd.isna(back["label"][0]) and pd.isna(back["probabilities"]).all()  # asked for, not stored: all missing
+    assert (
+        pd.isna(back["label"][0]) and pd.isna(back["probabilities"]).all()
+    )  # asked for, not stored: all missing
 
 
 def test_a_block_without_a_feature_reads_it_as_missing():

@@ -87,14 +87,16 @@ def test_a_log_in_blocks_stores_what_the_log_read_whole_stores(tmp_path, monkeyp
         labelled = ingest_csv(store, "fraud", "labels", read(labels, "labels.csv"), "labels.csv")
         assert labelled.rows_added == len(range(0, ROWS, 3))
 
-    for table in (t.predictions, t.labels, t.ingestions, t.perf_windows, t.drift_references, t.profile_state):
+    for table in (t.labels, t.ingestions, t.perf_windows, t.drift_references, t.profile_state):
         assert rows_of(blocks, table) == rows_of(whole, table), table.name
+    log = whole.read_predictions(whole.get_model("fraud"))
+    assert len(log) == ROWS
+    pd.testing.assert_frame_equal(blocks.read_predictions(blocks.get_model("fraud")), log)
     days = rows_of(blocks, t.profiles)
     assert len(days) == 4  # 5,000 minutes from midnight: four days, each split by blocks
     same(days, rows_of(whole, t.profiles), "profiles")
     same(results(blocks), results(whole), "results")
-    far = [row for row in rows_of(blocks, t.predictions) if "far" in row["features"]]
-    assert len(far) == 1 and "far\\nnorth" in far[0]["features"]
+    assert (log["region"] == "far\nnorth").sum() == 1
 
 
 def test_a_bad_row_in_the_last_block_stores_nothing_and_is_named(tmp_path):
@@ -133,14 +135,18 @@ def test_day_first_dates_are_settled_by_the_whole_file_not_the_first_block(tmp_p
     data = to_csv_bytes(frame)
     ingest_csv(whole, "fraud", "live", data, "dates.csv")
     ingest_csv(blocks, "fraud", "live", in_blocks(data, "dates.csv"), "dates.csv")
-    assert rows_of(blocks, t.predictions) == rows_of(whole, t.predictions)
+    pd.testing.assert_frame_equal(log_of(blocks), log_of(whole))
     stored = store_times(blocks)
     assert stored[0] == datetime(2026, 3, 1) and stored[-1] == datetime(2026, 3, 30, 23, 45)
 
 
 def store_times(store: Store) -> list[datetime]:
-    with store.engine.connect() as conn:
-        return list(conn.execute(select(t.predictions.c.timestamp).order_by(t.predictions.c.id)).scalars())
+    return [ts.to_pydatetime() for ts in log_of(store)["timestamp"]]
+
+
+def log_of(store: Store) -> pd.DataFrame:
+    """Every stored prediction of the model, features expanded and labels joined, oldest first."""
+    return store.read_predictions(store.get_model("fraud"))
 
 
 def test_a_file_on_disk_streams_in_blocks_and_stores_what_its_bytes_store(tmp_path):
@@ -152,7 +158,7 @@ def test_a_file_on_disk_streams_in_blocks_and_stores_what_its_bytes_store(tmp_pa
     assert source.head.content_hash == open_table(data, "live.csv").head.content_hash
     ingest_csv(whole, "fraud", "live", data, "live.csv")
     ingest_csv(blocks, "fraud", "live", source, "live.csv")
-    assert rows_of(blocks, t.predictions) == rows_of(whole, t.predictions)
+    pd.testing.assert_frame_equal(log_of(blocks), log_of(whole))
 
 
 def test_parquet_in_batches_stores_what_it_stores_whole(tmp_path):
@@ -164,7 +170,7 @@ def test_parquet_in_batches_stores_what_it_stores_whole(tmp_path):
     assert not source.complete
     ingest_csv(whole, "fraud", "live", data, "live.parquet")
     ingest_csv(blocks, "fraud", "live", source, "live.parquet")
-    assert rows_of(blocks, t.predictions) == rows_of(whole, t.predictions)
+    pd.testing.assert_frame_equal(log_of(blocks), log_of(whole))
     same(rows_of(blocks, t.profiles), rows_of(whole, t.profiles), "profiles")
 
 
@@ -288,8 +294,8 @@ def test_day_records_computed_as_rows_are_stored_equal_a_rebuild_from_the_stored
     same(perf_rows(store), in_step, "perf_windows")
 
 
-def test_day_records_are_left_to_the_refresh_when_a_service_left_rows_unrefreshed(tmp_path, monkeypatch):
-    """Rows past the watermark: the upload computes nothing itself, and the refresh after it counts every row once."""
+def test_a_services_unrefreshed_rows_and_an_uploads_blocks_are_each_counted_once(tmp_path, monkeypatch):
+    """A row past the watermark: the upload merges its own blocks' records, the refresh after it the row's."""
     from readiness.storage import performance_store
 
     _whole, store = stores(tmp_path)
@@ -308,6 +314,6 @@ def test_day_records_are_left_to_the_refresh_when_a_service_left_rows_unrefreshe
     computed = []
     original = performance_store.records_in_step
     monkeypatch.setattr(performance_store, "records_in_step", lambda *a: computed.append(1) or original(*a))
-    ingest_csv(store, "fraud", "live", to_csv_bytes(live_log(2_000)), "live.csv")
-    assert not computed
+    ingest_csv(store, "fraud", "live", in_blocks(to_csv_bytes(live_log(2_000)), "live.csv"), "live.csv")
+    assert len(computed) > 1  # every block
     assert sum(r["n_rows"] for r in perf_rows(store)) == 2_001

@@ -26,6 +26,7 @@ from readiness.core.mapping import (
 )
 from readiness.core.validate import PROBA_SUM_TOLERANCE
 from readiness.errors import DataValidationError, MappingError
+from readiness.storage import log_blocks
 from readiness.storage.store import Store
 from tests.factories import START, to_csv_bytes
 
@@ -56,9 +57,12 @@ def router_frame(
 
 
 def stored_probabilities(store: Store, table: str = "predictions") -> list[dict]:
+    """Each stored live row's class probabilities, a row each and then uploaded blocks."""
     with store.engine.connect() as conn:
-        rows = conn.exec_driver_sql(f"SELECT probabilities FROM {table} ORDER BY id").all()
-    return [json.loads(r[0]) for r in rows]
+        rows = [r[0] for r in conn.exec_driver_sql(f"SELECT probabilities FROM {table} ORDER BY id").all()]
+        for model in store.list_models():
+            rows += log_blocks.block_rows(conn, model.id, columns=["probabilities"])["probabilities"].tolist()
+    return [json.loads(r) for r in rows]
 
 
 # --------------------------------------------------------------------------- proposing by name
@@ -260,7 +264,7 @@ def test_a_class_without_its_column_or_unknown_to_the_baseline_is_refused(sqlite
             "l.csv",
             parse_mapping_pairs(pairs, preview_upload(to_csv_bytes(live), "live", "l.csv", CLASSES).mapping),
         )
-    assert sqlite_store.count_rows("predictions") == 0
+    assert sqlite_store.count_predictions() == 0
 
 
 @pytest.mark.parametrize("task", ["binary", "regression"])
@@ -309,7 +313,7 @@ def test_log_predictions_takes_a_mapping_or_its_json_and_plain_sql_may_leave_the
     from readiness.analysis.refresh import refresh_model
 
     refresh_model(sqlite_store, sqlite_store.get_model("router"))
-    assert sqlite_store.count_rows("predictions") == 3
+    assert sqlite_store.count_predictions() == 3
 
 
 def test_the_cli_maps_a_class_probability_with_the_documented_form(sqlite_store, tmp_path, capsys):

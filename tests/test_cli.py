@@ -79,7 +79,7 @@ def test_ingest_with_mapping_pairs_creates_model_and_stores_rows(files, capsys):
     store = Store.open(f"sqlite:///{db}")
     model = store.get_model("shop")
     assert (model.task, model.positive_class, model.owner) == ("binary", "1", "Ana")
-    assert store.count_rows("predictions", model.id) == 1
+    assert store.count_predictions(model.id) == 1
 
 
 def test_models_json_lists_volume(files, capsys):

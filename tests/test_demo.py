@@ -142,11 +142,11 @@ def test_volume_and_summary_match_the_store(seeded, demo_summary, tiny_fraud):
     summary = demo_summary  # what seeding the shared demo reported
     assert summary.n_predictions >= 200_000 * SCALE
     assert (summary.start, summary.end) == (demo_window(TODAY).start, demo_window(TODAY).now)
-    assert summary.n_predictions == seeded.count_rows("predictions")
+    assert summary.n_predictions == seeded.count_predictions()
     assert summary.n_labels == seeded.count_rows("labels")
     for m in summary.models:
         model = seeded.get_model(m.name)
-        assert m.n_predictions == seeded.count_rows("predictions", model.id)
+        assert m.n_predictions == seeded.count_predictions(model.id)
         assert m.n_labels == seeded.count_rows("labels", model.id)
     assert len(summary.lines()) == 5  # one per model and the total
     # the volume scales with ``scale``
@@ -190,10 +190,10 @@ def test_seeding_is_deterministic_for_a_seed_and_date(seeded, tiny_fraud):
 
 def test_seeding_refuses_a_store_that_has_the_demo_models(demo_store):
     assert not demo_is_needed(demo_store)
-    before = demo_store.count_rows("predictions")
+    before = demo_store.count_predictions()
     with pytest.raises(ModelConfigError, match="already has model"):
         seed_demo(demo_store, today=TODAY, scale=0.01)
-    assert demo_store.count_rows("predictions") == before
+    assert demo_store.count_predictions() == before
 
 
 # -- the fraud drift story ----------------------------------------------------------------
@@ -417,7 +417,7 @@ def test_the_demo_profiles_its_logs_as_a_refresh_from_the_stored_rows_would(tmp_
             return [{k: v for k, v in row._mapping.items() if k != "id"} for row in rows]
 
     seeded = profiles()
-    assert seeded and sum(p["n_rows"] for p in seeded) == store.count_rows("predictions")
+    assert seeded and sum(p["n_rows"] for p in seeded) == store.count_predictions()
     with store.begin() as conn:
         conn.execute(t.profiles.delete())
         conn.execute(t.profile_state.delete())

@@ -570,7 +570,7 @@ def test_hostile_strings_are_stored_and_read_back_as_data(store):
     assert back["request_id"].tolist() == live["request_id"].tolist()
     assert baseline_rows(store, "fraud")[hostile].tolist() == base[hostile].tolist()
     assert {s.model.name for s in store.model_stats()} == {"fraud"}
-    assert store.count_rows("predictions") == 30
+    assert store.count_predictions() == 30
     with pytest.raises(ModelConfigError):
         ingest_csv(
             store, "fraud'; DROP TABLE models; --", "baseline", baseline_csv(10), "b.csv", new_model=BINARY

@@ -103,7 +103,7 @@ def test_rows_without_request_ids_are_allowed(fraud):
 def test_no_rows_logs_nothing(fraud):
     assert log_predictions(fraud, "fraud", []) == 0
     assert log_predictions(fraud, "fraud", pd.DataFrame()) == 0
-    assert fraud.count_rows("predictions") == 0
+    assert fraud.count_predictions() == 0
 
 
 def test_store_may_be_given_as_a_url(tmp_path):
@@ -111,7 +111,7 @@ def test_store_may_be_given_as_a_url(tmp_path):
     store = Store.open(url)
     ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
     assert log_predictions(url, "fraud", [row()]) == 1
-    assert store.count_rows("predictions") == 1
+    assert store.count_predictions() == 1
     store.engine.dispose()
 
 
@@ -135,7 +135,7 @@ def test_logged_rows_are_aggregated_at_once_unless_the_refresh_is_deferred(fraud
     log_predictions(fraud, "fraud", [row("r-1")])
     assert aggregated() == (1, 1)
     log_predictions(fraud, "fraud", [row("r-2")], refresh=False)
-    assert fraud.count_rows("predictions") == 2
+    assert fraud.count_predictions() == 2
     assert aggregated() == (1, 1)  # stored, but only a refresh (e.g. a scheduled one) aggregates it
     refreshed = refresh_model(fraud, model)
     assert (refreshed.profiles.rows_profiled, refreshed.performance.days_recomputed) == (1, 1)

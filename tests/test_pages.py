@@ -188,7 +188,7 @@ def test_data_page_shows_a_validation_error_and_stores_nothing(fraud_store):
     assert at.error[0].value.startswith("Before storing:")  # checked at preview, before Confirm
     assert "unreadable time at line 3" in at.error[0].value
     assert at.button[0].disabled
-    assert fraud_store.count_rows("predictions") == 2
+    assert fraud_store.count_predictions() == 2
 
 
 def test_data_page_stores_a_file_of_many_blocks_and_names_a_bad_row_past_the_preview(
@@ -210,11 +210,11 @@ def test_data_page_stores_a_file_of_many_blocks_and_names_a_bad_row_past_the_pre
     assert not at.error  # the preview's block is fine
     at.button[0].click().run()
     assert "Feature 'amount' must be numeric, but line 600 has 'lots'" in at.error[0].value
-    assert fraud_store.count_rows("predictions") == 2
+    assert fraud_store.count_predictions() == 2
     at.file_uploader(key="upload_file_live").upload("good.csv", good, "text/csv").run()
     at.button[0].click().run()
     assert "Stored 600 live row(s) from good.csv" in at.success[0].value, [e.value for e in at.error]
-    assert fraud_store.count_rows("predictions") == 602
+    assert fraud_store.count_predictions() == 602
 
 
 def test_data_page_reports_an_unreadable_file(fraud_store):
@@ -840,12 +840,12 @@ def test_a_live_upload_with_dates_that_read_two_ways_asks_for_the_format(fraud_s
     at.radio(key="upload_kind").set_value("Live predictions").run()
     at.file_uploader(key="upload_file_live").upload("ambiguous.csv", ambiguous, "text/csv").run()
     assert "read two ways" in at.error[0].value and "Date format" in at.error[0].value
-    assert at.button[0].disabled and fraud_store.count_rows("predictions") == 2
+    assert at.button[0].disabled and fraud_store.count_predictions() == 2
     date_format = next(s for s in at.selectbox if s.label == "Date format")
     date_format.set_value("Day first (dayfirst)").run()
     at.button[0].click().run()
     assert not at.error, [e.value for e in at.error]
-    assert fraud_store.count_rows("predictions") == 4
+    assert fraud_store.count_predictions() == 4
 
 
 def test_performance_page_says_so_when_no_latency_is_logged(drift_db):
@@ -875,7 +875,7 @@ def test_confirm_waits_for_every_required_role_and_says_which(fraud_store):
     assert ended.value and "3 Nov 2026" in ended.label  # a log older than the freshness objective
     at.button[0].click().run()
     assert not at.error, [e.value for e in at.error]
-    assert fraud_store.count_rows("predictions") == 3
+    assert fraud_store.count_predictions() == 3
     assert any("upload delayed labels for fraud" in i.value for i in at.info)
     assert any("judged as a historical log" in s.value for s in at.success)
     from readiness.analysis.settings import checklist_config

@@ -6,7 +6,7 @@ import json
 
 import pandas as pd
 
-from readiness import ingest_csv
+from readiness import ingest_csv, log_predictions
 from readiness.core.profiles import merge_all, profile_frame, raw_log_frame
 from readiness.storage import schema as t
 from readiness.storage.profile_store import (
@@ -15,7 +15,7 @@ from readiness.storage.profile_store import (
     load_reference,
     refresh_profiles,
 )
-from tests.factories import baseline_csv, live_csv
+from tests.factories import baseline_csv, live_csv, live_frame
 
 
 def stored_union(store, name):
@@ -87,7 +87,7 @@ def test_rows_inserted_directly_are_picked_up_past_the_watermark(store):
 def test_small_chunks_give_the_same_profiles_as_one_pass(store):
     ingest_csv(store, "m", "baseline", baseline_csv(300), "b.csv")
     model = store.get_model("m")
-    ingest_csv(store, "m", "live", live_csv(500, start=pd.Timestamp("2026-11-01T22:00:00")), "l.csv")
+    log_predictions(store, "m", live_frame(500, start=pd.Timestamp("2026-11-01T22:00:00")))  # a row each
     baseline = store.active_baseline(model.id)
     once = {d: p.to_dict() for d, p in day_profiles(store, baseline)}
     with store.begin() as conn:  # forget everything and refresh 37 rows at a time
@@ -122,7 +122,7 @@ def test_a_new_baseline_rebuilds_profiles_from_raw_rows(store):
 
 def test_a_moved_watermark_stops_a_second_refresher(store):
     ingest_csv(store, "m", "baseline", baseline_csv(300), "b.csv")
-    ingest_csv(store, "m", "live", live_csv(50), "l.csv")
+    log_predictions(store, "m", live_frame(50))  # a row each: the refresh moves the watermark past them
     model = store.get_model("m")
     baseline = store.active_baseline(model.id)
     with store.begin() as conn:

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.exc import IntegrityError
 
+import readiness.analysis.ingest as ingest_module
 import readiness.storage.store as store_module
 from readiness import ModelSpec, ingest_csv, log_predictions
 from readiness.core.csvread import MISSING_MARKERS
@@ -163,14 +164,14 @@ def test_baseline_round_trips(store):
 def test_failure_after_partial_insert_of_predictions_leaves_nothing(store, monkeypatch):
     ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
     before = table_counts(store)
-    original = store.append_predictions
+    original = ingest_module.append_block
 
-    def half_then_fail(conn, model, frame, feature_names, ingestion_id):
-        original(conn, model, frame.iloc[: len(frame) // 2], feature_names, ingestion_id)
-        assert conn.execute(select(func.count()).select_from(t.predictions)).scalar_one() == 50
+    def half_then_fail(conn, model_id, frame, features, ingestion_id):
+        original(conn, model_id, frame.iloc[: len(frame) // 2], features, ingestion_id)
+        assert conn.execute(select(func.sum(t.prediction_blocks.c.n_rows))).scalar_one() == 50
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(store, "append_predictions", half_then_fail)
+    monkeypatch.setattr(ingest_module, "append_block", half_then_fail)
     with pytest.raises(RuntimeError, match="disk full"):
         ingest_csv(store, "fraud", "live", live_csv(100), "l.csv")
     assert table_counts(store) == before
@@ -193,15 +194,15 @@ def test_failure_while_storing_a_first_baseline_does_not_create_the_model(store,
 
 
 def test_unique_violation_in_a_later_chunk_rolls_back_earlier_chunks(store, monkeypatch):
-    """A concurrent writer stored r-95 after our check: the database refuses and nothing stays."""
+    """A concurrent writer stored r-95 after a service's check: the database refuses and nothing stays."""
     ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
     log_predictions(store, "fraud", live_frame(1, id_prefix="r").assign(request_id="r-95"))
     before = table_counts(store)
     monkeypatch.setattr(store_module, "INSERT_CHUNK_ROWS", 10)
-    monkeypatch.setattr(store, "existing_request_ids", lambda conn, model_id, ids: set())
+    monkeypatch.setattr(store, "existing_request_ids", lambda *args, **kwargs: set())
     with pytest.raises(StoreError, match=r"UNIQUE|unique|duplicate") as info:  # the database's refusal, named
-        ingest_csv(store, "fraud", "live", live_csv(100), "l.csv")
-    assert isinstance(info.value.__cause__, IntegrityError)
+        log_predictions(store, "fraud", live_frame(100, id_prefix="r"))
+    assert isinstance(info.value.__cause__.__cause__, IntegrityError)  # log_predictions names the batch
     assert table_counts(store) == before
 
 
@@ -352,8 +353,8 @@ def test_count_rows_per_model(store):
     ingest_csv(store, "b", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
     ingest_csv(store, "a", "live", live_csv(7), "l.csv")
     ingest_csv(store, "b", "live", live_csv(3), "l.csv")
-    assert store.count_rows("predictions") == 10
-    assert store.count_rows("predictions", store.get_model("a").id) == 7
+    assert store.count_predictions() == 10
+    assert store.count_predictions(store.get_model("a").id) == 7
 
 
 def test_opening_a_database_from_before_label_arrival_times_adds_the_column(tmp_path):
@@ -412,7 +413,7 @@ def test_concurrent_writers_on_sqlite_wait_their_turn_instead_of_failing_locked(
         read = [f.result() for f in reads]
     assert sum(written) == 24 * 40
     assert all(0 <= n <= 24 * 40 for n in read)
-    assert store.count_rows("predictions") == 24 * 40
+    assert store.count_predictions() == 24 * 40
 
 
 def test_a_postgresql_refresh_never_skips_rows_committed_late_with_lower_ids(pg_store):
@@ -484,7 +485,7 @@ def test_a_sqlite_write_waits_out_a_writer_that_holds_the_lock_past_the_busy_tim
         released.set()
     writer.join(timeout=60)
     assert not writer.is_alive() and outcome == [25], outcome
-    assert store.count_rows("predictions") == 25
+    assert store.count_predictions() == 25
 
 
 def test_a_sqlite_database_busy_past_every_retry_is_one_line_that_says_so(tmp_path, monkeypatch):
@@ -503,7 +504,7 @@ def test_a_sqlite_database_busy_past_every_retry_is_one_line_that_says_so(tmp_pa
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
-    assert store.count_rows("predictions") == 0
+    assert store.count_predictions() == 0
 
 
 def test_aggregates_cover_exactly_the_stored_rows_after_a_service_an_ingest_and_readers_run_at_once(store):
@@ -535,7 +536,7 @@ def test_aggregates_cover_exactly_the_stored_rows_after_a_service_an_ingest_and_
         results = [f.result(timeout=300) for f in futures]
     assert sum(results[:11]) == 10 * 30 + 3000
     refresh_model(store, model)
-    stored = store.count_rows("predictions")
+    stored = store.count_predictions()
     baseline = store.active_baseline(model.id)
     assert stored == 3300
     assert sum(profile.n_rows for _, profile in day_profiles(store, baseline)) == stored

@@ -49,7 +49,8 @@ from readiness.core.validate import (
     validate_live,
 )
 from readiness.errors import DataValidationError, LabelJoinError, ModelConfigError
-from readiness.storage import performance_store
+from readiness.storage import log_blocks, performance_store
+from readiness.storage.log_blocks import append_block
 from readiness.storage.profile_store import finish_in_step, profile_in_step, start_in_step, store_reference
 from readiness.storage.settings import load_config, update_config
 from readiness.storage.store import Store
@@ -454,17 +455,19 @@ def _ingest_live(
     baseline = _live_baseline(store, model)
     allowed = timestamp_range()
     stored, first, last = 0, None, None
-    with store.begin() as conn:
+    # one transaction, which merges the rows' aggregates into the stored days while no refresh runs
+    with store.refreshing(model.id), store.begin() as conn:
         ingestion_id = store.record_ingestion(
             conn, model.id, "live", filename, source.head.content_hash, 0, actor
         )
-        step = start_in_step(store, conn, model, baseline)  # profile the rows while they are at hand
-        records = performance_store.start_in_step(store, conn, model, baseline)  # and their day records
+        # the rows are stored as blocks: their profiles and day records are computed here, from the frame
+        step = start_in_step(store, conn, model, baseline, blocks=True)
+        records = performance_store.start_in_step(store, conn, model, baseline, blocks=True)
         for chunk in source.chunks():
             mapping = _settle_date_format(source, mapping, chunk, "timestamp")
             valid = validate_live(chunk.frame, mapping, model.task, baseline, filename, allowed)
             _refuse_known_request_ids(store, conn, model, valid, ingestion_id)
-            store.append_predictions(conn, model, valid.frame, baseline.feature_names, ingestion_id)
+            append_block(conn, model.id, valid.frame, baseline.features, ingestion_id)
             if step is not None:
                 profile_in_step(conn, step, valid.frame, baseline.feature_names)
             if records is not None:
@@ -558,7 +561,9 @@ def _refuse_known_request_ids(store: Store, conn, model: Model, valid: ValidFram
     if "request_id" not in valid.frame:
         return
     ids = valid.frame["request_id"].dropna()
-    known = store.existing_request_ids(conn, model.id, ids.tolist())
+    known = log_blocks.ids_in_blocks(conn, model.id, ids.tolist())
+    if store.has_rows(conn, model.id):  # a service's rows, or an older version's uploads
+        known |= store.existing_request_ids(conn, model.id, ids.tolist(), blocks=False)
     if not known:
         return
     label = next(i for i, value in ids.items() if value in known)

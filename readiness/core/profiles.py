@@ -834,6 +834,8 @@ def typed_log_frame(raw: pd.DataFrame, columns: tuple[FeatureSpec, ...]) -> pd.D
         values = raw[spec.name] if spec.name in raw else pd.Series(np.nan, index=raw.index)
         if spec.kind == "numeric":
             out[spec.name] = pd.to_numeric(values, errors="coerce").astype("float64")
+        elif pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
+            out[spec.name] = values.astype(object)  # text already: str() of each value is itself
         else:
             out[spec.name] = values.map(lambda v: str(v), na_action="ignore").astype(object)
     return pd.DataFrame(out, index=raw.index)

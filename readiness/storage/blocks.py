@@ -18,12 +18,15 @@ from readiness.core.records import FeatureSpec
 
 BLOCK_ROWS = 100_000  # rows per block: what one read decodes at most
 FEATURE_PREFIX = "f:"
-TEXT_COLUMNS = ("prediction", "label", "probabilities")
-NUMBER_COLUMNS = ("score",)
+TEXT_COLUMNS = ("request_id", "model_version", "prediction", "label", "probabilities")
+NUMBER_COLUMNS = ("score", "latency_ms")
+TIME_COLUMNS = ("timestamp",)  # naive UTC, to the microsecond
 
 
 def encode_block(frame: pd.DataFrame, features: Sequence[FeatureSpec]) -> bytes:
     """A frame's reserved columns and features as Parquet bytes (zstd).
+
+    A reserved column whose name is also a feature's is the feature (the frame has no such output).
 
     >>> from readiness.core.records import FeatureSpec
     >>> frame = pd.DataFrame({"amount": [1.5, None], "prediction": ["1", "0"]})
@@ -38,14 +41,12 @@ def encode_block(frame: pd.DataFrame, features: Sequence[FeatureSpec]) -> bytes:
         values = frame[spec.name]
         arrays.append(_numbers(values) if spec.kind == "numeric" else _texts(values))
         names.append(FEATURE_PREFIX + spec.name)
-    for column in TEXT_COLUMNS:
-        if column in frame:
-            arrays.append(_texts(frame[column]))
-            names.append(column)
-    for column in NUMBER_COLUMNS:
-        if column in frame:
-            arrays.append(_numbers(frame[column]))
-            names.append(column)
+    taken = {spec.name for spec in features}
+    for columns, encode in ((TEXT_COLUMNS, _texts), (NUMBER_COLUMNS, _numbers), (TIME_COLUMNS, _times)):
+        for column in columns:
+            if column in frame and column not in taken:
+                arrays.append(encode(frame[column]))
+                names.append(column)
     sink = io.BytesIO()
     pq.write_table(pa.table(arrays, names=names), sink, compression="zstd")
     return sink.getvalue()
@@ -69,13 +70,20 @@ def decode_block(data: bytes, features: Sequence[FeatureSpec], reserved: Sequenc
             columns[spec.name] = _column(table.column(name), spec.kind == "numeric")
         else:
             columns[spec.name] = _absent(source.metadata.num_rows, spec.kind == "numeric")
+    n = source.metadata.num_rows
+    taken = {spec.name for spec in features}
     for column in reserved:
+        if column in taken:
+            continue  # the feature of that name (encode_block stored no output under it)
         numeric = column in NUMBER_COLUMNS
-        if column in present:
+        if column in TIME_COLUMNS:
+            times = table.column(column).to_numpy() if column in present else np.full(n, "NaT")
+            columns[column] = times.astype("datetime64[us]")
+        elif column in present:
             columns[column] = _column(table.column(column), numeric)
         else:
-            columns[column] = _absent(source.metadata.num_rows, numeric)
-    return pd.DataFrame(columns, index=pd.RangeIndex(source.metadata.num_rows))
+            columns[column] = _absent(n, numeric)
+    return pd.DataFrame(columns, index=pd.RangeIndex(n))
 
 
 def _absent(n: int, numeric: bool) -> np.ndarray:
@@ -95,15 +103,26 @@ def _numbers(values: pd.Series) -> object:
     return pa.array(numbers, type=pa.float64(), from_pandas=True)  # NaN stored as null
 
 
-def _texts(values: pd.Series) -> object:
+def _times(values: pd.Series) -> object:
     import pyarrow as pa
 
-    missing = values.isna().to_numpy()
-    texts = [
-        None if gone else (v if type(v) is str else str(v))
-        for v, gone in zip(values.tolist(), missing, strict=True)
-    ]
-    return pa.array(texts, type=pa.string())
+    times = pd.to_datetime(values, utc=True).dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+    return pa.array(times, type=pa.timestamp("us"), from_pandas=True)
+
+
+def _texts(values: pd.Series) -> object:
+    """Text as Arrow strings (missing as null); a value that is not text is stored as its str()."""
+    import pyarrow as pa
+
+    arrow = getattr(values.array, "_pa_array", None)  # text read by Arrow: handed over as it is
+    if arrow is not None and (pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type)):
+        return arrow.combine_chunks().cast(pa.string())
+    try:
+        return pa.array(values.to_numpy(dtype=object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        missing = values.isna().to_numpy()
+        texts = [None if gone else str(v) for v, gone in zip(values.tolist(), missing, strict=True)]
+        return pa.array(texts, type=pa.string())
 
 
 def blocks_of(frame: pd.DataFrame, rows: int = BLOCK_ROWS) -> list[pd.DataFrame]:

@@ -9,6 +9,7 @@ raw rows, which also makes corrected labels exact. Refreshes run when data arriv
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +22,8 @@ from readiness.core import estimation, estimators, loss_estimation, multiclass_e
 from readiness.core.performance import DayRecord, day_record, merge_records
 from readiness.core.probabilities import probability_matrix
 from readiness.core.profiles import typed_log_frame
-from readiness.core.records import Baseline, Model, features_from_json, utcnow
+from readiness.core.records import Baseline, Model, features_from_json, features_to_json, utcnow
+from readiness.storage import log_blocks
 from readiness.storage import schema as t
 from readiness.storage.sql import (
     LABELLED_LOG,
@@ -137,8 +139,8 @@ def refresh_performance(
     baseline = store.active_baseline(model.id)
     if baseline is None:
         return PerformanceRefresh(model.name, 0, False)
-    state, rebuilt = _state(store, model, baseline)
-    days, prediction_mark, label_mark = _touched_days(store, model.id, state, bounds)
+    state, rebuilt, fresh = _state(store, model, baseline)
+    days, prediction_mark, label_mark = _touched_days(store, model.id, state, bounds, fresh)
     estimator = stored_estimator(state.calibrator)
     done = 0
     ordered = sorted(days)
@@ -156,17 +158,22 @@ def refresh_performance(
     return PerformanceRefresh(model.name, len(days), rebuilt, prediction_mark, label_mark)
 
 
-def _state(store: Store, model: Model, baseline: Baseline) -> tuple[Any, bool]:
+def _state(store: Store, model: Model, baseline: Baseline) -> tuple[Any, bool, bool]:
+    """The refresh state serving the baseline, whether an older baseline's was dropped, and whether it is new.
+
+    A new state recomputes every day, the uploaded blocks' days included; from then on uploads
+    merge their own blocks' records.
+    """
     with store.engine.connect() as conn:
         state = conn.execute(select(t.perf_state).where(t.perf_state.c.model_id == model.id)).first()
     if _serves(state, model, baseline):
-        return state, False
+        return state, False, False
     replaced = state is not None  # an older baseline's aggregates are being dropped
     estimator = fit_baseline_estimator(store, model, baseline)
     with store.begin() as conn:
         state = conn.execute(select(t.perf_state).where(t.perf_state.c.model_id == model.id)).first()
         if _serves(state, model, baseline):  # a concurrent refresh set it up while this one fitted
-            return state, False
+            return state, False, False
         conn.execute(delete(t.perf_windows).where(t.perf_windows.c.model_id == model.id))
         conn.execute(delete(t.perf_state).where(t.perf_state.c.model_id == model.id))
         conn.execute(
@@ -180,7 +187,7 @@ def _state(store: Store, model: Model, baseline: Baseline) -> tuple[Any, bool]:
             )
         )
         state = conn.execute(select(t.perf_state).where(t.perf_state.c.model_id == model.id)).one()
-    return state, replaced
+    return state, replaced, True
 
 
 def _serves(state: Any, model: Model, baseline: Baseline) -> bool:
@@ -200,9 +207,16 @@ def _estimator_text(model: Model, estimator: estimators.Estimator | None) -> str
 
 
 def _touched_days(
-    store: Store, model_id: int, state: Any, bounds: tuple[int | None, int | None] | None = None
+    store: Store,
+    model_id: int,
+    state: Any,
+    bounds: tuple[int | None, int | None] | None = None,
+    fresh: bool = False,
 ) -> tuple[set[datetime], int, int]:
-    """UTC days with predictions past the watermark or labels past the label watermark."""
+    """UTC days with predictions past the watermark or labels past the label watermark (``fresh``: every block day too).
+
+    New labels of uploaded block rows are found by their request ids in the blocks.
+    """
     p, lab = t.predictions, t.labels
     rows_upto, labels_upto = bounds or store.committed_bounds(model_id)  # later rows are the next refresh's
     day = utc_day(p.c.timestamp)
@@ -223,10 +237,34 @@ def _touched_days(
     with store.engine.connect() as conn:  # one row per day, however many rows arrived
         new_rows = conn.execute(rows_query).all()
         new_labels = conn.execute(labels_query).all()
-    days = {_from_day(d) for d, _ in new_rows} | {_from_day(d) for d, _ in new_labels if d is not None}
+        blocks = log_blocks.block_infos(conn, model_id)
+        block_days: set[datetime] = set()
+        label_mark = max((i for _, i in new_labels), default=state.label_watermark)
+        if fresh:
+            block_days = {day for info in blocks for day in info.days}
+        elif blocks:
+            ids, newest = _new_label_ids(conn, model_id, state.label_watermark, labels_upto)
+            block_days = log_blocks.days_of_ids(conn, model_id, ids)
+            label_mark = max(label_mark, newest if block_days else label_mark)
+    days = (
+        {_from_day(d) for d, _ in new_rows}
+        | {_from_day(d) for d, _ in new_labels if d is not None}
+        | block_days
+    )
     prediction_mark = max((i for _, i in new_rows), default=state.prediction_watermark)
-    label_mark = max((i for _, i in new_labels), default=state.label_watermark)
     return days, prediction_mark, label_mark
+
+
+def _new_label_ids(
+    conn: Connection, model_id: int, watermark: int, upto: int | None
+) -> tuple[list[str], int]:
+    """Request ids of the model's labels past the watermark (up to ``upto``), and the newest label id among them."""
+    lab = t.labels.c
+    query = select(lab.request_id, lab.id).where(lab.model_id == model_id, lab.id > watermark)
+    if upto is not None:
+        query = query.where(lab.id <= upto)
+    rows = conn.execute(query).all()
+    return [r for r, _ in rows], max((i for _, i in rows), default=watermark)
 
 
 def _from_day(text: str) -> datetime:
@@ -234,7 +272,12 @@ def _from_day(text: str) -> datetime:
 
 
 def day_rows(
-    store: Store, model_id: int, start: datetime, end: datetime, with_features: bool = False
+    store: Store,
+    model_id: int,
+    start: datetime,
+    end: datetime,
+    with_features: bool = False,
+    conn: Connection | None = None,
 ) -> pd.DataFrame:
     """Raw outputs of the model's predictions in [start, end), with their effective labels (and feature JSON)."""
     p, lab = t.predictions, t.labels
@@ -254,12 +297,32 @@ def day_rows(
         .select_from(LABELLED_LOG)
         .where(p.c.model_id == model_id, p.c.timestamp >= start, p.c.timestamp < end)
     )
-    with store.engine.connect() as conn:
-        frame = result_frame(conn.execute(query), list(query.selected_columns.keys()))
+    with store._conn(conn) as c:
+        frame = result_frame(c.execute(query), list(query.selected_columns.keys()))
+        blocked = _block_day_rows(store, c, model_id, start, end, with_features)
     frame["model_version"] = frame["model_version"].fillna("").astype(str)
     for column in ("timestamp", "received_at", "arrived_at"):
         frame[column] = parse_times(frame[column])
-    return frame
+    if blocked is None or blocked.empty:
+        return frame
+    if frame.empty:
+        return blocked[list(frame.columns)].reset_index(drop=True)
+    return pd.concat([frame, blocked[list(frame.columns)]], ignore_index=True)
+
+
+def _block_day_rows(
+    store: Store, conn: Connection, model_id: int, start: datetime, end: datetime, with_features: bool
+) -> pd.DataFrame | None:
+    """The block rows in [start, end) as day_rows gives rows (feature JSON when asked), None without blocks."""
+    if not log_blocks.block_infos(conn, model_id, start, end):
+        return None
+    baseline = store.active_baseline(model_id, conn)
+    features = baseline.features if (baseline is not None and with_features) else ()
+    rows = store.block_log(conn, model_id, start, end, features, label_times=True)
+    rows["model_version"] = rows["model_version"].fillna("").astype(str)
+    if with_features:
+        rows["features"] = features_to_json(rows[[f.name for f in features]])
+    return rows
 
 
 def _runs(
@@ -314,7 +377,9 @@ def _day_counts(store: Store, model_id: int, days: list[datetime]) -> dict[datet
         .group_by(day)
     )
     with store.engine.connect() as conn:
-        return {_from_day(d): int(n) for d, n in conn.execute(query).all()}
+        counts = Counter({_from_day(d): int(n) for d, n in conn.execute(query).all()})
+        counts.update(log_blocks.rows_per_day(conn, model_id, min(days), max(days) + timedelta(days=1)))
+    return dict(counts)
 
 
 def _recompute_days(
@@ -326,11 +391,11 @@ def _recompute_days(
 ) -> None:
     """Recompute a run of consecutive days from their raw rows, read at once, written in one transaction."""
     needs_features = isinstance(estimator, loss_estimation.LossModel)
-    frame = day_rows(store, model.id, run[0], run[-1] + timedelta(days=1), with_features=needs_features)
-    features = _typed_features(frame, baseline) if needs_features else None
-    by_day = frame.groupby(frame["timestamp"].dt.floor("D"), sort=True) if not frame.empty else ()
-    parts = {pd.Timestamp(day).to_pydatetime(): part for day, part in by_day}
-    with store.begin() as conn:
+    with store.begin() as conn:  # read in the write transaction: an upload merging into these days waits
+        frame = day_rows(store, model.id, run[0], run[-1] + timedelta(days=1), needs_features, conn)
+        features = _typed_features(frame, baseline) if needs_features else None
+        by_day = frame.groupby(frame["timestamp"].dt.floor("D"), sort=True) if not frame.empty else ()
+        parts = {pd.Timestamp(day).to_pydatetime(): part for day, part in by_day}
         for day in run:
             part = parts.get(day)
             records = (
@@ -411,16 +476,32 @@ class InStep:
         self.model, self.baseline, self.estimator, self.watermark = model, baseline, estimator, mark
         self.records: dict[tuple[datetime, str], DayRecord] = {}
         self.labelled = False  # the model has delayed labels: a new prediction may have one already
+        self.blocks = False  # rows stored as blocks: no watermark moves
 
 
-def start_in_step(store: Store, conn: Connection, model: Model, baseline: Baseline) -> InStep | None:
-    """Whether an upload's day records can be computed as its rows are stored (see InStep), and with what."""
-    if store.dialect != "sqlite":
-        return None
+def start_in_step(
+    store: Store, conn: Connection, model: Model, baseline: Baseline, blocks: bool = False
+) -> InStep | None:
+    """Whether an upload's day records can be computed as its rows are stored (see InStep), and with what.
+
+    Rows stored as blocks (``blocks``) always are, on any database, once the state serves the
+    baseline: refreshes read blocks only to recompute days, inside their write transaction, and
+    the upload holds the model's refresh lock; no watermark moves.
+    """
     state = conn.execute(select(t.perf_state).where(t.perf_state.c.model_id == model.id)).first()
     if state is None or not _serves(state, model, baseline):
         return None  # the first refresh on this baseline fits its estimator and rebuilds every day
-    p, lab = t.predictions.c, t.labels.c
+    lab = t.labels.c
+    if blocks:
+        step = InStep(model, baseline, stored_estimator(state.calibrator), int(state.prediction_watermark))
+        step.blocks = True
+        step.labelled = (
+            conn.execute(select(lab.id).where(lab.model_id == model.id).limit(1)).first() is not None
+        )
+        return step
+    if store.dialect != "sqlite":
+        return None
+    p = t.predictions.c
     rows = select(func.count()).where(p.model_id == model.id, p.id > state.prediction_watermark)
     labels = select(func.count()).where(lab.model_id == model.id, lab.id > state.label_watermark)
     if conn.execute(rows).scalar_one() or conn.execute(labels).scalar_one():
@@ -462,6 +543,8 @@ def finish_in_step(conn: Connection, step: InStep) -> None:
             record = _merged(step, [old, record])
             conn.execute(delete(w).where(w.c.id == stored.id))
         conn.execute(w.insert().values(**_row(step.model, step.baseline, record)))
+    if step.blocks:
+        return
     newest = conn.execute(
         select(func.max(t.predictions.c.id)).where(t.predictions.c.model_id == step.model.id)
     ).scalar_one()

@@ -31,6 +31,7 @@ from readiness.core.profiles import (
 from readiness.core.records import Baseline, Model, utcnow
 from readiness.core.windows import window_starts
 from readiness.storage import schema as t
+from readiness.storage.log_blocks import each_block
 from readiness.storage.sql import parse_times, plausible_time, result_frame, stored_time, upsert
 from readiness.storage.store import Store
 
@@ -107,10 +108,9 @@ def refresh_profiles(
         return RefreshResult(model.name, 0, 0, 0, False)
     with store.begin() as conn:
         reference = _stored_reference(store, conn, model, baseline)
-    watermark, rebuilt = _start_state(store, model, baseline)
+    watermark, rebuilt, (rows, days) = _start_state(store, model, baseline, reference)
     if upto is None:  # rows past it are read by the next refresh
         upto = store.committed_bounds(model.id)[0]
-    rows = days = 0
     while True:
         raw = _read_chunk(store, model.id, watermark, chunk_rows, upto)
         if raw.empty:
@@ -127,12 +127,20 @@ def refresh_profiles(
     return RefreshResult(model.name, rows, days, watermark, rebuilt)
 
 
-def _start_state(store: Store, model: Model, baseline: Baseline) -> tuple[int, bool]:
-    """The watermark to continue from; a new baseline drops old profiles and starts at zero."""
+def _start_state(
+    store: Store, model: Model, baseline: Baseline, reference: Reference
+) -> tuple[int, bool, tuple[int, int]]:
+    """The watermark to continue from, whether older profiles were dropped, and the block rows and days profiled.
+
+    A new baseline drops old profiles and starts at zero.
+
+    Starting over profiles every uploaded block in the same transaction: uploads profile their
+    blocks themselves from then on, so each block is profiled exactly once.
+    """
     with store.begin() as conn:
         state = conn.execute(select(t.profile_state).where(t.profile_state.c.model_id == model.id)).first()
         if state is not None and state.baseline_id == baseline.id:
-            return int(state.watermark), False
+            return int(state.watermark), False, (0, 0)
         conn.execute(delete(t.profiles).where(t.profiles.c.model_id == model.id))
         conn.execute(delete(t.profile_state).where(t.profile_state.c.model_id == model.id))
         conn.execute(
@@ -140,7 +148,13 @@ def _start_state(store: Store, model: Model, baseline: Baseline) -> tuple[int, b
                 model_id=model.id, baseline_id=baseline.id, watermark=0, updated_at=utcnow()
             )
         )
-        return 0, state is not None
+        rows = days = 0
+        step = InStep(model, baseline, reference, 0, True)
+        columns = ("timestamp", *OUTPUT_ROLES, "probabilities")
+        for block in each_block(conn, model.id, baseline.features, columns):
+            days += profile_in_step(conn, step, block, baseline.feature_names)
+            rows += len(block)
+        return 0, state is not None, (rows, days)
 
 
 def _advance(conn: Connection, model_id: int, baseline_id: int, old: int, new: int) -> bool:
@@ -225,13 +239,27 @@ class InStep:
     baseline: Baseline
     reference: Reference
     watermark: int
+    blocks: bool = False  # rows stored as blocks: the refresh never reads them, so no watermark moves
 
 
-def start_in_step(store: Store, conn: Connection, model: Model, baseline: Baseline) -> InStep | None:
-    """Whether an upload's rows can be profiled as they are stored (see InStep), and with what."""
+def start_in_step(
+    store: Store, conn: Connection, model: Model, baseline: Baseline, blocks: bool = False
+) -> InStep | None:
+    """Whether an upload's rows can be profiled as they are stored (see InStep), and with what.
+
+    Rows stored as blocks (``blocks``) always are, on any database, once the model's profiles
+    are this baseline's: the refresh reads blocks only when it rebuilds every profile, and the
+    upload holds the model's refresh lock. Otherwise None: the refresh after storing rebuilds.
+    """
+    state = conn.execute(select(t.profile_state).where(t.profile_state.c.model_id == model.id)).first()
+    if blocks:
+        if state is None or state.baseline_id != baseline.id:
+            return None
+        return InStep(
+            model, baseline, _stored_reference(store, conn, model, baseline), int(state.watermark), True
+        )
     if store.dialect != "sqlite":
         return None
-    state = conn.execute(select(t.profile_state).where(t.profile_state.c.model_id == model.id)).first()
     if state is not None and state.baseline_id != baseline.id:
         return None  # a new baseline: the next refresh rebuilds every profile
     watermark = int(state.watermark) if state is not None else 0
@@ -265,7 +293,9 @@ def profile_in_step(conn: Connection, step: InStep, frame: pd.DataFrame, feature
 
 
 def finish_in_step(conn: Connection, step: InStep) -> None:
-    """Move the watermark past the rows this transaction stored and profiled."""
+    """Move the watermark past the rows this transaction stored and profiled (blocks: nothing to move)."""
+    if step.blocks:
+        return
     newest = conn.execute(
         select(func.max(t.predictions.c.id)).where(t.predictions.c.model_id == step.model.id)
     ).scalar_one()

@@ -16,6 +16,7 @@ import pandas as pd
 from sqlalchemy import Connection, Table, func, select
 
 from readiness.core.records import Baseline, features_to_json
+from readiness.storage import log_blocks
 from readiness.storage import schema as t
 from readiness.storage.sql import LABELLED_LOG, chunks, effective_label, result_frame
 from readiness.storage.store import Store
@@ -32,16 +33,41 @@ def sample_predictions(
     p = t.predictions
     in_range = (p.c.model_id == model_id) & (p.c.timestamp >= lo) & (p.c.timestamp < hi)
     with store.engine.connect() as conn:
+        blocked = _block_sample(store, conn, model_id, lo, hi, n, seed)
         first = conn.execute(select(p.c.id).where(in_range).order_by(p.c.timestamp, p.c.id).limit(1)).scalar()
         last = conn.execute(
             select(p.c.id).where(in_range).order_by(p.c.timestamp.desc(), p.c.id.desc()).limit(1)
         ).scalar()
         if first is None:
-            return []
+            return blocked[1]
         lo_id, hi_id = min(first, last), max(first, last)
         ids = _random_ids(lo_id, hi_id, 2 * n, seed)  # 2n: other models' rows may interleave
         rows = _fetch_by_id(conn, p, ids, lambda row: row[1] == model_id and lo <= row[2] < hi)
-    return _at_most(rows, n, seed)
+    if not blocked[0]:
+        return _at_most(rows, n, seed)
+    return _mixed(rows, hi_id - lo_id + 1, blocked, n, seed)
+
+
+def _block_sample(
+    store: Store, conn: Connection, model_id: int, lo: datetime, hi: datetime, n: int, seed: int
+) -> tuple[int, list[str]]:
+    """How many block rows the range holds, and the feature JSON of at most ``n`` of them drawn uniformly."""
+    if not log_blocks.block_infos(conn, model_id, lo, hi):
+        return 0, []
+    baseline = store.active_baseline(model_id, conn)
+    features = baseline.features if baseline is not None else ()
+    rows = log_blocks.block_rows(conn, model_id, lo, hi, features, ("timestamp",))
+    if rows.empty:
+        return 0, []
+    picked = _random_ids(0, len(rows) - 1, n, seed)
+    return len(rows), features_to_json(rows.iloc[picked][[f.name for f in features]])
+
+
+def _mixed(rows: list[str], n_rows: int, blocked: tuple[int, list[str]], n: int, seed: int) -> list[str]:
+    """At most n rows from both sources, each's share in proportion to the rows it holds in the range."""
+    n_blocks, from_blocks = blocked
+    share = round(n * n_blocks / (n_blocks + n_rows))
+    return _at_most(rows, n - share, seed) + _at_most(from_blocks, share, seed)
 
 
 def sample_baseline(store: Store, baseline: Baseline, n: int, seed: int = 0) -> list[str]:
@@ -105,7 +131,22 @@ def newest_rows(store: Store, model_id: int, lo: datetime, hi: datetime, n: int)
     )
     with store.engine.connect() as conn:
         rows = conn.execute(query).all()
-    return [features for ts, features in rows if lo <= ts < hi]
+        newest = _newest_block_rows(store, conn, model_id, lo, hi, n)
+    return [features for ts, features in rows if lo <= ts < hi] + newest
+
+
+def _newest_block_rows(
+    store: Store, conn: Connection, model_id: int, lo: datetime, hi: datetime, n: int
+) -> list[str]:
+    """Feature JSON of the last ``n`` rows of the newest uploaded block, those in [lo, hi)."""
+    infos = log_blocks.block_infos(conn, model_id)
+    if not infos:
+        return []
+    baseline = store.active_baseline(model_id, conn)
+    features = baseline.features if baseline is not None else ()
+    rows = log_blocks.read_block(conn, infos[-1].id, features, ("timestamp",)).tail(n)
+    rows = rows[(rows["timestamp"] >= pd.Timestamp(lo)) & (rows["timestamp"] < pd.Timestamp(hi))]
+    return features_to_json(rows[[f.name for f in features]])
 
 
 def raw_rows(store: Store, model_id: int, lo: datetime, hi: datetime) -> pd.DataFrame:
@@ -116,7 +157,21 @@ def raw_rows(store: Store, model_id: int, lo: datetime, hi: datetime) -> pd.Data
     )
     columns = ["id", "timestamp", "prediction", "score", "features", "probabilities"]
     with store.engine.connect() as conn:
-        return result_frame(conn.execute(query), columns)
+        frame = result_frame(conn.execute(query), columns)
+        if not log_blocks.block_infos(conn, model_id, lo, hi):
+            return frame
+        baseline = store.active_baseline(model_id, conn)
+        features = baseline.features if baseline is not None else ()
+        blocked = log_blocks.block_rows(
+            conn, model_id, lo, hi, features, ["prediction", "score", "probabilities"]
+        )
+    blocked["features"] = features_to_json(blocked[[f.name for f in features]])
+    blocked["id"] = -1 - np.arange(len(blocked))  # rows of blocks have no row id
+    blocked = blocked[columns]
+    if frame.empty:
+        return blocked
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+    return pd.concat([frame, blocked], ignore_index=True)
 
 
 def newest_labelled_rows(
@@ -126,7 +181,7 @@ def newest_labelled_rows(
     p = t.predictions
     label = effective_label()
     query = (
-        select(p.c.prediction, p.c.score, label.label("label"), p.c.features)
+        select(p.c.prediction, p.c.score, label.label("label"), p.c.timestamp, p.c.features)
         .select_from(LABELLED_LOG)
         .where(p.c.model_id == model_id, label.is_not(None))
         .order_by(p.c.timestamp.desc())
@@ -137,6 +192,36 @@ def newest_labelled_rows(
     if hi is not None:
         query = query.where(p.c.timestamp < hi)
     with store.engine.connect() as conn:
-        frame = result_frame(conn.execute(query), ["prediction", "score", "label", "features"])
+        frame = result_frame(conn.execute(query), ["prediction", "score", "label", "timestamp", "features"])
+        blocked = _labelled_block_rows(store, conn, model_id, lo, hi, limit)
+    if blocked is not None and not blocked.empty:
+        frame = pd.concat([frame, blocked[list(frame.columns)]], ignore_index=True) if len(frame) else blocked
+        frame["timestamp"] = pd.to_datetime(frame["timestamp"])
+        frame = frame.sort_values("timestamp", ascending=False, kind="stable").head(limit)
+    frame = frame.drop(columns="timestamp").reset_index(drop=True)
     frame["score"] = pd.to_numeric(frame["score"], errors="coerce")
     return frame
+
+
+def _labelled_block_rows(
+    store: Store, conn: Connection, model_id: int, lo: datetime | None, hi: datetime | None, limit: int
+) -> pd.DataFrame | None:
+    """The newest labelled block rows in [lo, hi), newest blocks first until ``limit`` are found (None: no blocks)."""
+    infos = sorted(log_blocks.block_infos(conn, model_id, lo, hi), key=lambda i: i.last_time, reverse=True)
+    if not infos:
+        return None
+    baseline = store.active_baseline(model_id, conn)
+    features = baseline.features if baseline is not None else ()
+    found: list[pd.DataFrame] = []
+    n = 0
+    for info in infos:
+        if n >= limit and found and info.last_time < min(part["timestamp"].min() for part in found):
+            break  # every row of this block is older than the newest ``limit`` already found
+        rows = log_blocks.in_range(log_blocks.read_block(conn, info.id, features), lo, hi)
+        rows = store.with_delayed_labels(conn, model_id, rows, features)
+        rows = rows[rows["label"].notna()]
+        found.append(rows)
+        n += len(rows)
+    rows = pd.concat(found, ignore_index=True)
+    rows["features"] = features_to_json(rows[[f.name for f in features]])
+    return rows

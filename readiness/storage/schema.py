@@ -123,6 +123,25 @@ predictions = Table(
     Index("ix_predictions_model_id", "model_id", "id"),
 )
 
+# Live logs uploaded as files: each block of an upload's rows as Parquet (readiness.storage.log_blocks),
+# with what readers need to find it without decoding it. Services insert into predictions instead;
+# readers of raw rows take both. Request ids are unique per model across both.
+prediction_blocks = Table(
+    "prediction_blocks",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("ingestion_id", ForeignKey("ingestions.id"), nullable=True),
+    Column("n_rows", Integer, nullable=False),
+    Column("n_labelled", Integer, nullable=False),  # rows with an inline label
+    Column("first_time", DateTime, nullable=False),
+    Column("last_time", DateTime, nullable=False),
+    Column("days", Text, nullable=False),  # JSON {"YYYY-MM-DD": rows}
+    Column("data", LargeBinary, nullable=False),
+    Index("ix_prediction_blocks_model_time", "model_id", "first_time"),
+    sqlite_autoincrement=True,
+)
+
 labels = Table(
     "labels",
     metadata,

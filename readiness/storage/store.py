@@ -50,6 +50,7 @@ from readiness.core.records import (
     validate_model_name,
 )
 from readiness.errors import ModelConfigError, StoreError, UnknownModelError, one_line
+from readiness.storage import log_blocks
 from readiness.storage import schema as t
 from readiness.storage.blocks import blocks_of, decode_block, encode_block
 from readiness.storage.sql import LABELLED_LOG, effective_label, plausible_time, result_frame
@@ -142,6 +143,7 @@ class DataVersion:
     prediction_watermark: int
     label_watermark: int
     settings: int
+    block_id: int = 0  # the newest block of uploaded predictions
 
 
 class Store:
@@ -436,9 +438,18 @@ class Store:
         _insert_columns(conn, t.predictions, columns)
         return len(frame)
 
-    def existing_request_ids(self, conn: Connection, model_id: int, ids: Iterable[str]) -> set[str]:
-        """Which of these request ids already have a prediction for the model."""
-        return self._ids_present(conn, t.predictions, model_id, ids)
+    def existing_request_ids(
+        self, conn: Connection, model_id: int, ids: Iterable[str], blocks: bool = True
+    ) -> set[str]:
+        """Which of these request ids already have a prediction for the model (in rows, and in blocks unless told not to)."""
+        ids = list(ids)
+        found = self._ids_present(conn, t.predictions, model_id, ids)
+        return found | log_blocks.ids_in_blocks(conn, model_id, ids) if blocks else found
+
+    def has_rows(self, conn: Connection, model_id: int) -> bool:
+        """Whether the model has predictions stored a row each (a service's, or an older version's uploads)."""
+        p = t.predictions.c
+        return conn.execute(select(p.id).where(p.model_id == model_id).limit(1)).first() is not None
 
     def labelled_request_ids(self, conn: Connection, model_id: int, ids: Iterable[str]) -> set[str]:
         """Which of these request ids already have a delayed label for the model."""
@@ -449,7 +460,9 @@ class Store:
     ) -> set[str]:
         """Which of these request ids one live ingestion stored already: an earlier block's predictions."""
         p = t.predictions
-        return self._ids_present(conn, p, model_id, ids, p.c.ingestion_id == ingestion_id)
+        ids = list(ids)
+        found = self._ids_present(conn, p, model_id, ids, p.c.ingestion_id == ingestion_id)
+        return found | log_blocks.ids_in_blocks(conn, model_id, ids, ingestion_id)
 
     @staticmethod
     def _ids_present(
@@ -505,12 +518,73 @@ class Store:
             query = query.where(p.c.timestamp < end)
         if limit is not None:
             query = query.limit(limit)
+        baseline = self.active_baseline(model.id)
         with self.engine.connect() as c:
             raw = result_frame(c.execute(query), list(query.selected_columns.keys()))
-        baseline = self.active_baseline(model.id)
+            blocked = self.block_log(c, model.id, start, end, baseline.features if baseline else ())
         names = baseline.feature_names if baseline else None
         features = features_from_json(raw["features"].tolist(), names)
-        return pd.concat([raw.drop(columns="features"), features], axis=1)
+        rows = pd.concat([raw.drop(columns="features"), features], axis=1)
+        if blocked.empty:
+            return rows
+        blocked = blocked[list(rows.columns)]
+        if rows.empty:
+            merged = blocked
+        else:
+            rows["timestamp"] = pd.to_datetime(rows["timestamp"])
+            merged = pd.concat([rows, blocked], ignore_index=True).sort_values("timestamp", kind="stable")
+        merged = merged.reset_index(drop=True)
+        return merged if limit is None else merged.head(limit)
+
+    def block_log(
+        self,
+        conn: Connection,
+        model_id: int,
+        start: datetime | None = None,
+        end: datetime | None = None,
+        features: Sequence[FeatureSpec] = (),
+        label_times: bool = False,
+    ) -> pd.DataFrame:
+        """The model's block rows in [start, end) with their effective labels (the delayed one when it arrived).
+
+        Columns: timestamp, request_id, model_version, prediction, score, label, latency_ms,
+        probabilities (with ``label_times`` also received_at and arrived_at), then the features.
+        """
+        rows = log_blocks.block_rows(conn, model_id, start, end, features)
+        return self.with_delayed_labels(conn, model_id, rows, features, label_times)
+
+    def with_delayed_labels(
+        self,
+        conn: Connection,
+        model_id: int,
+        rows: pd.DataFrame,
+        features: Sequence[FeatureSpec] = (),
+        label_times: bool = False,
+    ) -> pd.DataFrame:
+        """Block rows (as log_blocks reads them) with the delayed label in place of the inline one where it arrived."""
+        ordered = [*log_blocks.LOG_COLUMNS, *(f.name for f in features)]
+        rows = rows[ordered].copy()
+        if label_times:
+            rows["received_at"] = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us]")
+            rows["arrived_at"] = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us]")
+        if rows.empty or not self._has_labels(conn, model_id):
+            return rows
+        found = self.delayed_labels(conn, model_id, rows["request_id"].dropna().tolist())
+        if found.empty:
+            return rows
+        by_id = found.set_index("request_id")
+        matched = rows["request_id"].isin(by_id.index)
+        rows.loc[matched, "label"] = rows.loc[matched, "request_id"].map(by_id["label"])
+        if label_times:
+            for column in ("received_at", "arrived_at"):
+                times = pd.to_datetime(rows.loc[matched, "request_id"].map(by_id[column]))
+                rows.loc[matched, column] = times.to_numpy(dtype="datetime64[us]")
+        return rows
+
+    @staticmethod
+    def _has_labels(conn: Connection, model_id: int) -> bool:
+        lab = t.labels.c
+        return conn.execute(select(lab.id).where(lab.model_id == model_id).limit(1)).first() is not None
 
     def delayed_labels(self, conn: Connection, model_id: int, ids: Iterable[str]) -> pd.DataFrame:
         """The delayed labels stored for these request ids: request_id, label, received_at, arrived_at."""
@@ -528,8 +602,11 @@ class Store:
     ) -> LabelTargets:
         """What a block of delayed labels meets: predictions, earlier labels, and labels this ingestion stored."""
         lab = t.labels
+        ids = list(ids)
         with _id_table(conn, ids) as given:
-            predicted = self._joined(conn, given, t.predictions, model_id)
+            predicted = self._joined(conn, given, t.predictions, model_id) | log_blocks.ids_in_blocks(
+                conn, model_id, ids
+            )
             earlier = conn.execute(
                 select(lab.c.request_id, lab.c.ingestion_id)
                 .select_from(given.join(lab, lab.c.request_id == given.c.request_id))
@@ -601,6 +678,9 @@ class Store:
                     p.c.model_id == model_id, plausible_time(p.c.timestamp)
                 )
             ).one()
+            if log_blocks.block_infos(c, model_id):
+                first = _earliest(first, log_blocks.first_time(c, model_id))
+                newest = _latest(newest, log_blocks.last_time_before(c, model_id, before))
         return first, newest
 
     def committed_bounds(self, model_id: int) -> tuple[int | None, int | None]:
@@ -681,11 +761,37 @@ class Store:
         with self.engine.connect() as c:
             logs = {r[0]: r[1:] for r in c.execute(log_query)}
             base = {r[0]: r[1] for r in c.execute(base_query)}
+            blocks = log_blocks.block_totals(c)
+            delayed = self._delayed_on_blocks(c, set(blocks))
         stats = []
         for model in self.list_models():
             n, n_lab, first, last = logs.get(model.id, (0, 0, None, None))
+            more = blocks.get(model.id)
+            if more is not None:
+                n, first, last = n + more.n_rows, _earliest(first, more.first), _latest(last, more.last)
+                n_lab = min(n, n_lab + more.n_labelled + delayed.get(model.id, 0))
             stats.append(ModelStats(model, int(n), int(n_lab), first, last, int(base.get(model.id, 0))))
         return stats
+
+    @staticmethod
+    def _delayed_on_blocks(conn: Connection, model_ids: set[int]) -> dict[int, int]:
+        """Delayed labels that match no row of the predictions table, per model: labels of block rows.
+
+        A block row with both an inline and a delayed label counts twice here (label coverage is
+        capped at the rows); a label a service stored for an id no prediction has would count too.
+        """
+        if not model_ids:
+            return {}
+        p, lab = t.predictions, t.labels
+        query = (
+            select(lab.c.model_id, func.count())
+            .select_from(
+                lab.outerjoin(p, (p.c.model_id == lab.c.model_id) & (p.c.request_id == lab.c.request_id))
+            )
+            .where(p.c.id.is_(None), lab.c.model_id.in_(sorted(model_ids)))
+            .group_by(lab.c.model_id)
+        )
+        return {int(m): int(n) for m, n in conn.execute(query)}
 
     def data_version(self, model: Model) -> DataVersion:
         """The model's :class:`DataVersion`, read in one statement of index seeks."""
@@ -711,6 +817,7 @@ class Store:
             state(t.perf_state.c.prediction_watermark, t.perf_state),
             state(t.perf_state.c.label_watermark, t.perf_state),
             newest(t.audit_log.c.id, t.audit_log.c.model_id),
+            newest(t.prediction_blocks.c.id, t.prediction_blocks.c.model_id),
         )
         with self.engine.connect() as c:
             row = c.execute(query).one()
@@ -781,6 +888,16 @@ class Store:
         with self.engine.connect() as c:
             return result_frame(c.execute(query), ["at", "actor", "action", "model_id", "detail"])
 
+    def count_predictions(self, model_id: int | None = None) -> int:
+        """Stored predictions, a row each or in uploaded blocks, optionally of one model."""
+        b = t.prediction_blocks
+        query = select(func.coalesce(func.sum(b.c.n_rows), 0))
+        if model_id is not None:
+            query = query.where(b.c.model_id == model_id)
+        with self.engine.connect() as c:
+            in_blocks = int(c.execute(query).scalar_one())
+        return self.count_rows("predictions", model_id) + in_blocks
+
     def count_rows(self, table: str, model_id: int | None = None) -> int:
         """Row count of one store table, optionally for one model (for tests and summaries)."""
         tbl = t.metadata.tables[table]
@@ -805,6 +922,14 @@ def _length(column: ColumnElement[Any]) -> int:
     if not isinstance(kind, String) or kind.length is None:
         raise TypeError(f"Column {column} is not a String column with a length.")
     return kind.length
+
+
+def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _latest(a: datetime | None, b: datetime | None) -> datetime | None:
+    return b if a is None else a if b is None else max(a, b)
 
 
 def _inserted_id(result: CursorResult[Any]) -> int:

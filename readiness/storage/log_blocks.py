@@ -1,0 +1,280 @@
+"""Uploaded prediction logs kept as Parquet blocks, beside the row-per-prediction table services insert into.
+
+An upload stores each block of its rows as one row of ``prediction_blocks``: the rows as
+Parquet (:mod:`readiness.storage.blocks`), how many, how many carry an inline label, the first
+and last time and the rows per UTC day. Its day profiles and performance records are computed
+while it is stored, so a refresh never reads blocks, except to rebuild every aggregate for a
+new baseline or to recompute the days new labels touched. Every reader of raw rows takes both.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection, func, select
+
+from readiness.config import timestamp_range
+from readiness.core.records import FeatureSpec
+from readiness.storage import schema as t
+from readiness.storage.blocks import decode_block, encode_block
+
+LOG_COLUMNS = (
+    "timestamp",
+    "request_id",
+    "model_version",
+    "prediction",
+    "score",
+    "label",
+    "latency_ms",
+    "probabilities",
+)
+
+
+@dataclass(frozen=True)
+class BlockInfo:
+    """What a block's row in prediction_blocks says about it, without decoding it."""
+
+    id: int
+    n_rows: int
+    first_time: datetime
+    last_time: datetime
+    days: dict[datetime, int]  # rows per UTC day
+
+
+def append_block(
+    conn: Connection,
+    model_id: int,
+    frame: pd.DataFrame,
+    features: Sequence[FeatureSpec],
+    ingestion_id: int | None,
+) -> int:
+    """Store canonical prediction rows (timestamps in UTC) as one block; return how many."""
+    times = pd.to_datetime(frame["timestamp"], utc=True).dt.tz_localize(None)
+    days = Counter(times.dt.strftime("%Y-%m-%d").tolist()) if len(frame) else Counter()
+    taken = {f.name for f in features}
+    labelled = int(frame["label"].notna().sum()) if "label" in frame and "label" not in taken else 0
+    conn.execute(
+        t.prediction_blocks.insert().values(
+            model_id=model_id,
+            ingestion_id=ingestion_id,
+            n_rows=len(frame),
+            n_labelled=labelled,
+            first_time=times.min().to_pydatetime(),
+            last_time=times.max().to_pydatetime(),
+            days=json.dumps(dict(sorted(days.items()))),
+            data=encode_block(frame, features),
+        )
+    )
+    return len(frame)
+
+
+def block_infos(
+    conn: Connection, model_id: int, start: datetime | None = None, end: datetime | None = None
+) -> list[BlockInfo]:
+    """The model's blocks with rows in [start, end), oldest first."""
+    b = t.prediction_blocks.c
+    query = (
+        select(b.id, b.n_rows, b.first_time, b.last_time, b.days).where(b.model_id == model_id).order_by(b.id)
+    )
+    if start is not None:
+        query = query.where(b.last_time >= start)
+    if end is not None:
+        query = query.where(b.first_time < end)
+    return [
+        BlockInfo(
+            row.id,
+            row.n_rows,
+            row.first_time,
+            row.last_time,
+            {datetime.strptime(d, "%Y-%m-%d"): n for d, n in json.loads(row.days).items()},
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def read_block(
+    conn: Connection,
+    block_id: int,
+    features: Sequence[FeatureSpec] = (),
+    columns: Sequence[str] = LOG_COLUMNS,
+) -> pd.DataFrame:
+    """One block's rows: these features, then these reserved columns (times naive UTC)."""
+    data = conn.execute(
+        select(t.prediction_blocks.c.data).where(t.prediction_blocks.c.id == block_id)
+    ).scalar_one()
+    return decode_block(data, features, columns)
+
+
+def block_rows(
+    conn: Connection,
+    model_id: int,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    features: Sequence[FeatureSpec] = (),
+    columns: Sequence[str] = LOG_COLUMNS,
+) -> pd.DataFrame:
+    """The model's block rows with a plausible time in [start, end), oldest block first (bounded ranges only)."""
+    wanted = list(dict.fromkeys(["timestamp", *columns]))
+    parts = [
+        in_range(read_block(conn, info.id, features, wanted), start, end)
+        for info in block_infos(conn, model_id, start, end)
+    ]
+    parts = [part for part in parts if len(part)]
+    if not parts:
+        return decode_empty(features, wanted)
+    return pd.concat(parts, ignore_index=True)
+
+
+def each_block(
+    conn: Connection,
+    model_id: int,
+    features: Sequence[FeatureSpec] = (),
+    columns: Sequence[str] = LOG_COLUMNS,
+) -> Iterator[pd.DataFrame]:
+    """Every block's rows with a plausible time, one block at a time (memory bounded by a block)."""
+    wanted = list(dict.fromkeys(["timestamp", *columns]))
+    for info in block_infos(conn, model_id):
+        yield in_range(read_block(conn, info.id, features, wanted), None, None)
+
+
+def decode_empty(features: Sequence[FeatureSpec], columns: Sequence[str]) -> pd.DataFrame:
+    """No rows, with the columns a block read would give."""
+    frame = pd.DataFrame(
+        {spec.name: pd.Series(dtype=float if spec.kind == "numeric" else object) for spec in features}
+    )
+    for column in columns:
+        kind = (
+            "datetime64[us]"
+            if column == "timestamp"
+            else float
+            if column in ("score", "latency_ms")
+            else object
+        )
+        frame[column] = pd.Series(dtype=kind)
+    return frame
+
+
+def in_range(frame: pd.DataFrame, start: datetime | None = None, end: datetime | None = None) -> pd.DataFrame:
+    """The rows in [start, end) whose time is plausible (as every SQL read of the log filters them)."""
+    allowed = timestamp_range()
+    lo = allowed.earliest.tz_convert("UTC").tz_localize(None)
+    hi = allowed.latest().tz_convert("UTC").tz_localize(None)
+    times = frame["timestamp"]
+    keep = (times >= lo) & (times <= hi)
+    if start is not None:
+        keep &= times >= pd.Timestamp(start)
+    if end is not None:
+        keep &= times < pd.Timestamp(end)
+    return frame if keep.all() else frame[keep.to_numpy()].reset_index(drop=True)
+
+
+def ids_in_blocks(
+    conn: Connection, model_id: int, ids: Iterable[str], ingestion_id: int | None = None
+) -> set[str]:
+    """Which of these request ids a block of the model holds (only the ingestion's blocks, when given)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    given = pa.array(list(dict.fromkeys(ids)), type=pa.string())
+    if not len(given):
+        return set()
+    b = t.prediction_blocks.c
+    query = select(b.data).where(b.model_id == model_id).order_by(b.id)
+    if ingestion_id is not None:
+        query = query.where(b.ingestion_id == ingestion_id)
+    found: set[str] = set()
+    for data in conn.execute(query).scalars():
+        stored = _request_ids(data)
+        if stored is not None:
+            found.update(stored.filter(pc.is_in(stored, value_set=given)).to_pylist())
+    return found
+
+
+def _request_ids(data: bytes) -> Any:
+    """A block's request id column as an Arrow array (None when it has none)."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(io.BytesIO(data))
+    if "request_id" not in source.schema_arrow.names:
+        return None
+    return source.read(columns=["request_id"]).column("request_id").combine_chunks()
+
+
+def days_of_ids(conn: Connection, model_id: int, ids: Iterable[str]) -> set[datetime]:
+    """The UTC days of the block rows (plausible times) with these request ids."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    given = pa.array(list(dict.fromkeys(ids)), type=pa.string())
+    days: set[datetime] = set()
+    if not len(given):
+        return days
+    for info in block_infos(conn, model_id):
+        rows = read_block(conn, info.id, (), ["timestamp", "request_id"])
+        rows = in_range(rows, None, None)
+        hit = pc.is_in(pa.array(rows["request_id"], type=pa.string(), from_pandas=True), value_set=given)
+        times = rows["timestamp"][np.asarray(hit.to_numpy(zero_copy_only=False), dtype=bool)]
+        days.update(pd.Timestamp(d).to_pydatetime() for d in times.dt.floor("D").unique())
+    return days
+
+
+def rows_per_day(conn: Connection, model_id: int, start: datetime, end: datetime) -> Counter[datetime]:
+    """Block rows per UTC day in [start, end), from what each block says of itself."""
+    counts: Counter[datetime] = Counter()
+    for info in block_infos(conn, model_id, start, end):
+        counts.update({day: n for day, n in info.days.items() if start <= day < end})
+    return counts
+
+
+@dataclass(frozen=True)
+class BlockTotals:
+    """The model's block rows: how many, how many with an inline label, the first and last time."""
+
+    n_rows: int
+    n_labelled: int
+    first: datetime | None
+    last: datetime | None
+
+
+def block_totals(conn: Connection) -> dict[int, BlockTotals]:
+    """Per model with blocks, their totals (one grouped query)."""
+    b = t.prediction_blocks.c
+    query = select(
+        b.model_id, func.sum(b.n_rows), func.sum(b.n_labelled), func.min(b.first_time), func.max(b.last_time)
+    ).group_by(b.model_id)
+    return {row[0]: BlockTotals(int(row[1]), int(row[2]), row[3], row[4]) for row in conn.execute(query)}
+
+
+def first_time(conn: Connection, model_id: int) -> datetime | None:
+    """The oldest plausible block row time of the model."""
+    oldest = None
+    for info in sorted(block_infos(conn, model_id), key=lambda i: i.first_time):
+        if oldest is not None and info.first_time >= oldest:
+            break
+        times = in_range(read_block(conn, info.id, (), ["timestamp"]), None, None)["timestamp"]
+        if len(times):
+            candidate = times.min().to_pydatetime()
+            oldest = candidate if oldest is None else min(oldest, candidate)
+    return oldest
+
+
+def last_time_before(conn: Connection, model_id: int, before: datetime | None) -> datetime | None:
+    """The newest plausible block row time (before ``before`` when given)."""
+    newest = None
+    for info in sorted(block_infos(conn, model_id, None, before), key=lambda i: i.last_time, reverse=True):
+        if newest is not None and info.last_time <= newest:
+            break
+        times = in_range(read_block(conn, info.id, (), ["timestamp"]), None, before)["timestamp"]
+        if len(times):
+            candidate = times.max().to_pydatetime()
+            newest = candidate if newest is None else max(newest, candidate)
+    return newest
