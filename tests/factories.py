@@ -16,6 +16,7 @@ import pandas as pd
 STORE_TABLES = (
     "models",
     "predictions",
+    "prediction_blocks",
     "baselines",
     "baseline_blocks",
     "baseline_rows",
