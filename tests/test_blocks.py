@@ -17,7 +17,7 @@ from readiness.storage import schema as t
 from readiness.storage.blocks import blocks_of, decode_block, encode_block
 from readiness.storage.performance_store import baseline_outputs
 from readiness.storage.samples import sample_baseline
-from tests.factories import baseline_csv
+from tests.factories import baseline_csv, live_frame
 
 FEATURES = (
     FeatureSpec("amount", "numeric"),
@@ -137,3 +137,23 @@ def test_a_large_baseline_is_cut_into_blocks_and_reads_back_as_one(store, tmp_pa
     assert blocks == -(-baseline.n_rows // 7) and rows == baseline.n_rows
     one = whole.read_baseline(whole.active_baseline(whole.get_model("fraud").id))
     pd.testing.assert_frame_equal(store.read_baseline(baseline), one)
+
+
+def test_known_ids_finds_exactly_the_stored_request_ids_even_when_hashes_collide(store, monkeypatch):
+    from readiness.storage import log_blocks
+
+    ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    model = store.get_model("fraud")
+    features = store.active_baseline(model.id).features
+    frame = live_frame(6, id_prefix="r")
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+    with store.begin() as conn:
+        log_blocks.append_block(conn, model.id, frame.iloc[:3], features, None)
+        known = log_blocks.KnownIds(conn, model.id)
+        assert known.known(conn, ["r-0", "r-2", "r-3", "x"]) == {"r-0", "r-2"}
+        log_blocks.append_block(conn, model.id, frame.iloc[3:], features, None)
+        known.add(["r-3", "r-4", "r-5"])
+        assert known.known(conn, ["r-3", "r-9"]) == {"r-3"}
+        monkeypatch.setattr(log_blocks, "_hashes", lambda ids: np.zeros(len(list(ids)), dtype=np.uint64))
+        colliding = log_blocks.KnownIds(conn, model.id)  # every id hashes alike: only the exact check decides
+        assert colliding.known(conn, ["r-1", "nope", "r-5"]) == {"r-1", "r-5"}

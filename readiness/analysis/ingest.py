@@ -462,12 +462,14 @@ def _ingest_live(
         )
         # the rows are stored as blocks: their profiles and day records are computed here, from the frame
         step = start_in_step(store, conn, model, baseline, blocks=True)
+        known = log_blocks.KnownIds(conn, model.id)  # the request ids stored so far, checked block by block
         records = performance_store.start_in_step(store, conn, model, baseline, blocks=True)
         for chunk in source.chunks():
             mapping = _settle_date_format(source, mapping, chunk, "timestamp")
             valid = validate_live(chunk.frame, mapping, model.task, baseline, filename, allowed)
-            _refuse_known_request_ids(store, conn, model, valid, ingestion_id)
+            ids = _refuse_known_request_ids(store, conn, model, valid, ingestion_id, known)
             append_block(conn, model.id, valid.frame, baseline.features, ingestion_id)
+            known.add(ids)
             if step is not None:
                 profile_in_step(conn, step, valid.frame, baseline.feature_names)
             if records is not None:
@@ -556,16 +558,19 @@ def _newest(values: pd.Series) -> pd.Timestamp:
     return pd.NaT if pd.isna(latest) else latest
 
 
-def _refuse_known_request_ids(store: Store, conn, model: Model, valid: ValidFrame, ingestion_id: int) -> None:
-    """Refuse request ids already stored for the model, by another upload or an earlier block of this one."""
+def _refuse_known_request_ids(
+    store: Store, conn, model: Model, valid: ValidFrame, ingestion_id: int, blocks: log_blocks.KnownIds
+) -> list[str]:
+    """Refuse request ids already stored for the model, by another upload or an earlier block of this one; return the block's ids."""
     if "request_id" not in valid.frame:
-        return
+        return []
     ids = valid.frame["request_id"].dropna()
-    known = log_blocks.ids_in_blocks(conn, model.id, ids.tolist())
+    given = ids.tolist()
+    known = blocks.known(conn, given)
     if store.has_rows(conn, model.id):  # a service's rows, or an older version's uploads
-        known |= store.existing_request_ids(conn, model.id, ids.tolist(), blocks=False)
+        known |= store.existing_request_ids(conn, model.id, given, blocks=False)
     if not known:
-        return
+        return given
     label = next(i for i, value in ids.items() if value in known)
     first = ids[label]
     line = _row_line(label)

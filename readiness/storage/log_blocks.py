@@ -278,3 +278,40 @@ def last_time_before(conn: Connection, model_id: int, before: datetime | None) -
             candidate = times.max().to_pydatetime()
             newest = candidate if newest is None else max(newest, candidate)
     return newest
+
+
+class KnownIds:
+    """The request ids of a model's blocks as sorted 64-bit hashes: what an upload checks each block against.
+
+    Built once per upload (one read of every block's request ids) and grown with each block it
+    stores, so a file of many blocks is not checked by decoding every earlier block again. A hash
+    only says an id may be known; :meth:`known` confirms the candidates against the blocks.
+    """
+
+    def __init__(self, conn: Connection, model_id: int) -> None:
+        b = t.prediction_blocks.c
+        parts = [np.empty(0, dtype=np.uint64)]
+        for data in conn.execute(select(b.data).where(b.model_id == model_id)).scalars():
+            stored = _request_ids(data)
+            if stored is not None:
+                parts.append(_hashes(stored.drop_null().to_pylist()))
+        self.model_id = model_id
+        self.hashes = np.sort(np.concatenate(parts))
+
+    def known(self, conn: Connection, ids: Sequence[str]) -> set[str]:
+        """Which of these ids a block holds (exact)."""
+        if not len(ids) or not len(self.hashes):
+            return set()
+        hashed = _hashes(ids)
+        at = np.searchsorted(self.hashes, hashed).clip(max=len(self.hashes) - 1)
+        candidates = [i for i, hit in zip(ids, self.hashes[at] == hashed, strict=True) if hit]
+        return ids_in_blocks(conn, self.model_id, candidates) if candidates else set()
+
+    def add(self, ids: Sequence[str]) -> None:
+        """Count these ids in (a block holding them was just stored)."""
+        self.hashes = np.sort(np.concatenate([self.hashes, _hashes(ids)]), kind="stable")
+
+
+def _hashes(ids: Sequence[str]) -> np.ndarray:
+    """64-bit hashes of text ids (this process only: nothing stores them)."""
+    return pd.util.hash_array(np.asarray(list(ids), dtype=object))
