@@ -144,8 +144,9 @@ def refresh_performance(
     estimator = stored_estimator(state.calibrator)
     done = 0
     ordered = sorted(days)
+    known = _labels_for_blocks(store, model.id) if ordered else None
     for run in _runs(ordered, counts=_day_counts(store, model.id, ordered)):  # reads of bounded size
-        _recompute_days(store, model, baseline, estimator, run)
+        _recompute_days(store, model, baseline, estimator, run, known)
         done += len(run)
         if progress is not None:
             progress(done, len(days))
@@ -278,6 +279,7 @@ def day_rows(
     end: datetime,
     with_features: bool = False,
     conn: Connection | None = None,
+    known: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Raw outputs of the model's predictions in [start, end), with their effective labels (and feature JSON)."""
     p, lab = t.predictions, t.labels
@@ -299,7 +301,7 @@ def day_rows(
     )
     with store._conn(conn) as c:
         frame = result_frame(c.execute(query), list(query.selected_columns.keys()))
-        blocked = _block_day_rows(store, c, model_id, start, end, with_features)
+        blocked = _block_day_rows(store, c, model_id, start, end, with_features, known)
     frame["model_version"] = frame["model_version"].fillna("").astype(str)
     for column in ("timestamp", "received_at", "arrived_at"):
         frame[column] = parse_times(frame[column])
@@ -311,14 +313,20 @@ def day_rows(
 
 
 def _block_day_rows(
-    store: Store, conn: Connection, model_id: int, start: datetime, end: datetime, with_features: bool
+    store: Store,
+    conn: Connection,
+    model_id: int,
+    start: datetime,
+    end: datetime,
+    with_features: bool,
+    known: pd.DataFrame | None = None,
 ) -> pd.DataFrame | None:
     """The block rows in [start, end) as day_rows gives rows (feature JSON when asked), None without blocks."""
     if not log_blocks.block_infos(conn, model_id, start, end):
         return None
     baseline = store.active_baseline(model_id, conn)
     features = baseline.features if (baseline is not None and with_features) else ()
-    rows = store.block_log(conn, model_id, start, end, features, label_times=True)
+    rows = store.block_log(conn, model_id, start, end, features, label_times=True, known=known)
     rows["model_version"] = rows["model_version"].fillna("").astype(str)
     if with_features:
         rows["features"] = features_to_json(rows[[f.name for f in features]])
@@ -382,17 +390,26 @@ def _day_counts(store: Store, model_id: int, days: list[datetime]) -> dict[datet
     return dict(counts)
 
 
+def _labels_for_blocks(store: Store, model_id: int) -> pd.DataFrame | None:
+    """The model's delayed labels read once for a refresh's runs, when it has blocks to join them to."""
+    with store.engine.connect() as conn:
+        if not log_blocks.block_infos(conn, model_id):
+            return None
+    return store.all_delayed_labels(model_id)
+
+
 def _recompute_days(
     store: Store,
     model: Model,
     baseline: Baseline,
     estimator: estimators.Estimator | None,
     run: list[datetime],
+    known: pd.DataFrame | None = None,
 ) -> None:
     """Recompute a run of consecutive days from their raw rows, read at once, written in one transaction."""
     needs_features = isinstance(estimator, loss_estimation.LossModel)
     with store.begin() as conn:  # read in the write transaction: an upload merging into these days waits
-        frame = day_rows(store, model.id, run[0], run[-1] + timedelta(days=1), needs_features, conn)
+        frame = day_rows(store, model.id, run[0], run[-1] + timedelta(days=1), needs_features, conn, known)
         features = _typed_features(frame, baseline) if needs_features else None
         by_day = frame.groupby(frame["timestamp"].dt.floor("D"), sort=True) if not frame.empty else ()
         parts = {pd.Timestamp(day).to_pydatetime(): part for day, part in by_day}

@@ -53,9 +53,17 @@ from readiness.errors import ModelConfigError, StoreError, UnknownModelError, on
 from readiness.storage import log_blocks
 from readiness.storage import schema as t
 from readiness.storage.blocks import blocks_of, decode_block, encode_block
-from readiness.storage.sql import LABELLED_LOG, effective_label, plausible_time, result_frame
+from readiness.storage.sql import (
+    LABELLED_LOG,
+    effective_label,
+    parse_times,
+    plausible_time,
+    result_frame,
+    stored_time,
+)
 
 INSERT_CHUNK_ROWS = 20_000
+LABELS_HELD = 2_000_000  # a refresh reads at most this many delayed labels into memory at once (about 400 MB)
 BASELINE_OUTPUTS = ("prediction", "score", "label", "probabilities")
 WRITE_LOCK_KEY = 7_342_001  # PostgreSQL advisory lock: write transactions share it, committed_bounds takes it
 REFRESH_LOCK_KEY = 7_342_002  # PostgreSQL advisory lock (with a model id): one refresh of a model at a time
@@ -544,6 +552,7 @@ class Store:
         end: datetime | None = None,
         features: Sequence[FeatureSpec] = (),
         label_times: bool = False,
+        known: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
         """The model's block rows in [start, end) with their effective labels (the delayed one when it arrived).
 
@@ -551,7 +560,7 @@ class Store:
         probabilities (with ``label_times`` also received_at and arrived_at), then the features.
         """
         rows = log_blocks.block_rows(conn, model_id, start, end, features)
-        return self.with_delayed_labels(conn, model_id, rows, features, label_times)
+        return self.with_delayed_labels(conn, model_id, rows, features, label_times, known)
 
     def with_delayed_labels(
         self,
@@ -560,26 +569,51 @@ class Store:
         rows: pd.DataFrame,
         features: Sequence[FeatureSpec] = (),
         label_times: bool = False,
+        known: pd.DataFrame | None = None,
     ) -> pd.DataFrame:
-        """Block rows (as log_blocks reads them) with the delayed label in place of the inline one where it arrived."""
+        """Block rows (as log_blocks reads them) with the delayed label in place of the inline one where it arrived.
+
+        ``known``: the model's delayed labels already read (:meth:`all_delayed_labels`), else they are looked up.
+        """
         ordered = [*log_blocks.LOG_COLUMNS, *(f.name for f in features)]
         rows = rows[ordered].copy()
         if label_times:
             rows["received_at"] = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us]")
             rows["arrived_at"] = pd.Series(pd.NaT, index=rows.index, dtype="datetime64[us]")
-        if rows.empty or not self._has_labels(conn, model_id):
+        if rows.empty or (known is None and not self._has_labels(conn, model_id)):
             return rows
-        found = self.delayed_labels(conn, model_id, rows["request_id"].dropna().tolist())
-        if found.empty:
+        if known is None:
+            known = _by_request_id(self.delayed_labels(conn, model_id, rows["request_id"].dropna().tolist()))
+        if known.empty:
             return rows
-        by_id = found.set_index("request_id")
-        matched = rows["request_id"].isin(by_id.index)
-        rows.loc[matched, "label"] = rows.loc[matched, "request_id"].map(by_id["label"])
+        at = known.index.get_indexer(rows["request_id"])
+        matched = at >= 0
+        if not matched.any():
+            return rows
+        label = rows["label"].to_numpy(dtype=object, copy=True)
+        label[matched] = known["label"].to_numpy(dtype=object)[at[matched]]
+        rows["label"] = label
         if label_times:
             for column in ("received_at", "arrived_at"):
-                times = pd.to_datetime(rows.loc[matched, "request_id"].map(by_id[column]))
-                rows.loc[matched, column] = times.to_numpy(dtype="datetime64[us]")
+                times = rows[column].to_numpy(dtype="datetime64[us]", copy=True)
+                times[matched] = known[column].to_numpy(dtype="datetime64[us]")[at[matched]]
+                rows[column] = times
         return rows
+
+    def all_delayed_labels(self, model_id: int) -> pd.DataFrame | None:
+        """Every delayed label of the model, indexed by request id (None when there are too many to hold)."""
+        lab = t.labels.c
+        with self.engine.connect() as c:
+            n = c.execute(select(func.count()).where(lab.model_id == model_id)).scalar_one()
+            if n > LABELS_HELD:
+                return None
+            query = select(
+                lab.request_id, lab.label, stored_time(lab.received_at), stored_time(lab.arrived_at)
+            ).where(lab.model_id == model_id)
+            found = result_frame(c.execute(query), ["request_id", "label", "received_at", "arrived_at"])
+        for column in ("received_at", "arrived_at"):
+            found[column] = parse_times(found[column])
+        return _by_request_id(found)
 
     @staticmethod
     def _has_labels(conn: Connection, model_id: int) -> bool:
@@ -924,6 +958,14 @@ def _length(column: ColumnElement[Any]) -> int:
     return kind.length
 
 
+def _by_request_id(labels: pd.DataFrame) -> pd.DataFrame:
+    """Delayed labels indexed by request id, times as naive datetimes."""
+    frame = labels.set_index("request_id")
+    for column in ("received_at", "arrived_at"):
+        frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
+    return frame
+
+
 def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
     return b if a is None else a if b is None else min(a, b)
 
@@ -1035,5 +1077,14 @@ def _sqlite_insert_many(conn: Connection, table: Any, columns: dict[str, list[An
         part = [columns[key][start : start + INSERT_CHUNK_ROWS] for key in keys]
         for i, process in enumerate(processors):
             if process is not None:
-                part[i] = [process(value) for value in part[i]]
+                part[i] = _processed(process, part[i])
         conn.exec_driver_sql(sql, list(zip(*part, strict=True)))
+
+
+def _processed(process: Any, values: list[Any]) -> list[Any]:
+    """Each value through the column type's processor, once per distinct value (a label file's one upload time)."""
+    done: dict[Any, Any] = {}
+    try:
+        return [done[v] if v in done else done.setdefault(v, process(v)) for v in values]
+    except TypeError:  # a value that cannot be a key
+        return [process(v) for v in values]
