@@ -51,16 +51,41 @@ def sample_predictions(
 def _block_sample(
     store: Store, conn: Connection, model_id: int, lo: datetime, hi: datetime, n: int, seed: int
 ) -> tuple[int, list[str]]:
-    """How many block rows the range holds, and the feature JSON of at most ``n`` of them drawn uniformly."""
-    if not log_blocks.block_infos(conn, model_id, lo, hi):
+    """How many block rows the range holds, and the feature JSON of at most ``n`` of them drawn uniformly.
+
+    Positions are drawn among the range's rows in upload order, whatever the blocks' sizes (a
+    file stored in other blocks gives the same sample), and blocks are decoded one at a time:
+    first their times, to count the rows in range, then the features of those with rows drawn.
+    """
+    infos = log_blocks.block_infos(conn, model_id, lo, hi)
+    masks = [
+        _in(log_blocks.read_block(conn, info.id, (), ("timestamp",))["timestamp"], lo, hi) for info in infos
+    ]
+    counts = [int(mask.sum()) for mask in masks]
+    total = sum(counts)
+    if not total:
         return 0, []
     baseline = store.active_baseline(model_id, conn)
     features = baseline.features if baseline is not None else ()
-    rows = log_blocks.block_rows(conn, model_id, lo, hi, features, ("timestamp",))
-    if rows.empty:
-        return 0, []
-    picked = _random_ids(0, len(rows) - 1, n, seed)
-    return len(rows), features_to_json(rows.iloc[picked][[f.name for f in features]])
+    names = [f.name for f in features]
+    positions = _random_ids(0, total - 1, n, seed)
+    picked: list[str] = []
+    offset = 0
+    for info, mask, count in zip(infos, masks, counts, strict=True):
+        mine = positions[(positions >= offset) & (positions < offset + count)] - offset
+        offset += count
+        if len(mine):
+            rows = log_blocks.read_block(conn, info.id, features, ("timestamp",))[mask]
+            picked.extend(features_to_json(rows.iloc[mine][names]))
+    return total, picked
+
+
+def _in(times: pd.Series, lo: datetime, hi: datetime) -> np.ndarray:
+    """Which of a block's rows fall in [lo, hi) and have a plausible time."""
+    frame = pd.DataFrame({"timestamp": times, "row": np.arange(len(times))})
+    keep = np.zeros(len(times), dtype=bool)
+    keep[log_blocks.in_range(frame, lo, hi)["row"].to_numpy()] = True
+    return keep
 
 
 def _mixed(rows: list[str], n_rows: int, blocked: tuple[int, list[str]], n: int, seed: int) -> list[str]:
