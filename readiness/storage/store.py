@@ -29,6 +29,7 @@ from sqlalchemy import (
     event,
     func,
     inspect,
+    null,
     select,
     update,
 )
@@ -625,15 +626,20 @@ class Store:
         with self.engine.connect() as c:
             return int(c.execute(query).scalar_one())
 
-    def model_stats(self) -> list[ModelStats]:
-        """Volume, time range, label coverage and baseline size of every model (one query each)."""
+    def model_stats(self, labels: bool = True) -> list[ModelStats]:
+        """Volume, time range, label coverage and baseline size of every model (one query each).
+
+        Counting the labelled predictions joins every prediction to its delayed label: most of
+        the cost (0.2 s on the demo's 235k rows). ``labels=False`` skips it (``n_labelled`` is
+        None) and reads the rest from the (model, time) index alone.
+        """
         p, b = t.predictions, t.baselines
-        labelled = func.count(effective_label())
+        labelled = func.count(effective_label()) if labels else null()
         log_query = (
             select(
                 p.c.model_id, func.count(p.c.id), labelled, func.min(p.c.timestamp), func.max(p.c.timestamp)
             )
-            .select_from(LABELLED_LOG)
+            .select_from(LABELLED_LOG if labels else p)
             .where(plausible_time(p.c.timestamp))
             .group_by(p.c.model_id)
         )
@@ -644,7 +650,8 @@ class Store:
         stats = []
         for model in self.list_models():
             n, n_lab, first, last = logs.get(model.id, (0, 0, None, None))
-            stats.append(ModelStats(model, int(n), int(n_lab), first, last, int(base.get(model.id, 0))))
+            counted = int(n_lab) if labels else None
+            stats.append(ModelStats(model, int(n), counted, first, last, int(base.get(model.id, 0))))
         return stats
 
     def data_version(self, model: Model) -> DataVersion:
