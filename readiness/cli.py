@@ -574,7 +574,7 @@ def _models(args: argparse.Namespace) -> int:
     from readiness.analysis.contract import models_json
     from readiness.analysis.overview import portfolio_overview
 
-    portfolio = portfolio_overview(_open(args))
+    portfolio = portfolio_overview(_open(args), label_coverage=args.json)  # the table does not show coverage
     if args.json:
         _print_json(models_json(portfolio))
     elif not portfolio.models:

@@ -510,6 +510,22 @@ def test_dict_round_trip_through_json():
     assert json.loads(json.dumps(rm.recall_score(aggregates[0]).to_dict()))["name"] == "recall"
 
 
+NUMBERS = st.one_of(
+    st.integers(-(2**70), 2**70), st.floats(-1e300, 1e300, allow_nan=False), st.booleans(), st.just("7")
+)
+
+
+@SETTINGS
+@given(st.lists(NUMBERS, max_size=30))
+def test_decoding_lists_in_c_converts_as_int_and_float_do(values):
+    """int_tuple and float_tuple (numpy's fast path for lists read from JSON) equal converting value by value."""
+    expected_ints = tuple(int(v) for v in values)
+    assert rm.int_tuple(values) == expected_ints
+    assert [type(v) for v in rm.int_tuple(values)] == [int] * len(values)
+    assert rm.float_tuple(values) == tuple(float(v) for v in values)
+    assert [type(v) for v in rm.float_tuple(values)] == [float] * len(values)
+
+
 def test_malformed_dicts_raise_a_readiness_error():
     data = BinaryAggregate.empty().to_dict()
     with pytest.raises(ReadinessError, match="malformed"):

@@ -55,3 +55,17 @@ def test_volume_range_coverage_and_freshness_are_computed_from_the_log():
     assert [m.name for m in portfolio.models] == ["empty", "m"]
     assert [m.label_coverage for m in portfolio.models] == [None, 2 / 3]
     assert (model.model.name, model.task) == ("m", "binary")
+
+    without = portfolio_overview(store, now=datetime(2026, 11, 5, 0, 0), label_coverage=False)
+    assert [m.label_coverage for m in without.models] == [None, None]  # the labels were not joined
+    for counted, skipped in zip(portfolio.models, without.models, strict=True):
+        assert (skipped.n_predictions, skipped.first_timestamp, skipped.last_timestamp) == (
+            counted.n_predictions,
+            counted.first_timestamp,
+            counted.last_timestamp,
+        )
+        assert (skipped.baseline_rows, skipped.freshness, skipped.readiness) == (
+            counted.baseline_rows,
+            counted.freshness,
+            counted.readiness,
+        )

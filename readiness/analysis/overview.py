@@ -151,17 +151,24 @@ class Portfolio:
         return tuple(sorted(self.models, key=rank))
 
 
-def portfolio_overview(store: Store, now: datetime | None = None, readiness: bool = True) -> Portfolio:
+def portfolio_overview(
+    store: Store, now: datetime | None = None, readiness: bool = True, label_coverage: bool = True
+) -> Portfolio:
     """Summarize every model in the store for the Overview page, with its readiness assessment (nothing is written).
 
-    ``readiness=False`` skips the checklist (volume, range, coverage and freshness only).
+    ``readiness=False`` skips the checklist (volume, range, coverage and freshness only);
+    ``label_coverage=False`` skips counting labelled predictions, a join over the whole log
+    (each model's ``label_coverage`` is then None), for views that do not show it.
 
     >>> portfolio_overview(Store.open("sqlite:///:memory:")).models
     ()
     """
     as_of = now or utcnow()
     rows = []
-    for stats in cached_for_store(store, "model_stats", (), lambda: tuple(store.model_stats())):
+    stats_of = cached_for_store(
+        store, "model_stats", (label_coverage,), lambda: tuple(store.model_stats(labels=label_coverage))
+    )
+    for stats in stats_of:
         last = stats.last_timestamp
         hours = (as_of - last).total_seconds() / 3600 if last is not None else None
         rows.append(

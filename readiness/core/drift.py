@@ -41,7 +41,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from readiness.core import drift_stats as ds
 from readiness.core.drift_methods import (
@@ -457,7 +457,8 @@ def noise_floor(
     if not (mean > 0 and var > 0):
         return empirical
     scale, dof = var / (2 * mean), 2 * mean * mean / var
-    return max(math.sqrt(scale * float(stats.chi2.ppf(level, dof))), empirical)
+    # 2 * gammaincinv(dof / 2, level) is what stats.chi2.ppf(level, dof) computes, without importing scipy.stats
+    return max(math.sqrt(scale * float(2 * special.gammaincinv(dof / 2, level))), empirical)
 
 
 def floor_level(options: DriftOptions, n_columns: int) -> float:

@@ -1,5 +1,10 @@
 """Drift statistics between a reference and a current sample: pure numpy/scipy functions.
 
+The tests the checklist runs on every assessment (binned KS, chi-square, z, Benjamini-Hochberg)
+need only ``scipy.special`` and :mod:`readiness.core.kolmogorov`; ``scipy.stats`` and
+``scipy.spatial`` (about 0.5 s to import) are imported by the raw-value tests and the
+Jensen-Shannon distance that use them.
+
 Binned versions take count vectors over the same bins (last axis; leading axes are batches,
 which is how the noise-floor bootstrap evaluates hundreds of resamples at once). Exact
 versions take raw values. Where a binned statistic estimates a raw-value statistic its error
@@ -21,8 +26,9 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import special, stats
-from scipy.spatial import distance
+from scipy import special
+
+from readiness.core.kolmogorov import kstwo_sf
 
 EPSILON = 1e-4  # share given to empty bins by PSI and KL (Evidently's 0.0001)
 RAW_SAMPLE = 5000  # AD and CvM subsample each side to at most this many values
@@ -92,7 +98,7 @@ def ks_p_value(d: float, n_ref: int, n_cur: int) -> float:
     """Asymptotic two-sided KS p-value with effective n, as scipy's ``ks_2samp`` 'asymp'."""
     m, n = sorted((float(n_ref), float(n_cur)), reverse=True)
     en = max(round(m * n / (m + n)), 1)
-    return float(np.clip(stats.kstwo.sf(d, en), 0.0, 1.0))
+    return float(np.clip(kstwo_sf(d, en), 0.0, 1.0))
 
 
 def ks_error_bound(ref_counts: ArrayLike, cur_counts: ArrayLike) -> float:
@@ -109,6 +115,8 @@ def ks_error_bound(ref_counts: ArrayLike, cur_counts: ArrayLike) -> float:
 
 def ks_exact(reference: ArrayLike, current: ArrayLike) -> StatResult:
     """scipy's ``ks_2samp`` (exact p-value for small samples, asymptotic beyond)."""
+    from scipy import stats
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # "exact calculation unsuccessful": asymp used
         result = stats.ks_2samp(reference, current)
@@ -232,7 +240,7 @@ def z_proportions(ref_hits: int, n_ref: int, cur_hits: int, n_cur: int) -> StatR
     if variance <= 0:
         return StatResult(0.0, 1.0)
     z = abs(ref_hits / n_ref - cur_hits / n_cur) / math.sqrt(variance)
-    return StatResult(float(z), float(2 * stats.norm.sf(z)))
+    return StatResult(float(z), float(2 * special.ndtr(-z)))  # ndtr(-z) is what stats.norm.sf(z) computes
 
 
 # --------------------------------------------------------------------------- distances on counts
@@ -267,6 +275,8 @@ def jensen_shannon(ref_counts: ArrayLike, cur_counts: ArrayLike) -> float | np.n
     >>> round(jensen_shannon([1, 0], [0, 1]) ** 2, 4) == round(math.log(2), 4)
     True
     """
+    from scipy.spatial import distance
+
     p, q = shares(ref_counts), shares(cur_counts)
     return _scalar(distance.jensenshannon(p, q, axis=-1))
 
@@ -357,6 +367,8 @@ def wasserstein_exact(reference: ArrayLike, current: ArrayLike, scale: float | N
     >>> wasserstein_exact([0.0, 2.0], [1.0, 3.0])
     1.0
     """
+    from scipy import stats
+
     ref = np.asarray(reference, dtype=np.float64)
     norm = float(np.std(ref)) if scale is None else scale
     return float(stats.wasserstein_distance(ref, current) / norm)
@@ -372,6 +384,8 @@ def anderson_darling(
 
     scipy interpolates the p-value from tables and caps it to [0.001, 0.25].
     """
+    from scipy import stats
+
     x, y = subsample(reference, max_n, seed), subsample(current, max_n, seed + 1)
     if np.unique(np.concatenate([x, y])).size < 2:
         return StatResult(0.0, 1.0)
@@ -388,6 +402,8 @@ def cramer_von_mises(
     reference: ArrayLike, current: ArrayLike, max_n: int = RAW_SAMPLE, seed: int = 0
 ) -> StatResult:
     """Two-sample Cramér-von Mises (scipy) on seeded subsamples of at most ``max_n``."""
+    from scipy import stats
+
     x, y = subsample(reference, max_n, seed), subsample(current, max_n, seed + 1)
     if x.size < 2 or y.size < 2:
         return StatResult(0.0, 1.0)
@@ -415,8 +431,22 @@ def adjust_p_values(p_values: ArrayLike, method: str = "bh") -> np.ndarray:
     if method == "bonferroni":
         return np.minimum(p * p.size, 1.0)
     if method == "bh":
-        return stats.false_discovery_control(p, method="bh")
+        return _benjamini_hochberg(p)
     raise ValueError(f"unknown correction {method!r}; choose one of {CORRECTIONS}")
+
+
+def _benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """scipy's ``stats.false_discovery_control(p, method="bh")`` for one axis, step by step the same."""
+    if not np.all(p == np.clip(p, 0.0, 1.0)):
+        raise ValueError("`ps` must include only numbers between 0 and 1.")
+    if p.size <= 1:
+        return p
+    order = np.argsort(p)
+    ranked = p[order] * (p.size / np.arange(1, p.size + 1, dtype=p.dtype))
+    np.minimum.accumulate(ranked[::-1], out=ranked[::-1])
+    adjusted = np.empty_like(ranked)
+    adjusted[order] = ranked
+    return np.clip(adjusted, 0.0, 1.0)
 
 
 def bin_bounds(edges: ArrayLike, low: float, high: float) -> np.ndarray:

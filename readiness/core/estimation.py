@@ -67,7 +67,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from readiness.core.metrics import MetricValue
+from readiness.core.metrics import MetricValue, float_tuple, int_tuple
 from readiness.errors import EstimationError
 
 DEFAULT_BINS = 200
@@ -329,10 +329,10 @@ class EstimationAggregate:
                 expected_tn=float(data["expected_tn"]),
                 var_predicted_positive=float(data["var_predicted_positive"]),
                 var_predicted_negative=float(data["var_predicted_negative"]),
-                hist_count=_pair(data["hist_count"], int),
-                hist_p=_pair(data["hist_p"], float),
-                hist_var=_pair(data["hist_var"], float),
-                hist_sd=_pair(data["hist_sd"], float),
+                hist_count=_pair(data["hist_count"], int_tuple),
+                hist_p=_pair(data["hist_p"], float_tuple),
+                hist_var=_pair(data["hist_var"], float_tuple),
+                hist_sd=_pair(data["hist_sd"], float_tuple),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise _bad_dict("estimation aggregate", exc) from exc
@@ -354,9 +354,9 @@ _HISTOGRAMS = ("hist_count", "hist_p", "hist_var", "hist_sd")
 _T = TypeVar("_T")
 
 
-def _pair(value: Any, kind: Callable[[Any], _T]) -> tuple[tuple[_T, ...], tuple[_T, ...]]:
+def _pair(value: Any, convert: Callable[[Any], tuple[_T, ...]]) -> tuple[tuple[_T, ...], tuple[_T, ...]]:
     first, second = value
-    return tuple(kind(v) for v in first), tuple(kind(v) for v in second)
+    return convert(first), convert(second)
 
 
 def _check_aggregate(agg: EstimationAggregate) -> None:

@@ -63,7 +63,7 @@ from typing import Any, TypeAlias
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from readiness.core.records import TASKS
 from readiness.core.validate import canonical_class
@@ -277,16 +277,46 @@ def _check_lengths(**arrays: Any) -> None:
         )
 
 
-def _ints(values: Iterable[Any]) -> tuple[int, ...]:
-    if isinstance(values, np.ndarray):  # tolist() converts in C: 20x faster for 1000-bin histograms
+def int_tuple(values: Iterable[Any]) -> tuple[int, ...]:
+    """``tuple(int(v) for v in values)``, converted in C when ``values`` is an array or a list of ints.
+
+    Decoding stored aggregates reads a list of about 2000 ints per binary day record from
+    JSON; numpy checks and converts such a list 10x faster than ``int()`` on each value (a
+    list numpy does not read as int64, e.g. floats, bools or strings, takes ``int()``).
+
+    >>> int_tuple([3, 4]), int_tuple([3.7, True])
+    ((3, 4), (3, 1))
+    """
+    if isinstance(values, list):
+        array = _plain_array(values)
+        if array.dtype == np.int64:
+            return tuple(array.tolist())
+    elif isinstance(values, np.ndarray):  # tolist() converts in C: 20x faster for 1000-bin histograms
         return tuple(values.astype(np.int64, copy=False).tolist())
     return tuple(int(v) for v in values)
 
 
-def _fl(values: Iterable[Any]) -> tuple[float, ...]:
-    if isinstance(values, np.ndarray):
+def float_tuple(values: Iterable[Any]) -> tuple[float, ...]:
+    """``tuple(float(v) for v in values)``, converted in C when ``values`` is an array or a list of numbers.
+
+    >>> float_tuple([1, 2.5]), float_tuple(["0.5"])
+    ((1.0, 2.5), (0.5,))
+    """
+    if isinstance(values, list):
+        array = _plain_array(values)
+        if array.dtype in (np.float64, np.int64):
+            return tuple(array.astype(np.float64, copy=False).tolist())
+    elif isinstance(values, np.ndarray):
         return tuple(values.astype(np.float64, copy=False).tolist())
     return tuple(float(v) for v in values)
+
+
+def _plain_array(values: list[Any]) -> np.ndarray:
+    """The list as numpy reads it, or an object array when numpy cannot (the caller then converts value by value)."""
+    try:
+        return np.array(values)
+    except (TypeError, ValueError, OverflowError):  # e.g. lists of different lengths inside
+        return np.empty(0, dtype=object)
 
 
 # --------------------------------------------------------------------------- binary aggregate
@@ -396,15 +426,15 @@ class BinaryAggregate:
                 int(data["fp"]),
                 int(data["tn"]),
                 int(data["fn"]),
-                _ints(data["positive_hist"]),
-                _ints(data["negative_hist"]),
+                int_tuple(data["positive_hist"]),
+                int_tuple(data["negative_hist"]),
                 float(data["log_loss_sum"]),
                 float(data["log_loss_sq_sum"]),
                 float(data["brier_sum"]),
                 float(data["brier_sq_sum"]),
-                _ints(data["calibration_count"]),
-                _fl(data["calibration_score_sum"]),
-                _ints(data["calibration_positives"]),
+                int_tuple(data["calibration_count"]),
+                float_tuple(data["calibration_score_sum"]),
+                int_tuple(data["calibration_positives"]),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise _bad_dict("binary aggregate", exc) from exc
@@ -429,15 +459,15 @@ def _score_part(tp: int, fp: int, tn: int, fn: int, s: np.ndarray, y: np.ndarray
         fp,
         tn,
         fn,
-        positive_hist=_ints(hist[SCORE_BINS:]),
-        negative_hist=_ints(hist[:SCORE_BINS]),
+        positive_hist=int_tuple(hist[SCORE_BINS:]),
+        negative_hist=int_tuple(hist[:SCORE_BINS]),
         log_loss_sum=float(loss.sum()),
         log_loss_sq_sum=float(np.dot(loss, loss)),
         brier_sum=float(brier.sum()),
         brier_sq_sum=float(np.dot(brier, brier)),
-        calibration_count=_ints(np.bincount(cal, minlength=CALIBRATION_BINS)),
-        calibration_score_sum=_fl(np.bincount(cal, weights=s, minlength=CALIBRATION_BINS)),
-        calibration_positives=_ints(np.bincount(cal, weights=y, minlength=CALIBRATION_BINS)),
+        calibration_count=int_tuple(np.bincount(cal, minlength=CALIBRATION_BINS)),
+        calibration_score_sum=float_tuple(np.bincount(cal, weights=s, minlength=CALIBRATION_BINS)),
+        calibration_positives=int_tuple(np.bincount(cal, weights=y, minlength=CALIBRATION_BINS)),
     )
 
 
@@ -492,7 +522,7 @@ def _check_shape(agg: BinaryAggregate, what: str) -> None:
 
 
 def _sum_ints(columns: Iterable[tuple[int, ...]]) -> tuple[int, ...]:
-    return _ints(np.sum(np.array(list(columns), dtype=np.int64), axis=0))
+    return int_tuple(np.sum(np.array(list(columns), dtype=np.int64), axis=0))
 
 
 # --------------------------------------------------------------------------- multiclass aggregate
@@ -550,7 +580,7 @@ class MulticlassAggregate:
         known = (i >= 0) & (j >= 0)
         k = len(names)
         counts = np.bincount(i[known] * k + j[known], minlength=k * k).reshape(k, k)
-        matrix = tuple(_ints(row) for row in counts)
+        matrix = tuple(int_tuple(row) for row in counts)
         if probabilities is None:
             return cls(names, matrix, int(np.sum(~known)))
         p = np.asarray(probabilities, dtype=np.float64)
@@ -594,7 +624,7 @@ class MulticlassAggregate:
         """Read back what ``to_dict`` wrote."""
         try:
             classes = tuple(str(c) for c in data["classes"])
-            matrix = tuple(_ints(row) for row in data["matrix"])
+            matrix = tuple(int_tuple(row) for row in data["matrix"])
             unknown = int(data["unknown"])
             parts = tuple(BinaryAggregate.from_dict(part) for part in data.get("one_vs_rest", ()))
         except (KeyError, TypeError, ValueError) as exc:
@@ -636,7 +666,7 @@ def _merge_multiclass(items: Sequence[MulticlassAggregate]) -> MulticlassAggrega
             "Recompute the older windows against the active baseline's classes."
         )
     total = np.sum([a.array() for a in items], axis=0)
-    matrix = tuple(_ints(row) for row in total)
+    matrix = tuple(int_tuple(row) for row in total)
     parts: tuple[BinaryAggregate, ...] = ()
     if any(a.one_vs_rest for a in items):  # a window without probabilities still brings its counts
         k = len(items[0].classes)
@@ -820,7 +850,9 @@ class LatencyAggregate:
         if timed.size == 0:
             return replace(cls.empty(), n=len(x), invalid=flags)
         counts = np.bincount(np.searchsorted(LATENCY_EDGES, timed, side="right"), minlength=LATENCY_BINS + 2)
-        return cls(len(x), flags, _ints(counts), float(timed.min()), float(timed.max()), float(timed.sum()))
+        return cls(
+            len(x), flags, int_tuple(counts), float(timed.min()), float(timed.max()), float(timed.sum())
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-ready form; min/max are None when no row is timed."""
@@ -839,7 +871,7 @@ class LatencyAggregate:
     def from_dict(cls, data: Mapping[str, Any]) -> LatencyAggregate:
         """Read back what ``to_dict`` wrote."""
         try:
-            counts = _ints(data["counts"])
+            counts = int_tuple(data["counts"])
             timed = sum(counts) > 0
             agg = cls(
                 int(data["n"]),
@@ -1478,11 +1510,30 @@ def latency_quantile(agg: LatencyAggregate, q: float) -> MetricValue:
     low_value = _order_statistic(agg, cumulative, below)
     high_value = _order_statistic(agg, cumulative, min(below + 1, n - 1))
     value = (1 - fraction) * low_value + fraction * high_value
-    lo_rank = max(int(stats.binom.ppf(0.025, n, q)) - 1, 0)
-    hi_rank = min(int(stats.binom.ppf(0.975, n, q)), n - 1)
+    lo_rank = max(int(binomial_quantile(0.025, n, q)) - 1, 0)
+    hi_rank = min(int(binomial_quantile(0.975, n, q)), n - 1)
     lo = _bin_range(agg, _bin_of_rank(cumulative, lo_rank))[0]
     hi = _bin_range(agg, _bin_of_rank(cumulative, hi_rank))[1]
     return _interval(name, value, lo, hi, n, method, "milliseconds")
+
+
+def binomial_quantile(level: float, n: int, p: float) -> float:
+    """``scipy.stats.binom.ppf(level, n, p)`` for 0 < level < 1, n >= 1 and 0 <= p <= 1, without importing scipy.stats.
+
+    binom.ppf hands such arguments straight to the ufunc ``scipy.special._ufuncs._binom_ppf``
+    (Boost's quantile); calling it directly gives the same number for a tenth of the start-up
+    (scipy.stats costs about 0.5 s to import, every CLI gate pays it). It is private, so a
+    SciPy that renamed it falls back to binom.ppf.
+
+    >>> binomial_quantile(0.5, 10, 0.5)
+    5.0
+    """
+    ppf = getattr(special._ufuncs, "_binom_ppf", None)
+    if ppf is None:  # pragma: no cover - only on a SciPy that moved it
+        from scipy import stats
+
+        return float(stats.binom.ppf(level, n, p))
+    return float(ppf(level, n, p))
 
 
 def _order_statistic(agg: LatencyAggregate, cumulative: np.ndarray, rank: int) -> float:

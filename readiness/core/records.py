@@ -102,19 +102,21 @@ class Baseline:
 
 @dataclass(frozen=True)
 class ModelStats:
-    """Volume, time range and label coverage of one model's prediction log."""
+    """Volume, time range and label coverage of one model's prediction log (``n_labelled`` None: not counted)."""
 
     model: Model
     n_predictions: int
-    n_labelled: int
+    n_labelled: int | None
     first_timestamp: datetime | None
     last_timestamp: datetime | None
     baseline_rows: int
 
     @property
     def label_coverage(self) -> float | None:
-        """Share of predictions that have a label (inline or delayed); None without predictions."""
-        return self.n_labelled / self.n_predictions if self.n_predictions else None
+        """Share of predictions that have a label (inline or delayed); None without predictions or not counted."""
+        if self.n_labelled is None or not self.n_predictions:
+            return None
+        return self.n_labelled / self.n_predictions
 
 
 def validate_model_name(name: str) -> str:

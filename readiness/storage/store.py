@@ -29,6 +29,7 @@ from sqlalchemy import (
     event,
     func,
     inspect,
+    null,
     select,
     update,
 )
@@ -779,15 +780,20 @@ class Store:
         with self.engine.connect() as c:
             return int(c.execute(query).scalar_one())
 
-    def model_stats(self) -> list[ModelStats]:
-        """Volume, time range, label coverage and baseline size of every model (one query each)."""
+    def model_stats(self, labels: bool = True) -> list[ModelStats]:
+        """Volume, time range, label coverage and baseline size of every model (one query each).
+
+        Counting the labelled predictions joins every prediction to its delayed label: most of
+        the cost (0.2 s on the demo's 235k rows). ``labels=False`` skips it (``n_labelled`` is
+        None) and reads the rest from the (model, time) index alone.
+        """
         p, b = t.predictions, t.baselines
-        labelled = func.count(effective_label())
+        labelled = func.count(effective_label()) if labels else null()
         log_query = (
             select(
                 p.c.model_id, func.count(p.c.id), labelled, func.min(p.c.timestamp), func.max(p.c.timestamp)
             )
-            .select_from(LABELLED_LOG)
+            .select_from(LABELLED_LOG if labels else p)
             .where(plausible_time(p.c.timestamp))
             .group_by(p.c.model_id)
         )
@@ -796,15 +802,17 @@ class Store:
             logs = {r[0]: r[1:] for r in c.execute(log_query)}
             base = {r[0]: r[1] for r in c.execute(base_query)}
             blocks = log_blocks.block_totals(c)
-            delayed = self._delayed_on_blocks(c, set(blocks))
+            delayed = self._delayed_on_blocks(c, set(blocks)) if labels else {}
         stats = []
         for model in self.list_models():
             n, n_lab, first, last = logs.get(model.id, (0, 0, None, None))
             more = blocks.get(model.id)
             if more is not None:
                 n, first, last = n + more.n_rows, _earliest(first, more.first), _latest(last, more.last)
-                n_lab = min(n, n_lab + more.n_labelled + delayed.get(model.id, 0))
-            stats.append(ModelStats(model, int(n), int(n_lab), first, last, int(base.get(model.id, 0))))
+                if labels:
+                    n_lab = min(n, (n_lab or 0) + more.n_labelled + delayed.get(model.id, 0))
+            counted = int(n_lab or 0) if labels else None
+            stats.append(ModelStats(model, int(n), counted, first, last, int(base.get(model.id, 0))))
         return stats
 
     @staticmethod
