@@ -410,3 +410,30 @@ def test_assessments_are_cached_per_data_version(shop):
     finally:
         other.engine.dispose()
     assert utcnow() > START  # sanity: the fixture is in the past
+
+
+def test_assessing_successive_days_reuses_each_closed_windows_drift_and_judges_as_a_cold_start(shop):
+    """A backfill judges the same windows again and again: each window's drift is computed once per data version."""
+    import readiness.analysis.assessment as assessment
+
+    model = model_of(shop)
+    computed: list[datetime] = []
+    real = assessment.window_drift
+
+    def counting(reference, start, profile, options=None):
+        computed.append(start)
+        return real(reference, start, profile)
+
+    days = [datetime.combine(NOW.date() - timedelta(days=back), datetime.min.time()) for back in (3, 2, 1)]
+    RESULTS.clear()
+    try:
+        assessment.window_drift = counting
+        warm = [assess_model(shop, model, day).drift for day in days]
+    finally:
+        assessment.window_drift = real
+    assert len(warm[-1].starts) > 1
+    closed = [start for start in computed if start != max(computed)]  # the newest window grows day by day
+    assert len(closed) == len(set(closed)) == len(warm[-1].starts) - 1  # every closed window once
+    for day, drift in zip(days, warm, strict=True):
+        RESULTS.clear()
+        assert assess_model(shop, model, day).drift == drift

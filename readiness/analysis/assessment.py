@@ -46,11 +46,14 @@ from readiness.core.checklist import (
 from readiness.core.checklist_config import ChecklistConfig, Margins
 from readiness.core.criteria import Criterion, CriterionResult
 from readiness.core.drift_now import (
+    DayProfiles,
     DriftNow,
+    WindowDrift,
     complete_end,
     default_window,
     drift_now,
-    drift_timeline,
+    window_drift,
+    window_groups,
     window_profiles,
 )
 from readiness.core.metrics import MetricValue
@@ -297,7 +300,14 @@ def _gather(
     reference = stored.reference
     days = [(d, p) for d, p in stored.profiles if recent.start <= d < recent.end]
     current = merge_all((p for _, p in days), start=None) if days else None
-    drift = _drift_now(reference, [(d, p) for d, p in stored.profiles if d < end], end, as_of, finished)
+    drift = _drift_now(
+        _window_drifts(store, model, baseline),
+        reference,
+        [(d, p) for d, p in stored.profiles if d < end],
+        end,
+        as_of,
+        finished,
+    )
     quality = column_quality(reference, current, None, margins.missing_margin) if current is not None else ()
     sample = _schema_sample(store, model, baseline, recent, margins.schema_sample_rows)
 
@@ -367,7 +377,21 @@ def _daily_volume(records: Sequence[DayRecord], period: c.Period) -> tuple[tuple
     )
 
 
+WindowDrifts = dict[tuple[str, datetime, tuple[datetime, ...]], WindowDrift]
+
+
+def _window_drifts(store: Store, model: Model, baseline: Baseline) -> WindowDrifts:
+    """The windows' drift already computed for this baseline and data version, by window size, start and days.
+
+    Assessments as of successive days (a backfilled score history, the hourly Overview) judge
+    the same closed windows again; each is computed once. Two sessions filling it at once
+    store equal values, as a window's drift depends only on its key within a data version.
+    """
+    return cached(store, model, "window_drifts", (baseline.id,), dict)
+
+
 def _drift_now(
+    known: WindowDrifts,
     reference: Reference,
     days: Sequence[tuple[datetime, FrameProfile]],
     end: datetime,
@@ -378,8 +402,21 @@ def _drift_now(
     if not days:
         return None
     window = default_window(days)
-    timeline = drift_timeline(reference, window_profiles(days, window))
+    timeline = tuple(
+        _known_drift(known, reference, window, start, group) for start, group in window_groups(days, window)
+    )
     return drift_now(timeline, window, complete_end(end, as_of, finished), days[0][0])
+
+
+def _known_drift(
+    known: WindowDrifts, reference: Reference, window: str, start: datetime, group: DayProfiles
+) -> WindowDrift:
+    """One window's drift from ``known``, computed and kept there the first time."""
+    key = (window, start, tuple(day for day, _ in group))
+    found = known.get(key)
+    if found is None:
+        found = known[key] = window_drift(reference, start, window_profiles(group, window)[0][1])
+    return found
 
 
 def _schema_sample(
