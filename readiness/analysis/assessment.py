@@ -60,6 +60,7 @@ from readiness.core.metrics import MetricValue
 from readiness.core.performance import (
     CriterionTrack,
     DayRecord,
+    Merge,
     compute_all,
     group_by_window,
     merge_records,
@@ -314,7 +315,11 @@ def _gather(
     windows = {cr.window for cr in criteria}
     aligned = min(window_start(lookback.start, w) for w in windows) if windows else lookback.start
     records = [r for r in stored.records if aligned <= r.day < end]
-    tracks = tuple(track_criterion(cr, records, model, baseline, as_of) for cr in criteria)
+    merges = _window_merges(store, model, baseline)
+    tracks = tuple(
+        track_criterion(cr, records, model, baseline, as_of, _known_merge(merges, model, baseline, False))
+        for cr in criteria
+    )
     in_lookback = [r for r in records if r.day >= lookback.start]
     production = (
         merge_records(in_lookback, model, baseline, lookback.start, estimate=False) if in_lookback else None
@@ -339,7 +344,9 @@ def _gather(
     daily = _daily_volume(in_lookback, complete) if complete is not None else ()
     unversioned = sum(r.n_rows for r in in_lookback if r.version == "")
     primary = _primary_track(criteria, tracks)
-    estimates = _estimates(records, model, baseline, primary, margins.criteria_windows)
+    estimates = _estimates(
+        records, model, primary, margins.criteria_windows, _known_merge(merges, model, baseline, True)
+    )
     return _Facts(
         model,
         baseline,
@@ -388,6 +395,27 @@ def _window_drifts(store: Store, model: Model, baseline: Baseline) -> WindowDrif
     store equal values, as a window's drift depends only on its key within a data version.
     """
     return cached(store, model, "window_drifts", (baseline.id,), dict)
+
+
+WindowMerges = dict[tuple[datetime, bool, tuple[tuple[datetime, str], ...]], DayRecord]
+
+
+def _window_merges(store: Store, model: Model, baseline: Baseline) -> WindowMerges:
+    """Windows' merged day records already computed for this baseline and data version (as :func:`_window_drifts`)."""
+    return cached(store, model, "window_merges", (baseline.id,), dict)
+
+
+def _known_merge(known: WindowMerges, model: Model, baseline: Baseline, estimate: bool) -> Merge:
+    """:func:`merge_records` of a window's day records, from ``known`` when that window was merged before."""
+
+    def merge(group: list[DayRecord], start: datetime) -> DayRecord:
+        key = (start, estimate, tuple((r.day, r.version) for r in group))
+        found = known.get(key)
+        if found is None:
+            found = known[key] = merge_records(group, model, baseline, start, estimate=estimate)
+        return found
+
+    return merge
 
 
 def _drift_now(
@@ -502,7 +530,7 @@ def _dev_gap(item: ChecklistItem, f: _Facts) -> ItemResult:
 
 
 def _estimates(
-    records: list[DayRecord], model: Model, baseline: Baseline, track: CriterionTrack | None, n_windows: int
+    records: list[DayRecord], model: Model, track: CriterionTrack | None, n_windows: int, merge: Merge
 ) -> tuple[tuple[datetime, CriterionResult, MetricValue | None], ...]:
     """Measured and label-free estimated primary metric in the criterion's newest judged windows."""
     metric = estimators.estimated_metric(model.task, track.criterion.metric) if track is not None else None
@@ -517,7 +545,7 @@ def _estimates(
         group = groups.get(start, [])
         if not group:
             continue
-        merged = merge_records(group, model, baseline, start)
+        merged = merge(group, start)
         estimate = estimators.estimate(merged.estimate).get(metric) if merged.estimate else None
         if metric != track.criterion.metric:
             value = compute_all(merged, (metric,))[metric]

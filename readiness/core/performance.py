@@ -10,6 +10,7 @@ layer stores and reads day records, the analyses merge them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -282,14 +283,30 @@ def compute_all(record: DayRecord, names: tuple[str, ...]) -> dict[str, m.Metric
     return out
 
 
+Merge = Callable[[list[DayRecord], datetime], DayRecord]  # a window's day records, its start -> one record
+
+
 def track_criterion(
-    criterion: Criterion, records: list[DayRecord], model: Model, baseline: Baseline, as_of: datetime
+    criterion: Criterion,
+    records: list[DayRecord],
+    model: Model,
+    baseline: Baseline,
+    as_of: datetime,
+    merge: Merge | None = None,
 ) -> CriterionTrack:
-    """One criterion judged in each of its windows over day records; windows ending by ``as_of`` are complete."""
+    """One criterion judged in each of its windows over day records; windows ending by ``as_of`` are complete.
+
+    ``merge`` (default :func:`merge_records` without estimates) lets a caller that judges the same
+    windows again reuse their merged records.
+    """
     results = []
     current = current_start = None
     for start, group in group_by_window(records, criterion.window).items():
-        record = merge_records(group, model, baseline, start, estimate=False)
+        record = (
+            merge(group, start)
+            if merge is not None
+            else merge_records(group, model, baseline, start, estimate=False)
+        )
         value = compute_all(record, (criterion.metric,))[criterion.metric]
         counted = record.n_rows if criterion.metric in OPERATIONS else record.n_labelled
         result = evaluate_criterion(criterion, value, counted)
