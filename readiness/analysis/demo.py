@@ -734,7 +734,9 @@ def build_credit(seed: int = 7, today: date | None = None, scale: float = 1.0) -
     live, live_y = credit_population(rng, len(times))
     in_trial = _days_since_start(times, window) >= window.days - CHALLENGER_DAYS
     on_challenger = in_trial & (rng.random(len(times)) < CHALLENGER_SHARE)
-    score = np.where(on_challenger, _score(challenger, live, CREDIT_CATEGORIES), _score(champion, live))
+    score = _score(champion, live)
+    # the challenger scores its ~6% of the rows only
+    score[on_challenger] = _score(challenger, live[on_challenger], CREDIT_CATEGORIES)
     flagged = score >= np.where(on_challenger, challenger_threshold, threshold)
     version = np.where(on_challenger, "2.4.0-rc1", "2.3.0").astype(object)
     latency = np.where(on_challenger, latencies(rng, len(times), 80.0), latencies(rng, len(times), 60.0, 0.4))
