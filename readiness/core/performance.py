@@ -105,7 +105,11 @@ def quality_aggregate(
     ``probabilities``: the frame's class probabilities already parsed (:func:`class_probability_matrix`),
     so a caller that needs them for every row reads the JSON once.
     """
-    labelled = frame[frame["label"].notna()]
+    has_label = frame["label"].notna()
+    outputs = [c for c in ("label", "prediction", "score", "probabilities") if c in frame]
+    labelled = frame[outputs][
+        has_label.to_numpy()
+    ]  # the output columns only: a day's rows may carry features
     if model.task == "binary":
         scores = labelled["score"] if labelled["score"].notna().any() else None
         return m.BinaryAggregate.from_arrays(
@@ -115,7 +119,7 @@ def quality_aggregate(
         matrix = (
             class_probability_matrix(model, baseline, labelled)
             if probabilities is None
-            else probabilities[frame["label"].notna().to_numpy()]
+            else probabilities[has_label.to_numpy()]
         )
         has_labelled = "probabilities" in labelled and labelled["probabilities"].notna().any()
         return m.MulticlassAggregate.from_arrays(
@@ -144,16 +148,13 @@ def day_record(
     features: pd.DataFrame | None = None,
 ) -> DayRecord:
     """All aggregates of one day and version from its raw rows (``features``: their typed features, for regression estimates)."""
-    scores = pd.to_numeric(frame["score"], errors="coerce")
-    invalid = m.invalid_output_flags(frame["prediction"], scores if scores.notna().any() else None)
-    operations = m.LatencyAggregate.from_arrays(pd.to_numeric(frame["latency_ms"], errors="coerce"), invalid)
-    received = frame["received_at"].astype("datetime64[us]")
-    stated = frame["arrived_at"] if "arrived_at" in frame else pd.Series(pd.NaT, index=frame.index)
-    stated = stated.astype("datetime64[us]")
-    arrived = stated.fillna(received)  # an unstated arrival counts from the upload
-    delay_hours = ((arrived - frame["timestamp"]).dt.total_seconds() / 3600).clip(lower=0)
-    delay = m.LatencyAggregate.from_arrays(delay_hours[arrived.notna()])
-    stated_delay = m.LatencyAggregate.from_arrays(delay_hours[stated.notna()])
+    scores = _numbers(frame["score"])
+    invalid = m.invalid_output_flags(frame["prediction"], None if np.isnan(scores).all() else scores)
+    operations = m.LatencyAggregate.from_arrays(_numbers(frame["latency_ms"]), invalid)
+    stated = _times(frame["arrived_at"]) if "arrived_at" in frame else np.full(len(frame), NOT_A_TIME)
+    arrived = np.where(np.isnat(stated), _times(frame["received_at"]), stated)  # unstated: from the upload
+    delay_hours = (arrived - _times(frame["timestamp"])) / np.timedelta64(1, "s") / 3600
+    delay_hours = np.where(delay_hours < 0, 0.0, delay_hours)  # NaN (no label) stays NaN
     probabilities = class_probability_matrix(model, baseline, frame)  # parsed once, for quality and estimate
     return DayRecord(
         day,
@@ -162,27 +163,43 @@ def day_record(
         int(frame["label"].notna().sum()),
         quality_aggregate(model, baseline, frame, probabilities),
         operations,
-        delay,
+        m.LatencyAggregate.from_arrays(delay_hours[~np.isnat(arrived)]),
         estimate_aggregate(model, estimator, frame, scores, probabilities, features),
-        stated_delay,
+        m.LatencyAggregate.from_arrays(delay_hours[~np.isnat(stated)]),
     )
+
+
+NOT_A_TIME = np.datetime64("NaT", "us")
+
+
+def _numbers(column: pd.Series) -> np.ndarray:
+    """A column as float64, NaN where missing or not a number (as ``pd.to_numeric(errors="coerce")``)."""
+    if column.dtype == np.float64:
+        return column.to_numpy()
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _times(column: pd.Series) -> np.ndarray:
+    """A naive time column as datetime64[us], NaT where missing."""
+    return column.to_numpy(dtype="datetime64[us]")
 
 
 def estimate_aggregate(
     model: Model,
     estimator: estimators.Estimator | None,
     frame: pd.DataFrame,
-    scores: pd.Series,
+    scores: pd.Series | np.ndarray,
     probabilities: np.ndarray | None,
     features: pd.DataFrame | None,
 ) -> estimators.EstimateAggregate | None:
     """The label-free estimate aggregate of a day's rows (None when the model's outputs cannot give one)."""
     if isinstance(estimator, estimation.ScoreCalibrator) and model.task == "binary":
-        usable = scores.between(0, 1)
+        s = np.asarray(scores, dtype=np.float64)
+        usable = (s >= 0) & (s <= 1)  # False where missing
         if not usable.any():
             return None
-        positive = frame["prediction"].astype(str) == str(model.positive_class)
-        return estimation.aggregate_window(estimator, scores[usable].to_numpy(), positive[usable].to_numpy())
+        positive = (frame["prediction"].astype(str) == str(model.positive_class)).to_numpy()
+        return estimation.aggregate_window(estimator, s[usable], positive[usable])
     if isinstance(estimator, multiclass_estimation.ClassCalibrators) and probabilities is not None:
         if np.isnan(probabilities).all():
             return None
