@@ -105,29 +105,32 @@ def quality_aggregate(
     ``probabilities``: the frame's class probabilities already parsed (:func:`class_probability_matrix`),
     so a caller that needs them for every row reads the JSON once.
     """
-    has_label = frame["label"].notna()
-    outputs = [c for c in ("label", "prediction", "score", "probabilities") if c in frame]
-    labelled = frame[outputs][
-        has_label.to_numpy()
-    ]  # the output columns only: a day's rows may carry features
+    has_label = frame["label"].notna().to_numpy()
+
+    def labelled(column: str) -> np.ndarray:  # arrays, not frames: a day has a few hundred rows
+        return frame[column].to_numpy()[has_label]
+
     if model.task == "binary":
-        scores = labelled["score"] if labelled["score"].notna().any() else None
+        scores = labelled("score")
         return m.BinaryAggregate.from_arrays(
-            labelled["label"], labelled["prediction"], scores, positive_class=model.positive_class
+            labelled("label"),
+            labelled("prediction"),
+            scores if pd.notna(scores).any() else None,
+            positive_class=model.positive_class,
         )
     if model.task == "multiclass":
-        matrix = (
-            class_probability_matrix(model, baseline, labelled)
-            if probabilities is None
-            else probabilities[has_label.to_numpy()]
-        )
-        has_labelled = "probabilities" in labelled and labelled["probabilities"].notna().any()
+        if probabilities is None:
+            probabilities = class_probability_matrix(model, baseline, frame)
+        has_labelled = "probabilities" in frame and bool(pd.notna(labelled("probabilities")).any())
         return m.MulticlassAggregate.from_arrays(
-            labelled["label"], labelled["prediction"], baseline.classes, matrix if has_labelled else None
+            labelled("label"),
+            labelled("prediction"),
+            baseline.classes,
+            probabilities[has_label] if has_labelled and probabilities is not None else None,
         )
     return m.RegressionAggregate.from_arrays(
-        pd.to_numeric(labelled["label"], errors="coerce"),
-        pd.to_numeric(labelled["prediction"], errors="coerce"),
+        pd.to_numeric(labelled("label"), errors="coerce"),
+        pd.to_numeric(labelled("prediction"), errors="coerce"),
     )
 
 
