@@ -1,19 +1,20 @@
 """Readiness dashboard: the Streamlit entrypoint (``streamlit run app.py``).
 
-Builds the navigation, opens the store (seeding the demo into an empty database once),
-and keeps the sidebar model picker in the URL (``?model=fraud``) across pages.
+Builds the navigation, opens the store (an empty database gets the demo, seeded in the
+background while every page shows its progress), and keeps the sidebar model picker in the
+URL (``?model=fraud``) across pages.
 """
 
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 import streamlit as st
 
+from readiness.analysis.seeding import SeedProgress, demo_seeding
 from readiness.config import DATABASE_URL_ENV, auto_demo, check_settings, database_url
 from readiness.core.access import Actor
 from readiness.errors import ReadinessError
@@ -40,25 +41,34 @@ def open_store(url: str) -> Store:
     return Store.open(url)
 
 
-@st.cache_resource(show_spinner=False)
-def demo_seeding(url: str) -> dict[str, Any]:
-    """Per database, per server process: a lock so one session seeds, and whether that is done."""
-    return {"lock": threading.Lock(), "done": False}
+def ensure_demo(url: str, store: Store) -> SeedProgress | None:
+    """Seed the demo in the background if the database is empty (once per process; READINESS_AUTO_DEMO=0: never); its progress."""
+    seeding = demo_seeding(url)
+    seeding.start_if(lambda: auto_demo() and store.is_empty(), store)
+    return seeding.progress()
 
 
-def ensure_demo(url: str, store: Store) -> None:
-    """Seed the demo once per process when the database is empty (off with READINESS_AUTO_DEMO=0), showing each step."""
-    state = demo_seeding(url)
-    if state["done"]:
-        return
-    with state["lock"]:  # a second session waits here, then finds it done
-        if not state["done"] and auto_demo() and store.is_empty():
-            from readiness.analysis.demo import seed_demo
+SEEDING_POLL_SECONDS = 0.5
 
-            with st.status("Seeding the demo (first start only)", expanded=True) as status:
-                seed_demo(store, progress=status.write)
-                status.update(label="Demo seeded", state="complete", expanded=False)
-        state["done"] = True
+
+def seeding_page(url: str) -> None:
+    """What every address shows while the demo seeds: the step it is on and a progress bar."""
+    st.title("Model readiness")
+    st.write(
+        "First start: the demo (four models, 90 days of prediction logs) is being written into the "
+        "empty database. This page turns into the dashboard by itself when it is done."
+    )
+    seeding_progress(url)
+
+
+@st.fragment(run_every=SEEDING_POLL_SECONDS)
+def seeding_progress(url: str) -> None:
+    """The seed's progress, redrawn every half second; once it has finished, the whole app runs again."""
+    progress = demo_seeding(url).progress()
+    if progress is None or progress.finished:
+        st.rerun()  # the pages (or the failure) show
+    st.progress(progress.fraction, text=progress.headline)
+    st.caption(f"{progress.elapsed:.0f} s so far.")
 
 
 def model_picker(store: Store) -> str | None:
@@ -155,7 +165,14 @@ except ReadinessError as exc:
     st.stop()
 url = configured_url()
 store = open_store(url)
-ensure_demo(url, store)
+seed = ensure_demo(url, store)
+if seed is not None and not seed.finished:  # deep links wait here too, then open their page
+    only_page(lambda: seeding_page(url), "Seeding the demo")
+if seed is not None and seed.error:
+    st.error(
+        f"{inert(seed.headline)}. The pages show what was stored before it stopped; to try again, "
+        "point READINESS_DATABASE_URL at an empty database and restart."
+    )
 st.session_state["store"] = store
 st.session_state["actor"] = resolve_actor()
 

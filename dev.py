@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Set up what the project needs, then start the app or run the tests.
 
-    python3 dev.py app    # venv + requirements, seed the demo if the database is empty, streamlit run app.py
+    python3 dev.py app    # venv + requirements, streamlit run app.py (an empty database gets the demo, seeded in the background)
     python3 dev.py test   # venv + dev requirements, then the whole test suite (pytest)
     python3 dev.py lint   # venv + dev requirements, then ruff (lint and format check) and mypy
 
@@ -50,7 +50,7 @@ def main(argv: list[str]) -> int:
     os.chdir(ROOT)
     if command == "app":
         ensure_env("requirements.txt")
-        subprocess.run([str(PYTHON), "-m", "readiness", "demo", "--if-empty"], check=True)
+        # no seeding here: the app answers at once and seeds an empty database in the background
         return subprocess.call([str(PYTHON), "-m", "streamlit", "run", "app.py", *rest])
     ensure_env("requirements-dev.txt")
     if command == "lint":

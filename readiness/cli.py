@@ -332,7 +332,7 @@ def _print_json(data: object) -> None:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from readiness.analysis.demo import seed_demo
+    from readiness.analysis.demo import SeedStep, seed_demo
 
     store = Store.open(args.database)
     if args.if_empty and not store.is_empty():
@@ -345,8 +345,8 @@ def _demo(args: argparse.Namespace) -> int:
         )
     started = time.monotonic()
 
-    def say(message: str) -> None:
-        print(f"[{time.monotonic() - started:5.1f} s] {message}", flush=True)
+    def say(step: SeedStep) -> None:
+        print(f"[{time.monotonic() - started:5.1f} s] {step.text}", flush=True)
 
     summary = seed_demo(store, seed=args.seed, progress=say)
     print("\n".join(summary.lines()))

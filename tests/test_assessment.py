@@ -410,3 +410,33 @@ def test_assessments_are_cached_per_data_version(shop):
     finally:
         other.engine.dispose()
     assert utcnow() > START  # sanity: the fixture is in the past
+
+
+def test_assessing_successive_days_reuses_closed_windows_and_judges_as_a_cold_start(shop):
+    """A backfill judges the same windows again and again: each window's drift and merged records are computed
+    once per data version, and every assessment equals one made with nothing cached."""
+    import readiness.analysis.assessment as assessment
+
+    model = model_of(shop)
+    computed: list[datetime] = []
+    real = assessment.window_drift
+
+    def counting(reference, start, profile, options=None):
+        computed.append(start)
+        return real(reference, start, profile)
+
+    days = [datetime.combine(NOW.date() - timedelta(days=back), datetime.min.time()) for back in (3, 2, 1)]
+    RESULTS.clear()
+    try:
+        assessment.window_drift = counting
+        warm = [assess_model(shop, model, day) for day in days]
+    finally:
+        assessment.window_drift = real
+    starts = warm[-1].drift.starts
+    assert len(starts) > 1
+    closed = [start for start in computed if start != max(computed)]  # the newest window grows day by day
+    assert len(closed) == len(set(closed)) == len(starts) - 1  # every closed window once
+    for day, seen in zip(days, warm, strict=True):
+        RESULTS.clear()
+        cold = assess_model(shop, model, day)
+        assert (cold.drift, cold.results, cold.score) == (seen.drift, seen.results, seen.score)

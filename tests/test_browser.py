@@ -118,7 +118,7 @@ def test_upload_baseline_and_live_then_see_model_on_overview(browser, tmp_path):
         page.screenshot(path=str(ARTIFACTS / "overview-after-upload.png"), full_page=True)
 
 
-def test_first_start_on_an_empty_database_seeds_and_shows_the_demo(browser, tmp_path):
+def test_first_start_answers_at_once_with_the_seeding_progress_then_shows_the_demo(browser, tmp_path):
     from playwright.sync_api import expect
 
     database = tmp_path / "first-start.db"
@@ -126,20 +126,27 @@ def test_first_start_on_an_empty_database_seeds_and_shows_the_demo(browser, tmp_
         running_app(f"sqlite:///{database}", auto_demo=True, demo_scale=FIRST_START_DEMO_SCALE) as url,
         new_page(browser) as page,
     ):
-        page.goto(url)
+        page.goto(f"{url}/checklist?model=credit")  # a deep link, as a shared URL would be
         main = page.get_by_test_id("stMain")
-        # the first script run seeds the demo into the empty database, then draws the Overview
-        expect(main.get_by_role("heading", name="fraud", exact=True)).to_be_visible(timeout=180_000)
+        # the first script run starts the seed in the background and answers with its progress
+        expect(main.get_by_test_id("stProgress")).to_be_visible(timeout=SLOW_MS)
+        expect(main.get_by_text(re.compile(r"^Seeding the demo: "))).to_be_visible(timeout=SLOW_MS)
+        # it follows the seed step by step without a reload
+        expect(main.get_by_text(re.compile(r"^Seeding the demo: step \d+ of 21 \("))).to_be_visible(
+            timeout=SLOW_MS
+        )
+        page.screenshot(path=str(ARTIFACTS / "seeding-progress.png"), full_page=True)
+        # when the seed is done the page turns, by itself, into the one the link asked for
+        expect(main.get_by_role("heading", name=re.compile(r"^credit is "))).to_be_visible(timeout=180_000)
+        expect(main.get_by_test_id("stProgress")).to_have_count(0)
+        expect(page).to_have_url(re.compile(r"/checklist\?model=credit"), timeout=SLOW_MS)
+        sidebar_link(page, "Overview").click()
         for name in ("credit", "demand", "fraud", "ticket-router"):
             expect(main.get_by_role("heading", name=name, exact=True)).to_be_visible(timeout=SLOW_MS)
         models = main.get_by_test_id("stMetric").filter(
             has=page.get_by_test_id("stMetricLabel").get_by_text("Models", exact=True)
         )
         expect(models.get_by_test_id("stMetricValue")).to_have_text("4", timeout=SLOW_MS)
-        # the steps were shown while seeding; once done, one collapsed line says so
-        expect(main.get_by_test_id("stExpander").filter(has_text="Demo seeded")).to_be_visible(
-            timeout=SLOW_MS
-        )
         page.screenshot(path=str(ARTIFACTS / "overview-demo.png"), full_page=True)
     from readiness import Store
 

@@ -3,6 +3,7 @@ probabilities, late labels, samples."""
 
 from __future__ import annotations
 
+import itertools
 import json
 from datetime import date, timedelta
 from pathlib import Path
@@ -17,13 +18,16 @@ from readiness import ingest_csv, preview_upload
 from readiness.analysis.demo import (
     DRIFT_RAMP_DAYS,
     DRIFT_START_DAY,
+    STEPS_PER_MODEL,
     TICKET_CLASSES,
     DemoModel,
+    SeedStep,
     build_fraud,
     build_ticket_router,
     demo_is_needed,
     demo_window,
     seed_demo,
+    seed_steps,
     write_samples,
 )
 from readiness.errors import ModelConfigError
@@ -385,21 +389,30 @@ def test_sample_csvs_ingest_cleanly_with_the_proposed_mapping(tmp_path):
 
 
 def test_seeding_says_each_step_as_it_goes(tmp_path):
-    """The CLI and the app's first start show these lines while the demo is seeded."""
-    heard: list[str] = []
+    """The CLI and the app's first start show these steps, numbered, while the demo is seeded."""
+    heard: list[SeedStep] = []
     store = Store.open(f"sqlite:///{tmp_path / 'steps.db'}")
     summary = seed_demo(store, today=TODAY, scale=0.01, progress=heard.append)
-    assert heard[0] == "Seeding the demo: 4 models, 90 days of logs" and heard[-1] == "Demo seeded"
+    assert [step.number for step in heard] == list(range(seed_steps() + 1))
+    assert {step.total for step in heard} == {seed_steps()} == {21}
+    assert [step.done for step in heard] == [False] * seed_steps() + [True]
+    texts = [step.text for step in heard]
+    assert texts[0] == "Seeding the demo: 4 models, 90 days of logs" and texts[-1] == "Demo seeded"
     for seeded_model in summary.models:
         name = seeded_model.name
-        assert f"{name}: generating the baseline and 90 days of predictions" in heard
+        assert f"{name}: generating the baseline and 90 days of predictions" in texts
         assert (
             f"{name} ({seeded_model.task}): storing {seeded_model.n_predictions:,} predictions and "
-            in " ".join(heard)
+            in " ".join(texts)
         )
-        assert heard.index(f"{name}: profiling its log for the Drift and Performance pages") < heard.index(
+        assert texts.index(f"{name}: profiling its log for the Drift and Performance pages") < texts.index(
             f"{name}: recording a weekly score history"
         )
+    # one model after the other: each is stored, refreshed and given its history before the next is generated
+    starts = [
+        texts.index(f"{m.name}: generating the baseline and 90 days of predictions") for m in summary.models
+    ]
+    assert starts == sorted(starts) and all(b - a == STEPS_PER_MODEL for a, b in itertools.pairwise(starts))
 
 
 def test_the_demo_profiles_its_logs_as_a_refresh_from_the_stored_rows_would(tmp_path):

@@ -46,17 +46,21 @@ from readiness.core.checklist import (
 from readiness.core.checklist_config import ChecklistConfig, Margins
 from readiness.core.criteria import Criterion, CriterionResult
 from readiness.core.drift_now import (
+    DayProfiles,
     DriftNow,
+    WindowDrift,
     complete_end,
     default_window,
     drift_now,
-    drift_timeline,
+    window_drift,
+    window_groups,
     window_profiles,
 )
 from readiness.core.metrics import MetricValue
 from readiness.core.performance import (
     CriterionTrack,
     DayRecord,
+    Merge,
     compute_all,
     group_by_window,
     merge_records,
@@ -297,14 +301,25 @@ def _gather(
     reference = stored.reference
     days = [(d, p) for d, p in stored.profiles if recent.start <= d < recent.end]
     current = merge_all((p for _, p in days), start=None) if days else None
-    drift = _drift_now(reference, [(d, p) for d, p in stored.profiles if d < end], end, as_of, finished)
+    drift = _drift_now(
+        _window_drifts(store, model, baseline),
+        reference,
+        [(d, p) for d, p in stored.profiles if d < end],
+        end,
+        as_of,
+        finished,
+    )
     quality = column_quality(reference, current, None, margins.missing_margin) if current is not None else ()
     sample = _schema_sample(store, model, baseline, recent, margins.schema_sample_rows)
 
     windows = {cr.window for cr in criteria}
     aligned = min(window_start(lookback.start, w) for w in windows) if windows else lookback.start
     records = [r for r in stored.records if aligned <= r.day < end]
-    tracks = tuple(track_criterion(cr, records, model, baseline, as_of) for cr in criteria)
+    merges = _window_merges(store, model, baseline)
+    tracks = tuple(
+        track_criterion(cr, records, model, baseline, as_of, _known_merge(merges, model, baseline, False))
+        for cr in criteria
+    )
     in_lookback = [r for r in records if r.day >= lookback.start]
     production = (
         merge_records(in_lookback, model, baseline, lookback.start, estimate=False) if in_lookback else None
@@ -329,7 +344,9 @@ def _gather(
     daily = _daily_volume(in_lookback, complete) if complete is not None else ()
     unversioned = sum(r.n_rows for r in in_lookback if r.version == "")
     primary = _primary_track(criteria, tracks)
-    estimates = _estimates(records, model, baseline, primary, margins.criteria_windows)
+    estimates = _estimates(
+        records, model, primary, margins.criteria_windows, _known_merge(merges, model, baseline, True)
+    )
     return _Facts(
         model,
         baseline,
@@ -367,7 +384,42 @@ def _daily_volume(records: Sequence[DayRecord], period: c.Period) -> tuple[tuple
     )
 
 
+WindowDrifts = dict[tuple[str, datetime, tuple[datetime, ...]], WindowDrift]
+
+
+def _window_drifts(store: Store, model: Model, baseline: Baseline) -> WindowDrifts:
+    """The windows' drift already computed for this baseline and data version, by window size, start and days.
+
+    Assessments as of successive days (a backfilled score history, the hourly Overview) judge
+    the same closed windows again; each is computed once. Two sessions filling it at once
+    store equal values, as a window's drift depends only on its key within a data version.
+    """
+    return cached(store, model, "window_drifts", (baseline.id,), dict)
+
+
+WindowMerges = dict[tuple[datetime, bool, tuple[tuple[datetime, str], ...]], DayRecord]
+
+
+def _window_merges(store: Store, model: Model, baseline: Baseline) -> WindowMerges:
+    """Windows' merged day records already computed for this baseline and data version (as :func:`_window_drifts`)."""
+    return cached(store, model, "window_merges", (baseline.id,), dict)
+
+
+def _known_merge(known: WindowMerges, model: Model, baseline: Baseline, estimate: bool) -> Merge:
+    """:func:`merge_records` of a window's day records, from ``known`` when that window was merged before."""
+
+    def merge(group: list[DayRecord], start: datetime) -> DayRecord:
+        key = (start, estimate, tuple((r.day, r.version) for r in group))
+        found = known.get(key)
+        if found is None:
+            found = known[key] = merge_records(group, model, baseline, start, estimate=estimate)
+        return found
+
+    return merge
+
+
 def _drift_now(
+    known: WindowDrifts,
     reference: Reference,
     days: Sequence[tuple[datetime, FrameProfile]],
     end: datetime,
@@ -378,8 +430,21 @@ def _drift_now(
     if not days:
         return None
     window = default_window(days)
-    timeline = drift_timeline(reference, window_profiles(days, window))
+    timeline = tuple(
+        _known_drift(known, reference, window, start, group) for start, group in window_groups(days, window)
+    )
     return drift_now(timeline, window, complete_end(end, as_of, finished), days[0][0])
+
+
+def _known_drift(
+    known: WindowDrifts, reference: Reference, window: str, start: datetime, group: DayProfiles
+) -> WindowDrift:
+    """One window's drift from ``known``, computed and kept there the first time."""
+    key = (window, start, tuple(day for day, _ in group))
+    found = known.get(key)
+    if found is None:
+        found = known[key] = window_drift(reference, start, window_profiles(group, window)[0][1])
+    return found
 
 
 def _schema_sample(
@@ -465,7 +530,7 @@ def _dev_gap(item: ChecklistItem, f: _Facts) -> ItemResult:
 
 
 def _estimates(
-    records: list[DayRecord], model: Model, baseline: Baseline, track: CriterionTrack | None, n_windows: int
+    records: list[DayRecord], model: Model, track: CriterionTrack | None, n_windows: int, merge: Merge
 ) -> tuple[tuple[datetime, CriterionResult, MetricValue | None], ...]:
     """Measured and label-free estimated primary metric in the criterion's newest judged windows."""
     metric = estimators.estimated_metric(model.task, track.criterion.metric) if track is not None else None
@@ -480,7 +545,7 @@ def _estimates(
         group = groups.get(start, [])
         if not group:
             continue
-        merged = merge_records(group, model, baseline, start)
+        merged = merge(group, start)
         estimate = estimators.estimate(merged.estimate).get(metric) if merged.estimate else None
         if metric != track.criterion.metric:
             value = compute_all(merged, (metric,))[metric]

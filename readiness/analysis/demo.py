@@ -29,6 +29,7 @@ attestations its team has signed, and a weekly readiness score history.
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
@@ -194,21 +195,53 @@ def build_models(seed: int = 7, today: date | None = None, scale: float = 1.0) -
     return [build(seed, today, scale) for build in BUILDERS]
 
 
+@dataclass(frozen=True)
+class SeedStep:
+    """One step of seeding the demo, as ``progress`` hears it when the step starts.
+
+    Step 0 announces the seed; steps 1 to ``total`` follow, the last being "Demo seeded".
+    """
+
+    number: int
+    total: int
+    text: str
+
+    @property
+    def done(self) -> bool:
+        """Whether this is the last step: the demo is seeded."""
+        return self.number == self.total
+
+    def __str__(self) -> str:
+        return self.text
+
+
+STEPS_PER_MODEL = 5  # generate, store, refresh, score history, alert history
+
+
+def seed_steps(n_models: int = len(DEMO_MODELS)) -> int:
+    """How many steps seeding ``n_models`` demo models takes, "Demo seeded" included."""
+    return n_models * STEPS_PER_MODEL + 1
+
+
 def seed_demo(
     store: Store,
     seed: int = 7,
     today: date | None = None,
     scale: float = 1.0,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[SeedStep], None] | None = None,
 ) -> DemoSummary:
-    """Write the four demo models into an empty store, one transaction per model; ``progress`` hears each step.
+    """Write the four demo models into an empty store, one after the other; ``progress`` hears each step.
+
+    Each model is stored in one transaction (registration, baseline, log, labels, day
+    profiles, criteria, checklist), then its performance aggregates, score history and
+    alert history follow before the next model starts, so a reader sees a model without
+    them for seconds at most.
 
     >>> seed_demo(Store.open("sqlite:///:memory:"), progress=print)  # doctest: +SKIP
     Seeding the demo: 4 models, 90 days of logs
-    fraud (binary): generating the baseline and 90 days of predictions
+    fraud: generating the baseline and 90 days of predictions
     ...
     """
-    say = progress or (lambda _message: None)
     clashes = [name for name in DEMO_MODELS if store.find_model(name) is not None]
     if clashes:
         raise ModelConfigError(
@@ -217,27 +250,39 @@ def seed_demo(
         )
     today = today or datetime.now(UTC).date()  # one date for every model
     window = demo_window(today)
+    total = seed_steps(len(BUILDERS))
+    numbers = itertools.count()
+
+    def say(text: str) -> None:
+        if progress is not None:
+            progress(SeedStep(next(numbers), total, text))
+
     say(f"Seeding the demo: {len(BUILDERS)} models, {LOG_DAYS} days of logs")
     seeded = []
     for name, build in zip(DEMO_MODELS, BUILDERS, strict=True):
         say(f"{name}: generating the baseline and {LOG_DAYS} days of predictions")
-        generated = build(seed, today, scale)
-        say(
-            f"{name} ({generated.task}): storing {len(generated.log):,} predictions and {len(generated.labels):,} labels"
-        )
-        seeded.append(write_model(store, generated, today))
-    for seeded_model in seeded:
-        model = store.get_model(seeded_model.name)
-        say(f"{model.name}: profiling its log for the Drift and Performance pages")
-        refresh_model(store, model)  # drift pages read per-day profiles, not raw rows
-        say(f"{model.name}: recording a weekly score history")
-        # a weekly score history over the log, so the Checklist page has a trend to show
-        backfill_history(store, model, LOG_DAYS, HISTORY_STEP_DAYS, today)
-        say(f"{model.name}: replaying watch for an alert history")
-        # what the owner would have heard from a weekly watch switched on four weeks into the log
-        backfill_alerts(store, model, LOG_DAYS - ALERTS_FROM_DAY, HISTORY_STEP_DAYS, today, silent_start=True)
+        seeded.append(_seed_model(store, build(seed, today, scale), today, say))
     say("Demo seeded")
     return DemoSummary(tuple(seeded), window.start, window.now)
+
+
+def _seed_model(store: Store, generated: DemoModel, today: date, say: Callable[[str], None]) -> SeededModel:
+    """Store one generated model, then its performance aggregates, weekly score history and alert history."""
+    name = generated.name
+    say(
+        f"{name} ({generated.task}): storing {len(generated.log):,} predictions and {len(generated.labels):,} labels"
+    )
+    seeded = write_model(store, generated, today)
+    model = store.get_model(name)
+    say(f"{name}: profiling its log for the Drift and Performance pages")
+    refresh_model(store, model)  # the Performance page and the checklist read per-day aggregates
+    say(f"{name}: recording a weekly score history")
+    # a weekly score history over the log, so the Checklist page has a trend to show
+    backfill_history(store, model, LOG_DAYS, HISTORY_STEP_DAYS, today)
+    say(f"{name}: replaying watch for an alert history")
+    # what the owner would have heard from a weekly watch switched on four weeks into the log
+    backfill_alerts(store, model, LOG_DAYS - ALERTS_FROM_DAY, HISTORY_STEP_DAYS, today, silent_start=True)
+    return seeded
 
 
 def write_model(store: Store, model: DemoModel, today: date | None = None) -> SeededModel:
@@ -689,7 +734,9 @@ def build_credit(seed: int = 7, today: date | None = None, scale: float = 1.0) -
     live, live_y = credit_population(rng, len(times))
     in_trial = _days_since_start(times, window) >= window.days - CHALLENGER_DAYS
     on_challenger = in_trial & (rng.random(len(times)) < CHALLENGER_SHARE)
-    score = np.where(on_challenger, _score(challenger, live, CREDIT_CATEGORIES), _score(champion, live))
+    score = _score(champion, live)
+    # the challenger scores its ~6% of the rows only
+    score[on_challenger] = _score(challenger, live[on_challenger], CREDIT_CATEGORIES)
     flagged = score >= np.where(on_challenger, challenger_threshold, threshold)
     version = np.where(on_challenger, "2.4.0-rc1", "2.3.0").astype(object)
     latency = np.where(on_challenger, latencies(rng, len(times), 80.0), latencies(rng, len(times), 60.0, 0.4))

@@ -153,17 +153,29 @@ def default_window(days: Sequence[tuple[datetime, FrameProfile]]) -> str:
     )
 
 
+DayProfiles = tuple[tuple[datetime, FrameProfile], ...]
+
+
+def window_groups(
+    days: Sequence[tuple[datetime, FrameProfile]], window: str
+) -> list[tuple[datetime, DayProfiles]]:
+    """Day profiles grouped by the window (day, week or month) they fall in, in order, not yet merged."""
+    if window == "day":
+        return [(day, ((day, profile),)) for day, profile in days]
+    starts = window_starts(pd.Series([d for d, _ in days]), window)
+    groups: dict[datetime, list[tuple[datetime, FrameProfile]]] = {}
+    for start, day in zip(starts, days, strict=True):
+        groups.setdefault(start.to_pydatetime(), []).append(day)
+    return [(start, tuple(group)) for start, group in groups.items()]
+
+
 def window_profiles(
     days: Sequence[tuple[datetime, FrameProfile]], window: str
 ) -> list[tuple[datetime, FrameProfile]]:
     """Day profiles merged into the windows (day, week or month) they fall in, in order."""
     if window == "day":
         return list(days)
-    starts = window_starts(pd.Series([d for d, _ in days]), window)
-    groups: dict[datetime, list[FrameProfile]] = {}
-    for start, (_, profile) in zip(starts, days, strict=True):
-        groups.setdefault(start.to_pydatetime(), []).append(profile)
-    return [(start, merge_all(profiles)) for start, profiles in groups.items()]
+    return [(start, merge_all(p for _, p in group)) for start, group in window_groups(days, window)]
 
 
 def drift_timeline(
@@ -172,8 +184,15 @@ def drift_timeline(
     options: DriftOptions = DriftOptions(),
 ) -> tuple[WindowDrift, ...]:
     """Column drift of every window against the baseline."""
+    return tuple(window_drift(reference, s, p, options) for s, p in windows)
+
+
+def window_drift(
+    reference: Reference, start: datetime, profile: FrameProfile, options: DriftOptions = DriftOptions()
+) -> WindowDrift:
+    """Column drift of one window of a timeline against the baseline (a coarser noise floor for distances)."""
     opts = replace(options, noise_reps=min(options.noise_reps, TIMELINE_NOISE_REPS))
-    return tuple(WindowDrift(s, p.n_rows, column_drift(reference, p, opts)) for s, p in windows)
+    return WindowDrift(start, profile.n_rows, column_drift(reference, profile, opts))
 
 
 def complete_end(log_end: datetime, as_of: datetime, finished: bool = False) -> datetime | None:

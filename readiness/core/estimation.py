@@ -385,7 +385,7 @@ def estimation_aggregate(
     var = p * (1.0 - p)
     hists: dict[str, list[tuple[Any, ...]]] = {name: [] for name in _HISTOGRAMS}
     for mask in (~yhat, yhat):
-        hists["hist_count"].append(tuple(int(c) for c in np.bincount(idx[mask], minlength=bins)))
+        hists["hist_count"].append(tuple(np.bincount(idx[mask], minlength=bins).tolist()))
         for name, weights in (("hist_p", p), ("hist_var", var), ("hist_sd", sd)):
             hists[name].append(_floats(np.bincount(idx[mask], weights=weights[mask], minlength=bins)))
     pos, neg = p[yhat], p[~yhat]
@@ -565,8 +565,11 @@ def _interval(
 def _probabilities(values: Any, what: str) -> np.ndarray:
     """A 1-d float array of values in [0, 1], or an EstimationError naming the first bad one."""
     try:
-        series = pd.Series(np.asarray(values, dtype=object).ravel())
-        array = np.asarray(pd.to_numeric(series, errors="raise"), dtype=float)
+        if isinstance(values, np.ndarray) and values.dtype.kind == "f":  # already numbers: no parsing
+            array = values.astype(float, copy=False).ravel()
+        else:
+            series = pd.Series(np.asarray(values, dtype=object).ravel())
+            array = np.asarray(pd.to_numeric(series, errors="raise"), dtype=float)
     except (TypeError, ValueError) as exc:
         raise EstimationError(
             f"Every {what} must be a number in [0, 1]; found a non-numeric value ({exc}). "
@@ -620,7 +623,7 @@ def _float_tuple(values: Any) -> tuple[float, ...]:
 
 
 def _floats(values: np.ndarray) -> tuple[float, ...]:
-    return tuple(float(v) for v in values)
+    return tuple(np.asarray(values, dtype=np.float64).tolist())  # tolist converts in C
 
 
 def _bad_dict(what: str, exc: Exception) -> EstimationError:

@@ -243,7 +243,10 @@ def _bootstrap_method(what: str) -> str:
 
 def _canonical(values: ArrayLike) -> np.ndarray:
     """Class labels as canonical text (1, 1.0 and "1" alike), None for missing; vectorized."""
-    codes, uniques = pd.factorize(_series(values), use_na_sentinel=True)
+    given = (
+        values if isinstance(values, np.ndarray) else _series(values)
+    )  # a Series of an array infers its type
+    codes, uniques = pd.factorize(given, use_na_sentinel=True)
     names = np.array([canonical_class(u) for u in uniques] + [None], dtype=object)
     return names[codes]  # code -1 (missing) picks the trailing None
 
@@ -254,6 +257,8 @@ def _series(values: ArrayLike) -> pd.Series:
 
 def _floats(values: ArrayLike, what: str) -> np.ndarray:
     """Values as float64 (NaN for missing); numbers as text are parsed."""
+    if isinstance(values, np.ndarray) and values.dtype.kind in "fiub":  # numbers already
+        return values.astype(np.float64)
     series = _series(values)
     try:
         if not pd.api.types.is_numeric_dtype(series.dtype):

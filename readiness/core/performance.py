@@ -10,6 +10,7 @@ layer stores and reads day records, the analyses merge them.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -104,25 +105,32 @@ def quality_aggregate(
     ``probabilities``: the frame's class probabilities already parsed (:func:`class_probability_matrix`),
     so a caller that needs them for every row reads the JSON once.
     """
-    labelled = frame[frame["label"].notna()]
+    has_label = frame["label"].notna().to_numpy()
+
+    def labelled(column: str) -> np.ndarray:  # arrays, not frames: a day has a few hundred rows
+        return frame[column].to_numpy()[has_label]
+
     if model.task == "binary":
-        scores = labelled["score"] if labelled["score"].notna().any() else None
+        scores = labelled("score")
         return m.BinaryAggregate.from_arrays(
-            labelled["label"], labelled["prediction"], scores, positive_class=model.positive_class
+            labelled("label"),
+            labelled("prediction"),
+            scores if pd.notna(scores).any() else None,
+            positive_class=model.positive_class,
         )
     if model.task == "multiclass":
-        matrix = (
-            class_probability_matrix(model, baseline, labelled)
-            if probabilities is None
-            else probabilities[frame["label"].notna().to_numpy()]
-        )
-        has_labelled = "probabilities" in labelled and labelled["probabilities"].notna().any()
+        if probabilities is None:
+            probabilities = class_probability_matrix(model, baseline, frame)
+        has_labelled = "probabilities" in frame and bool(pd.notna(labelled("probabilities")).any())
         return m.MulticlassAggregate.from_arrays(
-            labelled["label"], labelled["prediction"], baseline.classes, matrix if has_labelled else None
+            labelled("label"),
+            labelled("prediction"),
+            baseline.classes,
+            probabilities[has_label] if has_labelled and probabilities is not None else None,
         )
     return m.RegressionAggregate.from_arrays(
-        pd.to_numeric(labelled["label"], errors="coerce"),
-        pd.to_numeric(labelled["prediction"], errors="coerce"),
+        pd.to_numeric(labelled("label"), errors="coerce"),
+        pd.to_numeric(labelled("prediction"), errors="coerce"),
     )
 
 
@@ -143,16 +151,13 @@ def day_record(
     features: pd.DataFrame | None = None,
 ) -> DayRecord:
     """All aggregates of one day and version from its raw rows (``features``: their typed features, for regression estimates)."""
-    scores = pd.to_numeric(frame["score"], errors="coerce")
-    invalid = m.invalid_output_flags(frame["prediction"], scores if scores.notna().any() else None)
-    operations = m.LatencyAggregate.from_arrays(pd.to_numeric(frame["latency_ms"], errors="coerce"), invalid)
-    received = frame["received_at"].astype("datetime64[us]")
-    stated = frame["arrived_at"] if "arrived_at" in frame else pd.Series(pd.NaT, index=frame.index)
-    stated = stated.astype("datetime64[us]")
-    arrived = stated.fillna(received)  # an unstated arrival counts from the upload
-    delay_hours = ((arrived - frame["timestamp"]).dt.total_seconds() / 3600).clip(lower=0)
-    delay = m.LatencyAggregate.from_arrays(delay_hours[arrived.notna()])
-    stated_delay = m.LatencyAggregate.from_arrays(delay_hours[stated.notna()])
+    scores = _numbers(frame["score"])
+    invalid = m.invalid_output_flags(frame["prediction"], None if np.isnan(scores).all() else scores)
+    operations = m.LatencyAggregate.from_arrays(_numbers(frame["latency_ms"]), invalid)
+    stated = _times(frame["arrived_at"]) if "arrived_at" in frame else np.full(len(frame), NOT_A_TIME)
+    arrived = np.where(np.isnat(stated), _times(frame["received_at"]), stated)  # unstated: from the upload
+    delay_hours = (arrived - _times(frame["timestamp"])) / np.timedelta64(1, "s") / 3600
+    delay_hours = np.where(delay_hours < 0, 0.0, delay_hours)  # NaN (no label) stays NaN
     probabilities = class_probability_matrix(model, baseline, frame)  # parsed once, for quality and estimate
     return DayRecord(
         day,
@@ -161,27 +166,43 @@ def day_record(
         int(frame["label"].notna().sum()),
         quality_aggregate(model, baseline, frame, probabilities),
         operations,
-        delay,
+        m.LatencyAggregate.from_arrays(delay_hours[~np.isnat(arrived)]),
         estimate_aggregate(model, estimator, frame, scores, probabilities, features),
-        stated_delay,
+        m.LatencyAggregate.from_arrays(delay_hours[~np.isnat(stated)]),
     )
+
+
+NOT_A_TIME = np.datetime64("NaT", "us")
+
+
+def _numbers(column: pd.Series) -> np.ndarray:
+    """A column as float64, NaN where missing or not a number (as ``pd.to_numeric(errors="coerce")``)."""
+    if column.dtype == np.float64:
+        return column.to_numpy()
+    return pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _times(column: pd.Series) -> np.ndarray:
+    """A naive time column as datetime64[us], NaT where missing."""
+    return column.to_numpy(dtype="datetime64[us]")
 
 
 def estimate_aggregate(
     model: Model,
     estimator: estimators.Estimator | None,
     frame: pd.DataFrame,
-    scores: pd.Series,
+    scores: pd.Series | np.ndarray,
     probabilities: np.ndarray | None,
     features: pd.DataFrame | None,
 ) -> estimators.EstimateAggregate | None:
     """The label-free estimate aggregate of a day's rows (None when the model's outputs cannot give one)."""
     if isinstance(estimator, estimation.ScoreCalibrator) and model.task == "binary":
-        usable = scores.between(0, 1)
+        s = np.asarray(scores, dtype=np.float64)
+        usable = (s >= 0) & (s <= 1)  # False where missing
         if not usable.any():
             return None
-        positive = frame["prediction"].astype(str) == str(model.positive_class)
-        return estimation.aggregate_window(estimator, scores[usable].to_numpy(), positive[usable].to_numpy())
+        positive = (frame["prediction"].astype(str) == str(model.positive_class)).to_numpy()
+        return estimation.aggregate_window(estimator, s[usable], positive[usable])
     if isinstance(estimator, multiclass_estimation.ClassCalibrators) and probabilities is not None:
         if np.isnan(probabilities).all():
             return None
@@ -282,14 +303,30 @@ def compute_all(record: DayRecord, names: tuple[str, ...]) -> dict[str, m.Metric
     return out
 
 
+Merge = Callable[[list[DayRecord], datetime], DayRecord]  # a window's day records, its start -> one record
+
+
 def track_criterion(
-    criterion: Criterion, records: list[DayRecord], model: Model, baseline: Baseline, as_of: datetime
+    criterion: Criterion,
+    records: list[DayRecord],
+    model: Model,
+    baseline: Baseline,
+    as_of: datetime,
+    merge: Merge | None = None,
 ) -> CriterionTrack:
-    """One criterion judged in each of its windows over day records; windows ending by ``as_of`` are complete."""
+    """One criterion judged in each of its windows over day records; windows ending by ``as_of`` are complete.
+
+    ``merge`` (default :func:`merge_records` without estimates) lets a caller that judges the same
+    windows again reuse their merged records.
+    """
     results = []
     current = current_start = None
     for start, group in group_by_window(records, criterion.window).items():
-        record = merge_records(group, model, baseline, start, estimate=False)
+        record = (
+            merge(group, start)
+            if merge is not None
+            else merge_records(group, model, baseline, start, estimate=False)
+        )
         value = compute_all(record, (criterion.metric,))[criterion.metric]
         counted = record.n_rows if criterion.metric in OPERATIONS else record.n_labelled
         result = evaluate_criterion(criterion, value, counted)

@@ -154,7 +154,7 @@ def features_to_json(frame: pd.DataFrame) -> list[str]:
 
 
 def _json_texts(column: pd.Series) -> list[str] | None:
-    """Each value of a float, integer or all-text column as JSON text (None: another kind, encode by row)."""
+    """Each value of a float, integer or all-text (object or string dtype) column as JSON text (None: another kind, encode by row)."""
     if column.dtype == np.float64:
         values = column.to_numpy()
         missing = np.isnan(values)
@@ -166,7 +166,8 @@ def _json_texts(column: pd.Series) -> list[str] | None:
         return texts
     if column.dtype == np.int64:
         return list(map(int.__repr__, column.tolist()))
-    if column.dtype != object:
+    text = column.dtype == object or isinstance(column.dtype, pd.StringDtype)  # pandas 3 reads text as "str"
+    if not text:
         return None
     missing = column.isna().to_numpy()
     distinct = pd.unique(column[~missing])
