@@ -144,6 +144,21 @@ def store_times(store: Store) -> list[datetime]:
     return [ts.to_pydatetime() for ts in log_of(store)["timestamp"]]
 
 
+def insert_directly(store: Store, model_id: int) -> None:
+    """One prediction inserted with plain SQL, as a service logs it, not refreshed."""
+    with store.begin() as conn:
+        conn.execute(
+            t.predictions.insert().values(
+                model_id=model_id,
+                timestamp=datetime(2026, 3, 1, 5),
+                request_id="direct-1",
+                prediction="1",
+                score=0.9,
+                features='{"amount": 10.0, "age": 40, "region": "north"}',
+            )
+        )
+
+
 def log_of(store: Store) -> pd.DataFrame:
     """Every stored prediction of the model, features expanded and labels joined, oldest first."""
     return store.read_predictions(store.get_model("fraud"))
@@ -194,17 +209,7 @@ def test_rows_a_service_left_unprofiled_are_profiled_before_an_upload_and_counte
     _whole, store = stores(tmp_path)
     model = store.get_model("fraud")
     ingest_csv(store, "fraud", "live", to_csv_bytes(live_frame(50, seed=2, id_prefix="s")), "first.csv")
-    with store.begin() as conn:  # a service logs a row with plain SQL and does not refresh
-        conn.execute(
-            t.predictions.insert().values(
-                model_id=model.id,
-                timestamp=datetime(2026, 3, 1, 5),
-                request_id="direct-1",
-                prediction="1",
-                score=0.9,
-                features='{"amount": 10.0, "age": 40, "region": "north"}',
-            )
-        )
+    insert_directly(store, model.id)  # a service logs a row with plain SQL and does not refresh
     ingest_csv(store, "fraud", "live", in_blocks(to_csv_bytes(live_log(2_000)), "live.csv"), "live.csv")
     with store.engine.connect() as conn:
         profiled = conn.execute(select(func.sum(t.profiles.c.n_rows))).scalar_one()
@@ -300,17 +305,7 @@ def test_a_services_unrefreshed_rows_and_an_uploads_blocks_are_each_counted_once
 
     _whole, store = stores(tmp_path)
     model = store.get_model("fraud")
-    with store.begin() as conn:
-        conn.execute(
-            t.predictions.insert().values(
-                model_id=model.id,
-                timestamp=datetime(2026, 3, 1, 5),
-                request_id="direct-1",
-                prediction="1",
-                score=0.9,
-                features='{"amount": 10.0, "age": 40, "region": "north"}',
-            )
-        )
+    insert_directly(store, model.id)
     computed = []
     original = performance_store.records_in_step
     monkeypatch.setattr(performance_store, "records_in_step", lambda *a: computed.append(1) or original(*a))

@@ -430,17 +430,7 @@ class Store:
         ingestion_id: int | None,
     ) -> int:
         """Insert canonical prediction rows (see ingest) in chunks; return how many."""
-        reserved = (
-            "timestamp",
-            "request_id",
-            "model_version",
-            "prediction",
-            "score",
-            "label",
-            "latency_ms",
-            "probabilities",
-        )
-        columns = _reserved_columns(frame, reserved)
+        columns = _reserved_columns(frame, log_blocks.LOG_COLUMNS)
         columns["model_id"] = [model.id] * len(frame)
         columns["features"] = features_to_json(frame[list(feature_names)])
         columns["ingestion_id"] = [ingestion_id] * len(frame)
