@@ -154,6 +154,24 @@ def test_known_ids_finds_exactly_the_stored_request_ids_even_when_hashes_collide
         log_blocks.append_block(conn, model.id, frame.iloc[3:], features, None)
         known.add(["r-3", "r-4", "r-5"])
         assert known.known(conn, ["r-3", "r-9"]) == {"r-3"}
-        monkeypatch.setattr(log_blocks, "_hashes", lambda ids: np.zeros(len(list(ids)), dtype=np.uint64))
+        monkeypatch.setattr(log_blocks, "text_hashes", lambda ids: np.zeros(len(ids), dtype=np.uint64))
         colliding = log_blocks.KnownIds(conn, model.id)  # every id hashes alike: only the exact check decides
         assert colliding.known(conn, ["r-1", "nope", "r-5"]) == {"r-1", "r-5"}
+
+
+def test_known_ids_keep_few_runs_and_find_every_id_as_blocks_are_added(store, monkeypatch):
+    from readiness.storage import log_blocks
+
+    monkeypatch.setattr(log_blocks.KnownIds, "RUN_LIMIT", 1_000)
+    ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    model = store.get_model("fraud")
+    with store.engine.connect() as conn:
+        known = log_blocks.KnownIds(conn, model.id)
+        for block in range(40):
+            known.add([f"b{block}-{i}" for i in range(100)])
+        assert len(known) == 4_000
+        assert all(len(run) <= 1_000 for run in known.runs) and len(known.runs) <= 4 + 4
+        assert all(bool(np.all(run[:-1] <= run[1:])) for run in known.runs)  # each run sorted
+        hashed = log_blocks.text_hashes([f"b{block}-{i}" for block in range(40) for i in range(100)])
+        every = np.concatenate(known.runs)
+        assert set(every.tolist()) == set(hashed.tolist())

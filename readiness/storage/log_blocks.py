@@ -22,6 +22,7 @@ from sqlalchemy import Connection, func, select
 
 from readiness.config import timestamp_range
 from readiness.core.records import FeatureSpec
+from readiness.core.texthash import text_hashes
 from readiness.storage import schema as t
 from readiness.storage.blocks import decode_block, encode_block
 
@@ -286,32 +287,52 @@ class KnownIds:
     Built once per upload (one read of every block's request ids) and grown with each block it
     stores, so a file of many blocks is not checked by decoding every earlier block again. A hash
     only says an id may be known; :meth:`known` confirms the candidates against the blocks.
+
+    The hashes are kept as a few sorted runs rather than one array sorted again per block: a
+    new run merges with the one before it while that one is at most twice its size and the
+    merged run stays under RUN_LIMIT hashes, so there are O(log n) small runs plus n/RUN_LIMIT
+    full ones, and growing never copies more than two runs' worth (8 bytes an id in all,
+    instead of three copies of every id at the end of a 10M-row file).
     """
+
+    RUN_LIMIT = 4_000_000  # hashes per run at most (32 MB)
 
     def __init__(self, conn: Connection, model_id: int) -> None:
         b = t.prediction_blocks.c
-        parts = [np.empty(0, dtype=np.uint64)]
+        self.model_id = model_id
+        self.runs: list[np.ndarray] = []
         for data in conn.execute(select(b.data).where(b.model_id == model_id)).scalars():
             stored = _request_ids(data)
             if stored is not None:
-                parts.append(_hashes(stored.drop_null().to_pylist()))
-        self.model_id = model_id
-        self.hashes = np.sort(np.concatenate(parts))
+                self._add_hashes(text_hashes(stored.drop_null()))
+
+    def __len__(self) -> int:
+        return sum(len(run) for run in self.runs)
 
     def known(self, conn: Connection, ids: Sequence[str]) -> set[str]:
         """Which of these ids a block holds (exact)."""
-        if not len(ids) or not len(self.hashes):
+        if not len(ids) or not self.runs:
             return set()
-        hashed = _hashes(ids)
-        at = np.searchsorted(self.hashes, hashed).clip(max=len(self.hashes) - 1)
-        candidates = [i for i, hit in zip(ids, self.hashes[at] == hashed, strict=True) if hit]
+        hashed = text_hashes(ids)
+        hit = np.zeros(len(hashed), dtype=bool)
+        for run in self.runs:
+            at = np.searchsorted(run, hashed).clip(max=len(run) - 1)
+            hit |= run[at] == hashed
+        candidates = [i for i, h in zip(ids, hit, strict=True) if h]
         return ids_in_blocks(conn, self.model_id, candidates) if candidates else set()
 
     def add(self, ids: Sequence[str]) -> None:
         """Count these ids in (a block holding them was just stored)."""
-        self.hashes = np.sort(np.concatenate([self.hashes, _hashes(ids)]), kind="stable")
+        self._add_hashes(text_hashes(ids))
 
-
-def _hashes(ids: Sequence[str]) -> np.ndarray:
-    """64-bit hashes of text ids (this process only: nothing stores them)."""
-    return pd.util.hash_array(np.asarray(list(ids), dtype=object))
+    def _add_hashes(self, hashes: np.ndarray) -> None:
+        if not len(hashes):
+            return
+        self.runs.append(np.sort(hashes))
+        while len(self.runs) > 1:
+            before, last = self.runs[-2], self.runs[-1]
+            if len(before) > 2 * len(last) or len(before) + len(last) > self.RUN_LIMIT:
+                break
+            merged = np.concatenate([before, last])
+            merged.sort(kind="stable")  # two sorted runs: one linear merge
+            self.runs[-2:] = [merged]
