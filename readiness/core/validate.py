@@ -219,9 +219,8 @@ def categories(raw: pd.Series) -> pd.Series:
     >>> categories(pd.Series([" a", "a ", None, " "], dtype=object)).tolist()
     ['a', 'a', nan, nan]
     """
-    if isinstance(raw.dtype, pd.StringDtype) and raw.dtype.storage == "pyarrow" and _plain_spaces(raw):
-        stripped = raw.str.strip()  # Arrow's strip: what str.strip() does to text with no exotic spaces
-        return stripped.where(stripped != "").astype(object)
+    if isinstance(raw.dtype, pd.StringDtype) and raw.dtype.storage == "pyarrow":
+        return _arrow_categories(raw)
     if pd.api.types.infer_dtype(raw, skipna=True) != "string":
         return raw.map(category, na_action="ignore").astype(object)
     distinct = pd.unique(raw.dropna())
@@ -229,9 +228,22 @@ def categories(raw: pd.Series) -> pd.Series:
     return raw.map(lookup, na_action="ignore").astype(object)
 
 
-def _plain_spaces(raw: pd.Series) -> bool:
-    """No character that Python and Arrow might disagree is a space: nothing outside ASCII's printable range and tab."""
-    return not raw.str.contains(r"[^\x20-\x7e\t]", regex=True).any()
+def _arrow_categories(raw: pd.Series) -> pd.Series:
+    """:func:`category` of each distinct text of an Arrow-backed column, spread back by its dictionary codes.
+
+    Every row of a value shares one Python string, so a million rows of a few categories cost
+    a million pointers, not a million strings.
+    """
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    encoded = pc.dictionary_encode(pa.array(raw.array))
+    if isinstance(encoded, pa.ChunkedArray):
+        encoded = encoded.combine_chunks()
+    texts = [category(value) for value in encoded.dictionary.to_pylist()]
+    lookup = np.array([np.nan if text is None else text for text in texts] + [np.nan], dtype=object)
+    codes = encoded.indices.fill_null(len(texts)).to_numpy(zero_copy_only=False)
+    return pd.Series(lookup[codes], index=raw.index, dtype=object, name=raw.name)
 
 
 def category(value: object) -> str | None:
