@@ -78,6 +78,8 @@ def test_a_plain_log_goes_through_arrow(monkeypatch):
         b"a,b\n1,x\n\n\n2,y\n",
         b"a,b\r\n1,x\r\n\r\n2,y",  # a blank CRLF line, no newline at the end
         b"a,b,c\n,,\n1,,\n",  # rows of empty fields
+        b"a b,c\n1 2,x y\n",  # spaces inside fields only: plain
+        b"a,b\n1,x\n\tz,y\n",  # a tab opening a line
     ],
 )
 @pytest.mark.parametrize("block_chars", [None, 4, 1 << 20])

@@ -153,6 +153,21 @@ def test_control_character_bytes():
     assert "control byte" in str(info.value)
 
 
+@pytest.mark.parametrize(
+    ("data", "where"),
+    [
+        (b"a,b\n1,x\x7f\n", "character 0x7f at position 7"),  # DEL in an ASCII file
+        (
+            "a,b\nZürich,x\x0b\n".encode(),
+            "character 0x0b at position 13",
+        ),  # non-ASCII: the regex path (counted as latin-1 reads it)
+    ],
+)
+def test_control_characters_are_found_in_ascii_and_utf8_files(data, where):
+    with pytest.raises(FileFormatError, match=where):
+        read_csv_bytes(data, "c.csv")
+
+
 def test_duplicate_column_names():
     with pytest.raises(FileFormatError, match=r"duplicate column names: 'amount'\. Rename them"):
         read_csv_bytes(b"amount,region,amount\n1,x,2\n", "d.csv")

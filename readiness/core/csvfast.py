@@ -29,7 +29,6 @@ def is_plain(opener: Callable[[], BinaryIO], delimiter: str) -> bool:
     (True, False)
     """
     sep = delimiter.encode()
-    refused = (b'"', sep + b" ", sep + b"\t", b"\n ", b"\n\t")
     carry = b""  # the previous block's last byte: two-byte patterns may straddle blocks
     with opener() as stream:
         if stream.read(3) == b"\xef\xbb\xbf":
@@ -37,12 +36,19 @@ def is_plain(opener: Callable[[], BinaryIO], delimiter: str) -> bool:
         stream.seek(0)
         while block := stream.read(PLAIN_SCAN_BYTES):
             text = carry + block
-            if any(pattern in text for pattern in refused):
+            if b'"' in text or _opens_a_field_with(text, sep, b" ") or _opens_a_field_with(text, sep, b"\t"):
                 return False
-            if text[:-1].count(b"\r") != text.count(b"\r\n"):  # a CR on its own ends a line for pandas
+            if b"\r" in text and text[:-1].count(b"\r") != text.count(
+                b"\r\n"
+            ):  # a lone CR ends a line for pandas
                 return False
             carry = text[-1:]
     return carry != b"\r"
+
+
+def _opens_a_field_with(text: bytes, sep: bytes, space: bytes) -> bool:
+    """Whether a space (or tab) follows a separator or a newline; one quick pass when there is none at all."""
+    return space in text and (sep + space in text or b"\n" + space in text)
 
 
 def header_line(opener: Callable[[], BinaryIO], delimiter: str) -> list[str] | None:

@@ -197,7 +197,7 @@ def _decodes(
                 text = decoder.decode(block, final=final)
             except UnicodeDecodeError as exc:
                 return "", exc
-            match = CONTROL_CHARS.search(text)
+            match = None if _ascii_without_controls(block) else CONTROL_CHARS.search(text)
             if match is not None:
                 bad = chars + match.start()
                 if encoding != ENCODINGS[-1]:
@@ -211,6 +211,14 @@ def _decodes(
             chars += len(text)
             if final:
                 return digest.hexdigest(), None
+
+
+_NOT_CONTROL = bytes(range(0x20, 0x7F)) + b"\t\n\r"
+
+
+def _ascii_without_controls(block: bytes) -> bool:
+    """A quick pass for the usual block: ASCII with no control byte (then the decoded text has no control character)."""
+    return block.isascii() and not block.translate(None, _NOT_CONTROL)
 
 
 def decode_bytes(data: bytes, filename: str = "upload.csv") -> tuple[str, str]:
