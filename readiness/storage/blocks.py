@@ -48,7 +48,7 @@ def encode_block(frame: pd.DataFrame, features: Sequence[FeatureSpec]) -> bytes:
                 arrays.append(encode(frame[column]))
                 names.append(column)
     table = pa.table(arrays, names=names)
-    texts = [name for name, array in zip(names, arrays, strict=True) if pa.types.is_string(array.type)]
+    texts = [f.name for f in table.schema if pa.types.is_string(f.type)]
     sink = io.BytesIO()
     # dictionaries pay off for text only; nothing filters blocks by statistics: 30% less time, same size
     pq.write_table(table, sink, compression="zstd", use_dictionary=texts, write_statistics=False)

@@ -17,13 +17,13 @@ from datetime import datetime
 import pandas as pd
 from sqlalchemy import Connection, delete, func, select, update
 
+from readiness.core.day_profiles import profile_days
 from readiness.core.profiles import (
     OUTPUT_ROLES,
     FrameProfile,
     Reference,
     baseline_reference,
     merge,
-    profile_frame,
     raw_log_frame,
     typed_log_frame,
     with_probability_outputs,
@@ -205,9 +205,8 @@ def _merge_days(
     """Profile typed rows per UTC day and merge each day into its stored profile; return the days touched."""
     days = window_starts(timestamps, "day")
     touched = 0
-    for day, part in frame.groupby(days.to_numpy(), sort=True):
+    for day, profile in profile_days(frame, reference, days.to_numpy()).items():
         start = pd.Timestamp(day).to_pydatetime()
-        profile = profile_frame(part, reference)
         existing = conn.execute(
             select(t.profiles.c.data).where(
                 t.profiles.c.baseline_id == baseline.id, t.profiles.c.window_start == start

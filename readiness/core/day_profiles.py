@@ -1,0 +1,129 @@
+"""The profiles of many days of rows at once: one pass per column instead of one per column and day.
+
+An upload's block of 100,000 rows spans a dozen days or more; profiling each day's slice
+column by column cost 15 columns x 14 days of small numpy calls and value counts per block
+(about 3 s of a 1M-row upload). Here each column is binned, counted and summed once, with
+the day as one more index, and the per-day profiles are cut from those arrays. The result
+equals :func:`readiness.core.profiles.profile_frame` on each day's rows, up to the rounding of
+sums (they are added in another order).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pandas as pd
+
+from readiness.core.profiles import (
+    CategoricalProfile,
+    CategoricalReference,
+    ColumnProfile,
+    FrameProfile,
+    NumericProfile,
+    NumericReference,
+    Reference,
+    _as_float,
+    _categorical_from_counts,
+    _check_columns,
+    bin_index,
+    profile_categorical,
+)
+
+MAX_COUNT_CELLS = 4_000_000  # days x distinct values of one categorical column counted at once
+
+
+def profile_days(frame: pd.DataFrame, reference: Reference, days: np.ndarray) -> dict[object, FrameProfile]:
+    """Each day's profile (``days``: the day of each row), in day order.
+
+    >>> from readiness.core.profiles import build_reference
+    >>> from readiness.core.records import FeatureSpec
+    >>> ref = build_reference(pd.DataFrame({"x": [0.0, 1.0, 2.0]}), [FeatureSpec("x", "numeric")])
+    >>> out = profile_days(pd.DataFrame({"x": [-5.0, 1.5, None, 9.0]}), ref, np.array([1, 2, 1, 2]))
+    >>> [(day, p.n_rows, p["x"].counts) for day, p in out.items()]
+    [(1, 2, (1, 0, 0, 0, 0)), (2, 2, (0, 0, 1, 0, 1))]
+    """
+    _check_columns(frame, reference.specs)
+    keys, codes = np.unique(days, return_inverse=True)
+    n_days = len(keys)
+    sizes = np.bincount(codes, minlength=n_days)
+    columns: dict[str, list[ColumnProfile]] = {}
+    for column in reference.columns:
+        if isinstance(column, NumericReference):
+            columns[column.name] = list(_numeric_days(frame[column.name], column, codes, n_days))
+        else:
+            columns[column.name] = list(_categorical_days(frame[column.name], column, codes, n_days))
+    return {
+        key: FrameProfile(
+            reference.fingerprint, int(sizes[i]), {name: col[i] for name, col in columns.items()}
+        )
+        for i, key in enumerate(keys.tolist() if keys.dtype.kind not in "mM" else list(keys))
+    }
+
+
+def _numeric_days(
+    values: pd.Series, column: NumericReference, codes: np.ndarray, n_days: int
+) -> list[NumericProfile]:
+    x = _as_float(values, column.name)
+    finite = np.isfinite(x)
+    day, x = codes[finite], x[finite]
+    missing = np.bincount(codes[~finite], minlength=n_days)
+    n = np.bincount(day, minlength=n_days)
+    n_bins = column.n_bins
+    counts = np.bincount(day * n_bins + bin_index(x, np.asarray(column.edges)), minlength=n_days * n_bins)
+    counts = counts.reshape(n_days, n_bins)
+    centered = x - column.shift
+    sums = np.bincount(day, weights=centered, minlength=n_days)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sums_sq = np.bincount(day, weights=centered * centered, minlength=n_days)
+    lowest, highest = np.full(n_days, np.inf), np.full(n_days, -np.inf)
+    np.minimum.at(lowest, day, x)
+    np.maximum.at(highest, day, x)
+    out = []
+    for i in range(n_days):
+        if n[i] == 0:
+            out.append(replace(NumericProfile.empty(n_bins, column.shift), missing=int(missing[i])))
+            continue
+        out.append(
+            NumericProfile(
+                n=int(n[i]),
+                missing=int(missing[i]),
+                minimum=float(lowest[i]),
+                maximum=float(highest[i]),
+                sum=float(sums[i]),
+                sum_sq=float(sums_sq[i]),
+                counts=tuple(counts[i].tolist()),
+                shift=column.shift,
+            )
+        )
+    return out
+
+
+def _categorical_days(
+    values: pd.Series, column: CategoricalReference, codes: np.ndarray, n_days: int
+) -> list[CategoricalProfile]:
+    value_codes, names = _factorized_as_text(values)
+    if n_days * max(len(names), 1) > MAX_COUNT_CELLS:  # many distinct values: count day by day
+        return [profile_categorical(values[codes == i], column) for i in range(n_days)]
+    present = value_codes >= 0
+    missing = np.bincount(codes[~present], minlength=n_days)
+    k = len(names)
+    counts = np.bincount(codes[present] * k + value_codes[present], minlength=n_days * k).reshape(n_days, k)
+    index = pd.Index(names, dtype=object)
+    out = []
+    for i in range(n_days):
+        row = counts[i]
+        seen = row > 0
+        out.append(_categorical_from_counts(pd.Series(row[seen], index=index[seen]), int(missing[i]), column))
+    return out
+
+
+def _factorized_as_text(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """A code per row (-1 missing) and the distinct values as text; values with one text share a code."""
+    value_codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    uniques = np.asarray(uniques, dtype=object)
+    if len(uniques) and pd.api.types.infer_dtype(uniques, skipna=True) != "string":
+        texts, merged = pd.factorize(pd.Series([str(u) for u in uniques], dtype=object))
+        value_codes = np.where(value_codes >= 0, texts[np.maximum(value_codes, 0)], -1)
+        uniques = np.asarray(merged, dtype=object)
+    return value_codes, uniques
