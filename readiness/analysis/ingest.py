@@ -33,6 +33,7 @@ from readiness.core.mapping import (
     propose_class_probabilities,
     propose_mapping,
 )
+from readiness.core.memory import release_free_memory
 from readiness.core.records import TASKS, Baseline, FeatureSpec, Model, utcnow
 from readiness.core.tablefile import TableChunk, TableFile, TableSource, megabytes, open_table
 from readiness.core.validate import (
@@ -479,6 +480,8 @@ def _ingest_live(
             first = times.min() if first is None else min(first, times.min())
             last = times.max() if last is None else max(last, times.max())
             report(0.2 + 0.55 * chunk.done, f"Stored {stored:,} predictions")
+            del valid, ids, times, chunk  # before the next block is read
+            release_free_memory()  # resident size stays that of one block, whatever the file's size
         if step is not None:
             finish_in_step(conn, step)
         if records is not None:
