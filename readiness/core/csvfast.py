@@ -18,7 +18,10 @@ import pandas as pd
 from readiness.core.tablefile import MEGABYTE, TableChunk
 
 PLAIN_SCAN_BYTES = 8 * MEGABYTE
-ARROW_BLOCK_BYTES = 16 * MEGABYTE  # Arrow's parse unit when the file is read whole
+ARROW_BLOCK_BYTES = 16 * MEGABYTE  # rows handed over at a time (about 100,000 of a typical log)
+# Arrow's parse unit. Its reader reads up to 32 of these ahead of the parser, in buffers no
+# memory pool counts: 16 MB units held up to 512 MB of a large file in memory.
+ARROW_READ_BYTES = 4 * MEGABYTE
 
 
 def is_plain(opener: Callable[[], BinaryIO], delimiter: str) -> bool:
@@ -80,7 +83,9 @@ class ArrowBlocks:
         import pyarrow as pa
         import pyarrow.csv as pa_csv
 
-        read = pa_csv.ReadOptions(column_names=self.header, skip_rows=1, block_size=self.block_bytes)
+        read = pa_csv.ReadOptions(
+            column_names=self.header, skip_rows=1, block_size=min(self.block_bytes, ARROW_READ_BYTES)
+        )
         parse = pa_csv.ParseOptions(delimiter=self.delimiter, quote_char=False, ignore_empty_lines=True)
         convert = pa_csv.ConvertOptions(
             column_types=dict.fromkeys(self.header, pa.string()),
@@ -90,12 +95,12 @@ class ArrowBlocks:
         start = 0
         with self.opener() as stream:
             reader = pa_csv.open_csv(stream, read_options=read, parse_options=parse, convert_options=convert)
-            held: list[pa.RecordBatch] = []  # one batch ahead, to know which is the last
+            held: list[pa.RecordBatch] = []  # a block's batches, one batch ahead to know which is the last
             for batch in reader:
                 if batch.num_rows == 0:
                     continue
                 _check_fields(batch)
-                if held and not self.whole:
+                if held and not self.whole and sum(b.nbytes for b in held) >= self.block_bytes:
                     yield self._chunk(held, start, _share(stream, self.total), False)
                     start += sum(b.num_rows for b in held)
                     held = []
