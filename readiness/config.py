@@ -5,15 +5,20 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from readiness.core.access import RolePolicy, policy_from_mapping
 from readiness.core.channels import Channel, SmtpSettings, channels_from_mapping
+from readiness.core.lazy import lazy_module
 from readiness.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "readiness.db"
@@ -61,10 +66,6 @@ def max_upload_bytes() -> int:
     return int(_upload_megabytes() * 1024 * 1024)
 
 
-EARLIEST = pd.Timestamp("1990-01-01", tz="UTC")
-AHEAD = pd.Timedelta(hours=24)
-
-
 @dataclass(frozen=True)
 class TimestampRange:
     """The times a prediction may carry: from ``earliest`` to ``ahead`` past the moment of upload.
@@ -73,15 +74,42 @@ class TimestampRange:
     prediction; refusing it at the door keeps every later read of the model working.
     """
 
-    earliest: pd.Timestamp = EARLIEST
-    ahead: pd.Timedelta = AHEAD
+    earliest: pd.Timestamp = field(default_factory=lambda: _default("EARLIEST"))
+    ahead: pd.Timedelta = field(default_factory=lambda: _default("AHEAD"))
 
     def latest(self, now: pd.Timestamp | None = None) -> pd.Timestamp:
         """The latest acceptable time, as of ``now`` (default: the current time)."""
         return (now if now is not None else pd.Timestamp.now(tz="UTC")) + self.ahead
 
 
-DEFAULT_RANGE = TimestampRange()
+DEFAULT_EARLIEST = "1990-01-01"
+DEFAULT_AHEAD_HOURS = 24
+_DEFAULTS: dict[str, Any] = {}
+
+
+def _default(name: str) -> Any:
+    """EARLIEST, AHEAD or DEFAULT_RANGE, built once on first use (pandas is imported only then)."""
+    if name not in _DEFAULTS:
+        _DEFAULTS.update(
+            EARLIEST=pd.Timestamp(DEFAULT_EARLIEST, tz="UTC"), AHEAD=pd.Timedelta(hours=DEFAULT_AHEAD_HOURS)
+        )
+        _DEFAULTS["DEFAULT_RANGE"] = TimestampRange(_DEFAULTS["EARLIEST"], _DEFAULTS["AHEAD"])
+    return _DEFAULTS[name]
+
+
+if TYPE_CHECKING:
+    EARLIEST: pd.Timestamp
+    AHEAD: pd.Timedelta
+    DEFAULT_RANGE: TimestampRange
+
+
+def __getattr__(name: str) -> Any:
+    """``EARLIEST``, ``AHEAD`` and ``DEFAULT_RANGE`` on first use (PEP 562), so importing this module needs no pandas."""
+    if name in ("EARLIEST", "AHEAD", "DEFAULT_RANGE"):
+        return _default(name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 EARLIEST_ENV = "READINESS_EARLIEST_TIMESTAMP"
 AHEAD_HOURS_ENV = "READINESS_MAX_HOURS_AHEAD"
 
@@ -95,14 +123,27 @@ def timestamp_range() -> TimestampRange:
     earliest_text = os.environ.get(EARLIEST_ENV, "").strip()
     ahead_text = os.environ.get(AHEAD_HOURS_ENV, "").strip()
     try:
-        earliest = pd.Timestamp(earliest_text, tz="UTC") if earliest_text else EARLIEST
-        ahead = pd.Timedelta(hours=float(ahead_text)) if ahead_text else AHEAD
+        earliest = pd.Timestamp(earliest_text, tz="UTC") if earliest_text else _default("EARLIEST")
+        ahead = pd.Timedelta(hours=float(ahead_text)) if ahead_text else _default("AHEAD")
     except (ValueError, TypeError) as exc:
         raise ConfigError(
             f"Cannot read {EARLIEST_ENV}={earliest_text!r} / {AHEAD_HOURS_ENV}={ahead_text!r}: {exc}. "
             "Use a date such as 1990-01-01 and a number of hours such as 24."
         ) from exc
     return TimestampRange(earliest, ahead)
+
+
+def plausible_bounds() -> tuple[datetime, datetime]:
+    """:func:`timestamp_range` as naive UTC datetimes, from now: what SQL compares stored times with.
+
+    With neither variable set, the defaults need no pandas (the CLI's reading commands do not import it).
+    """
+    if not (os.environ.get(EARLIEST_ENV, "").strip() or os.environ.get(AHEAD_HOURS_ENV, "").strip()):
+        now = datetime.now(UTC).replace(tzinfo=None)
+        return datetime.fromisoformat(DEFAULT_EARLIEST), now + timedelta(hours=DEFAULT_AHEAD_HOURS)
+    allowed = timestamp_range()
+    earliest = allowed.earliest.tz_convert("UTC").tz_localize(None).to_pydatetime()
+    return earliest, allowed.latest().tz_convert("UTC").tz_localize(None).to_pydatetime()
 
 
 ROLES_FILE_ENV = "READINESS_ROLES_FILE"
@@ -160,7 +201,8 @@ def check_settings() -> None:
             "use e.g. sqlite:///data/readiness.db or postgresql+psycopg://user@host/db."
         ) from None
     _upload_megabytes()
-    timestamp_range()
+    if os.environ.get(EARLIEST_ENV, "").strip() or os.environ.get(AHEAD_HOURS_ENV, "").strip():
+        timestamp_range()  # unset, the defaults hold (and pandas is not imported to build them)
     roles_policy()
     auto_demo()
     alerts_config()

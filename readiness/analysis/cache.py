@@ -14,12 +14,16 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import pandas as pd
-
+from readiness.core.lazy import lazy_module
 from readiness.core.records import Model
 from readiness.storage.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 T = TypeVar("T")
 MAX_ENTRIES = 256
