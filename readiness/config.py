@@ -146,6 +146,27 @@ def plausible_bounds() -> tuple[datetime, datetime]:
     return earliest, allowed.latest().tz_convert("UTC").tz_localize(None).to_pydatetime()
 
 
+CACHE_DIR_ENV = "READINESS_CACHE_DIR"
+
+
+def cache_dir() -> Path | None:
+    """Where assessments are kept between processes: ``$READINESS_CACHE_DIR``, else the user's cache folder.
+
+    The default is ``$XDG_CACHE_HOME/readiness``, else ``~/.cache/readiness``; ``off`` keeps
+    nothing (see :mod:`readiness.analysis.kept`).
+    """
+    value = os.environ.get(CACHE_DIR_ENV, "").strip()
+    if value.lower() == "off":
+        return None
+    if value:
+        return Path(value).expanduser()
+    home = os.environ.get("XDG_CACHE_HOME", "").strip()
+    try:
+        return (Path(home) if home else Path.home() / ".cache") / "readiness"
+    except (KeyError, RuntimeError):  # no home folder on this machine (a bare container): keep nothing
+        return None
+
+
 ROLES_FILE_ENV = "READINESS_ROLES_FILE"
 
 

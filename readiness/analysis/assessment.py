@@ -147,10 +147,13 @@ def assess_model(store: Store, model: Model, now: datetime | None = None) -> Ass
 
     Nothing is written (see :func:`record_score`); the result comes from the one result
     cache, keyed on the model's data version (new rows, labels, refreshes and settings) and
-    the hour, so repeating it is a lookup.
+    the hour, so repeating it is a lookup. As of now, it is also kept on disk for the next
+    process (:mod:`readiness.analysis.kept`); a backfill's past days are not.
     """
     as_of = now or utcnow().replace(minute=0, second=0, microsecond=0)
-    return cached(store, model, "assessment", (as_of,), lambda: _assess(store, model, as_of))
+    return cached(
+        store, model, "assessment", (as_of,), lambda: _assess(store, model, as_of), keep=now is None
+    )
 
 
 def assess_portfolio(store: Store, now: datetime | None = None) -> tuple[Assessment, ...]:

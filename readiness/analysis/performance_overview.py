@@ -14,6 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 
 from readiness.analysis.cache import cached
+from readiness.analysis.kept import kept
 from readiness.analysis.settings import checklist_config, judged_at, model_criteria
 from readiness.core import estimators
 from readiness.core import metrics as m
@@ -292,13 +293,21 @@ def _analyze(
 
 
 def development_performance(store: Store, model: Model, baseline: Baseline) -> DayRecord:
-    """The baseline's outputs and labels as one record (development performance), cached per data version."""
+    """The baseline's outputs and labels as one record (development performance), cached per data version.
+
+    It is also kept on disk under the baseline's id (its rows never change), so a command
+    after new data does not read the baseline again (:mod:`readiness.analysis.kept`).
+    """
+
+    def compute() -> DayRecord:
+        return development_record(model, baseline, baseline_outputs(store, baseline))
+
     return cached(
         store,
         model,
         "development",
         (baseline.id,),
-        lambda: development_record(model, baseline, baseline_outputs(store, baseline)),
+        lambda: kept(store, model, "development", (baseline.id,), compute),
     )
 
 
