@@ -66,6 +66,20 @@ def max_upload_bytes() -> int:
     return int(_upload_megabytes() * 1024 * 1024)
 
 
+DEFAULT_EARLIEST = "1990-01-01"
+DEFAULT_AHEAD_HOURS = 24
+
+
+def _earliest() -> pd.Timestamp:
+    """The default earliest time, built when first needed (importing this module needs no pandas)."""
+    return pd.Timestamp(DEFAULT_EARLIEST, tz="UTC")
+
+
+def _ahead() -> pd.Timedelta:
+    """The default time allowed ahead of now, built when first needed."""
+    return pd.Timedelta(hours=DEFAULT_AHEAD_HOURS)
+
+
 @dataclass(frozen=True)
 class TimestampRange:
     """The times a prediction may carry: from ``earliest`` to ``ahead`` past the moment of upload.
@@ -74,40 +88,12 @@ class TimestampRange:
     prediction; refusing it at the door keeps every later read of the model working.
     """
 
-    earliest: pd.Timestamp = field(default_factory=lambda: _default("EARLIEST"))
-    ahead: pd.Timedelta = field(default_factory=lambda: _default("AHEAD"))
+    earliest: pd.Timestamp = field(default_factory=_earliest)
+    ahead: pd.Timedelta = field(default_factory=_ahead)
 
     def latest(self, now: pd.Timestamp | None = None) -> pd.Timestamp:
         """The latest acceptable time, as of ``now`` (default: the current time)."""
         return (now if now is not None else pd.Timestamp.now(tz="UTC")) + self.ahead
-
-
-DEFAULT_EARLIEST = "1990-01-01"
-DEFAULT_AHEAD_HOURS = 24
-_DEFAULTS: dict[str, Any] = {}
-
-
-def _default(name: str) -> Any:
-    """EARLIEST, AHEAD or DEFAULT_RANGE, built once on first use (pandas is imported only then)."""
-    if name not in _DEFAULTS:
-        _DEFAULTS.update(
-            EARLIEST=pd.Timestamp(DEFAULT_EARLIEST, tz="UTC"), AHEAD=pd.Timedelta(hours=DEFAULT_AHEAD_HOURS)
-        )
-        _DEFAULTS["DEFAULT_RANGE"] = TimestampRange(_DEFAULTS["EARLIEST"], _DEFAULTS["AHEAD"])
-    return _DEFAULTS[name]
-
-
-if TYPE_CHECKING:
-    EARLIEST: pd.Timestamp
-    AHEAD: pd.Timedelta
-    DEFAULT_RANGE: TimestampRange
-
-
-def __getattr__(name: str) -> Any:
-    """``EARLIEST``, ``AHEAD`` and ``DEFAULT_RANGE`` on first use (PEP 562), so importing this module needs no pandas."""
-    if name in ("EARLIEST", "AHEAD", "DEFAULT_RANGE"):
-        return _default(name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 EARLIEST_ENV = "READINESS_EARLIEST_TIMESTAMP"
@@ -123,8 +109,8 @@ def timestamp_range() -> TimestampRange:
     earliest_text = os.environ.get(EARLIEST_ENV, "").strip()
     ahead_text = os.environ.get(AHEAD_HOURS_ENV, "").strip()
     try:
-        earliest = pd.Timestamp(earliest_text, tz="UTC") if earliest_text else _default("EARLIEST")
-        ahead = pd.Timedelta(hours=float(ahead_text)) if ahead_text else _default("AHEAD")
+        earliest = pd.Timestamp(earliest_text, tz="UTC") if earliest_text else _earliest()
+        ahead = pd.Timedelta(hours=float(ahead_text)) if ahead_text else _ahead()
     except (ValueError, TypeError) as exc:
         raise ConfigError(
             f"Cannot read {EARLIEST_ENV}={earliest_text!r} / {AHEAD_HOURS_ENV}={ahead_text!r}: {exc}. "

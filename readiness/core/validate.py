@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from readiness.config import DEFAULT_RANGE, TimestampRange
+from readiness.config import TimestampRange
 from readiness.core.lazy import lazy_module
 from readiness.core.mapping import ColumnMapping
 from readiness.core.records import MAX_MODEL_VERSION, MAX_REQUEST_ID, Baseline, FeatureSpec, canonical_class
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 else:
     pd = lazy_module("pandas")
 
+DEFAULT_RANGE = TimestampRange()  # 1990-01-01 to 24 hours ahead (ingestion reads the settings)
 NUMERIC_SHARE = 0.9  # a column with at least this share of numbers is numeric with bad values
 FIRST_LINE = 2  # data row 0 is line 2 of the file (line 1 is the header)
 
