@@ -20,6 +20,7 @@ from pathlib import Path
 
 from readiness.cli_alerts import EXIT_DELIVERY_FAILED, alerts_command, watch_command
 from readiness.cli_alerts import add_parsers as add_alert_parsers
+from readiness.cli_table import text_table
 from readiness.config import ROLES_FILE_ENV, check_settings, roles_policy
 from readiness.core.access import AccessDenied, Actor
 from readiness.core.checklist import DEFAULT_VALIDITY_DAYS
@@ -569,8 +570,6 @@ def _criteria(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    import pandas as pd
-
     from readiness.analysis.contract import models_json
     from readiness.analysis.overview import portfolio_overview
 
@@ -593,7 +592,7 @@ def _models(args: argparse.Namespace) -> int:
             }
             for m in portfolio.worst_first()
         ]
-        print(pd.DataFrame(rows).to_string(index=False))
+        print(text_table(rows))
     return 0
 
 

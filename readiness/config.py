@@ -5,15 +5,20 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from readiness.core.access import RolePolicy, policy_from_mapping
 from readiness.core.channels import Channel, SmtpSettings, channels_from_mapping
+from readiness.core.lazy import lazy_module
 from readiness.errors import ConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DB_PATH = PROJECT_ROOT / "data" / "readiness.db"
@@ -61,8 +66,18 @@ def max_upload_bytes() -> int:
     return int(_upload_megabytes() * 1024 * 1024)
 
 
-EARLIEST = pd.Timestamp("1990-01-01", tz="UTC")
-AHEAD = pd.Timedelta(hours=24)
+DEFAULT_EARLIEST = "1990-01-01"
+DEFAULT_AHEAD_HOURS = 24
+
+
+def _earliest() -> pd.Timestamp:
+    """The default earliest time, built when first needed (importing this module needs no pandas)."""
+    return pd.Timestamp(DEFAULT_EARLIEST, tz="UTC")
+
+
+def _ahead() -> pd.Timedelta:
+    """The default time allowed ahead of now, built when first needed."""
+    return pd.Timedelta(hours=DEFAULT_AHEAD_HOURS)
 
 
 @dataclass(frozen=True)
@@ -73,15 +88,14 @@ class TimestampRange:
     prediction; refusing it at the door keeps every later read of the model working.
     """
 
-    earliest: pd.Timestamp = EARLIEST
-    ahead: pd.Timedelta = AHEAD
+    earliest: pd.Timestamp = field(default_factory=_earliest)
+    ahead: pd.Timedelta = field(default_factory=_ahead)
 
     def latest(self, now: pd.Timestamp | None = None) -> pd.Timestamp:
         """The latest acceptable time, as of ``now`` (default: the current time)."""
         return (now if now is not None else pd.Timestamp.now(tz="UTC")) + self.ahead
 
 
-DEFAULT_RANGE = TimestampRange()
 EARLIEST_ENV = "READINESS_EARLIEST_TIMESTAMP"
 AHEAD_HOURS_ENV = "READINESS_MAX_HOURS_AHEAD"
 
@@ -95,14 +109,48 @@ def timestamp_range() -> TimestampRange:
     earliest_text = os.environ.get(EARLIEST_ENV, "").strip()
     ahead_text = os.environ.get(AHEAD_HOURS_ENV, "").strip()
     try:
-        earliest = pd.Timestamp(earliest_text, tz="UTC") if earliest_text else EARLIEST
-        ahead = pd.Timedelta(hours=float(ahead_text)) if ahead_text else AHEAD
+        earliest = pd.Timestamp(earliest_text, tz="UTC") if earliest_text else _earliest()
+        ahead = pd.Timedelta(hours=float(ahead_text)) if ahead_text else _ahead()
     except (ValueError, TypeError) as exc:
         raise ConfigError(
             f"Cannot read {EARLIEST_ENV}={earliest_text!r} / {AHEAD_HOURS_ENV}={ahead_text!r}: {exc}. "
             "Use a date such as 1990-01-01 and a number of hours such as 24."
         ) from exc
     return TimestampRange(earliest, ahead)
+
+
+def plausible_bounds() -> tuple[datetime, datetime]:
+    """:func:`timestamp_range` as naive UTC datetimes, from now: what SQL compares stored times with.
+
+    With neither variable set, the defaults need no pandas (the CLI's reading commands do not import it).
+    """
+    if not (os.environ.get(EARLIEST_ENV, "").strip() or os.environ.get(AHEAD_HOURS_ENV, "").strip()):
+        now = datetime.now(UTC).replace(tzinfo=None)
+        return datetime.fromisoformat(DEFAULT_EARLIEST), now + timedelta(hours=DEFAULT_AHEAD_HOURS)
+    allowed = timestamp_range()
+    earliest = allowed.earliest.tz_convert("UTC").tz_localize(None).to_pydatetime()
+    return earliest, allowed.latest().tz_convert("UTC").tz_localize(None).to_pydatetime()
+
+
+CACHE_DIR_ENV = "READINESS_CACHE_DIR"
+
+
+def cache_dir() -> Path | None:
+    """Where assessments are kept between processes: ``$READINESS_CACHE_DIR``, else the user's cache folder.
+
+    The default is ``$XDG_CACHE_HOME/readiness``, else ``~/.cache/readiness``; ``off`` keeps
+    nothing (see :mod:`readiness.analysis.kept`).
+    """
+    value = os.environ.get(CACHE_DIR_ENV, "").strip()
+    if value.lower() == "off":
+        return None
+    if value:
+        return Path(value).expanduser()
+    home = os.environ.get("XDG_CACHE_HOME", "").strip()
+    try:
+        return (Path(home) if home else Path.home() / ".cache") / "readiness"
+    except (KeyError, RuntimeError):  # no home folder on this machine (a bare container): keep nothing
+        return None
 
 
 ROLES_FILE_ENV = "READINESS_ROLES_FILE"
@@ -160,7 +208,8 @@ def check_settings() -> None:
             "use e.g. sqlite:///data/readiness.db or postgresql+psycopg://user@host/db."
         ) from None
     _upload_megabytes()
-    timestamp_range()
+    if os.environ.get(EARLIEST_ENV, "").strip() or os.environ.get(AHEAD_HOURS_ENV, "").strip():
+        timestamp_range()  # unset, the defaults hold (and pandas is not imported to build them)
     roles_policy()
     auto_demo()
     alerts_config()

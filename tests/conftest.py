@@ -35,6 +35,9 @@ from readiness.storage import schema  # noqa: E402
 from readiness.storage.store import Store  # noqa: E402
 
 POSTGRES_URL_ENV = "READINESS_TEST_POSTGRES_URL"
+# Tests judge what the code computes now: no assessment kept on disk by an earlier run or test
+# (tests of keeping set their own folder). Subprocesses the tests start inherit it.
+os.environ["READINESS_CACHE_DIR"] = "off"
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ statuses as machine words, booleans for verdicts, ISO dates and null for what is
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -166,6 +167,79 @@ def test_gate_checklist_and_models_never_import_scipy_stats(demo_store):
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines()[-1] == "[1, 0, 0, 0] []", result.stdout[-2000:]
     assert "demand" in result.stdout and "credit" in result.stdout  # every model was assessed
+
+
+HEAVY = ("pandas", "pyarrow", "scipy", "sklearn", "plotly", "streamlit")
+READING = (
+    ["gate", "--model", "fraud"],
+    ["gate", "--model", "credit", "--json"],
+    ["checklist", "--model", "ticket-router", "show"],
+    ["checklist", "--model", "demand", "show", "--json"],
+    ["models"],
+    ["models", "--json"],
+)
+READING_SCRIPT = """
+import contextlib, io, json, sys
+from readiness.cli import main
+from readiness.core.records import utcnow
+url, commands = sys.argv[1], json.loads(sys.argv[2])
+hour = utcnow().replace(minute=0, second=0, microsecond=0).isoformat()
+outputs = []
+for args in commands:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["--database", url, *args])
+    outputs.append([code, out.getvalue()])
+heavy = [m for m in sys.argv[3].split(",") if m in sys.modules]
+print(json.dumps({"hour": hour, "outputs": outputs, "heavy": heavy}))
+"""
+
+
+def masked(outputs: list) -> list:
+    """The outputs without what moves with the clock between two runs (hours since the newest prediction)."""
+    return [
+        [code, re.sub(r'("hours_since_last_prediction": )[0-9.e-]+', r"\1X", text)] for code, text in outputs
+    ]
+
+
+def test_starting_the_cli_imports_no_heavy_library():
+    """Every command pays for what ``import readiness.cli`` imports; pandas, SciPy and the rest wait for the commands that need them."""
+    code = f"import sys, readiness.cli; print([m for m in {HEAVY!r} if m in sys.modules])"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_reading_commands_on_unchanged_data_answer_the_same_from_kept_assessments_without_heavy_libraries(
+    demo_store, tmp_path
+):
+    """The second run of gate, checklist show and models reads the assessments the first kept: same bytes, no pandas or SciPy."""
+    env = {**os.environ, "READINESS_CACHE_DIR": str(tmp_path / "kept")}
+
+    def reading() -> dict:
+        command = [
+            sys.executable,
+            "-c",
+            READING_SCRIPT,
+            url_of(demo_store),
+            json.dumps(READING),
+            ",".join(HEAVY),
+        ]
+        result = subprocess.run(
+            command, cwd=ROOT, capture_output=True, text=True, check=False, env=env, timeout=300
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        return json.loads(result.stdout.splitlines()[-1])
+
+    for _ in range(2):  # a new hour between the runs judges afresh, as it should: then try once more
+        first, second = reading(), reading()
+        if first["hour"] == second["hour"]:
+            break
+    assert [code for code, _ in first["outputs"]] == [1, 1, 0, 0, 0, 0]
+    assert masked(second["outputs"]) == masked(first["outputs"])
+    assert second["heavy"] == []
+    assert "pandas" in first["heavy"]  # the first run judged the models (reading the baselines needs pandas)
 
 
 def test_module_entry_point_prints_help():

@@ -23,8 +23,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from readiness.analysis.aggregates import stored_aggregates
 from readiness.analysis.cache import cached
@@ -56,6 +55,7 @@ from readiness.core.drift_now import (
     window_groups,
     window_profiles,
 )
+from readiness.core.lazy import lazy_module
 from readiness.core.metrics import MetricValue
 from readiness.core.performance import (
     CriterionTrack,
@@ -77,6 +77,11 @@ from readiness.storage import history
 from readiness.storage.samples import newest_rows, sample_predictions
 from readiness.storage.settings import current_attestations, load_config
 from readiness.storage.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 
 @dataclass(frozen=True)
@@ -142,10 +147,13 @@ def assess_model(store: Store, model: Model, now: datetime | None = None) -> Ass
 
     Nothing is written (see :func:`record_score`); the result comes from the one result
     cache, keyed on the model's data version (new rows, labels, refreshes and settings) and
-    the hour, so repeating it is a lookup.
+    the hour, so repeating it is a lookup. As of now, it is also kept on disk for the next
+    process (:mod:`readiness.analysis.kept`); a backfill's past days are not.
     """
     as_of = now or utcnow().replace(minute=0, second=0, microsecond=0)
-    return cached(store, model, "assessment", (as_of,), lambda: _assess(store, model, as_of))
+    return cached(
+        store, model, "assessment", (as_of,), lambda: _assess(store, model, as_of), keep=now is None
+    )
 
 
 def assess_portfolio(store: Store, now: datetime | None = None) -> tuple[Assessment, ...]:
@@ -461,13 +469,19 @@ def _schema_sample(
         for key in row:
             (present if key in names else extra)[key] += 1
     values, non_numeric = {}, {}
-    frame = pd.DataFrame.from_records(rows) if rows else pd.DataFrame()
     for spec in baseline.features:
-        column = frame[spec.name].dropna() if spec.name in frame else pd.Series(dtype=object)
-        values[spec.name] = int(column.size)
+        column = [v for row in rows if (v := row.get(spec.name)) is not None and v == v]  # not None or NaN
+        values[spec.name] = len(column)
         if spec.kind == "numeric":
-            non_numeric[spec.name] = int(pd.to_numeric(column, errors="coerce").isna().sum())
+            non_numeric[spec.name] = _not_numbers(column)
     return c.SchemaSample(len(rows), dict(present), values, non_numeric, dict(extra))
+
+
+def _not_numbers(values: list) -> int:
+    """How many values ``pd.to_numeric`` cannot read: none when all are ints and floats (the usual case)."""
+    if all(type(v) in (int, float) for v in values):
+        return 0
+    return int(pd.to_numeric(pd.Series(values, dtype=object), errors="coerce").isna().sum())
 
 
 # --------------------------------------------------------------------------- the automatic items

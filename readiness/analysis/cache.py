@@ -14,12 +14,17 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import pandas as pd
-
+from readiness.analysis.kept import kept
+from readiness.core.lazy import lazy_module
 from readiness.core.records import Model
 from readiness.storage.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 T = TypeVar("T")
 MAX_ENTRIES = 256
@@ -91,13 +96,25 @@ class ResultCache:
 RESULTS = ResultCache()
 
 
-def cached(store: Store, model: Model, what: str, args: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
+def cached(
+    store: Store,
+    model: Model,
+    what: str,
+    args: tuple[Hashable, ...],
+    compute: Callable[[], T],
+    *,
+    keep: bool = False,
+) -> T:
     """``compute()`` for this store, model, data version and arguments, from :data:`RESULTS` when known.
 
     ``what`` names the analysis (e.g. ``"drift_overview"``) so two analyses with equal
-    arguments never collide.
+    arguments never collide. ``keep`` also keeps the result on disk for the next process
+    (:mod:`readiness.analysis.kept`), under the same data version and arguments.
     """
-    key = (store.identity, model.id, store.data_version(model), what, args)
+    version = store.data_version(model)
+    key = (store.identity, model.id, version, what, args)
+    if keep:
+        return RESULTS.get_or_compute(key, lambda: kept(store, model, what, (version, args), compute))
     return RESULTS.get_or_compute(key, compute)
 
 

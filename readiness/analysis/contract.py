@@ -12,13 +12,17 @@ import math
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-import pandas as pd
-
 from readiness.core.checklist import SECTIONS, ItemResult
 from readiness.core.criteria import Criterion
+from readiness.core.lazy import lazy_module
 from readiness.core.metrics import MetricValue
 from readiness.core.performance import CriterionTrack
 from readiness.core.status import CriterionStatus, ReadinessStatus
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 if TYPE_CHECKING:  # only annotations: `models` and `gate` need not import the Drift and Performance analyses
     from readiness.analysis.assessment import Assessment
@@ -49,7 +53,10 @@ def day(moment: date | datetime | None) -> str | None:
 
 def moment(value: datetime | None) -> str | None:
     """A naive-UTC timestamp as ISO 8601 with a ``Z`` (None stays None)."""
-    return None if value is None else pd.Timestamp(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if value is None:
+        return None
+    stamp = value if isinstance(value, datetime) else pd.Timestamp(value)  # a datetime needs no pandas
+    return stamp.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def metric_json(value: MetricValue | None) -> Json | None:

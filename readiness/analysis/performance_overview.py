@@ -11,14 +11,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from readiness.analysis.cache import cached
+from readiness.analysis.kept import kept
 from readiness.analysis.settings import checklist_config, judged_at, model_criteria
 from readiness.core import estimators
 from readiness.core import metrics as m
 from readiness.core.criteria import Criterion
+from readiness.core.lazy import lazy_module
 from readiness.core.performance import (
     OPERATIONS,
     PERFORMANCE_WINDOWS,
@@ -37,6 +38,11 @@ from readiness.core.windows import check_window, date_range, next_window_start
 from readiness.errors import NoDataError
 from readiness.storage.performance_store import baseline_estimator, baseline_outputs, day_records
 from readiness.storage.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 __all__ = [  # what the Performance page and the CLI use from here
     "PERFORMANCE_WINDOWS",
@@ -287,13 +293,21 @@ def _analyze(
 
 
 def development_performance(store: Store, model: Model, baseline: Baseline) -> DayRecord:
-    """The baseline's outputs and labels as one record (development performance), cached per data version."""
+    """The baseline's outputs and labels as one record (development performance), cached per data version.
+
+    It is also kept on disk under the baseline's id (its rows never change), so a command
+    after new data does not read the baseline again (:mod:`readiness.analysis.kept`).
+    """
+
+    def compute() -> DayRecord:
+        return development_record(model, baseline, baseline_outputs(store, baseline))
+
     return cached(
         store,
         model,
         "development",
         (baseline.id,),
-        lambda: development_record(model, baseline, baseline_outputs(store, baseline)),
+        lambda: kept(store, model, "development", (baseline.id,), compute),
     )
 
 

@@ -11,10 +11,11 @@ sums (they are added in another order).
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
+from readiness.core.lazy import lazy_module
 from readiness.core.profiles import (
     CategoricalProfile,
     CategoricalReference,
@@ -29,6 +30,11 @@ from readiness.core.profiles import (
     bin_index,
     profile_categorical,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 MAX_COUNT_CELLS = 4_000_000  # days x distinct values of one categorical column counted at once
 

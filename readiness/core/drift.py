@@ -37,11 +37,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from numbers import Real
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
-from scipy import special
 
 from readiness.core import drift_stats as ds
 from readiness.core.drift_methods import (
@@ -56,6 +54,7 @@ from readiness.core.drift_methods import (
     P_VALUE_METHODS,
     RULES,
 )
+from readiness.core.lazy import lazy_module
 from readiness.core.profiles import (
     CategoricalProfile,
     ColumnReference,
@@ -69,6 +68,13 @@ from readiness.core.profiles import (
 )
 from readiness.core.records import FeatureSpec
 from readiness.errors import CalibrationError, DriftOptionsError, SchemaMismatchError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from scipy import special
+else:
+    pd = lazy_module("pandas")
+    special = lazy_module("scipy.special")
 
 # --------------------------------------------------------------------------- options and results
 

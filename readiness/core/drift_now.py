@@ -15,11 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-import pandas as pd
-
 from readiness.core.drift import ColumnDrift, DriftOptions, DriftReport, column_drift
 from readiness.core.profiles import FrameProfile, Reference, merge_all
-from readiness.core.windows import choose_window, next_window_start, window_starts
+from readiness.core.windows import choose_window, next_window_start, window_start
 
 TIMELINE_NOISE_REPS = 50  # distance methods only: a coarser noise floor keeps 120 windows fast
 # A window with fewer rows says too little to be judged (one odd row would "drift"): it is
@@ -162,10 +160,9 @@ def window_groups(
     """Day profiles grouped by the window (day, week or month) they fall in, in order, not yet merged."""
     if window == "day":
         return [(day, ((day, profile),)) for day, profile in days]
-    starts = window_starts(pd.Series([d for d, _ in days]), window)
     groups: dict[datetime, list[tuple[datetime, FrameProfile]]] = {}
-    for start, day in zip(starts, days, strict=True):
-        groups.setdefault(start.to_pydatetime(), []).append(day)
+    for day in days:
+        groups.setdefault(window_start(day[0], window), []).append(day)
     return [(start, tuple(group)) for start, group in groups.items()]
 
 

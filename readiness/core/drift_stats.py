@@ -23,12 +23,18 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 from numpy.typing import ArrayLike
-from scipy import special
 
 from readiness.core.kolmogorov import kstwo_sf
+from readiness.core.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from scipy import special
+else:
+    special = lazy_module("scipy.special")
 
 EPSILON = 1e-4  # share given to empty bins by PSI and KL (Evidently's 0.0001)
 RAW_SAMPLE = 5000  # AD and CvM subsample each side to at most this many values

@@ -39,8 +39,16 @@ JRSS B 38(2), 152-156; Simard and L'Ecuyer (2011), J. Stat. Softw. 39(11).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-from scipy import special
+
+from readiness.core.lazy import lazy_module
+
+if TYPE_CHECKING:
+    from scipy import special
+else:
+    special = lazy_module("scipy.special")
 
 _E128 = 128
 _EP128 = np.ldexp(np.longdouble(1), _E128)

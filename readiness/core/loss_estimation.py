@@ -52,14 +52,19 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from statistics import NormalDist
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
+from readiness.core.lazy import lazy_module
 from readiness.core.metrics import MetricValue
 from readiness.core.records import FeatureSpec
 from readiness.errors import EstimationError
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 METRICS = ("mae", "rmse")
 MIN_ROWS = 200

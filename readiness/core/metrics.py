@@ -59,15 +59,20 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
-import pandas as pd
-from scipy import special
 
-from readiness.core.records import TASKS
-from readiness.core.validate import canonical_class
+from readiness.core.lazy import lazy_module
+from readiness.core.records import TASKS, canonical_class
 from readiness.errors import MetricsError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from scipy import special
+else:
+    pd = lazy_module("pandas")
+    special = lazy_module("scipy.special")
 
 Z95 = 1.959963984540054  # two-sided 95% normal quantile
 SCORE_BINS = 1000
@@ -84,7 +89,7 @@ BOOTSTRAP_SEED = 0
 INSUFFICIENT = "insufficient data"
 
 
-ArrayLike: TypeAlias = Sequence[Any] | np.ndarray | pd.Series
+ArrayLike: TypeAlias = "Sequence[Any] | np.ndarray | pd.Series"  # a string: pandas is imported on first use
 
 
 # --------------------------------------------------------------------------- results

@@ -44,14 +44,19 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from statistics import NormalDist
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from readiness.core import estimation as binary
+from readiness.core.lazy import lazy_module
 from readiness.core.metrics import MetricValue
 from readiness.errors import EstimationError
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 METRICS = ("accuracy", "macro_precision", "macro_recall", "macro_f1", "roc_auc_ovr")
 METHOD_ACCURACY = (

@@ -13,19 +13,24 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
 from readiness.core import estimation, estimators, loss_estimation, multiclass_estimation
 from readiness.core import metrics as m
 from readiness.core.criteria import Criterion, CriterionResult, evaluate_criterion
+from readiness.core.lazy import lazy_module
 from readiness.core.probabilities import probability_matrix
 from readiness.core.records import Baseline, Model
 from readiness.core.status import CriterionStatus
-from readiness.core.windows import next_window_start, window_starts
+from readiness.core.windows import next_window_start, window_start
 from readiness.errors import MetricsError
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 OPERATIONS = ("volume", "invalid_rate", "latency_p50", "latency_p95", "latency_p99")
 PERFORMANCE_WINDOWS = ("day", "week", "month")
@@ -237,12 +242,9 @@ def merge_records(
 
 def group_by_window(records: list[DayRecord], window: str) -> dict[datetime, list[DayRecord]]:
     """Day records grouped by the start of the window (day, week, month) they fall in."""
-    if not records:
-        return {}
-    starts = window_starts(pd.Series([r.day for r in records]), window)
     groups: dict[datetime, list[DayRecord]] = {}
-    for start, record in zip(starts, records, strict=True):
-        groups.setdefault(start.to_pydatetime(), []).append(record)
+    for record in records:
+        groups.setdefault(window_start(record.day, window), []).append(record)
     return groups
 
 

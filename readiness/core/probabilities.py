@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
+from readiness.core.lazy import lazy_module
 from readiness.core.mapping import proba_class, proba_role
 from readiness.core.records import FeatureSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 CONFIDENCE = "confidence"
 

@@ -28,15 +28,20 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Any, TypeAlias
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
-import pandas as pd
 
+from readiness.core.lazy import lazy_module
 from readiness.core.mapping import proba_class
 from readiness.core.probabilities import is_probability_output, output_specs, probability_outputs
 from readiness.core.records import Baseline, FeatureSpec, Model, features_from_json
 from readiness.errors import ProfileError, SchemaMismatchError
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 DEFAULT_BINS = 100
 DEFAULT_TOP_K = 200

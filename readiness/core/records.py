@@ -8,16 +8,22 @@ from __future__ import annotations
 
 import io
 import json
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 
+from readiness.core.lazy import lazy_module
 from readiness.errors import ModelConfigError
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 TASKS = ("binary", "multiclass", "regression")
 FEATURE_KINDS = ("numeric", "categorical")
@@ -249,3 +255,29 @@ def _typed_from_json(texts: Sequence[str], kinds: Mapping[str, str]) -> pd.DataF
             for name, kind in kinds.items()
         }
     )
+
+
+def canonical_class(value: object) -> str | None:
+    """Class labels as text, so 1, 1.0 and "1" are the same class; None for missing.
+
+    >>> canonical_class(1.0), canonical_class(" yes "), canonical_class(float("nan"))
+    ('1', 'yes', None)
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return str(int(value)) if float(value).is_integer() else repr(float(value))
+    text = str(value).strip()
+    if text == "":
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        return text
+    if math.isfinite(number) and number.is_integer() and text.lstrip("+-").replace(".", "", 1).isdigit():
+        return str(int(number))
+    return text

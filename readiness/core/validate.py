@@ -9,18 +9,24 @@ Every error names the column, the first bad line of the file and the fix.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
-from readiness.config import DEFAULT_RANGE, TimestampRange
+from readiness.config import TimestampRange
+from readiness.core.lazy import lazy_module
 from readiness.core.mapping import ColumnMapping
-from readiness.core.records import MAX_MODEL_VERSION, MAX_REQUEST_ID, Baseline, FeatureSpec
+from readiness.core.records import MAX_MODEL_VERSION, MAX_REQUEST_ID, Baseline, FeatureSpec, canonical_class
 from readiness.errors import DataValidationError, ModelConfigError, SchemaMismatchError
 
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
+
+DEFAULT_RANGE = TimestampRange()  # 1990-01-01 to 24 hours ahead (ingestion reads the settings)
 NUMERIC_SHARE = 0.9  # a column with at least this share of numbers is numeric with bad values
 FIRST_LINE = 2  # data row 0 is line 2 of the file (line 1 is the header)
 
@@ -32,32 +38,6 @@ class ValidFrame:
     frame: pd.DataFrame
     features: tuple[FeatureSpec, ...]
     classes: tuple[str, ...]
-
-
-def canonical_class(value: object) -> str | None:
-    """Class labels as text, so 1, 1.0 and "1" are the same class; None for missing.
-
-    >>> canonical_class(1.0), canonical_class(" yes "), canonical_class(float("nan"))
-    ('1', 'yes', None)
-    """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return None
-    if isinstance(value, (bool, np.bool_)):
-        return str(bool(value))
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    if isinstance(value, (float, np.floating)):
-        return str(int(value)) if float(value).is_integer() else repr(float(value))
-    text = str(value).strip()
-    if text == "":
-        return None
-    try:
-        number = float(text)
-    except ValueError:
-        return text
-    if math.isfinite(number) and number.is_integer() and text.lstrip("+-").replace(".", "", 1).isdigit():
-        return str(int(number))
-    return text
 
 
 def _line(values: pd.Series, mask: pd.Series) -> tuple[int, object]:

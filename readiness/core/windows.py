@@ -6,11 +6,16 @@ Hour windows are profiled from raw rows on demand, for short ranges only.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
+from readiness.core.lazy import lazy_module
 from readiness.errors import NoDataError, WindowError
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 WINDOWS = ("hour", "day", "week", "month")
 STORED_WINDOW = "day"
@@ -54,7 +59,12 @@ def window_start(moment: datetime, window: str) -> datetime:
     >>> window_start(datetime(2026, 11, 22, 15, 5), "month")
     datetime.datetime(2026, 11, 1, 0, 0)
     """
-    return window_starts(pd.Series([moment]), window).iloc[0].to_pydatetime()
+    check_window(window)  # what window_starts computes, in plain Python (no pandas on the assessment's path)
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(UTC)
+    hour = moment.hour if window == "hour" else 0
+    start = datetime(moment.year, moment.month, 1 if window == "month" else moment.day, hour)
+    return start - timedelta(days=start.weekday()) if window == "week" else start
 
 
 def next_window_start(start: datetime, window: str) -> datetime:
@@ -70,7 +80,8 @@ def next_window_start(start: datetime, window: str) -> datetime:
         return start + timedelta(days=1)
     if window == "week":
         return start + timedelta(days=7)
-    return (pd.Timestamp(start) + pd.offsets.MonthBegin(1)).to_pydatetime()
+    year, month = divmod(start.year * 12 + start.month, 12)  # the next month (pd.offsets.MonthBegin)
+    return start.replace(year=year, month=month + 1, day=1)
 
 
 def choose_window(n_rows: int, first: datetime | None, last: datetime | None, allow_hour: bool = True) -> str:

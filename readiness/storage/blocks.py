@@ -10,11 +10,17 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
+from readiness.core.lazy import lazy_module
 from readiness.core.records import FeatureSpec
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 BLOCK_ROWS = 100_000  # rows per block: what one read decodes at most
 FEATURE_PREFIX = "f:"

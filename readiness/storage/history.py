@@ -9,14 +9,20 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from datetime import date, datetime, time
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import select
 
+from readiness.core.lazy import lazy_module
 from readiness.core.records import Model, utcnow
 from readiness.storage import schema as t
 from readiness.storage.sql import upsert
 from readiness.storage.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 
 def record_day(

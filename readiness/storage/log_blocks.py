@@ -14,17 +14,22 @@ from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Connection, func, select
 
 from readiness.config import timestamp_range
+from readiness.core.lazy import lazy_module
 from readiness.core.records import FeatureSpec
 from readiness.core.texthash import text_hashes
 from readiness.storage import schema as t
 from readiness.storage.blocks import decode_block, encode_block
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 LOG_COLUMNS = (
     "timestamp",

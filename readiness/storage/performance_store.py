@@ -13,12 +13,12 @@ from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import Connection, delete, func, select, update
 
 from readiness.core import estimation, estimators, loss_estimation, multiclass_estimation
+from readiness.core.lazy import lazy_module
 from readiness.core.performance import DayRecord, day_record, merge_records
 from readiness.core.probabilities import probability_matrix
 from readiness.core.profiles import typed_log_frame
@@ -35,6 +35,11 @@ from readiness.storage.sql import (
     utc_day,
 )
 from readiness.storage.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 RUN_DAYS = 14  # consecutive days read in one query when a refresh recomputes them
 RUN_ROWS = 250_000  # and at most this many rows (a busier day is read alone)

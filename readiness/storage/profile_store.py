@@ -13,11 +13,12 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-import pandas as pd
 from sqlalchemy import Connection, delete, func, select, update
 
 from readiness.core.day_profiles import profile_days
+from readiness.core.lazy import lazy_module
 from readiness.core.profiles import (
     OUTPUT_ROLES,
     FrameProfile,
@@ -34,6 +35,11 @@ from readiness.storage import schema as t
 from readiness.storage.log_blocks import each_block
 from readiness.storage.sql import parse_times, plausible_time, result_frame, stored_time, upsert
 from readiness.storage.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 REFRESH_CHUNK_ROWS = 100_000
 Progress = Callable[[int], None]

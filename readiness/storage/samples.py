@@ -9,17 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from sqlalchemy import Connection, Table, func, select
 
+from readiness.core.lazy import lazy_module
 from readiness.core.records import Baseline, features_to_json
 from readiness.storage import log_blocks
 from readiness.storage import schema as t
 from readiness.storage.sql import LABELLED_LOG, chunks, effective_label, result_frame
 from readiness.storage.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 
 def sample_predictions(

@@ -7,17 +7,22 @@ written once here, in :data:`LABELLED_LOG` and :func:`effective_label`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import Connection, Result, String, Table, and_, func, insert, type_coerce, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.functions import FunctionElement
 
-from readiness.config import timestamp_range
+from readiness.config import plausible_bounds
+from readiness.core.lazy import lazy_module
 from readiness.storage import schema as t
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 IN_LIST_CHUNK = 5_000  # bounded IN (...) lists, whatever the backend's parameter limit
 
@@ -75,9 +80,7 @@ def plausible_time(column: ColumnElement[Any]) -> ColumnElement[bool]:
     Uploads refuse other times; this keeps a broken clock's 9999-12-31, inserted with plain SQL,
     out of every analysis, so no stored value can make a model's pages fail.
     """
-    allowed = timestamp_range()
-    earliest = allowed.earliest.tz_convert("UTC").tz_localize(None).to_pydatetime()
-    latest = allowed.latest().tz_convert("UTC").tz_localize(None).to_pydatetime()
+    earliest, latest = plausible_bounds()
     return column.between(earliest, latest)
 
 

@@ -13,9 +13,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
 from sqlalchemy import (
     Column,
     ColumnElement,
@@ -38,6 +37,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from readiness.config import database_url
+from readiness.core.lazy import lazy_module
 from readiness.core.records import (
     TASKS,
     Baseline,
@@ -62,6 +62,11 @@ from readiness.storage.sql import (
     result_frame,
     stored_time,
 )
+
+if TYPE_CHECKING:
+    import pandas as pd
+else:
+    pd = lazy_module("pandas")
 
 INSERT_CHUNK_ROWS = 20_000
 LABELS_HELD = 2_000_000  # a refresh reads at most this many delayed labels into memory at once (about 400 MB)
