@@ -60,10 +60,15 @@ def append_block(
     frame: pd.DataFrame,
     features: Sequence[FeatureSpec],
     ingestion_id: int | None,
+    data: bytes | None = None,
 ) -> int:
-    """Store canonical prediction rows (timestamps in UTC) as one block; return how many."""
+    """Store canonical prediction rows (timestamps in UTC) as one block; return how many.
+
+    ``data`` is the frame already encoded by :func:`encode_block` (say, on another thread).
+    """
     times = pd.to_datetime(frame["timestamp"], utc=True).dt.tz_localize(None)
-    days = Counter(times.dt.strftime("%Y-%m-%d").tolist()) if len(frame) else Counter()
+    per_day = times.dt.normalize().value_counts()
+    days = Counter({day.strftime("%Y-%m-%d"): int(n) for day, n in per_day.items()})
     taken = {f.name for f in features}
     labelled = int(frame["label"].notna().sum()) if "label" in frame and "label" not in taken else 0
     conn.execute(
@@ -75,7 +80,7 @@ def append_block(
             first_time=times.min().to_pydatetime(),
             last_time=times.max().to_pydatetime(),
             days=json.dumps(dict(sorted(days.items()))),
-            data=encode_block(frame, features),
+            data=encode_block(frame, features) if data is None else data,
         )
     )
     return len(frame)
