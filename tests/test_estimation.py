@@ -384,3 +384,22 @@ def test_results_are_frozen():
     est = estimate_window(ScoreCalibrator("identity"), [0.3, 0.8])["accuracy"]
     with pytest.raises(FrozenInstanceError):
         est.value = 1.0  # type: ignore[misc]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 40), st.booleans()), min_size=1, max_size=300),
+)
+def test_isotonic_steps_predict_as_scikit_learn_does(pairs):
+    from sklearn.isotonic import IsotonicRegression
+
+    from readiness.core.estimation import isotonic_steps
+
+    x = np.array([p[0] / 40 for p in pairs])
+    y = np.array([float(p[1]) for p in pairs])
+    model = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip").fit(x, y)
+    steps_x, steps_y = isotonic_steps(x, y)
+    np.testing.assert_allclose(steps_x, model.X_thresholds_)
+    np.testing.assert_allclose(steps_y, model.y_thresholds_, atol=1e-12)
+    grid = np.linspace(-0.2, 1.2, 141)
+    np.testing.assert_allclose(np.interp(grid, steps_x, steps_y), model.predict(grid), atol=1e-12)

@@ -200,16 +200,10 @@ def _fit_isotonic(values: np.ndarray, positive: np.ndarray) -> ScoreCalibrator:
     isotonic estimator), which would overstate the estimated accuracy and AUC; the shrinkage
     removes most of that bias. Shrunk means are pooled again if they break monotonicity.
     """
-    from sklearn.isotonic import IsotonicRegression
-
-    model = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip")
-    model.fit(values, positive.astype(float))
-    x, y = np.asarray(model.X_thresholds_, dtype=float), np.asarray(model.y_thresholds_, dtype=float)
+    x, y = isotonic_steps(values, positive.astype(float))
     levels, block, size = np.unique(np.interp(values, x, y), return_inverse=True, return_counts=True)
     hits = np.bincount(block, weights=positive.astype(float), minlength=len(levels))
-    shrunk = (hits + 0.5) / (size + 1.0)
-    order = np.arange(len(levels), dtype=float)
-    shrunk = IsotonicRegression(y_min=0.0, y_max=1.0).fit(order, shrunk, sample_weight=size).predict(order)
+    shrunk = _increasing((hits + 0.5) / (size + 1.0), size.astype(float))
     sd = _pooled_standard_errors(shrunk, size)
     where = _nearest(levels, y)
     return ScoreCalibrator(
@@ -220,6 +214,32 @@ def _fit_isotonic(values: np.ndarray, positive: np.ndarray) -> ScoreCalibrator:
         n_baseline=len(values),
         n_positive=int(positive.sum()),
     )
+
+
+def isotonic_steps(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The increasing least-squares fit of y on x in [0, 1], as the points where it steps (what scikit-learn keeps).
+
+    Equal x values are pooled first (their mean y, weighted by how many); ``np.interp`` over
+    the points returned predicts as ``IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip")``
+    does. SciPy's pool-adjacent-violators is used instead of scikit-learn's estimator: same
+    fit, without importing scikit-learn (0.8 s) on every baseline upload.
+
+    >>> isotonic_steps(np.array([0.1, 0.2, 0.3, 0.4]), np.array([0.0, 1.0, 0.0, 1.0]))
+    (array([0.1, 0.2, 0.3, 0.4]), array([0. , 0.5, 0.5, 1. ]))
+    """
+    unique_x, group, counts = np.unique(x, return_inverse=True, return_counts=True)
+    weights = counts.astype(float)
+    fitted = _increasing(np.bincount(group, weights=y, minlength=len(unique_x)) / weights, weights)
+    keep = np.ones(len(fitted), dtype=bool)  # a flat run keeps its two ends: interp is unchanged
+    keep[1:-1] = (fitted[1:-1] != fitted[:-2]) | (fitted[1:-1] != fitted[2:])
+    return unique_x[keep], fitted[keep]
+
+
+def _increasing(means: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Weighted pool-adjacent-violators fit of ``means`` (in order), clipped to [0, 1]."""
+    from scipy.optimize import isotonic_regression
+
+    return np.clip(isotonic_regression(means, weights=weights, increasing=True).x, 0.0, 1.0)
 
 
 def _nearest(levels: np.ndarray, values: np.ndarray) -> np.ndarray:
