@@ -62,8 +62,30 @@ def _to_number(values: pd.Series) -> pd.Series:
         fast = _floats(values)
         if fast is not None:
             return fast
+        by_distinct = _numbers_of_distinct(values)
+        if by_distinct is not None:
+            return by_distinct
         values = values.str.strip()
     return pd.to_numeric(values, errors="coerce")
+
+
+def _numbers_of_distinct(values: pd.Series) -> pd.Series | None:
+    """An Arrow-backed column of few distinct texts (a category, say) parsed once per distinct text.
+
+    None when it is not Arrow-backed or most of its texts differ (then parsing each is no dearer).
+    """
+    import pyarrow.compute as pc
+
+    array = getattr(values.array, "_pa_array", None)
+    if array is None:
+        return None
+    encoded = pc.dictionary_encode(array.combine_chunks() if hasattr(array, "combine_chunks") else array)
+    distinct = encoded.dictionary
+    if len(distinct) * 4 > len(values):
+        return None
+    numbers = _to_number(pd.Series(distinct.to_pylist(), dtype=object)).to_numpy(dtype=np.float64)
+    codes = encoded.indices.fill_null(len(distinct)).to_numpy(zero_copy_only=False)
+    return pd.Series(np.append(numbers, np.nan)[codes], index=values.index)
 
 
 def _floats(values: pd.Series) -> pd.Series | None:
