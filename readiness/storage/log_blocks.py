@@ -315,3 +315,51 @@ class KnownIds:
 def _hashes(ids: Sequence[str]) -> np.ndarray:
     """64-bit hashes of text ids (this process only: nothing stores them)."""
     return pd.util.hash_array(np.asarray(list(ids), dtype=object))
+
+
+class BlockIds:
+    """Every block row's request id, in block order, read once (the request_id column only): where a label's row is.
+
+    A label upload looks each of its blocks' ids up here instead of decoding every prediction
+    block again per block of labels.
+    """
+
+    def __init__(self, conn: Connection, model_id: int) -> None:
+        import pyarrow as pa
+
+        b = t.prediction_blocks.c
+        parts, ids, sizes = [], [], []
+        for block_id, data in conn.execute(select(b.id, b.data).where(b.model_id == model_id).order_by(b.id)):
+            stored = _request_ids(data)
+            if stored is None:
+                stored = pa.nulls(pq_rows(data), type=pa.string())
+            parts.append(stored.cast(pa.string()))
+            ids.append(block_id)
+            sizes.append(len(stored))
+        self.ids = pa.chunked_array(parts, type=pa.string()).combine_chunks()
+        self.block_ids = np.asarray(ids, dtype=np.int64)
+        self.starts = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
+
+    def positions(self, ids: Sequence[str]) -> np.ndarray:
+        """Each id's position among the block rows (-1: no block row has it)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        if not len(self.ids):
+            return np.full(len(ids), -1, dtype=np.int64)
+        found = pc.index_in(pa.array(ids, type=pa.string()), value_set=self.ids)
+        return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+
+    def locate(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The block (index into ``block_ids``) and row within it of each position (all found)."""
+        block = np.searchsorted(self.starts, positions, side="right") - 1
+        return block, positions - self.starts[block]
+
+
+def pq_rows(data: bytes) -> int:
+    """How many rows a block holds."""
+    import io
+
+    import pyarrow.parquet as pq
+
+    return int(pq.ParquetFile(io.BytesIO(data)).metadata.num_rows)
