@@ -615,11 +615,11 @@ def _ingest_labels(
         for chunk in source.chunks():
             mapping = _settle_date_format(source, mapping, chunk, "label_time")
             frame = validate_labels(chunk.frame, mapping, model.task, known, allowed)
-            ids = frame["request_id"].tolist()
+            ids = _arrow_text(frame["request_id"])
             found = index.targets(conn, ids)
             _refuse_repeated_labels(frame, found.labelled_here, mapping.roles["request_id"])
             stored, n_replaced, as_rows = _store_labels(store, conn, model, frame, found, ingestion_id, step)
-            index.add(frame["request_id"].tolist(), as_rows)
+            index.add(ids, as_rows)
             in_rows = in_rows or as_rows
             first_id = first_id if first_id is not None else frame["request_id"].iloc[0]
             read, kept, replaced = read + len(frame), kept + stored, replaced + n_replaced
@@ -672,7 +672,9 @@ def _store_labels(
     Returns how many were stored, how many replaced earlier labels, and whether any went to rows of labels.
     """
     in_block = found.at >= 0
-    in_rows = np.array([v in found.in_rows for v in frame["request_id"]], dtype=bool) & ~in_block
+    in_rows = ~in_block
+    if len(found.in_rows) < in_rows.sum():  # some ids match no prediction: isin() is slow on a set
+        in_rows &= np.array([v in found.in_rows for v in frame["request_id"].tolist()], dtype=bool)
     rows, blocked, replaced = frame[in_rows], frame[in_block], 0
     if len(rows):
         replaced += store.replace_labels(conn, model, rows, ingestion_id, replaced=found.labelled)
@@ -680,9 +682,20 @@ def _store_labels(
         blocked = blocked.assign(received_at=pd.Timestamp(store.now()))
         replaced += store.store_label_block(conn, model.id, blocked, ingestion_id, found)
         if step is not None:
-            relabelled = np.array([v in found.labelled for v in blocked["request_id"]], dtype=bool)
+            relabelled = np.zeros(len(blocked), dtype=bool)
+            if found.labelled:
+                relabelled = np.array(
+                    [v in found.labelled for v in blocked["request_id"].tolist()], dtype=bool
+                )
             performance_store.labels_in_step(step, found.at[in_block], blocked, relabelled)
     return len(rows) + len(blocked), replaced, bool(len(rows))
+
+
+def _arrow_text(values: pd.Series):
+    """A text column as an Arrow string array (handed over as it is when Arrow holds it)."""
+    import pyarrow as pa
+
+    return pa.array(values, type=pa.string(), from_pandas=True)
 
 
 def _refuse_repeated_labels(frame: pd.DataFrame, repeated: frozenset[str], column: str) -> None:

@@ -11,17 +11,16 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from readiness.core import estimation, estimators, loss_estimation, multiclass_estimation
-from readiness.core import metrics as m
-from readiness.core.performance import DayRecord, day_record, merge_records
+from readiness.core.performance import DayRecord, day_record, label_record, merge_records
 from readiness.core.probabilities import probability_matrix
 from readiness.core.profiles import typed_log_frame
 from readiness.core.records import Baseline, Model, features_from_json, features_to_json, utcnow
@@ -713,8 +712,9 @@ def finish_label_step(store: Store, conn: Connection, step: LabelStep, index: lo
     recompute: set[datetime] = set()
     cuts = np.flatnonzero(np.diff(blocks)) + 1
     for part in np.split(np.arange(len(blocks)), cuts):
-        block = log_blocks.read_block(conn, int(index.block_ids[blocks[part[0]]]), (), LABELLED_ROW_COLUMNS)
-        taken = block.iloc[rows[part]].reset_index(drop=True)
+        taken = log_blocks.take_rows(
+            conn, int(index.block_ids[blocks[part[0]]]), rows[part], LABELLED_ROW_COLUMNS
+        )
         held = labels.iloc[part].reset_index(drop=True)
         frame = log_blocks.in_range(pd.concat([taken, held.add_prefix("new_")], axis=1), None, None)
         day = frame["timestamp"].dt.floor("D")
@@ -731,30 +731,24 @@ def finish_label_step(store: Store, conn: Connection, step: LabelStep, index: lo
 
 
 def _add_labelled(step: LabelStep, added: dict[tuple[datetime, str], DayRecord], frame: pd.DataFrame) -> None:
-    """Add the records of newly labelled rows (volume and estimate left out: they are counted already)."""
+    """Add the records of newly labelled rows (:func:`label_record`) to those of their days and versions."""
     if frame.empty:
         return
     rows = pd.DataFrame(
         {
             "timestamp": frame["timestamp"],
-            "model_version": frame["model_version"].fillna("").astype(str),
             "prediction": frame["prediction"],
             "score": frame["score"],
             "probabilities": frame["probabilities"],
-            "latency_ms": frame["latency_ms"],
             "label": frame["new_label"],
             "received_at": frame["new_received_at"],
             "arrived_at": frame["new_arrived_at"],
         }
     )
-    for (day, version), part in rows.groupby([rows["timestamp"].dt.floor("D"), "model_version"], sort=True):
+    versions = frame["model_version"].fillna("").astype(str)
+    for (day, version), part in rows.groupby([rows["timestamp"].dt.floor("D"), versions], sort=True):
         key = (pd.Timestamp(day).to_pydatetime(), str(version))
-        record = replace(
-            day_record(step.model, step.baseline, None, key[0], key[1], part),
-            n_rows=0,
-            operations=m.LatencyAggregate.empty(),
-            estimate=None,
-        )
+        record = label_record(step.model, step.baseline, key[0], key[1], part)
         held = added.get(key)
         added[key] = (
             record if held is None else merge_records([held, record], step.model, step.baseline, *key)
@@ -763,27 +757,31 @@ def _add_labelled(step: LabelStep, added: dict[tuple[datetime, str], DayRecord],
 
 def _merge_labelled(
     conn: Connection, step: LabelStep, added: dict[tuple[datetime, str], DayRecord], recompute: set[datetime]
-) -> int:
+) -> None:
     """Merge the newly labelled rows' records into the stored ones; a day without a stored record is recomputed."""
     w = t.perf_windows
-    merged = 0
+    days = sorted({day for day, _ in added} - recompute)
+    stored = {}
+    for start in range(0, len(days), 500):  # bounded IN lists
+        query = select(w).where(
+            w.c.baseline_id == step.baseline.id, w.c.window_start.in_(days[start : start + 500])
+        )
+        stored.update({(row.window_start, row.model_version): row for row in conn.execute(query)})
+    changes = []
     for (day, version), record in sorted(added.items()):
         if day in recompute:
             continue
-        stored = conn.execute(
-            select(w).where(
-                w.c.baseline_id == step.baseline.id, w.c.window_start == day, w.c.model_version == version
-            )
-        ).first()
-        if stored is None:  # a day a refresh has yet to compute: computed whole, here
+        row = stored.get((day, version))
+        if row is None:  # a day a refresh has yet to compute: computed whole, here
             recompute.add(day)
             continue
-        old = DayRecord.from_json(
-            stored.window_start, stored.model_version, stored.n_rows, stored.n_labelled, stored.data
-        )
+        old = DayRecord.from_json(row.window_start, row.model_version, row.n_rows, row.n_labelled, row.data)
         new = merge_records([old, record], step.model, step.baseline, day, version)
+        changes.append({"row_id": row.id, "n_labelled": new.n_labelled, "data": new.to_json()})
+    if changes:
         conn.execute(
-            update(w).where(w.c.id == stored.id).values(n_labelled=new.n_labelled, data=new.to_json())
+            update(w)
+            .where(w.c.id == bindparam("row_id"))
+            .values(n_labelled=bindparam("n_labelled"), data=bindparam("data")),
+            changes,
         )
-        merged += 1
-    return merged

@@ -156,26 +156,27 @@ class LabelIndex:
         self.has_label_rows = (
             conn.execute(select(lab.id).where(lab.model_id == model_id).limit(1)).first() is not None
         )
-        self.here: set[str] = set()
+        self.here: list[Any] = []  # Arrow arrays of the ids this upload labelled so far
 
-    def targets(self, conn: Connection, ids: list[str]) -> LabelTargets:
-        """Where these ids' predictions are and which are labelled already."""
+    def targets(self, conn: Connection, ids: Any) -> LabelTargets:
+        """Where these ids' predictions are and which are labelled already (``ids``: Arrow strings, none missing)."""
         import pyarrow as pa
         import pyarrow.compute as pc
 
         at = self.rows.positions(ids)
-        missing = [i for i, found in zip(ids, at >= 0, strict=True) if not found]
         in_rows: set[str] = set()
-        if self.has_rows and missing:
+        if self.has_rows and (at < 0).any():
+            missing = ids.filter(pa.array(at < 0)).to_pylist()
             in_rows = self.store._ids_present(conn, t.predictions, self.model_id, missing)
         labelled: set[str] = set()
         if len(self.labelled):
-            given = pa.array(ids, type=pa.string())
-            labelled = set(given.filter(pc.is_in(given, value_set=self.labelled)).to_pylist())
+            labelled = set(ids.filter(pc.is_in(ids, value_set=self.labelled)).to_pylist())
         rows: set[str] = set()
         if self.has_label_rows:
-            rows = self.store._ids_present(conn, t.labels, self.model_id, ids)
-        here = self.here.intersection(ids)
+            rows = self.store._ids_present(conn, t.labels, self.model_id, ids.to_pylist())
+        here: set[str] = set()
+        if self.here:
+            here = set(ids.filter(pc.is_in(ids, value_set=pa.concat_arrays(self.here))).to_pylist())
         return LabelTargets(
             at,
             frozenset(in_rows),
@@ -185,9 +186,9 @@ class LabelIndex:
             frozenset(here),
         )
 
-    def add(self, ids: list[str], in_label_rows: bool) -> None:
-        """Count these ids in as labelled by this upload (``in_label_rows``: some of them as rows of labels)."""
-        self.here.update(ids)
+    def add(self, ids: Any, in_label_rows: bool) -> None:
+        """Count these ids (Arrow strings) in as labelled by this upload (``in_label_rows``: some as rows of labels)."""
+        self.here.append(ids)
         self.has_label_rows = self.has_label_rows or in_label_rows
 
 
@@ -750,7 +751,7 @@ class Store:
         Rows of ``labels`` for these ids (a service's, or an older version's upload) are deleted,
         so this block's label is the one that counts.
         """
-        given_ids = frame["request_id"].tolist()
+        given_ids = frame["request_id"].tolist() if targets.labelled else []
         rows = targets.labelled_rows.intersection(given_ids)
         if rows:
             with _id_table(conn, rows) as given:
