@@ -53,11 +53,6 @@ def in_blocks(data: bytes, filename: str):
     return source
 
 
-@pytest.fixture
-def store(tmp_path) -> Store:
-    return Store.open(f"sqlite:///{tmp_path}/labels.db")
-
-
 @pytest.mark.parametrize("task", ["binary", "multiclass", "regression"])
 def test_labels_merged_as_stored_equal_a_rebuild_from_the_stored_rows(store, task, monkeypatch):
     """Labels across every day: new, replacing inline ones, a service's, an earlier file's; then a rebuild."""
