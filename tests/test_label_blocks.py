@@ -130,3 +130,18 @@ def test_a_label_repeated_in_a_later_block_of_the_file_stores_nothing(store):
     with pytest.raises(DataValidationError, match="repeats 'r-3' at line 1002"):
         ingest_csv(store, "m", "labels", in_blocks(labels_csv(ids), "l.csv"), "l.csv")
     assert store.count_rows("label_blocks") == 0 and perf_rows(store) == before
+
+
+def test_a_large_label_file_merged_a_part_at_a_time_equals_a_rebuild(store, monkeypatch):
+    """Held labels are merged every LABELS_IN_STEP (memory stays bounded), relabelled ones among them."""
+    monkeypatch.setattr("readiness.storage.performance_store.LABELS_IN_STEP", 150)
+    ingest_csv(store, "m", "baseline", baseline_csv(400), "b.csv", new_model=ModelSpec("binary", "1"))
+    live = live_frame(3_000, seed=5, with_label=True)
+    live.loc[::2, "label"] = None
+    ingest_csv(store, "m", "live", to_csv_bytes(live), "live.csv")
+    ingest_csv(store, "m", "labels", labels_csv([f"r-{i}" for i in range(0, 3_000, 5)], seed=1), "l1.csv")
+    ids = [f"r-{i}" for i in range(0, 3_000, 2)]  # a fifth labelled by l1.csv, none inline
+    labelled = ingest_csv(store, "m", "labels", in_blocks(labels_csv(ids, seed=3), "l2.csv"), "l2.csv")
+    assert (labelled.rows_added, labelled.labels_updated) == (1_500, 300)
+    after = perf_rows(store)
+    same(rebuilt(store), after, "perf_windows")

@@ -620,6 +620,8 @@ def _ingest_labels(
             _refuse_repeated_labels(frame, found.labelled_here, mapping.roles["request_id"])
             stored, n_replaced, as_rows = _store_labels(store, conn, model, frame, found, ingestion_id, step)
             index.add(ids, as_rows)
+            if step is not None and step.held >= performance_store.LABELS_IN_STEP:
+                performance_store.finish_label_step(store, conn, step, index.rows)  # memory stays bounded
             in_rows = in_rows or as_rows
             first_id = first_id if first_id is not None else frame["request_id"].iloc[0]
             read, kept, replaced = read + len(frame), kept + stored, replaced + n_replaced

@@ -643,6 +643,9 @@ def _as_read_back(frame: pd.DataFrame, feature_names: tuple[str, ...]) -> pd.Dat
     return rows
 
 
+LABELS_IN_STEP = 1_000_000  # labels a label upload holds before merging them into the day records
+
+
 class LabelStep:
     """Day records brought up to date by a label upload's labels of block rows, in the transaction that stores them.
 
@@ -658,6 +661,11 @@ class LabelStep:
         self.model, self.baseline, self.estimator = model, baseline, estimator
         self.positions: list[np.ndarray] = []
         self.labels: list[pd.DataFrame] = []  # label, received_at, arrived_at, relabelled
+
+    @property
+    def held(self) -> int:
+        """Labels held until :func:`finish_label_step` merges them."""
+        return sum(len(p) for p in self.positions)
 
 
 def start_label_step(conn: Connection, model: Model, baseline: Baseline) -> LabelStep | None:
@@ -698,11 +706,15 @@ LABELLED_ROW_COLUMNS = [
 
 
 def finish_label_step(store: Store, conn: Connection, step: LabelStep, index: log_blocks.BlockIds) -> int:
-    """Merge the held labels into the stored day records, or recompute their days; return the days recomputed."""
+    """Merge the held labels into the stored day records, or recompute their days; return the days recomputed.
+
+    The step is emptied: a large file's labels are merged every ``LABELS_IN_STEP`` (memory stays bounded).
+    """
     if not step.positions:
         return 0
     positions = np.concatenate(step.positions)
     labels = pd.concat(step.labels, ignore_index=True)
+    step.positions, step.labels = [], []
     order = np.argsort(
         positions, kind="stable"
     )  # block by block, rows in order: the same whatever the file's blocks
