@@ -558,14 +558,16 @@ def request_ids(raw: pd.Series, column: str) -> pd.Series:
 
 
 def _all_distinct(ids: pd.Series) -> bool:
-    """Whether no id repeats, told by Arrow for text it holds (a fifth of pandas' duplicated()); False: look closer."""
+    """Whether no id repeats, told by Arrow for text it holds (faster than pandas' duplicated()); False: look closer."""
     arrow = getattr(ids.array, "_pa_array", None)
     if arrow is None:
         return False
     import pyarrow.compute as pc
 
-    distinct = pc.count_distinct(arrow, mode="only_valid").as_py()
-    return bool(distinct == len(ids) - arrow.null_count)
+    missing = arrow.null_count
+    return bool(
+        len(pc.unique(arrow)) - (1 if missing else 0) == len(ids) - missing
+    )  # unique() counts null once
 
 
 def stripped_text(raw: pd.Series) -> pd.Series:
