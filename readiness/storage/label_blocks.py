@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import Connection, func, select
 
 from readiness.storage import schema as t
+from readiness.storage.blocks import arrow_texts
 
 LABEL_COLUMNS = ("request_id", "label", "received_at", "arrived_at")
 
@@ -33,8 +34,6 @@ def append_label_block(
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from readiness.storage.blocks import _texts
-
     times = {
         column: pa.array(
             frame[column].to_numpy(dtype="datetime64[us]")
@@ -46,7 +45,12 @@ def append_label_block(
         for column in ("received_at", "arrived_at")
     }
     table = pa.table(
-        [_texts(frame["request_id"]), _texts(frame["label"]), times["received_at"], times["arrived_at"]],
+        [
+            arrow_texts(frame["request_id"]),
+            arrow_texts(frame["label"]),
+            times["received_at"],
+            times["arrived_at"],
+        ],
         names=list(LABEL_COLUMNS),
     )
     sink = io.BytesIO()
@@ -64,15 +68,12 @@ def has_label_blocks(conn: Connection, model_id: int) -> bool:
     return conn.execute(select(b.id).where(b.model_id == model_id).limit(1)).first() is not None
 
 
-def count_labels(conn: Connection, model_id: int) -> tuple[int, int]:
-    """The model's block labels: rows stored, and distinct request ids among them."""
+def count_labels(conn: Connection, model_id: int) -> int:
+    """The labels the model's label blocks hold (an id a later block labelled again counts twice)."""
     b = t.label_blocks.c
-    rows, new = conn.execute(
-        select(func.coalesce(func.sum(b.n_rows), 0), func.coalesce(func.sum(b.n_new), 0)).where(
-            b.model_id == model_id
-        )
-    ).one()
-    return int(rows), int(new)
+    return int(
+        conn.execute(select(func.coalesce(func.sum(b.n_rows), 0)).where(b.model_id == model_id)).scalar_one()
+    )
 
 
 def new_per_model(conn: Connection, model_ids: Iterable[int]) -> dict[int, int]:

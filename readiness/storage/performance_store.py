@@ -598,7 +598,9 @@ def _with_delayed_labels(
     store: Store, conn: Connection, model_id: int, rows: pd.DataFrame, ids: pd.Series
 ) -> None:
     """Apply the delayed labels a service stored before these predictions arrived (as the refresh's join would)."""
-    found = store.delayed_labels(conn, model_id, ids.dropna().tolist())
+    found = store.delayed_labels(
+        conn, model_id, ids.dropna().tolist(), blocks=False
+    )  # a block labels stored rows only
     if found.empty:
         return
     by_id = found.set_index("request_id")

@@ -656,7 +656,7 @@ class Store:
         lab = t.labels.c
         with self._reading(conn) as c:
             n = c.execute(select(func.count()).where(lab.model_id == model_id)).scalar_one()
-            if n + label_blocks.count_labels(c, model_id)[0] > LABELS_HELD:
+            if n + label_blocks.count_labels(c, model_id) > LABELS_HELD:
                 return None
             query = select(
                 lab.request_id, lab.label, stored_time(lab.received_at), stored_time(lab.arrived_at)
@@ -674,8 +674,13 @@ class Store:
             select(lab.id).where(lab.model_id == model_id).limit(1)
         ).first() is not None or label_blocks.has_label_blocks(conn, model_id)
 
-    def delayed_labels(self, conn: Connection, model_id: int, ids: Iterable[str]) -> pd.DataFrame:
-        """The delayed labels stored for these request ids (rows and blocks): request_id, label, received_at, arrived_at."""
+    def delayed_labels(
+        self, conn: Connection, model_id: int, ids: Iterable[str], blocks: bool = True
+    ) -> pd.DataFrame:
+        """The delayed labels stored for these request ids: request_id, label, received_at, arrived_at.
+
+        Rows of ``labels`` and, unless told not to, label blocks (which only label predictions stored before them).
+        """
         lab = t.labels
         ids = list(ids)
         with _id_table(conn, ids) as given:
@@ -685,7 +690,7 @@ class Store:
                 .where(lab.c.model_id == model_id)
             )
             found = result_frame(conn.execute(query), ["request_id", "label", "received_at", "arrived_at"])
-        if not label_blocks.has_label_blocks(conn, model_id):
+        if not blocks or not label_blocks.has_label_blocks(conn, model_id):
             return found
         for column in ("received_at", "arrived_at"):
             found[column] = parse_times(found[column])
