@@ -4,6 +4,9 @@ Labels arrive days late, so a refresh finds the days touched by new predictions 
 watermark) and by new or corrected labels (past another) and recomputes just those days from
 raw rows, which also makes corrected labels exact. Refreshes run when data arrives (ingest,
 ``log_predictions``) or from ``python -m readiness refresh``; reading never refreshes.
+Uploads do their own part in the transaction that stores them: a live upload merges its rows'
+records (:class:`InStep`), a label upload its labels' (:class:`LabelStep`), so the refresh after
+them has nothing of theirs to read back.
 """
 
 from __future__ import annotations
