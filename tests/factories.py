@@ -17,6 +17,7 @@ STORE_TABLES = (
     "models",
     "predictions",
     "prediction_blocks",
+    "label_blocks",
     "baselines",
     "baseline_blocks",
     "baseline_rows",

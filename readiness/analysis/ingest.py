@@ -56,7 +56,7 @@ from readiness.storage.blocks import encode_block
 from readiness.storage.log_blocks import append_block
 from readiness.storage.profile_store import finish_in_step, profile_in_step, start_in_step, store_reference
 from readiness.storage.settings import load_config, update_config
-from readiness.storage.store import Store
+from readiness.storage.store import LabelIndex, LabelTargets, Store
 
 __all__ = [  # what the Data page and the CLI use from here
     "DATE_FORMATS",
@@ -611,20 +611,27 @@ def _ingest_labels(
     allowed = timestamp_range()
     read = kept = replaced = 0
     first_id = None
-    with store.begin() as conn:
+    in_rows = False  # labels of a service's rows were stored as rows of labels
+    # one transaction, which merges the labels into the stored days while no refresh runs
+    with store.refreshing(model.id), store.begin() as conn:
         ingestion_id = store.record_ingestion(
             conn, model.id, "labels", filename, source.head.content_hash, 0, actor
         )
+        index = LabelIndex(store, conn, model.id)  # the block rows' ids and the labelled ids, read once
+        step = performance_store.start_label_step(conn, model, baseline) if baseline is not None else None
         for chunk in source.chunks():
             mapping = _settle_date_format(source, mapping, chunk, "label_time")
             frame = validate_labels(chunk.frame, mapping, model.task, known, allowed)
-            ids = frame["request_id"].tolist()
-            found = store.label_targets(conn, model.id, ids, ingestion_id)
+            ids = _arrow_text(frame["request_id"])
+            found = index.targets(conn, ids)
             _refuse_repeated_labels(frame, found.labelled_here, mapping.roles["request_id"])
-            keep = frame[[value in found.predicted for value in ids]]  # isin() is slow on a set
-            replaced += store.replace_labels(conn, model, keep, ingestion_id, replaced=found.labelled)
+            stored, n_replaced, as_rows = _store_labels(store, conn, model, frame, found, ingestion_id, step)
+            index.add(ids, as_rows)
+            if step is not None and step.held >= performance_store.LABELS_IN_STEP:
+                performance_store.finish_label_step(store, conn, step, index.rows)  # memory stays bounded
+            in_rows = in_rows or as_rows
             first_id = first_id if first_id is not None else frame["request_id"].iloc[0]
-            read, kept = read + len(frame), kept + len(keep)
+            read, kept, replaced = read + len(frame), kept + stored, replaced + n_replaced
             report(0.2 + 0.55 * chunk.done, f"Stored {kept:,} labels")
         if not kept:
             raise LabelJoinError(
@@ -632,6 +639,9 @@ def _ingest_labels(
                 f"{model.name!r} (first: {first_id!r}). Check that the file belongs to this model and that "
                 "its live predictions were uploaded with a request_id column."
             )
+        if step is not None:
+            report(0.78, "Updating performance for the labelled rows")
+            performance_store.finish_label_step(store, conn, step, index.rows)
         store.count_ingestion(conn, ingestion_id, kept)
         store.audit(
             conn,
@@ -640,7 +650,8 @@ def _ingest_labels(
             actor,
             {"file": filename, "rows": kept, "unmatched": read - kept},
         )
-    store.refresh_statistics("labels")  # the refresh's join is planned on the new labels
+    if in_rows:
+        store.refresh_statistics("labels")  # the refresh's join is planned on the new labels
     report(0.8, "Updating performance for the labelled days")
     _after_storing(store, model)
     report(1.0, "Done")
@@ -654,6 +665,46 @@ def _ingest_labels(
         labels_updated=replaced,
         labels_unmatched=read - kept,
     )
+
+
+def _store_labels(
+    store: Store,
+    conn,
+    model: Model,
+    frame: pd.DataFrame,
+    found: LabelTargets,
+    ingestion_id: int,
+    step: performance_store.LabelStep | None,
+) -> tuple[int, int, bool]:
+    """Store a block of labels: of block rows as a label block (merged into the step), of a service's rows as rows.
+
+    Returns how many were stored, how many replaced earlier labels, and whether any went to rows of labels.
+    """
+    in_block = found.at >= 0
+    in_rows = ~in_block
+    if len(found.in_rows) < in_rows.sum():  # some ids match no prediction: isin() is slow on a set
+        in_rows &= np.array([v in found.in_rows for v in frame["request_id"].tolist()], dtype=bool)
+    rows, blocked, replaced = frame[in_rows], frame[in_block], 0
+    if len(rows):
+        replaced += store.replace_labels(conn, model, rows, ingestion_id, replaced=found.labelled)
+    if len(blocked):
+        blocked = blocked.assign(received_at=pd.Timestamp(store.now()))
+        replaced += store.store_label_block(conn, model.id, blocked, ingestion_id, found)
+        if step is not None:
+            relabelled = np.zeros(len(blocked), dtype=bool)
+            if found.labelled:
+                relabelled = np.array(
+                    [v in found.labelled for v in blocked["request_id"].tolist()], dtype=bool
+                )
+            performance_store.labels_in_step(step, found.at[in_block], blocked, relabelled)
+    return len(rows) + len(blocked), replaced, bool(len(rows))
+
+
+def _arrow_text(values: pd.Series):
+    """A text column as an Arrow string array (handed over as it is when Arrow holds it)."""
+    import pyarrow as pa
+
+    return pa.array(values, type=pa.string(), from_pandas=True)
 
 
 def _refuse_repeated_labels(frame: pd.DataFrame, repeated: frozenset[str], column: str) -> None:

@@ -159,10 +159,7 @@ def day_record(
     scores = _numbers(frame["score"])
     invalid = m.invalid_output_flags(frame["prediction"], None if np.isnan(scores).all() else scores)
     operations = m.LatencyAggregate.from_arrays(_numbers(frame["latency_ms"]), invalid)
-    stated = _times(frame["arrived_at"]) if "arrived_at" in frame else np.full(len(frame), NOT_A_TIME)
-    arrived = np.where(np.isnat(stated), _times(frame["received_at"]), stated)  # unstated: from the upload
-    delay_hours = (arrived - _times(frame["timestamp"])) / np.timedelta64(1, "s") / 3600
-    delay_hours = np.where(delay_hours < 0, 0.0, delay_hours)  # NaN (no label) stays NaN
+    delay, stated_delay = _label_delays(frame)
     probabilities = class_probability_matrix(model, baseline, frame)  # parsed once, for quality and estimate
     return DayRecord(
         day,
@@ -171,8 +168,42 @@ def day_record(
         int(frame["label"].notna().sum()),
         quality_aggregate(model, baseline, frame, probabilities),
         operations,
-        m.LatencyAggregate.from_arrays(delay_hours[~np.isnat(arrived)]),
+        delay,
         estimate_aggregate(model, estimator, frame, scores, probabilities, features),
+        stated_delay,
+    )
+
+
+def label_record(
+    model: Model, baseline: Baseline, day: datetime, version: str, frame: pd.DataFrame
+) -> DayRecord:
+    """What labels arriving for rows that had none add to their day's record: labelled quality and label delays.
+
+    Merged into the stored record (:func:`merge_records`), it gives the record of the day with
+    those rows labelled: volume, operations and the label-free estimate do not depend on labels.
+    """
+    delay, stated_delay = _label_delays(frame)
+    return DayRecord(
+        day,
+        version,
+        0,
+        int(frame["label"].notna().sum()),
+        quality_aggregate(model, baseline, frame),
+        m.LatencyAggregate.empty(),
+        delay,
+        None,
+        stated_delay,
+    )
+
+
+def _label_delays(frame: pd.DataFrame) -> tuple[m.LatencyAggregate, m.LatencyAggregate]:
+    """Hours from each prediction to its label: all labels' (unstated arrivals count from the upload), and the stated ones'."""
+    stated = _times(frame["arrived_at"]) if "arrived_at" in frame else np.full(len(frame), NOT_A_TIME)
+    arrived = np.where(np.isnat(stated), _times(frame["received_at"]), stated)  # unstated: from the upload
+    delay_hours = (arrived - _times(frame["timestamp"])) / np.timedelta64(1, "s") / 3600
+    delay_hours = np.where(delay_hours < 0, 0.0, delay_hours)  # NaN (no label) stays NaN
+    return (
+        m.LatencyAggregate.from_arrays(delay_hours[~np.isnat(arrived)]),
         m.LatencyAggregate.from_arrays(delay_hours[~np.isnat(stated)]),
     )
 

@@ -45,10 +45,10 @@ def encode_block(frame: pd.DataFrame, features: Sequence[FeatureSpec]) -> bytes:
     arrays, names = [], []
     for spec in features:
         values = frame[spec.name]
-        arrays.append(_numbers(values) if spec.kind == "numeric" else _texts(values))
+        arrays.append(_numbers(values) if spec.kind == "numeric" else arrow_texts(values))
         names.append(FEATURE_PREFIX + spec.name)
     taken = {spec.name for spec in features}
-    for columns, encode in ((TEXT_COLUMNS, _texts), (NUMBER_COLUMNS, _numbers), (TIME_COLUMNS, _times)):
+    for columns, encode in ((TEXT_COLUMNS, arrow_texts), (NUMBER_COLUMNS, _numbers), (TIME_COLUMNS, _times)):
         for column in columns:
             if column in frame and column not in taken:
                 arrays.append(encode(frame[column]))
@@ -119,7 +119,7 @@ def _times(values: pd.Series) -> object:
     return pa.array(times, type=pa.timestamp("us"), from_pandas=True)
 
 
-def _texts(values: pd.Series) -> object:
+def arrow_texts(values: pd.Series) -> object:
     """Text as Arrow strings (missing as null); a value that is not text is stored as its str()."""
     import pyarrow as pa
 

@@ -4,6 +4,9 @@ Labels arrive days late, so a refresh finds the days touched by new predictions 
 watermark) and by new or corrected labels (past another) and recomputes just those days from
 raw rows, which also makes corrected labels exact. Refreshes run when data arrives (ingest,
 ``log_predictions``) or from ``python -m readiness refresh``; reading never refreshes.
+Uploads do their own part in the transaction that stores them: a live upload merges its rows'
+records (:class:`InStep`), a label upload its labels' (:class:`LabelStep`), so the refresh after
+them has nothing of theirs to read back.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, delete, func, select, update
+import numpy as np
+from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from readiness.core import estimation, estimators, loss_estimation, multiclass_estimation
 from readiness.core.lazy import lazy_module
-from readiness.core.performance import DayRecord, day_record, merge_records
+from readiness.core.performance import DayRecord, day_record, label_record, merge_records
 from readiness.core.probabilities import probability_matrix
 from readiness.core.profiles import typed_log_frame
 from readiness.core.records import Baseline, Model, features_from_json, features_to_json, utcnow
@@ -376,6 +380,12 @@ def _runs(
 
 def _day_counts(store: Store, model_id: int, days: list[datetime]) -> dict[datetime, int]:
     """Rows per UTC day of the model's log over the span of these days (one grouped query)."""
+    with store.engine.connect() as conn:
+        return _day_counts_in(conn, model_id, days)
+
+
+def _day_counts_in(conn: Connection, model_id: int, days: list[datetime]) -> dict[datetime, int]:
+    """As :func:`_day_counts`, on the caller's connection."""
     if not days:
         return {}
     p = t.predictions
@@ -389,9 +399,8 @@ def _day_counts(store: Store, model_id: int, days: list[datetime]) -> dict[datet
         )
         .group_by(day)
     )
-    with store.engine.connect() as conn:
-        counts = Counter({_from_day(d): int(n) for d, n in conn.execute(query).all()})
-        counts.update(log_blocks.rows_per_day(conn, model_id, min(days), max(days) + timedelta(days=1)))
+    counts = Counter({_from_day(d): int(n) for d, n in conn.execute(query).all()})
+    counts.update(log_blocks.rows_per_day(conn, model_id, min(days), max(days) + timedelta(days=1)))
     return dict(counts)
 
 
@@ -412,23 +421,36 @@ def _recompute_days(
     known: pd.DataFrame | None = None,
 ) -> None:
     """Recompute a run of consecutive days from their raw rows, read at once, written in one transaction."""
-    needs_features = isinstance(estimator, loss_estimation.LossModel)
     with store.begin() as conn:  # read in the write transaction: an upload merging into these days waits
-        frame = day_rows(store, model.id, run[0], run[-1] + timedelta(days=1), needs_features, conn, known)
-        features = _typed_features(frame, baseline) if needs_features else None
-        by_day = frame.groupby(frame["timestamp"].dt.floor("D"), sort=True) if not frame.empty else ()
-        parts = {pd.Timestamp(day).to_pydatetime(): part for day, part in by_day}
-        for day in run:
-            part = parts.get(day)
-            records = (
-                []
-                if part is None
-                else [
-                    day_record(model, baseline, estimator, day, version, rows, features)
-                    for version, rows in part.groupby("model_version", sort=True)
-                ]
-            )
-            _replace_day(conn, model, baseline, day, records)
+        _recompute_in(store, conn, model, baseline, estimator, run, known)
+
+
+def _recompute_in(
+    store: Store,
+    conn: Connection,
+    model: Model,
+    baseline: Baseline,
+    estimator: estimators.Estimator | None,
+    run: list[datetime],
+    known: pd.DataFrame | None = None,
+) -> None:
+    """Recompute a run of consecutive days from their raw rows, in the caller's transaction."""
+    needs_features = isinstance(estimator, loss_estimation.LossModel)
+    frame = day_rows(store, model.id, run[0], run[-1] + timedelta(days=1), needs_features, conn, known)
+    features = _typed_features(frame, baseline) if needs_features else None
+    by_day = frame.groupby(frame["timestamp"].dt.floor("D"), sort=True) if not frame.empty else ()
+    parts = {pd.Timestamp(day).to_pydatetime(): part for day, part in by_day}
+    for day in run:
+        part = parts.get(day)
+        records = (
+            []
+            if part is None
+            else [
+                day_record(model, baseline, estimator, day, version, rows, features)
+                for version, rows in part.groupby("model_version", sort=True)
+            ]
+        )
+        _replace_day(conn, model, baseline, day, records)
 
 
 def _typed_features(frame: pd.DataFrame, baseline: Baseline) -> pd.DataFrame:
@@ -584,7 +606,9 @@ def _with_delayed_labels(
     store: Store, conn: Connection, model_id: int, rows: pd.DataFrame, ids: pd.Series
 ) -> None:
     """Apply the delayed labels a service stored before these predictions arrived (as the refresh's join would)."""
-    found = store.delayed_labels(conn, model_id, ids.dropna().tolist())
+    found = store.delayed_labels(
+        conn, model_id, ids.dropna().tolist(), blocks=False
+    )  # a block labels stored rows only
     if found.empty:
         return
     by_id = found.set_index("request_id")
@@ -627,3 +651,159 @@ def _as_read_back(frame: pd.DataFrame, feature_names: tuple[str, ...]) -> pd.Dat
     rows["received_at"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
     rows["arrived_at"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
     return rows
+
+
+LABELS_IN_STEP = 1_000_000  # labels a label upload holds before merging them into the day records
+
+
+class LabelStep:
+    """Day records brought up to date by a label upload's labels of block rows, in the transaction that stores them.
+
+    A label for a row that had none adds to its day's record: the labelled-quality aggregate and
+    the label delays of the newly labelled rows are merged in (counts and sums add; volume,
+    latency and the label-free estimate do not depend on labels). A label that replaces one (an
+    earlier delayed label, or the row's inline label) cannot be merged: its day is recomputed
+    from the raw rows, with every label, in the same transaction. Only on a state that serves
+    the active baseline (else ``start_label_step`` gives None and the refresh rebuilds every day).
+    """
+
+    def __init__(self, model: Model, baseline: Baseline, estimator: estimators.Estimator | None):
+        self.model, self.baseline, self.estimator = model, baseline, estimator
+        self.positions: list[np.ndarray] = []
+        self.labels: list[pd.DataFrame] = []  # label, received_at, arrived_at, relabelled
+
+    @property
+    def held(self) -> int:
+        """Labels held until :func:`finish_label_step` merges them."""
+        return sum(len(p) for p in self.positions)
+
+
+def start_label_step(conn: Connection, model: Model, baseline: Baseline) -> LabelStep | None:
+    """Whether a label upload's labels of block rows can be merged into the day records as they are stored."""
+    state = conn.execute(select(t.perf_state).where(t.perf_state.c.model_id == model.id)).first()
+    if state is None or not _serves(state, model, baseline):
+        return None
+    return LabelStep(model, baseline, stored_estimator(state.calibrator))
+
+
+def labels_in_step(
+    step: LabelStep, positions: np.ndarray, frame: pd.DataFrame, relabelled: np.ndarray
+) -> None:
+    """Hold labels of block rows (their positions among the block rows) until the upload's end."""
+    held = pd.DataFrame(
+        {
+            "label": frame["label"].to_numpy(dtype=object),
+            "received_at": frame["received_at"].to_numpy(dtype="datetime64[us]"),
+            "arrived_at": frame["arrived_at"].to_numpy(dtype="datetime64[us]")
+            if "arrived_at" in frame
+            else np.full(len(frame), np.datetime64("NaT"), dtype="datetime64[us]"),
+            "relabelled": relabelled,
+        }
+    )
+    step.positions.append(positions)
+    step.labels.append(held)
+
+
+LABELLED_ROW_COLUMNS = [
+    "timestamp",
+    "model_version",
+    "prediction",
+    "score",
+    "probabilities",
+    "latency_ms",
+    "label",
+]
+
+
+def finish_label_step(store: Store, conn: Connection, step: LabelStep, index: log_blocks.BlockIds) -> int:
+    """Merge the held labels into the stored day records, or recompute their days; return the days recomputed.
+
+    The step is emptied: a large file's labels are merged every ``LABELS_IN_STEP`` (memory stays bounded).
+    """
+    if not step.positions:
+        return 0
+    positions = np.concatenate(step.positions)
+    labels = pd.concat(step.labels, ignore_index=True)
+    step.positions, step.labels = [], []
+    order = np.argsort(
+        positions, kind="stable"
+    )  # block by block, rows in order: the same whatever the file's blocks
+    positions, labels = positions[order], labels.iloc[order].reset_index(drop=True)
+    blocks, rows = index.locate(positions)
+    added: dict[tuple[datetime, str], DayRecord] = {}
+    recompute: set[datetime] = set()
+    cuts = np.flatnonzero(np.diff(blocks)) + 1
+    for part in np.split(np.arange(len(blocks)), cuts):
+        taken = log_blocks.take_rows(
+            conn, int(index.block_ids[blocks[part[0]]]), rows[part], LABELLED_ROW_COLUMNS
+        )
+        held = labels.iloc[part].reset_index(drop=True)
+        frame = log_blocks.in_range(pd.concat([taken, held.add_prefix("new_")], axis=1), None, None)
+        day = frame["timestamp"].dt.floor("D")
+        replacing = frame["label"].notna().to_numpy() | frame["new_relabelled"].to_numpy(dtype=bool)
+        recompute.update(pd.Timestamp(d).to_pydatetime() for d in day[replacing].unique())
+        _add_labelled(step, added, frame[~replacing])
+    _merge_labelled(conn, step, added, recompute)
+    if recompute:
+        known = store.all_delayed_labels(step.model.id, conn)
+        days = sorted(recompute)
+        for run in _runs(days, counts=_day_counts_in(conn, step.model.id, days)):
+            _recompute_in(store, conn, step.model, step.baseline, step.estimator, run, known)
+    return len(recompute)
+
+
+def _add_labelled(step: LabelStep, added: dict[tuple[datetime, str], DayRecord], frame: pd.DataFrame) -> None:
+    """Add the records of newly labelled rows (:func:`label_record`) to those of their days and versions."""
+    if frame.empty:
+        return
+    rows = pd.DataFrame(
+        {
+            "timestamp": frame["timestamp"],
+            "prediction": frame["prediction"],
+            "score": frame["score"],
+            "probabilities": frame["probabilities"],
+            "label": frame["new_label"],
+            "received_at": frame["new_received_at"],
+            "arrived_at": frame["new_arrived_at"],
+        }
+    )
+    versions = frame["model_version"].fillna("").astype(str)
+    for (day, version), part in rows.groupby([rows["timestamp"].dt.floor("D"), versions], sort=True):
+        key = (pd.Timestamp(day).to_pydatetime(), str(version))
+        record = label_record(step.model, step.baseline, key[0], key[1], part)
+        held = added.get(key)
+        added[key] = (
+            record if held is None else merge_records([held, record], step.model, step.baseline, *key)
+        )
+
+
+def _merge_labelled(
+    conn: Connection, step: LabelStep, added: dict[tuple[datetime, str], DayRecord], recompute: set[datetime]
+) -> None:
+    """Merge the newly labelled rows' records into the stored ones; a day without a stored record is recomputed."""
+    w = t.perf_windows
+    days = sorted({day for day, _ in added} - recompute)
+    stored = {}
+    for start in range(0, len(days), 500):  # bounded IN lists
+        query = select(w).where(
+            w.c.baseline_id == step.baseline.id, w.c.window_start.in_(days[start : start + 500])
+        )
+        stored.update({(row.window_start, row.model_version): row for row in conn.execute(query)})
+    changes = []
+    for (day, version), record in sorted(added.items()):
+        if day in recompute:
+            continue
+        row = stored.get((day, version))
+        if row is None:  # a day a refresh has yet to compute: computed whole, here
+            recompute.add(day)
+            continue
+        old = DayRecord.from_json(row.window_start, row.model_version, row.n_rows, row.n_labelled, row.data)
+        new = merge_records([old, record], step.model, step.baseline, day, version)
+        changes.append({"row_id": row.id, "n_labelled": new.n_labelled, "data": new.to_json()})
+    if changes:
+        conn.execute(
+            update(w)
+            .where(w.c.id == bindparam("row_id"))
+            .values(n_labelled=bindparam("n_labelled"), data=bindparam("data")),
+            changes,
+        )

@@ -142,6 +142,22 @@ prediction_blocks = Table(
     sqlite_autoincrement=True,
 )
 
+# Delayed labels an upload stored for uploaded (block) predictions: one row per block of a label
+# file, the labels as Parquet (request_id, label, received_at, arrived_at). A later block's label of
+# an id replaces an earlier block's; a row of ``labels`` (a service's) replaces both.
+label_blocks = Table(
+    "label_blocks",
+    metadata,
+    Column("id", RowId, primary_key=True, autoincrement=True),
+    Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("ingestion_id", ForeignKey("ingestions.id"), nullable=True),
+    Column("n_rows", Integer, nullable=False),
+    Column("n_new", Integer, nullable=False),  # of those, ids no earlier block labelled
+    Column("data", LargeBinary, nullable=False),
+    Index("ix_label_blocks_model_id", "model_id", "id"),
+    sqlite_autoincrement=True,
+)
+
 labels = Table(
     "labels",
     metadata,

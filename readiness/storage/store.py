@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from sqlalchemy import (
     Column,
     ColumnElement,
@@ -51,7 +53,7 @@ from readiness.core.records import (
     validate_model_name,
 )
 from readiness.errors import ModelConfigError, StoreError, UnknownModelError, one_line
-from readiness.storage import log_blocks
+from readiness.storage import label_blocks, log_blocks
 from readiness.storage import schema as t
 from readiness.storage.blocks import blocks_of, decode_block, encode_block
 from readiness.storage.sql import (
@@ -134,11 +136,65 @@ def _baseline(row: Any) -> Baseline:
 
 @dataclass(frozen=True)
 class LabelTargets:
-    """What a block of delayed labels' request ids meet in the store."""
+    """What a block of delayed labels meets when labels of block rows are stored as blocks (see LabelIndex)."""
 
-    predicted: frozenset[str]  # ids with a prediction of the model
-    labelled: frozenset[str]  # ids with a delayed label already
-    labelled_here: frozenset[str]  # of those, labelled by this ingestion: an earlier block of the same file
+    at: np.ndarray  # each id's position among the model's block rows (-1: no block row has it)
+    in_rows: frozenset[str]  # ids a row of predictions has (a service's, or an older version's upload)
+    labelled: frozenset[str]  # ids with a delayed label already, in a row of labels or a label block
+    labelled_rows: frozenset[str]  # of those, the ones in a row of labels
+    labelled_blocks: frozenset[str]  # and the ones in a label block
+    labelled_here: frozenset[str]  # ids an earlier block of this upload labelled
+
+
+class LabelIndex:
+    """What a label upload checks each block of labels against, read once: block rows' ids and labelled ids.
+
+    Grown with each block of labels it stores, so a file of many blocks decodes no block twice.
+    """
+
+    def __init__(self, store: Store, conn: Connection, model_id: int) -> None:
+        self.store, self.model_id = store, model_id
+        self.rows = log_blocks.BlockIds(conn, model_id)
+        self.labelled: Any = label_blocks.labelled_ids(conn, model_id)  # Arrow strings
+        self.has_rows = store.has_rows(conn, model_id)
+        lab = t.labels.c
+        self.has_label_rows = (
+            conn.execute(select(lab.id).where(lab.model_id == model_id).limit(1)).first() is not None
+        )
+        self.here: list[Any] = []  # Arrow arrays of the ids this upload labelled so far
+
+    def targets(self, conn: Connection, ids: Any) -> LabelTargets:
+        """Where these ids' predictions are and which are labelled already (``ids``: Arrow strings, none missing)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        at = self.rows.positions(ids)
+        in_rows: set[str] = set()
+        if self.has_rows and (at < 0).any():
+            missing = ids.filter(pa.array(at < 0)).to_pylist()
+            in_rows = self.store._ids_present(conn, t.predictions, self.model_id, missing)
+        labelled: set[str] = set()
+        if len(self.labelled):
+            labelled = set(ids.filter(pc.is_in(ids, value_set=self.labelled)).to_pylist())
+        rows: set[str] = set()
+        if self.has_label_rows:
+            rows = self.store._ids_present(conn, t.labels, self.model_id, ids.to_pylist())
+        here: set[str] = set()
+        if self.here:
+            here = set(ids.filter(pc.is_in(ids, value_set=pa.concat_arrays(self.here))).to_pylist())
+        return LabelTargets(
+            at,
+            frozenset(in_rows),
+            frozenset(labelled | rows | here),
+            frozenset(rows),
+            frozenset(labelled),
+            frozenset(here),
+        )
+
+    def add(self, ids: Any, in_label_rows: bool) -> None:
+        """Count these ids (Arrow strings) in as labelled by this upload (``in_label_rows``: some as rows of labels)."""
+        self.here.append(ids)
+        self.has_label_rows = self.has_label_rows or in_label_rows
 
 
 @dataclass(frozen=True)
@@ -158,6 +214,7 @@ class DataVersion:
     label_watermark: int
     settings: int
     block_id: int = 0  # the newest block of uploaded predictions
+    label_block_id: int = 0  # the newest block of uploaded delayed labels
 
 
 class Store:
@@ -596,57 +653,53 @@ class Store:
                 rows[column] = times
         return rows
 
-    def all_delayed_labels(self, model_id: int) -> pd.DataFrame | None:
-        """Every delayed label of the model, indexed by request id (None when there are too many to hold)."""
+    def all_delayed_labels(self, model_id: int, conn: Connection | None = None) -> pd.DataFrame | None:
+        """Every delayed label of the model, indexed by request id (None when there are too many to hold).
+
+        Rows of ``labels`` and uploaded label blocks; ``conn`` reads inside a transaction that is storing some.
+        """
         lab = t.labels.c
-        with self.engine.connect() as c:
+        with self._reading(conn) as c:
             n = c.execute(select(func.count()).where(lab.model_id == model_id)).scalar_one()
-            if n > LABELS_HELD:
+            if n + label_blocks.count_labels(c, model_id) > LABELS_HELD:
                 return None
             query = select(
                 lab.request_id, lab.label, stored_time(lab.received_at), stored_time(lab.arrived_at)
             ).where(lab.model_id == model_id)
             found = result_frame(c.execute(query), ["request_id", "label", "received_at", "arrived_at"])
+            blocked = label_blocks.block_labels(c, model_id)
         for column in ("received_at", "arrived_at"):
             found[column] = parse_times(found[column])
-        return _by_request_id(found)
+        return _by_request_id(_rows_over_blocks(found, blocked))
 
     @staticmethod
     def _has_labels(conn: Connection, model_id: int) -> bool:
         lab = t.labels.c
-        return conn.execute(select(lab.id).where(lab.model_id == model_id).limit(1)).first() is not None
+        return conn.execute(
+            select(lab.id).where(lab.model_id == model_id).limit(1)
+        ).first() is not None or label_blocks.has_label_blocks(conn, model_id)
 
-    def delayed_labels(self, conn: Connection, model_id: int, ids: Iterable[str]) -> pd.DataFrame:
-        """The delayed labels stored for these request ids: request_id, label, received_at, arrived_at."""
+    def delayed_labels(
+        self, conn: Connection, model_id: int, ids: Iterable[str], blocks: bool = True
+    ) -> pd.DataFrame:
+        """The delayed labels stored for these request ids: request_id, label, received_at, arrived_at.
+
+        Rows of ``labels`` and, unless told not to, label blocks (which only label predictions stored before them).
+        """
         lab = t.labels
+        ids = list(ids)
         with _id_table(conn, ids) as given:
             query = (
                 select(lab.c.request_id, lab.c.label, lab.c.received_at, lab.c.arrived_at)
                 .select_from(given.join(lab, lab.c.request_id == given.c.request_id))
                 .where(lab.c.model_id == model_id)
             )
-            return result_frame(conn.execute(query), ["request_id", "label", "received_at", "arrived_at"])
-
-    def label_targets(
-        self, conn: Connection, model_id: int, ids: Iterable[str], ingestion_id: int
-    ) -> LabelTargets:
-        """What a block of delayed labels meets: predictions, earlier labels, and labels this ingestion stored."""
-        lab = t.labels
-        ids = list(ids)
-        with _id_table(conn, ids) as given:
-            predicted = self._joined(conn, given, t.predictions, model_id) | log_blocks.ids_in_blocks(
-                conn, model_id, ids
-            )
-            earlier = conn.execute(
-                select(lab.c.request_id, lab.c.ingestion_id)
-                .select_from(given.join(lab, lab.c.request_id == given.c.request_id))
-                .where(lab.c.model_id == model_id)
-            ).all()
-        return LabelTargets(
-            frozenset(predicted),
-            frozenset(r for r, _ in earlier),
-            frozenset(r for r, i in earlier if i == ingestion_id),
-        )
+            found = result_frame(conn.execute(query), ["request_id", "label", "received_at", "arrived_at"])
+        if not blocks or not label_blocks.has_label_blocks(conn, model_id):
+            return found
+        for column in ("received_at", "arrived_at"):
+            found[column] = parse_times(found[column])
+        return _rows_over_blocks(found, label_blocks.block_labels(conn, model_id, ids))
 
     def replace_labels(
         self,
@@ -689,6 +742,39 @@ class Store:
             "ingestion_id": [ingestion_id] * len(frame),
         }
         _insert_columns(conn, t.labels, columns)
+
+    @staticmethod
+    def now() -> datetime:
+        """The time the store records as now (naive UTC): when labels are received."""
+        return utcnow()
+
+    def store_label_block(
+        self,
+        conn: Connection,
+        model_id: int,
+        frame: pd.DataFrame,
+        ingestion_id: int,
+        targets: LabelTargets,
+    ) -> int:
+        """Store delayed labels of block rows as one label block (``received_at`` now unless given); return how many replaced earlier ones.
+
+        Rows of ``labels`` for these ids (a service's, or an older version's upload) are deleted,
+        so this block's label is the one that counts.
+        """
+        given_ids = frame["request_id"].tolist() if targets.labelled else []
+        rows = targets.labelled_rows.intersection(given_ids)
+        if rows:
+            with _id_table(conn, rows) as given:
+                conn.execute(
+                    t.labels.delete().where(
+                        t.labels.c.model_id == model_id, t.labels.c.request_id.in_(select(given.c.request_id))
+                    )
+                )
+        if "received_at" not in frame:
+            frame = frame.assign(received_at=pd.Timestamp(utcnow()))
+        earlier = targets.labelled_blocks.intersection(given_ids)
+        label_blocks.append_label_block(conn, model_id, frame, ingestion_id, len(frame) - len(earlier))
+        return len(rows | earlier)
 
     def prediction_bounds(
         self, model_id: int, before: datetime | None = None
@@ -828,7 +914,9 @@ class Store:
             .where(p.c.id.is_(None), lab.c.model_id.in_(sorted(model_ids)))
             .group_by(lab.c.model_id)
         )
-        return {int(m): int(n) for m, n in conn.execute(query)}
+        counts = Counter({int(m): int(n) for m, n in conn.execute(query)})
+        counts.update(label_blocks.new_per_model(conn, model_ids))
+        return dict(counts)
 
     def data_version(self, model: Model) -> DataVersion:
         """The model's :class:`DataVersion`, read in one statement of index seeks."""
@@ -855,6 +943,7 @@ class Store:
             state(t.perf_state.c.label_watermark, t.perf_state),
             newest(t.audit_log.c.id, t.audit_log.c.model_id),
             newest(t.prediction_blocks.c.id, t.prediction_blocks.c.model_id),
+            newest(t.label_blocks.c.id, t.label_blocks.c.model_id),
         )
         with self.engine.connect() as c:
             row = c.execute(query).one()
@@ -945,6 +1034,15 @@ class Store:
             return int(c.execute(query).scalar_one())
 
     @contextmanager
+    def _reading(self, conn: Connection | None) -> Iterator[Connection]:
+        """The caller's connection, else a new one to read with."""
+        if conn is not None:
+            yield conn
+        else:
+            with self.engine.connect() as c:
+                yield c
+
+    @contextmanager
     def _conn(self, conn: Connection | None) -> Iterator[Connection]:
         if conn is not None:
             yield conn
@@ -967,6 +1065,16 @@ def _by_request_id(labels: pd.DataFrame) -> pd.DataFrame:
     for column in ("received_at", "arrived_at"):
         frame[column] = pd.to_datetime(frame[column]).astype("datetime64[us]")
     return frame
+
+
+def _rows_over_blocks(rows: pd.DataFrame, blocked: pd.DataFrame) -> pd.DataFrame:
+    """Delayed labels from rows of ``labels`` and from label blocks, one per id: a row's where both have one."""
+    if blocked.empty:
+        return rows
+    if rows.empty:
+        return blocked
+    both = pd.concat([blocked, rows], ignore_index=True)
+    return both.drop_duplicates("request_id", keep="last").reset_index(drop=True)
 
 
 def _earliest(a: datetime | None, b: datetime | None) -> datetime | None:
