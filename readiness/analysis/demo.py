@@ -55,7 +55,9 @@ from readiness.core.criteria import Criterion
 from readiness.core.records import FeatureSpec
 from readiness.core.validate import class_probabilities
 from readiness.errors import ModelConfigError
-from readiness.storage.profile_store import finish_in_step, profile_in_step, start_in_step, store_reference
+from readiness.storage import performance_store, profile_store
+from readiness.storage.log_blocks import append_block
+from readiness.storage.profile_store import store_reference
 from readiness.storage.settings import write_attestation, write_config, write_criterion
 from readiness.storage.store import Store
 
@@ -232,8 +234,8 @@ def seed_demo(
 ) -> DemoSummary:
     """Write the four demo models into an empty store, one after the other; ``progress`` hears each step.
 
-    Each model is stored in one transaction (registration, baseline, log, labels, day
-    profiles, criteria, checklist), then its performance aggregates, score history and
+    Each model is stored in one transaction (registration, baseline, log as blocks, labels,
+    day profiles, performance aggregates, criteria, checklist), then its score history and
     alert history follow before the next model starts, so a reader sees a model without
     them for seconds at most.
 
@@ -275,7 +277,9 @@ def _seed_model(store: Store, generated: DemoModel, today: date, say: Callable[[
     seeded = write_model(store, generated, today)
     model = store.get_model(name)
     say(f"{name}: profiling its log for the Drift and Performance pages")
-    refresh_model(store, model)  # the Performance page and the checklist read per-day aggregates
+    # the Performance page and the checklist read per-day aggregates: stored with the log, so this
+    # refresh finds nothing left to do (it would catch anything the seed had not aggregated)
+    refresh_model(store, model)
     say(f"{name}: recording a weekly score history")
     # a weekly score history over the log, so the Checklist page has a trend to show
     backfill_history(store, model, LOG_DAYS, HISTORY_STEP_DAYS, today)
@@ -286,7 +290,12 @@ def _seed_model(store: Store, generated: DemoModel, today: date, say: Callable[[
 
 
 def write_model(store: Store, model: DemoModel, today: date | None = None) -> SeededModel:
-    """Store one generated model: registration, baseline, log, labels, criteria and checklist, atomically."""
+    """Store one generated model: registration, baseline, log, labels, criteria and checklist, atomically.
+
+    The log is stored as uploads store it, as Parquet blocks (one per week of the log, so a
+    day never spans two), and its day profiles and performance records are computed from the
+    rows at hand in the same transaction, the labels joined to them: nothing is read back.
+    """
     names = [f.name for f in model.features]
     today = today or datetime.now(UTC).date()
     with store.begin() as conn:
@@ -302,13 +311,18 @@ def write_model(store: Store, model: DemoModel, today: date | None = None) -> Se
         store.add_baseline(conn, row, model.baseline, model.features, model.classes, "demo baseline", None)
         baseline = store.active_baseline(row.id, conn)
         assert baseline is not None
-        store_reference(conn, row, baseline, model.baseline)
-        step = start_in_step(store, conn, row, baseline)  # profiled while the rows are at hand
-        n_predictions = store.append_predictions(conn, row, model.log, names, None)
-        if step is not None:
-            profile_in_step(conn, step, model.log, names)
-            finish_in_step(conn, step)
+        reference = store_reference(conn, row, baseline, model.baseline)
+        profiles = profile_store.start_new_baseline_in_step(conn, row, baseline, reference)
+        records = performance_store.start_new_baseline_in_step(conn, row, baseline, model.baseline)
         store.insert_labels(conn, row.id, model.labels, None)
+        labels = model.labels.set_index("request_id")  # joined to their rows as a refresh would join them
+        n_predictions = 0
+        for block in _weekly_blocks(model.log):
+            n_predictions += append_block(conn, row.id, block, model.features, None)
+            profile_store.profile_in_step(conn, profiles, block, names)
+            performance_store.labelled_records_in_step(records, block, labels)
+        profile_store.finish_in_step(conn, profiles)
+        performance_store.finish_new_baseline_in_step(conn, records)
         for c in model.criteria:
             write_criterion(store, conn, row.id, c, DEMO_ACTOR)
         for a in model.attestations:
@@ -331,6 +345,13 @@ def write_model(store: Store, model: DemoModel, today: date | None = None) -> Se
 
 
 # -- shared generators --------------------------------------------------------------------
+
+
+def _weekly_blocks(log: pd.DataFrame) -> list[pd.DataFrame]:
+    """The log cut into blocks of seven UTC days from its first midnight, rows in their order."""
+    times = pd.to_datetime(log["timestamp"], utc=True)
+    week = (times - times.min().floor("D")) // pd.Timedelta(days=7)
+    return [part for _, part in log.groupby(week.to_numpy(), sort=True)]
 
 
 def _single_threaded(build: Builder) -> Builder:
