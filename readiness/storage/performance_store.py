@@ -623,8 +623,13 @@ def labelled_records_in_step(step: InStep, frame: pd.DataFrame, labels: pd.DataF
 
 
 def finish_new_baseline_in_step(conn: Connection, step: InStep) -> None:
-    """Store the step's day records and move the label watermark past the model's labels, all joined in step."""
-    finish_in_step(conn, step)
+    """Store the step's day records and move the label watermark past the model's labels, all joined in step.
+
+    The baseline is new, so no day has a stored record to merge with: the records go in with one insert.
+    """
+    records = [_row(step.model, step.baseline, record) for _, record in sorted(step.records.items())]
+    if records:
+        conn.execute(t.perf_windows.insert(), records)
     newest = conn.execute(
         select(func.max(t.labels.c.id)).where(t.labels.c.model_id == step.model.id)
     ).scalar_one()
