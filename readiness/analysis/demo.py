@@ -301,8 +301,8 @@ def _seed_model(store: Store, generated: DemoModel, today: date, say: Callable[[
 def write_model(store: Store, model: DemoModel, today: date | None = None) -> SeededModel:
     """Store one generated model: registration, baseline, log, labels, criteria and checklist, atomically.
 
-    The log is stored as uploads store it, as Parquet blocks (one per week of the log, so a
-    day never spans two), and its day profiles and performance records are computed from the
+    The log is stored as uploads store it, as Parquet blocks (one per week of the log, see
+    :func:`_weekly_blocks`), and its day profiles and performance records are computed from the
     rows at hand in the same transaction, the labels joined to them: nothing is read back.
     """
     names = [f.name for f in model.features]
@@ -326,7 +326,7 @@ def write_model(store: Store, model: DemoModel, today: date | None = None) -> Se
         store.insert_labels(conn, row.id, model.labels, None)
         labels = model.labels.set_index("request_id")  # joined to their rows as a refresh would join them
         n_predictions = 0
-        for block in _weekly_blocks(model.log):
+        for block in _weekly_blocks(model.log, today):
             n_predictions += append_block(conn, row.id, block, model.features, None)
             profile_store.profile_in_step(conn, profiles, block, names)
             performance_store.labelled_records_in_step(records, block, labels)
@@ -356,10 +356,15 @@ def write_model(store: Store, model: DemoModel, today: date | None = None) -> Se
 # -- shared generators --------------------------------------------------------------------
 
 
-def _weekly_blocks(log: pd.DataFrame) -> list[pd.DataFrame]:
-    """The log cut into blocks of seven UTC days from its first midnight, rows in their order."""
-    times = pd.to_datetime(log["timestamp"], utc=True)
-    week = (times - times.min().floor("D")) // pd.Timedelta(days=7)
+def _weekly_blocks(log: pd.DataFrame, today: date) -> list[pd.DataFrame]:
+    """The log cut into blocks of seven UTC days ending at yesterday's midnight, and yesterday's; rows in their order.
+
+    The weekly score history judges the seven days before each recorded day (yesterday, and
+    every seventh day before it): cut at the same midnights, each of its assessments samples
+    one block, not two. A day never spans two blocks.
+    """
+    cut = pd.Timestamp(today, tz="UTC") - pd.Timedelta(days=1)
+    week = (pd.to_datetime(log["timestamp"], utc=True) - cut) // pd.Timedelta(days=HISTORY_STEP_DAYS)
     return [part for _, part in log.groupby(week.to_numpy(), sort=True)]
 
 
