@@ -32,6 +32,8 @@ from readiness.analysis.demo import (
 )
 from readiness.errors import ModelConfigError
 from readiness.storage import schema as t
+from readiness.storage.log_blocks import block_totals
+from readiness.storage.samples import raw_rows
 from readiness.storage.store import Store
 
 TODAY = date(2026, 11, 15)  # the shared demo's date and scale (tests/conftest.py: DEMO_TODAY, DEMO_SCALE)
@@ -85,15 +87,18 @@ def criteria_of(store: Store, name: str) -> dict[str, tuple[str, float, int]]:
 
 
 def label_delays(store: Store, name: str) -> pd.DataFrame:
+    """Each delayed label of the model with its prediction's time and how many days later it arrived."""
     model = store.get_model(name)
-    p, lab = t.predictions, t.labels
-    query = (
-        select(p.c.timestamp, lab.c.received_at)
-        .select_from(lab.join(p, (p.c.model_id == lab.c.model_id) & (p.c.request_id == lab.c.request_id)))
-        .where(lab.c.model_id == model.id)
-    )
+    lab = t.labels.c
     with store.engine.connect() as conn:
-        frame = pd.DataFrame(conn.execute(query).all(), columns=["timestamp", "received_at"])
+        labels = pd.DataFrame(
+            conn.execute(select(lab.request_id, lab.received_at).where(lab.model_id == model.id)).all(),
+            columns=["request_id", "received_at"],
+        )
+    times = log_of(store, name)[["request_id", "timestamp"]]
+    frame = labels.merge(times, on="request_id", how="inner", validate="one_to_one")
+    assert len(frame) == len(labels)  # every label has its prediction
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"])
     return frame.assign(days=(frame["received_at"] - frame["timestamp"]).dt.total_seconds() / 86_400)
 
 
@@ -281,10 +286,10 @@ def probabilities_of(frame: pd.DataFrame) -> pd.DataFrame:
 
 def stored_outputs(store: Store, name: str) -> pd.DataFrame:
     """A model's logged predictions with their class probabilities' JSON, oldest first."""
-    p = t.predictions.c
-    query = select(p.prediction, p.probabilities).where(p.model_id == store.get_model(name).id).order_by(p.id)
-    with store.engine.connect() as conn:
-        return pd.DataFrame(conn.execute(query).all(), columns=["prediction", "probabilities"])
+    window = demo_window(TODAY)
+    rows = raw_rows(store, store.get_model(name).id, window.start, window.now)
+    rows = rows.sort_values("timestamp", kind="stable").reset_index(drop=True)
+    return rows[["prediction", "probabilities"]]
 
 
 def test_ticket_router_logs_each_class_probability_adding_up_to_one_with_the_top_class_predicted(
@@ -361,7 +366,9 @@ def test_labels_arrive_late_and_only_by_today(seeded, logs, name, low, high, cov
             .where(t.predictions.c.model_id == model.id, t.predictions.c.label.is_not(None))
             .limit(1)
         ).first()
-    assert inline is None  # labels come through the labels table only
+        in_blocks = block_totals(conn).get(model.id)
+    # labels come through the labels table only
+    assert inline is None and (in_blocks is None or in_blocks.n_labelled == 0)
 
 
 # -- sample CSVs --------------------------------------------------------------------------
@@ -415,14 +422,22 @@ def test_seeding_says_each_step_as_it_goes(tmp_path):
     assert starts == sorted(starts) and all(b - a == STEPS_PER_MODEL for a, b in itertools.pairwise(starts))
 
 
-def test_the_demo_profiles_its_logs_as_a_refresh_from_the_stored_rows_would(tmp_path):
+@pytest.fixture(scope="module")
+def small_demo(tmp_path_factory) -> Store:
+    """A demo seeded at a small scale for the tests that rebuild its aggregates (each drops only its own)."""
+    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('small') / 'demo.db'}")
+    seed_demo(store, today=TODAY, scale=0.05)
+    yield store
+    store.engine.dispose()
+
+
+def test_the_demo_profiles_its_logs_as_a_refresh_from_the_stored_rows_would(small_demo):
     """The seed profiles each log while storing it; dropping those profiles and refreshing rebuilds the same ones."""
     from factories import same
 
     from readiness.storage.profile_store import refresh_profiles
 
-    store = Store.open(f"sqlite:///{tmp_path / 'demo.db'}")
-    seed_demo(store, today=TODAY, scale=0.05)
+    store = small_demo
 
     def profiles() -> list[dict]:
         with store.engine.connect() as conn:
@@ -437,3 +452,34 @@ def test_the_demo_profiles_its_logs_as_a_refresh_from_the_stored_rows_would(tmp_
     for model in store.list_models():
         refresh_profiles(store, model)
     same(profiles(), seeded, "profiles")
+
+
+def test_the_demo_aggregates_performance_as_a_refresh_from_the_stored_rows_would(small_demo):
+    """The seed computes each log's day records (labels joined) and fits its estimator while storing it;
+    dropping them and refreshing rebuilds the same ones, and a refresh right after the seed finds nothing to do."""
+    from factories import same
+
+    from readiness.storage.performance_store import refresh_performance
+
+    store = small_demo
+
+    def stored() -> tuple[list[dict], list[dict]]:
+        w, s = t.perf_windows, t.perf_state
+        with store.engine.connect() as conn:
+            windows = conn.execute(select(w).order_by(w.c.model_id, w.c.window_start, w.c.model_version))
+            states = conn.execute(
+                select(s.c.model_id, s.c.baseline_id, s.c.calibrator).order_by(s.c.model_id)
+            )
+            return [{k: v for k, v in r._mapping.items() if k != "id"} for r in windows], [
+                dict(r._mapping) for r in states
+            ]
+
+    seeded = stored()
+    assert seeded[0] and sum(r["n_labelled"] for r in seeded[0]) == store.count_rows("labels")
+    assert all(refresh_performance(store, m).days_recomputed == 0 for m in store.list_models())
+    with store.begin() as conn:
+        conn.execute(t.perf_windows.delete())
+        conn.execute(t.perf_state.delete())
+    for model in store.list_models():
+        assert refresh_performance(store, model).days_recomputed > 0
+    same(stored(), seeded, "performance")

@@ -32,6 +32,7 @@ import functools
 import itertools
 import math
 from collections.abc import Callable, Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -55,7 +56,9 @@ from readiness.core.criteria import Criterion
 from readiness.core.records import FeatureSpec
 from readiness.core.validate import class_probabilities
 from readiness.errors import ModelConfigError
-from readiness.storage.profile_store import finish_in_step, profile_in_step, start_in_step, store_reference
+from readiness.storage import performance_store, profile_store
+from readiness.storage.log_blocks import append_block
+from readiness.storage.profile_store import store_reference
 from readiness.storage.settings import write_attestation, write_config, write_criterion
 from readiness.storage.store import Store
 
@@ -232,8 +235,11 @@ def seed_demo(
 ) -> DemoSummary:
     """Write the four demo models into an empty store, one after the other; ``progress`` hears each step.
 
-    Each model is stored in one transaction (registration, baseline, log, labels, day
-    profiles, criteria, checklist), then its performance aggregates, score history and
+    The next model is generated on a second thread while one is stored, so on two cores its
+    generation (mostly scikit-learn and NumPy, which release the GIL) costs no time.
+
+    Each model is stored in one transaction (registration, baseline, log as blocks, labels,
+    day profiles, performance aggregates, criteria, checklist), then its score history and
     alert history follow before the next model starts, so a reader sees a model without
     them for seconds at most.
 
@@ -259,9 +265,14 @@ def seed_demo(
 
     say(f"Seeding the demo: {len(BUILDERS)} models, {LOG_DAYS} days of logs")
     seeded = []
-    for name, build in zip(DEMO_MODELS, BUILDERS, strict=True):
-        say(f"{name}: generating the baseline and {LOG_DAYS} days of predictions")
-        seeded.append(_seed_model(store, build(seed, today, scale), today, say))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-build") as builder:
+        pending = builder.submit(BUILDERS[0], seed, today, scale)
+        for i, name in enumerate(DEMO_MODELS):
+            say(f"{name}: generating the baseline and {LOG_DAYS} days of predictions")
+            generated = pending.result()
+            if i + 1 < len(BUILDERS):
+                pending = builder.submit(BUILDERS[i + 1], seed, today, scale)
+            seeded.append(_seed_model(store, generated, today, say))
     say("Demo seeded")
     return DemoSummary(tuple(seeded), window.start, window.now)
 
@@ -275,7 +286,9 @@ def _seed_model(store: Store, generated: DemoModel, today: date, say: Callable[[
     seeded = write_model(store, generated, today)
     model = store.get_model(name)
     say(f"{name}: profiling its log for the Drift and Performance pages")
-    refresh_model(store, model)  # the Performance page and the checklist read per-day aggregates
+    # the Performance page and the checklist read per-day aggregates: stored with the log, so this
+    # refresh finds nothing left to do (it would catch anything the seed had not aggregated)
+    refresh_model(store, model)
     say(f"{name}: recording a weekly score history")
     # a weekly score history over the log, so the Checklist page has a trend to show
     backfill_history(store, model, LOG_DAYS, HISTORY_STEP_DAYS, today)
@@ -286,7 +299,12 @@ def _seed_model(store: Store, generated: DemoModel, today: date, say: Callable[[
 
 
 def write_model(store: Store, model: DemoModel, today: date | None = None) -> SeededModel:
-    """Store one generated model: registration, baseline, log, labels, criteria and checklist, atomically."""
+    """Store one generated model: registration, baseline, log, labels, criteria and checklist, atomically.
+
+    The log is stored as uploads store it, as Parquet blocks (one per week of the log, see
+    :func:`_weekly_blocks`), and its day profiles and performance records are computed from the
+    rows at hand in the same transaction, the labels joined to them: nothing is read back.
+    """
     names = [f.name for f in model.features]
     today = today or datetime.now(UTC).date()
     with store.begin() as conn:
@@ -302,13 +320,18 @@ def write_model(store: Store, model: DemoModel, today: date | None = None) -> Se
         store.add_baseline(conn, row, model.baseline, model.features, model.classes, "demo baseline", None)
         baseline = store.active_baseline(row.id, conn)
         assert baseline is not None
-        store_reference(conn, row, baseline, model.baseline)
-        step = start_in_step(store, conn, row, baseline)  # profiled while the rows are at hand
-        n_predictions = store.append_predictions(conn, row, model.log, names, None)
-        if step is not None:
-            profile_in_step(conn, step, model.log, names)
-            finish_in_step(conn, step)
+        reference = store_reference(conn, row, baseline, model.baseline)
+        profiles = profile_store.start_new_baseline_in_step(conn, row, baseline, reference)
+        records = performance_store.start_new_baseline_in_step(conn, row, baseline, model.baseline)
         store.insert_labels(conn, row.id, model.labels, None)
+        labels = model.labels.set_index("request_id")  # joined to their rows as a refresh would join them
+        n_predictions = 0
+        for block in _weekly_blocks(model.log, today):
+            n_predictions += append_block(conn, row.id, block, model.features, None)
+            profile_store.profile_in_step(conn, profiles, block, names)
+            performance_store.labelled_records_in_step(records, block, labels)
+        profile_store.finish_in_step(conn, profiles)
+        performance_store.finish_new_baseline_in_step(conn, records)
         for c in model.criteria:
             write_criterion(store, conn, row.id, c, DEMO_ACTOR)
         for a in model.attestations:
@@ -331,6 +354,18 @@ def write_model(store: Store, model: DemoModel, today: date | None = None) -> Se
 
 
 # -- shared generators --------------------------------------------------------------------
+
+
+def _weekly_blocks(log: pd.DataFrame, today: date) -> list[pd.DataFrame]:
+    """The log cut into blocks of seven UTC days ending at yesterday's midnight, and yesterday's; rows in their order.
+
+    The weekly score history judges the seven days before each recorded day (yesterday, and
+    every seventh day before it): cut at the same midnights, each of its assessments samples
+    one block, not two. A day never spans two blocks.
+    """
+    cut = pd.Timestamp(today, tz="UTC") - pd.Timedelta(days=1)
+    week = (pd.to_datetime(log["timestamp"], utc=True) - cut) // pd.Timedelta(days=HISTORY_STEP_DAYS)
+    return [part for _, part in log.groupby(week.to_numpy(), sort=True)]
 
 
 def _single_threaded(build: Builder) -> Builder:

@@ -555,6 +555,118 @@ def start_in_step(
     return step
 
 
+def start_new_baseline_in_step(
+    conn: Connection, model: Model, baseline: Baseline, rows: pd.DataFrame
+) -> InStep:
+    """Day records of the blocks stored with a new baseline, in its transaction, when they are the model's only rows.
+
+    ``rows``: the baseline's canonical rows, as stored. Starts the refresh state as the first
+    refresh would (older aggregates dropped, the estimator fitted on the baseline), without
+    reading the baseline back. Labels the transaction stores before the blocks are joined to
+    their rows; :func:`finish_new_baseline_in_step` then moves both watermarks past them.
+    """
+    estimator = frame_estimator(model, baseline, rows)
+    conn.execute(delete(t.perf_windows).where(t.perf_windows.c.model_id == model.id))
+    conn.execute(delete(t.perf_state).where(t.perf_state.c.model_id == model.id))
+    conn.execute(
+        t.perf_state.insert().values(
+            model_id=model.id,
+            baseline_id=baseline.id,
+            prediction_watermark=0,
+            label_watermark=0,
+            calibrator=_estimator_text(model, estimator),
+            updated_at=utcnow(),
+        )
+    )
+    step = InStep(model, baseline, estimator, 0)
+    step.blocks = True
+    step.labelled = True  # records_in_step looks the rows' delayed labels up
+    return step
+
+
+def frame_estimator(model: Model, baseline: Baseline, rows: pd.DataFrame) -> estimators.Estimator | None:
+    """The estimator :func:`fit_baseline_estimator` fits, from the baseline's canonical rows at hand."""
+    if model.task == "regression":
+        labelled = rows[rows["label"].notna()].reset_index(drop=True)
+        numeric = (
+            pd.to_numeric(labelled["label"], errors="coerce").notna()
+            & pd.to_numeric(labelled["prediction"], errors="coerce").notna()
+        )
+        if not numeric.any():
+            return None
+        features = typed_log_frame(labelled, baseline.features)
+        return loss_estimation.fit_loss_model(
+            features, labelled["prediction"].to_numpy(), labelled["label"].to_numpy(), baseline.features
+        )
+    outputs = pd.DataFrame(
+        {
+            name: rows[name] if name in rows else pd.Series(None, index=rows.index, dtype=object)
+            for name in ("prediction", "score", "label", "probabilities")
+        }
+    )
+    outputs["score"] = pd.to_numeric(outputs["score"], errors="coerce")
+    if model.task == "multiclass":
+        probabilities = probability_matrix(outputs["probabilities"], baseline.classes)
+        usable = ~pd.isna(probabilities).any(axis=1) & outputs["label"].notna().to_numpy()
+        if not usable.any():
+            return None
+        return multiclass_estimation.fit_class_calibrators(
+            probabilities[usable], outputs["label"].to_numpy()[usable], baseline.classes
+        )
+    labelled = outputs[outputs["score"].notna() & outputs["label"].notna()]
+    if labelled.empty:
+        return None
+    return estimation.fit_calibrator(
+        labelled["score"].to_numpy(), labelled["label"].to_numpy(), model.positive_class
+    )
+
+
+def labelled_records_in_step(step: InStep, frame: pd.DataFrame, labels: pd.DataFrame) -> None:
+    """As :func:`records_in_step`, with the rows' delayed labels given instead of looked up.
+
+    ``labels``: the delayed labels this transaction stored for the rows, indexed by request id
+    (label, received_at, and arrived_at when stated; naive UTC times), as the refresh would join them.
+    """
+    rows = _as_read_back(frame, step.baseline.feature_names)
+    at = labels.index.get_indexer(frame["request_id"])
+    matched = at >= 0
+    label = rows["label"].to_numpy(dtype=object, copy=True)
+    label[matched] = labels["label"].to_numpy(dtype=object)[at[matched]]
+    rows["label"] = label
+    for column in ("received_at", "arrived_at"):
+        if column in labels:
+            times = rows[column].to_numpy(dtype="datetime64[us]", copy=True)
+            times[matched] = labels[column].to_numpy(dtype="datetime64[us]")[at[matched]]
+            rows[column] = times
+    features = None
+    if isinstance(step.estimator, loss_estimation.LossModel):
+        features = typed_log_frame(frame[list(step.baseline.feature_names)], step.baseline.features)
+        features.index = rows.index
+    for (day, version), part in rows.groupby([rows["timestamp"].dt.floor("D"), "model_version"], sort=True):
+        key = (pd.Timestamp(day).to_pydatetime(), str(version))
+        record = day_record(step.model, step.baseline, step.estimator, key[0], key[1], part, features)
+        held = step.records.get(key)
+        step.records[key] = record if held is None else _merged(step, [held, record])
+
+
+def finish_new_baseline_in_step(conn: Connection, step: InStep) -> None:
+    """Store the step's day records and move the label watermark past the model's labels, all joined in step.
+
+    The baseline is new, so no day has a stored record to merge with: the records go in with one insert.
+    """
+    records = [_row(step.model, step.baseline, record) for _, record in sorted(step.records.items())]
+    if records:
+        conn.execute(t.perf_windows.insert(), records)
+    newest = conn.execute(
+        select(func.max(t.labels.c.id)).where(t.labels.c.model_id == step.model.id)
+    ).scalar_one()
+    conn.execute(
+        update(t.perf_state)
+        .where(t.perf_state.c.model_id == step.model.id)
+        .values(label_watermark=int(newest or 0), updated_at=utcnow())
+    )
+
+
 def records_in_step(store: Store, conn: Connection, step: InStep, frame: pd.DataFrame) -> None:
     """Add the day records of canonical rows this transaction is storing to the step's (merged per day and version)."""
     rows = _as_read_back(frame, step.baseline.feature_names)

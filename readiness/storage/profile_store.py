@@ -281,6 +281,24 @@ def start_in_step(
     return InStep(model, baseline, _stored_reference(store, conn, model, baseline), watermark)
 
 
+def start_new_baseline_in_step(
+    conn: Connection, model: Model, baseline: Baseline, reference: Reference
+) -> InStep:
+    """Profile the blocks stored with a new baseline, in its transaction, when they are the model's only rows.
+
+    Starts the baseline's profile state as its first refresh would (older profiles dropped,
+    watermark at zero), so no refresh reads the blocks back to profile them (the demo's seed).
+    """
+    conn.execute(delete(t.profiles).where(t.profiles.c.model_id == model.id))
+    conn.execute(delete(t.profile_state).where(t.profile_state.c.model_id == model.id))
+    conn.execute(
+        t.profile_state.insert().values(
+            model_id=model.id, baseline_id=baseline.id, watermark=0, updated_at=utcnow()
+        )
+    )
+    return InStep(model, baseline, reference, 0, True)
+
+
 def profile_in_step(conn: Connection, step: InStep, frame: pd.DataFrame, feature_names: Sequence[str]) -> int:
     """Merge the day profiles of canonical rows this transaction just stored, as a refresh would; return the days."""
     features = [name for name in feature_names if name not in OUTPUT_ROLES]

@@ -170,8 +170,8 @@ def _newest_block_rows(
 ) -> list[str]:
     """Feature JSON of the last ``n`` rows of the newest uploaded block, those in [lo, hi)."""
     infos = log_blocks.block_infos(conn, model_id)
-    if not infos:
-        return []
+    if not infos or infos[-1].last_time < lo or infos[-1].first_time >= hi:
+        return []  # no row of the newest block is in range (a past day's assessment): nothing to decode
     baseline = store.active_baseline(model_id, conn)
     features = baseline.features if baseline is not None else ()
     rows = log_blocks.read_block(conn, infos[-1].id, features, ("timestamp",)).tail(n)
