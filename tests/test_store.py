@@ -167,7 +167,8 @@ def test_failure_after_partial_insert_of_predictions_leaves_nothing(store, monke
     original = ingest_module.append_block
 
     def half_then_fail(conn, model_id, frame, features, ingestion_id, data=None):
-        original(conn, model_id, frame.iloc[: len(frame) // 2], features, ingestion_id)  # not the encoded whole
+        # half the rows, encoded again (not the whole block's ``data``)
+        original(conn, model_id, frame.iloc[: len(frame) // 2], features, ingestion_id)
         assert conn.execute(select(func.sum(t.prediction_blocks.c.n_rows))).scalar_one() == 50
         raise RuntimeError("disk full")
 

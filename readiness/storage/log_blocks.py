@@ -104,7 +104,7 @@ def block_infos(
             row.n_rows,
             row.first_time,
             row.last_time,
-            {datetime.strptime(d, "%Y-%m-%d"): n for d, n in json.loads(row.days).items()},
+            {datetime.fromisoformat(d): n for d, n in json.loads(row.days).items()},
         )
         for row in conn.execute(query)
     ]
