@@ -174,9 +174,9 @@ def test_data_page_proposes_a_labels_files_arrival_time_and_stores_it(fraud_stor
     assert next(s for s in at.selectbox if s.label.startswith("Label (ground truth)")).value == "outcome"
     at.button[0].click().run()
     assert "Stored 2 labels row(s)" in at.success[0].value, [e.value for e in at.error]
-    with fraud_store.engine.connect() as conn:
-        stored = conn.exec_driver_sql("SELECT request_id, arrived_at FROM labels ORDER BY request_id").all()
-    assert [(r, str(a)[:16]) for r, a in stored] == [("r1", "2026-11-05 08:00"), ("r2", "2026-11-06 09:30")]
+    stored = fraud_store.all_delayed_labels(fraud_store.get_model("fraud").id)  # label rows and label blocks
+    arrived = stored.loc[["r1", "r2"], "arrived_at"]
+    assert [str(a)[:16] for a in arrived] == ["2026-11-05 08:00", "2026-11-06 09:30"]
 
 
 def test_data_page_shows_a_validation_error_and_stores_nothing(fraud_store):
