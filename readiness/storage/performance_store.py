@@ -86,27 +86,13 @@ def fit_baseline_estimator(store: Store, model: Model, baseline: Baseline) -> es
     probabilities; regression: an error model of the features and the prediction.
     """
     if model.task == "regression":
-        return _fit_loss_model(store, baseline)
-    frame = baseline_outputs(store, baseline)
-    if model.task == "multiclass":
-        probabilities = probability_matrix(frame["probabilities"], baseline.classes)
-        usable = ~pd.isna(probabilities).any(axis=1) & frame["label"].notna().to_numpy()
-        if not usable.any():
-            return None
-        return multiclass_estimation.fit_class_calibrators(
-            probabilities[usable], frame["label"].to_numpy()[usable], baseline.classes
-        )
-    labelled = frame[frame["score"].notna() & frame["label"].notna()]
-    if labelled.empty:
-        return None
-    return estimation.fit_calibrator(
-        labelled["score"].to_numpy(), labelled["label"].to_numpy(), model.positive_class
-    )
+        return _loss_model(baseline, store.read_baseline(baseline))
+    return _output_estimator(model, baseline, baseline_outputs(store, baseline))
 
 
-def _fit_loss_model(store: Store, baseline: Baseline) -> loss_estimation.LossModel | None:
-    frame = store.read_baseline(baseline)
-    labelled = frame[frame["label"].notna()].reset_index(drop=True)
+def _loss_model(baseline: Baseline, rows: pd.DataFrame) -> loss_estimation.LossModel | None:
+    """The regression error model fitted on the labelled rows with numeric labels and predictions."""
+    labelled = rows[rows["label"].notna()].reset_index(drop=True)
     numeric = (
         pd.to_numeric(labelled["label"], errors="coerce").notna()
         & pd.to_numeric(labelled["prediction"], errors="coerce").notna()
@@ -116,6 +102,24 @@ def _fit_loss_model(store: Store, baseline: Baseline) -> loss_estimation.LossMod
     features = typed_log_frame(labelled, baseline.features)
     return loss_estimation.fit_loss_model(
         features, labelled["prediction"].to_numpy(), labelled["label"].to_numpy(), baseline.features
+    )
+
+
+def _output_estimator(model: Model, baseline: Baseline, outputs: pd.DataFrame) -> estimators.Estimator | None:
+    """A classifier's calibrators from its baseline outputs (numeric score, label, class probabilities)."""
+    if model.task == "multiclass":
+        probabilities = probability_matrix(outputs["probabilities"], baseline.classes)
+        usable = ~pd.isna(probabilities).any(axis=1) & outputs["label"].notna().to_numpy()
+        if not usable.any():
+            return None
+        return multiclass_estimation.fit_class_calibrators(
+            probabilities[usable], outputs["label"].to_numpy()[usable], baseline.classes
+        )
+    labelled = outputs[outputs["score"].notna() & outputs["label"].notna()]
+    if labelled.empty:
+        return None
+    return estimation.fit_calibrator(
+        labelled["score"].to_numpy(), labelled["label"].to_numpy(), model.positive_class
     )
 
 
@@ -184,18 +188,7 @@ def _state(store: Store, model: Model, baseline: Baseline) -> tuple[Any, bool, b
         state = conn.execute(select(t.perf_state).where(t.perf_state.c.model_id == model.id)).first()
         if _serves(state, model, baseline):  # a concurrent refresh set it up while this one fitted
             return state, False, False
-        conn.execute(delete(t.perf_windows).where(t.perf_windows.c.model_id == model.id))
-        conn.execute(delete(t.perf_state).where(t.perf_state.c.model_id == model.id))
-        conn.execute(
-            t.perf_state.insert().values(
-                model_id=model.id,
-                baseline_id=baseline.id,
-                prediction_watermark=0,
-                label_watermark=0,
-                calibrator=_estimator_text(model, estimator),
-                updated_at=utcnow(),
-            )
-        )
+        _restart_state(conn, model, baseline, estimator)
         state = conn.execute(select(t.perf_state).where(t.perf_state.c.model_id == model.id)).one()
     return state, replaced, True
 
@@ -555,17 +548,10 @@ def start_in_step(
     return step
 
 
-def start_new_baseline_in_step(
-    conn: Connection, model: Model, baseline: Baseline, rows: pd.DataFrame
-) -> InStep:
-    """Day records of the blocks stored with a new baseline, in its transaction, when they are the model's only rows.
-
-    ``rows``: the baseline's canonical rows, as stored. Starts the refresh state as the first
-    refresh would (older aggregates dropped, the estimator fitted on the baseline), without
-    reading the baseline back. Labels the transaction stores before the blocks are joined to
-    their rows; :func:`finish_new_baseline_in_step` then moves both watermarks past them.
-    """
-    estimator = frame_estimator(model, baseline, rows)
+def _restart_state(
+    conn: Connection, model: Model, baseline: Baseline, estimator: estimators.Estimator | None
+) -> None:
+    """Drop the model's day records and refresh state; start them afresh for this baseline and estimator."""
     conn.execute(delete(t.perf_windows).where(t.perf_windows.c.model_id == model.id))
     conn.execute(delete(t.perf_state).where(t.perf_state.c.model_id == model.id))
     conn.execute(
@@ -578,6 +564,20 @@ def start_new_baseline_in_step(
             updated_at=utcnow(),
         )
     )
+
+
+def start_new_baseline_in_step(
+    conn: Connection, model: Model, baseline: Baseline, rows: pd.DataFrame
+) -> InStep:
+    """Day records of the blocks stored with a new baseline, in its transaction, when they are the model's only rows.
+
+    ``rows``: the baseline's canonical rows, as stored. Starts the refresh state as the first
+    refresh would (older aggregates dropped, the estimator fitted on the baseline), without
+    reading the baseline back. Labels the transaction stores before the blocks are joined to
+    their rows; :func:`finish_new_baseline_in_step` then moves both watermarks past them.
+    """
+    estimator = frame_estimator(model, baseline, rows)
+    _restart_state(conn, model, baseline, estimator)
     step = InStep(model, baseline, estimator, 0)
     step.blocks = True
     step.labelled = True  # records_in_step looks the rows' delayed labels up
@@ -587,17 +587,7 @@ def start_new_baseline_in_step(
 def frame_estimator(model: Model, baseline: Baseline, rows: pd.DataFrame) -> estimators.Estimator | None:
     """The estimator :func:`fit_baseline_estimator` fits, from the baseline's canonical rows at hand."""
     if model.task == "regression":
-        labelled = rows[rows["label"].notna()].reset_index(drop=True)
-        numeric = (
-            pd.to_numeric(labelled["label"], errors="coerce").notna()
-            & pd.to_numeric(labelled["prediction"], errors="coerce").notna()
-        )
-        if not numeric.any():
-            return None
-        features = typed_log_frame(labelled, baseline.features)
-        return loss_estimation.fit_loss_model(
-            features, labelled["prediction"].to_numpy(), labelled["label"].to_numpy(), baseline.features
-        )
+        return _loss_model(baseline, rows)
     outputs = pd.DataFrame(
         {
             name: rows[name] if name in rows else pd.Series(None, index=rows.index, dtype=object)
@@ -605,20 +595,7 @@ def frame_estimator(model: Model, baseline: Baseline, rows: pd.DataFrame) -> est
         }
     )
     outputs["score"] = pd.to_numeric(outputs["score"], errors="coerce")
-    if model.task == "multiclass":
-        probabilities = probability_matrix(outputs["probabilities"], baseline.classes)
-        usable = ~pd.isna(probabilities).any(axis=1) & outputs["label"].notna().to_numpy()
-        if not usable.any():
-            return None
-        return multiclass_estimation.fit_class_calibrators(
-            probabilities[usable], outputs["label"].to_numpy()[usable], baseline.classes
-        )
-    labelled = outputs[outputs["score"].notna() & outputs["label"].notna()]
-    if labelled.empty:
-        return None
-    return estimation.fit_calibrator(
-        labelled["score"].to_numpy(), labelled["label"].to_numpy(), model.positive_class
-    )
+    return _output_estimator(model, baseline, outputs)
 
 
 def labelled_records_in_step(step: InStep, frame: pd.DataFrame, labels: pd.DataFrame) -> None:
@@ -638,6 +615,11 @@ def labelled_records_in_step(step: InStep, frame: pd.DataFrame, labels: pd.DataF
             times = rows[column].to_numpy(dtype="datetime64[us]", copy=True)
             times[matched] = labels[column].to_numpy(dtype="datetime64[us]")[at[matched]]
             rows[column] = times
+    _add_day_records(step, frame, rows)
+
+
+def _add_day_records(step: InStep, frame: pd.DataFrame, rows: pd.DataFrame) -> None:
+    """Merge the day records of ``rows`` (read-back form of ``frame``) into the step's, per day and version."""
     features = None
     if isinstance(step.estimator, loss_estimation.LossModel):
         features = typed_log_frame(frame[list(step.baseline.feature_names)], step.baseline.features)
@@ -672,15 +654,7 @@ def records_in_step(store: Store, conn: Connection, step: InStep, frame: pd.Data
     rows = _as_read_back(frame, step.baseline.feature_names)
     if step.labelled and "request_id" in frame and "request_id" not in step.baseline.feature_names:
         _with_delayed_labels(store, conn, step.model.id, rows, frame["request_id"])
-    features = None
-    if isinstance(step.estimator, loss_estimation.LossModel):
-        features = typed_log_frame(frame[list(step.baseline.feature_names)], step.baseline.features)
-        features.index = rows.index
-    for (day, version), part in rows.groupby([rows["timestamp"].dt.floor("D"), "model_version"], sort=True):
-        key = (pd.Timestamp(day).to_pydatetime(), str(version))
-        record = day_record(step.model, step.baseline, step.estimator, key[0], key[1], part, features)
-        held = step.records.get(key)
-        step.records[key] = record if held is None else _merged(step, [held, record])
+    _add_day_records(step, frame, rows)
 
 
 def finish_in_step(conn: Connection, step: InStep) -> None:
