@@ -87,6 +87,7 @@ def _go_to(kind_label: str) -> None:
 last = st.session_state.pop("last_ingest", None)
 if last is not None:
     (st.info if last.already_ingested else st.success)(inert(last.message))
+    st.toast(inert(last.message), icon=":material/check_circle:")  # seen where Confirm was, however far down
     if last.features:
         table(
             {"Feature": [f.name for f in last.features], "Type": [f.kind for f in last.features]},
