@@ -168,6 +168,16 @@ def test_control_characters_are_found_in_ascii_and_utf8_files(data, where):
         read_csv_bytes(data, "c.csv")
 
 
+def test_a_first_line_that_is_not_the_header_is_named_as_the_likely_cause():
+    data = b"3,2,yes,no\n1.0,2.0,0.5,1.5,yes\n2.0,1.0,0.1,0.2,no\n"  # counts and class names, as some exports open
+    with pytest.raises(FileFormatError, match=r"line 2 has 5 field\(s\) but the header has 4") as info:
+        read_csv_bytes(data, "counts.csv")
+    assert "If the first line is not the column names" in str(info.value)
+    with pytest.raises(FileFormatError) as later:  # a short row further down: no such hint
+        read_csv_bytes(b"a,b\n1,2\n3\n", "short.csv")
+    assert "first line" not in str(later.value)
+
+
 def test_duplicate_column_names():
     with pytest.raises(FileFormatError, match=r"duplicate column names: 'amount'\. Rename them"):
         read_csv_bytes(b"amount,region,amount\n1,x,2\n", "d.csv")

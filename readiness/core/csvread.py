@@ -213,6 +213,10 @@ def _decodes(
                 return digest.hexdigest(), None
 
 
+_NOT_A_HEADER = (
+    " If the first line is not the column names (some exports open with a title or with row and column"
+    " counts), delete it so that the names come first."
+)
 _NOT_CONTROL = bytes(range(0x20, 0x7F)) + b"\t\n\r"
 
 
@@ -383,6 +387,7 @@ class _Blocks:
                             f"{self.filename} line {reader.line_num} has {len(row)} field(s) but the header has "
                             f"{len(header)}. Check that every row has as many fields as the header, that fields "
                             f"containing a {DELIMITER_NAMES[self.delimiter]} are quoted, and that quotes are closed."
+                            + (_NOT_A_HEADER if rows == 0 and len(row) > len(header) else "")
                         )
                     rows += 1
                     if self.block_chars is not None and size >= self.block_chars:
