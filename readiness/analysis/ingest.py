@@ -37,6 +37,7 @@ from readiness.core.mapping import (
 from readiness.core.memory import release_free_memory
 from readiness.core.records import TASKS, Baseline, FeatureSpec, Model, utcnow
 from readiness.core.tablefile import TableChunk, TableFile, TableSource, megabytes, open_table
+from readiness.core.texthash import text_hashes
 from readiness.core.validate import (
     DATE_FORMATS,
     FIRST_LINE,
@@ -52,7 +53,7 @@ from readiness.core.validate import (
 )
 from readiness.errors import DataValidationError, LabelJoinError, ModelConfigError
 from readiness.storage import log_blocks, performance_store
-from readiness.storage.blocks import encode_block
+from readiness.storage.blocks import arrow_texts, encode_block
 from readiness.storage.log_blocks import append_block
 from readiness.storage.profile_store import finish_in_step, profile_in_step, start_in_step, store_reference
 from readiness.storage.settings import load_config, update_config
@@ -470,10 +471,10 @@ def _ingest_live(
         for chunk in source.chunks():
             mapping = _settle_date_format(source, mapping, chunk, "timestamp")
             valid = validate_live(chunk.frame, mapping, model.task, baseline, filename, allowed)
-            ids = _refuse_known_request_ids(store, conn, model, valid, ingestion_id, known)
+            hashed = _refuse_known_request_ids(store, conn, model, valid, ingestion_id, known)
             # Parquet encoding releases the GIL: it runs beside the profiling, on the other core
             encoded = encoder.submit(encode_block, valid.frame.copy(deep=False), baseline.features)
-            known.add(ids)
+            known.add_hashes(hashed)
             if step is not None:
                 profile_in_step(conn, step, valid.frame, baseline.feature_names)
             if records is not None:
@@ -484,7 +485,7 @@ def _ingest_live(
             first = times.min() if first is None else min(first, times.min())
             last = times.max() if last is None else max(last, times.max())
             report(0.2 + 0.55 * chunk.done, f"Stored {stored:,} predictions")
-            del valid, ids, times, chunk  # before the next block is read
+            del valid, hashed, times, chunk  # before the next block is read
             release_free_memory()  # resident size stays that of one block, whatever the file's size
         if step is not None:
             finish_in_step(conn, step)
@@ -567,17 +568,18 @@ def _newest(values: pd.Series) -> pd.Timestamp:
 
 def _refuse_known_request_ids(
     store: Store, conn, model: Model, valid: ValidFrame, ingestion_id: int, blocks: log_blocks.KnownIds
-) -> list[str]:
-    """Refuse request ids already stored for the model, by another upload or an earlier block of this one; return the block's ids."""
+) -> np.ndarray:
+    """Refuse request ids already stored for the model, by another upload or an earlier block of this one; return the block's id hashes."""
     if "request_id" not in valid.frame:
-        return []
+        return np.empty(0, dtype=np.uint64)
     ids = valid.frame["request_id"].dropna()
     given = ids.tolist()
-    known = blocks.known(conn, given)
+    hashed = text_hashes(given)  # once: checked against the stored ids here, added to them after storing
+    known = blocks.known(conn, given, hashed)
     if store.has_rows(conn, model.id):  # a service's rows, or an older version's uploads
         known |= store.existing_request_ids(conn, model.id, given, blocks=False)
     if not known:
-        return given
+        return hashed
     label = next(i for i, value in ids.items() if value in known)
     first = ids[label]
     line = _row_line(label)
@@ -622,7 +624,7 @@ def _ingest_labels(
         for chunk in source.chunks():
             mapping = _settle_date_format(source, mapping, chunk, "label_time")
             frame = validate_labels(chunk.frame, mapping, model.task, known, allowed)
-            ids = _arrow_text(frame["request_id"])
+            ids = arrow_texts(frame["request_id"])
             found = index.targets(conn, ids)
             _refuse_repeated_labels(frame, found.labelled_here, mapping.roles["request_id"])
             stored, n_replaced, as_rows = _store_labels(store, conn, model, frame, found, ingestion_id, step)
@@ -698,13 +700,6 @@ def _store_labels(
                 )
             performance_store.labels_in_step(step, found.at[in_block], blocked, relabelled)
     return len(rows) + len(blocked), replaced, bool(len(rows))
-
-
-def _arrow_text(values: pd.Series):
-    """A text column as an Arrow string array (handed over as it is when Arrow holds it)."""
-    import pyarrow as pa
-
-    return pa.array(values, type=pa.string(), from_pandas=True)
 
 
 def _refuse_repeated_labels(frame: pd.DataFrame, repeated: frozenset[str], column: str) -> None:

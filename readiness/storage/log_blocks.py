@@ -67,8 +67,8 @@ def append_block(
     ``data`` is the frame already encoded by :func:`encode_block` (say, on another thread).
     """
     times = pd.to_datetime(frame["timestamp"], utc=True).dt.tz_localize(None)
-    per_day = times.dt.normalize().value_counts()
-    days = Counter({day.strftime("%Y-%m-%d"): int(n) for day, n in per_day.items()})
+    per_day = times.dt.normalize().value_counts().sort_index()
+    days = {day.strftime("%Y-%m-%d"): int(n) for day, n in per_day.items()}
     taken = {f.name for f in features}
     labelled = int(frame["label"].notna().sum()) if "label" in frame and "label" not in taken else 0
     conn.execute(
@@ -79,7 +79,7 @@ def append_block(
             n_labelled=labelled,
             first_time=times.min().to_pydatetime(),
             last_time=times.max().to_pydatetime(),
-            days=json.dumps(dict(sorted(days.items()))),
+            days=json.dumps(days),
             data=encode_block(frame, features) if data is None else data,
         )
     )
@@ -343,16 +343,16 @@ class KnownIds:
         for data in conn.execute(select(b.data).where(b.model_id == model_id)).scalars():
             stored = _request_ids(data)
             if stored is not None:
-                self._add_hashes(text_hashes(stored.drop_null()))
+                self.add_hashes(text_hashes(stored.drop_null()))
 
     def __len__(self) -> int:
         return sum(len(run) for run in self.runs)
 
-    def known(self, conn: Connection, ids: Sequence[str]) -> set[str]:
-        """Which of these ids a block holds (exact)."""
+    def known(self, conn: Connection, ids: Sequence[str], hashed: np.ndarray | None = None) -> set[str]:
+        """Which of these ids a block holds (exact); ``hashed``: their :func:`text_hashes`, when at hand."""
         if not len(ids) or not self.runs:
             return set()
-        hashed = text_hashes(ids)
+        hashed = text_hashes(ids) if hashed is None else hashed
         hit = np.zeros(len(hashed), dtype=bool)
         for run in self.runs:
             at = np.searchsorted(run, hashed).clip(max=len(run) - 1)
@@ -362,9 +362,10 @@ class KnownIds:
 
     def add(self, ids: Sequence[str]) -> None:
         """Count these ids in (a block holding them was just stored)."""
-        self._add_hashes(text_hashes(ids))
+        self.add_hashes(text_hashes(ids))
 
-    def _add_hashes(self, hashes: np.ndarray) -> None:
+    def add_hashes(self, hashes: np.ndarray) -> None:
+        """Count ids in by their :func:`text_hashes` (a block holding them was just stored)."""
         if not len(hashes):
             return
         self.runs.append(np.sort(hashes))
