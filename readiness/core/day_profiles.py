@@ -10,6 +10,7 @@ sums (they are added in another order).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -17,6 +18,7 @@ import numpy as np
 
 from readiness.core.lazy import lazy_module
 from readiness.core.profiles import (
+    OUTPUT_ROLES,
     CategoricalProfile,
     CategoricalReference,
     ColumnProfile,
@@ -29,7 +31,10 @@ from readiness.core.profiles import (
     _check_columns,
     bin_index,
     profile_categorical,
+    typed_log_frame,
+    with_probability_outputs,
 )
+from readiness.core.windows import window_starts
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -65,6 +70,34 @@ def profile_days(frame: pd.DataFrame, reference: Reference, days: np.ndarray) ->
         )
         for i, key in enumerate(keys.tolist() if keys.dtype.kind not in "mM" else list(keys))
     }
+
+
+def profile_input(frame: pd.DataFrame, reference: Reference, feature_names: Sequence[str]) -> pd.DataFrame:
+    """Canonical log rows (validated) as the typed frame of the reference's columns that a refresh profiles.
+
+    The prediction and score are the stored outputs, missing when a feature has their name (as
+    a refresh reads them back); class probabilities become their per-class output columns.
+    """
+    features = [name for name in feature_names if name not in OUTPUT_ROLES]
+    reserved = {
+        role: frame[role]
+        if role in frame and role not in feature_names
+        else pd.Series(None, index=frame.index)
+        for role in OUTPUT_ROLES
+    }
+    rows = pd.concat([frame[features], pd.DataFrame(reserved, index=frame.index)], axis=1)
+    if "probabilities" in frame and "probabilities" not in feature_names:
+        rows["probabilities"] = frame["probabilities"]
+    return typed_log_frame(with_probability_outputs(rows, reference.specs), reference.specs)
+
+
+def utc_days(timestamps: pd.Series) -> np.ndarray:
+    """The UTC day (naive datetime64) of each time, aware or naive UTC.
+
+    >>> utc_days(pd.Series(pd.to_datetime(["2026-11-04T23:30:00-02:00"]))).astype(str).tolist()
+    ['2026-11-05T00:00:00.000000']
+    """
+    return window_starts(timestamps, "day").to_numpy(dtype="datetime64[us]")
 
 
 def _numeric_days(

@@ -22,6 +22,7 @@ import numpy as np
 from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from readiness.core import estimation, estimators, loss_estimation, multiclass_estimation
+from readiness.core.day_records import merge_into, read_back, records_of, with_delayed_labels
 from readiness.core.lazy import lazy_module
 from readiness.core.performance import DayRecord, day_record, label_record, merge_records
 from readiness.core.probabilities import probability_matrix
@@ -460,10 +461,10 @@ def _replace_day(
     w = t.perf_windows
     conn.execute(delete(w).where(w.c.baseline_id == baseline.id, w.c.window_start == day))
     if records:
-        conn.execute(w.insert(), [_row(model, baseline, r) for r in records])
+        conn.execute(w.insert(), [row_of_record(model, baseline, r) for r in records])
 
 
-def _row(model: Model, baseline: Baseline, record: DayRecord) -> dict[str, Any]:
+def row_of_record(model: Model, baseline: Baseline, record: DayRecord) -> dict[str, Any]:
     """A day record as a row of perf_windows."""
     return {
         "model_id": model.id,
@@ -604,31 +605,18 @@ def labelled_records_in_step(step: InStep, frame: pd.DataFrame, labels: pd.DataF
     ``labels``: the delayed labels this transaction stored for the rows, indexed by request id
     (label, received_at, and arrived_at when stated; naive UTC times), as the refresh would join them.
     """
-    rows = _as_read_back(frame, step.baseline.feature_names)
-    at = labels.index.get_indexer(frame["request_id"])
-    matched = at >= 0
-    label = rows["label"].to_numpy(dtype=object, copy=True)
-    label[matched] = labels["label"].to_numpy(dtype=object)[at[matched]]
-    rows["label"] = label
-    for column in ("received_at", "arrived_at"):
-        if column in labels:
-            times = rows[column].to_numpy(dtype="datetime64[us]", copy=True)
-            times[matched] = labels[column].to_numpy(dtype="datetime64[us]")[at[matched]]
-            rows[column] = times
+    rows = with_delayed_labels(read_back(frame, step.baseline.feature_names), frame["request_id"], labels)
     _add_day_records(step, frame, rows)
 
 
 def _add_day_records(step: InStep, frame: pd.DataFrame, rows: pd.DataFrame) -> None:
     """Merge the day records of ``rows`` (read-back form of ``frame``) into the step's, per day and version."""
-    features = None
-    if isinstance(step.estimator, loss_estimation.LossModel):
-        features = typed_log_frame(frame[list(step.baseline.feature_names)], step.baseline.features)
-        features.index = rows.index
-    for (day, version), part in rows.groupby([rows["timestamp"].dt.floor("D"), "model_version"], sort=True):
-        key = (pd.Timestamp(day).to_pydatetime(), str(version))
-        record = day_record(step.model, step.baseline, step.estimator, key[0], key[1], part, features)
-        held = step.records.get(key)
-        step.records[key] = record if held is None else _merged(step, [held, record])
+    merge_into(
+        step.records,
+        records_of(step.model, step.baseline, step.estimator, frame, rows),
+        step.model,
+        step.baseline,
+    )
 
 
 def finish_new_baseline_in_step(conn: Connection, step: InStep) -> None:
@@ -636,7 +624,7 @@ def finish_new_baseline_in_step(conn: Connection, step: InStep) -> None:
 
     The baseline is new, so no day has a stored record to merge with: the records go in with one insert.
     """
-    records = [_row(step.model, step.baseline, record) for _, record in sorted(step.records.items())]
+    records = [row_of_record(step.model, step.baseline, record) for _, record in sorted(step.records.items())]
     if records:
         conn.execute(t.perf_windows.insert(), records)
     newest = conn.execute(
@@ -651,7 +639,7 @@ def finish_new_baseline_in_step(conn: Connection, step: InStep) -> None:
 
 def records_in_step(store: Store, conn: Connection, step: InStep, frame: pd.DataFrame) -> None:
     """Add the day records of canonical rows this transaction is storing to the step's (merged per day and version)."""
-    rows = _as_read_back(frame, step.baseline.feature_names)
+    rows = read_back(frame, step.baseline.feature_names)
     if step.labelled and "request_id" in frame and "request_id" not in step.baseline.feature_names:
         _with_delayed_labels(store, conn, step.model.id, rows, frame["request_id"])
     _add_day_records(step, frame, rows)
@@ -672,7 +660,7 @@ def finish_in_step(conn: Connection, step: InStep) -> None:
             )
             record = _merged(step, [old, record])
             conn.execute(delete(w).where(w.c.id == stored.id))
-        conn.execute(w.insert().values(**_row(step.model, step.baseline, record)))
+        conn.execute(w.insert().values(**row_of_record(step.model, step.baseline, record)))
     if step.blocks:
         return
     newest = conn.execute(
@@ -711,32 +699,6 @@ def _merged(step: InStep, records: list[DayRecord]) -> DayRecord:
     """Records of one day and version merged into one."""
     first = records[0]
     return merge_records(records, step.model, step.baseline, first.day, first.version)
-
-
-def _as_read_back(frame: pd.DataFrame, feature_names: tuple[str, ...]) -> pd.DataFrame:
-    """Canonical upload rows as a refresh reads them back: naive UTC times, version text, no delayed labels.
-
-    A reserved column's name may also be a feature's (a feature called ``score`` in a log with
-    no score mapped): the stored output is then missing, as the refresh reads it.
-    """
-    missing = pd.Series([None] * len(frame), index=frame.index, dtype=object)
-
-    def stored(name: str) -> pd.Series:
-        return frame[name] if name in frame and name not in feature_names else missing
-
-    rows = pd.DataFrame(
-        {
-            "timestamp": pd.to_datetime(frame["timestamp"], utc=True).dt.tz_localize(None),
-            "model_version": stored("model_version").fillna("").astype(str),
-            **{
-                name: stored(name) for name in ("prediction", "score", "probabilities", "latency_ms", "label")
-            },
-        },
-        index=frame.index,
-    )
-    rows["received_at"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
-    rows["arrived_at"] = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[us]")
-    return rows
 
 
 LABELS_IN_STEP = 1_000_000  # labels a label upload holds before merging them into the day records

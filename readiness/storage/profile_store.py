@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, delete, func, select, update
 
-from readiness.core.day_profiles import profile_days
+from readiness.core.day_profiles import profile_days, profile_input
 from readiness.core.lazy import lazy_module
 from readiness.core.profiles import (
     OUTPUT_ROLES,
@@ -26,8 +26,6 @@ from readiness.core.profiles import (
     baseline_reference,
     merge,
     raw_log_frame,
-    typed_log_frame,
-    with_probability_outputs,
 )
 from readiness.core.records import Baseline, Model, utcnow
 from readiness.core.windows import window_starts
@@ -301,17 +299,7 @@ def start_new_baseline_in_step(
 
 def profile_in_step(conn: Connection, step: InStep, frame: pd.DataFrame, feature_names: Sequence[str]) -> int:
     """Merge the day profiles of canonical rows this transaction just stored, as a refresh would; return the days."""
-    features = [name for name in feature_names if name not in OUTPUT_ROLES]
-    reserved = {  # the stored prediction and score, as a refresh reads them (not features of those names)
-        role: frame[role]
-        if role in frame and role not in feature_names
-        else pd.Series(None, index=frame.index)
-        for role in OUTPUT_ROLES
-    }
-    rows = pd.concat([frame[features], pd.DataFrame(reserved, index=frame.index)], axis=1)
-    if "probabilities" in frame and "probabilities" not in feature_names:
-        rows["probabilities"] = frame["probabilities"]
-    typed = typed_log_frame(with_probability_outputs(rows, step.reference.specs), step.reference.specs)
+    typed = profile_input(frame, step.reference, feature_names)
     return _merge_days(conn, step.model, step.baseline, step.reference, typed, frame["timestamp"])
 
 
