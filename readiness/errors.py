@@ -57,6 +57,10 @@ class LabelJoinError(ReadinessError):
     """Delayed labels could not be joined to earlier predictions."""
 
 
+class ExternalLogError(ReadinessError):
+    """A model's log is profiled outside the database (by a Spark job) and in it at once, or the job cannot run."""
+
+
 # -- models and their settings -----------------------------------------------------------
 
 

@@ -54,6 +54,7 @@ from readiness.core.validate import (
 from readiness.errors import DataValidationError, LabelJoinError, ModelConfigError
 from readiness.storage import log_blocks, performance_store
 from readiness.storage.blocks import arrow_texts, encode_block
+from readiness.storage.external_store import refuse_raw_rows
 from readiness.storage.log_blocks import append_block
 from readiness.storage.profile_store import finish_in_step, profile_in_step, start_in_step, store_reference
 from readiness.storage.settings import load_config, update_config
@@ -461,6 +462,7 @@ def _ingest_live(
     stored, first, last = 0, None, None
     # one transaction, which merges the rows' aggregates into the stored days while no refresh runs
     with store.refreshing(model.id), store.begin() as conn, ThreadPoolExecutor(1) as encoder:
+        refuse_raw_rows(conn, model)  # its days come from a job over its data lake
         ingestion_id = store.record_ingestion(
             conn, model.id, "live", filename, source.head.content_hash, 0, actor
         )
@@ -616,6 +618,7 @@ def _ingest_labels(
     in_rows = False  # labels of a service's rows were stored as rows of labels
     # one transaction, which merges the labels into the stored days while no refresh runs
     with store.refreshing(model.id), store.begin() as conn:
+        refuse_raw_rows(conn, model)  # its labels are joined by the job over its data lake
         ingestion_id = store.record_ingestion(
             conn, model.id, "labels", filename, source.head.content_hash, 0, actor
         )

@@ -15,6 +15,7 @@ from readiness.core.mapping import REQUIRED_ROLES, ROLES_BY_KIND, ColumnMapping,
 from readiness.core.tablefile import megabytes
 from readiness.core.validate import validate_live
 from readiness.errors import DataValidationError, StoreError
+from readiness.storage.external_store import refuse_raw_rows
 from readiness.storage.store import Store
 
 MAX_FIELD_CHARS = 131_072  # what a CSV upload accepts in one field (the csv module's limit)
@@ -77,6 +78,7 @@ def log_predictions(
     valid = validate_live(text, mapping, model_row.task, baseline, "the logged rows", timestamp_range())
     try:
         with store.begin() as conn:
+            refuse_raw_rows(conn, model_row)  # its days come from a job over its data lake
             if "request_id" in valid.frame:
                 known = store.existing_request_ids(
                     conn, model_row.id, valid.frame["request_id"].dropna().tolist()

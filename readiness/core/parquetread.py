@@ -150,12 +150,22 @@ def _blocks(source: bytes | Path, names: list[str], rows: int) -> Iterator[pa.Ta
 
 
 def _chunk(table: pa.Table, names: list[str], start: int, total: int, filename: str) -> TableChunk:
+    end = start + table.num_rows
+    return TableChunk(text_frame(table, names, start, filename), end / total, end >= total)
+
+
+def text_frame(
+    table: pa.Table, names: list[str], start: int = 0, filename: str = "upload.parquet"
+) -> pd.DataFrame:
+    """Arrow columns as the text a CSV export of them would hold, indexed by row number from ``start``.
+
+    What validation reads, whether the rows come from an uploaded Parquet file or a Spark batch.
+    """
     frame = pd.DataFrame(
         {name.strip(): _as_text(table.column(i), name, filename, start) for i, name in enumerate(names)}
     )
     frame.index = pd.RangeIndex(start, start + table.num_rows)
-    end = start + table.num_rows
-    return TableChunk(frame, end / total, end >= total)
+    return frame
 
 
 def _reason(exc: BaseException) -> str:

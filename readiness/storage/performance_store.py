@@ -135,6 +135,13 @@ def baseline_estimator(store: Store, model: Model, baseline: Baseline) -> estima
     return stored_estimator(state.calibrator) if state is not None else None
 
 
+def serving_estimator(store: Store, model: Model) -> estimators.Estimator | None:
+    """The label-free estimator of the model's refresh state (fitted on its active baseline by the first refresh)."""
+    with store.engine.connect() as conn:
+        state = conn.execute(select(t.perf_state).where(t.perf_state.c.model_id == model.id)).first()
+    return None if state is None else stored_estimator(state.calibrator)
+
+
 def stored_estimator(text: str) -> estimators.Estimator | None:
     """The estimator a refresh state holds (None: none could be fitted)."""
     if not text:

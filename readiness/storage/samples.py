@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Table, func, select
 
 from readiness.core.lazy import lazy_module
 from readiness.core.records import Baseline, features_to_json
-from readiness.storage import log_blocks
+from readiness.storage import external_store, log_blocks
 from readiness.storage import schema as t
 from readiness.storage.sql import LABELLED_LOG, chunks, effective_label, result_frame
 from readiness.storage.store import Store
@@ -38,6 +38,8 @@ def sample_predictions(
     p = t.predictions
     in_range = (p.c.model_id == model_id) & (p.c.timestamp >= lo) & (p.c.timestamp < hi)
     with store.engine.connect() as conn:
+        if external_store.is_external(conn, model_id):  # its rows stay in the data lake: their days' samples
+            return external_store.external_sample(conn, model_id, lo, hi, n, seed)
         blocked = _block_sample(store, conn, model_id, lo, hi, n, seed)
         first = conn.execute(select(p.c.id).where(in_range).order_by(p.c.timestamp, p.c.id).limit(1)).scalar()
         last = conn.execute(
@@ -160,6 +162,8 @@ def newest_rows(store: Store, model_id: int, lo: datetime, hi: datetime, n: int)
         select(p.c.timestamp, p.c.features).where(p.c.model_id == model_id).order_by(p.c.id.desc()).limit(n)
     )
     with store.engine.connect() as conn:
+        if external_store.is_external(conn, model_id):
+            return external_store.newest_external_rows(conn, model_id, lo, hi, n)
         rows = conn.execute(query).all()
         newest = _newest_block_rows(store, conn, model_id, lo, hi, n)
     return [features for ts, features in rows if lo <= ts < hi] + newest

@@ -270,6 +270,24 @@ profile_state = Table(
     Column("updated_at", DateTime, nullable=False),
 )
 
+# Days of a log that never entered this database (a Spark job over a data lake profiled them):
+# their rows, labelled rows, first and last time, and a bounded sample of their rows' features
+# (JSON list of feature objects) for the checks that need raw rows. The job writes each day's
+# profiles and day records with it, for the baseline named here.
+external_days = Table(
+    "external_days",
+    metadata,
+    Column("model_id", ForeignKey("models.id", ondelete="CASCADE"), primary_key=True),
+    Column("day", DateTime, primary_key=True),  # UTC day
+    Column("baseline_id", Integer, nullable=False),
+    Column("n_rows", BigInteger, nullable=False),
+    Column("n_labelled", BigInteger, nullable=False),
+    Column("first_time", DateTime, nullable=False),
+    Column("last_time", DateTime, nullable=False),
+    Column("sample", Text, nullable=False),
+    Column("written_at", DateTime, nullable=False),
+)
+
 # -- performance: per model, baseline, UTC day and model version -------------------------
 
 perf_windows = Table(
