@@ -10,6 +10,7 @@ records and the drift and performance results must be the same (sums to 1e-12, r
 from __future__ import annotations
 
 import io
+import itertools
 import json
 from dataclasses import replace
 from datetime import datetime
@@ -83,7 +84,7 @@ def external(tmp_path, task: str, cuts=(0, 700, 1_450, 2_900, ROWS)) -> Store:
     table, labels = log_table(task), labels_frame(task).astype(str)
     plan = external_plan(store, "m", table.column_names, label_columns=list(labels.columns))
     parts = []
-    for lo, hi in zip(cuts[:-1], cuts[1:], strict=True):
+    for lo, hi in itertools.pairwise(cuts):
         frame = text_frame(table.slice(lo, hi - lo), table.column_names)
         parts.append(profile_frames(plan, [(frame, labels[labels["request_id"].isin(frame["request_id"])])]))
     merged = merge_parts(plan, reversed(parts))
@@ -147,7 +148,7 @@ def test_running_again_from_a_day_replaces_those_days_only(tmp_path):
     table = log_table()
     plan = external_plan(store, "m", table.column_names)
     since = datetime(2026, 3, 2)
-    frame = text_frame(table.slice(1_440, 1_000), table.column_names)  # a day and a part, no labels
+    frame = text_frame(table.slice(1_000, 1_440), table.column_names)  # rows of day 1 left out by since
     parts = profile_frames(replace(plan, since=since), [(frame, None)])
     written = store_parts(store, plan, parts, since)
     assert (written.days_written, written.days_removed, written.rows) == (1, 1, 1_000)

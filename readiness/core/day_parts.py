@@ -108,9 +108,12 @@ def day_parts(plan: PartsPlan, frame: pd.DataFrame, labels: pd.DataFrame | None 
     valid = validate_live(
         frame, plan.mapping, plan.model.task, plan.baseline, plan.source, plan.allowed
     ).frame
+    days = utc_days(valid["timestamp"])
+    if plan.since is not None:
+        kept = days >= np.datetime64(plan.since, "us")
+        valid, days = valid[kept], days[kept]
     if valid.empty:
         return DayParts()
-    days = utc_days(valid["timestamp"])
     typed = profile_input(valid, plan.reference, plan.baseline.feature_names)
     profiles = {
         pd.Timestamp(day).to_pydatetime(): profile

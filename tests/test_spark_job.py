@@ -1,0 +1,112 @@
+"""A real local Spark session profiles a Parquet log into the same days an upload of the same rows stores.
+
+The log is written as Parquet in several files, so Spark reads it in several partitions whose
+rows split days; delayed labels (with stated arrival times) arrive as a second Parquet dataset
+joined by request id. Needs PySpark and Java (requirements-spark.txt): skipped with the reason
+when either is missing, a failure in CI (CI=true).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from datetime import datetime
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from factories import baseline_csv, same
+from sqlalchemy import select
+from test_external_days import ROWS, labels_frame, log_table, results, rows_of, uploaded
+
+from readiness import ModelSpec, ingest_csv
+from readiness.storage import schema as t
+from readiness.storage.store import Store
+
+
+def _missing() -> str | None:
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "PySpark is not installed (pip install -r requirements-spark.txt)"
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        return "Java is not installed (apt-get install -y openjdk-17-jre-headless)"
+    return None
+
+
+REASON = _missing()
+if REASON and os.environ.get("CI") == "true":
+    pytest.fail(f"Spark tests must run in CI: {REASON}", pytrace=False)
+pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
+
+
+@pytest.fixture(scope="module")
+def spark():
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # the workers run this interpreter, with the package
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("readiness-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    yield session
+    session.stop()
+
+
+def lake(tmp_path, task: str = "binary") -> tuple[str, str]:
+    """The log as four Parquet files cut mid-day, and the labels as one."""
+    log, labels = tmp_path / "log", tmp_path / "labels"
+    log.mkdir()
+    labels.mkdir()
+    table = log_table(task)
+    for k, (lo, hi) in enumerate([(0, 700), (700, 1_450), (1_450, 2_900), (2_900, ROWS)]):
+        pq.write_table(table.slice(lo, hi - lo), log / f"part-{k}.parquet")
+    pq.write_table(pa.Table.from_pandas(labels_frame(task), preserve_index=False), labels / "part-0.parquet")
+    return str(log), str(labels)
+
+
+def spark_store(tmp_path, task: str = "binary") -> Store:
+    store = Store.open(f"sqlite:///{tmp_path}/spark.db")
+    spec = ModelSpec(task, "1" if task == "binary" else None)
+    ingest_csv(store, "m", "baseline", baseline_csv(400, task=task), "b.csv", new_model=spec)
+    return store
+
+
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_spark_profiles_equal_an_upload_of_the_same_rows(tmp_path, spark, task):
+    from readiness.analysis.spark_job import spark_profile
+
+    log, labels = lake(tmp_path, task)
+    store = spark_store(tmp_path, task)
+    written = spark_profile(spark, store, "m", log, labels)
+    assert (written.days_written, written.rows) == (3, ROWS)
+    whole = uploaded(tmp_path, task)
+    by_day = lambda r: r["window_start"]  # noqa: E731
+    same(rows_of(store, t.profiles, by_day), rows_of(whole, t.profiles, by_day), "profiles")
+    by_version = lambda r: (r["window_start"], r["model_version"])  # noqa: E731
+    same(
+        rows_of(store, t.perf_windows, by_version), rows_of(whole, t.perf_windows, by_version), "perf_windows"
+    )
+    same(results(store), results(whole), "results")
+
+
+def test_running_again_is_idempotent_and_since_redoes_only_later_days(tmp_path, spark):
+    from readiness.analysis.spark_job import spark_profile
+
+    log, labels = lake(tmp_path)
+    store = spark_store(tmp_path)
+    spark_profile(spark, store, "m", log, labels)
+    first = rows_of(store, t.profiles, lambda r: r["window_start"])
+    again = spark_profile(spark, store, "m", log, labels, since=datetime(2026, 3, 2))
+    assert (again.days_written, again.days_removed, again.rows) == (2, 0, ROWS - 1_440)
+    same(rows_of(store, t.profiles, lambda r: r["window_start"]), first, "profiles")
+    with store.engine.connect() as conn:
+        actions = conn.execute(
+            select(t.audit_log.c.action).where(t.audit_log.c.action == "spark.profile")
+        ).all()
+    assert len(actions) == 2
