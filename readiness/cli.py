@@ -15,7 +15,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from readiness.cli_alerts import EXIT_DELIVERY_FAILED, alerts_command, watch_command
@@ -29,7 +29,7 @@ from readiness.core.mapping import KINDS, check_mapping, parse_mapping_pairs
 from readiness.core.records import TASKS, Model, utcnow
 from readiness.core.status import ReadinessStatus
 from readiness.core.windows import WINDOWS
-from readiness.errors import ReadinessError, StoreError, one_line
+from readiness.errors import ModelConfigError, ReadinessError, StoreError, one_line
 from readiness.storage.store import Store
 
 EXIT_NOT_READY = 1
@@ -182,6 +182,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     refresh = sub.add_parser("refresh", help="bring stored aggregates up to date with rows services inserted")
     refresh.add_argument("--model", help="one model (default: every model)")
+
+    spark = sub.add_parser(
+        "spark-profile",
+        help="profile a model's log where it lives (Parquet in a data lake) with Apache Spark; store its days here",
+        description="Runs with spark-submit on a cluster or on a local Spark; needs pip install -r requirements-spark.txt.",
+    )
+    spark.add_argument("--model", required=True, help="model name (created by --baseline when new)")
+    spark.add_argument(
+        "log", help="Parquet path of the prediction log (a file, a folder or a glob; s3a://, hdfs://...)"
+    )
+    spark.add_argument("--baseline", type=Path, help="baseline file to ingest first (CSV or Parquet)")
+    spark.add_argument(
+        "--task", choices=TASKS, help="task of a new model (default: proposed from the baseline)"
+    )
+    spark.add_argument("--positive-class", help="positive class of a new binary model")
+    spark.add_argument(
+        "--labels", help="Parquet path of delayed labels (request id, label, optionally label time)"
+    )
+    spark.add_argument("--since", help="redo only UTC days from this one on (YYYY-MM-DD); earlier days stay")
+    spark.add_argument("--map", action="append", default=[], metavar="COLUMN=ROLE", help="the log's mapping")
+    spark.add_argument(
+        "--label-map", action="append", default=[], metavar="COLUMN=ROLE", help="the labels' mapping"
+    )
+    spark.add_argument("--master", help="Spark master when not run by spark-submit (e.g. local[2])")
+    spark.add_argument("--actor", default=None, help=ACTOR_HELP)
 
     record = sub.add_parser("record", help="record every model's readiness score of the day (run it daily)")
     record.add_argument("--model", help="one model (default: every model)")
@@ -606,6 +631,52 @@ def _refresh(args: argparse.Namespace) -> int:
     return 1 if any(r.error for r in done) else 0
 
 
+def _spark_profile(args: argparse.Namespace) -> int:
+    from readiness.analysis.spark_job import spark_profile, spark_session
+
+    store = _open(args)
+    if args.baseline is not None:
+        _ingest(
+            argparse.Namespace(
+                **{
+                    **vars(args),
+                    "kind": "baseline",
+                    "file": args.baseline,
+                    "map": [],
+                    "date_format": "",
+                    "owner": "",
+                    "description": "",
+                    "historical": None,
+                }
+            )
+        )
+    since = _since(args.since)
+    started = time.perf_counter()
+    with spark_session(args.master) as spark:
+        written = spark_profile(
+            spark, store, args.model, args.log, args.labels, since, args.map, args.label_map
+        )
+    seconds = time.perf_counter() - started
+    print(
+        f"{written.model}: profiled {written.rows:,} prediction(s) into {written.days_written} day(s)"
+        + (f", removed {written.days_removed} day(s) no longer in the log" if written.days_removed else "")
+        + f" in {seconds:.1f} s ({written.rows / max(seconds, 1e-9):,.0f} rows/s)."
+    )
+    return 0
+
+
+def _since(text: str | None) -> datetime | None:
+    """A --since day, or None."""
+    if text is None:
+        return None
+    try:
+        return datetime.strptime(text, "%Y-%m-%d")
+    except ValueError:
+        raise ModelConfigError(
+            f"--since {text!r} is not a day: write it as YYYY-MM-DD, e.g. 2026-11-01."
+        ) from None
+
+
 def _record(args: argparse.Namespace) -> int:
     from readiness.analysis.assessment import assess_model, record_score, record_scores
 
@@ -775,6 +846,7 @@ COMMANDS = {
     "checklist": _checklist,
     "gate": _gate,
     "refresh": _refresh,
+    "spark-profile": _spark_profile,
     "record": _record,
     "report": _report,
     "watch": watch_command,

@@ -110,3 +110,40 @@ def test_running_again_is_idempotent_and_since_redoes_only_later_days(tmp_path, 
             select(t.audit_log.c.action).where(t.audit_log.c.action == "spark.profile")
         ).all()
     assert len(actions) == 2
+
+
+def test_the_command_ingests_the_baseline_profiles_the_lake_and_says_how_fast(tmp_path, spark, capsys):
+    from readiness.cli import main
+
+    log, labels = lake(tmp_path)
+    baseline = tmp_path / "baseline.csv"
+    baseline.write_bytes(baseline_csv(400))
+    url = f"sqlite:///{tmp_path}/cli.db"
+    args = [
+        "--database",
+        url,
+        "spark-profile",
+        "--model",
+        "m",
+        "--baseline",
+        str(baseline),
+        "--task",
+        "binary",
+    ]
+    code = main([*args, "--positive-class", "1", log, "--labels", labels])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert "m: profiled 3,000 prediction(s) into 3 day(s)" in out and "rows/s" in out
+    assert Store.open(url).count_rows("external_days") == 3
+
+
+def test_a_since_that_is_not_a_day_is_refused_by_name(tmp_path, spark, capsys):
+    from readiness.cli import main
+
+    log, _ = lake(tmp_path)
+    store = spark_store(tmp_path)
+    code = main(
+        ["--database", str(store.engine.url), "spark-profile", "--model", "m", log, "--since", "yesterday"]
+    )
+    assert code != 0
+    assert "--since 'yesterday' is not a day" in capsys.readouterr().err

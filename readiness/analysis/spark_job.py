@@ -10,7 +10,10 @@ PySpark is optional (requirements-spark.txt): this module imports it only when a
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -69,6 +72,32 @@ def spark_profile(
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(BATCH_ROWS))
     rows = _merged_rows(frame, plan)
     return store_parts(store, plan, parts_from_rows(plan, rows), since, actor)
+
+
+@contextmanager
+def spark_session(master: str | None = None) -> Iterator[SparkSession]:
+    """The running Spark session (spark-submit's), or a new one on ``master``; a session started here is stopped after.
+
+    A local master runs its Python workers on this interpreter, which has the package.
+    """
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        yield active
+        return
+    if master is None or master.startswith("local"):
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    builder = SparkSession.builder.appName("readiness spark-profile").config(
+        "spark.sql.session.timeZone", "UTC"
+    )
+    if master is not None:
+        builder = builder.master(master)
+    session = builder.getOrCreate()
+    try:
+        yield session
+    finally:
+        session.stop()
 
 
 def _from(frame: DataFrame, plan: PartsPlan, since: datetime | None) -> DataFrame:

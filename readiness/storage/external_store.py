@@ -11,16 +11,19 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 from sqlalchemy import Connection, delete, func, select
 
-from readiness.core.day_parts import DayParts
 from readiness.core.records import Baseline, Model, utcnow
 from readiness.errors import ExternalLogError
 from readiness.storage import schema as t
 from readiness.storage.performance_store import row_of_record
 from readiness.storage.store import Store
+
+if TYPE_CHECKING:
+    from readiness.core.day_parts import DayParts
 
 
 @dataclass(frozen=True)
