@@ -182,3 +182,24 @@ def test_a_bad_value_in_a_block_is_named_as_an_upload_names_it(tmp_path):
     frame.loc[42, "amount"] = "lots"
     with pytest.raises(DataValidationError, match="amount"):
         profile_frames(plan, [(frame, None)])
+
+
+def test_the_overview_numbers_and_the_checklist_of_external_days_equal_those_of_the_upload(tmp_path):
+    from readiness.analysis.assessment import assess_model
+
+    whole, parts = uploaded(tmp_path, "binary"), external(tmp_path, "binary")
+    for store in (whole, parts):
+        (stats,) = store.model_stats()
+        assert (stats.n_predictions, stats.n_labelled) == (ROWS, 1_000)
+        assert (stats.first_timestamp, stats.last_timestamp) == (
+            datetime(2026, 3, 1),
+            datetime(2026, 3, 3, 1, 59),
+        )
+        assert store.prediction_bounds(stats.model.id, before=datetime(2026, 3, 2, 12)) == (
+            datetime(2026, 3, 1),
+            datetime(2026, 3, 2, 11, 59) if store is whole else datetime(2026, 3, 2),  # a cut day: its start
+        )
+    judged = [assess_model(s, s.get_model("m"), now=AS_OF) for s in (whole, parts)]
+    statuses = [{r.item.key: r.status for r in a.results} for a in judged]
+    assert statuses[1] == statuses[0]
+    assert judged[1].score.score_0_100 == judged[0].score.score_0_100

@@ -26,6 +26,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    case,
     create_engine,
     event,
     func,
@@ -797,6 +798,26 @@ class Store:
             if log_blocks.block_infos(c, model_id):
                 first = _earliest(first, log_blocks.first_time(c, model_id))
                 newest = _latest(newest, log_blocks.last_time_before(c, model_id, before))
+            outside = self._external_bounds(c, model_id, before)
+        return _earliest(first, outside[0]), _latest(newest, outside[1])
+
+    @staticmethod
+    def _external_bounds(
+        conn: Connection, model_id: int, before: datetime | None
+    ) -> tuple[datetime | None, datetime | None]:
+        """First and last time of the model's days profiled outside the database (the last before ``before``).
+
+        Only each day's first and last time are known: a day that ``before`` cuts gives its first time.
+        """
+        e = t.external_days.c
+        last: ColumnElement[Any] = func.max(e.last_time)
+        if before is not None:
+            last = (
+                select(func.max(case((e.last_time < before, e.last_time), else_=e.first_time)))
+                .where(e.model_id == model_id, e.first_time < before)
+                .scalar_subquery()
+            )
+        first, newest = conn.execute(select(func.min(e.first_time), last).where(e.model_id == model_id)).one()
         return first, newest
 
     def committed_bounds(self, model_id: int) -> tuple[int | None, int | None]:
@@ -884,6 +905,19 @@ class Store:
             base = {r[0]: r[1] for r in c.execute(base_query)}
             blocks = log_blocks.block_totals(c)
             delayed = self._delayed_on_blocks(c, set(blocks)) if labels else {}
+            e = t.external_days.c
+            outside = {
+                r[0]: r[1:]
+                for r in c.execute(
+                    select(
+                        e.model_id,
+                        func.sum(e.n_rows),
+                        func.sum(e.n_labelled),
+                        func.min(e.first_time),
+                        func.max(e.last_time),
+                    ).group_by(e.model_id)
+                )
+            }
         stats = []
         for model in self.list_models():
             n, n_lab, first, last = logs.get(model.id, (0, 0, None, None))
@@ -892,6 +926,10 @@ class Store:
                 n, first, last = n + more.n_rows, _earliest(first, more.first), _latest(last, more.last)
                 if labels:
                     n_lab = min(n, (n_lab or 0) + more.n_labelled + delayed.get(model.id, 0))
+            if model.id in outside:  # days profiled outside the database (its log has no rows here)
+                n_out, lab_out, first_out, last_out = outside[model.id]
+                n, first, last = n + int(n_out), _earliest(first, first_out), _latest(last, last_out)
+                n_lab = (n_lab or 0) + int(lab_out) if labels else n_lab
             counted = int(n_lab or 0) if labels else None
             stats.append(ModelStats(model, int(n), counted, first, last, int(base.get(model.id, 0))))
         return stats
