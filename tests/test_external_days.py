@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from factories import baseline_csv, live_frame, same, to_csv_bytes
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from readiness import ModelSpec, ingest_csv
@@ -203,3 +205,48 @@ def test_the_overview_numbers_and_the_checklist_of_external_days_equal_those_of_
     statuses = [{r.item.key: r.status for r in a.results} for a in judged]
     assert statuses[1] == statuses[0]
     assert judged[1].score.score_0_100 == judged[0].score.score_0_100
+
+
+def test_hourly_windows_and_segments_say_they_need_the_raw_rows_the_lake_keeps(tmp_path):
+    from readiness.analysis.segments import segment_performance
+    from readiness.errors import NoDataError, SegmentError
+
+    store = external(tmp_path, "binary")
+    model = store.get_model("m")
+    with pytest.raises(NoDataError, match="stays in its data lake"):
+        drift_overview(store, model, window="hour", as_of=datetime(2026, 3, 2, 12))
+    with pytest.raises(SegmentError, match="stays in its data lake"):
+        segment_performance(store, model, "region")
+
+
+@pytest.fixture(scope="module")
+def small_plan(tmp_path_factory):
+    store = Store.open(f"sqlite:///{tmp_path_factory.mktemp('plan')}/plan.db")
+    ingest_csv(store, "m", "baseline", baseline_csv(400), "b.csv", new_model=ModelSpec("binary", "1"))
+    return replace(external_plan(store, "m", log_table().column_names), sample_per_day=40)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    cuts=st.lists(st.integers(1, 599), max_size=6, unique=True),
+    no_id=st.sets(st.integers(0, 599), max_size=30),
+)
+def test_any_split_of_the_rows_merges_into_the_parts_of_the_whole(small_plan, cuts, no_id):
+    frame = text_frame(log_table().slice(1_200, 600), log_table().column_names)  # across a midnight
+    frame.loc[frame.index[sorted(no_id)], "request_id"] = (
+        None  # rows without an id are sampled by their values
+    )
+    whole = profile_frames(small_plan, [(frame, None)])
+    edges = [0, *sorted(cuts), len(frame)]
+    pieces = [profile_frames(small_plan, [(frame.iloc[lo:hi], None)]) for lo, hi in itertools.pairwise(edges)]
+    merged = merge_parts(small_plan, reversed(pieces))
+    assert merged.totals == whole.totals
+    assert merged.samples == whole.samples
+    assert {d: p.n_rows for d, p in merged.profiles.items()} == {
+        d: p.n_rows for d, p in whole.profiles.items()
+    }
+    assert {k: r.n_rows for k, r in merged.records.items()} == {k: r.n_rows for k, r in whole.records.items()}
+    same(
+        [json.loads(row[3]) for row in sorted(part_rows(merged))],
+        [json.loads(row[3]) for row in sorted(part_rows(whole))],
+    )

@@ -160,26 +160,33 @@ def _totals(rows: pd.DataFrame, days: np.ndarray) -> dict[datetime, DayTotal]:
 
 
 def _samples(plan: PartsPlan, valid: pd.DataFrame, days: np.ndarray) -> dict[datetime, tuple[SampleRow, ...]]:
-    """Each day's bottom-k sample: the feature JSON of its rows with the smallest hashes."""
-    texts = pd.Series(features_to_json(valid[list(plan.baseline.feature_names)]), index=valid.index)
+    """Each day's bottom-k sample: the rows with the smallest hashes of their request id (or, without one, their values).
+
+    Only the kept rows are encoded as JSON: hashing is the per-row cost.
+    """
+    names = list(plan.baseline.feature_names)
     ids = valid.get("request_id")
-    keys = texts if ids is None else ids.fillna(texts)
-    if ids is None:
-        keys = keys + "|" + valid["timestamp"].astype(str)  # rows alike in their features differ in time
-    hashes = pd.util.hash_pandas_object(keys, index=False).to_numpy()
+    has_id = np.zeros(len(valid), dtype=bool) if ids is None else ids.notna().to_numpy()
+    keys = np.zeros(len(valid), dtype=np.uint64)
+    if has_id.any():
+        keys[has_id] = pd.util.hash_pandas_object(ids[has_id], index=False).to_numpy()
+    if not has_id.all():  # a row without an id: its values (rows alike in their features differ in time)
+        keys[~has_id] = pd.util.hash_pandas_object(
+            valid.loc[~has_id, [*names, "timestamp"]], index=False
+        ).to_numpy()
+    order = np.lexsort((keys, days))
+    day_sorted = days[order]
+    first = np.searchsorted(day_sorted, day_sorted, side="left")
+    kept = order[np.arange(len(order)) - first < plan.sample_per_day]  # the k smallest hashes of each day
+    rows = valid.iloc[kept]
+    texts = features_to_json(rows[names])
     times = (
-        pd.to_datetime(valid["timestamp"], utc=True).dt.tz_localize(None).dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
+        pd.to_datetime(rows["timestamp"], utc=True).dt.tz_localize(None).dt.strftime("%Y-%m-%dT%H:%M:%S.%f")
     )
-    frame = pd.DataFrame({"day": days, "hash": hashes, "time": times.to_numpy(), "text": texts.to_numpy()})
-    kept = (
-        frame.sort_values(["day", "hash"], kind="stable").groupby("day", sort=True).head(plan.sample_per_day)
-    )
-    return {
-        pd.Timestamp(day).to_pydatetime(): tuple(
-            zip(part["hash"].tolist(), part["time"].tolist(), part["text"].tolist(), strict=True)
-        )
-        for day, part in kept.groupby("day", sort=True)
-    }
+    out: dict[datetime, list[SampleRow]] = {}
+    for day, key, time, text in zip(days[kept], keys[kept].tolist(), times.tolist(), texts, strict=True):
+        out.setdefault(pd.Timestamp(day).to_pydatetime(), []).append((int(key), time, text))
+    return {day: tuple(rows) for day, rows in out.items()}
 
 
 def merge_payloads(plan: PartsPlan, kind: str, day: str, version: str, a: str, b: str) -> str:

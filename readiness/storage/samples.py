@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Table, func, select
 
 from readiness.core.lazy import lazy_module
 from readiness.core.records import Baseline, features_to_json
+from readiness.errors import NoDataError, SegmentError
 from readiness.storage import external_store, log_blocks
 from readiness.storage import schema as t
 from readiness.storage.sql import LABELLED_LOG, chunks, effective_label, result_frame
@@ -191,6 +192,11 @@ def raw_rows(store: Store, model_id: int, lo: datetime, hi: datetime) -> pd.Data
     )
     columns = ["id", "timestamp", "prediction", "score", "features", "probabilities"]
     with store.engine.connect() as conn:
+        if external_store.is_external(conn, model_id):
+            raise NoDataError(
+                "Hourly windows are profiled from raw rows, and this model's log stays in its data lake (a Spark "
+                "job profiles it by day). Pick day, week or month windows."
+            )
         frame = result_frame(conn.execute(query), columns)
         if not log_blocks.block_infos(conn, model_id, lo, hi):
             return frame
@@ -212,6 +218,13 @@ def newest_labelled_rows(
     store: Store, model_id: int, lo: datetime | None, hi: datetime | None, limit: int
 ) -> pd.DataFrame:
     """At most ``limit`` of the newest labelled predictions in [lo, hi): prediction, score, label, feature JSON."""
+    with store.engine.connect() as conn:
+        if external_store.is_external(conn, model_id):
+            raise SegmentError(
+                "Segments are computed from labelled raw rows, and this model's log stays in its data lake (a "
+                "Spark job profiles it by day). Compare segments in the lake, or log a sample of rows under "
+                "another model name."
+            )
     p = t.predictions
     label = effective_label()
     query = (
