@@ -210,3 +210,38 @@ def store(request) -> Store:
     if request.param == "sqlite":
         return request.getfixturevalue("sqlite_store")
     return request.getfixturevalue("pg_store")
+
+
+def spark_missing() -> str | None:
+    """Why the Spark tests cannot run here (None: they can): PySpark and Java (requirements-spark.txt)."""
+    try:
+        import pyspark  # noqa: F401
+    except ImportError:
+        return "PySpark is not installed (pip install -r requirements-spark.txt)"
+    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
+        return "Java is not installed (apt-get install -y openjdk-17-jre-headless)"
+    return None
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """One local[2] Spark session for the test run; skips (fails in CI) without PySpark or Java."""
+    reason = spark_missing()
+    if reason is not None:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"Spark tests must run in CI: {reason}.")
+        pytest.skip(f"Spark test skipped: {reason}.")
+    os.environ["PYSPARK_PYTHON"] = sys.executable  # the workers run this interpreter, with the package
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("readiness-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "4")
+        .config("spark.sql.session.timeZone", "UTC")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()

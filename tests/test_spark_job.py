@@ -2,15 +2,12 @@
 
 The log is written as Parquet in several files, so Spark reads it in several partitions whose
 rows split days; delayed labels (with stated arrival times) arrive as a second Parquet dataset
-joined by request id. Needs PySpark and Java (requirements-spark.txt): skipped with the reason
-when either is missing, a failure in CI (CI=true).
+joined by request id. Needs PySpark and Java (requirements-spark.txt): the ``spark`` fixture
+(conftest) skips with the reason when either is missing, and fails in CI (CI=true).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
 from datetime import datetime
 
 import pyarrow as pa
@@ -23,39 +20,6 @@ from test_external_days import ROWS, labels_frame, log_table, results, rows_of, 
 from readiness import ModelSpec, ingest_csv
 from readiness.storage import schema as t
 from readiness.storage.store import Store
-
-
-def _missing() -> str | None:
-    try:
-        import pyspark  # noqa: F401
-    except ImportError:
-        return "PySpark is not installed (pip install -r requirements-spark.txt)"
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        return "Java is not installed (apt-get install -y openjdk-17-jre-headless)"
-    return None
-
-
-REASON = _missing()
-if REASON and os.environ.get("CI") == "true":
-    pytest.fail(f"Spark tests must run in CI: {REASON}", pytrace=False)
-pytestmark = pytest.mark.skipif(REASON is not None, reason=REASON or "")
-
-
-@pytest.fixture(scope="module")
-def spark():
-    os.environ["PYSPARK_PYTHON"] = sys.executable  # the workers run this interpreter, with the package
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("readiness-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "4")
-        .config("spark.sql.session.timeZone", "UTC")
-        .getOrCreate()
-    )
-    yield session
-    session.stop()
 
 
 def lake(tmp_path, task: str = "binary") -> tuple[str, str]:
