@@ -14,6 +14,7 @@ from readiness.analysis.ingest import (
     ModelSpec,
     check_upload,
     ingest_csv,
+    lake_refusal,
     log_has_ended,
     max_upload_mb,
     megabytes,
@@ -112,6 +113,11 @@ spec = None
 model_name = target
 if target == NEW_MODEL:
     model_name = st.text_input("New model name", placeholder="e.g. churn-v1", key="new_model_name").strip()
+
+refusal = lake_refusal(store, model_name, kind) if target != NEW_MODEL else None
+if refusal:
+    st.info(refusal, icon=":material/cloud:")
+    st.stop()
 
 UPLOAD_LABELS = {
     "baseline": "Baseline file (CSV or Parquet)",

@@ -250,3 +250,13 @@ def test_any_split_of_the_rows_merges_into_the_parts_of_the_whole(small_plan, cu
         [json.loads(row[3]) for row in sorted(part_rows(merged))],
         [json.loads(row[3]) for row in sorted(part_rows(whole))],
     )
+
+
+def test_a_refresh_of_a_lake_model_says_its_days_come_from_the_job(tmp_path, capsys):
+    from readiness.cli import main
+
+    store = external(tmp_path, "binary")
+    before = rows_of(store, t.profiles, lambda r: r["window_start"])
+    assert main(["--database", str(store.engine.url), "refresh", "--model", "m"]) == 0
+    assert "profiled where it lives, by python -m readiness spark-profile" in capsys.readouterr().out
+    assert rows_of(store, t.profiles, lambda r: r["window_start"]) == before  # the job's days stay

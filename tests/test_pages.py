@@ -1063,3 +1063,18 @@ def test_performance_page_warns_when_the_baseline_is_too_small_to_calibrate_the_
     assert "baseline has 120 labelled rows, fewer than the 200 needed to calibrate" in warning
     estimated = next(frame.value for frame in at.dataframe if "Estimated" in frame.value.columns)
     assert "accuracy" in set(estimated["Metric"])
+
+
+def test_data_page_says_a_lake_models_live_logs_go_to_its_lake_and_offers_no_upload(tmp_path, monkeypatch):
+    from test_external_days import external
+
+    store = external(tmp_path, "binary")  # profiled in parts, as a Spark job stores it
+    monkeypatch.setenv("READINESS_DATABASE_URL", str(store.engine.url))
+    monkeypatch.setenv("READINESS_AUTO_DEMO", "0")
+    at = app(query="m")
+    at.switch_page("pages/data.py").run()
+    at.radio(key="upload_kind").set_value("Live predictions").run()
+    assert "a Spark job profiles its log where it lives" in at.info[0].value
+    assert not at.get("file_uploader")
+    at.radio(key="upload_kind").set_value("Baseline (reference data)").run()
+    assert len(at.get("file_uploader")) == 1  # a new baseline is still uploaded here

@@ -54,7 +54,7 @@ from readiness.core.validate import (
 from readiness.errors import DataValidationError, LabelJoinError, ModelConfigError
 from readiness.storage import log_blocks, performance_store
 from readiness.storage.blocks import arrow_texts, encode_block
-from readiness.storage.external_store import refuse_raw_rows
+from readiness.storage.external_store import is_external, refuse_raw_rows
 from readiness.storage.log_blocks import append_block
 from readiness.storage.profile_store import finish_in_step, profile_in_step, start_in_step, store_reference
 from readiness.storage.settings import load_config, update_config
@@ -312,6 +312,22 @@ def ingest_csv(
     return _ingest_labels(store, existing, source, mapping, filename, actor, report)
 
 
+def lake_refusal(store: Store, model_name: str, kind: str) -> str | None:
+    """Why live logs or labels cannot be uploaded for this model (its log is profiled in its data lake), else None."""
+    model = store.find_model(model_name) if model_name else None
+    if model is None or kind == "baseline":
+        return None
+    with store.engine.connect() as conn:
+        if not is_external(conn, model.id):
+            return None
+    what = "Live predictions" if kind == "live" else "Delayed labels"
+    return (
+        f"{what} of {model.name} are not uploaded here: a Spark job profiles its log where it lives, in its data "
+        "lake (python -m readiness spark-profile, see docs/scale.md). Add the file to the lake and run the job "
+        "again; a new baseline can still be uploaded here."
+    )
+
+
 def check_upload(
     store: Store,
     model: str,
@@ -333,6 +349,8 @@ def check_upload(
         validate_baseline(table.frame, mapping, task, positive, filename)
         return
     found = existing or store.get_model(model)  # raises UnknownModelError naming the known models
+    with store.engine.connect() as conn:
+        refuse_raw_rows(conn, found)
     head = TableChunk(table.frame, 0.0, preview.complete)
     # dates the first block cannot settle are settled by the whole file, as storing does
     mapping = _settle_date_format(

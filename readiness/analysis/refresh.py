@@ -14,6 +14,7 @@ import pandas as pd
 
 from readiness.config import timestamp_range
 from readiness.core.records import Model
+from readiness.storage.external_store import is_external
 from readiness.storage.performance_store import PerformanceRefresh, refresh_performance
 from readiness.storage.profile_store import RefreshResult, refresh_profiles
 from readiness.storage.store import Store
@@ -28,12 +29,18 @@ class Refreshed:
     performance: PerformanceRefresh | None
     implausible: int = 0  # stored predictions left out because their time is implausible
     error: str = ""  # why this model could not be refreshed (the others still were)
+    external: bool = False  # its days come from a job over its data lake: nothing here to refresh
 
     @property
     def message(self) -> str:
         """One line for people."""
         if self.error or self.profiles is None or self.performance is None:
             return f"{self.model}: not refreshed: {self.error}"
+        if self.external:
+            return (
+                f"{self.model}: its log is profiled where it lives, by python -m readiness spark-profile; "
+                "nothing to refresh here."
+            )
         text = (
             f"{self.model}: profiled {self.profiles.rows_profiled:,} new prediction(s) "
             f"({self.profiles.days_touched} day(s)); recomputed performance for "
@@ -53,11 +60,14 @@ def refresh_model(store: Store, model: Model, progress: Callable[[int], None] | 
     """Profile the model's new predictions and recompute the performance of the days new rows or labels touched."""
     with store.refreshing(model.id):  # one refresh of a model at a time: two would collide on the same days
         bounds = store.committed_bounds(model.id)  # once: on PostgreSQL it waits out the running writes
+        with store.engine.connect() as conn:
+            external = is_external(conn, model.id)
         return Refreshed(
             model.name,
             refresh_profiles(store, model, progress=progress, upto=bounds[0]),
             refresh_performance(store, model, bounds=bounds),
             store.count_implausible(model.id),
+            external=external,
         )
 
 
