@@ -403,3 +403,22 @@ def test_isotonic_steps_predict_as_scikit_learn_does(pairs):
     np.testing.assert_allclose(steps_y, model.y_thresholds_, atol=1e-12)
     grid = np.linspace(-0.2, 1.2, 141)
     np.testing.assert_allclose(np.interp(grid, steps_x, steps_y), model.predict(grid), atol=1e-12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(-0.5, 1.5, allow_nan=False), st.floats(0.1, 50.0, allow_nan=False)),
+        min_size=1,
+        max_size=200,
+    )
+)
+def test_our_pool_adjacent_violators_fit_equals_scipys(pairs):
+    from scipy.optimize import isotonic_regression
+
+    from readiness.core.estimation import _increasing
+
+    means = np.array([m for m, _ in pairs])
+    weights = np.array([w for _, w in pairs])
+    expected = np.clip(isotonic_regression(means, weights=weights, increasing=True).x, 0.0, 1.0)
+    np.testing.assert_allclose(_increasing(means, weights), expected, rtol=1e-12, atol=1e-12)

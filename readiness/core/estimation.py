@@ -221,8 +221,8 @@ def isotonic_steps(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
     Equal x values are pooled first (their mean y, weighted by how many); ``np.interp`` over
     the points returned predicts as ``IsotonicRegression(y_min=0, y_max=1, out_of_bounds="clip")``
-    does. SciPy's pool-adjacent-violators is used instead of scikit-learn's estimator: same
-    fit, without importing scikit-learn (0.8 s) on every baseline upload.
+    does. Our own pool-adjacent-violators is used instead of scikit-learn's estimator: same
+    fit, without importing scikit-learn (0.8 s) or SciPy's optimizers on every baseline upload.
 
     >>> isotonic_steps(np.array([0.1, 0.2, 0.3, 0.4]), np.array([0.0, 1.0, 0.0, 1.0]))
     (array([0.1, 0.2, 0.3, 0.4]), array([0. , 0.5, 0.5, 1. ]))
@@ -236,10 +236,29 @@ def isotonic_steps(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray
 
 
 def _increasing(means: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Weighted pool-adjacent-violators fit of ``means`` (in order), clipped to [0, 1]."""
-    from scipy.optimize import isotonic_regression
+    """Weighted pool-adjacent-violators fit of ``means`` (in order), clipped to [0, 1].
 
-    return np.clip(isotonic_regression(means, weights=weights, increasing=True).x, 0.0, 1.0)
+    One pass over a stack of pooled blocks: a value below the block before it is pooled with
+    it (their weighted mean) until the blocks increase. Written here because importing SciPy's
+    (``scipy.optimize``) costs a baseline upload more than the fit over 10,000 distinct scores.
+
+    >>> _increasing(np.array([0.2, 0.6, 0.4, 0.9]), np.array([1.0, 1.0, 3.0, 1.0])).round(12).tolist()
+    [0.2, 0.45, 0.45, 0.9]
+    """
+    values: list[float] = []
+    totals: list[float] = []
+    sizes: list[int] = []
+    for mean, weight in zip(means.tolist(), weights.tolist(), strict=True):
+        value, total, size = mean, weight, 1
+        while values and values[-1] > value:
+            before, before_total = values.pop(), totals.pop()
+            value = (before * before_total + value * total) / (before_total + total)
+            total += before_total
+            size += sizes.pop()
+        values.append(value)
+        totals.append(total)
+        sizes.append(size)
+    return np.clip(np.repeat(np.asarray(values, dtype=float), sizes), 0.0, 1.0)
 
 
 def _nearest(levels: np.ndarray, values: np.ndarray) -> np.ndarray:
