@@ -28,12 +28,13 @@ from sqlalchemy import select
 from readiness import ModelSpec, ingest_csv
 from readiness.analysis.contract import drift_json, performance_json
 from readiness.analysis.drift_overview import drift_overview
-from readiness.analysis.external import external_plan, profile_frames, store_parts
+from readiness.analysis.external import external_plan, profile_frames
 from readiness.analysis.performance_overview import performance_overview
 from readiness.core.day_parts import merge_parts, part_rows, parts_from_rows
 from readiness.core.parquetread import text_frame
 from readiness.errors import DataValidationError, ExternalLogError
 from readiness.storage import schema as t
+from readiness.storage.external_store import write_external_days
 from readiness.storage.store import Store
 
 ROWS = 3_000  # one a minute from midnight: three days and a part
@@ -90,7 +91,9 @@ def external(tmp_path, task: str, cuts=(0, 700, 1_450, 2_900, ROWS)) -> Store:
         frame = text_frame(table.slice(lo, hi - lo), table.column_names)
         parts.append(profile_frames(plan, [(frame, labels[labels["request_id"].isin(frame["request_id"])])]))
     merged = merge_parts(plan, reversed(parts))
-    store_parts(store, plan, parts_from_rows(plan, part_rows(merged)))  # through the text a job collects
+    write_external_days(
+        store, plan.model, plan.baseline, parts_from_rows(plan, part_rows(merged))
+    )  # as a job's text
     return store
 
 
@@ -152,7 +155,7 @@ def test_running_again_from_a_day_replaces_those_days_only(tmp_path):
     since = datetime(2026, 3, 2)
     frame = text_frame(table.slice(1_000, 1_440), table.column_names)  # rows of day 1 left out by since
     parts = profile_frames(replace(plan, since=since), [(frame, None)])
-    written = store_parts(store, plan, parts, since)
+    written = write_external_days(store, plan.model, plan.baseline, parts, since)
     assert (written.days_written, written.days_removed, written.rows) == (1, 1, 1_000)
     days = rows_of(store, t.external_days, lambda r: r["day"])
     assert [(d["day"].day, d["n_rows"]) for d in days] == [(1, 1_440), (2, 1_000)]

@@ -2,14 +2,14 @@
 
 A job (``readiness.analysis.spark_job``) reads the log in its data lake, splits it into
 partitions, computes each partition's :class:`~readiness.core.day_parts.DayParts` with the plan
-made here, merges them and stores them with :func:`store_parts`. The same plan and the same pure
+made here, merges them and stores them with
+:func:`readiness.storage.external_store.write_external_days`. The same plan and the same pure
 functions profile rows on one machine (:func:`profile_frames`), which is how tests compare the two.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -19,12 +19,7 @@ from readiness.core.day_parts import DayParts, PartsPlan, day_parts, merge_parts
 from readiness.core.mapping import ColumnMapping, check_mapping, parse_mapping_pairs, propose_mapping
 from readiness.core.records import utcnow
 from readiness.errors import ExternalLogError
-from readiness.storage.external_store import (
-    ExternalWrite,
-    external_baseline,
-    has_raw_rows,
-    write_external_days,
-)
+from readiness.storage.external_store import external_baseline, refuse_stored_log
 from readiness.storage.performance_store import serving_estimator
 from readiness.storage.profile_store import load_reference
 from readiness.storage.store import Store
@@ -58,11 +53,7 @@ def external_plan(
             "Upload one first (python -m readiness ingest --kind baseline), or pass --baseline FILE."
         )
     with store.engine.connect() as conn:
-        if has_raw_rows(conn, model.id):
-            raise ExternalLogError(
-                f"Model {model.name!r} already has predictions stored in this database, so its days cannot also "
-                "come from the data lake. Profile the lake's log under a new model name."
-            )
+        refuse_stored_log(conn, model)
     refresh_model(store, model)  # no rows here: sets the state up for the baseline and fits its estimator
     mapping = _mapping(columns, pairs, "live", source)
     labels_mapping = (
@@ -104,19 +95,3 @@ def profile_frames(plan: PartsPlan, blocks: Iterable[tuple[pd.DataFrame, pd.Data
         if len(pending) >= MERGE_EVERY:
             held, pending = merge_parts(plan, [held, *pending]), []
     return merge_parts(plan, [held, *pending])
-
-
-def store_parts(
-    store: Store,
-    plan: PartsPlan,
-    parts: DayParts,
-    since: datetime | None = None,
-    actor: str = "spark-profile",
-) -> ExternalWrite:
-    """Store merged parts as the model's external days (replacing those from ``since`` on)."""
-    return write_external_days(store, plan.model, plan.baseline, parts, since, actor)
-
-
-def with_source(plan: PartsPlan, source: str) -> PartsPlan:
-    """The plan naming another source in its messages (a partition names itself)."""
-    return replace(plan, source=source)

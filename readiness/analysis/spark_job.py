@@ -18,11 +18,12 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from readiness.analysis.external import effective_since, external_plan, profile_frames, store_parts
+from readiness.analysis.external import effective_since, external_plan, profile_frames
 from readiness.core.day_parts import PartsPlan, merge_payloads, part_rows, parts_from_rows
+from readiness.core.mapping import ColumnMapping
 from readiness.core.parquetread import text_frame
 from readiness.errors import ExternalLogError
-from readiness.storage.external_store import ExternalWrite
+from readiness.storage.external_store import ExternalWrite, write_external_days
 from readiness.storage.store import Store
 
 if TYPE_CHECKING:
@@ -71,7 +72,7 @@ def spark_profile(
         frame = _with_labels(frame, label_frame, plan)
     spark.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(BATCH_ROWS))
     rows = _merged_rows(frame, plan)
-    return store_parts(store, plan, parts_from_rows(plan, rows), since, actor)
+    return write_external_days(store, plan.model, plan.baseline, parts_from_rows(plan, rows), since, actor)
 
 
 @contextmanager
@@ -138,7 +139,7 @@ def _with_labels(frame: DataFrame, labels: DataFrame, plan: PartsPlan) -> DataFr
     return frame.join(latest, F.col(f"`{log_id}`") == F.col(f"`{label_id}`"), "left")
 
 
-def _label_columns(mapping: Any) -> list[str]:
+def _label_columns(mapping: ColumnMapping) -> list[str]:
     """The labels file's columns the mapping uses (request id, label, label time)."""
     return [c for role in ("request_id", "label", "label_time") if (c := mapping.column_for(role))]
 

@@ -34,10 +34,8 @@ if TYPE_CHECKING:
 else:
     pd = lazy_module("pandas")
 
-SAMPLE_PER_DAY = 500
-SampleRow = tuple[
-    int, str, str
-]  # hash, naive UTC time (ISO, to the microsecond), feature JSON  # rows of each day kept for the checks that need raw rows (schema, multivariate)
+SAMPLE_PER_DAY = 500  # rows of each day kept for the checks that need raw rows (schema, multivariate)
+SampleRow = tuple[int, str, str]  # hash, naive UTC time (ISO, to the microsecond), feature JSON
 
 
 @dataclass(frozen=True)
@@ -84,7 +82,7 @@ class DayParts:
     profiles: Mapping[datetime, FrameProfile] = field(default_factory=dict)
     records: Mapping[DayKey, DayRecord] = field(default_factory=dict)
     totals: Mapping[datetime, DayTotal] = field(default_factory=dict)
-    samples: Mapping[datetime, tuple[SampleRow, ...]] = field(default_factory=dict)  # (hash, feature JSON)
+    samples: Mapping[datetime, tuple[SampleRow, ...]] = field(default_factory=dict)
 
     @property
     def days(self) -> tuple[datetime, ...]:

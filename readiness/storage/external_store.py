@@ -20,6 +20,7 @@ from readiness.core.records import Baseline, Model, utcnow
 from readiness.errors import ExternalLogError
 from readiness.storage import schema as t
 from readiness.storage.performance_store import row_of_record
+from readiness.storage.sql import chunks
 from readiness.storage.store import Store
 
 if TYPE_CHECKING:
@@ -36,12 +37,15 @@ class ExternalWrite:
     rows: int
 
 
-def has_raw_rows(conn: Connection, model_id: int) -> bool:
-    """Whether the model has rows in this database (a service's or an upload's)."""
+def refuse_stored_log(conn: Connection, model: Model) -> None:
+    """Raise ExternalLogError when the model has rows in this database (a service's or an upload's): its days cannot also come from a lake."""
     for table in (t.predictions, t.prediction_blocks):
-        if conn.execute(select(table.c.id).where(table.c.model_id == model_id).limit(1)).first() is not None:
-            return True
-    return False
+        if conn.execute(select(table.c.id).where(table.c.model_id == model.id).limit(1)).first() is not None:
+            raise ExternalLogError(
+                f"Model {model.name!r} already has predictions stored in this database, so its days cannot "
+                "also come from a Spark job over its data lake (they would be counted apart). Profile the "
+                "lake's log under a new model name, or delete this model's stored log first."
+            )
 
 
 def is_external(conn: Connection, model_id: int) -> bool:
@@ -116,12 +120,7 @@ def write_external_days(
 ) -> ExternalWrite:
     """Replace the model's external days from ``since`` (all when None) with ``parts``, in one transaction."""
     with store.begin() as conn:
-        if has_raw_rows(conn, model.id):
-            raise ExternalLogError(
-                f"Model {model.name!r} already has predictions stored in this database, so its days cannot "
-                "also come from a Spark job (they would be counted apart). Profile the lake's log under a new "
-                "model name, or delete this model's stored log first."
-            )
+        refuse_stored_log(conn, model)
         active = store.active_baseline(model.id, conn)
         if active is None or active.id != baseline.id:
             raise ExternalLogError(
@@ -148,8 +147,7 @@ def write_external_days(
 
 def _delete_days(conn: Connection, model_id: int, baseline_id: int, days: list[datetime]) -> None:
     """Drop these days' external rows, profiles and day records."""
-    for start in range(0, len(days), 500):
-        chunk = days[start : start + 500]
+    for chunk in chunks(days):
         conn.execute(
             delete(t.external_days).where(
                 t.external_days.c.model_id == model_id, t.external_days.c.day.in_(chunk)

@@ -665,7 +665,7 @@ def finish_in_step(conn: Connection, step: InStep) -> None:
             old = DayRecord.from_json(
                 stored.window_start, stored.model_version, stored.n_rows, stored.n_labelled, stored.data
             )
-            record = _merged(step, [old, record])
+            record = merge_records([old, record], step.model, step.baseline, day, version)
             conn.execute(delete(w).where(w.c.id == stored.id))
         conn.execute(w.insert().values(**row_of_record(step.model, step.baseline, record)))
     if step.blocks:
@@ -700,12 +700,6 @@ def _with_delayed_labels(
             rows.loc[matched, column] = values
         else:
             rows.loc[matched, column] = parse_times(values).to_numpy()
-
-
-def _merged(step: InStep, records: list[DayRecord]) -> DayRecord:
-    """Records of one day and version merged into one."""
-    first = records[0]
-    return merge_records(records, step.model, step.baseline, first.day, first.version)
 
 
 LABELS_IN_STEP = 1_000_000  # labels a label upload holds before merging them into the day records
