@@ -652,3 +652,23 @@ def test_typed_feature_parsing_gives_what_parsing_then_typing_gave(texts):
     fast = typed_log_frame(features_from_json(texts, kinds=kinds), specs)
     slow = typed_log_frame(features_from_json(texts), specs)
     pd.testing.assert_frame_equal(fast, slow)
+
+
+class _Rows:
+    """A query result as result_frame reads one: rows from ``all()``."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def all(self):
+        return self.rows
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(MIXED, MIXED, st.one_of(st.none(), st.floats(allow_nan=False))), max_size=20))
+def test_query_rows_become_the_frame_pandas_builds_row_wise(rows):
+    """result_frame builds column by column the frame pandas builds from the row tuples: same dtypes, same values."""
+    from readiness.storage.sql import result_frame
+
+    expected = pd.DataFrame(rows, columns=["a", "b", "c"])
+    pd.testing.assert_frame_equal(result_frame(_Rows(rows), ["a", "b", "c"]), expected)

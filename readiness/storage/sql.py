@@ -108,8 +108,13 @@ def chunks(values: Iterable[Any], size: int = IN_LIST_CHUNK) -> Iterator[Sequenc
 def result_frame(result: Result[Any], columns: Sequence[str]) -> pd.DataFrame:
     """A query's rows as a frame with these column names.
 
-    The rows go in as plain tuples: pandas does not recognise SQLAlchemy's Row as one, probes
+    The rows go in column by column: pandas does not recognise SQLAlchemy's Row as a tuple, probes
     each for a dtype (an AttributeError raised and caught per row, about 2 s per 200,000 rows),
-    then makes the same tuples itself.
+    and even from plain tuples it builds the frame row-wise (2.5 times slower than from columns,
+    which it types the same way).
     """
-    return pd.DataFrame([tuple(row) for row in result.all()], columns=list(columns))
+    rows = result.all()
+    names = list(columns)
+    if not rows or len(set(names)) != len(names):
+        return pd.DataFrame([tuple(row) for row in rows], columns=names)
+    return pd.DataFrame(dict(zip(names, zip(*rows, strict=True), strict=True)))
