@@ -391,6 +391,7 @@ def _ingest(args: argparse.Namespace) -> int:
 
     if not args.file.is_file():
         raise ReadinessError(f"No such file: {args.file}. Check the path.")
+    started = time.monotonic()  # the rate covers reading the file, from its first block
     # streamed from disk, block by block; the first block proposes the mapping
     source = open_upload(args.file, args.kind, args.file.name)
     frame = source.head.frame
@@ -409,7 +410,6 @@ def _ingest(args: argparse.Namespace) -> int:
             positive = positive or proposed
         spec = ModelSpec(task, positive, args.owner, args.description)
     historical = None if args.historical is None else args.historical == "yes"
-    started = time.monotonic()
     result = ingest_csv(
         store,
         args.model,

@@ -427,7 +427,7 @@ def test_refresh_brings_aggregates_up_to_date_with_rows_a_service_inserted(healt
     assert assess_model(healthy, model, NOW).result("outputs_valid").status == ItemStatus.PASS
     assert run(url_of(healthy), "refresh", "--model", "shop") == 0
     assert capsys.readouterr().out == (
-        "shop: profiled 60 new prediction(s) (1 day(s)); recomputed performance for 1 day(s).\n"
+        "shop: profiled 60 new prediction(s) (1 day(s)); updated performance for 1 day(s).\n"
     )
     a = assess_model(healthy, model, NOW)
     assert a.result("outputs_valid").status == ItemStatus.FAIL
@@ -437,8 +437,8 @@ def test_refresh_brings_aggregates_up_to_date_with_rows_a_service_inserted(healt
     healthy.create_model("bare", task="binary", positive_class="1")
     assert run(url_of(healthy), "refresh") == 0
     assert capsys.readouterr().out.splitlines() == [
-        "bare: profiled 0 new prediction(s) (0 day(s)); recomputed performance for 0 day(s).",
-        "shop: profiled 0 new prediction(s) (0 day(s)); recomputed performance for 0 day(s).",
+        "bare: profiled 0 new prediction(s) (0 day(s)); updated performance for 0 day(s).",
+        "shop: profiled 0 new prediction(s) (0 day(s)); updated performance for 0 day(s).",
     ]
     assert run(url_of(healthy), "refresh", "--model", "nope") == 2
     assert "No model named 'nope'" in capsys.readouterr().err

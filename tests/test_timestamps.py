@@ -209,10 +209,10 @@ def test_a_model_that_cannot_be_refreshed_does_not_stop_the_others(tmp_path, mon
         ingest_csv(store, name, "baseline", baseline_csv(300), "baseline.csv")
     real = refresh.refresh_profiles
 
-    def broken(store, model, progress=None, upto=None):
+    def broken(store, model, **options):
         if model.name == "alpha":
             raise OverflowError("date value out of range")
-        return real(store, model, progress=progress, upto=upto)
+        return real(store, model, **options)
 
     monkeypatch.setattr(refresh, "refresh_profiles", broken)
     assert main(["--database", url, "refresh"]) == 1

@@ -9,14 +9,20 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
 import pandas as pd
 
 from readiness.config import timestamp_range
 from readiness.core.records import Model
 from readiness.storage.external_store import is_external
-from readiness.storage.performance_store import PerformanceRefresh, refresh_performance
-from readiness.storage.profile_store import RefreshResult, refresh_profiles
+from readiness.storage.performance_store import (
+    PerformanceRefresh,
+    refresh_performance,
+    rows_feed,
+    start_refresh,
+)
+from readiness.storage.profile_store import AlsoFed, RefreshResult, refresh_profiles
 from readiness.storage.store import Store
 
 
@@ -30,6 +36,12 @@ class Refreshed:
     implausible: int = 0  # stored predictions left out because their time is implausible
     error: str = ""  # why this model could not be refreshed (the others still were)
     external: bool = False  # its days come from a job over its data lake: nothing here to refresh
+    days_merged: frozenset[datetime] = frozenset()  # days a service's new rows were merged into
+
+    @property
+    def performance_days(self) -> int:
+        """Days whose performance records changed: new rows merged in, or recomputed for new labels."""
+        return len(self.days_merged | (self.performance.days if self.performance else frozenset()))
 
     @property
     def message(self) -> str:
@@ -43,8 +55,8 @@ class Refreshed:
             )
         text = (
             f"{self.model}: profiled {self.profiles.rows_profiled:,} new prediction(s) "
-            f"({self.profiles.days_touched} day(s)); recomputed performance for "
-            f"{self.performance.days_recomputed} day(s)."
+            f"({self.profiles.days_touched} day(s)); updated performance for "
+            f"{self.performance_days} day(s)."
         )
         if self.implausible:
             allowed = timestamp_range()
@@ -57,17 +69,30 @@ class Refreshed:
 
 
 def refresh_model(store: Store, model: Model, progress: Callable[[int], None] | None = None) -> Refreshed:
-    """Profile the model's new predictions and recompute the performance of the days new rows or labels touched."""
+    """Profile the model's new predictions and recompute the performance of the days new rows or labels touched.
+
+    A service's new rows are read once: each chunk is profiled and its day records merged in
+    one transaction; then the days new labels touched are recomputed.
+    """
     with store.refreshing(model.id):  # one refresh of a model at a time: two would collide on the same days
         bounds = store.committed_bounds(model.id)  # once: on PostgreSQL it waits out the running writes
         with store.engine.connect() as conn:
             external = is_external(conn, model.id)
+        baseline = store.active_baseline(model.id)
+        start = None if baseline is None else start_refresh(store, model, baseline)
+        merged: set[datetime] = set()
+        also = (
+            None
+            if baseline is None or start is None or start.fresh  # a new state recomputes every day anyway
+            else AlsoFed(int(start.state.prediction_watermark), rows_feed(model, baseline, start, merged))
+        )
         return Refreshed(
             model.name,
-            refresh_profiles(store, model, progress=progress, upto=bounds[0]),
-            refresh_performance(store, model, bounds=bounds),
+            refresh_profiles(store, model, progress=progress, upto=bounds[0], also=also),
+            refresh_performance(store, model, bounds=bounds, start=start),
             store.count_implausible(model.id),
             external=external,
+            days_merged=frozenset(merged),
         )
 
 

@@ -52,13 +52,14 @@ RUN_ROWS = 250_000  # and at most this many rows (a busier day is read alone)
 
 @dataclass(frozen=True)
 class PerformanceRefresh:
-    """What one refresh recomputed."""
+    """What one refresh recomputed (``days``: those days; days new rows were merged into are not among them)."""
 
     model: str
     days_recomputed: int
     rebuilt: bool
     prediction_watermark: int = 0
     label_watermark: int = 0
+    days: frozenset[datetime] = frozenset()
 
 
 def baseline_outputs(store: Store, baseline: Baseline) -> pd.DataFrame:
@@ -150,18 +151,49 @@ def stored_estimator(text: str) -> estimators.Estimator | None:
     return None if data.get("kind") == "none" else estimators.estimator_from_dict(data)
 
 
+@dataclass(frozen=True)
+class RefreshStart:
+    """The refresh state serving the active baseline, as a refresh found or made it.
+
+    ``rebuilt``: an older baseline's aggregates were dropped; ``fresh``: the state is new, so
+    every day is recomputed.
+    """
+
+    state: Any
+    rebuilt: bool
+    fresh: bool
+
+    @property
+    def estimator(self) -> estimators.Estimator | None:
+        """The label-free estimator the state holds."""
+        return stored_estimator(self.state.calibrator)
+
+
+def start_refresh(store: Store, model: Model, baseline: Baseline) -> RefreshStart:
+    """The refresh state serving ``baseline`` (set up, its estimator fitted, when there is none)."""
+    return RefreshStart(*_state(store, model, baseline))
+
+
 def refresh_performance(
     store: Store,
     model: Model,
     progress: Callable[[int, int], None] | None = None,
     bounds: tuple[int | None, int | None] | None = None,
+    start: RefreshStart | None = None,
 ) -> PerformanceRefresh:
-    """Recompute the days touched by new predictions or labels since the last refresh (up to Store.committed_bounds)."""
+    """Recompute the days touched by new predictions or labels since the last refresh (up to Store.committed_bounds).
+
+    ``start``: the state :func:`start_refresh` gave, when rows were merged from it meanwhile
+    (:func:`rows_feed`); its watermarks are read again.
+    """
     baseline = store.active_baseline(model.id)
     if baseline is None:
         return PerformanceRefresh(model.name, 0, False)
-    state, rebuilt, fresh = _state(store, model, baseline)
-    days, prediction_mark, label_mark = _touched_days(store, model.id, state, bounds, fresh)
+    if start is None:
+        start = start_refresh(store, model, baseline)
+    with store.engine.connect() as conn:
+        state = conn.execute(select(t.perf_state).where(t.perf_state.c.model_id == model.id)).one()
+    days, prediction_mark, label_mark = _touched_days(store, model.id, state, bounds, start.fresh)
     estimator = stored_estimator(state.calibrator)
     done = 0
     ordered = sorted(days)
@@ -177,7 +209,40 @@ def refresh_performance(
             .where(t.perf_state.c.model_id == model.id)
             .values(prediction_watermark=prediction_mark, label_watermark=label_mark, updated_at=utcnow())
         )
-    return PerformanceRefresh(model.name, len(days), rebuilt, prediction_mark, label_mark)
+    return PerformanceRefresh(
+        model.name, len(days), start.rebuilt, prediction_mark, label_mark, frozenset(days)
+    )
+
+
+def rows_feed(
+    model: Model, baseline: Baseline, start: RefreshStart, merged: set[datetime]
+) -> Callable[[Connection, pd.DataFrame, int, int], None]:
+    """What merges the day records of a service's new rows, as a profile refresh reads them, into the stored days.
+
+    The records of the new rows alone are merged into each day's stored ones (counts and sums
+    add), so the work is the new rows', not their days'; the prediction watermark moves in the
+    same transaction. Days that new labels touch are still recomputed whole by the refresh.
+    The days merged into are added to ``merged``.
+    """
+    estimator = start.estimator
+
+    def merge(conn: Connection, rows: pd.DataFrame, old: int, new: int) -> None:
+        if not _move_prediction_watermark(conn, model.id, old, new):
+            return  # another refresh took these rows: it recomputes their days whole
+        needs_features = isinstance(estimator, loss_estimation.LossModel)
+        features = _typed_features(rows, baseline) if needs_features else None
+        records = {
+            (pd.Timestamp(day).to_pydatetime(), str(version)): day_record(
+                model, baseline, estimator, pd.Timestamp(day).to_pydatetime(), str(version), part, features
+            )
+            for (day, version), part in rows.groupby(
+                [rows["timestamp"].dt.floor("D"), "model_version"], sort=True
+            )
+        }
+        _merge_stored(conn, model, baseline, records)
+        merged.update(day for day, _ in records)
+
+    return merge
 
 
 def _state(store: Store, model: Model, baseline: Baseline) -> tuple[Any, bool, bool]:
@@ -654,33 +719,45 @@ def records_in_step(store: Store, conn: Connection, step: InStep, frame: pd.Data
 
 def finish_in_step(conn: Connection, step: InStep) -> None:
     """Merge the step's records into the stored days and move the prediction watermark past the stored rows."""
+    _merge_stored(conn, step.model, step.baseline, step.records)
+    if step.blocks:
+        return
+    newest = conn.execute(
+        select(func.max(t.predictions.c.id)).where(t.predictions.c.model_id == step.model.id)
+    ).scalar_one()
+    if not _move_prediction_watermark(conn, step.model.id, step.watermark, int(newest or step.watermark)):
+        raise RuntimeError("the performance watermark moved while this transaction held the write lock")
+
+
+def _merge_stored(
+    conn: Connection, model: Model, baseline: Baseline, records: Mapping[tuple[datetime, str], DayRecord]
+) -> None:
+    """Merge day records into the stored ones of the same day and version (a record alone where none is stored)."""
     w = t.perf_windows
-    for (day, version), record in sorted(step.records.items()):
+    for (day, version), record in sorted(records.items()):
         stored = conn.execute(
             select(w).where(
-                w.c.baseline_id == step.baseline.id, w.c.window_start == day, w.c.model_version == version
+                w.c.baseline_id == baseline.id, w.c.window_start == day, w.c.model_version == version
             )
         ).first()
         if stored is not None:
             old = DayRecord.from_json(
                 stored.window_start, stored.model_version, stored.n_rows, stored.n_labelled, stored.data
             )
-            record = merge_records([old, record], step.model, step.baseline, day, version)
+            record = merge_records([old, record], model, baseline, day, version)
             conn.execute(delete(w).where(w.c.id == stored.id))
-        conn.execute(w.insert().values(**row_of_record(step.model, step.baseline, record)))
-    if step.blocks:
-        return
-    newest = conn.execute(
-        select(func.max(t.predictions.c.id)).where(t.predictions.c.model_id == step.model.id)
-    ).scalar_one()
+        conn.execute(w.insert().values(**row_of_record(model, baseline, record)))
+
+
+def _move_prediction_watermark(conn: Connection, model_id: int, old: int, new: int) -> bool:
+    """Move the prediction watermark from old to new; False when it no longer stood at old."""
     state = t.perf_state.c
     moved = conn.execute(
         update(t.perf_state)
-        .where(state.model_id == step.model.id, state.prediction_watermark == step.watermark)
-        .values(prediction_watermark=int(newest or step.watermark), updated_at=utcnow())
+        .where(state.model_id == model_id, state.prediction_watermark == old)
+        .values(prediction_watermark=new, updated_at=utcnow())
     )
-    if moved.rowcount != 1:
-        raise RuntimeError("the performance watermark moved while this transaction held the write lock")
+    return moved.rowcount == 1
 
 
 def _with_delayed_labels(

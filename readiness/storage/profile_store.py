@@ -31,7 +31,15 @@ from readiness.core.records import Baseline, Model, utcnow
 from readiness.core.windows import window_starts
 from readiness.storage import schema as t
 from readiness.storage.log_blocks import each_block
-from readiness.storage.sql import parse_times, plausible_time, result_frame, stored_time, upsert
+from readiness.storage.sql import (
+    LABELLED_LOG,
+    effective_label,
+    parse_times,
+    plausible_time,
+    result_frame,
+    stored_time,
+    upsert,
+)
 from readiness.storage.store import Store
 
 if TYPE_CHECKING:
@@ -41,6 +49,19 @@ else:
 
 REFRESH_CHUNK_ROWS = 100_000
 Progress = Callable[[int], None]
+ChunkMerge = Callable[[Connection, "pd.DataFrame", int, int], None]
+
+
+@dataclass(frozen=True)
+class AlsoFed:
+    """Another aggregate fed from the same read of new rows: where its watermark stands, and what merges a chunk.
+
+    ``merge(conn, rows, old, new)`` runs in the chunk's transaction with the rows (their
+    outputs, effective labels and feature JSON) and moves its own watermark from old to new.
+    """
+
+    watermark: int
+    merge: ChunkMerge
 
 
 @dataclass(frozen=True)
@@ -105,8 +126,13 @@ def refresh_profiles(
     chunk_rows: int = REFRESH_CHUNK_ROWS,
     progress: Progress | None = None,
     upto: int | None = None,
+    also: AlsoFed | None = None,
 ) -> RefreshResult:
-    """Profile every prediction past the watermark (up to ``upto``: Store.committed_bounds), chunk by chunk."""
+    """Profile every prediction past the watermark (up to ``upto``: Store.committed_bounds), chunk by chunk.
+
+    With ``also`` standing at the same watermark, each chunk is read once, with its labels, and
+    handed to it in the same transaction (one read feeds both aggregates).
+    """
     baseline = store.active_baseline(model.id)
     if baseline is None:
         return RefreshResult(model.name, 0, 0, 0, False)
@@ -115,8 +141,9 @@ def refresh_profiles(
     watermark, rebuilt, (rows, days) = _start_state(store, model, baseline, reference)
     if upto is None:  # rows past it are read by the next refresh
         upto = store.committed_bounds(model.id)[0]
+    feeding = also if also is not None and also.watermark == watermark else None
     while True:
-        raw = _read_chunk(store, model.id, watermark, chunk_rows, upto)
+        raw = _read_chunk(store, model.id, watermark, chunk_rows, upto, labelled=feeding is not None)
         if raw.empty:
             break
         new_watermark = int(raw["id"].max())
@@ -124,6 +151,8 @@ def refresh_profiles(
             if not _advance(conn, model.id, baseline.id, watermark, new_watermark):
                 break  # another refresh moved the watermark: it owns these rows
             days += _merge_chunk(conn, model, baseline, reference, raw)
+            if feeding is not None:
+                feeding.merge(conn, raw, watermark, new_watermark)
         watermark = new_watermark
         rows += len(raw)
         if progress is not None:
@@ -173,11 +202,23 @@ def _advance(conn: Connection, model_id: int, baseline_id: int, old: int, new: i
 
 
 def _read_chunk(
-    store: Store, model_id: int, watermark: int, limit: int, upto: int | None = None
+    store: Store, model_id: int, watermark: int, limit: int, upto: int | None = None, labelled: bool = False
 ) -> pd.DataFrame:
+    """The next ``limit`` plausible rows past the watermark, oldest first (``labelled``: with what day records need)."""
     p = t.predictions
+    columns = [p.c.id, stored_time(p.c.timestamp), p.c.prediction, p.c.score, p.c.features, p.c.probabilities]
+    if labelled:
+        lab = t.labels.c
+        columns += [
+            p.c.model_version,
+            p.c.latency_ms,
+            effective_label().label("label"),
+            stored_time(lab.received_at).label("received_at"),
+            stored_time(lab.arrived_at).label("arrived_at"),
+        ]
     query = (
-        select(p.c.id, stored_time(p.c.timestamp), p.c.prediction, p.c.score, p.c.features, p.c.probabilities)
+        select(*columns)
+        .select_from(LABELLED_LOG if labelled else p)
         .where(p.c.model_id == model_id, p.c.id > watermark, plausible_time(p.c.timestamp))
         .order_by(p.c.id)
         .limit(limit)
@@ -185,10 +226,12 @@ def _read_chunk(
     if upto is not None:
         query = query.where(p.c.id <= upto)
     with store.engine.connect() as conn:
-        frame = result_frame(
-            conn.execute(query), ["id", "timestamp", "prediction", "score", "features", "probabilities"]
-        )
+        frame = result_frame(conn.execute(query), list(query.selected_columns.keys()))
     frame["timestamp"] = parse_times(frame["timestamp"])
+    if labelled:
+        frame["model_version"] = frame["model_version"].fillna("").astype(str)
+        frame["received_at"] = parse_times(frame["received_at"])
+        frame["arrived_at"] = parse_times(frame["arrived_at"])
     return frame
 
 

@@ -6,6 +6,7 @@ data, never SQL text. Writers take a connection so a caller can make one transac
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections import Counter
@@ -76,6 +77,9 @@ LABELS_HELD = 2_000_000  # a refresh reads at most this many delayed labels into
 BASELINE_OUTPUTS = ("prediction", "score", "label", "probabilities")
 WRITE_LOCK_KEY = 7_342_001  # PostgreSQL advisory lock: write transactions share it, committed_bounds takes it
 REFRESH_LOCK_KEY = 7_342_002  # PostgreSQL advisory lock (with a model id): one refresh of a model at a time
+_LOCAL_REFRESHES: dict[
+    tuple[str, int], threading.Lock
+] = {}  # SQLite: one refresh of a model per process at a time
 
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # how long SQLite itself waits for another writer, per attempt
@@ -855,13 +859,16 @@ class Store:
 
     @contextmanager
     def refreshing(self, model_id: int) -> Iterator[None]:
-        """Run one refresh of the model at a time, across processes (PostgreSQL; SQLite runs one write at a time).
+        """Run one refresh of the model at a time: across processes on PostgreSQL, across threads on SQLite.
 
         Two refreshes of a model at once (two page views, a service and a page) would both
-        recompute the same days and collide on the stored windows.
+        recompute the same days and collide on the stored windows, or merge the same new rows
+        into a day another has just recomputed with them.
         """
         if self.dialect != "postgresql":
-            yield
+            key = (self.engine.url.render_as_string(hide_password=False), model_id)
+            with _LOCAL_REFRESHES.setdefault(key, threading.Lock()):
+                yield
             return
         try:
             with self.engine.connect() as conn:
