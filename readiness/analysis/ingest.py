@@ -35,6 +35,7 @@ from readiness.core.mapping import (
     propose_mapping,
 )
 from readiness.core.memory import release_free_memory
+from readiness.core.prefetch import prefetched
 from readiness.core.records import TASKS, Baseline, FeatureSpec, Model, utcnow
 from readiness.core.tablefile import TableChunk, TableFile, TableSource, megabytes, open_table
 from readiness.core.texthash import text_hashes
@@ -488,7 +489,7 @@ def _ingest_live(
         step = start_in_step(store, conn, model, baseline, blocks=True)
         known = log_blocks.KnownIds(conn, model.id)  # the request ids stored so far, checked block by block
         records = performance_store.start_in_step(store, conn, model, baseline, blocks=True)
-        for chunk in source.chunks():
+        for chunk in prefetched(source.chunks()):  # the next block is parsed while this one is stored
             mapping = _settle_date_format(source, mapping, chunk, "timestamp")
             valid = validate_live(chunk.frame, mapping, model.task, baseline, filename, allowed)
             hashed = _refuse_known_request_ids(store, conn, model, valid, ingestion_id, known)
