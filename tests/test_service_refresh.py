@@ -142,3 +142,12 @@ def test_a_refresh_with_aggregates_at_different_marks_reads_each_apart(store):
     again_profiles, again_records = rebuilt(store)
     same(again_profiles, profiles, "profiles")
     same(again_records, records, "records")
+
+
+def test_a_day_that_two_chunks_share_is_counted_once(store):
+    ingest_csv(store, "m", "baseline", baseline_csv(300), "b.csv", new_model=ModelSpec("binary", "1"))
+    model = store.get_model("m")
+    rows = service_rows("binary", 2_000, seed=1, start=START + pd.Timedelta(hours=20), prefix="a")  # 3 days
+    log_predictions(store, "m", rows, refresh=False)
+    refreshed = refresh_profiles(store, model, chunk_rows=300)  # seven chunks of 5 hours: 9 chunk-days
+    assert (refreshed.rows_profiled, refreshed.days_touched) == (2_000, 3)

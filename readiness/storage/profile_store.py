@@ -142,6 +142,7 @@ def refresh_profiles(
     if upto is None:  # rows past it are read by the next refresh
         upto = store.committed_bounds(model.id)[0]
     feeding = also if also is not None and also.watermark == watermark else None
+    touched: set[datetime] = set()  # a day two chunks share is one day
     while True:
         raw = _read_chunk(store, model.id, watermark, chunk_rows, upto, labelled=feeding is not None)
         if raw.empty:
@@ -150,14 +151,14 @@ def refresh_profiles(
         with store.begin() as conn:
             if not _advance(conn, model.id, baseline.id, watermark, new_watermark):
                 break  # another refresh moved the watermark: it owns these rows
-            days += _merge_chunk(conn, model, baseline, reference, raw)
+            touched |= _merge_chunk(conn, model, baseline, reference, raw)
             if feeding is not None:
                 feeding.merge(conn, raw, watermark, new_watermark)
         watermark = new_watermark
         rows += len(raw)
         if progress is not None:
             progress(rows)
-    return RefreshResult(model.name, rows, days, watermark, rebuilt)
+    return RefreshResult(model.name, rows, days + len(touched), watermark, rebuilt)
 
 
 def _start_state(
@@ -237,7 +238,7 @@ def _read_chunk(
 
 def _merge_chunk(
     conn: Connection, model: Model, baseline: Baseline, reference: Reference, raw: pd.DataFrame
-) -> int:
+) -> set[datetime]:
     return _merge_days(conn, model, baseline, reference, raw_log_frame(raw, reference), raw["timestamp"])
 
 
@@ -248,10 +249,10 @@ def _merge_days(
     reference: Reference,
     frame: pd.DataFrame,
     timestamps: pd.Series,
-) -> int:
+) -> set[datetime]:
     """Profile typed rows per UTC day and merge each day into its stored profile; return the days touched."""
     days = window_starts(timestamps, "day")
-    touched = 0
+    touched: set[datetime] = set()
     for day, profile in profile_days(frame, reference, days.to_numpy()).items():
         start = pd.Timestamp(day).to_pydatetime()
         existing = conn.execute(
@@ -267,7 +268,7 @@ def _merge_days(
             {"baseline_id": baseline.id, "window_start": start},
             {"model_id": model.id, "n_rows": profile.n_rows, "data": json.dumps(profile.to_dict())},
         )
-        touched += 1
+        touched.add(start)
     return touched
 
 
@@ -343,7 +344,7 @@ def start_new_baseline_in_step(
 def profile_in_step(conn: Connection, step: InStep, frame: pd.DataFrame, feature_names: Sequence[str]) -> int:
     """Merge the day profiles of canonical rows this transaction just stored, as a refresh would; return the days."""
     typed = profile_input(frame, step.reference, feature_names)
-    return _merge_days(conn, step.model, step.baseline, step.reference, typed, frame["timestamp"])
+    return len(_merge_days(conn, step.model, step.baseline, step.reference, typed, frame["timestamp"]))
 
 
 def finish_in_step(conn: Connection, step: InStep) -> None:
