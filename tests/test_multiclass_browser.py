@@ -112,7 +112,7 @@ def test_a_multiclass_log_with_class_probabilities_goes_in_as_proposed_and_is_ju
             paths["labels"],
             "labels",
         )
-        expect(main.get_by_text(re.compile(r"Stored 800 labels row"))).to_be_visible(timeout=SLOW_MS)
+        expect(main.get_by_text(re.compile(r"Stored 800 label\(s\)"))).to_be_visible(timeout=SLOW_MS)
 
         open_app(page, f"{url}/performance?model=router")
         expect(main.get_by_role("heading", name="Per class", exact=True)).to_be_visible(timeout=SLOW_MS)

@@ -173,8 +173,8 @@ def test_data_page_proposes_a_labels_files_arrival_time_and_stores_it(fraud_stor
     assert arrival.value == "labelled_at"
     assert next(s for s in at.selectbox if s.label.startswith("Label (ground truth)")).value == "outcome"
     at.button[0].click().run()
-    assert "Stored 2 labels row(s)" in at.success[0].value, [e.value for e in at.error]
-    assert "Stored 2 labels row(s)" in at.toast[0].value  # also where the user scrolled to Confirm
+    assert "Stored 2 label(s)" in at.success[0].value, [e.value for e in at.error]
+    assert "Stored 2 label(s)" in at.toast[0].value  # also where the user scrolled to Confirm
     stored = fraud_store.all_delayed_labels(fraud_store.get_model("fraud").id)  # label rows and label blocks
     arrived = stored.loc[["r1", "r2"], "arrived_at"]
     assert [str(a)[:16] for a in arrived] == ["2026-11-05 08:00", "2026-11-06 09:30"]

@@ -157,7 +157,8 @@ class IngestResult:
                 f"{self.filename} was already ingested for model {self.model!r} "
                 f"({self.kind}); no rows were added."
             )
-        text = f"Stored {self.rows_added:,} {self.kind} row(s) from {self.filename} for model {self.model!r}"
+        what = "label(s)" if self.kind == "labels" else f"{self.kind} row(s)"
+        text = f"Stored {self.rows_added:,} {what} from {self.filename} for model {self.model!r}"
         if self.created_model:
             text += " (new model)"
         if self.first_timestamp is not None:
