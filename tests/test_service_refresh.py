@@ -46,6 +46,20 @@ def rebuilt(store: Store) -> tuple[list[dict], list[dict]]:
     return stored(store, t.profiles), stored(store, t.perf_windows)
 
 
+def same_as_rebuilt(store: Store, when: str) -> None:
+    """The stored profiles and day records equal those recomputed from scratch (the store is left rebuilt)."""
+    profiles, records = stored(store, t.profiles), stored(store, t.perf_windows)
+    again_profiles, again_records = rebuilt(store)
+    same(again_profiles, profiles, f"profiles {when}")
+    same(again_records, records, f"records {when}")
+
+
+def binary_model(store: Store):
+    """A binary model with a 300-row baseline."""
+    ingest_csv(store, "m", "baseline", baseline_csv(300), "b.csv", new_model=ModelSpec("binary", "1"))
+    return store.get_model("m")
+
+
 def service_rows(task: str, n: int, seed: int, start: pd.Timestamp, prefix: str) -> pd.DataFrame:
     """A service's batch: two versions, some inline labels, latency."""
     rows = live_frame(n, seed=seed, task=task, id_prefix=prefix, start=start, with_label=True)
@@ -90,9 +104,7 @@ def test_a_services_rows_merged_as_read_equal_a_rebuild(store, task, monkeypatch
     assert refreshed.performance_days == 3
     profiles, records = stored(store, t.profiles), stored(store, t.perf_windows)
     assert sum(r["n_rows"] for r in records) == sum(p["n_rows"] for p in profiles) == 5_000
-    again_profiles, again_records = rebuilt(store)
-    same(again_profiles, profiles, "profiles after the first refresh")
-    same(again_records, records, "records after the first refresh")
+    same_as_rebuilt(store, "after the first refresh")
 
     second = service_rows(task, 1_500, seed=5, start=START + pd.Timedelta(days=3, hours=12), prefix="t")
     log_predictions(store, "m", second, refresh=False)
@@ -118,17 +130,13 @@ def test_a_services_rows_merged_as_read_equal_a_rebuild(store, task, monkeypatch
         datetime(2026, 3, 4),
     ]  # the labels' days
     assert datetime(2026, 3, 5) in refreshed.days_merged
-    profiles, records = stored(store, t.profiles), stored(store, t.perf_windows)
-    assert sum(r["n_rows"] for r in records) == 6_500
-    again_profiles, again_records = rebuilt(store)
-    same(again_profiles, profiles, "profiles after the second refresh")
-    same(again_records, records, "records after the second refresh")
+    assert sum(r["n_rows"] for r in stored(store, t.perf_windows)) == 6_500
+    same_as_rebuilt(store, "after the second refresh")
 
 
 def test_a_refresh_with_aggregates_at_different_marks_reads_each_apart(store):
     """Profiles dropped alone (their watermark back at zero): both are still right, each read on its own."""
-    ingest_csv(store, "m", "baseline", baseline_csv(300), "b.csv", new_model=ModelSpec("binary", "1"))
-    model = store.get_model("m")
+    model = binary_model(store)
     log_predictions(store, "m", service_rows("binary", 500, seed=1, start=START, prefix="a"))
     with store.begin() as conn:
         conn.execute(t.profiles.delete())
@@ -139,14 +147,11 @@ def test_a_refresh_with_aggregates_at_different_marks_reads_each_apart(store):
     assert refreshed.performance.days_recomputed == 1
     profiles, records = stored(store, t.profiles), stored(store, t.perf_windows)
     assert sum(r["n_rows"] for r in records) == sum(p["n_rows"] for p in profiles) == 900
-    again_profiles, again_records = rebuilt(store)
-    same(again_profiles, profiles, "profiles")
-    same(again_records, records, "records")
+    same_as_rebuilt(store, "after profiles were dropped")
 
 
 def test_a_day_that_two_chunks_share_is_counted_once(store):
-    ingest_csv(store, "m", "baseline", baseline_csv(300), "b.csv", new_model=ModelSpec("binary", "1"))
-    model = store.get_model("m")
+    model = binary_model(store)
     rows = service_rows("binary", 2_000, seed=1, start=START + pd.Timedelta(hours=20), prefix="a")  # 3 days
     log_predictions(store, "m", rows, refresh=False)
     refreshed = refresh_profiles(store, model, chunk_rows=300)  # seven chunks of 5 hours: 9 chunk-days
