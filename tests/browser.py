@@ -240,4 +240,5 @@ def upload_and_store(
     if before_confirm is not None:
         before_confirm(main)
     button.click()
-    expect(main.get_by_text(re.compile(rf"Stored [\d,]+ {kind} row"))).to_be_visible(timeout=SLOW_MS)
+    stored = r"label\(s\)" if kind == "labels" else f"{kind} row"
+    expect(main.get_by_text(re.compile(rf"Stored [\d,]+ {stored}"))).to_be_visible(timeout=SLOW_MS)
