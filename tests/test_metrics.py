@@ -622,3 +622,11 @@ def test_bad_inputs_raise_readiness_errors():
         RegressionAggregate.from_arrays(["1.5", "abc"], [1.0, 2.0])
     with pytest.raises(MetricsError, match="distinct"):
         MulticlassAggregate.empty(["a", "a"])
+
+
+def test_r2_without_labels_says_so_not_that_labels_do_not_vary():
+    from readiness.core.metrics import RegressionAggregate, r2_score
+
+    assert r2_score(RegressionAggregate.from_arrays([], [])).note.endswith("no labelled rows")
+    assert r2_score(RegressionAggregate.from_arrays([1.0], [2.0])).note.endswith("one labelled row")
+    assert r2_score(RegressionAggregate.from_arrays([3.0, 3.0], [1.0, 2.0])).note.endswith("labels do not vary")

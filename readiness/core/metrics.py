@@ -1476,7 +1476,9 @@ def r2_score(agg: RegressionAggregate) -> MetricValue:
     0.5
     """
     method = "1 - SSE/SST, normal 95% interval from the SSE's standard error (SST held fixed)"
-    if agg.n < 2 or agg.ss_y <= 0:
+    if agg.n < 2:
+        return _insufficient("r2", agg.n, method, "no labelled rows" if agg.n == 0 else "one labelled row")
+    if agg.ss_y <= 0:
         return _insufficient("r2", agg.n, method, "labels do not vary")
     value = 1 - agg.sum_sq_error / agg.ss_y
     se = math.sqrt(agg.n * _sample_variance(agg.sum_sq_error, agg.sum_quartic_error, agg.n)) / agg.ss_y
