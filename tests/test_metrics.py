@@ -629,4 +629,6 @@ def test_r2_without_labels_says_so_not_that_labels_do_not_vary():
 
     assert r2_score(RegressionAggregate.from_arrays([], [])).note.endswith("no labelled rows")
     assert r2_score(RegressionAggregate.from_arrays([1.0], [2.0])).note.endswith("one labelled row")
-    assert r2_score(RegressionAggregate.from_arrays([3.0, 3.0], [1.0, 2.0])).note.endswith("labels do not vary")
+    assert r2_score(RegressionAggregate.from_arrays([3.0, 3.0], [1.0, 2.0])).note.endswith(
+        "labels do not vary"
+    )
