@@ -28,7 +28,7 @@ from readiness.storage.store import Store
 
 @dataclass(frozen=True)
 class Refreshed:
-    """What one refresh of one model did: rows profiled for drift, days recomputed for performance."""
+    """What one refresh of one model did: rows profiled for drift, days whose performance was merged or recomputed."""
 
     model: str
     profiles: RefreshResult | None
@@ -69,7 +69,7 @@ class Refreshed:
 
 
 def refresh_model(store: Store, model: Model, progress: Callable[[int], None] | None = None) -> Refreshed:
-    """Profile the model's new predictions and recompute the performance of the days new rows or labels touched.
+    """Profile the model's new predictions and bring the performance of the days new rows or labels touched up to date.
 
     A service's new rows are read once: each chunk is profiled and its day records merged in
     one transaction; then the days new labels touched are recomputed.
