@@ -265,7 +265,7 @@ def test_day_records_computed_as_rows_are_stored_equal_a_rebuild_from_the_stored
     recomputed = []
     original = performance_store._recompute_days
     monkeypatch.setattr(
-        performance_store, "_recompute_days", lambda *a: recomputed.append(a[4]) or original(*a)
+        performance_store, "_recompute_days", lambda *a, **k: recomputed.append(a[4]) or original(*a, **k)
     )
     store = Store.open(f"sqlite:///{tmp_path}/perf.db")
     ingest_csv(store, "m", "baseline", baseline_csv(400, task=task), "b.csv", new_model=ModelSpec(task, "1"))

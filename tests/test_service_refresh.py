@@ -156,3 +156,39 @@ def test_a_day_that_two_chunks_share_is_counted_once(store):
     log_predictions(store, "m", rows, refresh=False)
     refreshed = refresh_profiles(store, model, chunk_rows=300)  # seven chunks of 5 hours: 9 chunk-days
     assert (refreshed.rows_profiled, refreshed.days_touched) == (2_000, 3)
+
+
+def test_a_day_recomputed_for_labels_leaves_a_services_unread_rows_to_the_refresh(store):
+    """A label upload recomputes a day that also holds rows a service logged but no refresh read yet:
+    the recompute leaves them out, and the refresh that reads them counts them once."""
+    binary_model(store)
+    uploaded = live_frame(600, seed=2, id_prefix="u", with_label=True)  # blocks over 2026-03-01
+    ingest_csv(store, "m", "live", to_csv_bytes(uploaded), "live.csv")
+    log_predictions(store, "m", service_rows("binary", 300, seed=3, start=START, prefix="s"), refresh=False)
+    relabel = pd.DataFrame({"request_id": ["u-0", "u-1"], "label": ["1", "1"]})  # replaces inline labels
+    ingest_csv(store, "m", "labels", to_csv_bytes(relabel), "labels.csv")  # its day is recomputed in step
+    assert sum(r["n_rows"] for r in stored(store, t.perf_windows)) == 900
+    same_as_rebuilt(store, "after the label upload and its refresh")
+
+
+def test_rows_committed_after_a_refresh_began_are_counted_once(store, monkeypatch):
+    """Rows past a refresh's bounds (committed while it ran) stay out of the days it recomputes."""
+    model = binary_model(store)
+    log_predictions(store, "m", service_rows("binary", 100, seed=1, start=START, prefix="a"))
+    with store.begin() as conn:  # profiles dropped: the two aggregates stand apart, so days are recomputed
+        conn.execute(t.profiles.delete())
+        conn.execute(t.profile_state.delete())
+    later = service_rows("binary", 400, seed=2, start=START + pd.Timedelta(hours=2), prefix="b")
+    log_predictions(store, "m", later, refresh=False)  # the same day
+    with store.engine.connect() as conn:
+        ids = sorted(conn.execute(select(t.predictions.c.id)).scalars())
+    real = store.committed_bounds
+    monkeypatch.setattr(store, "committed_bounds", lambda model_id: (ids[299], real(model_id)[1] or 0))
+    first = refresh_model(store, model)  # as if the last 200 rows committed after it took its bounds
+    assert (first.profiles.rows_profiled, first.performance.days_recomputed) == (300, 1)
+    assert sum(r["n_rows"] for r in stored(store, t.perf_windows)) == 300
+    monkeypatch.setattr(store, "committed_bounds", real)
+    second = refresh_model(store, model)  # the two stand together again: the rest is read once and merged
+    assert (second.profiles.rows_profiled, len(second.days_merged)) == (200, 1)
+    assert sum(r["n_rows"] for r in stored(store, t.perf_windows)) == 500
+    same_as_rebuilt(store, "after the second refresh")

@@ -199,7 +199,7 @@ def refresh_performance(
     ordered = sorted(days)
     known = _labels_for_blocks(store, model.id) if ordered else None
     for run in _runs(ordered, counts=_day_counts(store, model.id, ordered)):  # reads of bounded size
-        _recompute_days(store, model, baseline, estimator, run, known)
+        _recompute_days(store, model, baseline, estimator, run, known, upto_id=prediction_mark)
         done += len(run)
         if progress is not None:
             progress(done, len(days))
@@ -355,8 +355,13 @@ def day_rows(
     with_features: bool = False,
     conn: Connection | None = None,
     known: pd.DataFrame | None = None,
+    upto_id: int | None = None,
 ) -> pd.DataFrame:
-    """Raw outputs of the model's predictions in [start, end), with their effective labels (and feature JSON)."""
+    """Raw outputs of the model's predictions in [start, end), with their effective labels (and feature JSON).
+
+    ``upto_id``: a service's rows up to this id only (the prediction watermark the records
+    are to hold; later rows are merged into them by the refresh that reads them).
+    """
     p, lab = t.predictions, t.labels
     query = (
         select(
@@ -374,6 +379,8 @@ def day_rows(
         .select_from(LABELLED_LOG)
         .where(p.c.model_id == model_id, p.c.timestamp >= start, p.c.timestamp < end)
     )
+    if upto_id is not None:
+        query = query.where(p.c.id <= upto_id)
     with store._conn(conn) as c:
         frame = result_frame(c.execute(query), list(query.selected_columns.keys()))
         blocked = _block_day_rows(store, c, model_id, start, end, with_features, known)
@@ -485,10 +492,11 @@ def _recompute_days(
     estimator: estimators.Estimator | None,
     run: list[datetime],
     known: pd.DataFrame | None = None,
+    upto_id: int | None = None,
 ) -> None:
     """Recompute a run of consecutive days from their raw rows, read at once, written in one transaction."""
     with store.begin() as conn:  # read in the write transaction: an upload merging into these days waits
-        _recompute_in(store, conn, model, baseline, estimator, run, known)
+        _recompute_in(store, conn, model, baseline, estimator, run, known, upto_id)
 
 
 def _recompute_in(
@@ -499,10 +507,18 @@ def _recompute_in(
     estimator: estimators.Estimator | None,
     run: list[datetime],
     known: pd.DataFrame | None = None,
+    upto_id: int | None = None,
 ) -> None:
-    """Recompute a run of consecutive days from their raw rows, in the caller's transaction."""
+    """Recompute a run of consecutive days from their raw rows, in the caller's transaction.
+
+    ``upto_id``: the prediction watermark the records will stand at. A service's rows past it
+    stay out: the refresh that reads them merges them in (counting them here too would count
+    them twice).
+    """
     needs_features = isinstance(estimator, loss_estimation.LossModel)
-    frame = day_rows(store, model.id, run[0], run[-1] + timedelta(days=1), needs_features, conn, known)
+    frame = day_rows(
+        store, model.id, run[0], run[-1] + timedelta(days=1), needs_features, conn, known, upto_id
+    )
     features = _typed_features(frame, baseline) if needs_features else None
     by_day = frame.groupby(frame["timestamp"].dt.floor("D"), sort=True) if not frame.empty else ()
     parts = {pd.Timestamp(day).to_pydatetime(): part for day, part in by_day}
@@ -873,8 +889,12 @@ def finish_label_step(store: Store, conn: Connection, step: LabelStep, index: lo
     if recompute:
         known = store.all_delayed_labels(step.model.id, conn)
         days = sorted(recompute)
+        state = t.perf_state.c
+        watermark = conn.execute(
+            select(state.prediction_watermark).where(state.model_id == step.model.id)
+        ).scalar_one()  # a service's rows past it are merged in by the refresh that reads them
         for run in _runs(days, counts=_day_counts_in(conn, step.model.id, days)):
-            _recompute_in(store, conn, step.model, step.baseline, step.estimator, run, known)
+            _recompute_in(store, conn, step.model, step.baseline, step.estimator, run, known, int(watermark))
     return len(recompute)
 
 
