@@ -203,12 +203,17 @@ def refresh_performance(
         done += len(run)
         if progress is not None:
             progress(done, len(days))
-    with store.begin() as conn:
-        conn.execute(
-            update(t.perf_state)
-            .where(t.perf_state.c.model_id == model.id)
-            .values(prediction_watermark=prediction_mark, label_watermark=label_mark, updated_at=utcnow())
-        )
+    state_c = t.perf_state.c
+    with store.begin() as conn:  # forward only: another process's refresh may have merged further meanwhile
+        for column, mark in (
+            (state_c.prediction_watermark, prediction_mark),
+            (state_c.label_watermark, label_mark),
+        ):
+            conn.execute(
+                update(t.perf_state)
+                .where(state_c.model_id == model.id, column < mark)
+                .values({column.name: mark, "updated_at": utcnow()})
+            )
     return PerformanceRefresh(
         model.name, len(days), start.rebuilt, prediction_mark, label_mark, frozenset(days)
     )
