@@ -84,6 +84,17 @@ def records_of(
     if isinstance(estimator, loss_estimation.LossModel):
         features = typed_log_frame(frame[list(baseline.feature_names)], baseline.features)
         features.index = rows.index
+    return records_by_day(model, baseline, estimator, rows, features)
+
+
+def records_by_day(
+    model: Model,
+    baseline: Baseline,
+    estimator: estimators.Estimator | None,
+    rows: pd.DataFrame,
+    features: pd.DataFrame | None = None,
+) -> dict[DayKey, DayRecord]:
+    """One record per UTC day and model version of raw ``rows`` (``features``: typed, for regression estimates)."""
     out: dict[DayKey, DayRecord] = {}
     for (day, version), part in rows.groupby([rows["timestamp"].dt.floor("D"), "model_version"], sort=True):
         key = (pd.Timestamp(day).to_pydatetime(), str(version))

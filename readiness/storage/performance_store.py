@@ -22,9 +22,9 @@ import numpy as np
 from sqlalchemy import Connection, bindparam, delete, func, select, update
 
 from readiness.core import estimation, estimators, loss_estimation, multiclass_estimation
-from readiness.core.day_records import merge_into, read_back, records_of, with_delayed_labels
+from readiness.core.day_records import merge_into, read_back, records_by_day, records_of, with_delayed_labels
 from readiness.core.lazy import lazy_module
-from readiness.core.performance import DayRecord, day_record, label_record, merge_records
+from readiness.core.performance import DayRecord, label_record, merge_records
 from readiness.core.probabilities import probability_matrix
 from readiness.core.profiles import typed_log_frame
 from readiness.core.records import Baseline, Model, features_from_json, features_to_json, utcnow
@@ -234,16 +234,7 @@ def rows_feed(
     def merge(conn: Connection, rows: pd.DataFrame, old: int, new: int) -> None:
         if not _move_prediction_watermark(conn, model.id, old, new):
             return  # another refresh took these rows: it recomputes their days whole
-        needs_features = isinstance(estimator, loss_estimation.LossModel)
-        features = _typed_features(rows, baseline) if needs_features else None
-        records = {
-            (pd.Timestamp(day).to_pydatetime(), str(version)): day_record(
-                model, baseline, estimator, pd.Timestamp(day).to_pydatetime(), str(version), part, features
-            )
-            for (day, version), part in rows.groupby(
-                [rows["timestamp"].dt.floor("D"), "model_version"], sort=True
-            )
-        }
+        records = records_by_day(model, baseline, estimator, rows, _features_for(estimator, rows, baseline))
         _merge_stored(conn, model, baseline, records)
         merged.update(day for day, _ in records)
 
@@ -524,20 +515,20 @@ def _recompute_in(
     frame = day_rows(
         store, model.id, run[0], run[-1] + timedelta(days=1), needs_features, conn, known, upto_id
     )
-    features = _typed_features(frame, baseline) if needs_features else None
-    by_day = frame.groupby(frame["timestamp"].dt.floor("D"), sort=True) if not frame.empty else ()
-    parts = {pd.Timestamp(day).to_pydatetime(): part for day, part in by_day}
+    held = (
+        {}
+        if frame.empty
+        else records_by_day(model, baseline, estimator, frame, _features_for(estimator, frame, baseline))
+    )
     for day in run:
-        part = parts.get(day)
-        records = (
-            []
-            if part is None
-            else [
-                day_record(model, baseline, estimator, day, version, rows, features)
-                for version, rows in part.groupby("model_version", sort=True)
-            ]
-        )
-        _replace_day(conn, model, baseline, day, records)
+        _replace_day(conn, model, baseline, day, [r for (d, _), r in sorted(held.items()) if d == day])
+
+
+def _features_for(
+    estimator: estimators.Estimator | None, frame: pd.DataFrame, baseline: Baseline
+) -> pd.DataFrame | None:
+    """The rows' typed features when the estimator needs them (regression's loss model), else None."""
+    return _typed_features(frame, baseline) if isinstance(estimator, loss_estimation.LossModel) else None
 
 
 def _typed_features(frame: pd.DataFrame, baseline: Baseline) -> pd.DataFrame:
@@ -814,8 +805,11 @@ class LabelStep:
     the active baseline (else ``start_label_step`` gives None and the refresh rebuilds every day).
     """
 
-    def __init__(self, model: Model, baseline: Baseline, estimator: estimators.Estimator | None):
+    def __init__(
+        self, model: Model, baseline: Baseline, estimator: estimators.Estimator | None, watermark: int = 0
+    ):
         self.model, self.baseline, self.estimator = model, baseline, estimator
+        self.watermark = watermark  # the prediction watermark: a service's rows past it are the refresh's
         self.positions: list[np.ndarray] = []
         self.labels: list[pd.DataFrame] = []  # label, received_at, arrived_at, relabelled
 
@@ -830,7 +824,7 @@ def start_label_step(conn: Connection, model: Model, baseline: Baseline) -> Labe
     state = conn.execute(select(t.perf_state).where(t.perf_state.c.model_id == model.id)).first()
     if state is None or not _serves(state, model, baseline):
         return None
-    return LabelStep(model, baseline, stored_estimator(state.calibrator))
+    return LabelStep(model, baseline, stored_estimator(state.calibrator), int(state.prediction_watermark))
 
 
 def labels_in_step(
@@ -894,12 +888,8 @@ def finish_label_step(store: Store, conn: Connection, step: LabelStep, index: lo
     if recompute:
         known = store.all_delayed_labels(step.model.id, conn)
         days = sorted(recompute)
-        state = t.perf_state.c
-        watermark = conn.execute(
-            select(state.prediction_watermark).where(state.model_id == step.model.id)
-        ).scalar_one()  # a service's rows past it are merged in by the refresh that reads them
         for run in _runs(days, counts=_day_counts_in(conn, step.model.id, days)):
-            _recompute_in(store, conn, step.model, step.baseline, step.estimator, run, known, int(watermark))
+            _recompute_in(store, conn, step.model, step.baseline, step.estimator, run, known, step.watermark)
     return len(recompute)
 
 

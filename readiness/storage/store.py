@@ -77,9 +77,8 @@ LABELS_HELD = 2_000_000  # a refresh reads at most this many delayed labels into
 BASELINE_OUTPUTS = ("prediction", "score", "label", "probabilities")
 WRITE_LOCK_KEY = 7_342_001  # PostgreSQL advisory lock: write transactions share it, committed_bounds takes it
 REFRESH_LOCK_KEY = 7_342_002  # PostgreSQL advisory lock (with a model id): one refresh of a model at a time
-_LOCAL_REFRESHES: dict[
-    tuple[str, int], threading.Lock
-] = {}  # SQLite: one refresh of a model per process at a time
+# SQLite: one refresh of a model per process at a time, by database URL and model id
+_LOCAL_REFRESHES: dict[tuple[str, int], threading.Lock] = {}
 
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000  # how long SQLite itself waits for another writer, per attempt
