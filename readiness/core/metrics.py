@@ -1530,22 +1530,41 @@ def latency_quantile(agg: LatencyAggregate, q: float) -> MetricValue:
 
 
 def binomial_quantile(level: float, n: int, p: float) -> float:
-    """``scipy.stats.binom.ppf(level, n, p)`` for 0 < level < 1, n >= 1 and 0 <= p <= 1, without importing scipy.stats.
+    """``scipy.stats.binom.ppf(level, n, p)``: the smallest k with P(X <= k) >= level, X ~ Binomial(n, p).
 
-    binom.ppf hands such arguments straight to the ufunc ``scipy.special._ufuncs._binom_ppf``
-    (Boost's quantile); calling it directly gives the same number for a tenth of the start-up
-    (scipy.stats costs about 0.5 s to import, every CLI gate pays it). It is private, so a
-    SciPy that renamed it falls back to binom.ppf.
+    For 0 < level < 1, n >= 1 and 0 <= p <= 1. The probabilities of the counts within 40
+    standard deviations of the mean (every count, for small n) are summed in logarithms, each
+    from the one before it, so no ``scipy`` is imported: every CLI gate and every upload's
+    closing assessment judges latency with this, and ``scipy.special`` costs about 0.25 s to
+    import. It equals scipy's on thousands of random arguments (tests/test_metrics.py); where
+    P(X <= k) equals ``level`` exactly, it returns that k, as the definition says.
 
-    >>> binomial_quantile(0.5, 10, 0.5)
-    5.0
+    >>> binomial_quantile(0.5, 10, 0.5), binomial_quantile(0.975, 1000, 0.95)
+    (5.0, 963.0)
     """
-    ppf = getattr(special._ufuncs, "_binom_ppf", None)
-    if ppf is None:  # pragma: no cover - only on a SciPy that moved it
-        from scipy import stats
-
-        return float(stats.binom.ppf(level, n, p))
-    return float(ppf(level, n, p))
+    if not 0.0 < level < 1.0 or n < 1 or not 0.0 <= p <= 1.0:
+        raise MetricsError(
+            f"binomial_quantile needs 0 < level < 1, n >= 1 and 0 <= p <= 1; got level={level!r}, "
+            f"n={n!r}, p={p!r}."
+        )
+    if p == 0.0:
+        return 0.0
+    if p == 1.0:
+        return float(n)
+    mean, sd = n * p, math.sqrt(n * p * (1 - p))
+    low = max(0, int(mean - 40 * sd) - 5)
+    high = min(n, int(mean + 40 * sd) + 5)  # the mass outside [low, high] is below 1e-300
+    k = np.arange(low, high, dtype=np.float64)
+    first = (
+        math.lgamma(n + 1)
+        - math.lgamma(low + 1)
+        - math.lgamma(n - low + 1)
+        + low * math.log(p)
+        + (n - low) * math.log1p(-p)
+    )
+    steps = np.log((n - k) / (k + 1)) + (math.log(p) - math.log1p(-p))  # P(k + 1) / P(k)
+    cdf = np.cumsum(np.exp(first + np.concatenate([[0.0], np.cumsum(steps)])))
+    return float(min(low + int(np.searchsorted(cdf, level * (1 - 1e-12), side="left")), n))
 
 
 def _order_statistic(agg: LatencyAggregate, cumulative: np.ndarray, rank: int) -> float:
