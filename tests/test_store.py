@@ -639,6 +639,8 @@ def test_the_sqlite_bulk_insert_stores_exactly_what_sqlalchemy_stored(tmp_path, 
         ['{"amount": 1.0, "region": 7}'],  # a number where text was expected
         ['{"amount": NaN, "region": "x"}'],  # not standard JSON; Python reads it
         ['{"amount": 1.0,\n "region": "x"}', '{"amount": 3.0}'],  # pretty-printed by a service
+        ['{"amount": 1.0,\r\n "region": "x"}', '{"amount": 3.0}'],  # ... on Windows
+        ['{"amount": 1.0, "region": "x"}', '{"amount": 3.0,\r "region": "y"}'],
         ['{"amount": 1e308, "region": "caf\\u00e9", "extra": [1, 2]}'],
     ],
 )
@@ -672,3 +674,6 @@ def test_query_rows_become_the_frame_pandas_builds_row_wise(rows):
 
     expected = pd.DataFrame(rows, columns=["a", "b", "c"])
     pd.testing.assert_frame_equal(result_frame(_Rows(rows), ["a", "b", "c"]), expected)
+    untyped = result_frame(_Rows(rows), ["a", "b", "c"], as_objects=("b",))
+    assert rows == [] or (untyped["b"].dtype == object and untyped["b"].tolist() == [r[1] for r in rows])
+    pd.testing.assert_frame_equal(untyped[["a", "c"]], expected[["a", "c"]])

@@ -378,7 +378,7 @@ def day_rows(
     if upto_id is not None:
         query = query.where(p.c.id <= upto_id)
     with store._conn(conn) as c:
-        frame = result_frame(c.execute(query), list(query.selected_columns.keys()))
+        frame = result_frame(c.execute(query), list(query.selected_columns.keys()), as_objects=("features",))
         blocked = _block_day_rows(store, c, model_id, start, end, with_features, known)
     frame["model_version"] = frame["model_version"].fillna("").astype(str)
     for column in ("timestamp", "received_at", "arrived_at"):

@@ -227,7 +227,9 @@ def _read_chunk(
     if upto is not None:
         query = query.where(p.c.id <= upto)
     with store.engine.connect() as conn:
-        frame = result_frame(conn.execute(query), list(query.selected_columns.keys()))
+        frame = result_frame(
+            conn.execute(query), list(query.selected_columns.keys()), as_objects=("features",)
+        )
     frame["timestamp"] = parse_times(frame["timestamp"])
     if labelled:
         frame["model_version"] = frame["model_version"].fillna("").astype(str)
