@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 from car_loan import car_loan_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -110,3 +111,20 @@ def test_an_id_column_no_alias_names_is_proposed_when_its_values_are_unique():
     assert (
         propose_upload_mapping(live, "baseline")[0].column_for("request_id") is None
     )  # a baseline needs none
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series(["1", " 1.0", "0", None, "yes", "1"], dtype="str"),  # an upload's Arrow-backed text
+        pd.Series(["1", "1.0", "0", None, "0.0"], dtype=object),
+        pd.Series([1, True, 1.0, "1", None, float("nan"), 0], dtype=object),  # 1 and True: one dict key
+    ],
+)
+def test_classes_of_distinct_texts_are_what_each_value_gives(values):
+    """Mapping each distinct text once gives what mapping every value gave."""
+    from readiness.core.label_guess import _classes
+    from readiness.core.records import canonical_class
+
+    expected = values.map(canonical_class, na_action="ignore").astype(object)
+    pd.testing.assert_series_equal(_classes(values), expected)

@@ -6,6 +6,8 @@ import json
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from readiness import Store, ingest_csv
 from readiness.analysis.overview import portfolio_overview
@@ -219,3 +221,28 @@ def test_a_model_that_cannot_be_refreshed_does_not_stop_the_others(tmp_path, mon
     captured = capsys.readouterr()
     assert "alpha: not refreshed: OverflowError: date value out of range" in captured.err
     assert "beta: profiled 0 new prediction(s)" in captured.out
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.lists(st.from_regex(r"\A\s?\d{4}-[0-9A-Za-z:\-T ./]{0,14}\Z"), min_size=1, max_size=30),
+    st.sampled_from(["13/02/2026", "02/13/2026", "03/04/2026", None]),
+    st.integers(0, 29),
+)
+def test_date_order_of_year_first_times_is_settled_by_any_numeric_date_among_them(times, numeric, at):
+    """Times that start with a year (valid ISO 8601 or not) say nothing of the order; one numeric date decides it."""
+    from readiness.core.validate import DateOrder, date_order
+
+    assert date_order(pd.Series(times, dtype="str")) == DateOrder()
+    assert date_order(pd.Series([*times, None], dtype=object)) == DateOrder()
+    if numeric is None:
+        return
+    mixed = [*times]
+    mixed.insert(min(at, len(mixed)), numeric)
+    order = date_order(pd.Series(mixed, dtype="str"))
+    line = min(at, len(times)) + 2  # the header is line 1
+    assert {
+        "13/02/2026": order.day_first,
+        "02/13/2026": order.month_first,
+        "03/04/2026": order.either,
+    }[numeric] == (line, numeric)
