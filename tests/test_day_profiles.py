@@ -93,3 +93,25 @@ def test_squares_past_float_range_are_inf_as_one_day_at_a_time(value):
     frame = pd.DataFrame({"x": [value, 1.0], "c": ["a", "b"]})
     (profile,) = profile_days(frame, ref, np.array([0, 0])).values()
     assert math.isinf(profile["x"].sum_sq) and math.isinf(profile_frame(frame, ref)["x"].sum_sq)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 3), st.integers(0, 400)), min_size=1, max_size=400),
+    st.booleans(),
+)
+def test_each_day_equals_its_rows_alone_with_rare_and_hundreds_of_unseen_categories(rows, truncated):
+    """Top categories, rare ones (or a truncated rare list) and more unseen values than a profile keeps by name."""
+    from dataclasses import replace
+
+    base = pd.DataFrame({"c": [f"v{i}" for i in range(60) for _ in range(60 - i)]})  # v0 commonest
+    ref = build_reference(base, [FeatureSpec("c", "categorical")], top_k=10)
+    column = ref["c"]
+    assert column.rare and not column.rare_truncated  # v10..v59 are rare
+    if truncated:
+        ref = replace(ref, columns=(replace(column, rare_truncated=True, rare=()),))
+    days = np.array([day for day, _ in rows])
+    frame = pd.DataFrame({"c": pd.Series([f"v{v}" if v < 60 else f"new{v}" for _, v in rows], dtype=object)})
+    out = profile_days(frame, ref, days)
+    for day, profile in out.items():
+        assert_same_profile(profile, profile_frame(frame[days == day].reset_index(drop=True), ref))

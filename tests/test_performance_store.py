@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
+import pytest
 from sklearn.metrics import recall_score
 
 from readiness import ingest_csv, log_predictions
@@ -103,3 +105,22 @@ def test_a_binary_model_with_scores_gets_the_label_free_estimate(store):
     model = setup(store)
     records = records_of(store, model)
     assert all(r.estimate is not None and r.estimate.n > 0 for r in records)
+
+
+@pytest.mark.parametrize(
+    "predictions",
+    [
+        pd.Series(["1", "0", None, "1"], dtype=object),
+        pd.Series(["1", "0", None, "1"], dtype="str"),
+        pd.Series([1, 0, 1]),
+        pd.Series([1.0, 0.0, np.nan]),  # "1.0" is not the class "1", as before
+        pd.Series([1, "0", None, True], dtype=object),
+        pd.Series([], dtype=object),
+    ],
+)
+def test_predicted_positive_flags_are_the_text_comparison(predictions):
+    """The estimate's predicted-positive flags equal comparing each prediction's text with the class."""
+    from readiness.core.performance import _is_class
+
+    expected = (predictions.astype(str) == "1").to_numpy() & predictions.notna().to_numpy()
+    assert _is_class(predictions, "1").tolist() == expected.tolist()

@@ -18,6 +18,7 @@ import numpy as np
 
 from readiness.core.lazy import lazy_module
 from readiness.core.profiles import (
+    MAX_UNSEEN,
     OUTPUT_ROLES,
     CategoricalProfile,
     CategoricalReference,
@@ -27,7 +28,6 @@ from readiness.core.profiles import (
     NumericReference,
     Reference,
     _as_float,
-    _categorical_from_counts,
     _check_columns,
     bin_index,
     profile_categorical,
@@ -119,22 +119,22 @@ def _numeric_days(
     np.minimum.at(lowest, day, x)
     np.maximum.at(highest, day, x)
     out = []
-    for i in range(n_days):
-        if n[i] == 0:
-            out.append(replace(NumericProfile.empty(n_bins, column.shift), missing=int(missing[i])))
+    # plain Python numbers, converted once for all days rather than one numpy scalar at a time
+    rows = zip(
+        n.tolist(),
+        missing.tolist(),
+        lowest.tolist(),
+        highest.tolist(),
+        sums.tolist(),
+        sums_sq.tolist(),
+        counts.tolist(),
+        strict=True,
+    )
+    for n_i, missing_i, low, high, total, total_sq, row in rows:
+        if n_i == 0:
+            out.append(replace(NumericProfile.empty(n_bins, column.shift), missing=missing_i))
             continue
-        out.append(
-            NumericProfile(
-                n=int(n[i]),
-                missing=int(missing[i]),
-                minimum=float(lowest[i]),
-                maximum=float(highest[i]),
-                sum=float(sums[i]),
-                sum_sq=float(sums_sq[i]),
-                counts=tuple(counts[i].tolist()),
-                shift=column.shift,
-            )
-        )
+        out.append(NumericProfile(n_i, missing_i, low, high, total, total_sq, tuple(row), column.shift))
     return out
 
 
@@ -148,12 +148,40 @@ def _categorical_days(
     missing = np.bincount(codes[~present], minlength=n_days)
     k = len(names)
     counts = np.bincount(codes[present] * k + value_codes[present], minlength=n_days * k).reshape(n_days, k)
-    index = pd.Index(names, dtype=object)
+    return _categorical_from_day_counts(counts, pd.Index(names, dtype=object), missing, column)
+
+
+def _categorical_from_day_counts(
+    counts: np.ndarray, names: pd.Index, missing: np.ndarray, column: CategoricalReference
+) -> list[CategoricalProfile]:
+    """Each day's profile from its counts of each distinct value (days x names): what profile_categorical gives.
+
+    Which names are reference categories, rare ones or unseen is looked up once for all days,
+    not once per day (a block of a live upload spans about ten days).
+    """
+    position = pd.Index(column.categories, dtype=object).get_indexer(names)
+    known = position >= 0
+    in_top = np.zeros((len(counts), len(column.categories)), dtype=np.int64)
+    in_top[:, position[known]] = counts[:, known]  # distinct names: each category at most once
+    rest_names, rest = names[~known], counts[:, ~known]
+    rare = np.ones(len(rest_names), dtype=bool) if column.rare_truncated else rest_names.isin(column.rare)
+    other = rest[:, rare].sum(axis=1)
+    unseen_names, unseen_counts = rest_names[~rare].tolist(), rest[:, ~rare].tolist()
     out = []
-    for i in range(n_days):
-        row = counts[i]
-        seen = row > 0
-        out.append(_categorical_from_counts(pd.Series(row[seen], index=index[seen]), int(missing[i]), column))
+    for i, (total, top, row) in enumerate(
+        zip(counts.sum(axis=1).tolist(), in_top.tolist(), unseen_counts, strict=True)
+    ):
+        unseen = sorted((name, c) for name, c in zip(unseen_names, row, strict=True) if c > 0)
+        out.append(
+            CategoricalProfile(
+                n=total,
+                missing=int(missing[i]),
+                counts=tuple(top),
+                other=int(other[i]),
+                unseen=tuple((str(name), int(c)) for name, c in unseen[:MAX_UNSEEN]),
+                unseen_other=sum(c for _, c in unseen[MAX_UNSEEN:]),
+            )
+        )
     return out
 
 
