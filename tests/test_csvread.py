@@ -278,3 +278,10 @@ def test_any_bytes_give_a_frame_or_a_file_format_error(data):
 def test_odd_whitespace_before_the_header_is_refused_not_misread():
     with pytest.raises(FileFormatError, match=r"header column\(s\) 1 have no name"):
         read_csv_bytes("\u00a0\na,b\n1,2\n".encode(), "odd.csv")
+
+
+@pytest.mark.parametrize("data", [b"\xef", b"\xef\xbb"])
+def test_the_start_of_a_byte_order_mark_alone_is_refused_as_a_file_not_a_crash(data):
+    """Python's utf-8-sig decoder swallows a lone BOM prefix at the end; the file is then not UTF-8 at all."""
+    with pytest.raises(FileFormatError, match=r"fuzz\.csv"):
+        read_csv_bytes(data, "fuzz.csv")

@@ -195,6 +195,8 @@ def _decodes(
                 )
             try:
                 text = decoder.decode(block, final=final)
+                if final and offset == 0 and encoding == "utf-8-sig" and len(block) < 3:
+                    block.decode("utf-8")  # Python's utf-8-sig decoder takes a lone b"\xef" for a BOM's start
             except UnicodeDecodeError as exc:
                 return "", exc
             match = None if _ascii_without_controls(block) else CONTROL_CHARS.search(text)
