@@ -20,6 +20,7 @@ from readiness.analysis.ingest import (
     megabytes,
     missing_roles,
     model_classes,
+    model_positive_class,
     preview_upload,
     probability_roles,
 )
@@ -137,7 +138,13 @@ if upload is None or not may_upload:
     st.stop()
 
 try:
-    preview = preview_upload(upload.getvalue(), kind, upload.name, model_classes(store, model_name))
+    preview = preview_upload(
+        upload.getvalue(),
+        kind,
+        upload.name,
+        model_classes(store, model_name),
+        model_positive_class(store, model_name),
+    )
 except ReadinessError as exc:
     st.error(inert(exc))
     st.stop()
@@ -240,6 +247,17 @@ if "timestamp" in roles or "label_time" in roles:
     ]
 if preview.label_guess is not None and roles.get("label") == preview.label_guess.column:
     st.caption(inert(preview.label_guess.reason))
+score_guess = preview.score_guess
+if score_guess is not None and roles.get("score") == score_guess.column:
+    st.caption(inert(score_guess.reason))
+    if spec is not None and spec.positive_class not in (None, score_guess.positive):
+        st.warning(
+            inert(
+                f"The positive class is now {spec.positive_class!r}, but {score_guess.column!r} was proposed as "
+                f"the probability of {score_guess.positive!r}. Map it as the score only if it is the positive "
+                "class's probability; otherwise set Score to (none)."
+            )
+        )
 mapping = ColumnMapping(
     roles=roles, ignore=tuple(ignore), categorical=tuple(categorical), date_format=date_format
 )

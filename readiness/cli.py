@@ -384,6 +384,7 @@ def _ingest(args: argparse.Namespace) -> int:
         ModelSpec,
         ingest_csv,
         model_classes,
+        model_positive_class,
         open_upload,
         propose_upload_mapping,
     )
@@ -396,11 +397,20 @@ def _ingest(args: argparse.Namespace) -> int:
     source = open_upload(args.file, args.kind, args.file.name)
     frame = source.head.frame
     store = Store.open(args.database)
-    names_and_values, guess = propose_upload_mapping(frame, args.kind, model_classes(store, args.model))
+    given = (args.positive_class, args.task) if args.kind == "baseline" else (None, None)
+    names_and_values, guess, score = propose_upload_mapping(
+        frame,
+        args.kind,
+        model_classes(store, args.model),
+        given[0] or model_positive_class(store, args.model),
+        given[1],
+    )
     mapping = parse_mapping_pairs(args.map, names_and_values)
     mapping = replace(mapping, date_format=args.date_format)
     if guess is not None and mapping.column_for("label") == guess.column:
         print(guess.reason + f" Map another with --map COLUMN=label, or --map {guess.column}=ignore.")
+    if score is not None and mapping.column_for("score") == score.column:
+        print(score.reason + f" Map another with --map COLUMN=score, or --map {score.column}=ignore.")
     spec = None
     if args.kind == "baseline":
         task, positive = args.task, args.positive_class

@@ -62,7 +62,7 @@ def test_multiclass_labels_with_missing_cells_are_found():
 
 def test_the_car_loan_baseline_gets_repaid_as_its_label_and_the_live_log_gets_none():
     baseline, live, _ = car_loan_files(baseline_rows=500)
-    mapping, guess = propose_upload_mapping(baseline.astype(str), "baseline")
+    mapping, guess, score = propose_upload_mapping(baseline.astype(str), "baseline")
     assert mapping.roles == {
         "timestamp": "timestamp",
         "prediction": "y_pred",
@@ -71,6 +71,7 @@ def test_the_car_loan_baseline_gets_repaid_as_its_label_and_the_live_log_gets_no
         "label": "repaid",
     }
     assert guess is not None and guess.column == "repaid"
+    assert score is None  # named y_pred_proba: found by its name
     assert propose_upload_mapping(live.astype(str), "live")[1] is None
 
 
@@ -95,7 +96,7 @@ def test_an_id_column_no_alias_names_is_proposed_when_its_values_are_unique():
     labels = pd.DataFrame(
         {"case_id": ["c1", "c2", "c3"], "benign": ["1", "0", "1"], "confirmed_at": ["2026-10-04"] * 3}
     )
-    mapping, _ = propose_upload_mapping(labels, "labels")
+    mapping, _, _ = propose_upload_mapping(labels, "labels")
     assert mapping.roles == {"request_id": "case_id", "label_time": "confirmed_at", "label": "benign"}
     live = pd.DataFrame(
         {

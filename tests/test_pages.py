@@ -1078,3 +1078,32 @@ def test_data_page_says_a_lake_models_live_logs_go_to_its_lake_and_offers_no_upl
     assert not at.get("file_uploader")
     at.radio(key="upload_kind").set_value("Baseline (reference data)").run()
     assert len(at.get("file_uploader")) == 1  # a new baseline is still uploaded here
+
+
+def test_data_page_proposes_a_score_from_its_values_and_warns_when_the_positive_class_changes(db_url):
+    """prob_benign is no score name: its values propose it; choosing the other positive class warns."""
+    rng = np.random.default_rng(3)
+    p = rng.beta(2, 2, 300).round(4)
+    frame = pd.DataFrame(
+        {"size": rng.normal(size=300).round(3), "prob_benign": p, "predicted": (p >= 0.5).astype(int)}
+    )
+    frame["diagnosis"] = np.where(rng.random(300) < p, 1, 0)
+    at = app()
+    at.switch_page("pages/data.py").run()
+    at.selectbox(key="upload_model_baseline").set_value("New model...").run()
+    at.text_input(key="new_model_name").set_value("cancer").run()
+    at.file_uploader(key="upload_file_baseline").upload(
+        "b.csv", frame.to_csv(index=False).encode(), "text/csv"
+    ).run()
+    assert not at.error, [e.value for e in at.error]
+    score = next(s for s in at.selectbox if s.label.startswith("Score"))
+    assert score.value == "prob_benign"
+    assert any("is proposed as the score (the probability of class '1')" in c.value for c in at.caption)
+    assert not at.warning
+    at.text_input(key="new_model_positive").set_value("0").run()
+    assert any("was proposed as the probability of '1'" in w.value for w in at.warning)
+    at.text_input(key="new_model_positive").set_value("1").run()
+    at.button[0].click().run()
+    assert "Stored 300 baseline row(s)" in at.success[0].value
+    model = Store.open(db_url).get_model("cancer")
+    assert Store.open(db_url).active_baseline(model.id).feature_names == ("size",)

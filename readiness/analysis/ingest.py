@@ -37,6 +37,7 @@ from readiness.core.mapping import (
 from readiness.core.memory import release_free_memory
 from readiness.core.prefetch import prefetched
 from readiness.core.records import TASKS, Baseline, FeatureSpec, Model, utcnow
+from readiness.core.score_guess import ScoreGuess, guess_score
 from readiness.core.tablefile import TableChunk, TableFile, TableSource, megabytes, open_table
 from readiness.core.texthash import text_hashes
 from readiness.core.validate import (
@@ -77,6 +78,7 @@ __all__ = [  # what the Data page and the CLI use from here
     "megabytes",
     "missing_roles",
     "model_classes",
+    "model_positive_class",
     "open_upload",
     "preview_upload",
     "probability_roles",
@@ -110,6 +112,7 @@ class UploadPreview:
     proposed_positive_class: str | None
     filename: str = "upload.csv"
     label_guess: LabelGuess | None = None  # a label proposed from its values, not its name
+    score_guess: ScoreGuess | None = None  # a score proposed from its values, not its name
 
     @property
     def table(self) -> TableFile:
@@ -178,11 +181,17 @@ class IngestResult:
 
 
 def propose_upload_mapping(
-    frame: pd.DataFrame, kind: str, known_classes: Sequence[str] = ()
-) -> tuple[ColumnMapping, LabelGuess | None]:
-    """The proposed mapping of a file: roles from column names, then a label from its values when no name gave one.
+    frame: pd.DataFrame,
+    kind: str,
+    known_classes: Sequence[str] = (),
+    positive_class: str | None = None,
+    task: str | None = None,
+) -> tuple[ColumnMapping, LabelGuess | None, ScoreGuess | None]:
+    """The proposed mapping of a file: roles from column names, then a label and a score from their values when no name gave them.
 
-    ``known_classes`` (a multiclass model's baseline classes) help find one probability column per class.
+    ``known_classes`` (a multiclass model's baseline classes) help find one probability column per class;
+    ``positive_class`` (a binary model's) says whose probability a score is: a baseline without
+    one (or ``task``) takes the task and positive class proposed from its own values.
     """
     mapping = propose_mapping(list(frame.columns), kind)
     if kind != "baseline" and mapping.column_for("request_id") is None:
@@ -194,7 +203,15 @@ def propose_upload_mapping(
         mapping = mapping.with_role("label", guess.column)
     if kind in PROBA_KINDS:
         mapping = _with_class_probabilities(frame, mapping, known_classes)
-    return mapping, guess
+    score = None
+    if kind in PROBA_KINDS and mapping.column_for("prediction") is not None and task in (None, "binary"):
+        if kind == "baseline" and positive_class is None:
+            proposed, positive_class = propose_task(frame, mapping)
+            positive_class = positive_class if (task or proposed) == "binary" else None
+        score = guess_score(frame, mapping, positive_class)
+        if score is not None:
+            mapping = mapping.with_role("score", score.column)
+    return mapping, guess, score
 
 
 def _with_class_probabilities(
@@ -225,21 +242,32 @@ def model_classes(store: Store, model: str | None) -> tuple[str, ...]:
     )
 
 
+def model_positive_class(store: Store, model: str | None) -> str | None:
+    """A binary model's positive class (None for a new model or another task)."""
+    found = store.find_model(model) if model else None
+    return found.positive_class if found is not None and found.task == "binary" else None
+
+
 def preview_upload(
-    data: bytes | Path, kind: str, filename: str = "upload.csv", known_classes: Sequence[str] = ()
+    data: bytes | Path,
+    kind: str,
+    filename: str = "upload.csv",
+    known_classes: Sequence[str] = (),
+    positive_class: str | None = None,
 ) -> UploadPreview:
     """Read an upload's first block (all of a small file) and propose a column mapping (and, for a baseline, the task).
 
-    ``known_classes``: the target model's classes (see :func:`model_classes`), for its probability columns.
+    ``known_classes``: the target model's classes (see :func:`model_classes`), for its probability
+    columns; ``positive_class``: a binary model's (:func:`model_positive_class`), for its score.
     """
     source = open_upload(data, kind, filename)
     table = source.head
-    mapping, guess = propose_upload_mapping(table.frame, kind, known_classes)
+    mapping, guess, score = propose_upload_mapping(table.frame, kind, known_classes, positive_class)
     task = positive = None
     if kind == "baseline" and (mapping.column_for("label") or mapping.column_for("prediction")):
         task, positive = propose_task(table.frame, mapping)
     return UploadPreview(
-        source, kind, mapping, table.frame.head(PREVIEW_ROWS), task, positive, filename, guess
+        source, kind, mapping, table.frame.head(PREVIEW_ROWS), task, positive, filename, guess, score
     )
 
 
@@ -298,7 +326,12 @@ def ingest_csv(
     report(0.05, f"Reading {filename}")
     source = open_upload(data, kind, filename)  # a preview's first block is not read again
     table = source.head
-    mapping = mapping or propose_upload_mapping(table.frame, kind, model_classes(store, model))[0]
+    mapping = (
+        mapping
+        or propose_upload_mapping(
+            table.frame, kind, model_classes(store, model), model_positive_class(store, model)
+        )[0]
+    )
     check_mapping(mapping, list(table.frame.columns), kind, filename)
     if existing is not None and store.find_ingestion(existing.id, kind, table.content_hash) is not None:
         report(1.0, "Already ingested")
