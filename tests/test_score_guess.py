@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from readiness import Store, ingest_csv
-from readiness.analysis.ingest import preview_upload, propose_upload_mapping
+from readiness.analysis.ingest import ModelSpec, preview_upload, propose_upload_mapping
 from readiness.cli import main
 from readiness.core.mapping import ColumnMapping
 from readiness.core.score_guess import _best_cut, guess_score
@@ -134,3 +134,28 @@ def test_the_cli_says_which_column_it_took_as_the_score_and_how_to_change_it(tmp
         ]
     )
     assert code == 0 and "proposed as the score" not in capsys.readouterr().out
+
+
+def test_a_new_model_given_the_other_positive_class_gets_no_score_proposed(tmp_path):
+    """ingest_csv without a mapping proposes one for the model it is told to create, not the file's guess."""
+    baseline = scored(300)
+    store = Store.open(f"sqlite:///{tmp_path / 'r.db'}")
+    ingest_csv(
+        store,
+        "zero",
+        "baseline",
+        baseline.to_csv(index=False).encode(),
+        "b.csv",
+        new_model=ModelSpec("binary", "0"),
+    )
+    ingest_csv(
+        store,
+        "one",
+        "baseline",
+        baseline.to_csv(index=False).encode(),
+        "b.csv",
+        new_model=ModelSpec("binary", "1"),
+    )
+    zero, one = (store.active_baseline(store.get_model(name).id) for name in ("zero", "one"))
+    assert "prob_benign" in zero.feature_names  # not P("0"): left a feature, never an inverted score
+    assert "prob_benign" not in one.feature_names

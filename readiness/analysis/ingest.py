@@ -326,12 +326,15 @@ def ingest_csv(
     report(0.05, f"Reading {filename}")
     source = open_upload(data, kind, filename)  # a preview's first block is not read again
     table = source.head
-    mapping = (
-        mapping
-        or propose_upload_mapping(
-            table.frame, kind, model_classes(store, model), model_positive_class(store, model)
+    if mapping is None:
+        given = new_model if kind == "baseline" and existing is None else None  # a new model's own task
+        mapping = propose_upload_mapping(
+            table.frame,
+            kind,
+            model_classes(store, model),
+            given.positive_class if given is not None else model_positive_class(store, model),
+            given.task if given is not None else None,
         )[0]
-    )
     check_mapping(mapping, list(table.frame.columns), kind, filename)
     if existing is not None and store.find_ingestion(existing.id, kind, table.content_hash) is not None:
         report(1.0, "Already ingested")
