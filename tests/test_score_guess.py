@@ -140,22 +140,9 @@ def test_a_new_model_given_the_other_positive_class_gets_no_score_proposed(tmp_p
     """ingest_csv without a mapping proposes one for the model it is told to create, not the file's guess."""
     baseline = scored(300)
     store = Store.open(f"sqlite:///{tmp_path / 'r.db'}")
-    ingest_csv(
-        store,
-        "zero",
-        "baseline",
-        baseline.to_csv(index=False).encode(),
-        "b.csv",
-        new_model=ModelSpec("binary", "0"),
-    )
-    ingest_csv(
-        store,
-        "one",
-        "baseline",
-        baseline.to_csv(index=False).encode(),
-        "b.csv",
-        new_model=ModelSpec("binary", "1"),
-    )
+    data = baseline.to_csv(index=False).encode()
+    for name, positive in (("zero", "0"), ("one", "1")):
+        ingest_csv(store, name, "baseline", data, "b.csv", new_model=ModelSpec("binary", positive))
     zero, one = (store.active_baseline(store.get_model(name).id) for name in ("zero", "one"))
     assert "prob_benign" in zero.feature_names  # not P("0"): left a feature, never an inverted score
     assert "prob_benign" not in one.feature_names
