@@ -397,13 +397,13 @@ def _ingest(args: argparse.Namespace) -> int:
     source = open_upload(args.file, args.kind, args.file.name)
     frame = source.head.frame
     store = Store.open(args.database)
-    given = (args.positive_class, args.task) if args.kind == "baseline" else (None, None)
+    given_positive, given_task = (args.positive_class, args.task) if args.kind == "baseline" else (None, None)
     names_and_values, guess, score = propose_upload_mapping(
         frame,
         args.kind,
         model_classes(store, args.model),
-        given[0] or model_positive_class(store, args.model),
-        given[1],
+        given_positive or model_positive_class(store, args.model),
+        given_task,
     )
     mapping = parse_mapping_pairs(args.map, names_and_values)
     mapping = replace(mapping, date_format=args.date_format)

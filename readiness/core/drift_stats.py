@@ -148,7 +148,7 @@ def chi2_sf(dof: int, x: float) -> float:
     For integer degrees of freedom the upper tail is a finite sum (an even ``dof``: a Poisson
     tail; an odd one: ``erfc`` plus such a sum), computed here term by term in logarithms, so
     an upload's closing assessment needs no ``scipy.special``. It agrees with scipy to a
-    relative 1e-10 from 1 to 20,000 degrees of freedom (tests/test_drift_stats.py).
+    relative 1e-10 from 1 to 20,000 degrees of freedom (tests/test_kolmogorov.py).
 
     >>> round(chi2_sf(1, 3.841458820694124), 6), round(chi2_sf(4, 9.487729036781154), 6)
     (0.05, 0.05)

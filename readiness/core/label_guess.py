@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from readiness.core.mapping import ColumnMapping
-from readiness.core.validate import canonical_class
+from readiness.core.validate import canonical_classes
 
 MAX_CLASSES = 50  # more distinct predictions than this is not a classifier's output
 MIN_AGREEMENT = 0.5  # the label matches the prediction on at least half the rows...
@@ -93,14 +93,10 @@ def _named_like_an_id(name: str) -> bool:
 def _classes(values: pd.Series) -> pd.Series:
     """Values as canonical class text (1, 1.0 and "1" alike), missing kept missing.
 
-    Text (every cell of an upload) is mapped once per distinct value: value by value, the
-    guess took a quarter of a second of every live upload. Other objects go value by value,
-    since 1 and True are one key to a dict but two classes.
+    Text is mapped once per distinct value (:func:`canonical_classes`): value by value, the
+    guess took a quarter of a second of every live upload.
     """
-    if isinstance(values.dtype, pd.StringDtype) or pd.api.types.infer_dtype(values, skipna=True) == "string":
-        lookup = {value: canonical_class(value) for value in pd.unique(values.dropna())}
-        return values.map(lookup, na_action="ignore").astype(object)
-    return values.map(canonical_class, na_action="ignore").astype(object)
+    return canonical_classes(values)
 
 
 def _judge(column: str, values: pd.Series, predicted: pd.Series, known: set[str]) -> LabelGuess | None:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from readiness.core.mapping import ColumnMapping
-from readiness.core.validate import canonical_class
+from readiness.core.validate import canonical_class, canonical_classes
 
 SAMPLE_ROWS = 10_000  # as the label guess: enough to tell, without reading a large file whole
 MIN_AGREEMENT = 0.98  # a threshold on the column reproduces the prediction on this share of rows
@@ -63,17 +63,18 @@ def guess_score(frame: pd.DataFrame, mapping: ColumnMapping, positive: str | Non
     if positive is None:
         return None
     frame = frame.head(SAMPLE_ROWS)
-    predicted = frame[prediction].map(canonical_class, na_action="ignore")
+    predicted = canonical_classes(frame[prediction])
     classes = set(predicted.dropna())
     if len(classes) != 2 or positive not in classes:
         return None
     is_positive = (predicted == positive).to_numpy(dtype=bool)
+    has_prediction = predicted.notna().to_numpy()
     taken = {*mapping.roles.values(), *mapping.ignore, *mapping.categorical}
     guesses = [
         found
         for column in frame.columns
         if column not in taken
-        and (found := _judge(str(column), frame[column], is_positive, predicted.notna().to_numpy(), positive))
+        and (found := _judge(str(column), frame[column], is_positive, has_prediction, positive))
     ]
     if len(guesses) != 1:
         return None  # none, or two that fit equally: ask rather than pick

@@ -468,7 +468,7 @@ def canonical_classes(values: pd.Series) -> pd.Series:
         lookup = dict(zip(distinct, map(canonical_class, distinct), strict=True))
         mapped = values.map(lookup, na_action="ignore").astype(object)
         # missing as the value-by-value map gives it
-        missing = pd.NA if isinstance(values.dtype, pd.StringDtype) else np.nan
+        missing = values.dtype.na_value if isinstance(values.dtype, pd.StringDtype) else np.nan
         return mapped.where(mapped.notna(), missing)
     return values.map(canonical_class, na_action="ignore").astype(object)
 
