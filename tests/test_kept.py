@@ -7,15 +7,18 @@ import shutil
 import time
 from datetime import timedelta
 
+import pandas as pd
 import pytest
 
 import readiness.analysis.assessment as assessment
 import readiness.analysis.kept as kept
 from readiness.analysis.assessment import assess_model
 from readiness.analysis.cache import RESULTS
+from readiness.analysis.ingest import ingest_csv
 from readiness.analysis.settings import add_criterion, parse_criterion
 from readiness.storage.store import Store
-from tests.readiness_fixtures import NOW, insert_raw
+from tests.factories import to_csv_bytes
+from tests.readiness_fixtures import DAYS, NOW, insert_raw
 
 
 @pytest.fixture
@@ -38,9 +41,9 @@ def judged(monkeypatch):
     calls: list[str] = []
     real = assessment._assess
 
-    def counting(store, model, as_of):
+    def counting(store, model, as_of, **kwargs):
         calls.append(model.name)
-        return real(store, model, as_of)
+        return real(store, model, as_of, **kwargs)
 
     monkeypatch.setattr(assessment, "_assess", counting)
     return calls
@@ -64,7 +67,11 @@ def test_the_next_process_reads_the_kept_assessment(healthy, folder, judged):
         first.headline,
     )
     # one file per database, model and result, replaced in place
-    assert sorted(p.name.split("-")[1] for p in folder.iterdir()) == ["assessment", "development"]
+    assert sorted(p.name.split("-")[1] for p in folder.iterdir()) == [
+        "assessment",
+        "development",
+        "label_free_facts",
+    ]
     assert oct(folder.stat().st_mode & 0o777) == "0o700"
 
 
@@ -82,6 +89,39 @@ def test_new_rows_settings_and_another_hour_judge_again(healthy, folder, judged,
     assess_model(healthy, model)  # another hour: attestations expire in real time
     assert judged == ["shop"] * 4
     assert len(list(folder.glob("readiness-assessment-*"))) == 1
+
+
+def test_a_label_upload_judges_again_without_computing_drift_or_the_schema_sample_again(
+    healthy, folder, judged, monkeypatch
+):
+    """Drift and the schema sample never read a label: the next process after a label upload reads them from disk."""
+    computed: list[str] = []
+    for name in ("_drift_now", "_schema_sample"):
+        real = getattr(assessment, name)
+        monkeypatch.setattr(
+            assessment, name, lambda *a, _real=real, _name=name, **k: computed.append(_name) or _real(*a, **k)
+        )
+    model = healthy.get_model("shop")
+    first = assess_model(healthy, model)
+    fresh_process()
+    relabelled = pd.DataFrame({"request_id": [f"d{DAYS - 1}-{i}" for i in range(100)], "label": 0})
+    ingest_csv(healthy, "shop", "labels", to_csv_bytes(relabelled), "labels.csv")  # judges the model again
+    fresh_process()
+    after = assess_model(healthy, model)
+    assert judged == ["shop", "shop"]
+    assert computed == ["_drift_now", "_schema_sample"]  # once, before the labels
+    assert after.drift == first.drift
+    assert after.results != first.results  # the labels did change what the checklist sees
+    monkeypatch.setenv("READINESS_CACHE_DIR", "off")
+    fresh_process()
+    cold = assess_model(healthy, model)
+    assert (cold.results, cold.score, cold.drift) == (after.results, after.score, after.drift)
+    assert len(computed) == 4  # nothing kept: computed again
+    fresh_process()
+    monkeypatch.setenv("READINESS_CACHE_DIR", str(folder))
+    insert_raw(healthy, "shop", [{"timestamp": NOW, "features": "{}", "prediction": "1"}])  # a new prediction
+    assess_model(healthy, model)
+    assert len(computed) == 6
 
 
 def test_a_database_created_again_at_the_same_path_is_judged_again(healthy, healthy_path, folder, judged):

@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from readiness.analysis.aggregates import stored_aggregates
-from readiness.analysis.cache import cached
+from readiness.analysis.cache import cached, cached_without_labels
 from readiness.analysis.performance_overview import development_performance
 from readiness.analysis.settings import judged_at, model_criteria
 from readiness.core import checks as c
@@ -152,7 +152,12 @@ def assess_model(store: Store, model: Model, now: datetime | None = None) -> Ass
     """
     as_of = now or utcnow().replace(minute=0, second=0, microsecond=0)
     return cached(
-        store, model, "assessment", (as_of,), lambda: _assess(store, model, as_of), keep=now is None
+        store,
+        model,
+        "assessment",
+        (as_of,),
+        lambda: _assess(store, model, as_of, keep=now is None),
+        keep=now is None,
     )
 
 
@@ -193,10 +198,13 @@ class _Facts:
     estimates: tuple[tuple[datetime, CriterionResult, MetricValue | None], ...]
 
 
-def _assess(store: Store, model: Model, as_of: datetime) -> Assessment:
+def _assess(store: Store, model: Model, as_of: datetime, keep: bool = False) -> Assessment:
+    """``keep``: the label-free facts are kept on disk too (an assessment as of now)."""
     config = load_config(store, model.id)
     moment = judged_at(store, model, as_of, config)
-    facts = _gather(store, model, store.active_baseline(model.id), moment, config.margins, config.historical)
+    facts = _gather(
+        store, model, store.active_baseline(model.id), moment, config.margins, config.historical, keep
+    )
     attestations = current_attestations(store, model.id, as_of.date())  # attestations expire in real time
     results = []
     for item in DEFAULT_ITEMS:
@@ -270,6 +278,7 @@ def _gather(
     as_of: datetime,
     margins: Margins,
     finished: bool = False,
+    keep: bool = False,
 ) -> _Facts:
     criteria = model_criteria(store, model)
     last = store.prediction_bounds(model.id, before=as_of)[1]
@@ -309,16 +318,25 @@ def _gather(
     reference = stored.reference
     days = [(d, p) for d, p in stored.profiles if recent.start <= d < recent.end]
     current = merge_all((p for _, p in days), start=None) if days else None
-    drift = _drift_now(
-        _window_drifts(store, model, baseline),
-        reference,
-        [(d, p) for d, p in stored.profiles if d < end],
-        end,
-        as_of,
-        finished,
+    drift, sample = cached_without_labels(
+        store,
+        model,
+        "label_free_facts",
+        (baseline.id, as_of, end, finished, recent, margins.schema_sample_rows),
+        lambda: (
+            _drift_now(
+                _window_drifts(store, model, baseline),
+                reference,
+                [(d, p) for d, p in stored.profiles if d < end],
+                end,
+                as_of,
+                finished,
+            ),
+            _schema_sample(store, model, baseline, recent, margins.schema_sample_rows),
+        ),
+        keep=keep,
     )
     quality = column_quality(reference, current, None, margins.missing_margin) if current is not None else ()
-    sample = _schema_sample(store, model, baseline, recent, margins.schema_sample_rows)
 
     windows = {cr.window for cr in criteria}
     aligned = min(window_start(lookback.start, w) for w in windows) if windows else lookback.start

@@ -118,6 +118,27 @@ def cached(
     return RESULTS.get_or_compute(key, compute)
 
 
+def cached_without_labels(
+    store: Store,
+    model: Model,
+    what: str,
+    args: tuple[Hashable, ...],
+    compute: Callable[[], T],
+    *,
+    keep: bool = False,
+) -> T:
+    """As :func:`cached`, for a result that never reads a label: keyed on :meth:`DataVersion.without_labels`.
+
+    A label upload leaves such results (drift, the schema sample) where they were, in this
+    process and, with ``keep``, on disk for the next one.
+    """
+    version = store.data_version(model).without_labels()
+    key = (store.identity, model.id, version, what, args)
+    if keep:
+        return RESULTS.get_or_compute(key, lambda: kept(store, model, what, (version, args), compute))
+    return RESULTS.get_or_compute(key, compute)
+
+
 def cached_for_store(store: Store, what: str, args: tuple[Hashable, ...], compute: Callable[[], T]) -> T:
     """Like :func:`cached`, for a result about every model: keyed on all models' data versions."""
     versions = tuple((m.id, store.data_version(m)) for m in store.list_models())

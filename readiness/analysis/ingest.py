@@ -60,7 +60,7 @@ from readiness.storage.external_store import is_external, refuse_raw_rows
 from readiness.storage.log_blocks import append_block
 from readiness.storage.profile_store import finish_in_step, profile_in_step, start_in_step, store_reference
 from readiness.storage.settings import load_config, update_config
-from readiness.storage.store import LabelIndex, LabelTargets, Store
+from readiness.storage.store import LABEL_UPLOAD_ACTION, LabelIndex, LabelTargets, Store
 
 __all__ = [  # what the Data page and the CLI use from here
     "DATE_FORMATS",
@@ -706,7 +706,7 @@ def _ingest_labels(
         store.count_ingestion(conn, ingestion_id, kept)
         store.audit(
             conn,
-            "ingest.labels",
+            LABEL_UPLOAD_ACTION,
             model.id,
             actor,
             {"file": filename, "rows": kept, "unmatched": read - kept},

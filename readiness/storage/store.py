@@ -12,7 +12,7 @@ import uuid
 from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -73,6 +73,7 @@ else:
     pd = lazy_module("pandas")
 
 INSERT_CHUNK_ROWS = 20_000
+LABEL_UPLOAD_ACTION = "ingest.labels"  # the audit action of a label upload (it changes no label-free result)
 LABELS_HELD = 2_000_000  # a refresh reads at most this many delayed labels into memory at once (about 400 MB)
 BASELINE_OUTPUTS = ("prediction", "score", "label", "probabilities")
 WRITE_LOCK_KEY = 7_342_001  # PostgreSQL advisory lock: write transactions share it, committed_bounds takes it
@@ -219,6 +220,22 @@ class DataVersion:
     settings: int
     block_id: int = 0  # the newest block of uploaded predictions
     label_block_id: int = 0  # the newest block of uploaded delayed labels
+    unlabelled_settings: int = 0  # the newest audit entry of the model that is not a label upload
+
+    def without_labels(self) -> DataVersion:
+        """The version of what results that never read a label depend on (drift, the schema sample).
+
+        Labels, the performance aggregates' watermarks and the audit entries of label uploads
+        are left out, so a label upload does not make drift be computed again.
+        """
+        return replace(
+            self,
+            label_id=0,
+            prediction_watermark=0,
+            label_watermark=0,
+            settings=self.unlabelled_settings,
+            label_block_id=0,
+        )
 
 
 class Store:
@@ -977,7 +994,7 @@ class Store:
                 .scalar_subquery()
             )
 
-        b = t.baselines.c
+        b, a = t.baselines.c, t.audit_log.c
         query = select(
             select(func.max(b.id)).where(b.model_id == model.id, b.active.is_(True)).scalar_subquery(),
             newest(t.predictions.c.id, t.predictions.c.model_id),
@@ -988,6 +1005,9 @@ class Store:
             newest(t.audit_log.c.id, t.audit_log.c.model_id),
             newest(t.prediction_blocks.c.id, t.prediction_blocks.c.model_id),
             newest(t.label_blocks.c.id, t.label_blocks.c.model_id),
+            select(func.coalesce(func.max(a.id), 0))
+            .where(a.model_id == model.id, a.action != LABEL_UPLOAD_ACTION)
+            .scalar_subquery(),
         )
         with self.engine.connect() as c:
             row = c.execute(query).one()
