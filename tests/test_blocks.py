@@ -175,3 +175,21 @@ def test_known_ids_keep_few_runs_and_find_every_id_as_blocks_are_added(store, mo
         hashed = log_blocks.text_hashes([f"b{block}-{i}" for block in range(40) for i in range(100)])
         every = np.concatenate(known.runs)
         assert set(every.tolist()) == set(hashed.tolist())
+
+
+def test_a_models_blocks_are_read_in_upload_order_without_sorting_their_data(tmp_path):
+    """A label upload reads every block's request ids in order; SQLite must walk an index, not sort the blobs.
+
+    A database created before the index existed gets it when opened.
+    """
+    store = Store.open(f"sqlite:///{tmp_path / 'old.db'}")
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql("DROP INDEX ix_prediction_blocks_model_id")
+    store.engine.dispose()
+    store = Store.open(f"sqlite:///{tmp_path / 'old.db'}")
+    b = t.prediction_blocks.c
+    query = select(b.id, b.data).where(b.model_id == 1).order_by(b.id)
+    compiled = query.compile(store.engine, compile_kwargs={"literal_binds": True})
+    with store.engine.connect() as conn:
+        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
+    assert "ix_prediction_blocks_model_id" in plan and "TEMP B-TREE" not in plan

@@ -139,6 +139,9 @@ prediction_blocks = Table(
     Column("days", Text, nullable=False),  # JSON {"YYYY-MM-DD": rows}
     Column("data", LargeBinary, nullable=False),
     Index("ix_prediction_blocks_model_time", "model_id", "first_time"),
+    # a model's blocks in upload order without sorting them: SQLite copied every block's data
+    # into a temporary B-tree for ORDER BY id (50 MB and 0.1 s per million rows of a label upload)
+    Index("ix_prediction_blocks_model_id", "model_id", "id"),
     sqlite_autoincrement=True,
 )
 
