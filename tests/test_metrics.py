@@ -124,6 +124,36 @@ def test_classes_are_compared_as_canonical_text_and_missing_rows_skipped():
     assert (mixed.tp, mixed.fp, mixed.tn, mixed.fn) == (2, 0, 1, 1)
 
 
+CLASS_VALUES = st.one_of(
+    st.none(),
+    st.just(float("nan")),
+    st.booleans(),
+    st.integers(-2, 2),
+    st.sampled_from([0.0, 1.0, 1.5, -0.0]),
+    st.sampled_from(["1", " 1 ", "1.0", "0", "", "yes", "True", "fraud"]),
+)
+
+
+@given(st.lists(st.tuples(CLASS_VALUES, CLASS_VALUES), max_size=40), CLASS_VALUES)
+def test_confusion_counts_equal_comparing_canonical_classes_row_by_row(rows, positive):
+    """Each distinct value is judged once: the counts are those of canonical text compared per row."""
+    labels = np.array([r[0] for r in rows], dtype=object)
+    predictions = np.array([r[1] for r in rows], dtype=object)
+    agg = BinaryAggregate.from_arrays(labels, predictions, positive_class=positive)
+    wanted = rm.canonical_class(positive)
+    pairs = [
+        (rm.canonical_class(a) == wanted, rm.canonical_class(b) == wanted)
+        for a, b in rows
+        if rm.canonical_class(a) is not None and rm.canonical_class(b) is not None
+    ]
+    assert (agg.tp, agg.fp, agg.tn, agg.fn) == (
+        sum(y and p for y, p in pairs),
+        sum(not y and p for y, p in pairs),
+        sum(not y and not p for y, p in pairs),
+        sum(y and not p for y, p in pairs),
+    )
+
+
 def test_roc_auc_and_average_precision_within_documented_bound():
     y, pred, scores = _binary_data(5000, seed=1)
     agg = _binary(y, pred, scores)

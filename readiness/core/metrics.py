@@ -248,12 +248,35 @@ def _bootstrap_method(what: str) -> str:
 
 def _canonical(values: ArrayLike) -> np.ndarray:
     """Class labels as canonical text (1, 1.0 and "1" alike), None for missing; vectorized."""
+    codes, uniques = _distinct(values)
+    names = np.array([canonical_class(u) for u in uniques] + [None], dtype=object)
+    return names[codes]  # code -1 (missing) picks the trailing None
+
+
+def _distinct(values: ArrayLike) -> tuple[np.ndarray, Any]:
+    """``pd.factorize`` of the values (missing: code -1), never taking True for 1 or False for 0.
+
+    Those hash alike, so objects that mix booleans with numbers (two classes each) are
+    factorized as their canonical text instead.
+    """
     given = (
         values if isinstance(values, np.ndarray) else _series(values)
     )  # a Series of an array infers its type
-    codes, uniques = pd.factorize(given, use_na_sentinel=True)
-    names = np.array([canonical_class(u) for u in uniques] + [None], dtype=object)
-    return names[codes]  # code -1 (missing) picks the trailing None
+    if given.dtype == object and pd.api.types.infer_dtype(given, skipna=True) in ("mixed", "mixed-integer"):
+        given = np.array([canonical_class(v) for v in given], dtype=object)
+    return pd.factorize(given, use_na_sentinel=True)
+
+
+def _is_class(values: ArrayLike, name: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Which values are present, and which are the class ``name`` (canonical text), each distinct value judged once.
+
+    The same as comparing :func:`_canonical`'s objects row by row, without a Python comparison per row.
+    """
+    codes, uniques = _distinct(values)
+    names = [canonical_class(u) for u in uniques]
+    present = np.array([n is not None for n in names] + [False], dtype=bool)
+    chosen = np.array([n == name for n in names] + [False], dtype=bool)
+    return present[codes], chosen[codes]  # code -1 (missing) picks the trailing False
 
 
 def _series(values: ArrayLike) -> pd.Series:
@@ -396,10 +419,12 @@ class BinaryAggregate:
         """
         _check_lengths(labels=labels, predictions=predictions, scores=scores)
         positive = canonical_class(positive_class)
-        truth, predicted = _canonical(labels), _canonical(predictions)
-        keep = (truth != None) & (predicted != None)  # noqa: E711 (elementwise on objects)
-        y = truth[keep] == positive
-        yhat = predicted[keep] == positive
+        (has_truth, truth), (has_prediction, predicted) = (
+            _is_class(labels, positive),
+            _is_class(predictions, positive),
+        )
+        keep = has_truth & has_prediction
+        y, yhat = truth[keep], predicted[keep]
         tp, fp = int(np.sum(y & yhat)), int(np.sum(~y & yhat))
         tn, fn = int(np.sum(~y & ~yhat)), int(np.sum(y & ~yhat))
         if scores is None:
