@@ -850,10 +850,8 @@ LABELLED_ROW_COLUMNS = [
     "model_version",
     "prediction",
     "score",
-    "probabilities",
-    "latency_ms",
     "label",
-]
+]  # and a multiclass model's probabilities
 
 
 def finish_label_step(store: Store, conn: Connection, step: LabelStep, index: log_blocks.BlockIds) -> int:
@@ -873,11 +871,10 @@ def finish_label_step(store: Store, conn: Connection, step: LabelStep, index: lo
     blocks, rows = index.locate(positions)
     added: dict[tuple[datetime, str], DayRecord] = {}
     recompute: set[datetime] = set()
+    columns = [*LABELLED_ROW_COLUMNS, *(["probabilities"] if step.model.task == "multiclass" else [])]
     cuts = np.flatnonzero(np.diff(blocks)) + 1
     for part in np.split(np.arange(len(blocks)), cuts):
-        taken = log_blocks.take_rows(
-            conn, int(index.block_ids[blocks[part[0]]]), rows[part], LABELLED_ROW_COLUMNS
-        )
+        taken = log_blocks.take_rows(conn, int(index.block_ids[blocks[part[0]]]), rows[part], columns)
         held = labels.iloc[part].reset_index(drop=True)
         frame = log_blocks.in_range(pd.concat([taken, held.add_prefix("new_")], axis=1), None, None)
         day = frame["timestamp"].dt.floor("D")
@@ -902,7 +899,7 @@ def _add_labelled(step: LabelStep, added: dict[tuple[datetime, str], DayRecord],
             "timestamp": frame["timestamp"],
             "prediction": frame["prediction"],
             "score": frame["score"],
-            "probabilities": frame["probabilities"],
+            **({"probabilities": frame["probabilities"]} if "probabilities" in frame else {}),
             "label": frame["new_label"],
             "received_at": frame["new_received_at"],
             "arrived_at": frame["new_arrived_at"],
