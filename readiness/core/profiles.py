@@ -843,7 +843,7 @@ def typed_log_frame(raw: pd.DataFrame, columns: tuple[FeatureSpec, ...]) -> pd.D
             out[spec.name] = values.astype(object)  # text already: str() of each value is itself
         else:
             out[spec.name] = values.map(lambda v: str(v), na_action="ignore").astype(object)
-    return pd.DataFrame(out, index=raw.index)
+    return pd.DataFrame(out, index=raw.index, copy=False)  # no 2-D block copied
 
 
 def raw_log_frame(raw: pd.DataFrame, reference: Reference) -> pd.DataFrame:

@@ -209,7 +209,7 @@ def typed_features(
             out[spec.name] = numeric_column(raw, spec.name, "Feature", (parsed or {}).get(spec.name))
         else:
             out[spec.name] = categories(raw)
-    return pd.DataFrame(out, index=frame.index)
+    return pd.DataFrame(out, index=frame.index, copy=False)  # no 2-D block copied
 
 
 def categories(raw: pd.Series) -> pd.Series:
@@ -563,7 +563,7 @@ def reserved_columns(
                 f"Latency column {latency_ms!r} is negative at line {line} ({value!r}); latencies are milliseconds >= 0."
             )
         out["latency_ms"] = latency
-    return pd.DataFrame(out, index=frame.index)
+    return pd.DataFrame(out, index=frame.index, copy=False)  # no 2-D block copied
 
 
 def request_ids(raw: pd.Series, column: str) -> pd.Series:
