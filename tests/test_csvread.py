@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from readiness.core.csvread import decode_bytes, read_csv_bytes, sniff_delimiter
@@ -285,3 +285,32 @@ def test_the_start_of_a_byte_order_mark_alone_is_refused_as_a_file_not_a_crash(d
     """Python's utf-8-sig decoder swallows a lone BOM prefix at the end; the file is then not UTF-8 at all."""
     with pytest.raises(FileFormatError, match=r"fuzz\.csv"):
         read_csv_bytes(data, "fuzz.csv")
+
+
+TEXT_PIECES = st.lists(
+    st.sampled_from(["a,b\n", "1,2\n", "ü", "€", "“", "\x81", "\x01", "\xff", "zz", ",", "\n", "é"]),
+    max_size=30,
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(TEXT_PIECES, st.sampled_from(["utf-8", "cp1252", "latin-1"]), st.integers(1, 9))
+@example(["a,b\n", "é", "zz"], "cp1252", 1)  # a UTF-8 lead byte at a block's end, clean ASCII after it
+def test_the_scan_decides_alike_whatever_the_size_of_the_blocks_it_reads(pieces, encoding, block):
+    """Clean ASCII blocks are not decoded: the encoding, the hash and any refusal equal a scan in one block."""
+    import readiness.core.csvread as csvread
+
+    data = "".join(pieces).encode(encoding, errors="replace")
+
+    def outcome(size: int) -> tuple[str, str]:
+        saved = csvread.SCAN_BYTES
+        csvread.SCAN_BYTES = size
+        try:
+            text, found = decode_bytes(data, "f.csv")
+            return found, text
+        except FileFormatError as exc:
+            return "refused", str(exc)
+        finally:
+            csvread.SCAN_BYTES = saved
+
+    assert outcome(block) == outcome(len(data) + 1)

@@ -193,13 +193,22 @@ def _decodes(
                     "(Excel, zip) do, and it is not a whole Parquet file either. "
                     "Save or export it as CSV (UTF-8) or Parquet and upload that."
                 )
+            clean = _ascii_without_controls(block)
+            if clean and offset > 0 and encoding != "utf-16" and not decoder.getstate()[0]:
+                offset, chars = (
+                    offset + len(block),
+                    chars + len(block),
+                )  # clean ASCII after a whole character:
+                if final:  # the same text in UTF-8, cp1252 and latin-1, so not decoded
+                    return digest.hexdigest(), None
+                continue
             try:
                 text = decoder.decode(block, final=final)
                 if final and offset == 0 and encoding == "utf-8-sig" and len(block) < 3:
                     block.decode("utf-8")  # Python's utf-8-sig decoder takes a lone b"\xef" for a BOM's start
             except UnicodeDecodeError as exc:
                 return "", exc
-            match = None if _ascii_without_controls(block) else CONTROL_CHARS.search(text)
+            match = None if clean else CONTROL_CHARS.search(text)
             if match is not None:
                 bad = chars + match.start()
                 if encoding != ENCODINGS[-1]:
