@@ -71,6 +71,23 @@ def test_any_frame_round_trips_exactly(rows):
     assert back["prediction"].tolist() == frame["prediction"].tolist()
 
 
+@given(st.lists(st.integers(0, 29), min_size=1, max_size=12))
+def test_decoding_some_rows_equals_decoding_the_block_and_taking_them(picked):
+    frame = pd.DataFrame(
+        {
+            "amount": np.where(np.arange(30) % 7 == 0, np.nan, np.arange(30) * 1.5),
+            "score": [None if i % 5 == 0 else f"c{i % 3}" for i in range(30)],
+            "timestamp": pd.date_range("2026-01-01", periods=30, freq="h").strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    )
+    data = encode_block(frame, FEATURES)
+    columns = ("timestamp", "prediction", "label")  # the block holds no prediction nor label
+    rows = np.array(picked, dtype=np.int64)
+    some = decode_block(data, FEATURES, columns, rows)
+    whole = decode_block(data, FEATURES, columns).iloc[rows].reset_index(drop=True)
+    pd.testing.assert_frame_equal(some, whole)
+
+
 def test_blocks_of_cuts_in_order_and_keeps_every_row():
     frame = pd.DataFrame({"a": range(10)})
     parts = blocks_of(frame, rows=4)

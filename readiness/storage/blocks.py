@@ -61,25 +61,31 @@ def encode_block(frame: pd.DataFrame, features: Sequence[FeatureSpec]) -> bytes:
     return sink.getvalue()
 
 
-def decode_block(data: bytes, features: Sequence[FeatureSpec], reserved: Sequence[str] = ()) -> pd.DataFrame:
+def decode_block(
+    data: bytes, features: Sequence[FeatureSpec], reserved: Sequence[str] = (), rows: np.ndarray | None = None
+) -> pd.DataFrame:
     """The features (typed as their kinds, as Arrow's JSON reader types them), then the reserved columns asked for.
 
-    Reserved columns the block does not hold come back all missing.
+    Reserved columns the block does not hold come back all missing. ``rows``: only these rows
+    (positions in the block), taken before anything becomes a Python object.
     """
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     source = pq.ParquetFile(io.BytesIO(data))
     wanted = [FEATURE_PREFIX + f.name for f in features] + list(reserved)
     present = set(source.schema_arrow.names)
     table = source.read(columns=[name for name in wanted if name in present])
+    n = source.metadata.num_rows
+    if rows is not None:
+        table, n = table.take(pa.array(rows, type=pa.int64())), len(rows)
     columns: dict[str, object] = {}
     for spec in features:
         name = FEATURE_PREFIX + spec.name
         if name in present:
             columns[spec.name] = _column(table.column(name), spec.kind == "numeric")
         else:
-            columns[spec.name] = _absent(source.metadata.num_rows, spec.kind == "numeric")
-    n = source.metadata.num_rows
+            columns[spec.name] = _absent(n, spec.kind == "numeric")
     taken = {spec.name for spec in features}
     for column in reserved:
         if column in taken:

@@ -115,12 +115,13 @@ def read_block(
     block_id: int,
     features: Sequence[FeatureSpec] = (),
     columns: Sequence[str] = LOG_COLUMNS,
+    rows: np.ndarray | None = None,
 ) -> pd.DataFrame:
-    """One block's rows: these features, then these reserved columns (times naive UTC)."""
+    """One block's rows (``rows``: only these positions): these features, then these reserved columns (times naive UTC)."""
     data = conn.execute(
         select(t.prediction_blocks.c.data).where(t.prediction_blocks.c.id == block_id)
     ).scalar_one()
-    return decode_block(data, features, columns)
+    return decode_block(data, features, columns, rows)
 
 
 def take_rows(conn: Connection, block_id: int, rows: np.ndarray, columns: Sequence[str]) -> pd.DataFrame:

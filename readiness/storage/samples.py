@@ -82,9 +82,9 @@ def _block_sample(
     for info, mask, count in zip(infos, masks, counts, strict=True):
         mine = positions[(positions >= offset) & (positions < offset + count)] - offset
         offset += count
-        if len(mine):
-            rows = log_blocks.read_block(conn, info.id, features, ("timestamp",))[mask]
-            picked.extend(features_to_json(rows.iloc[mine][names]))
+        if len(mine):  # only the drawn rows are decoded
+            rows = log_blocks.read_block(conn, info.id, features, (), np.flatnonzero(mask)[mine])
+            picked.extend(features_to_json(rows[names]))
     return total, picked
 
 
@@ -179,7 +179,10 @@ def _newest_block_rows(
         return []  # no row of the newest block is in range (a past day's assessment): nothing to decode
     baseline = store.active_baseline(model_id, conn)
     features = baseline.features if baseline is not None else ()
-    rows = log_blocks.read_block(conn, infos[-1].id, features, ("timestamp",)).tail(n)
+    last = infos[-1].n_rows
+    rows = log_blocks.read_block(
+        conn, infos[-1].id, features, ("timestamp",), np.arange(max(0, last - n), last)
+    )
     rows = rows[(rows["timestamp"] >= pd.Timestamp(lo)) & (rows["timestamp"] < pd.Timestamp(hi))]
     return features_to_json(rows[[f.name for f in features]])
 
