@@ -85,7 +85,13 @@ def test_decoding_some_rows_equals_decoding_the_block_and_taking_them(picked):
     rows = np.array(picked, dtype=np.int64)
     some = decode_block(data, FEATURES, columns, rows)
     whole = decode_block(data, FEATURES, columns).iloc[rows].reset_index(drop=True)
-    pd.testing.assert_frame_equal(some, whole)
+
+    # a text column's dtype (and so its missing value) follows pandas' inference from its values
+    def plain(frame):
+        return frame.astype(object).where(frame.notna(), None).to_dict("list")
+
+    assert plain(some) == plain(whole)
+    assert some["amount"].dtype == np.float64 and some["timestamp"].dtype == "datetime64[us]"
 
 
 def test_blocks_of_cuts_in_order_and_keeps_every_row():
