@@ -30,3 +30,41 @@ def test_canonical_classes_equal_the_value_by_value_map(dtype, cells):
 def test_objects_that_share_a_hash_keep_their_own_class():
     """1 and True hash alike; a service's objects go value by value, so True stays 'True'."""
     assert canonical_classes(pd.Series([1, True, 1.0, None], dtype=object)).tolist()[:3] == ["1", "True", "1"]
+
+
+SPELLINGS = st.sampled_from(
+    [
+        "1",
+        "-2.5",
+        "1e3",
+        "1_000",
+        "_1",
+        "1.0_0",
+        " 7 ",
+        "inf",
+        "-inf",
+        "nan",
+        "x",
+        "",
+        "0x10",
+        "1,5",
+        "+3",
+        ".5",
+        "٣",
+    ]
+)
+
+
+@given(
+    st.lists(st.one_of(SPELLINGS, st.none()), max_size=12),
+    st.sampled_from(["str", "string[pyarrow]", "object"]),
+)
+def test_numbers_are_read_as_pandas_reads_them_whatever_the_text_column(cells, dtype):
+    """Arrow's cast, float() and pandas agree: "1_000" is no number (float() alone would read it)."""
+    from readiness.core.validate import parsed_numbers
+
+    values = pd.Series(cells, dtype=dtype)
+    expected = pd.to_numeric(pd.Series(cells, dtype=object).str.strip(), errors="coerce")
+    assert parsed_numbers(values).astype("float64").tolist() == pytest.approx(
+        expected.astype("float64").tolist(), nan_ok=True
+    )

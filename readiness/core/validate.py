@@ -91,20 +91,19 @@ def _numbers_of_distinct(values: pd.Series) -> pd.Series | None:
 def _floats(values: pd.Series) -> pd.Series | None:
     """A text column of plain numbers converted in one step (C ``float()``), or None to parse it the slow way.
 
-    ``float()`` also reads digits grouped with "_" ("1_000"), which pandas does not: such a
-    column goes the slow way, so both ways agree on what is a number.
+    ``float()`` also reads digits grouped with "_" ("1_000") and non-ASCII digits ("٣"), which
+    pandas does not: such a column goes the slow way, so both ways agree on what is a number.
+    Arrow's cast reads neither.
     """
     if isinstance(values.dtype, pd.StringDtype):
-        if values.str.contains("_", regex=False).any():
-            return None
         arrow = _arrow_floats(values)
         if arrow is not None:
             return arrow
         cells = values.to_numpy(dtype=object, na_value=np.nan)
     else:
         cells = values.to_numpy(dtype=object)
-        if any("_" in cell for cell in cells if type(cell) is str):
-            return None
+    if any("_" in cell or not cell.isascii() for cell in cells if type(cell) is str):
+        return None
     try:
         numbers = cells.astype(np.float64)
     except (TypeError, ValueError):
