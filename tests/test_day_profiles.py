@@ -67,6 +67,17 @@ def test_each_day_equals_profiling_its_rows_alone(rows):
         assert_same_profile(profile, profile_frame(frame[days == day].reset_index(drop=True), ref))
 
 
+finite = st.one_of(st.floats(-1e6, 1e6), st.sampled_from([0.0, 1.5, -2.0, 3.25]))
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 4), finite, texts), min_size=1, max_size=60))
+def test_each_day_equals_profiling_its_rows_alone_when_rows_come_day_after_day(rows):
+    """An upload's usual block (rows in time order, every value a number) is summed run by run."""
+    rows = sorted(rows, key=lambda r: r[0])
+    test_each_day_equals_profiling_its_rows_alone.hypothesis.inner_test(rows)
+
+
 def test_days_as_datetimes_and_values_that_are_not_text():
     ref = reference()
     stamps = pd.to_datetime(["2026-01-02", "2026-01-01", "2026-01-02"]).to_numpy()

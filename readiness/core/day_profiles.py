@@ -105,19 +105,29 @@ def _numeric_days(
 ) -> list[NumericProfile]:
     x = _as_float(values, column.name)
     finite = np.isfinite(x)
-    day, x = codes[finite], x[finite]
-    missing = np.bincount(codes[~finite], minlength=n_days)
-    n = np.bincount(day, minlength=n_days)
     n_bins = column.n_bins
+    centered = x - column.shift
+    with np.errstate(over="ignore", invalid="ignore"):
+        squares = centered * centered
+    starts = _day_starts(codes, n_days) if finite.all() else None
+    if (
+        starts is not None
+    ):  # the usual block: every value a number, rows in time order, so days are runs of rows
+        day, missing = codes, np.zeros(n_days, dtype=np.int64)
+        n = np.diff(np.append(starts, len(x)))
+        sums, sums_sq = np.add.reduceat(centered, starts), np.add.reduceat(squares, starts)
+        lowest, highest = np.minimum.reduceat(x, starts), np.maximum.reduceat(x, starts)
+    else:
+        day, x, centered, squares = codes[finite], x[finite], centered[finite], squares[finite]
+        missing = np.bincount(codes[~finite], minlength=n_days)
+        n = np.bincount(day, minlength=n_days)
+        sums = np.bincount(day, weights=centered, minlength=n_days)
+        sums_sq = np.bincount(day, weights=squares, minlength=n_days)
+        lowest, highest = np.full(n_days, np.inf), np.full(n_days, -np.inf)
+        np.minimum.at(lowest, day, x)
+        np.maximum.at(highest, day, x)
     counts = np.bincount(day * n_bins + bin_index(x, np.asarray(column.edges)), minlength=n_days * n_bins)
     counts = counts.reshape(n_days, n_bins)
-    centered = x - column.shift
-    sums = np.bincount(day, weights=centered, minlength=n_days)
-    with np.errstate(over="ignore", invalid="ignore"):
-        sums_sq = np.bincount(day, weights=centered * centered, minlength=n_days)
-    lowest, highest = np.full(n_days, np.inf), np.full(n_days, -np.inf)
-    np.minimum.at(lowest, day, x)
-    np.maximum.at(highest, day, x)
     out = []
     # plain Python numbers, converted once for all days rather than one numpy scalar at a time
     rows = zip(
@@ -136,6 +146,14 @@ def _numeric_days(
             continue
         out.append(NumericProfile(n_i, missing_i, low, high, total, total_sq, tuple(row), column.shift))
     return out
+
+
+def _day_starts(codes: np.ndarray, n_days: int) -> np.ndarray | None:
+    """Where each day's rows start, when the rows come day after day (``codes`` non-decreasing, every day present); else None."""
+    if not len(codes) or not bool((codes[1:] >= codes[:-1]).all()):
+        return None
+    starts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+    return np.insert(starts, 0, 0) if len(starts) + 1 == n_days else None
 
 
 def _categorical_days(

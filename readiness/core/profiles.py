@@ -22,6 +22,7 @@ Missing values (None, NaN and, for numeric columns, +-inf) are counted, never bi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -524,10 +525,19 @@ def bin_index(x: np.ndarray, edges: np.ndarray) -> np.ndarray:
     if len(edges) <= 8 or x.size < 10_000:
         return np.searchsorted(edges, x, side="right")
     for cells in (8192, 65536):
-        table = _lookup_table(edges, cells)
+        table = _known_table(edges.astype(np.float64).tobytes(), cells)
         if table is not None:
             return _lookup_bins(x, edges, cells, *table)
     return np.searchsorted(edges, x, side="right")
+
+
+@functools.lru_cache(maxsize=256)
+def _known_table(edges: bytes, cells: int) -> tuple[np.ndarray, int] | None:
+    """:func:`_lookup_table` of edges given as float64 bytes, built once per column's edges (an upload bins every block)."""
+    table = _lookup_table(np.frombuffer(edges, dtype=np.float64), cells)
+    if table is not None:
+        table[0].setflags(write=False)  # shared by every caller
+    return table
 
 
 def _lookup_table(edges: np.ndarray, cells: int, max_steps: int = 4) -> tuple[np.ndarray, int] | None:
