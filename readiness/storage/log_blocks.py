@@ -360,6 +360,8 @@ class KnownIds:
         for run in self.runs:
             at = np.searchsorted(run, keys).clip(max=len(run) - 1)
             found |= run[at] == keys
+        if not found.any():  # the usual block of new ids: no candidate to confirm
+            return set()
         hit = np.empty(len(keys), dtype=bool)
         hit[order] = found
         candidates = [i for i, h in zip(ids, hit, strict=True) if h]
