@@ -22,6 +22,12 @@ def test_equal_texts_hash_alike_in_any_container(values):
     np.testing.assert_array_equal(text_hashes(pa.array(values, type=pa.string())), from_list)
     if len(values) > 2:  # a slice of an Arrow array hashes as its own texts do
         np.testing.assert_array_equal(text_hashes(pa.array(values).slice(1)), from_list[1:])
+    half = len(values) // 2  # a Series over several Arrow chunks (a concatenation, a CSV read in blocks)
+    chunked = pd.concat([pd.Series(values[:half], dtype="str"), pd.Series(values[half:], dtype="str")])
+    np.testing.assert_array_equal(text_hashes(chunked), from_list)
+    np.testing.assert_array_equal(
+        text_hashes(pa.chunked_array([values[:half], values[half:]], pa.string())), from_list
+    )
     for text, hashed in zip(values, from_list, strict=True):
         assert text_hashes([text])[0] == hashed  # a text's hash does not depend on its neighbours
 

@@ -632,7 +632,8 @@ def _refuse_known_request_ids(
         return np.empty(0, dtype=np.uint64)
     ids = valid.frame["request_id"].dropna()
     given = ids.tolist()
-    hashed = text_hashes(ids)  # once (from Arrow's buffers): checked against the stored ids, added after storing
+    # once, from Arrow's buffers: checked against the stored ids here, added to them after storing
+    hashed = text_hashes(ids)
     known = blocks.known(conn, given, hashed)
     if store.has_rows(conn, model.id):  # a service's rows, or an older version's uploads
         known |= store.existing_request_ids(conn, model.id, given, blocks=False)

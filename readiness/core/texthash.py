@@ -45,13 +45,15 @@ def text_hashes(values: Iterable[str] | Any) -> np.ndarray:
 
 def _as_arrow(values: Any, pa: Any) -> Any:
     """The values as one contiguous Arrow ``large_string`` array."""
-    if isinstance(values, pa.ChunkedArray):
-        values = values.combine_chunks()
-    if not isinstance(values, pa.Array):
+    if not isinstance(values, (pa.Array, pa.ChunkedArray)):
         if hasattr(values, "array") and hasattr(values.array, "__arrow_array__"):
-            values = pa.array(values.array)  # an Arrow-backed pandas Series: no copy of the texts
+            values = pa.array(
+                values.array
+            )  # an Arrow-backed pandas Series (maybe chunked): no copy of the texts
         else:
             values = pa.array(list(values), type=pa.string())
+    if isinstance(values, pa.ChunkedArray):
+        values = values.combine_chunks()
     return values.cast(pa.large_string())
 
 
