@@ -216,3 +216,29 @@ def test_a_models_blocks_are_read_in_upload_order_without_sorting_their_data(tmp
     with store.engine.connect() as conn:
         plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
     assert "ix_prediction_blocks_model_id" in plan and "TEMP B-TREE" not in plan
+
+
+def test_rows_taken_with_a_helper_thread_equal_rows_taken_block_by_block(tmp_path):
+    from readiness.storage import log_blocks
+
+    store = Store.open(f"sqlite:///{tmp_path / 'take.db'}")
+    ingest_csv(store, "fraud", "baseline", baseline_csv(), "b.csv", new_model=ModelSpec("binary", "1"))
+    model = store.get_model("fraud")
+    features = store.active_baseline(model.id).features
+    frame = live_frame(90, id_prefix="r")
+    frame["timestamp"] = pd.to_datetime(frame["timestamp"], utc=True)
+    columns = ["timestamp", "model_version", "prediction", "score", "label"]
+    with store.begin() as conn:
+        ids = [
+            log_blocks.append_block(conn, model.id, frame.iloc[i : i + 30], features, None)
+            for i in (0, 30, 60)
+        ]
+        ids = [info.id for info in log_blocks.block_infos(conn, model.id)]
+        wanted = [(ids[0], np.array([2, 0, 29])), (ids[2], np.arange(30)), (ids[1], np.array([5]))]
+        one_by_one = [log_blocks.take_rows(conn, block, rows, columns) for block, rows in wanted]
+        for got, want in zip(log_blocks.taken_rows(conn, iter(wanted), columns), one_by_one, strict=True):
+            pd.testing.assert_frame_equal(got, want)
+        stopped = log_blocks.taken_rows(conn, iter(wanted), columns)
+        assert len(next(stopped)) == 3
+        stopped.close()  # a caller that stops early (an error of its own) leaves no helper running
+        assert conn.execute(select(func.count()).select_from(t.prediction_blocks)).scalar_one() == 3

@@ -130,14 +130,43 @@ def take_rows(conn: Connection, block_id: int, rows: np.ndarray, columns: Sequen
     A label upload reads most rows of a block but few of its columns; taking them in Arrow costs
     a third of decoding the block whole. Columns the block does not hold come back all missing.
     """
+    return _take(_block_data(conn, block_id), rows, columns)
+
+
+def taken_rows(
+    conn: Connection, wanted: Iterable[tuple[int, np.ndarray]], columns: Sequence[str]
+) -> Iterator[pd.DataFrame]:
+    """:func:`take_rows` of each (block id, rows) in turn, the next block decoded on a helper thread meanwhile.
+
+    Parquet decoding releases the GIL, so on two cores the next block is decoded while the
+    caller works on this one. The blocks are read from the database here, on the caller's
+    thread (the helper never touches the connection); at most one decoded block waits.
+    """
+    from concurrent.futures import Future, ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="take-rows") as helper:
+        waiting: Future[pd.DataFrame] | None = None
+        for block_id, rows in wanted:
+            following = helper.submit(_take, _block_data(conn, block_id), rows, columns)
+            if waiting is not None:
+                yield waiting.result()
+            waiting = following
+        if waiting is not None:
+            yield waiting.result()
+
+
+def _block_data(conn: Connection, block_id: int) -> bytes:
+    return conn.execute(
+        select(t.prediction_blocks.c.data).where(t.prediction_blocks.c.id == block_id)
+    ).scalar_one()
+
+
+def _take(data: bytes, rows: np.ndarray, columns: Sequence[str]) -> pd.DataFrame:
     import io
 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    data = conn.execute(
-        select(t.prediction_blocks.c.data).where(t.prediction_blocks.c.id == block_id)
-    ).scalar_one()
     source = pq.ParquetFile(io.BytesIO(data))
     present = [c for c in columns if c in source.schema_arrow.names]
     taken = source.read(columns=present).take(pa.array(rows, type=pa.int64())).to_pandas()

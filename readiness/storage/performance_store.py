@@ -872,9 +872,11 @@ def finish_label_step(store: Store, conn: Connection, step: LabelStep, index: lo
     added: dict[tuple[datetime, str], DayRecord] = {}
     recompute: set[datetime] = set()
     columns = [*LABELLED_ROW_COLUMNS, *(["probabilities"] if step.model.task == "multiclass" else [])]
-    cuts = np.flatnonzero(np.diff(blocks)) + 1
-    for part in np.split(np.arange(len(blocks)), cuts):
-        taken = log_blocks.take_rows(conn, int(index.block_ids[blocks[part[0]]]), rows[part], columns)
+    parts = [
+        part for part in np.split(np.arange(len(blocks)), np.flatnonzero(np.diff(blocks)) + 1) if len(part)
+    ]
+    wanted = ((int(index.block_ids[blocks[part[0]]]), rows[part]) for part in parts)
+    for part, taken in zip(parts, log_blocks.taken_rows(conn, wanted, columns), strict=True):
         held = labels.iloc[part].reset_index(drop=True)
         frame = log_blocks.in_range(pd.concat([taken, held.add_prefix("new_")], axis=1), None, None)
         day = frame["timestamp"].dt.floor("D")
