@@ -847,8 +847,12 @@ def typed_log_frame(raw: pd.DataFrame, columns: tuple[FeatureSpec, ...]) -> pd.D
     out = {}
     for spec in columns:
         values = raw[spec.name] if spec.name in raw else pd.Series(np.nan, index=raw.index)
-        if spec.kind == "numeric":
-            out[spec.name] = pd.to_numeric(values, errors="coerce").astype("float64")
+        if spec.kind == "numeric":  # an upload's validated features are float64 already: not copied again
+            out[spec.name] = (
+                values
+                if values.dtype == np.float64
+                else pd.to_numeric(values, errors="coerce").astype("float64")
+            )
         elif pd.api.types.infer_dtype(values, skipna=True) in ("string", "empty"):
             out[spec.name] = values.astype(object)  # text already: str() of each value is itself
         else:

@@ -127,7 +127,8 @@ def _arrow_floats(values: pd.Series) -> pd.Series | None:
         numbers = pc.cast(array, pa.float64())
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    return pd.Series(numbers.to_numpy(zero_copy_only=False), index=values.index, dtype=np.float64)
+    # the array is this call's own: a Series over it, not a copy (pandas copies arrays it is given by default)
+    return pd.Series(numbers.to_numpy(zero_copy_only=False), index=values.index, dtype=np.float64, copy=False)
 
 
 def numeric_column(raw: pd.Series, column: str, what: str, parsed: pd.Series | None = None) -> pd.Series:
