@@ -57,6 +57,7 @@ from readiness.core.records import FeatureSpec
 from readiness.core.validate import class_probabilities
 from readiness.errors import ModelConfigError
 from readiness.storage import performance_store, profile_store
+from readiness.storage.label_blocks import append_label_block
 from readiness.storage.log_blocks import append_block
 from readiness.storage.profile_store import store_reference
 from readiness.storage.settings import write_attestation, write_config, write_criterion
@@ -323,7 +324,8 @@ def write_model(store: Store, model: DemoModel, today: date | None = None) -> Se
         reference = store_reference(conn, row, baseline, model.baseline)
         profiles = profile_store.start_new_baseline_in_step(conn, row, baseline, reference)
         records = performance_store.start_new_baseline_in_step(conn, row, baseline, model.baseline)
-        store.insert_labels(conn, row.id, model.labels, None)
+        # as a label upload stores labels of uploaded rows: one Parquet block (a row each took 2 s of the first start)
+        append_label_block(conn, row.id, model.labels, None, model.labels["request_id"].nunique())
         labels = model.labels.set_index("request_id")  # joined to their rows as a refresh would join them
         n_predictions = 0
         for block in _weekly_blocks(model.log, today):
