@@ -26,7 +26,7 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from readiness.analysis.aggregates import stored_aggregates
-from readiness.analysis.cache import cached, cached_without_labels
+from readiness.analysis.cache import cached
 from readiness.analysis.performance_overview import development_performance
 from readiness.analysis.settings import judged_at, model_criteria
 from readiness.core import checks as c
@@ -318,7 +318,7 @@ def _gather(
     reference = stored.reference
     days = [(d, p) for d, p in stored.profiles if recent.start <= d < recent.end]
     current = merge_all((p for _, p in days), start=None) if days else None
-    drift, sample = cached_without_labels(
+    drift, sample = cached(
         store,
         model,
         "label_free_facts",
@@ -335,6 +335,7 @@ def _gather(
             _schema_sample(store, model, baseline, recent, margins.schema_sample_rows),
         ),
         keep=keep,
+        reads_labels=False,
     )
     quality = column_quality(reference, current, None, margins.missing_margin) if current is not None else ()
 

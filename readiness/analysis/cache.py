@@ -104,35 +104,19 @@ def cached(
     compute: Callable[[], T],
     *,
     keep: bool = False,
+    reads_labels: bool = True,
 ) -> T:
     """``compute()`` for this store, model, data version and arguments, from :data:`RESULTS` when known.
 
     ``what`` names the analysis (e.g. ``"drift_overview"``) so two analyses with equal
     arguments never collide. ``keep`` also keeps the result on disk for the next process
-    (:mod:`readiness.analysis.kept`), under the same data version and arguments.
+    (:mod:`readiness.analysis.kept`), under the same data version and arguments. A result that
+    never reads a label (drift, the schema sample) says so with ``reads_labels=False``: it is
+    keyed on :meth:`DataVersion.without_labels`, so a label upload leaves it where it was.
     """
     version = store.data_version(model)
-    key = (store.identity, model.id, version, what, args)
-    if keep:
-        return RESULTS.get_or_compute(key, lambda: kept(store, model, what, (version, args), compute))
-    return RESULTS.get_or_compute(key, compute)
-
-
-def cached_without_labels(
-    store: Store,
-    model: Model,
-    what: str,
-    args: tuple[Hashable, ...],
-    compute: Callable[[], T],
-    *,
-    keep: bool = False,
-) -> T:
-    """As :func:`cached`, for a result that never reads a label: keyed on :meth:`DataVersion.without_labels`.
-
-    A label upload leaves such results (drift, the schema sample) where they were, in this
-    process and, with ``keep``, on disk for the next one.
-    """
-    version = store.data_version(model).without_labels()
+    if not reads_labels:
+        version = version.without_labels()
     key = (store.identity, model.id, version, what, args)
     if keep:
         return RESULTS.get_or_compute(key, lambda: kept(store, model, what, (version, args), compute))
