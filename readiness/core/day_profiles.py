@@ -109,10 +109,9 @@ def _numeric_days(
     centered = x - column.shift
     with np.errstate(over="ignore", invalid="ignore"):
         squares = centered * centered
+    # the usual block: every value a number, rows in time order, so each day is a run of rows
     starts = _day_starts(codes, n_days) if finite.all() else None
-    if (
-        starts is not None
-    ):  # the usual block: every value a number, rows in time order, so days are runs of rows
+    if starts is not None:
         day, missing = codes, np.zeros(n_days, dtype=np.int64)
         n = np.diff(np.append(starts, len(x)))
         sums, sums_sq = np.add.reduceat(centered, starts), np.add.reduceat(squares, starts)
