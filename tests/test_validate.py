@@ -16,10 +16,11 @@ CELLS = st.one_of(
 )
 
 
-@pytest.mark.parametrize("dtype", [object, "string", "string[pyarrow]"])
-@given(cells=st.lists(CELLS, max_size=40))
-def test_canonical_classes_equal_the_value_by_value_map(dtype, cells):
-    values = pd.Series(cells, dtype=dtype)
+@pytest.mark.parametrize("dtype", [object, "string", "string[pyarrow]", "str"])
+@given(cells=st.lists(CELLS, max_size=40), split=st.integers(0, 40))
+def test_canonical_classes_equal_the_value_by_value_map(dtype, cells, split):
+    # two pieces concatenated: an Arrow-backed column of several chunks, as a file read in blocks
+    values = pd.concat([pd.Series(cells[:split], dtype=dtype), pd.Series(cells[split:], dtype=dtype)])
     fast = canonical_classes(values)
     slow = values.map(canonical_class, na_action="ignore").astype(object)
     assert fast.dtype == slow.dtype and fast.index.equals(slow.index)

@@ -9,7 +9,7 @@ Every error names the column, the first bad line of the file and the fix.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -231,10 +231,16 @@ def categories(raw: pd.Series) -> pd.Series:
 
 
 def _arrow_categories(raw: pd.Series) -> pd.Series:
-    """:func:`category` of each distinct text of an Arrow-backed column, spread back by its dictionary codes.
+    """:func:`category` of each distinct text of an Arrow-backed column (missing: NaN)."""
+    return _map_distinct_texts(raw, category, np.nan)
+
+
+def _map_distinct_texts(raw: pd.Series, convert: Callable[[str], str | None], missing: object) -> pd.Series:
+    """``convert`` of each distinct text of an Arrow-backed column, spread back by its dictionary codes.
 
     Every row of a value shares one Python string, so a million rows of a few categories cost
-    a million pointers, not a million strings.
+    a million pointers, not a million strings. Missing cells, and texts ``convert`` makes None,
+    become ``missing``.
     """
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -242,8 +248,8 @@ def _arrow_categories(raw: pd.Series) -> pd.Series:
     encoded = pc.dictionary_encode(pa.array(raw.array))
     if isinstance(encoded, pa.ChunkedArray):
         encoded = encoded.combine_chunks()
-    texts = [category(value) for value in encoded.dictionary.to_pylist()]
-    lookup = np.array([np.nan if text is None else text for text in texts] + [np.nan], dtype=object)
+    texts = [convert(value) for value in encoded.dictionary.to_pylist()]
+    lookup = np.array([missing if text is None else text for text in texts] + [missing], dtype=object)
     codes = encoded.indices.fill_null(len(texts)).to_numpy(zero_copy_only=False)
     return pd.Series(lookup[codes], index=raw.index, dtype=object, name=raw.name)
 
@@ -463,6 +469,8 @@ def canonical_classes(values: pd.Series) -> pd.Series:
     >>> canonical_classes(pd.Series(["1", "1.0", None, " yes "], dtype=object)).tolist()
     ['1', '1', nan, 'yes']
     """
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        return _map_distinct_texts(values, canonical_class, values.dtype.na_value)
     if pd.api.types.infer_dtype(values, skipna=True) == "string":
         distinct = pd.unique(values.dropna())
         lookup = dict(zip(distinct, map(canonical_class, distinct), strict=True))
