@@ -242,3 +242,20 @@ def test_rows_taken_with_a_helper_thread_equal_rows_taken_block_by_block(tmp_pat
         assert len(next(stopped)) == 3
         stopped.close()  # a caller that stops early (an error of its own) leaves no helper running
         assert conn.execute(select(func.count()).select_from(t.prediction_blocks)).scalar_one() == 3
+
+
+@given(
+    st.lists(st.one_of(st.none(), st.text(max_size=3)), max_size=30, unique=True),
+    st.lists(st.text(max_size=3), max_size=40, unique=True),
+)
+def test_block_ids_find_each_distinct_id_at_its_block_row(stored, asked):
+    """Whichever side the hash table is built over (the fewer texts), each id gets its row or -1."""
+    import pyarrow as pa
+
+    from readiness.storage import log_blocks
+
+    index = log_blocks.BlockIds.__new__(log_blocks.BlockIds)
+    index.ids = pa.array(stored, type=pa.string())  # block rows' ids; a row without one is null
+    where = {value: row for row, value in enumerate(stored) if value is not None}
+    found = index.positions(pa.array(asked, type=pa.string()))
+    assert found.tolist() == [where.get(value, -1) for value in asked]

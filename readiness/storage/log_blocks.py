@@ -438,13 +438,24 @@ class BlockIds:
         self.starts = np.concatenate([[0], np.cumsum(sizes, dtype=np.int64)])
 
     def positions(self, ids: Any) -> np.ndarray:
-        """Each id's position among the block rows (-1: no block row has it); ``ids``: Arrow strings."""
+        """Each id's position among the block rows (-1: no block row has it); ``ids``: distinct Arrow strings.
+
+        Arrow's hash table is built over the fewer texts (building it is the dearer half): for a
+        block of labels, usually the labels, and the block rows are looked up in it.
+        """
         import pyarrow.compute as pc
 
-        if not len(self.ids):
-            return np.full(len(ids), -1, dtype=np.int64)
-        found = pc.index_in(ids, value_set=self.ids)
-        return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        at = np.full(len(ids), -1, dtype=np.int64)
+        if not len(self.ids) or not len(ids):
+            return at
+        if len(ids) > len(self.ids):
+            found = pc.index_in(ids, value_set=self.ids)
+            return np.asarray(found.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        which = pc.index_in(self.ids, value_set=ids)  # each block row's id among ``ids``
+        which = np.asarray(which.fill_null(-1).to_numpy(zero_copy_only=False), dtype=np.int64)
+        rows = np.flatnonzero(which >= 0)
+        at[which[rows]] = rows
+        return at
 
     def locate(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The block (index into ``block_ids``) and row within it of each position (all found)."""
