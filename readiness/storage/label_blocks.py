@@ -59,7 +59,8 @@ def append_label_block(
         names=list(LABEL_COLUMNS),
     )
     sink = io.BytesIO()
-    pq.write_table(table, sink, compression="zstd")
+    # request ids are distinct: a dictionary only pays off for the labels; nothing filters by statistics
+    pq.write_table(table, sink, compression="zstd", use_dictionary=["label"], write_statistics=False)
     conn.execute(
         t.label_blocks.insert().values(
             model_id=model_id, ingestion_id=ingestion_id, n_rows=len(frame), n_new=n_new, data=sink.getvalue()
