@@ -1,8 +1,7 @@
-"""A model's stored aggregates, decoded once per data version for every analysis that needs them all."""
+"""A model's stored aggregates, decoded once per data version (profiles: once per version without labels)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from readiness.analysis.cache import cached
@@ -14,25 +13,32 @@ from readiness.storage.profile_store import day_profiles, load_reference
 from readiness.storage.store import Store
 
 
-@dataclass(frozen=True)
-class StoredAggregates:
-    """A baseline's reference and every stored day profile and day record."""
-
-    reference: Reference
-    profiles: tuple[tuple[datetime, FrameProfile], ...]
-    records: tuple[DayRecord, ...]
-
-
-def stored_aggregates(store: Store, model: Model, baseline: Baseline) -> StoredAggregates:
-    """Every stored aggregate of the baseline; decoding them is most of an assessment's cost, so it is paid once."""
+def stored_reference(store: Store, model: Model, baseline: Baseline) -> Reference:
+    """The baseline's reference bins (they never read a label)."""
     return cached(
         store,
         model,
-        "stored_aggregates",
+        "stored_reference",
         (baseline.id,),
-        lambda: StoredAggregates(
-            load_reference(store, model, baseline),
-            tuple(day_profiles(store, baseline)),
-            tuple(day_records(store, baseline)),
-        ),
+        lambda: load_reference(store, model, baseline),
+        reads_labels=False,
     )
+
+
+def stored_profiles(
+    store: Store, model: Model, baseline: Baseline
+) -> tuple[tuple[datetime, FrameProfile], ...]:
+    """Every stored day profile of the baseline, by day (they never read a label: a label upload keeps them)."""
+    return cached(
+        store,
+        model,
+        "stored_profiles",
+        (baseline.id,),
+        lambda: tuple(day_profiles(store, baseline)),
+        reads_labels=False,
+    )
+
+
+def stored_records(store: Store, model: Model, baseline: Baseline) -> tuple[DayRecord, ...]:
+    """Every stored day record of the baseline; decoding them is much of an assessment's cost, so it is paid once."""
+    return cached(store, model, "stored_records", (baseline.id,), lambda: tuple(day_records(store, baseline)))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from readiness.analysis.aggregates import stored_aggregates
+from readiness.analysis.aggregates import stored_profiles, stored_records, stored_reference
 from readiness.analysis.cache import cached
 from readiness.analysis.performance_overview import development_performance
 from readiness.analysis.settings import judged_at, model_criteria
@@ -314,34 +314,41 @@ def _gather(
     recent = c.Period(end - timedelta(days=margins.recent_days), end)
     lookback = c.Period(end - timedelta(days=margins.lookback_days), end)
 
-    stored = stored_aggregates(store, model, baseline)
-    reference = stored.reference
-    days = [(d, p) for d, p in stored.profiles if recent.start <= d < recent.end]
-    current = merge_all((p for _, p in days), start=None) if days else None
-    drift, sample = cached(
-        store,
-        model,
-        "label_free_facts",
-        (baseline.id, as_of, end, finished, recent, margins.schema_sample_rows),
-        lambda: (
-            _drift_now(
-                _window_drifts(store, model, baseline),
-                reference,
-                [(d, p) for d, p in stored.profiles if d < end],
-                end,
-                as_of,
-                finished,
-            ),
+    reference = stored_reference(store, model, baseline)
+
+    def label_free() -> tuple[
+        DriftNow | None, c.SchemaSample, FrameProfile | None, tuple[ColumnQuality, ...]
+    ]:
+        profiles = stored_profiles(store, model, baseline)
+        days = [p for d, p in profiles if recent.start <= d < recent.end]
+        current = merge_all(days, start=None) if days else None
+        drift = _drift_now(
+            _window_drifts(store, model, baseline),
+            reference,
+            [(d, p) for d, p in profiles if d < end],
+            end,
+            as_of,
+            finished,
+        )
+        quality = (
+            column_quality(reference, current, None, margins.missing_margin) if current is not None else ()
+        )
+        return (
+            drift,
             _schema_sample(store, model, baseline, recent, margins.schema_sample_rows),
-        ),
-        keep=keep,
-        reads_labels=False,
+            current,
+            quality,
+        )
+
+    # drift, the schema sample and the recent profile never read a label: a label upload reads them back
+    key = (baseline.id, as_of, end, finished, recent, margins.schema_sample_rows, margins.missing_margin)
+    drift, sample, current, quality = cached(
+        store, model, "label_free_facts", key, label_free, keep=keep, reads_labels=False
     )
-    quality = column_quality(reference, current, None, margins.missing_margin) if current is not None else ()
 
     windows = {cr.window for cr in criteria}
     aligned = min(window_start(lookback.start, w) for w in windows) if windows else lookback.start
-    records = [r for r in stored.records if aligned <= r.day < end]
+    records = [r for r in stored_records(store, model, baseline) if aligned <= r.day < end]
     merges = _window_merges(store, model, baseline)
     tracks = tuple(
         track_criterion(cr, records, model, baseline, as_of, _known_merge(merges, model, baseline, False))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from readiness.analysis.aggregates import stored_aggregates
+from readiness.analysis.aggregates import stored_records
 from readiness.analysis.cache import cached
 from readiness.core.access import Action, Actor, require
 from readiness.core.checklist import DEFAULT_ITEMS, DEFAULT_VALIDITY_DAYS, Attestation
@@ -80,7 +80,7 @@ def model_criteria(store: Store, model: Model) -> tuple[Criterion, ...]:
         if not any(c.is_default for c in criteria):
             return criteria
         baseline = store.active_baseline(model.id)
-        records = stored_aggregates(store, model, baseline).records if baseline is not None else ()
+        records = stored_records(store, model, baseline) if baseline is not None else ()
         return logged_defaults(criteria, sum(r.operations.n_timed for r in records))
 
     return cached(store, model, "criteria", (), compute)
