@@ -195,11 +195,9 @@ def _decodes(
                 )
             clean = _ascii_without_controls(block)
             if clean and offset > 0 and encoding != "utf-16" and not decoder.getstate()[0]:
-                offset, chars = (
-                    offset + len(block),
-                    chars + len(block),
-                )  # clean ASCII after a whole character:
-                if final:  # the same text in UTF-8, cp1252 and latin-1, so not decoded
+                # clean ASCII after a whole character reads the same in UTF-8, cp1252 and latin-1: not decoded
+                offset, chars = offset + len(block), chars + len(block)
+                if final:
                     return digest.hexdigest(), None
                 continue
             try:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from readiness.core.mapping import ColumnMapping
-from readiness.core.validate import canonical_class, canonical_classes
+from readiness.core.validate import canonical_class, canonical_classes, parsed_numbers
 
 SAMPLE_ROWS = 10_000  # as the label guess: enough to tell, without reading a large file whole
 MIN_AGREEMENT = 0.98  # a threshold on the column reproduces the prediction on this share of rows
@@ -85,7 +85,7 @@ def _judge(
     column: str, values: pd.Series, is_positive: np.ndarray, predicted: np.ndarray, positive: str
 ) -> ScoreGuess | None:
     """The evidence that one column is the score, or None when it is not."""
-    numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    numbers = parsed_numbers(values).to_numpy(dtype=np.float64, na_value=np.nan)  # as validation reads them
     present = values.notna().to_numpy()
     if (np.isnan(numbers) & present).any():
         return None  # text among the values: not a probability

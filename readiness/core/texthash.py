@@ -47,9 +47,8 @@ def _as_arrow(values: Any, pa: Any) -> Any:
     """The values as one contiguous Arrow ``large_string`` array."""
     if not isinstance(values, (pa.Array, pa.ChunkedArray)):
         if hasattr(values, "array") and hasattr(values.array, "__arrow_array__"):
-            values = pa.array(
-                values.array
-            )  # an Arrow-backed pandas Series (maybe chunked): no copy of the texts
+            # an Arrow-backed pandas Series (maybe of several chunks): no copy of the texts
+            values = pa.array(values.array)
         else:
             values = pa.array(list(values), type=pa.string())
     if isinstance(values, pa.ChunkedArray):

@@ -787,7 +787,7 @@ def propose_task(frame: pd.DataFrame, mapping: ColumnMapping) -> tuple[str, str 
     if column is None:
         raise ModelConfigError("Map a prediction or label column so the model's task can be told.")
     values = frame[column].dropna()
-    classes = values.map(canonical_class).dropna()
+    classes = canonical_classes(values).dropna()
     counts = classes.value_counts()
     numeric = looks_numeric(values)
     if len(counts) == 2:
